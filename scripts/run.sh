@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Set up (see setup.sh) and run the whole pipeline on config.yaml.
+# Extra arguments go to snakemake, e.g. `scripts/run.sh --forcerun measure_go`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+exec .venv/bin/snakemake --cores all "$@"

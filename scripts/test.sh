@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Set up (see setup.sh) and run the whole test suite, Docker tests included.
+# Extra arguments go to pytest, e.g. `scripts/test.sh -m "not docker"` for the fast ones.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+exec .venv/bin/pytest "$@"

@@ -1,0 +1,37 @@
+"""Synthetic raw records shaped exactly like the harnesses' output, for table tests."""
+
+from __future__ import annotations
+
+CHECKSUM = 498507.4854708605  # cpu_loop(1000)
+
+
+def record(runtime="go", mode="goroutines", cpuset="0", cpus=1, workers=1, repeat=0, seconds=1.0,
+           warmup=False, checksum=CHECKSUM, gil=None, host="hostA") -> dict:
+    return {
+        "schema": 1, "harness": "go" if runtime == "go" else "python", "runtime": runtime,
+        "runtime_version": "go1.24.4" if runtime == "go" else "3.13.5",
+        "gil_build_disabled": None if gil is None else not gil, "gil_enabled": gil,
+        "gomaxprocs": cpus if runtime == "go" else None, "numcpu": cpus if runtime == "go" else None,
+        "cpu_count": cpus, "affinity": cpuset, "pid": 1, "workload": "cpu_loop",
+        "params": {"iterations": 1000}, "iterations": 1000, "mode": mode, "workers": workers,
+        "start_method": None, "setup_seconds": 0.01, "warmup": warmup, "repeat": repeat,
+        "seconds": seconds, "worker_seconds": [seconds] * workers, "cpu_seconds": seconds * workers,
+        "max_rss_kb": 5000, "checksum": checksum, "cpuset": cpuset, "cpus": cpus,
+        "image_id": "sha256:" + "ab" * 32, "host": host, "container_seconds": seconds + 0.3,
+        "started_at": "2026-11-25T00:00:00+00:00",
+    }
+
+
+def scaling_records() -> list[dict]:
+    """Go scales perfectly to 2 CPUs; GIL threads take twice as long with 2 workers."""
+    out = []
+    for repeat in range(6):
+        jitter = 1 + repeat * 0.01
+        out.append(record("go", "goroutines", "0", 1, 1, repeat, 0.10 * jitter))
+        out.append(record("go", "goroutines", "0-1", 2, 2, repeat, 0.10 * jitter))
+        out.append(record("cpython-3.13", "threads", "0", 1, 1, repeat, 5.0 * jitter, gil=True))
+        out.append(record("cpython-3.13", "threads", "0-1", 2, 2, repeat, 10.0 * jitter, gil=True))
+        out.append(record("cpython-3.13t", "threads", "0", 1, 1, repeat, 6.0 * jitter, gil=False))
+        out.append(record("cpython-3.13t", "threads", "0-1", 2, 2, repeat, 6.0 * jitter, gil=False))
+    out.append(record("go", "goroutines", "0", 1, 1, 0, 9.9, warmup=True))
+    return out

@@ -1,0 +1,73 @@
+import json
+
+import pytest
+
+from fixtures import record, scaling_records
+from parbench.aggregate import checksum_problem, load_records, main, runs_table, summary_table
+
+REQUIRED_RUN_COLUMNS = [
+    "runtime", "workload", "mode", "cpuset", "cpus", "workers", "iterations", "repeat", "seconds",
+    "cpu_seconds", "max_rss_kb", "checksum", "gil_enabled", "affinity", "image_id", "host",
+]
+
+
+def test_runs_table_is_tidy_and_drops_warmups():
+    runs = runs_table(scaling_records())
+    assert set(REQUIRED_RUN_COLUMNS) <= set(runs.columns)
+    assert len(runs) == 36
+    assert not (runs["seconds"] == 9.9).any()
+    assert runs["checksum_hex"].unique().tolist() == [(498507.4854708605).hex()]
+
+
+def test_summary_speedup_efficiency_and_ratio():
+    summary = summary_table(runs_table(scaling_records())).set_index(["runtime", "cpuset"])
+    go2 = summary.loc[("go", "0-1")]
+    assert go2["n"] == 6
+    assert go2["speedup"] == pytest.approx(2.0)          # W x T1 / TW = 2 x 0.1 / 0.1
+    assert go2["efficiency"] == pytest.approx(1.0)
+    assert go2["ratio_to_fastest"] == pytest.approx(1.0)
+    gil2 = summary.loc[("cpython-3.13", "0-1")]
+    assert gil2["speedup"] == pytest.approx(1.0)         # twice the work in twice the time
+    assert gil2["efficiency"] == pytest.approx(0.5)
+    assert gil2["ratio_to_fastest"] == pytest.approx(100.0)
+    free2 = summary.loc[("cpython-3.13t", "0-1")]
+    assert free2["speedup"] == pytest.approx(2.0)
+    assert free2["median"] == pytest.approx(6.0 * 1.025)
+    assert free2["ci_low"] == pytest.approx(6.0) and free2["ci_high"] == pytest.approx(6.0 * 1.05)
+
+
+def test_speedup_missing_without_a_one_worker_baseline():
+    records = [r for r in scaling_records() if not (r["runtime"] == "go" and r["workers"] == 1)]
+    summary = summary_table(runs_table(records)).set_index(["runtime", "cpuset"])
+    assert summary.loc[("go", "0-1"), "speedup"] != summary.loc[("go", "0-1"), "speedup"]  # NaN
+
+
+def test_checksum_disagreement_is_reported_with_runtimes():
+    records = scaling_records() + [record("cpython-3.13", "threads", "0", 1, 1, 7, 5.0, checksum=1.5, gil=True)]
+    problem = checksum_problem(runs_table(records))
+    assert "cpu_loop with 1000 iterations" in problem and "cpython-3.13" in problem and "0x1.8" in problem
+
+
+def test_main_refuses_disagreeing_checksums_and_writes_nothing(tmp_path, capsys):
+    raw = tmp_path / "a.jsonl"
+    raw.write_text(json.dumps(record(checksum=1.0)) + "\n" + json.dumps(record("cpython-3.13", "threads", gil=True)) + "\n")
+    runs, summary = tmp_path / "runs.csv", tmp_path / "summary.csv"
+    assert main(["--runs", str(runs), "--summary", str(summary), str(raw)]) == 1
+    assert "checksums disagree" in capsys.readouterr().err
+    assert not runs.exists() and not summary.exists()
+
+
+def test_main_writes_both_tables(tmp_path):
+    raw = tmp_path / "a.jsonl"
+    raw.write_text("".join(json.dumps(r) + "\n" for r in scaling_records()))
+    runs, summary = tmp_path / "runs.csv", tmp_path / "summary.csv"
+    assert main(["--runs", str(runs), "--summary", str(summary), str(raw)]) == 0
+    assert runs.read_text().splitlines()[0].startswith("runtime,workload,mode,cpuset,cpus,workers")
+    assert len(summary.read_text().splitlines()) == 7
+
+
+def test_corrupt_raw_line_names_the_file(tmp_path):
+    raw = tmp_path / "bad.jsonl"
+    raw.write_text("{not json\n")
+    with pytest.raises(Exception, match="bad.jsonl:1"):
+        load_records([raw])

@@ -1,0 +1,97 @@
+"""Config errors: one line naming the key and what is allowed, before anything runs."""
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from parbench.config import KNOWN_WORKLOADS, check_config
+from parbench.errors import ParbenchError
+
+REPO = Path(__file__).resolve().parent.parent
+SCHEMA = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+DEFAULT = yaml.safe_load((REPO / "config.yaml").read_text())
+
+
+def problem_with(change, available=(0, 1)) -> str:
+    config = copy.deepcopy(DEFAULT)
+    change(config)
+    with pytest.raises(ParbenchError) as raised:
+        check_config(config, SCHEMA, list(available))
+    message = str(raised.value)
+    assert "\n" not in message
+    return message
+
+
+def test_default_config_is_valid():
+    check_config(copy.deepcopy(DEFAULT), SCHEMA, [0, 1])
+
+
+def test_tiny_test_config_is_valid():
+    tiny = yaml.safe_load((REPO / "tests/configs/tiny.yaml").read_text())
+    merged = {**copy.deepcopy(DEFAULT), **tiny}
+    check_config(merged, SCHEMA, [0, 1])
+
+
+def test_unknown_runtime_names_key_and_allowed_values():
+    message = problem_with(lambda c: c.update(runtimes=["cpyton-3.13"]))
+    assert "'runtimes'" in message and "cpyton-3.13" in message
+    assert "cpython-3.13, cpython-3.13t, go" in message
+
+
+def test_unknown_workload():
+    message = problem_with(lambda c: c["workloads"].update(matmul={"iterations": 5}))
+    assert "'workloads'" in message and "matmul" in message and "cpu_loop" in message
+
+
+def test_cpuset_this_machine_lacks():
+    message = problem_with(lambda c: c.update(cpusets=["0", "0-3"]), available=[0, 1])
+    assert "'cpusets'" in message and "0-3" in message and "2-3" in message and "available: 0-1" in message
+
+
+def test_malformed_cpuset():
+    message = problem_with(lambda c: c.update(cpusets=["0-"]))
+    assert "'cpusets'" in message and "Docker's syntax" in message
+
+
+def test_duplicate_cpuset():
+    message = problem_with(lambda c: c.update(cpusets=["0,1", "0-1"]))
+    assert "same CPU set" in message
+
+
+@pytest.mark.parametrize("value", [0, -1])
+def test_repeats_below_one(value):
+    message = problem_with(lambda c: c.update(repeats=value))
+    assert message.startswith("config key 'repeats'")
+
+
+def test_bad_sha256_shape():
+    def change(c):
+        c["sources"]["Python-3.13.5.tar.xz"]["sha256"] = "abc"
+
+    assert "sources.Python-3.13.5.tar.xz.sha256" in problem_with(change)
+
+
+def test_catalogue_source_must_be_listed():
+    def change(c):
+        c["catalogue"]["cpython-3.13"]["source"] = "Python-9.9.9.tar.xz"
+
+    message = problem_with(change)
+    assert "catalogue.cpython-3.13.source" in message and "Python-3.13.5.tar.xz" in message
+
+
+def test_unknown_mode_lists_allowed():
+    message = problem_with(lambda c: c["modes"].update(go=["threads"]))
+    assert "modes.go" in message and "goroutines" in message
+
+
+def test_unknown_top_level_key():
+    message = problem_with(lambda c: c.update(repeat=3))
+    assert "repeat" in message
+
+
+def test_known_workloads_match_the_harness_registry():
+    from workloads import WORKLOADS
+
+    assert set(KNOWN_WORKLOADS) == set(WORKLOADS)

@@ -1,0 +1,84 @@
+"""The docker command lines parbench builds, checked flag by flag without an engine."""
+
+from parbench import docker
+from parbench.images import base_key, cpython_build_args, go_build_args, identity_command, mmdebstrap_command
+from parbench.matrix import Cell
+from parbench.measure import harness_argv
+
+
+def test_run_command_pins_and_isolates():
+    command = docker.run_command("sha256:abc", ["python3", "x.py"], name="parbench-x", cpuset="0-1")
+    assert command[:3] == ["docker", "run", "--rm"]
+    assert command[command.index("--network") + 1] == "none"
+    assert command[command.index("--cpuset-cpus") + 1] == "0-1"
+    assert command[command.index("--name") + 1] == "parbench-x"
+    assert command[-3:] == ["sha256:abc", "python3", "x.py"]
+
+
+def test_run_command_passes_environment_sorted():
+    command = docker.run_command("img", ["true"], env={"PYTHON_GIL": "1", "A": "b"})
+    assert command[command.index("--env") : command.index("img")] == ["--env", "A=b", "--env", "PYTHON_GIL=1"]
+
+
+def test_build_command_writes_iidfile_and_build_args():
+    command = docker.build_command("containers/cpython/Dockerfile", ".", {"SOURCE": "P.tar.xz", "BASE_IMAGE": "b"}, "t", "/tmp/iid")
+    assert command[:2] == ["docker", "build"]
+    assert command[command.index("--iidfile") + 1] == "/tmp/iid"
+    assert command[command.index("--file") + 1] == "containers/cpython/Dockerfile"
+    args = [command[i + 1] for i, part in enumerate(command) if part == "--build-arg"]
+    assert args == ["BASE_IMAGE=b", "SOURCE=P.tar.xz"]
+    assert command[-1] == "."
+
+
+def test_gil_and_free_threaded_builds_differ_only_in_disable_gil():
+    entry = {"kind": "cpython", "version": "3.13.5", "source": "P.tar.xz", "free_threading": False, "configure_flags": ["--with-x"]}
+    gil = cpython_build_args(entry, "base")
+    free = cpython_build_args(dict(entry, free_threading=True), "base")
+    assert gil["CONFIGURE_FLAGS"] == "--with-x"
+    assert free["CONFIGURE_FLAGS"] == "--with-x --disable-gil"
+    assert {k: v for k, v in gil.items() if k != "CONFIGURE_FLAGS"} == {k: v for k, v in free.items() if k != "CONFIGURE_FLAGS"}
+
+
+def test_optimizations_switch_adds_pgo_and_lto():
+    entry = {"kind": "cpython", "version": "3.13.5", "source": "P", "free_threading": False, "optimizations": True}
+    assert cpython_build_args(entry, "b")["CONFIGURE_FLAGS"] == "--enable-optimizations --with-lto"
+
+
+def test_go_build_args_carry_the_version():
+    assert go_build_args({"kind": "go", "version": "1.24"}, "b") == {"BASE_IMAGE": "b", "GO_VERSION": "1.24"}
+
+
+def test_mmdebstrap_plain_and_snapshot():
+    base = {"method": "mmdebstrap", "suite": "trixie", "mirror": "http://deb.debian.org/debian", "snapshot": None}
+    command, env = mmdebstrap_command(base)
+    assert command[0] == "mmdebstrap" and "--variant=minbase" in command
+    assert command[-3:] == ["trixie", "-", "http://deb.debian.org/debian"]
+    assert env == {}
+    command, env = mmdebstrap_command(dict(base, snapshot="20250801T000000Z"))
+    assert command[-1] == "http://snapshot.debian.org/archive/debian/20250801T000000Z"
+    assert env == {"SOURCE_DATE_EPOCH": "1754006400"}
+
+
+def test_base_key_changes_with_recipe_only():
+    base = {"method": "mmdebstrap", "suite": "trixie", "mirror": "m", "snapshot": None, "pull_image": "debian:trixie-slim"}
+    assert base_key(base) == base_key(dict(base))
+    assert base_key(base) != base_key(dict(base, suite="bookworm"))
+    pull = dict(base, method="pull")
+    assert base_key(pull) == base_key(dict(pull, suite="bookworm"))  # suite does not matter when pulling
+
+
+def test_identity_probes_run_without_network():
+    for kind in ("cpython", "go"):
+        command = identity_command(kind, "sha256:x")
+        assert command[command.index("--network") + 1] == "none"
+        assert "sha256:x" in command
+
+
+def test_harness_argv_for_each_language():
+    cell = Cell("cpython-3.13t", "cpu_loop", "threads", "0-1", 2)
+    argv = harness_argv("cpython", cell, 1000, 3, 1)
+    assert argv[:2] == ["python3", "/opt/parbench/python/harness.py"]
+    assert argv[argv.index("--workers") + 1] == "2" and argv[argv.index("--iterations") + 1] == "1000"
+    go = harness_argv("go", Cell("go", "cpu_loop", "goroutines", "0", 1), 5, 2, 0)
+    assert go[0] == "parbench-go" and go[go.index("-mode") + 1] == "goroutines"
+    assert go[go.index("-repeats") + 1] == "2" and go[go.index("-warmup") + 1] == "0"

@@ -1,0 +1,42 @@
+from parbench.matrix import Cell, experiment_cells, worker_counts
+
+CONFIG = {
+    "runtimes": ["cpython-3.13", "go"],
+    "cpusets": "auto",
+    "workers": ["cpus"],
+    "workloads": {"cpu_loop": {"iterations": 10}},
+    "modes": {"cpython": ["sequential", "threads", "processes"], "go": ["sequential", "goroutines"]},
+    "catalogue": {"cpython-3.13": {"kind": "cpython"}, "go": {"kind": "go"}},
+}
+
+
+def test_cells_cover_modes_and_cpusets_with_one_worker_per_cpu():
+    cells = experiment_cells(CONFIG, [0, 1])
+    assert cells == [
+        Cell("cpython-3.13", "cpu_loop", "sequential", "0", 1),
+        Cell("cpython-3.13", "cpu_loop", "threads", "0", 1),
+        Cell("cpython-3.13", "cpu_loop", "threads", "0-1", 2),
+        Cell("cpython-3.13", "cpu_loop", "processes", "0", 1),
+        Cell("cpython-3.13", "cpu_loop", "processes", "0-1", 2),
+        Cell("go", "cpu_loop", "sequential", "0", 1),
+        Cell("go", "cpu_loop", "goroutines", "0", 1),
+        Cell("go", "cpu_loop", "goroutines", "0-1", 2),
+    ]
+
+
+def test_explicit_cpusets_are_canonicalised_and_sequential_uses_the_smallest():
+    config = dict(CONFIG, runtimes=["go"], cpusets=["2-3", "1"])
+    cells = experiment_cells(config, [0, 1, 2, 3])
+    assert [(c.mode, c.cpuset, c.workers) for c in cells] == [
+        ("sequential", "1", 1), ("goroutines", "1", 1), ("goroutines", "2-3", 2),
+    ]
+
+
+def test_fixed_worker_counts_oversubscribe():
+    assert worker_counts(["cpus", 16], 2) == [2, 16]
+    assert worker_counts(["cpus", 2], 2) == [2]
+
+
+def test_raw_path_names_every_dimension():
+    cell = Cell("cpython-3.13t", "cpu_loop", "threads", "0-1", 2)
+    assert cell.raw_path == "results/raw/cpython-3.13t/cpu_loop/threads/cpus-0-1_w2.jsonl"

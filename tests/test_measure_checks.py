@@ -1,0 +1,47 @@
+"""A run that saw the wrong CPUs, interpreter or sums is rejected before it is written."""
+
+from fixtures import record
+from parbench.matrix import Cell
+from parbench.measure import record_problems
+
+CELL = Cell("cpython-3.13t", "cpu_loop", "threads", "0-1", 2)
+IDENTITY = {"version": "3.13.5", "gil_enabled": False}
+
+
+def good(**changes):
+    base = record("cpython-3.13t", "threads", "0-1", 2, 2, gil=False)
+    base.update(changes)
+    return base
+
+
+def test_good_records_pass():
+    assert record_problems([good(warmup=True), good(), good(repeat=1)], CELL, 3, IDENTITY) == []
+
+
+def test_wrong_affinity_is_rejected():
+    problems = record_problems([good(affinity="0")], CELL, 1, IDENTITY)
+    assert problems == ["repeat 0: CPU set 0-1 requested, the harness could use 0"]
+
+
+def test_missing_records_and_worker_mismatch():
+    problems = record_problems([good(workers=1)], CELL, 2, IDENTITY)
+    assert "expected 2 records (warm-ups included), got 1" in problems
+    assert any("workers is 1, expected 2" in p for p in problems)
+
+
+def test_gil_state_must_match_identity():
+    problems = record_problems([good(gil_enabled=True)], CELL, 1, IDENTITY)
+    assert any("GIL enabled is True" in p for p in problems)
+
+
+def test_version_and_checksum_consistency():
+    problems = record_problems([good(runtime_version="3.13.4"), good(repeat=1, checksum=2.0)], CELL, 2, IDENTITY)
+    assert any("runtime version 3.13.4" in p for p in problems)
+    assert any("disagree on the checksum" in p for p in problems)
+
+
+def test_go_identity_version():
+    cell = Cell("go", "cpu_loop", "goroutines", "0", 1)
+    ok = record("go", "goroutines", "0", 1, 1)
+    assert record_problems([ok], cell, 1, {"GOVERSION": "go1.24.4"}) == []
+    assert record_problems([ok], cell, 1, {"GOVERSION": "go1.23.1"}) != []

@@ -1,0 +1,93 @@
+"""Checks a configuration before anything is built or measured.
+
+The JSON schema catches shape errors; the checks here catch what a schema
+cannot (a runtime missing from the catalogue, a CPU set this machine lacks).
+Every problem becomes one line that names the config key and what is allowed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema
+
+from .cpusets import format_cpuset, parse_cpuset
+from .errors import ParbenchError
+
+KNOWN_WORKLOADS = ("cpu_loop",)
+
+
+def _key(path) -> str:
+    return ".".join(str(p) for p in path) or "(top level)"
+
+
+def schema_problem(config: dict, schema: dict) -> str | None:
+    """The most relevant schema violation as one line, or None."""
+    validator = jsonschema.Draft202012Validator(schema)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(config))
+    if error is None:
+        return None
+    message = error.message
+    if error.validator in ("enum", "const") or error.validator == "oneOf":
+        allowed = error.schema.get("enum") or [
+            s.get("const") for s in error.schema.get("oneOf", []) if "const" in s
+        ]
+        if allowed:
+            message = f"{error.instance!r} is not allowed (allowed: {', '.join(map(str, allowed))})"
+    return f"config key '{_key(error.absolute_path)}': {message}"
+
+
+def semantic_problems(config: dict, available: list[int]) -> list[str]:
+    """Problems the schema cannot see, each one line naming its key."""
+    problems = []
+    catalogue = config.get("catalogue", {})
+    for name in config["runtimes"]:
+        if name not in catalogue:
+            problems.append(
+                f"config key 'runtimes': unknown runtime {name!r} "
+                f"(allowed: {', '.join(sorted(catalogue))}; add it under 'catalogue')"
+            )
+    for name, entry in catalogue.items():
+        source = entry.get("source")
+        if source is not None and source not in config.get("sources", {}):
+            problems.append(
+                f"config key 'catalogue.{name}.source': {source!r} is not listed under 'sources' "
+                f"(listed: {', '.join(sorted(config.get('sources', {}))) or 'none'})"
+            )
+    for workload in config["workloads"]:
+        if workload not in KNOWN_WORKLOADS:
+            problems.append(
+                f"config key 'workloads': unknown workload {workload!r} "
+                f"(allowed: {', '.join(KNOWN_WORKLOADS)})"
+            )
+    if config.get("cpusets", "auto") != "auto":
+        seen: dict[str, str] = {}
+        for text in config["cpusets"]:
+            try:
+                cpus = parse_cpuset(text)
+            except ValueError as error:
+                problems.append(f"config key 'cpusets': {error}")
+                continue
+            missing = sorted(set(cpus) - set(available))
+            if missing:
+                problems.append(
+                    f"config key 'cpusets': CPU set {text!r} names CPU(s) {format_cpuset(missing)} "
+                    f"that this machine does not offer (available: {format_cpuset(available)})"
+                )
+            canonical = format_cpuset(cpus)
+            if canonical in seen:
+                problems.append(
+                    f"config key 'cpusets': {text!r} is the same CPU set as {seen[canonical]!r}"
+                )
+            seen[canonical] = text
+    return problems
+
+
+def check_config(config: dict[str, Any], schema: dict, available: list[int]) -> None:
+    """Raise ParbenchError with the first problem found, if any."""
+    problem = schema_problem(config, schema)
+    if problem:
+        raise ParbenchError(problem)
+    problems = semantic_problems(config, available)
+    if problems:
+        raise ParbenchError(problems[0])

@@ -1,0 +1,250 @@
+"""results/report.md and results/figures/: what a reader needs, computed from the tables.
+
+Every number in the report comes from runs.csv/summary.csv or from the blog
+post the project starts from (its figures are quoted as such, never mixed
+with ours).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import yaml  # noqa: E402
+
+from . import environment  # noqa: E402
+from .atomic import atomic_path, write_text_atomic  # noqa: E402
+from .errors import main_guard  # noqa: E402
+
+# The blog's single runs: CPU loop of 50,000,000 iterations, 16 threads on 16 cores.
+BLOG = {"gil": 79.27, "free-threaded": 16.19, "go": 0.11}
+BLOG_WORKERS = 16
+PARALLEL_MODE = {"cpython": "threads", "go": "goroutines"}
+
+
+def flavour(entry: dict) -> str:
+    """Which of the blog's three rows a catalogue entry corresponds to."""
+    if entry["kind"] == "go":
+        return "go"
+    return "free-threaded" if entry["free_threading"] else "gil"
+
+
+def fmt_seconds(value: float) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:.3f}" if value < 10 else f"{value:.2f}"
+
+
+def fmt_ratio(value: float) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:.2f}×"
+
+
+def fmt_ci(row) -> str:
+    if math.isnan(row["ci_low"]):
+        return f"n={row['n']} too few"
+    return f"{fmt_seconds(row['ci_low'])} – {fmt_seconds(row['ci_high'])}"
+
+
+def headline_rows(summary: pd.DataFrame, catalogue: dict) -> pd.DataFrame:
+    """The blog's table on this machine: each runtime's parallel mode on all CPUs it had."""
+    rows = []
+    for runtime, group in summary.groupby("runtime", sort=False):
+        entry = catalogue[runtime]
+        cells = group[(group["mode"] == PARALLEL_MODE[entry["kind"]]) & (group["workers"] == group["cpus"])]
+        if cells.empty:
+            continue
+        best = cells[cells["cpus"] == cells["cpus"].max()].iloc[0]
+        rows.append({
+            "runtime": runtime,
+            "flavour": flavour(entry),
+            "workers": int(best["workers"]),
+            "seconds": best["median"],
+            "ci": fmt_ci(best),
+            "blog_seconds": BLOG[flavour(entry)],
+        })
+    return pd.DataFrame(rows)
+
+
+def flavour_ratios(summary: pd.DataFrame, catalogue: dict) -> pd.DataFrame:
+    """GIL / free-threaded and free-threaded / Go, per CPU count, in each parallel mode."""
+    parallel = summary[
+        summary.apply(lambda r: r["mode"] == PARALLEL_MODE[catalogue[r["runtime"]]["kind"]], axis=1)
+        & (summary["workers"] == summary["cpus"])
+    ].copy()
+    parallel["flavour"] = parallel["runtime"].map(lambda r: flavour(catalogue[r]))
+    rows = []
+    for (workload, cpus), group in parallel.groupby(["workload", "cpus"]):
+        medians = group.groupby("flavour")["median"].min()
+        rows.append({
+            "workload": workload,
+            "cpus": int(cpus),
+            "gil_over_free_threaded": medians.get("gil", math.nan) / medians.get("free-threaded", math.nan),
+            "free_threaded_over_go": medians.get("free-threaded", math.nan) / medians.get("go", math.nan),
+            "gil_over_go": medians.get("gil", math.nan) / medians.get("go", math.nan),
+        })
+    return pd.DataFrame(rows)
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    return frame.to_markdown(index=False) if not frame.empty else "_no data_"
+
+
+def plot_figures(summary: pd.DataFrame, folder: Path) -> list[Path]:
+    """Time and speedup against workers, one line per runtime and mode, per workload."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for workload, data in summary.groupby("workload"):
+        scaling = data[data["workers"] == data["cpus"]]
+        fig, (ax_time, ax_speed) = plt.subplots(1, 2, figsize=(11, 4.2))
+        for (runtime, mode), line in scaling.groupby(["runtime", "mode"]):
+            line = line.sort_values("workers")
+            label = f"{runtime} {mode}"
+            errors = [
+                (line["median"] - line["ci_low"]).fillna(0).clip(lower=0),
+                (line["ci_high"] - line["median"]).fillna(0).clip(lower=0),
+            ]
+            ax_time.errorbar(line["workers"], line["median"], yerr=errors, marker="o", capsize=3, label=label)
+            ax_speed.plot(line["workers"], line["speedup"], marker="o", label=label)
+        top = int(scaling["workers"].max()) if not scaling.empty else 1
+        ax_speed.plot([1, top], [1, top], linestyle="--", color="grey", label="ideal")
+        ax_time.set(xlabel="workers (= CPUs pinned)", ylabel="median wall time (s), log scale", yscale="log",
+                    title=f"{workload}: time")
+        ax_speed.set(xlabel="workers (= CPUs pinned)", ylabel="speedup over 1 worker",
+                     title=f"{workload}: speedup (weak scaling)")
+        for ax in (ax_time, ax_speed):
+            ax.set_xticks(sorted(scaling["workers"].unique()))
+            ax.grid(alpha=0.3)
+        ax_speed.legend(fontsize=7, loc="upper left")
+        fig.tight_layout()
+        path = folder / f"{workload}_scaling.png"
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format="png", dpi=110)
+        plt.close(fig)
+        written.append(path)
+    return written
+
+
+def render(summary: pd.DataFrame, config: dict, identities: list[dict], env: dict, figures: list[Path],
+           report_dir: Path) -> str:
+    catalogue = config["catalogue"]
+    lines = ["# parbench report", ""]
+    lines += [
+        "CPython 3.13 with the GIL, CPython 3.13 free-threaded and Go running the same CPU loop "
+        "(each worker sums (i·i)/(i+1) over its own iterations; weak scaling), each measurement "
+        "a `docker run` pinned to a CPU set. Times are medians of "
+        f"{config['repeats']} repeats after {config['warmup']} warm-up(s); intervals are 95 % "
+        "confidence intervals of the median (order statistics; none below 6 repeats).",
+        "",
+        "## The blog's table, on this machine",
+        "",
+        f"The blog ran each runtime once with {BLOG_WORKERS} workers on {BLOG_WORKERS} cores. "
+        "Absolute times depend on the machine; the ratios below are what can be compared.",
+        "",
+    ]
+    head = headline_rows(summary, catalogue)
+    if not head.empty:
+        shown = pd.DataFrame({
+            "runtime": head["runtime"],
+            "workers (here)": head["workers"],
+            "time here (s)": head["seconds"].map(fmt_seconds),
+            "95 % CI (s)": head["ci"],
+            f"blog, {BLOG_WORKERS} workers (s)": head["blog_seconds"].map(fmt_seconds),
+        })
+        lines += [markdown_table(shown), ""]
+    ratios = flavour_ratios(summary, catalogue)
+    if not ratios.empty:
+        lines += ["### Ratios of median times (larger means the second is faster)", ""]
+        shown = pd.DataFrame({
+            "workload": ratios["workload"],
+            "CPUs": ratios["cpus"],
+            "GIL / free-threaded": ratios["gil_over_free_threaded"].map(fmt_ratio),
+            "free-threaded / Go": ratios["free_threaded_over_go"].map(fmt_ratio),
+            "GIL / Go": ratios["gil_over_go"].map(fmt_ratio),
+        })
+        blog = pd.DataFrame([{
+            "workload": "blog (cpu_loop)", "CPUs": BLOG_WORKERS,
+            "GIL / free-threaded": fmt_ratio(BLOG["gil"] / BLOG["free-threaded"]),
+            "free-threaded / Go": fmt_ratio(BLOG["free-threaded"] / BLOG["go"]),
+            "GIL / Go": fmt_ratio(BLOG["gil"] / BLOG["go"]),
+        }])
+        lines += [markdown_table(pd.concat([shown, blog], ignore_index=True)), ""]
+
+    lines += ["## Every cell", ""]
+    cells = summary.sort_values(["workload", "runtime", "mode", "cpus", "workers"])
+    shown = pd.DataFrame({
+        "workload": cells["workload"], "runtime": cells["runtime"], "mode": cells["mode"],
+        "CPUs": cells["cpuset"], "workers": cells["workers"], "n": cells["n"],
+        "median (s)": cells["median"].map(fmt_seconds),
+        "95 % CI (s)": cells.apply(fmt_ci, axis=1),
+        "CV": cells["cv"].map(lambda v: "–" if math.isnan(v) else f"{v:.1%}"),
+        "speedup": cells["speedup"].map(fmt_ratio),
+        "efficiency": cells["efficiency"].map(lambda v: "–" if math.isnan(v) else f"{v:.0%}"),
+        "× fastest": cells["ratio_to_fastest"].map(fmt_ratio),
+    })
+    lines += [markdown_table(shown), ""]
+    lines += [
+        "Speedup is throughput relative to one worker of the same runtime and mode "
+        "(W × T1 / TW, since every worker does the full loop); efficiency divides it by the "
+        "CPUs the workers could use; × fastest compares with the fastest runtime and mode on "
+        "the same CPU set and worker count.",
+        "",
+    ]
+    if figures:
+        lines += ["## Figures", ""]
+        for path in figures:
+            rel = path.relative_to(report_dir) if path.is_relative_to(report_dir) else path
+            lines += [f"![{path.stem}]({rel.as_posix()})", ""]
+
+    lines += ["## Environment", ""]
+    env_rows = [(k, "–" if v is None else str(v)) for k, v in env.items()]
+    lines += [markdown_table(pd.DataFrame(env_rows, columns=["fact", "value"])), ""]
+    lines += ["### Images", ""]
+    image_rows = []
+    for record in identities:
+        ident = record["identity"]
+        if record["config"]["kind"] == "cpython":
+            what = (f"Python {ident['version']}, Py_GIL_DISABLED={int(ident['gil_build_disabled'])}, "
+                    f"GIL enabled={ident['gil_enabled']}, {ident['compiler']}, "
+                    f"configure: {ident['configure_args'] or '(none)'}")
+        else:
+            what = f"{ident['GOVERSION']} {ident['GOOS']}/{ident['GOARCH']}"
+        image_rows.append((record["runtime"], record["image_id"], what))
+    lines += [markdown_table(pd.DataFrame(image_rows, columns=["runtime", "image ID", "verified identity"])), ""]
+    lines += ["### Configuration used", "", "```yaml", yaml.safe_dump(config, sort_keys=False).rstrip(), "```", ""]
+    return "\n".join(lines)
+
+
+@main_guard
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", required=True, type=Path)
+    parser.add_argument("--summary", required=True, type=Path)
+    parser.add_argument("--config-json", required=True)
+    parser.add_argument("--report", required=True, type=Path)
+    parser.add_argument("--environment", required=True, type=Path)
+    parser.add_argument("--figures", required=True, type=Path)
+    parser.add_argument("identities", nargs="*", type=Path)
+    args = parser.parse_args(argv)
+    summary = pd.read_csv(args.summary)
+    config = json.loads(args.config_json)
+    identities = [json.loads(p.read_text()) for p in args.identities]
+    env = environment.collect()
+    figures = plot_figures(summary, args.figures)
+    write_text_atomic(args.environment, json.dumps(env, indent=2) + "\n")
+    write_text_atomic(args.report, render(summary, config, identities, env, figures, args.report.parent))
+    print(f"wrote {args.report} and {len(figures)} figure(s)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+# Shared set-up: config checks, the experiment matrix, and helpers the rules use.
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+PARBENCH_PKG = str(Path(workflow.basedir) / "workflow")
+sys.path.insert(0, PARBENCH_PKG)
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [PARBENCH_PKG, os.environ.get("PYTHONPATH")]))
+
+from snakemake.utils import validate
+
+from parbench.config import check_config
+from parbench.cpusets import available_cpus
+from parbench.errors import ParbenchError
+from parbench.matrix import experiment_cells
+
+
+def stop(message):
+    """Stop the workflow with one line, not a traceback."""
+    print(f"parbench: {message}", file=sys.stderr)
+    sys.stderr.flush()
+    os._exit(1)
+
+
+SCHEMA_PATH = Path(workflow.basedir, "workflow/schemas/config.schema.yaml")
+SCHEMA = yaml.safe_load(SCHEMA_PATH.read_text())
+try:
+    check_config(config, SCHEMA, available_cpus())
+except ParbenchError as error:
+    stop(str(error))
+validate(config, str(SCHEMA_PATH))  # fills in the schema's defaults
+
+PY = f"{sys.executable} -m"
+CATALOGUE = config["catalogue"]
+RUNTIMES = list(config["runtimes"])
+CELLS = experiment_cells(config, available_cpus())
+
+
+def runtime_entry(runtime):
+    return CATALOGUE[runtime]
+
+
+def runtimes_of_kind(kind):
+    return [r for r in RUNTIMES if CATALOGUE[r]["kind"] == kind]
+
+
+def alternation(names):
+    """A wildcard constraint matching exactly these names."""
+    return "|".join(re.escape(n) for n in names) or "(?!)"
+
+
+def mark_pruned_images():
+    """Make an image rule rerun when its image was removed behind our back.
+
+    An ID file whose image the engine no longer has is made older than its
+    inputs, so Snakemake sees it as out of date (and a dry run says so).
+    """
+    for iid in Path("results/images").glob("*.iid"):
+        image = iid.read_text().strip()
+        try:
+            done = subprocess.run(
+                ["docker", "image", "inspect", "--format", "{{.Id}}", image],
+                capture_output=True, text=True, timeout=10,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return  # no engine to ask; the onstart check reports that
+        if done.returncode != 0 and "no such image" in done.stderr.lower():
+            print(f"parbench: image {image[:19]} of {iid} is gone from the engine; it will be rebuilt", file=sys.stderr)
+            os.utime(iid, (0, 0))
+
+
+mark_pruned_images()
+
+
+onstart:
+    from parbench.docker import daemon_problem
+
+    problem = daemon_problem()
+    if problem:
+        stop(problem)

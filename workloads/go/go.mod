@@ -1,0 +1,3 @@
+module parbench
+
+go 1.24
