@@ -95,7 +95,7 @@ def summary_table(runs: pd.DataFrame) -> pd.DataFrame:
 
 def write_csv(table: pd.DataFrame, path: Path) -> None:
     with atomic_path(path) as tmp:
-        table.to_csv(tmp, index=False, float_format="%.9g")
+        table.to_csv(tmp, index=False)  # shortest round-trip floats: checksums stay exact
 
 
 @main_guard

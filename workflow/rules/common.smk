@@ -57,8 +57,9 @@ def alternation(names):
 def mark_pruned_images():
     """Make an image rule rerun when its image was removed behind our back.
 
-    An ID file whose image the engine no longer has is made older than its
-    inputs, so Snakemake sees it as out of date (and a dry run says so).
+    An ID file whose image the engine no longer has names nothing: it and
+    the identity found in that image are removed, so Snakemake plans the
+    build again wherever the image is needed (a dry run says so too).
     """
     for iid in Path("results/images").glob("*.iid"):
         image = iid.read_text().strip()
@@ -71,7 +72,8 @@ def mark_pruned_images():
             return  # no engine to ask; the onstart check reports that
         if done.returncode != 0 and "no such image" in done.stderr.lower():
             print(f"parbench: image {image[:19]} of {iid} is gone from the engine; it will be rebuilt", file=sys.stderr)
-            os.utime(iid, (0, 0))
+            iid.unlink()
+            iid.with_suffix(".identity.json").unlink(missing_ok=True)
 
 
 mark_pruned_images()

@@ -40,7 +40,7 @@ for _runtime in RUNTIMES:
             "{PY} parbench.measure --runtime {params.runtime} --kind {params.kind} "
             "--workload {wildcards.workload} --mode {wildcards.mode} --cpuset {wildcards.cpuset} "
             "--workers {wildcards.workers} --iterations {params.iterations} --repeats {params.repeats} "
-            "--warmup {params.warmup} --timeout {params.timeout} --host-label {params.host:q} "
+            "--warmup {params.warmup} --timeout {params.timeout} --host-label={params.host:q} "
             "--iid {input.iid} --identity {input.identity} --out {output} > {log} 2>&1 "
             "|| {{ tail -n1 {log} >&2; exit 1; }}"
 

@@ -1,0 +1,113 @@
+"""`snakemake --cores all` end to end on the tiny config, through the real engine."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import snakemake
+from workloads import cpu_loop
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+TINY = ("--configfile", "tests/configs/tiny.yaml")
+ITERATIONS = yaml.safe_load((Path(__file__).parent / "configs/tiny.yaml").read_text())["workloads"]["cpu_loop"]["iterations"]
+RUNS_COLUMNS = [
+    "runtime", "workload", "mode", "cpuset", "cpus", "workers", "iterations", "repeat", "seconds",
+    "cpu_seconds", "max_rss_kb", "checksum", "gil_enabled", "affinity", "image_id", "host",
+]
+SUMMARY_COLUMNS = [
+    "runtime", "workload", "mode", "cpuset", "workers", "n", "median", "min", "mean", "stdev", "cv",
+    "ci_low", "ci_high", "speedup", "efficiency", "ratio_to_fastest",
+]
+
+
+@pytest.fixture(scope="module")
+def measured(built_project):
+    done = snakemake(built_project, *TINY)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return built_project
+
+
+def raw_files(project: Path, runtime: str) -> dict[Path, tuple[float, str]]:
+    return {p: (p.stat().st_mtime, p.read_text()) for p in sorted((project / "results/raw" / runtime).rglob("*.jsonl"))}
+
+
+def test_tables_report_and_figures(measured):
+    runs = pd.read_csv(measured / "results/runs.csv")
+    summary = pd.read_csv(measured / "results/summary.csv")
+    assert set(RUNS_COLUMNS) <= set(runs.columns)
+    assert set(SUMMARY_COLUMNS) <= set(summary.columns)
+    # 5 cells per CPython runtime, 3 for Go; 2 repeats each.
+    assert len(summary) == 13 and (summary["n"] == 2).all() and len(runs) == 26
+    assert set(runs["runtime"]) == {"cpython-3.13", "cpython-3.13t", "go"}
+    assert (runs["checksum"] == cpu_loop(ITERATIONS)).all()
+    assert (runs["affinity"].astype(str) == runs["cpuset"].astype(str)).all()
+    assert (runs["workers"] == runs["cpus"]).all()
+    gil = runs.groupby("runtime")["gil_enabled"].unique()
+    assert list(gil["cpython-3.13"]) == [True] and list(gil["cpython-3.13t"]) == [False]
+    for runtime, ids in runs.groupby("runtime")["image_id"].unique().items():
+        assert list(ids) == [(measured / "results/images" / f"{runtime}.iid").read_text().strip()]
+    report = (measured / "results/report.md").read_text()
+    assert "## The blog's table, on this machine" in report and "79.27" in report
+    assert (measured / "results/figures/cpu_loop_scaling.png").stat().st_size > 10_000
+    environment = json.loads((measured / "results/environment.json").read_text())
+    assert environment["docker_server_version"] and environment["cpu_count"] >= 1
+
+
+def test_no_op_rerun(measured):
+    done = snakemake(measured, *TINY)
+    assert done.returncode == 0
+    assert "Nothing to be done" in done.stdout + done.stderr
+
+
+def test_remeasure_one_runtime_leaves_the_others_alone(measured):
+    before_go, before_py = raw_files(measured, "go"), raw_files(measured, "cpython-3.13")
+    runs_mtime = (measured / "results/runs.csv").stat().st_mtime
+    done = snakemake(measured, *TINY, "--forcerun", "measure_go")
+    assert done.returncode == 0, done.stderr[-3000:]
+    after_go = raw_files(measured, "go")
+    assert after_go.keys() == before_go.keys()
+    assert all(after_go[p][0] > before_go[p][0] for p in after_go)
+    assert raw_files(measured, "cpython-3.13") == before_py
+    assert (measured / "results/runs.csv").stat().st_mtime > runs_mtime
+
+
+def test_failed_remeasure_keeps_earlier_results(measured):
+    before = raw_files(measured, "go")
+    runs_before = (measured / "results/runs.csv").read_text()
+    done = snakemake(measured, *TINY, "--forcerun", "measure_go", "--config", "timeout_seconds=0.001")
+    assert done.returncode != 0
+    assert "timeout_seconds" in done.stderr
+    assert {p: text for p, (_, text) in raw_files(measured, "go").items()} == {p: text for p, (_, text) in before.items()}
+    assert (measured / "results/runs.csv").read_text() == runs_before
+    leftovers = subprocess.run(["docker", "ps", "-aq", "--filter", "name=parbench-go"], capture_output=True, text=True)
+    assert leftovers.stdout.strip() == ""
+
+
+@pytest.mark.parametrize(
+    "override, starts_with",
+    [
+        ("runtimes=[cpython-3.14]", "parbench: config key 'runtimes': unknown runtime 'cpython-3.14'"),
+        ("cpusets=['0-63']", "parbench: config key 'cpusets': CPU set '0-63' names CPU(s)"),
+        ("repeats=0", "parbench: config key 'repeats'"),
+    ],
+)
+def test_config_errors_stop_before_any_job_with_one_line(measured, override, starts_with):
+    done = snakemake(measured, *TINY, "--config", override)
+    assert done.returncode != 0
+    errors = [line for line in done.stderr.splitlines() if line.startswith("parbench:")]
+    assert len(errors) == 1 and errors[0].startswith(starts_with), done.stderr
+    assert "Traceback" not in done.stderr and "Building DAG" not in done.stdout + done.stderr
+
+
+def test_unreachable_daemon_is_one_line(measured):
+    done = snakemake(measured, *TINY, "--forcerun", "report", env={"DOCKER_HOST": "unix:///nonexistent/docker.sock"})
+    assert done.returncode != 0
+    errors = [line for line in done.stderr.splitlines() if line.startswith("parbench:")]
+    assert len(errors) == 1 and "cannot reach the Docker daemon" in errors[0] and "Traceback" not in done.stderr
