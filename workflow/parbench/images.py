@@ -112,7 +112,7 @@ def build_base(base: dict, iid_out: Path, packages_out: Path) -> str:
     tag to force a fresh root file system.
     """
     tag = f"parbench/base:{base_key(base)}"
-    if docker.image_exists(tag):
+    if docker.image_exists(tag) and not os.environ.get("PARBENCH_NO_CACHE"):
         print(f"reusing {tag}", file=sys.stderr)
     elif base["method"] == "pull":
         subprocess.run(["docker", "pull", base["pull_image"]], check=True)
@@ -140,6 +140,8 @@ def build_image(dockerfile: str, build_args: dict[str, str], tag: str, iid_out: 
     """`docker build` with the repository as context; output streamed to our stdout."""
     with atomic_path(iid_out) as tmp:
         command = docker.build_command(dockerfile, ".", build_args, tag, str(tmp))
+        if os.environ.get("PARBENCH_NO_CACHE"):  # cold builds, for benchmarks/images.py
+            command.insert(2, "--no-cache")
         print("running " + " ".join(command), flush=True)
         done = subprocess.run(command, env={**os.environ, "DOCKER_BUILDKIT": "0"})
         if done.returncode != 0:

@@ -104,7 +104,8 @@ def plot_figures(summary: pd.DataFrame, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for workload, data in summary.groupby("workload"):
-        scaling = data[data["workers"] == data["cpus"]]
+        # Sequential cells are one point each (the no-pool baseline); the tables show them.
+        scaling = data[(data["workers"] == data["cpus"]) & (data["mode"] != "sequential")]
         fig, (ax_time, ax_speed) = plt.subplots(1, 2, figsize=(11, 4.2))
         for (runtime, mode), line in scaling.groupby(["runtime", "mode"]):
             line = line.sort_values("workers")

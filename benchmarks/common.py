@@ -1,0 +1,44 @@
+"""Helpers shared by the benchmark scripts: a private project copy and timed snakemake runs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+
+from conftest import copy_repo  # noqa: E402
+
+
+def project_copy() -> Path:
+    """A copy of the project in a temporary folder, so benchmarks never touch results/."""
+    return copy_repo(Path(tempfile.mkdtemp(prefix="parbench-bench-")) / "parbench")
+
+
+def timed_snakemake(workdir: Path, *args: str, env: dict | None = None) -> float:
+    """Run snakemake to completion and return its wall time in seconds."""
+    import os
+
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "all", *args],
+        cwd=workdir, capture_output=True, text=True, env={**os.environ, **(env or {})},
+    )
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        sys.exit(f"snakemake {' '.join(args)} failed:\n{done.stderr[-2000:]}")
+    return elapsed
+
+
+def measured_seconds(workdir: Path) -> tuple[float, int]:
+    """Sum of in-container measured seconds (warm-ups included) and the number of raw files."""
+    total, files = 0.0, 0
+    for path in (workdir / "results/raw").rglob("*.jsonl"):
+        files += 1
+        total += sum(json.loads(line)["seconds"] for line in path.read_text().splitlines() if line.strip())
+    return total, files
