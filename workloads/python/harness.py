@@ -179,24 +179,19 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is below 1")
-    return value
+def int_at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse type for whole numbers >= minimum, with a one-line complaint."""
 
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} is below {minimum}")
+        return value
 
-def non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} is below 0")
-    return value
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -204,12 +199,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--workload", required=True, choices=sorted(WORKLOADS))
     parser.add_argument("--mode", required=True, choices=MODES)
     parser.add_argument(
-        "--workers", type=positive_int, default=None,
+        "--workers", type=int_at_least(1), default=None,
         help="default: the number of CPUs this process may run on",
     )
-    parser.add_argument("--iterations", type=positive_int, required=True)
-    parser.add_argument("--repeats", type=positive_int, default=1)
-    parser.add_argument("--warmup", type=non_negative_int, default=0)
+    parser.add_argument("--iterations", type=int_at_least(1), required=True)
+    parser.add_argument("--repeats", type=int_at_least(1), default=1)
+    parser.add_argument("--warmup", type=int_at_least(0), default=0)
     parser.add_argument("--runtime", default="cpython", help="name recorded in each record")
     parser.add_argument(
         "--start-method", default=None,
