@@ -39,6 +39,7 @@ def test_modes_agree_on_checksum_and_report_every_worker(mode, workers):
         assert r["checksum"] == cpu_loop(20000)
         assert len(r["worker_seconds"]) == workers
         assert r["seconds"] > 0 and r["cpu_seconds"] >= 0 and r["max_rss_kb"] > 0
+        assert r["setup_seconds"] > 0 and (r["spawn_seconds"] > 0) == (mode != "sequential")
         assert r["gil_enabled"] in (True, False) and r["affinity"]
     if mode == "processes":
         assert out[0]["start_method"] in ("fork", "spawn", "forkserver")

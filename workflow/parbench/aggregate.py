@@ -23,7 +23,7 @@ RUN_COLUMNS = [
     "runtime", "workload", "mode", "cpuset", "cpus", "workers", "iterations", "repeat",
     "seconds", "cpu_seconds", "max_rss_kb", "checksum", "checksum_hex", "gil_enabled",
     "gil_build_disabled", "gomaxprocs", "numcpu", "affinity", "runtime_version", "start_method",
-    "setup_seconds", "container_seconds", "worker_seconds", "image_id", "host", "started_at",
+    "setup_seconds", "spawn_seconds", "container_seconds", "worker_seconds", "image_id", "host", "started_at",
 ]
 CELL_KEYS = ["host", "runtime", "workload", "iterations", "mode", "cpuset", "cpus", "workers"]
 

@@ -18,6 +18,7 @@ var Modes = []string{"sequential", "goroutines"}
 // Outcome is what one repeat produced.
 type Outcome struct {
 	Seconds         float64
+	SpawnSeconds    float64
 	WorkerSeconds   []float64
 	WorkerChecksums []float64
 	CPUSeconds      float64
@@ -74,6 +75,7 @@ func runGoroutines(fn workload.Func, iterations, workers int) (Outcome, error) {
 	release := make(chan struct{})
 	ready.Add(workers)
 	done.Add(workers)
+	spawnStart := time.Now()
 	for w := 0; w < workers; w++ {
 		go func(w int) {
 			defer done.Done()
@@ -85,6 +87,7 @@ func runGoroutines(fn workload.Func, iterations, workers int) (Outcome, error) {
 		}(w)
 	}
 	ready.Wait()
+	spawn := time.Since(spawnStart).Seconds()
 	cpu0, err := cpuSeconds()
 	if err != nil {
 		return Outcome{}, err
@@ -93,7 +96,9 @@ func runGoroutines(fn workload.Func, iterations, workers int) (Outcome, error) {
 	close(release)
 	done.Wait()
 	elapsed := time.Since(start).Seconds()
-	return finish(elapsed, seconds, values, cpu0)
+	out, err := finish(elapsed, seconds, values, cpu0)
+	out.SpawnSeconds = spawn
+	return out, err
 }
 
 func finish(elapsed float64, seconds, values []float64, cpu0 float64) (Outcome, error) {

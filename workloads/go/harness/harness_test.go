@@ -35,6 +35,9 @@ func TestRun(t *testing.T) {
 		if err != nil || got != want {
 			t.Errorf("Run(%q, %d) checksum = %v, %v; want %v", tt.mode, tt.workers, got, err, want)
 		}
+		if (out.SpawnSeconds > 0) != (tt.mode == "goroutines") {
+			t.Errorf("Run(%q, %d) spawn time %v: want > 0 exactly for goroutines", tt.mode, tt.workers, out.SpawnSeconds)
+		}
 		if out.Seconds <= 0 || out.MaxRSSKB <= 0 || out.CPUSeconds < 0 {
 			t.Errorf("Run(%q, %d) = %+v: implausible measurements", tt.mode, tt.workers, out)
 		}

@@ -46,6 +46,7 @@ type Record struct {
 	Warmup           bool           `json:"warmup"`
 	Repeat           int            `json:"repeat"`
 	Seconds          float64        `json:"seconds"`
+	SpawnSeconds     float64        `json:"spawn_seconds"`
 	WorkerSeconds    []float64      `json:"worker_seconds"`
 	CPUSeconds       float64        `json:"cpu_seconds"`
 	MaxRSSKB         int64          `json:"max_rss_kb"`
@@ -161,6 +162,7 @@ func run(args []string, stdout io.Writer) error {
 			rec.Repeat = i - o.warmup
 		}
 		rec.Seconds = out.Seconds
+		rec.SpawnSeconds = out.SpawnSeconds
 		rec.WorkerSeconds = out.WorkerSeconds
 		rec.CPUSeconds = out.CPUSeconds
 		rec.MaxRSSKB = out.MaxRSSKB
