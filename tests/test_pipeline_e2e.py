@@ -111,3 +111,38 @@ def test_unreachable_daemon_is_one_line(measured):
     assert done.returncode != 0
     errors = [line for line in done.stderr.splitlines() if line.startswith("parbench:")]
     assert len(errors) == 1 and "cannot reach the Docker daemon" in errors[0] and "Traceback" not in done.stderr
+    assert not list((measured / ".snakemake/locks").glob("*")), "the failed run left its lock behind"
+
+
+def test_publish_bundle_verifies_and_keeps_the_host_private(measured):
+    import os
+    import re
+    import socket
+    import sys
+
+    done = snakemake(measured, "publish", *TINY)
+    assert done.returncode == 0, done.stderr[-3000:]
+    bundles = sorted((measured / "results/publish").glob("parbench-*.tar.gz"))
+    assert len(bundles) == 1
+    assert re.fullmatch(r"parbench-host-[0-9a-f]{8}-\d{8}-(nogit|[0-9a-f]{7,})\.tar\.gz", bundles[0].name)
+    verify = subprocess.run([sys.executable, "-m", "parbench.bundle", "verify", str(bundles[0])], cwd=measured,
+                            capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(measured / "workflow")})
+    assert verify.returncode == 0 and verify.stdout.strip().endswith(": OK"), verify.stdout + verify.stderr
+    from parbench.bundle import read_bundle
+
+    files = read_bundle(bundles[0])
+    runs = pd.read_csv(__import__("io").BytesIO(files["runs.csv"]))
+    label = json.loads(files["bundle.json"])["host_label"]
+    assert set(runs["host"]) == {label} and label.startswith("host-")
+    private = [socket.gethostname().encode(), str(Path.home()).encode() + b"/", str(measured).encode()]
+    for name, data in files.items():
+        for secret in private:
+            if len(secret) > 3:
+                assert secret not in data, f"{secret!r} appears in {name}"
+
+
+def test_snakemake_html_report(measured):
+    done = snakemake(measured, "--report", "results/snakemake-report.html", *TINY)
+    assert done.returncode == 0, done.stderr[-3000:]
+    html = (measured / "results/snakemake-report.html").read_text(errors="replace")
+    assert "cpu_loop_scaling.png" in html and "runs.csv" in html

@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import platform
+import socket
 import subprocess
 from datetime import datetime, timezone
+
+
+def host_label(configured: str | None, record_hostname: bool) -> str:
+    """The name results carry for this machine.
+
+    The real host name is private by default (it can name an internal
+    machine): unless the user configures a label or asks for the host name,
+    a stable digest of it stands in.
+    """
+    if configured:
+        return configured
+    name = socket.gethostname()
+    return name if record_hostname else "host-" + hashlib.sha256(name.encode()).hexdigest()[:8]
 
 
 def _output(command: list[str]) -> str | None:
@@ -16,24 +31,33 @@ def _output(command: list[str]) -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
-def cpu_model(cpuinfo: str) -> str:
+def cpuinfo_field(cpuinfo: str, *keys: str) -> str:
+    """The first value of any of these keys in /proc/cpuinfo text."""
     for line in cpuinfo.splitlines():
         key, _, value = line.partition(":")
-        if key.strip() in ("model name", "Model", "cpu model"):
+        if key.strip() in keys:
             return value.strip()
     return "unknown"
 
 
-def collect() -> dict:
+def _read(path: str) -> str | None:
     try:
-        with open("/proc/cpuinfo") as f:
-            model = cpu_model(f.read())
+        with open(path) as f:
+            return f.read().strip()
     except OSError:
-        model = "unknown"
-    status = _output(["git", "status", "--porcelain", "--untracked-files=no"])
+        return None
+
+
+def collect(label: str) -> dict:
+    cpuinfo = _read("/proc/cpuinfo") or ""
+    # Results are tracked files too (the reference run); only code counts for "clean".
+    status = _output(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!results"])
     return {
+        "host_label": label,
         "collected_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "cpu_model": model,
+        "cpu_model": cpuinfo_field(cpuinfo, "model name", "Model", "cpu model"),
+        "cpu_flags": cpuinfo_field(cpuinfo, "flags", "Features"),
+        "smt_active": _read("/sys/devices/system/cpu/smt/active"),
         "cpu_count": os.cpu_count(),
         "cpus_available": len(os.sched_getaffinity(0)),
         "machine": platform.machine(),

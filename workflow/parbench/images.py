@@ -150,7 +150,8 @@ def build_image(dockerfile: str, build_args: dict[str, str], tag: str, iid_out: 
     return image
 
 
-def verify_identity(name: str, entry: dict, iid_file: Path, out: Path) -> dict:
+def verify_identity(name: str, entry: dict, iid_file: Path, out: Path, packages_out: Path) -> dict:
+    """Ask the image what it is, stop on any mismatch with config, keep the answer and package list."""
     image = iid_file.read_text().strip()
     raw = docker.output_of(identity_command(entry["kind"], image))
     identity = json.loads(raw)
@@ -158,6 +159,7 @@ def verify_identity(name: str, entry: dict, iid_file: Path, out: Path) -> dict:
     problems = identity_problems(name, entry, identity)
     if problems:
         raise ParbenchError(problems[0])
+    write_text_atomic(packages_out, docker.output_of(docker.run_command(image, PACKAGE_QUERY)))
     write_text_atomic(out, json.dumps(record, indent=2, sort_keys=True) + "\n")
     return record
 
@@ -180,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     ident.add_argument("--entry-json", required=True)
     ident.add_argument("--iid", required=True, type=Path)
     ident.add_argument("--out", required=True, type=Path)
+    ident.add_argument("--packages", required=True, type=Path)
     args = parser.parse_args(argv)
 
     docker.require_daemon()
@@ -197,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
             dockerfile, build_args = "containers/go/Dockerfile", go_build_args(entry, base_tag)
         print(build_image(dockerfile, build_args, f"parbench/{args.runtime}:latest", args.iid))
     else:
-        record = verify_identity(args.runtime, json.loads(args.entry_json), args.iid, args.out)
+        record = verify_identity(args.runtime, json.loads(args.entry_json), args.iid, args.out, args.packages)
         print(json.dumps(record["identity"], sort_keys=True))
     return 0
 

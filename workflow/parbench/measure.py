@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -152,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", required=True, type=int)
     parser.add_argument("--warmup", required=True, type=int)
     parser.add_argument("--timeout", required=True, type=float)
-    parser.add_argument("--host-label", default="")
+    parser.add_argument("--host-label", required=True)
     parser.add_argument("--iid", required=True, type=Path)
     parser.add_argument("--identity", required=True, type=Path)
     parser.add_argument("--out", required=True, type=Path)
@@ -160,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     cell = Cell(args.runtime, args.workload, args.mode, args.cpuset, args.workers)
     records = measure_cell(
         cell, args.kind, args.iterations, args.repeats, args.warmup, args.iid, args.identity,
-        args.out, args.host_label or socket.gethostname(), args.timeout,
+        args.out, args.host_label, args.timeout,
     )
     measured = [r["seconds"] for r in records if not r["warmup"]]
     print(f"{cell.raw_path}: {len(measured)} repeats, median {sorted(measured)[len(measured) // 2]:.4f} s", file=sys.stderr)

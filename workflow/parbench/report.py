@@ -207,7 +207,7 @@ def render(summary: pd.DataFrame, config: dict, identities: list[dict], env: dic
             lines += [f"![{path.stem}]({rel.as_posix()})", ""]
 
     lines += ["## Environment", ""]
-    env_rows = [(k, "–" if v is None else str(v)) for k, v in env.items()]
+    env_rows = [(k, "–" if v is None else str(v)) for k, v in env.items() if k != "cpu_flags"]
     lines += [markdown_table(pd.DataFrame(env_rows, columns=["fact", "value"])), ""]
     lines += ["### Images", ""]
     image_rows = []
@@ -234,12 +234,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", required=True, type=Path)
     parser.add_argument("--environment", required=True, type=Path)
     parser.add_argument("--figures", required=True, type=Path)
+    parser.add_argument("--host-label", required=True)
     parser.add_argument("identities", nargs="*", type=Path)
     args = parser.parse_args(argv)
     summary = pd.read_csv(args.summary)
     config = json.loads(args.config_json)
     identities = [json.loads(p.read_text()) for p in args.identities]
-    env = environment.collect()
+    env = environment.collect(args.host_label)
     figures = plot_figures(summary, args.figures)
     write_text_atomic(args.environment, json.dumps(env, indent=2) + "\n")
     write_text_atomic(args.report, render(summary, config, identities, env, figures, args.report.parent))

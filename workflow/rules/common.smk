@@ -16,6 +16,7 @@ from snakemake.utils import validate
 
 from parbench.config import check_config
 from parbench.cpusets import available_cpus
+from parbench.environment import host_label
 from parbench.errors import ParbenchError
 from parbench.matrix import experiment_cells
 
@@ -39,6 +40,22 @@ PY = f"{sys.executable} -m"
 CATALOGUE = config["catalogue"]
 RUNTIMES = list(config["runtimes"])
 CELLS = experiment_cells(config, available_cpus())
+HOST_LABEL = host_label(config.get("host_label"), config.get("record_hostname", False))
+
+
+def short_commit():
+    try:
+        done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=workflow.basedir)
+    except OSError:
+        return "nogit"
+    return done.stdout.strip() if done.returncode == 0 else "nogit"
+
+
+# The published bundle's name: parbench-HOST-DATE-COMMIT.
+from parbench.bundle import bundle_stem
+from datetime import date
+
+BUNDLE_STEM = bundle_stem(HOST_LABEL, date.today().strftime("%Y%m%d"), short_commit())
 
 
 def runtime_entry(runtime):
@@ -84,4 +101,5 @@ onstart:
 
     problem = daemon_problem()
     if problem:
+        workflow.persistence.unlock()  # stop() skips Snakemake's own clean-up
         stop(problem)

@@ -50,7 +50,7 @@ rule cpython_image:
         entry=lambda w: json.dumps(CATALOGUE[w.runtime], sort_keys=True),
     wildcard_constraints:
         runtime=alternation(runtimes_of_kind("cpython")),
-    threads: workflow.cores
+    threads: lambda wildcards: workflow.cores
     log:
         "logs/images/{runtime}.log",
     message:
@@ -71,7 +71,7 @@ rule go_image:
         entry=lambda w: json.dumps(CATALOGUE[w.runtime], sort_keys=True),
     wildcard_constraints:
         runtime=alternation(runtimes_of_kind("go")),
-    threads: workflow.cores
+    threads: lambda wildcards: workflow.cores
     log:
         "logs/images/{runtime}.log",
     message:
@@ -85,7 +85,8 @@ rule image_identity:
     input:
         iid="results/images/{runtime}.iid",
     output:
-        "results/images/{runtime}.identity.json",
+        identity="results/images/{runtime}.identity.json",
+        packages="results/images/{runtime}.packages.tsv",
     params:
         entry=lambda w: json.dumps(CATALOGUE[w.runtime], sort_keys=True),
     wildcard_constraints:
@@ -94,7 +95,8 @@ rule image_identity:
         "logs/images/{runtime}.identity.log",
     shell:
         "{PY} parbench.images identity --runtime {wildcards.runtime} --entry-json {params.entry:q} "
-        "--iid {input.iid} --out {output} > {log} 2>&1 || {{ tail -n1 {log} >&2; exit 1; }}"
+        "--iid {input.iid} --out {output.identity} --packages {output.packages} > {log} 2>&1 "
+        "|| {{ tail -n1 {log} >&2; exit 1; }}"
 
 
 rule images:

@@ -25,7 +25,7 @@ for _runtime in RUNTIMES:
             repeats=config["repeats"],
             warmup=config["warmup"],
             timeout=config["timeout_seconds"],
-            host=config.get("host_label") or "",
+            host=HOST_LABEL,
         wildcard_constraints:
             workload=r"[a-z_]+",
             mode=r"[a-z]+",
@@ -40,7 +40,7 @@ for _runtime in RUNTIMES:
             "{PY} parbench.measure --runtime {params.runtime} --kind {params.kind} "
             "--workload {wildcards.workload} --mode {wildcards.mode} --cpuset {wildcards.cpuset} "
             "--workers {wildcards.workers} --iterations {params.iterations} --repeats {params.repeats} "
-            "--warmup {params.warmup} --timeout {params.timeout} --host-label={params.host:q} "
+            "--warmup {params.warmup} --timeout {params.timeout} --host-label {params.host} "
             "--iid {input.iid} --identity {input.identity} --out {output} > {log} 2>&1 "
             "|| {{ tail -n1 {log} >&2; exit 1; }}"
 

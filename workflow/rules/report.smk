@@ -5,8 +5,8 @@ rule aggregate:
     input:
         raw=[cell.raw_path for cell in CELLS],
     output:
-        runs=update("results/runs.csv"),
-        summary=update("results/summary.csv"),
+        runs=report(update("results/runs.csv"), caption="../report/runs.rst", category="Tables"),
+        summary=report(update("results/summary.csv"), caption="../report/summary.rst", category="Tables"),
     log:
         "logs/aggregate.log",
     shell:
@@ -22,12 +22,44 @@ rule report:
     output:
         report=update("results/report.md"),
         environment=update("results/environment.json"),
-        figures=directory("results/figures"),
+        figures=report(
+            directory("results/figures"),
+            patterns=["{name}.png"],
+            caption="../report/figure.rst",
+            category="Figures",
+        ),
     params:
         config=json.dumps(config, sort_keys=True),
+        label=HOST_LABEL,
     log:
         "logs/report.log",
     shell:
         "{PY} parbench.report --runs {input.runs} --summary {input.summary} --config-json {params.config:q} "
         "--report {output.report} --environment {output.environment} --figures {output.figures} "
+        "--host-label {params.label} "
         "{input.identities} > {log} 2>&1 || {{ tail -n1 {log} >&2; exit 1; }}"
+
+
+rule publish:
+    input:
+        runs="results/runs.csv",
+        summary="results/summary.csv",
+        report="results/report.md",
+        environment="results/environment.json",
+        figures="results/figures",
+        raw=[cell.raw_path for cell in CELLS],
+        identities=expand("results/images/{runtime}.identity.json", runtime=RUNTIMES),
+        packages=expand("results/images/{name}.packages.tsv", name=["base", *RUNTIMES]),
+    output:
+        bundle=f"results/publish/{BUNDLE_STEM}.tar.gz",
+        checksum=f"results/publish/{BUNDLE_STEM}.tar.gz.sha256",
+    params:
+        config=json.dumps(config, sort_keys=True),
+        label=HOST_LABEL,
+    log:
+        "logs/publish.log",
+    message:
+        "Publishing {output.bundle}"
+    shell:
+        "{PY} parbench.bundle publish --results results --config-json {params.config:q} "
+        "--label {params.label} --out {output.bundle} > {log} 2>&1 || {{ tail -n1 {log} >&2; exit 1; }}"

@@ -1,0 +1,147 @@
+"""Publishing, verifying and merging bundles, on fixture results."""
+
+import io
+import json
+import tarfile
+
+import pytest
+
+from fixtures import scaling_records
+from parbench import aggregate
+from parbench.bundle import main, merge_bundles, read_bundle, verify_problems
+from parbench.errors import ParbenchError
+
+CONFIG = {
+    "runtimes": ["cpython-3.13", "cpython-3.13t", "go"],
+    "catalogue": {
+        "cpython-3.13": {"kind": "cpython", "free_threading": False},
+        "cpython-3.13t": {"kind": "cpython", "free_threading": True},
+        "go": {"kind": "go"},
+    },
+}
+
+
+def make_results(root, host, schema=1, checksum=None):
+    results = root / "results"
+    records = []
+    for r in scaling_records():
+        r = dict(r, host=host, schema=schema)
+        if checksum is not None:
+            r["checksum"] = checksum
+        records.append(r)
+    raw = results / "raw" / "all" / "cells.jsonl"
+    raw.parent.mkdir(parents=True)
+    raw.write_text("".join(json.dumps(r) + "\n" for r in records))
+    assert aggregate.main(["--runs", str(results / "runs.csv"), "--summary", str(results / "summary.csv"), str(raw)]) == 0
+    (results / "report.md").write_text("# report\n")
+    (results / "environment.json").write_text(json.dumps({"git_commit": "abc", "git_clean": True, "host_label": host}))
+    (results / "figures").mkdir()
+    (results / "figures" / "cpu_loop_scaling.png").write_bytes(b"\x89PNG fixture")
+    (results / "images").mkdir()
+    (results / "images" / "go.identity.json").write_text("{}")
+    (results / "images" / "go.packages.tsv").write_text("golang-1.24-go\t1.24.4-1\tamd64\n")
+    return results
+
+
+def publish(tmp_path, host="hostA", **kwargs):
+    results = make_results(tmp_path / host, host, **kwargs)
+    out = tmp_path / "publish" / f"parbench-{host}-20261125-abc.tar.gz"
+    assert main(["publish", "--results", str(results), "--config-json", json.dumps(CONFIG), "--label", host, "--out", str(out)]) == 0
+    return out
+
+
+def repack(bundle, change):
+    """Rewrite a bundle with one member changed, keeping its manifest (a careless edit)."""
+    files = read_bundle(bundle)
+    change(files)
+    stem = bundle.name.removesuffix(".tar.gz")
+    with tarfile.open(bundle, "w:gz") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(f"{stem}/{name}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    bundle.with_name(bundle.name + ".sha256").unlink()
+
+
+def test_publish_writes_everything_with_a_manifest(tmp_path):
+    bundle = publish(tmp_path)
+    files = read_bundle(bundle)
+    for name in ("runs.csv", "summary.csv", "report.md", "environment.json", "config.yaml", "bundle.json",
+                 "figures/cpu_loop_scaling.png", "raw/all/cells.jsonl", "images/go.identity.json",
+                 "images/go.packages.tsv", "MANIFEST.sha256"):
+        assert name in files, name
+    manifest = files["MANIFEST.sha256"].decode().splitlines()
+    assert len(manifest) == len(files) - 1
+    meta = json.loads(files["bundle.json"])
+    assert (meta["host_label"], meta["bundle_format"], meta["record_schema"], meta["git_commit"]) == ("hostA", 1, 1, "abc")
+    sidecar = bundle.with_name(bundle.name + ".sha256").read_text()
+    assert sidecar.endswith(f"  {bundle.name}\n")
+    assert verify_problems(bundle) == []
+
+
+def test_one_changed_byte_is_refused(tmp_path, capsys):
+    bundle = publish(tmp_path)
+    capsys.readouterr()
+    data = bytearray(bundle.read_bytes())
+    data[len(data) // 2] ^= 1
+    bundle.write_bytes(bytes(data))
+    assert main(["verify", str(bundle)]) == 1
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1 and "does not match" in out[0] and ".sha256" in out[0]
+
+
+def test_an_edited_file_is_named(tmp_path):
+    bundle = publish(tmp_path)
+    repack(bundle, lambda files: files.__setitem__("summary.csv", files["summary.csv"].replace(b"0.1", b"0.2", 1)))
+    problems = verify_problems(bundle)
+    assert problems == [f"summary.csv in {bundle.name} was changed after publishing (sha256 differs from the manifest)"]
+
+
+def test_added_and_removed_files_are_named(tmp_path):
+    bundle = publish(tmp_path)
+
+    def change(files):
+        del files["report.md"]
+        files["extra.txt"] = b"x"
+
+    repack(bundle, change)
+    problems = verify_problems(bundle)
+    assert any(p.startswith("report.md is listed in the manifest but missing") for p in problems)
+    assert any(p.startswith("extra.txt") and "not in the manifest" in p for p in problems)
+
+
+def test_wrong_workload_checksums_are_found_by_recomputing(tmp_path):
+    bundle = publish(tmp_path, checksum=123.0)
+    problems = verify_problems(bundle)
+    assert len(problems) == 1 and "recomputed 498507.4854708605" in problems[0] and "checksum 123.0" in problems[0]
+
+
+def test_merge_two_hosts_into_one_table(tmp_path):
+    a, b = publish(tmp_path, "hostA"), publish(tmp_path, "hostB")
+    out = tmp_path / "merged"
+    assert main(["merge", "--out", str(out), str(a), str(b)]) == 0
+    import pandas as pd
+
+    summary = pd.read_csv(out / "summary.csv")
+    assert sorted(summary["host"].unique()) == ["hostA", "hostB"]
+    assert len(summary) == 12
+    report = (out / "report.md").read_text()
+    assert "hostA" in report and "hostB" in report and "## Ratios per host" in report
+
+
+def test_merge_refuses_same_label_and_other_schemas(tmp_path):
+    a = publish(tmp_path, "hostA")
+    copy = tmp_path / "copy.tar.gz"
+    copy.write_bytes(a.read_bytes())
+    with pytest.raises(ParbenchError, match="share host label 'hostA'"):
+        merge_bundles([a, copy])
+    newer = publish(tmp_path, "hostC", schema=2)
+    with pytest.raises(ParbenchError, match="record schema 2, expected 1"):
+        merge_bundles([a, newer])
+
+
+def test_unreadable_bundle_is_one_line(tmp_path):
+    junk = tmp_path / "junk.tar.gz"
+    junk.write_bytes(b"not a tarball")
+    with pytest.raises(ParbenchError, match="not a readable bundle"):
+        verify_problems(junk)

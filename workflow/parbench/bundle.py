@@ -1,0 +1,247 @@
+"""Publishable result bundles: build one, verify one, merge several.
+
+A bundle is a tar.gz holding everything a reader needs to trust and rerun a
+result (tables, report, figures, raw records, image identities and package
+lists, the config used, the environment) and a manifest with the sha256 of
+every file, so any edit is found and named. Bundles from several machines
+merge into one set of tables with the host as a dimension.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import sys
+import tarfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from .aggregate import checksum_problem, runs_table, summary_table, write_csv
+from .atomic import atomic_path, write_text_atomic
+from .errors import ParbenchError, main_guard
+
+BUNDLE_FORMAT = 1
+RECORD_SCHEMA = 1
+MANIFEST = "MANIFEST.sha256"
+META = "bundle.json"
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def bundle_stem(label: str, date: str, commit: str) -> str:
+    return f"parbench-{label}-{date}-{commit}"
+
+
+def manifest_text(files: dict[str, bytes]) -> str:
+    """sha256sum's format, so `sha256sum -c` works on an unpacked bundle too."""
+    return "".join(f"{sha256_hex(files[name])}  {name}\n" for name in sorted(files))
+
+
+def parse_manifest(text: str) -> dict[str, str]:
+    entries = {}
+    for line in text.splitlines():
+        digest, sep, name = line.partition("  ")
+        if not sep or len(digest) != 64:
+            raise ParbenchError(f"{MANIFEST} has a malformed line: {line[:80]!r}")
+        entries[name] = digest
+    return entries
+
+
+def collect_results(results: Path, config: dict, label: str) -> dict[str, bytes]:
+    """The files of a bundle, by their name inside it."""
+    files: dict[str, bytes] = {}
+    for name in ("runs.csv", "summary.csv", "report.md", "environment.json"):
+        files[name] = (results / name).read_bytes()
+    for pattern in ("figures/*.png", "raw/**/*.jsonl", "images/*.iid", "images/*.identity.json", "images/*.packages.tsv"):
+        for path in sorted(results.glob(pattern)):
+            files[path.relative_to(results).as_posix()] = path.read_bytes()
+    files["config.yaml"] = yaml.safe_dump(config, sort_keys=False).encode()
+    environment = json.loads(files["environment.json"])
+    files[META] = json.dumps({
+        "bundle_format": BUNDLE_FORMAT,
+        "record_schema": RECORD_SCHEMA,
+        "host_label": label,
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "git_commit": environment.get("git_commit"),
+        "git_clean": environment.get("git_clean"),
+    }, indent=2).encode()
+    return files
+
+
+def write_bundle(out: Path, files: dict[str, bytes]) -> str:
+    """Write the tar.gz (manifest included) and its .sha256; return the tarball's digest."""
+    stem = out.name.removesuffix(".tar.gz")
+    members = dict(files, **{MANIFEST: manifest_text(files).encode()})
+    with atomic_path(out) as tmp:
+        with tarfile.open(tmp, "w:gz") as tar:
+            for name in sorted(members):
+                info = tarfile.TarInfo(f"{stem}/{name}")
+                info.size = len(members[name])
+                info.mode = 0o644
+                info.mtime = 0  # bundles differ only where their content does
+                tar.addfile(info, io.BytesIO(members[name]))
+        digest = sha256_hex(tmp.read_bytes())
+    write_text_atomic(out.with_name(out.name + ".sha256"), f"{digest}  {out.name}\n")
+    return digest
+
+
+def read_bundle(path: Path) -> dict[str, bytes]:
+    """Every regular file of a bundle, by its name inside the bundle."""
+    try:
+        with tarfile.open(path, "r:gz") as tar:
+            files = {}
+            for member in tar.getmembers():
+                if member.isfile():
+                    _, _, name = member.name.partition("/")
+                    files[name] = tar.extractfile(member).read()
+    except (OSError, tarfile.TarError, EOFError) as error:
+        raise ParbenchError(f"{path} is not a readable bundle ({error})") from None
+    return files
+
+
+def recomputed_checksum(workload: str, iterations: int) -> float:
+    """The workload's checksum computed here, in Python, from the harness's own code."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "workloads" / "python"))
+    from workloads import WORKLOADS
+
+    return WORKLOADS[workload](iterations)
+
+
+def verify_problems(path: Path, recompute: bool = True) -> list[str]:
+    """Everything wrong with a bundle, each naming the file concerned."""
+    sidecar = path.with_name(path.name + ".sha256")
+    if sidecar.exists():
+        wanted = sidecar.read_text().split()[0]
+        if sha256_hex(path.read_bytes()) != wanted:
+            return [f"{path.name} does not match {sidecar.name}: the bundle was changed or damaged"]
+    files = read_bundle(path)
+    if MANIFEST not in files:
+        return [f"{path.name} has no {MANIFEST}"]
+    listed = parse_manifest(files.pop(MANIFEST).decode())
+    problems = []
+    for name, digest in sorted(listed.items()):
+        if name not in files:
+            problems.append(f"{name} is listed in the manifest but missing from {path.name}")
+        elif sha256_hex(files[name]) != digest:
+            problems.append(f"{name} in {path.name} was changed after publishing (sha256 differs from the manifest)")
+    problems += [f"{name} in {path.name} is not in the manifest" for name in sorted(set(files) - set(listed))]
+    if problems or not recompute:
+        return problems
+    runs = pd.read_csv(io.BytesIO(files["runs.csv"]))
+    for (workload, iterations), group in runs.groupby(["workload", "iterations"]):
+        expected = recomputed_checksum(workload, int(iterations))
+        wrong = group[group["checksum"] != expected]
+        if not wrong.empty:
+            problems.append(
+                f"runs.csv in {path.name}: {len(wrong)} record(s) of {workload} with {iterations} iterations "
+                f"have checksum {float(wrong['checksum'].iloc[0])!r}, recomputed {expected!r}"
+            )
+    return problems
+
+
+def merge_bundles(paths: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """runs and summary tables over several bundles, and the union of their catalogues."""
+    records: list[dict] = []
+    catalogue: dict = {}
+    labels: dict[str, Path] = {}
+    for path in paths:
+        problems = verify_problems(path, recompute=False)
+        if problems:
+            raise ParbenchError(f"refusing {path.name}: {problems[0]}")
+        files = read_bundle(path)
+        meta = json.loads(files[META])
+        if meta.get("bundle_format") != BUNDLE_FORMAT or meta.get("record_schema") != RECORD_SCHEMA:
+            raise ParbenchError(
+                f"refusing {path.name}: bundle format {meta.get('bundle_format')} with record schema "
+                f"{meta.get('record_schema')}; this parbench reads format {BUNDLE_FORMAT}, schema {RECORD_SCHEMA}"
+            )
+        label = meta["host_label"]
+        if label in labels:
+            raise ParbenchError(f"{path.name} and {labels[label].name} share host label {label!r}; set host_label to tell them apart")
+        labels[label] = path
+        for name, data in sorted(files.items()):
+            if name.startswith("raw/"):
+                for line in data.decode().splitlines():
+                    record = json.loads(line)
+                    if record.get("schema") != RECORD_SCHEMA:
+                        raise ParbenchError(f"refusing {path.name}: {name} has record schema {record.get('schema')}, expected {RECORD_SCHEMA}")
+                    records.append(record)
+        for runtime, entry in yaml.safe_load(files["config.yaml"]).get("catalogue", {}).items():
+            catalogue.setdefault(runtime, entry)
+    runs = runs_table(records)
+    problem = checksum_problem(runs)
+    if problem:
+        raise ParbenchError(problem)
+    return runs, summary_table(runs), catalogue
+
+
+def merged_report(summary: pd.DataFrame, catalogue: dict) -> str:
+    """Median times side by side per host, and the cross-machine ratios per host."""
+    from .report import flavour_ratios, fmt_ratio, fmt_seconds, markdown_table
+
+    hosts = sorted(summary["host"].unique())
+    lines = ["# parbench: results from several machines", "", f"Hosts: {', '.join(hosts)}.", "",
+             "## Median seconds per cell and host", ""]
+    wide = summary.pivot_table(index=["workload", "runtime", "mode", "cpus", "workers"], columns="host",
+                               values="median", aggfunc="first").reset_index()
+    for host in hosts:
+        wide[host] = wide[host].map(fmt_seconds)
+    lines += [markdown_table(wide), "", "## Ratios per host", ""]
+    rows = []
+    for host, group in summary.groupby("host"):
+        ratios = flavour_ratios(group, catalogue)
+        ratios.insert(0, "host", host)
+        rows.append(ratios)
+    ratios = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+    for column in ("gil_over_free_threaded", "free_threaded_over_go", "gil_over_go"):
+        if column in ratios:
+            ratios[column] = ratios[column].map(fmt_ratio)
+    lines += [markdown_table(ratios), ""]
+    return "\n".join(lines)
+
+
+@main_guard
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bundle", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="action", required=True)
+    publish = sub.add_parser("publish", help="write a bundle of a finished run")
+    publish.add_argument("--results", type=Path, default=Path("results"))
+    publish.add_argument("--config-json", required=True)
+    publish.add_argument("--label", required=True)
+    publish.add_argument("--out", required=True, type=Path)
+    verify = sub.add_parser("verify", help="check bundles against their manifests and recompute checksums")
+    verify.add_argument("bundles", nargs="+", type=Path)
+    merge = sub.add_parser("merge", help="combine bundles from several machines")
+    merge.add_argument("--out", required=True, type=Path, help="folder for runs.csv, summary.csv, report.md")
+    merge.add_argument("bundles", nargs="+", type=Path)
+    args = parser.parse_args(argv)
+
+    if args.action == "publish":
+        files = collect_results(args.results, json.loads(args.config_json), args.label)
+        digest = write_bundle(args.out, files)
+        print(f"{args.out}: {len(files) + 1} files, sha256 {digest}")
+    elif args.action == "verify":
+        failed = False
+        for path in args.bundles:
+            problems = verify_problems(path)
+            print(f"{path}: {'OK' if not problems else 'FAILED: ' + problems[0]}")
+            failed = failed or bool(problems)
+        return 1 if failed else 0
+    else:
+        runs, summary, catalogue = merge_bundles(args.bundles)
+        write_csv(runs, args.out / "runs.csv")
+        write_csv(summary, args.out / "summary.csv")
+        write_text_atomic(args.out / "report.md", merged_report(summary, catalogue))
+        print(f"{args.out}: {len(runs)} runs from {summary['host'].nunique()} hosts")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
