@@ -36,9 +36,15 @@ def timed_snakemake(workdir: Path, *args: str, env: dict | None = None) -> float
 
 
 def measured_seconds(workdir: Path) -> tuple[float, int]:
-    """Sum of in-container measured seconds (warm-ups included) and the number of raw files."""
-    total, files = 0.0, 0
+    """Sum of in-container measured seconds (warm-ups included) and the number of containers run.
+
+    Each container does the warm-ups and one measured repeat, so containers
+    are counted by their measured records.
+    """
+    total, containers = 0.0, 0
     for path in (workdir / "results/raw").rglob("*.jsonl"):
-        files += 1
-        total += sum(json.loads(line)["seconds"] for line in path.read_text().splitlines() if line.strip())
-    return total, files
+        for line in path.read_text().splitlines():
+            record = json.loads(line)
+            total += record["seconds"]
+            containers += not record["warmup"]
+    return total, containers

@@ -36,6 +36,24 @@ def test_summary_speedup_efficiency_and_ratio():
     assert free2["ci_low"] == pytest.approx(6.0) and free2["ci_high"] == pytest.approx(6.0 * 1.05)
 
 
+def test_speedup_interval_and_significance():
+    summary = summary_table(runs_table(scaling_records())).set_index(["runtime", "cpuset"])
+    free2 = summary.loc[("cpython-3.13t", "0-1")]
+    assert free2["speedup_ci_low"] < 2.0 < free2["speedup_ci_high"] and bool(free2["speedup_significant"])
+    gil2 = summary.loc[("cpython-3.13", "0-1")]
+    assert not gil2["speedup_significant"]  # GIL threads: W x T1 and TW are the same samples, so ~
+
+
+def test_warning_flags_follow_the_limits():
+    records = scaling_records()
+    records[0] = dict(records[0], seconds=0.2)  # go on CPU 0, repeat 0: far above the others
+    summary = summary_table(runs_table(records), cv_limit=0.05, min_seconds=1.0).set_index(["runtime", "cpuset"])
+    go1 = summary.loc[("go", "0")]
+    assert go1["warn_first_repeat"] and go1["warn_cv"] and go1["warn_short"]
+    gil1 = summary.loc[("cpython-3.13", "0")]
+    assert not gil1["warn_first_repeat"] and not gil1["warn_cv"] and not gil1["warn_short"]
+
+
 def test_speedup_missing_without_a_one_worker_baseline():
     records = [r for r in scaling_records() if not (r["runtime"] == "go" and r["workers"] == 1)]
     summary = summary_table(runs_table(records)).set_index(["runtime", "cpuset"])
@@ -62,7 +80,7 @@ def test_main_writes_both_tables(tmp_path):
     raw.write_text("".join(json.dumps(r) + "\n" for r in scaling_records()))
     runs, summary = tmp_path / "runs.csv", tmp_path / "summary.csv"
     assert main(["--runs", str(runs), "--summary", str(summary), str(raw)]) == 0
-    assert runs.read_text().splitlines()[0].startswith("runtime,workload,mode,cpuset,cpus,workers")
+    assert runs.read_text().splitlines()[0].startswith("runtime,workload,mode,variant,cpuset,cpus,workers")
     assert len(summary.read_text().splitlines()) == 7
 
 

@@ -40,3 +40,21 @@ def test_fixed_worker_counts_oversubscribe():
 def test_raw_path_names_every_dimension():
     cell = Cell("cpython-3.13t", "cpu_loop", "threads", "0-1", 2)
     assert cell.raw_path == "results/raw/cpython-3.13t/cpu_loop/threads/cpus-0-1_w2.jsonl"
+
+
+def test_raw_paths_round_trip_including_the_aa_twin():
+    for cell in [Cell("cpython-3.13t", "cpu_loop", "threads", "0-1", 2), Cell("go", "cpu_loop", "goroutines", "0,2", 2, "aa")]:
+        assert Cell.from_raw_path(cell.raw_path) == cell
+        assert Cell.from_raw_path("/some/checkout/" + cell.raw_path) == cell
+    assert Cell("go", "cpu_loop", "goroutines", "0", 1, "aa").raw_path.endswith("cpus-0_w1.aa.jsonl")
+
+
+def test_remeasure_selects_runtimes_and_noise_floor_adds_one_twin():
+    from parbench.matrix import measured_cells
+
+    config = dict(CONFIG, noise_floor=True)
+    cells = measured_cells(config, [0, 1])
+    twins = [c for c in cells if c.variant == "aa"]
+    assert twins == [Cell("cpython-3.13", "cpu_loop", "threads", "0", 1, "aa")]
+    go_only = measured_cells(dict(config, remeasure=["go"]), [0, 1])
+    assert {c.runtime for c in go_only} == {"go"} and len(go_only) == 3

@@ -43,8 +43,9 @@ def test_tables_report_and_figures(measured):
     summary = pd.read_csv(measured / "results/summary.csv")
     assert set(RUNS_COLUMNS) <= set(runs.columns)
     assert set(SUMMARY_COLUMNS) <= set(summary.columns)
-    # 5 cells per CPython runtime, 3 for Go; 2 repeats each.
-    assert len(summary) == 13 and (summary["n"] == 2).all() and len(runs) == 26
+    # 5 cells per CPython runtime, 3 for Go, plus the A/A twin of the first parallel cell; 2 repeats each.
+    assert len(summary) == 13 and (summary["n"] == 2).all() and len(runs) == 28
+    assert (runs["variant"].fillna("") == "aa").sum() == 2
     assert set(runs["runtime"]) == {"cpython-3.13", "cpython-3.13t", "go"}
     assert (runs["checksum"] == cpu_loop(ITERATIONS)).all()
     assert (runs["affinity"].astype(str) == runs["cpuset"].astype(str)).all()
@@ -60,6 +61,19 @@ def test_tables_report_and_figures(measured):
     assert environment["docker_server_version"] and environment["cpu_count"] >= 1
 
 
+def test_repeats_interleave_in_rounds(measured):
+    runs = pd.read_csv(measured / "results/runs.csv")
+    cells = runs.groupby(["runtime", "mode", "cpuset", runs["variant"].fillna("")]).ngroups
+    by_round = runs.groupby("round")["order"].agg(["min", "max", "count"]).sort_index()
+    assert list(by_round.index) == [0, 1] and (by_round["count"] == cells).all()
+    assert by_round.loc[0, "max"] < by_round.loc[1, "min"]  # round 1 of everything before round 2
+    assert (runs["repeat"] == runs["round"]).all()
+    first, second = (runs[runs["round"] == k].sort_values("order")["runtime"].tolist() for k in (0, 1))
+    assert first != second or len(set(first)) == 1  # shuffled afresh each round
+    assert runs["load_1m_before"].notna().all() and runs["host_busy_before"].between(0, 1).all()
+    assert (runs["startup_seconds"] > 0).all()
+
+
 def test_no_op_rerun(measured):
     done = snakemake(measured, *TINY)
     assert done.returncode == 0
@@ -69,7 +83,7 @@ def test_no_op_rerun(measured):
 def test_remeasure_one_runtime_leaves_the_others_alone(measured):
     before_go, before_py = raw_files(measured, "go"), raw_files(measured, "cpython-3.13")
     runs_mtime = (measured / "results/runs.csv").stat().st_mtime
-    done = snakemake(measured, *TINY, "--forcerun", "measure_go")
+    done = snakemake(measured, *TINY, "--forcerun", "measure", "--config", "remeasure=[go]")
     assert done.returncode == 0, done.stderr[-3000:]
     after_go = raw_files(measured, "go")
     assert after_go.keys() == before_go.keys()
@@ -81,7 +95,7 @@ def test_remeasure_one_runtime_leaves_the_others_alone(measured):
 def test_failed_remeasure_keeps_earlier_results(measured):
     before = raw_files(measured, "go")
     runs_before = (measured / "results/runs.csv").read_text()
-    done = snakemake(measured, *TINY, "--forcerun", "measure_go", "--config", "timeout_seconds=0.001")
+    done = snakemake(measured, *TINY, "--forcerun", "measure", "--config", "remeasure=[go]", "timeout_seconds=0.001")
     assert done.returncode != 0
     assert "timeout_seconds" in done.stderr
     assert {p: text for p, (_, text) in raw_files(measured, "go").items()} == {p: text for p, (_, text) in before.items()}
@@ -96,6 +110,7 @@ def test_failed_remeasure_keeps_earlier_results(measured):
         ("runtimes=[cpython-3.14]", "parbench: config key 'runtimes': unknown runtime 'cpython-3.14'"),
         ("cpusets=['0-63']", "parbench: config key 'cpusets': CPU set '0-63' names CPU(s)"),
         ("repeats=0", "parbench: config key 'repeats'"),
+        ("remeasure=[java]", "parbench: config key 'remeasure': 'java' is not an enabled runtime"),
     ],
 )
 def test_config_errors_stop_before_any_job_with_one_line(measured, override, starts_with):

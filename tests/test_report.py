@@ -1,10 +1,11 @@
 import math
+from pathlib import Path
 
 import pytest
 
 from fixtures import scaling_records
 from parbench.aggregate import runs_table, summary_table
-from parbench.report import flavour_ratios, headline_rows, plot_figures, render
+from parbench.report import flavour_ratios, fmt_ratio_ci, headline_rows, plot_figures, render, warning_lines
 
 CATALOGUE = {
     "cpython-3.13": {"kind": "cpython", "free_threading": False},
@@ -15,8 +16,13 @@ CONFIG = {"repeats": 6, "warmup": 1, "catalogue": CATALOGUE, "runtimes": list(CA
 
 
 @pytest.fixture
-def summary():
-    return summary_table(runs_table(scaling_records()))
+def runs():
+    return runs_table(scaling_records())
+
+
+@pytest.fixture
+def summary(runs):
+    return summary_table(runs)
 
 
 def test_headline_uses_parallel_mode_on_all_cpus_beside_the_blog(summary):
@@ -28,14 +34,31 @@ def test_headline_uses_parallel_mode_on_all_cpus_beside_the_blog(summary):
     assert head.loc["go", "blog_seconds"] == 0.11
 
 
-def test_ratios_per_cpu_count(summary):
-    ratios = flavour_ratios(summary, CATALOGUE).set_index("cpus")
+def test_ratios_per_cpu_count_with_intervals(summary, runs):
+    ratios = flavour_ratios(summary, runs, CATALOGUE).set_index("cpus")
     assert ratios.loc[2, "gil_over_free_threaded"] == pytest.approx(10.0 / 6.0)
     assert ratios.loc[2, "free_threaded_over_go"] == pytest.approx(60.0)
     assert ratios.loc[1, "gil_over_free_threaded"] == pytest.approx(5.0 / 6.0)
+    # Every fixture sample has the same 0-5 % jitter, so the intervals are narrow but real.
+    assert ratios.loc[2, "gil_over_free_threaded_low"] < 10.0 / 6.0 < ratios.loc[2, "gil_over_free_threaded_high"]
+    assert ratios.loc[2, "gil_over_free_threaded_significant"]
 
 
-def test_render_has_every_section_and_figure(summary, tmp_path):
+def test_fmt_ratio_ci_marks_insignificant_differences():
+    assert fmt_ratio_ci(1.2234, 1.18, 1.27, True) == "1.22× (1.18–1.27)"
+    assert fmt_ratio_ci(1.01, 0.97, 1.05, False) == "~ 1.01× (0.97–1.05)"
+    assert fmt_ratio_ci(2.0, float("nan"), float("nan"), False) == "~ 2.00×"
+
+
+def test_warnings_name_the_cell_and_the_reason(runs):
+    config = {"warnings": {"cv": 0.05, "min_seconds": 0.5}}
+    lines = warning_lines(summary_table(runs, **{"cv_limit": 0.05, "min_seconds": 0.5}), config)
+    go_lines = [line for line in lines if line.startswith("- go cpu_loop goroutines")]
+    assert len(go_lines) == 2 and all("shorter than 500 ms" in line for line in go_lines)
+    assert not any("coefficient of variation" in line for line in lines)  # jitter is under 2 %
+
+
+def test_render_has_every_section_and_figure(summary, runs, tmp_path):
     figures = plot_figures(summary, tmp_path / "figures")
     assert [p.name for p in figures] == ["cpu_loop_scaling.png"]
     assert figures[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -44,11 +67,40 @@ def test_render_has_every_section_and_figure(summary, tmp_path):
          "identity": {"GOVERSION": "go1.24.4", "GOOS": "linux", "GOARCH": "amd64"}},
     ]
     env = {"cpu_model": "Test CPU", "git_commit": "abc"}
-    text = render(summary, CONFIG, identities, env, figures, tmp_path)
+    text = render(summary, runs, CONFIG, identities, env, figures, tmp_path)
     for heading in ("## The blog's table, on this machine", "### Ratios", "## Every cell", "## Figures",
-                    "## Environment", "### Images", "### Configuration used"):
+                    "## Warnings", "## Environment", "### Images", "### Configuration used"):
         assert heading in text
     assert "![cpu_loop_scaling](figures/cpu_loop_scaling.png)" in text
     assert "79.27" in text and "4.90×" in text and "147.18×" in text  # the blog's figures and ratios
     assert "Test CPU" in text and "go1.24.4 linux/amd64" in text
     assert "too few" not in text  # six repeats per cell: every median has its interval
+
+
+def test_noise_floor_from_the_aa_twin(runs):
+    from fixtures import record
+    from parbench.report import noise_floor
+
+    assert noise_floor(runs) is None  # no twin measured
+    twin = [dict(record("go", "goroutines", "0", 1, 1, k, 0.10 * (1 + k * 0.01)), variant="aa") for k in range(6)]
+    with_twin = runs_table(scaling_records() + twin)
+    floor = noise_floor(with_twin)
+    assert floor["cell"] == "go cpu_loop goroutines on CPUs 0"
+    assert floor["ratio"] == pytest.approx(1.0) and not floor["significant"]
+    assert 0 < floor["resolution"] < 0.06
+    # The twin stays out of the cell statistics.
+    assert summary_table(with_twin).set_index(["runtime", "cpuset"]).loc[("go", "0"), "n"] == 6
+    text = render(summary_table(with_twin), with_twin, CONFIG, [], {}, [], Path("."))
+    assert "## Noise floor (A/A run)" in text and "indistinguishable" in text
+
+
+def test_load_and_throttling_warnings(runs):
+    loaded = runs.copy()
+    loaded["host_busy_before"] = 0.0
+    loaded["throttled_periods"] = 0
+    loaded.loc[loaded["runtime"] == "go", "host_busy_before"] = 0.5
+    loaded.loc[loaded["runtime"] == "cpython-3.13", "throttled_periods"] = 3
+    lines = warning_lines(summary_table(loaded), {"warnings": {"cv": 0.05, "min_seconds": 0.01, "busy": 0.1}})
+    assert sum("ran under load" in line for line in lines) == 2  # both go cells
+    assert sum("throttled" in line for line in lines) == 2  # both cpython-3.13 cells
+    assert all(line.startswith(("- go ", "- cpython-3.13 ")) for line in lines)

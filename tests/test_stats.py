@@ -36,3 +36,38 @@ def test_all_equal_samples():
 def test_single_sample_has_no_spread():
     s = summarize([3.0])
     assert s["n"] == 1 and s["median"] == 3.0 and math.isnan(s["stdev"]) and math.isnan(s["cv"])
+
+
+from parbench.stats import differs, first_repeat_outlier, ratio_ci  # noqa: E402
+
+
+def test_ratio_ci_brackets_the_ratio_and_is_reproducible():
+    slow = [4.5, 4.6, 4.4, 4.55, 4.52, 4.48]
+    fast = [3.6, 3.7, 3.65, 3.62, 3.68, 3.66]
+    ratio, low, high = ratio_ci(slow, fast)
+    assert ratio == pytest.approx(4.51 / 3.655)
+    assert low < ratio < high and low > 1.15 and high < 1.3
+    assert ratio_ci(slow, fast) == (ratio, low, high)  # same seed, same interval
+
+
+def test_ratio_ci_of_identical_constant_samples_is_a_point():
+    assert ratio_ci([2.0] * 6, [2.0] * 6) == (1.0, 1.0, 1.0)
+
+
+def test_ratio_ci_missing_for_single_samples():
+    ratio, low, high = ratio_ci([2.0], [1.0])
+    assert ratio == 2.0 and math.isnan(low) and math.isnan(high)
+
+
+def test_differs_like_benchstat():
+    assert differs([4.5, 4.6, 4.4, 4.55, 4.52, 4.48], [3.6, 3.7, 3.65, 3.62, 3.68, 3.66])
+    assert not differs([1.0, 1.1, 0.9, 1.05], [1.02, 0.95, 1.08, 1.0])  # overlapping: ~
+    assert not differs([2.0] * 6, [2.0] * 6)
+    assert not differs([1.0], [5.0])  # too few to tell
+
+
+def test_first_repeat_outlier():
+    assert first_repeat_outlier([1.3, 1.0, 1.01, 0.99, 1.0, 1.02])
+    assert not first_repeat_outlier([1.005, 1.0, 1.01, 0.99, 1.0, 1.02])
+    assert not first_repeat_outlier([1.0, 1.0, 1.0, 1.0])  # all equal
+    assert not first_repeat_outlier([5.0, 1.0])  # too few to judge

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -17,15 +18,21 @@ import pandas as pd
 
 from .atomic import atomic_path
 from .errors import ParbenchError, main_guard
-from .stats import summarize
+from .stats import differs, first_repeat_outlier, ratio_ci, summarize
 
 RUN_COLUMNS = [
-    "runtime", "workload", "mode", "cpuset", "cpus", "workers", "iterations", "repeat",
+    "runtime", "workload", "mode", "variant", "cpuset", "cpus", "workers", "iterations", "repeat", "round", "order",
     "seconds", "cpu_seconds", "max_rss_kb", "checksum", "checksum_hex", "gil_enabled",
     "gil_build_disabled", "gomaxprocs", "numcpu", "affinity", "runtime_version", "start_method",
-    "setup_seconds", "spawn_seconds", "container_seconds", "worker_seconds", "image_id", "host", "started_at",
+    "setup_seconds", "spawn_seconds", "container_seconds", "startup_seconds", "worker_seconds",
+    "load_1m_before", "host_busy_before", "governor", "turbo", "throttled_periods",
+    "image_id", "host", "started_at", "seed",
 ]
 CELL_KEYS = ["host", "runtime", "workload", "iterations", "mode", "cpuset", "cpus", "workers"]
+BASELINE_KEYS = ["host", "runtime", "workload", "iterations", "mode"]
+DEFAULT_CV_LIMIT = 0.05
+DEFAULT_MIN_SECONDS = 0.1
+DEFAULT_BUSY_LIMIT = 0.1
 
 
 def load_records(paths: list[Path]) -> list[dict]:
@@ -49,9 +56,10 @@ def runs_table(records: list[dict]) -> pd.DataFrame:
         row = {column: r.get(column) for column in RUN_COLUMNS}
         row["checksum_hex"] = float(r["checksum"]).hex()
         row["worker_seconds"] = json.dumps(r.get("worker_seconds"))
+        row["variant"] = r.get("variant") or ""
         rows.append(row)
     table = pd.DataFrame(rows, columns=RUN_COLUMNS)
-    return table.sort_values(CELL_KEYS + ["repeat"], kind="stable").reset_index(drop=True)
+    return table.sort_values(CELL_KEYS + ["variant", "repeat"], kind="stable").reset_index(drop=True)
 
 
 def checksum_problem(runs: pd.DataFrame) -> str | None:
@@ -64,29 +72,55 @@ def checksum_problem(runs: pd.DataFrame) -> str | None:
     return None
 
 
-def summary_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """Statistics per cell, plus speedup, efficiency and ratio to the fastest."""
-    rows = []
-    for key, group in runs.groupby(CELL_KEYS, sort=True):
+def summary_table(runs: pd.DataFrame, cv_limit: float = DEFAULT_CV_LIMIT,
+                  min_seconds: float = DEFAULT_MIN_SECONDS, busy_limit: float = DEFAULT_BUSY_LIMIT) -> pd.DataFrame:
+    """Statistics per cell, speedup with its bootstrap interval, ratio to the fastest, warnings.
+
+    Speedup compares throughput with one worker of the same runtime and mode
+    (the seed's weak scaling: W x T1 / TW); `speedup_significant` is False,
+    shown as `~`, when the W x T1 and TW samples cannot be told apart.
+    """
+    rows, samples = [], {}
+    main = runs[runs["variant"].fillna("") == ""] if "variant" in runs else runs  # A/A twins: report only
+    for key, group in main.sort_values("repeat").groupby(CELL_KEYS, sort=True):
+        seconds = group["seconds"].to_numpy(dtype=float)
+        samples[key] = seconds
         row = dict(zip(CELL_KEYS, key))
-        row.update(summarize(group["seconds"].to_numpy()))
+        row.update(summarize(seconds))
         row["cpu_seconds_median"] = float(group["cpu_seconds"].median())
         row["max_rss_kb_max"] = int(group["max_rss_kb"].max())
+        row["warn_cv"] = bool(row["cv"] > cv_limit)
+        row["warn_short"] = bool(row["median"] < min_seconds)
+        row["warn_first_repeat"] = first_repeat_outlier(seconds)
+        busy = pd.to_numeric(group.get("host_busy_before"), errors="coerce")
+        throttled = pd.to_numeric(group.get("throttled_periods"), errors="coerce")
+        row["warn_load"] = bool(busy is not None and (busy > busy_limit).any())
+        row["warn_throttled"] = bool(throttled is not None and (throttled > 0).any())
         rows.append(row)
     summary = pd.DataFrame(rows)
     if summary.empty:
         return summary
-    # Throughput: worker-iterations per second. Speedup compares it with one worker
-    # of the same runtime and mode (the seed's weak scaling: W x T1 / TW).
     summary["throughput"] = summary["workers"] * summary["iterations"] / summary["median"]
-    one_worker = (
-        summary[summary["workers"] == 1]
-        .sort_values("cpus")
-        .drop_duplicates(["host", "runtime", "workload", "iterations", "mode"])
-        .set_index(["host", "runtime", "workload", "iterations", "mode"])["throughput"]
+    baselines = {}
+    for key in samples:
+        cell = dict(zip(CELL_KEYS, key))
+        if cell["workers"] == 1:
+            base_key = tuple(cell[k] for k in BASELINE_KEYS)
+            if base_key not in baselines or cell["cpus"] < baselines[base_key][0]:
+                baselines[base_key] = (cell["cpus"], samples[key])
+    speedups = []
+    for key in samples:
+        cell = dict(zip(CELL_KEYS, key))
+        base = baselines.get(tuple(cell[k] for k in BASELINE_KEYS))
+        if base is None:
+            speedups.append((math.nan, math.nan, math.nan, False))
+            continue
+        scaled = cell["workers"] * base[1]
+        ratio, low, high = ratio_ci(scaled, samples[key])
+        speedups.append((ratio, low, high, differs(scaled, samples[key])))
+    summary[["speedup", "speedup_ci_low", "speedup_ci_high", "speedup_significant"]] = pd.DataFrame(
+        speedups, index=summary.index
     )
-    base = summary.set_index(["host", "runtime", "workload", "iterations", "mode"]).index.map(one_worker)
-    summary["speedup"] = summary["throughput"] / pd.Series(base, index=summary.index, dtype=float)
     summary["efficiency"] = summary["speedup"] / summary[["workers", "cpus"]].min(axis=1)
     fastest = summary.groupby(["host", "workload", "iterations", "cpuset", "workers"])["median"].transform("min")
     summary["ratio_to_fastest"] = summary["median"] / fastest
@@ -103,13 +137,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", required=True, type=Path)
     parser.add_argument("--summary", required=True, type=Path)
+    parser.add_argument("--cv-limit", type=float, default=DEFAULT_CV_LIMIT)
+    parser.add_argument("--min-seconds", type=float, default=DEFAULT_MIN_SECONDS)
+    parser.add_argument("--busy-limit", type=float, default=DEFAULT_BUSY_LIMIT)
     parser.add_argument("raw", nargs="+", type=Path)
     args = parser.parse_args(argv)
     runs = runs_table(load_records(args.raw))
     problem = checksum_problem(runs)
     if problem:
         raise ParbenchError(problem)
-    summary = summary_table(runs)
+    summary = summary_table(runs, args.cv_limit, args.min_seconds, args.busy_limit)
     write_csv(runs, args.runs)
     write_csv(summary, args.summary)
     print(f"{len(runs)} runs in {len(summary)} cells", file=sys.stderr)

@@ -182,9 +182,9 @@ def merge_bundles(paths: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     return runs, summary_table(runs), catalogue
 
 
-def merged_report(summary: pd.DataFrame, catalogue: dict) -> str:
+def merged_report(summary: pd.DataFrame, runs: pd.DataFrame, catalogue: dict) -> str:
     """Median times side by side per host, and the cross-machine ratios per host."""
-    from .report import flavour_ratios, fmt_ratio, fmt_seconds, markdown_table
+    from .report import RATIOS, flavour_ratios, fmt_ratio_ci, fmt_seconds, markdown_table, ratio_name
 
     hosts = sorted(summary["host"].unique())
     lines = ["# parbench: results from several machines", "", f"Hosts: {', '.join(hosts)}.", "",
@@ -196,14 +196,14 @@ def merged_report(summary: pd.DataFrame, catalogue: dict) -> str:
     lines += [markdown_table(wide), "", "## Ratios per host", ""]
     rows = []
     for host, group in summary.groupby("host"):
-        ratios = flavour_ratios(group, catalogue)
-        ratios.insert(0, "host", host)
-        rows.append(ratios)
-    ratios = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
-    for column in ("gil_over_free_threaded", "free_threaded_over_go", "gil_over_go"):
-        if column in ratios:
-            ratios[column] = ratios[column].map(fmt_ratio)
-    lines += [markdown_table(ratios), ""]
+        for _, r in flavour_ratios(group, runs[runs["host"] == host], catalogue).iterrows():
+            row = {"host": host, "workload": r["workload"], "CPUs": r["cpus"]}
+            for numerator, denominator in RATIOS:
+                name = ratio_name(numerator, denominator)
+                row[f"{numerator} / {denominator}"] = fmt_ratio_ci(
+                    r[name], r[f"{name}_low"], r[f"{name}_high"], r[f"{name}_significant"])
+            rows.append(row)
+    lines += [markdown_table(pd.DataFrame(rows)), ""]
     return "\n".join(lines)
 
 
@@ -238,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         runs, summary, catalogue = merge_bundles(args.bundles)
         write_csv(runs, args.out / "runs.csv")
         write_csv(summary, args.out / "summary.csv")
-        write_text_atomic(args.out / "report.md", merged_report(summary, catalogue))
+        write_text_atomic(args.out / "report.md", merged_report(summary, runs, catalogue))
         print(f"{args.out}: {len(runs)} runs from {summary['host'].nunique()} hosts")
     return 0
 

@@ -47,6 +47,12 @@ def semantic_problems(config: dict, available: list[int]) -> list[str]:
                 f"config key 'runtimes': unknown runtime {name!r} "
                 f"(allowed: {', '.join(sorted(catalogue))}; add it under 'catalogue')"
             )
+    for name in config.get("remeasure") or []:
+        if name not in config["runtimes"]:
+            problems.append(
+                f"config key 'remeasure': {name!r} is not an enabled runtime "
+                f"(allowed: {', '.join(config['runtimes'])})"
+            )
     for name, entry in catalogue.items():
         source = entry.get("source")
         if source is not None and source not in config.get("sources", {}):

@@ -6,11 +6,17 @@ pinned to one CPU set. Each cell is one measurement job and one raw file.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .cpusets import auto_cpusets, format_cpuset, parse_cpuset
 
-RAW_PATTERN = "results/raw/{runtime}/{workload}/{mode}/cpus-{cpuset}_w{workers}.jsonl"
+RAW_PATTERN = "results/raw/{runtime}/{workload}/{mode}/cpus-{cpuset}_w{workers}{suffix}.jsonl"
+RAW_REGEX = re.compile(
+    r"(?:^|/)results/raw/(?P<runtime>[^/]+)/(?P<workload>[^/]+)/(?P<mode>[^/]+)/"
+    r"cpus-(?P<cpuset>[0-9,\-]+)_w(?P<workers>\d+)(?P<aa>\.aa)?\.jsonl$"
+)
+AA = "aa"  # the variant of a cell measured twice in one session, for the noise floor
 
 
 @dataclass(frozen=True)
@@ -20,10 +26,23 @@ class Cell:
     mode: str
     cpuset: str
     workers: int
+    variant: str = ""
 
     @property
     def raw_path(self) -> str:
-        return RAW_PATTERN.format(**self.__dict__)
+        fields = {k: v for k, v in self.__dict__.items() if k != "variant"}
+        return RAW_PATTERN.format(**fields, suffix=f".{self.variant}" if self.variant else "")
+
+    @classmethod
+    def from_raw_path(cls, path: str) -> "Cell":
+        """The cell a raw file holds, read back from its path (the path is the contract)."""
+        match = RAW_REGEX.search(str(path))
+        if not match:
+            raise ValueError(f"{path} is not a raw-record path ({RAW_PATTERN})")
+        return cls(
+            match["runtime"], match["workload"], match["mode"], match["cpuset"], int(match["workers"]),
+            AA if match["aa"] else "",
+        )
 
 
 def cpusets_for(config: dict, available: list[int]) -> list[str]:
@@ -61,5 +80,20 @@ def experiment_cells(config: dict, available: list[int]) -> list[Cell]:
     return cells
 
 
-def cells_of_runtime(cells: list[Cell], runtime: str) -> list[Cell]:
-    return [cell for cell in cells if cell.runtime == runtime]
+def noise_floor_cell(cells: list[Cell]) -> Cell | None:
+    """The A/A twin: the first runtime's first parallel cell, measured a second time."""
+    for cell in cells:
+        if cell.mode != "sequential":
+            return Cell(cell.runtime, cell.workload, cell.mode, cell.cpuset, cell.workers, AA)
+    return None
+
+
+def measured_cells(config: dict, available: list[int]) -> list[Cell]:
+    """The cells this invocation measures: all of them, or the runtimes named in `remeasure`."""
+    cells = experiment_cells(config, available)
+    if config.get("noise_floor"):
+        twin = noise_floor_cell(cells)
+        if twin is not None:
+            cells.append(twin)
+    selected = config.get("remeasure") or config["runtimes"]
+    return [cell for cell in cells if cell.runtime in selected]

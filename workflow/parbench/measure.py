@@ -1,19 +1,26 @@
-"""Measure one cell: one pinned `docker run` of a harness, checked, written atomically.
+"""A measurement session: every cell, in interleaved rounds, one pinned `docker run` each.
 
-The records the harness prints are checked against what was asked (CPU set,
-workers, runtime identity) before anything is written: a run that saw the
-wrong CPUs or the wrong interpreter is a failed run, not a data point.
+Round r of every cell runs before round r+1, in an order shuffled afresh each
+round from a seed, so slow drift of the machine spreads over all runtimes
+instead of favouring one. Each container does the warm-up(s) and one measured
+repeat, as pyperf does per worker process. Before each container the host's
+load is sampled; after it, the records are checked against what was asked
+(CPU set, workers, runtime identity, checksum). Raw files are written only when
+the whole session succeeded, each atomically.
 """
 
 from __future__ import annotations
 
 import argparse
+import glob
 import json
+import random
 import signal
 import subprocess
 import sys
 import time
 import uuid
+from collections import defaultdict
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -24,6 +31,18 @@ from .errors import ParbenchError, main_guard
 from .matrix import Cell
 
 PYTHON_HARNESS = "/opt/parbench/python/harness.py"
+BUSY_SAMPLE_SECONDS = 0.1
+
+
+def session_plan(cells: list[Cell], rounds: int, seed: int) -> list[tuple[int, Cell]]:
+    """(round, cell) pairs: round-major, each round a seeded shuffle of every cell."""
+    rng = random.Random(seed)
+    plan = []
+    for round_index in range(rounds):
+        order = sorted(cells, key=lambda c: c.raw_path)
+        rng.shuffle(order)
+        plan += [(round_index, cell) for cell in order]
+    return plan
 
 
 def harness_argv(kind: str, cell: Cell, iterations: int, repeats: int, warmup: int) -> list[str]:
@@ -83,36 +102,64 @@ def record_problems(records: list[dict], cell: Cell, expected: int, identity: di
     return problems
 
 
-def annotate(record: dict, cell: Cell, image_id: str, host: str, container_seconds: float, started_at: str) -> dict:
-    """Add what only the outside of the container knows."""
-    return dict(
-        record,
-        cpuset=cell.cpuset,
-        cpus=len(parse_cpuset(cell.cpuset)),
-        image_id=image_id,
-        host=host,
-        container_seconds=container_seconds,
-        started_at=started_at,
-    )
+# ---- what the host looked like just before a run ---------------------------
 
+def _cpu_times() -> tuple[int, int]:
+    with open("/proc/stat") as f:
+        fields = [int(v) for v in f.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return sum(fields), idle
+
+
+def busy_fraction(before: tuple[int, int], after: tuple[int, int]) -> float | None:
+    """Share of CPU time spent outside idle between two /proc/stat readings."""
+    total, idle = after[0] - before[0], after[1] - before[1]
+    return None if total <= 0 else (total - idle) / total
+
+
+def _first_line(pattern: str) -> str | None:
+    for path in sorted(glob.glob(pattern)):
+        try:
+            return Path(path).read_text().strip()
+        except OSError:
+            continue
+    return None
+
+
+def host_diagnostics(cpus: list[int], sample: float = BUSY_SAMPLE_SECONDS) -> dict:
+    """Load, other processes' CPU use, frequency governor and turbo state, where readable.
+
+    Nothing of the workflow runs while this samples, so any busy time seen is
+    someone else's.
+    """
+    before = _cpu_times()
+    time.sleep(sample)
+    busy = busy_fraction(before, _cpu_times())
+    governors = {_first_line(f"/sys/devices/system/cpu/cpu{cpu}/cpufreq/scaling_governor") for cpu in cpus}
+    no_turbo = _first_line("/sys/devices/system/cpu/intel_pstate/no_turbo")
+    boost = _first_line("/sys/devices/system/cpu/cpufreq/boost")
+    turbo = None if no_turbo is None and boost is None else (no_turbo == "0" if no_turbo is not None else boost == "1")
+    with open("/proc/loadavg") as f:
+        load = float(f.read().split()[0])
+    return {
+        "load_1m_before": load,
+        "host_busy_before": busy,
+        "governor": ",".join(sorted(g for g in governors if g)) or None,
+        "turbo": turbo,
+    }
+
+
+# ---- running containers ----------------------------------------------------
 
 def _terminate(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def measure_cell(
-    cell: Cell, kind: str, iterations: int, repeats: int, warmup: int,
-    iid_file: Path, identity_file: Path, out: Path, host: str, timeout: float,
-) -> list[dict]:
-    image = iid_file.read_text().strip()
-    identity = json.loads(identity_file.read_text())["identity"]
+def run_container(image: str, argv: list[str], cell: Cell, timeout: float) -> tuple[list[dict], float]:
+    """One pinned, networkless container; returns its records and outside wall time."""
     name = container_name(cell)
-    command = docker.run_command(
-        image, harness_argv(kind, cell, iterations, repeats, warmup), name=name, cpuset=cell.cpuset
-    )
+    command = docker.run_command(image, argv, name=name, cpuset=cell.cpuset)
     print("running " + " ".join(command), file=sys.stderr, flush=True)
-    signal.signal(signal.SIGTERM, _terminate)
-    started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     t0 = time.perf_counter()
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
@@ -123,46 +170,74 @@ def measure_cell(
     finally:
         # --rm removes a container that exits; this removes one we abandoned.
         subprocess.run(docker.remove_container_command(name), capture_output=True)
-    container_seconds = time.perf_counter() - t0
+    seconds = time.perf_counter() - t0
     sys.stderr.write(done.stderr)
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no message"])[-1]
         raise ParbenchError(f"harness exited with {done.returncode} for {cell.raw_path}: {last}")
-    records = parse_records(done.stdout)
-    problems = record_problems(records, cell, warmup + repeats, identity)
-    if problems:
-        raise ParbenchError(f"{cell.raw_path}: {problems[0]}")
-    records = [annotate(r, cell, image, host, container_seconds, started_at) for r in records]
-    with atomic_path(out) as tmp:
-        tmp.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
-    return records
+    return parse_records(done.stdout), seconds
+
+
+def measure_session(
+    outputs: list[Path], settings: dict, images_dir: Path, host: str,
+) -> dict[Cell, list[dict]]:
+    """Measure every cell named by `outputs` in interleaved rounds; write them all at the end."""
+    cells = {Cell.from_raw_path(str(path)): path for path in outputs}
+    images = {}
+    for runtime in {cell.runtime for cell in cells}:
+        identity = json.loads((images_dir / f"{runtime}.identity.json").read_text())
+        images[runtime] = (identity["image_id"], identity["identity"], identity["config"]["kind"])
+    plan = session_plan(list(cells), settings["repeats"], settings["seed"])
+    warmup = settings["warmup"]
+    collected: dict[Cell, list[dict]] = defaultdict(list)
+    signal.signal(signal.SIGTERM, _terminate)
+    for order, (round_index, cell) in enumerate(plan):
+        image, identity, kind = images[cell.runtime]
+        print(f"[{order + 1}/{len(plan)}] round {round_index + 1}: {cell.raw_path}", file=sys.stderr, flush=True)
+        diagnostics = host_diagnostics(parse_cpuset(cell.cpuset))
+        started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        argv = harness_argv(kind, cell, settings["iterations"][cell.workload], 1, warmup)
+        records, container_seconds = run_container(image, argv, cell, settings["timeout"])
+        problems = record_problems(records, cell, warmup + 1, identity)
+        if problems:
+            raise ParbenchError(f"{cell.raw_path}: {problems[0]}")
+        inside = sum(r["seconds"] + r.get("spawn_seconds", 0.0) for r in records)
+        for r in records:
+            r.update(
+                diagnostics,
+                round=round_index,
+                repeat=round_index if not r["warmup"] else r["repeat"],
+                order=order,
+                variant=cell.variant,
+                cpuset=cell.cpuset,
+                cpus=len(parse_cpuset(cell.cpuset)),
+                image_id=image,
+                host=host,
+                container_seconds=container_seconds,
+                startup_seconds=container_seconds - inside,
+                started_at=started_at,
+                seed=settings["seed"],
+            )
+        collected[cell] += records
+    for cell, path in cells.items():
+        with atomic_path(path) as tmp:
+            tmp.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in collected[cell]))
+    return collected
 
 
 @main_guard
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runtime", required=True)
-    parser.add_argument("--kind", required=True, choices=["cpython", "go"])
-    parser.add_argument("--workload", required=True)
-    parser.add_argument("--mode", required=True)
-    parser.add_argument("--cpuset", required=True)
-    parser.add_argument("--workers", required=True, type=int)
-    parser.add_argument("--iterations", required=True, type=int)
-    parser.add_argument("--repeats", required=True, type=int)
-    parser.add_argument("--warmup", required=True, type=int)
-    parser.add_argument("--timeout", required=True, type=float)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--settings-json", required=True,
+                        help="repeats, warmup, timeout, seed and iterations per workload")
+    parser.add_argument("--images", required=True, type=Path, help="folder of <runtime>.identity.json files")
     parser.add_argument("--host-label", required=True)
-    parser.add_argument("--iid", required=True, type=Path)
-    parser.add_argument("--identity", required=True, type=Path)
-    parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument("outputs", nargs="+", type=Path, help="raw files to write; each path names its cell")
     args = parser.parse_args(argv)
-    cell = Cell(args.runtime, args.workload, args.mode, args.cpuset, args.workers)
-    records = measure_cell(
-        cell, args.kind, args.iterations, args.repeats, args.warmup, args.iid, args.identity,
-        args.out, args.host_label, args.timeout,
-    )
-    measured = [r["seconds"] for r in records if not r["warmup"]]
-    print(f"{cell.raw_path}: {len(measured)} repeats, median {sorted(measured)[len(measured) // 2]:.4f} s", file=sys.stderr)
+    collected = measure_session(args.outputs, json.loads(args.settings_json), args.images, args.host_label)
+    for cell, records in sorted(collected.items(), key=lambda item: item[0].raw_path):
+        measured = sorted(r["seconds"] for r in records if not r["warmup"])
+        print(f"{cell.raw_path}: {len(measured)} repeats, median {measured[len(measured) // 2]:.4f} s", file=sys.stderr)
     return 0
 
 

@@ -23,6 +23,7 @@ import yaml  # noqa: E402
 from . import environment  # noqa: E402
 from .atomic import atomic_path, write_text_atomic  # noqa: E402
 from .errors import main_guard  # noqa: E402
+from .stats import differs, ratio_ci  # noqa: E402
 
 # The blog's single runs: CPU loop of 50,000,000 iterations, 16 threads on 16 cores.
 BLOG = {"gil": 79.27, "free-threaded": 16.19, "go": 0.11}
@@ -75,8 +76,25 @@ def headline_rows(summary: pd.DataFrame, catalogue: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def flavour_ratios(summary: pd.DataFrame, catalogue: dict) -> pd.DataFrame:
-    """GIL / free-threaded and free-threaded / Go, per CPU count, in each parallel mode."""
+RATIOS = [("gil", "free-threaded"), ("free-threaded", "go"), ("gil", "go")]
+
+
+def ratio_name(numerator: str, denominator: str) -> str:
+    return f"{numerator}_over_{denominator}".replace("-", "_")
+
+
+def cell_seconds(runs: pd.DataFrame, cell: pd.Series) -> list[float]:
+    keys = ["host", "runtime", "workload", "iterations", "mode", "cpuset", "workers"]
+    mask = (runs[keys] == cell[keys].values).all(axis=1)
+    return runs.loc[mask, "seconds"].tolist()
+
+
+def flavour_ratios(summary: pd.DataFrame, runs: pd.DataFrame, catalogue: dict) -> pd.DataFrame:
+    """GIL / free-threaded, free-threaded / Go and GIL / Go per CPU count, in each parallel mode.
+
+    Each ratio of medians comes with a 95 % bootstrap interval and whether a
+    Mann-Whitney U test tells the two samples apart (benchstat's `~` if not).
+    """
     parallel = summary[
         summary.apply(lambda r: r["mode"] == PARALLEL_MODE[catalogue[r["runtime"]]["kind"]], axis=1)
         & (summary["workers"] == summary["cpus"])
@@ -84,15 +102,67 @@ def flavour_ratios(summary: pd.DataFrame, catalogue: dict) -> pd.DataFrame:
     parallel["flavour"] = parallel["runtime"].map(lambda r: flavour(catalogue[r]))
     rows = []
     for (workload, cpus), group in parallel.groupby(["workload", "cpus"]):
-        medians = group.groupby("flavour")["median"].min()
-        rows.append({
-            "workload": workload,
-            "cpus": int(cpus),
-            "gil_over_free_threaded": medians.get("gil", math.nan) / medians.get("free-threaded", math.nan),
-            "free_threaded_over_go": medians.get("free-threaded", math.nan) / medians.get("go", math.nan),
-            "gil_over_go": medians.get("gil", math.nan) / medians.get("go", math.nan),
-        })
+        fastest = group.sort_values("median").drop_duplicates("flavour").set_index("flavour")
+        row = {"workload": workload, "cpus": int(cpus)}
+        for numerator, denominator in RATIOS:
+            name = ratio_name(numerator, denominator)
+            if numerator in fastest.index and denominator in fastest.index:
+                a = cell_seconds(runs, fastest.loc[numerator])
+                b = cell_seconds(runs, fastest.loc[denominator])
+                ratio, low, high = ratio_ci(a, b)
+                row.update({name: ratio, f"{name}_low": low, f"{name}_high": high, f"{name}_significant": differs(a, b)})
+            else:
+                row.update({name: math.nan, f"{name}_low": math.nan, f"{name}_high": math.nan, f"{name}_significant": False})
+        rows.append(row)
     return pd.DataFrame(rows)
+
+
+def fmt_ratio_ci(ratio: float, low: float, high: float, significant: bool) -> str:
+    """benchstat's convention: `~` marks a difference that is not significant."""
+    if ratio is None or math.isnan(ratio):
+        return "–"
+    interval = "" if math.isnan(low) else f" ({low:.2f}–{high:.2f})"
+    return f"{'' if significant else '~ '}{ratio:.2f}×{interval}"
+
+
+def warning_lines(summary: pd.DataFrame, config: dict) -> list[str]:
+    limits = config.get("warnings", {"cv": 0.05, "min_seconds": 0.1})
+    lines = []
+    for _, cell in summary.sort_values(["workload", "runtime", "mode", "cpus"]).iterrows():
+        workers = f"{cell['workers']} worker{'' if cell['workers'] == 1 else 's'}"
+        where = f"{cell['runtime']} {cell['workload']} {cell['mode']} on CPUs {cell['cpuset']} ({workers})"
+        if cell.get("warn_cv"):
+            lines.append(f"- {where}: coefficient of variation {cell['cv']:.1%} exceeds {limits['cv']:.0%}; "
+                         "the machine was noisy, consider more repeats.")
+        if cell.get("warn_short"):
+            lines.append(f"- {where}: median {cell['median'] * 1000:.1f} ms is shorter than "
+                         f"{limits['min_seconds'] * 1000:.0f} ms; timer and scheduling noise weigh more, "
+                         "raise the iterations for a firmer figure.")
+        if cell.get("warn_first_repeat"):
+            lines.append(f"- {where}: the first repeat is an outlier; the warm-up may be too short.")
+        if cell.get("warn_load"):
+            lines.append(f"- {where}: other processes used more than {limits.get('busy', 0.1):.0%} of the CPUs "
+                         "just before a repeat; it ran under load.")
+        if cell.get("warn_throttled"):
+            lines.append(f"- {where}: the kernel throttled the container's CPU use (cgroup cpu.stat).")
+    return lines
+
+
+def noise_floor(runs: pd.DataFrame) -> dict | None:
+    """The A/A run: the same cell measured twice in one session, and how far apart the twins are."""
+    if "variant" not in runs or not (runs["variant"] == "aa").any():
+        return None
+    twin = runs[runs["variant"] == "aa"]
+    keys = ["host", "runtime", "workload", "iterations", "mode", "cpuset", "workers"]
+    first = twin.iloc[0]
+    original = runs[(runs["variant"].fillna("") == "") & (runs[keys] == first[keys].values).all(axis=1)]
+    ratio, low, high = ratio_ci(original["seconds"], twin["seconds"])
+    return {
+        "cell": f"{first['runtime']} {first['workload']} {first['mode']} on CPUs {first['cpuset']}",
+        "ratio": ratio, "low": low, "high": high,
+        "significant": differs(original["seconds"], twin["seconds"]),
+        "resolution": max(abs(high - 1), abs(1 - low)) if not math.isnan(low) else math.nan,
+    }
 
 
 def markdown_table(frame: pd.DataFrame) -> str:
@@ -135,8 +205,8 @@ def plot_figures(summary: pd.DataFrame, folder: Path) -> list[Path]:
     return written
 
 
-def render(summary: pd.DataFrame, config: dict, identities: list[dict], env: dict, figures: list[Path],
-           report_dir: Path) -> str:
+def render(summary: pd.DataFrame, runs: pd.DataFrame, config: dict, identities: list[dict], env: dict,
+           figures: list[Path], report_dir: Path) -> str:
     catalogue = config["catalogue"]
     lines = ["# parbench report", ""]
     lines += [
@@ -162,16 +232,20 @@ def render(summary: pd.DataFrame, config: dict, identities: list[dict], env: dic
             f"blog, {BLOG_WORKERS} workers (s)": head["blog_seconds"].map(fmt_seconds),
         })
         lines += [markdown_table(shown), ""]
-    ratios = flavour_ratios(summary, catalogue)
+    ratios = flavour_ratios(summary, runs, catalogue)
     if not ratios.empty:
-        lines += ["### Ratios of median times (larger means the second is faster)", ""]
-        shown = pd.DataFrame({
-            "workload": ratios["workload"],
-            "CPUs": ratios["cpus"],
-            "GIL / free-threaded": ratios["gil_over_free_threaded"].map(fmt_ratio),
-            "free-threaded / Go": ratios["free_threaded_over_go"].map(fmt_ratio),
-            "GIL / Go": ratios["gil_over_go"].map(fmt_ratio),
-        })
+        lines += [
+            "### Ratios of median times (larger means the second is faster)", "",
+            "In brackets: 95 % bootstrap confidence interval. `~` marks a difference a Mann-Whitney U "
+            "test does not find significant (p ≥ 0.05), as benchstat does.", "",
+        ]
+        shown = pd.DataFrame({"workload": ratios["workload"], "CPUs": ratios["cpus"]})
+        for (numerator, denominator), title in zip(RATIOS, ("GIL / free-threaded", "free-threaded / Go", "GIL / Go")):
+            name = ratio_name(numerator, denominator)
+            shown[title] = [
+                fmt_ratio_ci(r[name], r[f"{name}_low"], r[f"{name}_high"], r[f"{name}_significant"])
+                for _, r in ratios.iterrows()
+            ]
         blog = pd.DataFrame([{
             "workload": "blog (cpu_loop)", "CPUs": BLOG_WORKERS,
             "GIL / free-threaded": fmt_ratio(BLOG["gil"] / BLOG["free-threaded"]),
@@ -188,7 +262,11 @@ def render(summary: pd.DataFrame, config: dict, identities: list[dict], env: dic
         "median (s)": cells["median"].map(fmt_seconds),
         "95 % CI (s)": cells.apply(fmt_ci, axis=1),
         "CV": cells["cv"].map(lambda v: "–" if math.isnan(v) else f"{v:.1%}"),
-        "speedup": cells["speedup"].map(fmt_ratio),
+        "speedup (95 % CI)": [
+            fmt_ratio_ci(r["speedup"], r["speedup_ci_low"], r["speedup_ci_high"], r["speedup_significant"])
+            if r["workers"] > 1 else fmt_ratio(r["speedup"])
+            for _, r in cells.iterrows()
+        ],
         "efficiency": cells["efficiency"].map(lambda v: "–" if math.isnan(v) else f"{v:.0%}"),
         "× fastest": cells["ratio_to_fastest"].map(fmt_ratio),
     })
@@ -197,9 +275,32 @@ def render(summary: pd.DataFrame, config: dict, identities: list[dict], env: dic
         "Speedup is throughput relative to one worker of the same runtime and mode "
         "(W × T1 / TW, since every worker does the full loop); efficiency divides it by the "
         "CPUs the workers could use; × fastest compares with the fastest runtime and mode on "
-        "the same CPU set and worker count.",
+        "the same CPU set and worker count. `~` marks a speedup not significantly different from "
+        "none (Mann-Whitney U on W × T1 against TW).",
+        "",
+        f"Median coefficient of variation over these cells: {summary['cv'].median():.1%}.",
         "",
     ]
+    floor = noise_floor(runs)
+    if floor:
+        verdict = ("the twins differ significantly: this run's noise exceeds its confidence intervals"
+                   if floor["significant"] else "the twins are indistinguishable, as they should be")
+        lines += [
+            "## Noise floor (A/A run)", "",
+            f"{floor['cell']} was measured twice in the same interleaved session. The ratio of the twins' "
+            f"medians is {fmt_ratio_ci(floor['ratio'], floor['low'], floor['high'], floor['significant'])}: "
+            f"{verdict}. Differences smaller than about ±{floor['resolution']:.1%} are below what this run "
+            "can resolve.", "",
+        ]
+    startup = runs.dropna(subset=["startup_seconds"]) if "startup_seconds" in runs else runs.iloc[0:0]
+    if not startup.empty:
+        per_runtime = startup.groupby("runtime")["startup_seconds"].median()
+        lines += [
+            "Container start-up (outside wall time minus in-process time, median): "
+            + ", ".join(f"{runtime} {seconds:.2f} s" for runtime, seconds in per_runtime.items()) + ".", "",
+        ]
+    warnings = warning_lines(summary, config)
+    lines += ["## Warnings", ""] + (warnings or ["None: every cell is steady, long enough, and warmed up."]) + [""]
     if figures:
         lines += ["## Figures", ""]
         for path in figures:
@@ -238,12 +339,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("identities", nargs="*", type=Path)
     args = parser.parse_args(argv)
     summary = pd.read_csv(args.summary)
+    runs = pd.read_csv(args.runs)
     config = json.loads(args.config_json)
     identities = [json.loads(p.read_text()) for p in args.identities]
     env = environment.collect(args.host_label)
     figures = plot_figures(summary, args.figures)
     write_text_atomic(args.environment, json.dumps(env, indent=2) + "\n")
-    write_text_atomic(args.report, render(summary, config, identities, env, figures, args.report.parent))
+    write_text_atomic(args.report, render(summary, runs, config, identities, env, figures, args.report.parent))
     print(f"wrote {args.report} and {len(figures)} figure(s)", file=sys.stderr)
     return 0
 

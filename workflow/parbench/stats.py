@@ -44,3 +44,55 @@ def summarize(values: Sequence[float]) -> dict[str, float]:
         "ci_low": low,
         "ci_high": high,
     }
+
+
+BOOTSTRAP_RESAMPLES = 2000
+ALPHA = 0.05
+
+
+def _median_ratio(x, y, axis=-1):
+    return np.median(x, axis=axis) / np.median(y, axis=axis)
+
+
+def ratio_ci(a: Sequence[float], b: Sequence[float], seed: int = 0,
+             confidence: float = CONFIDENCE) -> tuple[float, float, float]:
+    """median(a) / median(b) with a percentile-bootstrap confidence interval.
+
+    The two samples are resampled independently; a fixed seed makes the
+    interval reproducible from the same data.
+    """
+    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    ratio = float(_median_ratio(x, y))
+    if x.size < 2 or y.size < 2:
+        return (ratio, math.nan, math.nan)
+    result = stats.bootstrap(
+        (x, y), _median_ratio, vectorized=True, paired=False, method="percentile",
+        n_resamples=BOOTSTRAP_RESAMPLES, confidence_level=confidence, rng=np.random.default_rng(seed),
+    )
+    return (ratio, float(result.confidence_interval.low), float(result.confidence_interval.high))
+
+
+def differs(a: Sequence[float], b: Sequence[float], alpha: float = ALPHA) -> bool:
+    """True when a Mann-Whitney U test tells the samples apart at level alpha.
+
+    Like benchstat, a difference that is not significant is shown as `~`.
+    """
+    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if x.size < 2 or y.size < 2:
+        return False
+    return bool(stats.mannwhitneyu(x, y, alternative="two-sided").pvalue < alpha)
+
+
+def first_repeat_outlier(values: Sequence[float], tolerance: float = 0.05) -> bool:
+    """True when the first repeat lies outside what the others suggest (warm-up too short).
+
+    "Outside" means further from the others' median than three median
+    absolute deviations and than `tolerance` of that median.
+    """
+    data = np.asarray(values, dtype=float)
+    if data.size < 3:
+        return False
+    rest = data[1:]
+    centre = float(np.median(rest))
+    mad = float(stats.median_abs_deviation(rest))
+    return abs(data[0] - centre) > max(3 * mad, tolerance * centre)

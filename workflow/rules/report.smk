@@ -7,10 +7,15 @@ rule aggregate:
     output:
         runs=report(update("results/runs.csv"), caption="../report/runs.rst", category="Tables"),
         summary=report(update("results/summary.csv"), caption="../report/summary.rst", category="Tables"),
+    params:
+        cv=config["warnings"]["cv"],
+        min_seconds=config["warnings"]["min_seconds"],
+        busy=config["warnings"]["busy"],
     log:
         "logs/aggregate.log",
     shell:
-        "{PY} parbench.aggregate --runs {output.runs} --summary {output.summary} {input.raw} "
+        "{PY} parbench.aggregate --runs {output.runs} --summary {output.summary} "
+        "--cv-limit {params.cv} --min-seconds {params.min_seconds} --busy-limit {params.busy} {input.raw} "
         "> {log} 2>&1 || {{ tail -n1 {log} >&2; exit 1; }}"
 
 

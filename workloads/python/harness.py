@@ -94,6 +94,23 @@ def peak_rss_kb(include_children: bool) -> int:
     return int(peak)
 
 
+CPU_STAT_FILES = ("/sys/fs/cgroup/cpu.stat", "/sys/fs/cgroup/cpu,cpuacct/cpu.stat", "/sys/fs/cgroup/cpu/cpu.stat")
+
+
+def throttled_periods() -> int | None:
+    """How often the kernel has throttled this cgroup's CPU use (cgroup v2 or v1), if readable."""
+    for path in CPU_STAT_FILES:
+        try:
+            with open(path) as f:
+                for line in f:
+                    key, _, value = line.partition(" ")
+                    if key == "nr_throttled":
+                        return int(value)
+        except (OSError, ValueError):
+            continue
+    return None
+
+
 def run_sequential(work: Callable[[], float], workers: int) -> Outcome:
     """The baseline: the work done once in the main thread, no pool at all."""
     cpu0 = time.process_time()
@@ -276,7 +293,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     plan = [(True, i) for i in range(args.warmup)] + [(False, i) for i in range(args.repeats)]
     for is_warmup, index in plan:
+        throttled_before = throttled_periods()
         outcome = measure()
+        throttled_after = throttled_periods()
         checksums = set(outcome.worker_checksums)
         if len(checksums) != 1:
             print(f"harness.py: workers disagree on the checksum: {sorted(checksums)}", file=sys.stderr)
@@ -290,6 +309,8 @@ def main(argv: list[str] | None = None) -> int:
             worker_seconds=outcome.worker_seconds,
             cpu_seconds=outcome.cpu_seconds,
             max_rss_kb=outcome.max_rss_kb,
+            throttled_periods=None if throttled_before is None or throttled_after is None
+            else throttled_after - throttled_before,
             checksum=outcome.worker_checksums[0],
         )
         print(json.dumps(record), flush=True)

@@ -77,6 +77,31 @@ func FromStatus(r io.Reader) ([]int, error) {
 	return nil, fmt.Errorf("no Cpus_allowed_list line")
 }
 
+// ThrottledPeriods returns how often the kernel has throttled this process's
+// cgroup (nr_throttled of cpu.stat, cgroup v2 or v1), and false if unreadable.
+func ThrottledPeriods() (int64, bool) {
+	for _, path := range []string{"/sys/fs/cgroup/cpu.stat", "/sys/fs/cgroup/cpu,cpuacct/cpu.stat", "/sys/fs/cgroup/cpu/cpu.stat"} {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		if n, ok := nrThrottled(string(data)); ok {
+			return n, true
+		}
+	}
+	return 0, false
+}
+
+func nrThrottled(stat string) (int64, bool) {
+	for _, line := range strings.Split(stat, "\n") {
+		if value, ok := strings.CutPrefix(line, "nr_throttled "); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(value), 10, 64)
+			return n, err == nil
+		}
+	}
+	return 0, false
+}
+
 // Current returns the CPUs the calling process may run on.
 func Current() ([]int, error) {
 	f, err := os.Open("/proc/self/status")

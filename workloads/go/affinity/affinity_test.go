@@ -40,6 +40,25 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
+func TestNrThrottled(t *testing.T) {
+	tests := []struct {
+		stat string
+		want int64
+		ok   bool
+	}{
+		{"nr_periods 10\nnr_throttled 3\nthrottled_time 99\n", 3, true},
+		{"usage_usec 5\nnr_throttled 0\n", 0, true},
+		{"usage_usec 5\n", 0, false},
+		{"nr_throttled x\n", 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := nrThrottled(tt.stat)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("nrThrottled(%q) = %d, %v; want %d, %v", tt.stat, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
 func TestFromStatus(t *testing.T) {
 	status := "Name:\tx\nCpus_allowed:\t3\nCpus_allowed_list:\t0-1\nMems_allowed:\t1\n"
 	got, err := FromStatus(strings.NewReader(status))

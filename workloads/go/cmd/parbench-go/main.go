@@ -50,6 +50,7 @@ type Record struct {
 	WorkerSeconds    []float64      `json:"worker_seconds"`
 	CPUSeconds       float64        `json:"cpu_seconds"`
 	MaxRSSKB         int64          `json:"max_rss_kb"`
+	ThrottledPeriods *int64         `json:"throttled_periods"`
 	Checksum         float64        `json:"checksum"`
 }
 
@@ -147,10 +148,12 @@ func run(args []string, stdout io.Writer) error {
 	}
 	enc := json.NewEncoder(stdout)
 	for i := 0; i < o.warmup+o.repeats; i++ {
+		before, okBefore := affinity.ThrottledPeriods()
 		out, err := harness.Run(o.mode, fn, o.iterations, o.workers)
 		if err != nil {
 			return err
 		}
+		after, okAfter := affinity.ThrottledPeriods()
 		sum, err := out.Checksum()
 		if err != nil {
 			return err
@@ -166,6 +169,11 @@ func run(args []string, stdout io.Writer) error {
 		rec.WorkerSeconds = out.WorkerSeconds
 		rec.CPUSeconds = out.CPUSeconds
 		rec.MaxRSSKB = out.MaxRSSKB
+		rec.ThrottledPeriods = nil
+		if okBefore && okAfter {
+			delta := after - before
+			rec.ThrottledPeriods = &delta
+		}
 		rec.Checksum = sum
 		if err := enc.Encode(rec); err != nil {
 			return err
