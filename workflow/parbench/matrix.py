@@ -88,12 +88,14 @@ def noise_floor_cell(cells: list[Cell]) -> Cell | None:
     return None
 
 
+def all_cells(config: dict, available: list[int]) -> list[Cell]:
+    """Every cell the tables are made from: the experiment, plus the A/A twin if asked for."""
+    cells = experiment_cells(config, available)
+    twin = noise_floor_cell(cells) if config.get("noise_floor") else None
+    return cells + ([twin] if twin else [])
+
+
 def measured_cells(config: dict, available: list[int]) -> list[Cell]:
     """The cells this invocation measures: all of them, or the runtimes named in `remeasure`."""
-    cells = experiment_cells(config, available)
-    if config.get("noise_floor"):
-        twin = noise_floor_cell(cells)
-        if twin is not None:
-            cells.append(twin)
     selected = config.get("remeasure") or config["runtimes"]
-    return [cell for cell in cells if cell.runtime in selected]
+    return [cell for cell in all_cells(config, available) if cell.runtime in selected]

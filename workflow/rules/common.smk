@@ -18,7 +18,7 @@ from parbench.config import check_config
 from parbench.cpusets import available_cpus
 from parbench.environment import host_label
 from parbench.errors import ParbenchError
-from parbench.matrix import experiment_cells, measured_cells, noise_floor_cell
+from parbench.matrix import all_cells, measured_cells
 
 
 def stop(message):
@@ -40,9 +40,7 @@ PY = f"{sys.executable} -m"
 CATALOGUE = config["catalogue"]
 RUNTIMES = list(config["runtimes"])
 # Every raw file the tables are made from, and the ones this invocation measures.
-CELLS = experiment_cells(config, available_cpus())
-if config["noise_floor"] and noise_floor_cell(CELLS) is not None:
-    CELLS.append(noise_floor_cell(CELLS))
+CELLS = all_cells(config, available_cpus())
 MEASURED_CELLS = measured_cells(config, available_cpus())
 HOST_LABEL = host_label(config.get("host_label"), config.get("record_hostname", False))
 
