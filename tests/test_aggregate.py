@@ -30,6 +30,8 @@ def test_summary_speedup_efficiency_and_ratio():
     assert gil2["speedup"] == pytest.approx(1.0)         # twice the work in twice the time
     assert gil2["efficiency"] == pytest.approx(0.5)
     assert gil2["ratio_to_fastest"] == pytest.approx(100.0)
+    assert gil2["ratio_to_fastest_ci_low"] < 100.0 < gil2["ratio_to_fastest_ci_high"]
+    assert (go2["ratio_to_fastest_ci_low"], go2["ratio_to_fastest_ci_high"]) == (1.0, 1.0)  # itself
     free2 = summary.loc[("cpython-3.13t", "0-1")]
     assert free2["speedup"] == pytest.approx(2.0)
     assert free2["median"] == pytest.approx(6.0 * 1.025)

@@ -122,8 +122,14 @@ def summary_table(runs: pd.DataFrame, cv_limit: float = DEFAULT_CV_LIMIT,
         speedups, index=summary.index
     )
     summary["efficiency"] = summary["speedup"] / summary[["workers", "cpus"]].min(axis=1)
-    fastest = summary.groupby(["host", "workload", "iterations", "cpuset", "workers"])["median"].transform("min")
-    summary["ratio_to_fastest"] = summary["median"] / fastest
+    keys = list(samples)
+    fastest = summary.groupby(["host", "workload", "iterations", "cpuset", "workers"])["median"].transform("idxmin")
+    # The fastest cell is exactly 1x itself; resampling it against itself would invent a spread.
+    to_fastest = [ratio_ci(samples[keys[i]], samples[keys[j]]) if i != j else (1.0, 1.0, 1.0)
+                  for i, j in enumerate(fastest)]
+    summary[["ratio_to_fastest", "ratio_to_fastest_ci_low", "ratio_to_fastest_ci_high"]] = pd.DataFrame(
+        to_fastest, index=summary.index
+    )
     return summary
 
 

@@ -268,7 +268,11 @@ def render(summary: pd.DataFrame, runs: pd.DataFrame, config: dict, identities: 
             for _, r in cells.iterrows()
         ],
         "efficiency": cells["efficiency"].map(lambda v: "–" if math.isnan(v) else f"{v:.0%}"),
-        "× fastest": cells["ratio_to_fastest"].map(fmt_ratio),
+        "× fastest (95 % CI)": [
+            fmt_ratio(r["ratio_to_fastest"]) if r["ratio_to_fastest"] == 1
+            else fmt_ratio_ci(r["ratio_to_fastest"], r["ratio_to_fastest_ci_low"], r["ratio_to_fastest_ci_high"], True)
+            for _, r in cells.iterrows()
+        ],
     })
     lines += [markdown_table(shown), ""]
     lines += [
