@@ -90,6 +90,9 @@ def test_remeasure_one_runtime_leaves_the_others_alone(measured):
     assert all(after_go[p][0] > before_go[p][0] for p in after_go)
     assert raw_files(measured, "cpython-3.13") == before_py
     assert (measured / "results/runs.csv").stat().st_mtime > runs_mtime
+    # The remeasured files count as up to date afterwards: a plain run measures nothing again.
+    plain = snakemake(measured, *TINY)
+    assert plain.returncode == 0 and "Nothing to be done" in plain.stdout + plain.stderr
 
 
 def test_failed_remeasure_keeps_earlier_results(measured):
