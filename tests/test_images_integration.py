@@ -120,14 +120,17 @@ def test_default_workers_follow_the_pinned_cpuset(built_project, cpuset, workers
 
 
 def test_pruned_image_is_noticed_and_rebuilt(built_project):
-    go = image(built_project, "go")
-    subprocess.run(["docker", "rmi", "--force", go], check=True, capture_output=True)
+    # An ID the engine does not know stands for a pruned image. Removing the real
+    # one would also remove it from every other checkout, since builds share IDs.
+    iid = built_project / "results/images/go.iid"
+    real = iid.read_text().strip()
+    iid.write_text("sha256:" + "0" * 64 + "\n")
     plan = snakemake(built_project, "images", "-n", "--quiet", "rules")
     assert "is gone from the engine" in plan.stderr
     assert planned_jobs(plan).get("go_image") == 1
+    assert not (built_project / "results/images/go.identity.json").exists()
     done = snakemake(built_project, "images")
     assert done.returncode == 0, done.stderr[-2000:]
-    rebuilt = image(built_project, "go")
-    assert subprocess.run(["docker", "image", "inspect", rebuilt], capture_output=True).returncode == 0
+    assert image(built_project, "go") == real  # rebuilt from the layer cache: the same image
     identity = json.loads((built_project / "results/images/go.identity.json").read_text())
-    assert identity["image_id"] == rebuilt
+    assert identity["image_id"] == real

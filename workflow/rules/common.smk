@@ -43,6 +43,9 @@ RUNTIMES = list(config["runtimes"])
 CELLS = all_cells(config, available_cpus())
 MEASURED_CELLS = measured_cells(config, available_cpus())
 HOST_LABEL = host_label(config.get("host_label"), config.get("record_hostname", False))
+# The experiment as recorded in reports and bundles: `remeasure` only says what
+# this invocation measures, so it must not make the report look out of date.
+EXPERIMENT_CONFIG = {key: value for key, value in config.items() if key != "remeasure"}
 
 
 def short_commit():

@@ -34,7 +34,7 @@ rule report:
             category="Figures",
         ),
     params:
-        config=json.dumps(config, sort_keys=True),
+        config=json.dumps(EXPERIMENT_CONFIG, sort_keys=True),
         label=HOST_LABEL,
     log:
         "logs/report.log",
@@ -59,7 +59,7 @@ rule publish:
         bundle=f"results/publish/{BUNDLE_STEM}.tar.gz",
         checksum=f"results/publish/{BUNDLE_STEM}.tar.gz.sha256",
     params:
-        config=json.dumps(config, sort_keys=True),
+        config=json.dumps(EXPERIMENT_CONFIG, sort_keys=True),
         label=HOST_LABEL,
     log:
         "logs/publish.log",
