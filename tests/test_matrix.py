@@ -58,3 +58,12 @@ def test_remeasure_selects_runtimes_and_noise_floor_adds_one_twin():
     assert twins == [Cell("cpython-3.13", "cpu_loop", "threads", "0", 1, "aa")]
     go_only = measured_cells(dict(config, remeasure=["go"]), [0, 1])
     assert {c.runtime for c in go_only} == {"go"} and len(go_only) == 3
+
+
+def test_variants_repeat_their_runtimes_cells_in_their_modes():
+    config = dict(CONFIG, variants={"gomaxprocs1": {"runtimes": ["go"], "modes": ["goroutines"], "env": {"GOMAXPROCS": "1"}}})
+    cells = [c for c in experiment_cells(config, [0, 1]) if c.variant]
+    assert cells == [Cell("go", "cpu_loop", "goroutines", "0", 1, "gomaxprocs1"),
+                     Cell("go", "cpu_loop", "goroutines", "0-1", 2, "gomaxprocs1")]
+    assert cells[1].raw_path == "results/raw/go/cpu_loop/goroutines/cpus-0-1_w2.gomaxprocs1.jsonl"
+    assert Cell.from_raw_path(cells[1].raw_path) == cells[1]

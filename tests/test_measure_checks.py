@@ -45,3 +45,13 @@ def test_go_identity_version():
     ok = record("go", "goroutines", "0", 1, 1)
     assert record_problems([ok], cell, 1, {"GOVERSION": "go1.24.4"}) == []
     assert record_problems([ok], cell, 1, {"GOVERSION": "go1.23.1"}) != []
+
+
+def test_variant_environment_sets_what_must_be_seen():
+    gil_on = [good(gil_enabled=True)]
+    assert record_problems(gil_on, CELL, 1, IDENTITY, {"PYTHON_GIL": "1"}) == []
+    assert any("expected True" in p for p in record_problems([good()], CELL, 1, IDENTITY, {"PYTHON_GIL": "1"}))
+    cell = Cell("go", "cpu_loop", "goroutines", "0-1", 2, "gomaxprocs1")
+    go = record("go", "goroutines", "0-1", 2, 2)
+    assert any("GOMAXPROCS is 2" in p for p in record_problems([go], cell, 1, {"GOVERSION": "go1.24.4"}, {"GOMAXPROCS": "1"}))
+    assert record_problems([dict(go, gomaxprocs=1)], cell, 1, {"GOVERSION": "go1.24.4"}, {"GOMAXPROCS": "1"}) == []

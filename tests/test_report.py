@@ -104,3 +104,22 @@ def test_load_and_throttling_warnings(runs):
     assert sum("ran under load" in line for line in lines) == 2  # both go cells
     assert sum("throttled" in line for line in lines) == 2  # both cpython-3.13 cells
     assert all(line.startswith(("- go ", "- cpython-3.13 ")) for line in lines)
+
+
+def test_variant_effect_against_the_same_cell_without_the_switch():
+    from fixtures import record
+    from parbench.report import variant_effects
+
+    gil_back_on = [dict(record("cpython-3.13t", "threads", "0-1", 2, 2, k, 12.0 * (1 + k * 0.01), gil=True), variant="gil1")
+                   for k in range(6)]
+    runs = runs_table(scaling_records() + gil_back_on)
+    summary = summary_table(runs)
+    config = {"variants": {"gil1": {"runtimes": ["cpython-3.13t"], "modes": ["threads"], "env": {"PYTHON_GIL": "1"}}}}
+    effects = variant_effects(summary, runs, config)
+    assert len(effects) == 1
+    row = effects.iloc[0]
+    assert (row["runtime"], row["CPUs"], row["switch"]) == ("cpython-3.13t", "0-1", "PYTHON_GIL=1")
+    assert row["time with switch / without (95 % CI)"].startswith("2.00× (")  # 12 s against 6 s
+    # The variant has its own speedup baseline and stays out of the blog's table and ratios.
+    assert headline_rows(summary, CATALOGUE).set_index("runtime").loc["cpython-3.13t", "seconds"] == pytest.approx(6.15)
+    assert summary[summary["variant"] == "gil1"]["speedup"].isna().all()  # no one-worker gil1 cell here

@@ -28,8 +28,8 @@ RUN_COLUMNS = [
     "load_1m_before", "host_busy_before", "governor", "turbo", "throttled_periods",
     "image_id", "host", "started_at", "seed",
 ]
-CELL_KEYS = ["host", "runtime", "workload", "iterations", "mode", "cpuset", "cpus", "workers"]
-BASELINE_KEYS = ["host", "runtime", "workload", "iterations", "mode"]
+CELL_KEYS = ["host", "runtime", "workload", "iterations", "mode", "variant", "cpuset", "cpus", "workers"]
+BASELINE_KEYS = ["host", "runtime", "workload", "iterations", "mode", "variant"]
 DEFAULT_CV_LIMIT = 0.05
 DEFAULT_MIN_SECONDS = 0.1
 DEFAULT_BUSY_LIMIT = 0.1
@@ -59,7 +59,7 @@ def runs_table(records: list[dict]) -> pd.DataFrame:
         row["variant"] = r.get("variant") or ""
         rows.append(row)
     table = pd.DataFrame(rows, columns=RUN_COLUMNS)
-    return table.sort_values(CELL_KEYS + ["variant", "repeat"], kind="stable").reset_index(drop=True)
+    return table.sort_values(CELL_KEYS + ["repeat"], kind="stable").reset_index(drop=True)
 
 
 def checksum_problem(runs: pd.DataFrame) -> str | None:
@@ -76,12 +76,13 @@ def summary_table(runs: pd.DataFrame, cv_limit: float = DEFAULT_CV_LIMIT,
                   min_seconds: float = DEFAULT_MIN_SECONDS, busy_limit: float = DEFAULT_BUSY_LIMIT) -> pd.DataFrame:
     """Statistics per cell, speedup with its bootstrap interval, ratio to the fastest, warnings.
 
-    Speedup compares throughput with one worker of the same runtime and mode
-    (the seed's weak scaling: W x T1 / TW); `speedup_significant` is False,
+    Speedup compares throughput with one worker of the same runtime, mode and
+    variant (the seed's weak scaling: W x T1 / TW); `speedup_significant` is False,
     shown as `~`, when the W x T1 and TW samples cannot be told apart.
     """
     rows, samples = [], {}
-    main = runs[runs["variant"].fillna("") == ""] if "variant" in runs else runs  # A/A twins: report only
+    runs = runs.assign(variant=runs["variant"].fillna("") if "variant" in runs else "")
+    main = runs[runs["variant"] != "aa"]  # the A/A twin only feeds the report's noise floor
     for key, group in main.sort_values("repeat").groupby(CELL_KEYS, sort=True):
         seconds = group["seconds"].to_numpy(dtype=float)
         samples[key] = seconds

@@ -47,6 +47,13 @@ def semantic_problems(config: dict, available: list[int]) -> list[str]:
                 f"config key 'runtimes': unknown runtime {name!r} "
                 f"(allowed: {', '.join(sorted(catalogue))}; add it under 'catalogue')"
             )
+    for variant, spec in (config.get("variants") or {}).items():
+        for runtime in spec["runtimes"]:
+            if runtime not in catalogue:
+                problems.append(
+                    f"config key 'variants.{variant}.runtimes': unknown runtime {runtime!r} "
+                    f"(allowed: {', '.join(sorted(catalogue))})"
+                )
     for name in config.get("remeasure") or []:
         if name not in config["runtimes"]:
             problems.append(

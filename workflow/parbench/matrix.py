@@ -14,7 +14,7 @@ from .cpusets import auto_cpusets, format_cpuset, parse_cpuset
 RAW_PATTERN = "results/raw/{runtime}/{workload}/{mode}/cpus-{cpuset}_w{workers}{suffix}.jsonl"
 RAW_REGEX = re.compile(
     r"(?:^|/)results/raw/(?P<runtime>[^/]+)/(?P<workload>[^/]+)/(?P<mode>[^/]+)/"
-    r"cpus-(?P<cpuset>[0-9,\-]+)_w(?P<workers>\d+)(?P<aa>\.aa)?\.jsonl$"
+    r"cpus-(?P<cpuset>[0-9,\-]+)_w(?P<workers>\d+)(?:\.(?P<variant>[a-z][a-z0-9_]*))?\.jsonl$"
 )
 AA = "aa"  # the variant of a cell measured twice in one session, for the noise floor
 
@@ -41,7 +41,7 @@ class Cell:
             raise ValueError(f"{path} is not a raw-record path ({RAW_PATTERN})")
         return cls(
             match["runtime"], match["workload"], match["mode"], match["cpuset"], int(match["workers"]),
-            AA if match["aa"] else "",
+            match["variant"] or "",
         )
 
 
@@ -62,7 +62,8 @@ def experiment_cells(config: dict, available: list[int]) -> list[Cell]:
     """Every cell of the configured experiment, in a stable order.
 
     Sequential mode is the one-worker baseline without any pool; it runs once
-    per runtime and workload, on the smallest CPU set.
+    per runtime and workload, on the smallest CPU set. Each configured variant
+    repeats its runtimes' cells in its modes, with its environment switch.
     """
     cpusets = sorted(cpusets_for(config, available), key=lambda s: (len(parse_cpuset(s)), s))
     spec = config.get("workers", ["cpus"])
@@ -74,16 +75,21 @@ def experiment_cells(config: dict, available: list[int]) -> list[Cell]:
                 if mode == "sequential":
                     cells.append(Cell(runtime, workload, mode, cpusets[0], 1))
                     continue
-                for cpuset in cpusets:
-                    for workers in worker_counts(spec, len(parse_cpuset(cpuset))):
-                        cells.append(Cell(runtime, workload, mode, cpuset, workers))
+                variants = [""] + [
+                    name for name, variant in (config.get("variants") or {}).items()
+                    if runtime in variant["runtimes"] and mode in variant["modes"]
+                ]
+                for variant in variants:
+                    for cpuset in cpusets:
+                        for workers in worker_counts(spec, len(parse_cpuset(cpuset))):
+                            cells.append(Cell(runtime, workload, mode, cpuset, workers, variant))
     return cells
 
 
 def noise_floor_cell(cells: list[Cell]) -> Cell | None:
     """The A/A twin: the first runtime's first parallel cell, measured a second time."""
     for cell in cells:
-        if cell.mode != "sequential":
+        if cell.mode != "sequential" and not cell.variant:
             return Cell(cell.runtime, cell.workload, cell.mode, cell.cpuset, cell.workers, AA)
     return None
 

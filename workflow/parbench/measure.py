@@ -77,9 +77,16 @@ def parse_records(stdout: str) -> list[dict]:
     return records
 
 
-def record_problems(records: list[dict], cell: Cell, expected: int, identity: dict) -> list[str]:
-    """Everything that makes these records untrustworthy, each as one line."""
+def record_problems(records: list[dict], cell: Cell, expected: int, identity: dict,
+                    env: dict[str, str] | None = None) -> list[str]:
+    """Everything that makes these records untrustworthy, each as one line.
+
+    A variant's environment changes what must be seen: PYTHON_GIL=1 turns the
+    GIL on in a free-threaded build, GOMAXPROCS fixes Go's parallelism.
+    """
+    env = env or {}
     problems = []
+    wanted_gil = {"1": True, "0": False}.get(env.get("PYTHON_GIL"), identity.get("gil_enabled"))
     if len(records) != expected:
         problems.append(f"expected {expected} records (warm-ups included), got {len(records)}")
     wanted_cpus = format_cpuset(parse_cpuset(cell.cpuset))
@@ -94,8 +101,11 @@ def record_problems(records: list[dict], cell: Cell, expected: int, identity: di
                 problems.append(f"{where}: {field} is {r.get(field)!r}, expected {wanted!r}")
         if r.get("runtime_version") != version:
             problems.append(f"{where}: runtime version {r.get('runtime_version')} differs from the image's {version}")
-        if "gil_enabled" in identity and r.get("gil_enabled") != identity["gil_enabled"]:
-            problems.append(f"{where}: GIL enabled is {r.get('gil_enabled')}, the image's identity says {identity['gil_enabled']}")
+        if "gil_enabled" in identity and r.get("gil_enabled") != wanted_gil:
+            problems.append(f"{where}: GIL enabled is {r.get('gil_enabled')}, expected {wanted_gil} "
+                            f"(image identity {identity['gil_enabled']}, PYTHON_GIL={env.get('PYTHON_GIL', 'unset')})")
+        if "GOMAXPROCS" in env and r.get("gomaxprocs") != int(env["GOMAXPROCS"]):
+            problems.append(f"{where}: GOMAXPROCS is {r.get('gomaxprocs')}, the variant sets {env['GOMAXPROCS']}")
     checksums = {r.get("checksum") for r in records}
     if len(checksums) > 1:
         problems.append(f"repeats disagree on the checksum: {sorted(map(str, checksums))}")
@@ -155,10 +165,11 @@ def _terminate(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def run_container(image: str, argv: list[str], cell: Cell, timeout: float) -> tuple[list[dict], float]:
+def run_container(image: str, argv: list[str], cell: Cell, timeout: float,
+                  env: dict[str, str] | None = None) -> tuple[list[dict], float]:
     """One pinned, networkless container; returns its records and outside wall time."""
     name = container_name(cell)
-    command = docker.run_command(image, argv, name=name, cpuset=cell.cpuset)
+    command = docker.run_command(image, argv, name=name, cpuset=cell.cpuset, env=env)
     print("running " + " ".join(command), file=sys.stderr, flush=True)
     t0 = time.perf_counter()
     try:
@@ -197,8 +208,9 @@ def measure_session(
         diagnostics = host_diagnostics(parse_cpuset(cell.cpuset))
         started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
         argv = harness_argv(kind, cell, settings["iterations"][cell.workload], 1, warmup)
-        records, container_seconds = run_container(image, argv, cell, settings["timeout"])
-        problems = record_problems(records, cell, warmup + 1, identity)
+        env = settings.get("env", {}).get(cell.variant, {})
+        records, container_seconds = run_container(image, argv, cell, settings["timeout"], env)
+        problems = record_problems(records, cell, warmup + 1, identity, env)
         if problems:
             raise ParbenchError(f"{cell.raw_path}: {problems[0]}")
         inside = sum(r["seconds"] + r.get("spawn_seconds", 0.0) for r in records)
@@ -209,6 +221,7 @@ def measure_session(
                 repeat=round_index if not r["warmup"] else r["repeat"],
                 order=order,
                 variant=cell.variant,
+                env=env,
                 cpuset=cell.cpuset,
                 cpus=len(parse_cpuset(cell.cpuset)),
                 image_id=image,

@@ -56,8 +56,14 @@ def fmt_ci(row) -> str:
     return f"{fmt_seconds(row['ci_low'])} – {fmt_seconds(row['ci_high'])}"
 
 
+def plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows measured without a variant's switch (and not the A/A twin)."""
+    return frame[frame["variant"].fillna("") == ""] if "variant" in frame else frame
+
+
 def headline_rows(summary: pd.DataFrame, catalogue: dict) -> pd.DataFrame:
     """The blog's table on this machine: each runtime's parallel mode on all CPUs it had."""
+    summary = plain(summary)
     rows = []
     for runtime, group in summary.groupby("runtime", sort=False):
         entry = catalogue[runtime]
@@ -83,9 +89,12 @@ def ratio_name(numerator: str, denominator: str) -> str:
     return f"{numerator}_over_{denominator}".replace("-", "_")
 
 
-def cell_seconds(runs: pd.DataFrame, cell: pd.Series) -> list[float]:
+def cell_seconds(runs: pd.DataFrame, cell: pd.Series, variant: str | None = None) -> list[float]:
+    """The measured seconds of one cell (of `variant` if given, else of the cell's own)."""
     keys = ["host", "runtime", "workload", "iterations", "mode", "cpuset", "workers"]
     mask = (runs[keys] == cell[keys].values).all(axis=1)
+    wanted = cell.get("variant", "") if variant is None else variant
+    mask &= runs["variant"].fillna("") == (wanted if isinstance(wanted, str) else "")
     return runs.loc[mask, "seconds"].tolist()
 
 
@@ -95,6 +104,7 @@ def flavour_ratios(summary: pd.DataFrame, runs: pd.DataFrame, catalogue: dict) -
     Each ratio of medians comes with a 95 % bootstrap interval and whether a
     Mann-Whitney U test tells the two samples apart (benchstat's `~` if not).
     """
+    summary = plain(summary)
     parallel = summary[
         summary.apply(lambda r: r["mode"] == PARALLEL_MODE[catalogue[r["runtime"]]["kind"]], axis=1)
         & (summary["workers"] == summary["cpus"])
@@ -125,12 +135,32 @@ def fmt_ratio_ci(ratio: float, low: float, high: float, significant: bool) -> st
     return f"{'' if significant else '~ '}{ratio:.2f}×{interval}"
 
 
+def variant_effects(summary: pd.DataFrame, runs: pd.DataFrame, config: dict) -> pd.DataFrame:
+    """Each variant cell against the same cell without its switch: the effect it isolates."""
+    variants = config.get("variants") or {}
+    rows = []
+    for _, cell in summary[summary["variant"].fillna("").isin(list(variants))].iterrows():
+        switched, default = cell_seconds(runs, cell), cell_seconds(runs, cell, variant="")
+        if not switched or not default:
+            continue
+        ratio, low, high = ratio_ci(switched, default)
+        env = " ".join(f"{k}={v}" for k, v in variants[cell["variant"]]["env"].items())
+        rows.append({
+            "runtime": cell["runtime"], "workload": cell["workload"], "mode": cell["mode"],
+            "CPUs": cell["cpuset"], "workers": cell["workers"], "switch": env,
+            "time with switch / without (95 % CI)": fmt_ratio_ci(ratio, low, high, differs(switched, default)),
+        })
+    return pd.DataFrame(rows)
+
+
 def warning_lines(summary: pd.DataFrame, config: dict) -> list[str]:
     limits = config.get("warnings", {"cv": 0.05, "min_seconds": 0.1})
     lines = []
     for _, cell in summary.sort_values(["workload", "runtime", "mode", "cpus"]).iterrows():
         workers = f"{cell['workers']} worker{'' if cell['workers'] == 1 else 's'}"
-        where = f"{cell['runtime']} {cell['workload']} {cell['mode']} on CPUs {cell['cpuset']} ({workers})"
+        variant = cell.get("variant")
+        mode = f"{cell['mode']} [{variant}]" if isinstance(variant, str) and variant else cell["mode"]
+        where = f"{cell['runtime']} {cell['workload']} {mode} on CPUs {cell['cpuset']} ({workers})"
         if cell.get("warn_cv"):
             lines.append(f"- {where}: coefficient of variation {cell['cv']:.1%} exceeds {limits['cv']:.0%}; "
                          "the machine was noisy, consider more repeats.")
@@ -175,11 +205,12 @@ def plot_figures(summary: pd.DataFrame, folder: Path) -> list[Path]:
     written = []
     for workload, data in summary.groupby("workload"):
         # Sequential cells are one point each (the no-pool baseline); the tables show them.
-        scaling = data[(data["workers"] == data["cpus"]) & (data["mode"] != "sequential")]
+        scaling = data[(data["workers"] == data["cpus"]) & (data["mode"] != "sequential")].assign(
+            variant=data["variant"].fillna("") if "variant" in data else "")
         fig, (ax_time, ax_speed) = plt.subplots(1, 2, figsize=(11, 4.2))
-        for (runtime, mode), line in scaling.groupby(["runtime", "mode"]):
+        for (runtime, mode, variant), line in scaling.groupby(["runtime", "mode", "variant"]):
             line = line.sort_values("workers")
-            label = f"{runtime} {mode}"
+            label = f"{runtime} {mode}" + (f" [{variant}]" if variant else "")
             errors = [
                 (line["median"] - line["ci_low"]).fillna(0).clip(lower=0),
                 (line["ci_high"] - line["median"]).fillna(0).clip(lower=0),
@@ -255,9 +286,11 @@ def render(summary: pd.DataFrame, runs: pd.DataFrame, config: dict, identities: 
         lines += [markdown_table(pd.concat([shown, blog], ignore_index=True)), ""]
 
     lines += ["## Every cell", ""]
-    cells = summary.sort_values(["workload", "runtime", "mode", "cpus", "workers"])
+    cells = summary.assign(variant=summary["variant"].fillna("")).sort_values(
+        ["workload", "runtime", "mode", "variant", "cpus", "workers"])
     shown = pd.DataFrame({
         "workload": cells["workload"], "runtime": cells["runtime"], "mode": cells["mode"],
+        "variant": cells["variant"],
         "CPUs": cells["cpuset"], "workers": cells["workers"], "n": cells["n"],
         "median (s)": cells["median"].map(fmt_seconds),
         "95 % CI (s)": cells.apply(fmt_ci, axis=1),
@@ -285,6 +318,14 @@ def render(summary: pd.DataFrame, runs: pd.DataFrame, config: dict, identities: 
         f"Median coefficient of variation over these cells: {summary['cv'].median():.1%}.",
         "",
     ]
+    effects = variant_effects(summary, runs, config)
+    if not effects.empty:
+        lines += [
+            "## Variants: one effect at a time", "",
+            "The same image, mode and CPU set, run with and without one environment switch. "
+            "A ratio above 1 means the switch made it slower; `~` marks no significant difference.", "",
+            markdown_table(effects), "",
+        ]
     floor = noise_floor(runs)
     if floor:
         verdict = ("the twins differ significantly: this run's noise exceeds its confidence intervals"

@@ -19,6 +19,7 @@ rule measure:
                 "timeout": config["timeout_seconds"],
                 "seed": config["seed"],
                 "iterations": {name: w["iterations"] for name, w in config["workloads"].items()},
+                "env": {name: v["env"] for name, v in config["variants"].items()},
             },
             sort_keys=True,
         ),
