@@ -43,19 +43,26 @@ def test_tables_report_and_figures(measured):
     summary = pd.read_csv(measured / "results/summary.csv")
     assert set(RUNS_COLUMNS) <= set(runs.columns)
     assert set(SUMMARY_COLUMNS) <= set(summary.columns)
-    # 5 cells per CPython runtime, 3 for Go, plus the A/A twin of the first parallel cell; 2 repeats each.
-    assert len(summary) == 13 and (summary["n"] == 2).all() and len(runs) == 28
-    assert (runs["variant"].fillna("") == "aa").sum() == 2
+    # 5 cells per CPython runtime, 3 for Go, 2 each for the gil1 and gomaxprocs1 variants,
+    # plus the A/A twin of the first parallel cell; 2 repeats each.
+    assert len(summary) == 17 and (summary["n"] == 2).all() and len(runs) == 36
+    variant = runs["variant"].fillna("")
+    assert (variant == "aa").sum() == 2
+    assert runs.loc[variant == "gil1", "gil_enabled"].tolist() == [True] * 4
+    assert set(runs.loc[variant == "gil1", "runtime"]) == {"cpython-3.13t"}
+    assert runs.loc[variant == "gomaxprocs1", "gomaxprocs"].tolist() == [1] * 4
+    assert sorted(runs.loc[(variant == "") & (runs["runtime"] == "go") & (runs["mode"] == "goroutines"), "gomaxprocs"]) == [1, 1, 2, 2]
     assert set(runs["runtime"]) == {"cpython-3.13", "cpython-3.13t", "go"}
     assert (runs["checksum"] == cpu_loop(ITERATIONS)).all()
     assert (runs["affinity"].astype(str) == runs["cpuset"].astype(str)).all()
     assert (runs["workers"] == runs["cpus"]).all()
-    gil = runs.groupby("runtime")["gil_enabled"].unique()
+    gil = runs[variant != "gil1"].groupby("runtime")["gil_enabled"].unique()
     assert list(gil["cpython-3.13"]) == [True] and list(gil["cpython-3.13t"]) == [False]
     for runtime, ids in runs.groupby("runtime")["image_id"].unique().items():
         assert list(ids) == [(measured / "results/images" / f"{runtime}.iid").read_text().strip()]
     report = (measured / "results/report.md").read_text()
     assert "## The blog's table, on this machine" in report and "79.27" in report
+    assert "## Variants: one effect at a time" in report and "PYTHON_GIL=1" in report and "GOMAXPROCS=1" in report
     assert (measured / "results/figures/cpu_loop_scaling.png").stat().st_size > 10_000
     environment = json.loads((measured / "results/environment.json").read_text())
     assert environment["docker_server_version"] and environment["cpu_count"] >= 1
