@@ -77,22 +77,25 @@ def remove_container_command(name: str) -> list[str]:
     return ["docker", "rm", "--force", name]
 
 
-def image_exists(reference: str) -> bool:
-    done = subprocess.run(
-        ["docker", "image", "inspect", "--format", "{{.Id}}", reference],
-        capture_output=True, text=True,
-    )
-    return done.returncode == 0
+def find_image(reference: str, timeout: float = 30) -> str | None:
+    """The ID of an image, or None if the engine has no such image.
 
-
-def image_id(reference: str) -> str:
-    done = subprocess.run(
-        ["docker", "image", "inspect", "--format", "{{.Id}}", reference],
-        capture_output=True, text=True,
-    )
-    if done.returncode != 0:
-        raise ParbenchError(f"no image {reference!r} in the Docker engine")
-    return done.stdout.strip()
+    An engine that cannot be asked is an error, not an absent image, so a
+    stopped daemon never makes an image look pruned.
+    """
+    try:
+        done = subprocess.run(
+            ["docker", "image", "inspect", "--format", "{{.Id}}", reference],
+            capture_output=True, text=True, timeout=timeout,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise ParbenchError(f"cannot ask the Docker engine about {reference}: {error}") from None
+    if done.returncode == 0:
+        return done.stdout.strip()
+    if "no such image" in done.stderr.lower():
+        return None
+    detail = (done.stderr.strip().splitlines() or ["no answer"])[-1]
+    raise ParbenchError(f"cannot ask the Docker engine about {reference}: {detail}")
 
 
 def output_of(command: Sequence[str], timeout: float | None = 600) -> str:

@@ -112,7 +112,7 @@ def build_base(base: dict, iid_out: Path, packages_out: Path) -> str:
     tag to force a fresh root file system.
     """
     tag = f"parbench/base:{base_key(base)}"
-    if docker.image_exists(tag) and not os.environ.get("PARBENCH_NO_CACHE"):
+    if docker.find_image(tag) and not os.environ.get("PARBENCH_NO_CACHE"):
         print(f"reusing {tag}", file=sys.stderr)
     elif base["method"] == "pull":
         subprocess.run(["docker", "pull", base["pull_image"]], check=True)
@@ -129,7 +129,9 @@ def build_base(base: dict, iid_out: Path, packages_out: Path) -> str:
                 f"(mmdebstrap exit {maker.returncode}, docker import: {importer.stderr.strip() or 'ok'}); "
                 f"check base.suite and base.mirror, or set base.method: pull"
             )
-    image = docker.image_id(tag)
+    image = docker.find_image(tag)
+    if image is None:
+        raise ParbenchError(f"config key 'base': no image {tag} after building it; see logs/images/base.log")
     packages = docker.output_of(docker.run_command(image, PACKAGE_QUERY))
     write_text_atomic(packages_out, packages)
     write_text_atomic(iid_out, image + "\n")

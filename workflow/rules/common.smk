@@ -83,16 +83,15 @@ def mark_pruned_images():
     the identity found in that image are removed, so Snakemake plans the
     build again wherever the image is needed (a dry run says so too).
     """
+    from parbench.docker import find_image
+
     for iid in Path("results/images").glob("*.iid"):
         image = iid.read_text().strip()
         try:
-            done = subprocess.run(
-                ["docker", "image", "inspect", "--format", "{{.Id}}", image],
-                capture_output=True, text=True, timeout=10,
-            )
-        except (OSError, subprocess.TimeoutExpired):
+            found = find_image(image, timeout=10)
+        except ParbenchError:
             return  # no engine to ask; the onstart check reports that
-        if done.returncode != 0 and "no such image" in done.stderr.lower():
+        if found is None:
             print(f"parbench: image {image[:19]} of {iid} is gone from the engine; it will be rebuilt", file=sys.stderr)
             iid.unlink()
             iid.with_suffix(".identity.json").unlink(missing_ok=True)
