@@ -91,3 +91,14 @@ def test_corrupt_raw_line_names_the_file(tmp_path):
     raw.write_text("{not json\n")
     with pytest.raises(Exception, match="bad.jsonl:1"):
         load_records([raw])
+
+
+def test_tables_read_back_as_written(tmp_path):
+    from parbench.aggregate import read_table, write_csv
+
+    runs = runs_table(scaling_records() + [dict(record("go", "goroutines", "0", 1, 1, 9, 0.1), variant="gomaxprocs1")])
+    write_csv(runs, tmp_path / "runs.csv")
+    back = read_table(tmp_path / "runs.csv")
+    assert sorted(set(back["variant"])) == ["", "gomaxprocs1"]  # "" survives, not NaN
+    assert sorted(set(back["cpuset"])) == ["0", "0-1"]  # all text, "0" not read as a number
+    assert back["checksum"].tolist() == runs["checksum"].tolist()  # exact floats

@@ -35,6 +35,19 @@ DEFAULT_MIN_SECONDS = 0.1
 DEFAULT_BUSY_LIMIT = 0.1
 
 
+def read_table(source) -> pd.DataFrame:
+    """Read runs.csv or summary.csv back as the tables were written.
+
+    CSV cannot tell an empty string from a missing value, nor "0" from 0: the
+    plain variant ("") and CPU sets ("0", "0-1") are restored here, once, so no
+    consumer has to patch them.
+    """
+    table = pd.read_csv(source, dtype={"variant": str, "cpuset": str, "affinity": str})
+    if "variant" in table:
+        table["variant"] = table["variant"].fillna("")
+    return table
+
+
 def load_records(paths: list[Path]) -> list[dict]:
     records = []
     for path in paths:
@@ -81,7 +94,6 @@ def summary_table(runs: pd.DataFrame, cv_limit: float = DEFAULT_CV_LIMIT,
     shown as `~`, when the W x T1 and TW samples cannot be told apart.
     """
     rows, samples = [], {}
-    runs = runs.assign(variant=runs["variant"].fillna("") if "variant" in runs else "")
     main = runs[runs["variant"] != "aa"]  # the A/A twin only feeds the report's noise floor
     for key, group in main.sort_values("repeat").groupby(CELL_KEYS, sort=True):
         seconds = group["seconds"].to_numpy(dtype=float)

@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from .aggregate import checksum_problem, runs_table, summary_table, write_csv
+from .aggregate import checksum_problem, read_table, runs_table, summary_table, write_csv
 from .atomic import atomic_path, write_text_atomic
 from .errors import ParbenchError, main_guard
 
@@ -106,9 +106,13 @@ def read_bundle(path: Path) -> dict[str, bytes]:
     return files
 
 
+PYTHON_WORKLOADS = str(Path(__file__).resolve().parents[2] / "workloads" / "python")
+
+
 def recomputed_checksum(workload: str, iterations: int) -> float:
     """The workload's checksum computed here, in Python, from the harness's own code."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "workloads" / "python"))
+    if PYTHON_WORKLOADS not in sys.path:
+        sys.path.insert(0, PYTHON_WORKLOADS)
     from workloads import WORKLOADS
 
     return WORKLOADS[workload](iterations)
@@ -134,7 +138,7 @@ def verify_problems(path: Path, recompute: bool = True) -> list[str]:
     problems += [f"{name} in {path.name} is not in the manifest" for name in sorted(set(files) - set(listed))]
     if problems or not recompute:
         return problems
-    runs = pd.read_csv(io.BytesIO(files["runs.csv"]))
+    runs = read_table(io.BytesIO(files["runs.csv"]))
     for (workload, iterations), group in runs.groupby(["workload", "iterations"]):
         expected = recomputed_checksum(workload, int(iterations))
         wrong = group[group["checksum"] != expected]

@@ -21,6 +21,7 @@ import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 
 from . import environment  # noqa: E402
+from .aggregate import read_table  # noqa: E402
 from .atomic import atomic_path, write_text_atomic  # noqa: E402
 from .errors import main_guard  # noqa: E402
 from .stats import differs, ratio_ci  # noqa: E402
@@ -58,7 +59,7 @@ def fmt_ci(row) -> str:
 
 def plain(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows measured without a variant's switch (and not the A/A twin)."""
-    return frame[frame["variant"].fillna("") == ""] if "variant" in frame else frame
+    return frame[frame["variant"] == ""]
 
 
 def headline_rows(summary: pd.DataFrame, catalogue: dict) -> pd.DataFrame:
@@ -93,8 +94,7 @@ def cell_seconds(runs: pd.DataFrame, cell: pd.Series, variant: str | None = None
     """The measured seconds of one cell (of `variant` if given, else of the cell's own)."""
     keys = ["host", "runtime", "workload", "iterations", "mode", "cpuset", "workers"]
     mask = (runs[keys] == cell[keys].values).all(axis=1)
-    wanted = cell.get("variant", "") if variant is None else variant
-    mask &= runs["variant"].fillna("") == (wanted if isinstance(wanted, str) else "")
+    mask &= runs["variant"] == (cell["variant"] if variant is None else variant)
     return runs.loc[mask, "seconds"].tolist()
 
 
@@ -139,7 +139,7 @@ def variant_effects(summary: pd.DataFrame, runs: pd.DataFrame, config: dict) -> 
     """Each variant cell against the same cell without its switch: the effect it isolates."""
     variants = config.get("variants") or {}
     rows = []
-    for _, cell in summary[summary["variant"].fillna("").isin(list(variants))].iterrows():
+    for _, cell in summary[summary["variant"].isin(list(variants))].iterrows():
         switched, default = cell_seconds(runs, cell), cell_seconds(runs, cell, variant="")
         if not switched or not default:
             continue
@@ -158,8 +158,7 @@ def warning_lines(summary: pd.DataFrame, config: dict) -> list[str]:
     lines = []
     for _, cell in summary.sort_values(["workload", "runtime", "mode", "cpus"]).iterrows():
         workers = f"{cell['workers']} worker{'' if cell['workers'] == 1 else 's'}"
-        variant = cell.get("variant")
-        mode = f"{cell['mode']} [{variant}]" if isinstance(variant, str) and variant else cell["mode"]
+        mode = f"{cell['mode']} [{cell['variant']}]" if cell["variant"] else cell["mode"]
         where = f"{cell['runtime']} {cell['workload']} {mode} on CPUs {cell['cpuset']} ({workers})"
         if cell.get("warn_cv"):
             lines.append(f"- {where}: coefficient of variation {cell['cv']:.1%} exceeds {limits['cv']:.0%}; "
@@ -180,12 +179,12 @@ def warning_lines(summary: pd.DataFrame, config: dict) -> list[str]:
 
 def noise_floor(runs: pd.DataFrame) -> dict | None:
     """The A/A run: the same cell measured twice in one session, and how far apart the twins are."""
-    if "variant" not in runs or not (runs["variant"] == "aa").any():
+    if not (runs["variant"] == "aa").any():
         return None
     twin = runs[runs["variant"] == "aa"]
     keys = ["host", "runtime", "workload", "iterations", "mode", "cpuset", "workers"]
     first = twin.iloc[0]
-    original = runs[(runs["variant"].fillna("") == "") & (runs[keys] == first[keys].values).all(axis=1)]
+    original = runs[(runs["variant"] == "") & (runs[keys] == first[keys].values).all(axis=1)]
     ratio, low, high = ratio_ci(original["seconds"], twin["seconds"])
     return {
         "cell": f"{first['runtime']} {first['workload']} {first['mode']} on CPUs {first['cpuset']}",
@@ -205,8 +204,7 @@ def plot_figures(summary: pd.DataFrame, folder: Path) -> list[Path]:
     written = []
     for workload, data in summary.groupby("workload"):
         # Sequential cells are one point each (the no-pool baseline); the tables show them.
-        scaling = data[(data["workers"] == data["cpus"]) & (data["mode"] != "sequential")].assign(
-            variant=data["variant"].fillna("") if "variant" in data else "")
+        scaling = data[(data["workers"] == data["cpus"]) & (data["mode"] != "sequential")]
         fig, (ax_time, ax_speed) = plt.subplots(1, 2, figsize=(11, 4.2))
         for (runtime, mode, variant), line in scaling.groupby(["runtime", "mode", "variant"]):
             line = line.sort_values("workers")
@@ -286,8 +284,7 @@ def render(summary: pd.DataFrame, runs: pd.DataFrame, config: dict, identities: 
         lines += [markdown_table(pd.concat([shown, blog], ignore_index=True)), ""]
 
     lines += ["## Every cell", ""]
-    cells = summary.assign(variant=summary["variant"].fillna("")).sort_values(
-        ["workload", "runtime", "mode", "variant", "cpus", "workers"])
+    cells = summary.sort_values(["workload", "runtime", "mode", "variant", "cpus", "workers"])
     shown = pd.DataFrame({
         "workload": cells["workload"], "runtime": cells["runtime"], "mode": cells["mode"],
         "variant": cells["variant"],
@@ -383,8 +380,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host-label", required=True)
     parser.add_argument("identities", nargs="*", type=Path)
     args = parser.parse_args(argv)
-    summary = pd.read_csv(args.summary)
-    runs = pd.read_csv(args.runs)
+    summary = read_table(args.summary)
+    runs = read_table(args.runs)
     config = json.loads(args.config_json)
     identities = [json.loads(p.read_text()) for p in args.identities]
     env = environment.collect(args.host_label)
