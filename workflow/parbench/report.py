@@ -240,10 +240,11 @@ def render(summary: pd.DataFrame, runs: pd.DataFrame, config: dict, identities: 
     lines = ["# parbench report", ""]
     lines += [
         "CPython 3.13 with the GIL, CPython 3.13 free-threaded and Go running the same CPU loop "
-        "(each worker sums (i·i)/(i+1) over its own iterations; weak scaling), each measurement "
-        "a `docker run` pinned to a CPU set. Times are medians of "
-        f"{config['repeats']} repeats after {config['warmup']} warm-up(s); intervals are 95 % "
-        "confidence intervals of the median (order statistics; none below 6 repeats).",
+        "(each worker sums (i·i)/(i+1) over its own iterations; weak scaling). Times are medians of "
+        f"{config['repeats']} repeats taken in interleaved rounds (round r of every cell before "
+        f"round r+1, order shuffled from seed {config.get('seed')}); each repeat is its own `docker run` "
+        f"pinned to a CPU set, after {config['warmup']} warm-up(s) in the same container. Intervals "
+        "are 95 % confidence intervals of the median (order statistics; none below 6 repeats).",
         "",
         "## The blog's table, on this machine",
         "",
