@@ -6,7 +6,7 @@ from fixtures import record, scaling_records
 from parbench.aggregate import checksum_problem, load_records, main, runs_table, summary_table
 
 REQUIRED_RUN_COLUMNS = [
-    "runtime", "workload", "mode", "cpuset", "cpus", "workers", "iterations", "repeat", "seconds",
+    "runtime", "workload", "mode", "cpuset", "cpus", "workers", "params", "repeat", "seconds",
     "cpu_seconds", "max_rss_kb", "checksum", "gil_enabled", "affinity", "image_id", "host",
 ]
 
@@ -65,7 +65,7 @@ def test_speedup_missing_without_a_one_worker_baseline():
 def test_checksum_disagreement_is_reported_with_runtimes():
     records = scaling_records() + [record("cpython-3.13", "threads", "0", 1, 1, 7, 5.0, checksum=1.5, gil=True)]
     problem = checksum_problem(runs_table(records))
-    assert "cpu_loop with 1000 iterations" in problem and "cpython-3.13" in problem and "0x1.8" in problem
+    assert "cpu_loop (iterations=1000) with 1 worker(s)" in problem and "cpython-3.13" in problem and "0x1.8" in problem
 
 
 def test_main_refuses_disagreeing_checksums_and_writes_nothing(tmp_path, capsys):
@@ -82,7 +82,7 @@ def test_main_writes_both_tables(tmp_path):
     raw.write_text("".join(json.dumps(r) + "\n" for r in scaling_records()))
     runs, summary = tmp_path / "runs.csv", tmp_path / "summary.csv"
     assert main(["--runs", str(runs), "--summary", str(summary), str(raw)]) == 0
-    assert runs.read_text().splitlines()[0].startswith("runtime,workload,mode,variant,cpuset,cpus,workers")
+    assert runs.read_text().splitlines()[0].startswith("runtime,workload,params,mode,variant,cpuset,cpus,workers")
     assert len(summary.read_text().splitlines()) == 7
 
 

@@ -113,7 +113,7 @@ def test_added_and_removed_files_are_named(tmp_path):
 def test_wrong_workload_checksums_are_found_by_recomputing(tmp_path):
     bundle = publish(tmp_path, checksum=123.0)
     problems = verify_problems(bundle)
-    assert len(problems) == 1 and "recomputed 498507.4854708605" in problems[0] and "checksum 123.0" in problems[0]
+    assert len(problems) == 2 and "recomputed 498507.4854708605" in problems[0] and "iterations=1000, 1 worker(s)" in problems[0] and "checksum 123.0" in problems[0]
 
 
 def test_merge_two_hosts_into_one_table(tmp_path):

@@ -76,9 +76,10 @@ def test_identity_probes_run_without_network():
 
 def test_harness_argv_for_each_language():
     cell = Cell("cpython-3.13t", "cpu_loop", "threads", "0-1", 2)
-    argv = harness_argv("cpython", cell, 1000, 3, 1)
+    argv = harness_argv("cpython", cell, {"iterations": 1000}, 3, 1)
     assert argv[:2] == ["python3", "/opt/parbench/python/harness.py"]
-    assert argv[argv.index("--workers") + 1] == "2" and argv[argv.index("--iterations") + 1] == "1000"
-    go = harness_argv("go", Cell("go", "cpu_loop", "goroutines", "0", 1), 5, 2, 0)
+    assert argv[argv.index("--workers") + 1] == "2" and argv[argv.index("--param") + 1] == "iterations=1000"
+    go = harness_argv("go", Cell("go", "hash", "goroutines", "0", 1), {"rounds": 2, "megabytes": 8}, 2, 0)
     assert go[0] == "parbench-go" and go[go.index("-mode") + 1] == "goroutines"
+    assert [go[i + 1] for i, arg in enumerate(go) if arg == "-param"] == ["megabytes=8", "rounds=2"]
     assert go[go.index("-repeats") + 1] == "2" and go[go.index("-warmup") + 1] == "0"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from workloads import cpu_loop
+from workloads import WORKLOADS, cpu_loop, expected_checksum, strong_slice
 
 HARNESS = Path(__file__).resolve().parent.parent / "workloads" / "python" / "harness.py"
 
@@ -32,7 +32,7 @@ def test_cpu_loop_reference_value():
 @pytest.mark.parametrize("mode, workers", [("sequential", 1), ("threads", 2), ("processes", 2)])
 def test_modes_agree_on_checksum_and_report_every_worker(mode, workers):
     extra = () if mode == "sequential" else ("--workers", str(workers))
-    out = records("--workload", "cpu_loop", "--mode", mode, "--iterations", "20000", "--warmup", "1", "--repeats", "2", *extra)
+    out = records("--workload", "cpu_loop", "--mode", mode, "--param", "iterations=20000", "--warmup", "1", "--repeats", "2", *extra)
     assert [(r["warmup"], r["repeat"]) for r in out] == [(True, 0), (False, 0), (False, 1)]
     for r in out:
         assert r["schema"] == 1 and r["mode"] == mode and r["workers"] == workers
@@ -52,26 +52,33 @@ def test_default_workers_follow_affinity_not_host():
     if shutil.which("taskset") is None:
         pytest.skip("taskset (util-linux) is not installed")
     cpu = str(min(os.sched_getaffinity(0)))
-    pinned = records("--workload", "cpu_loop", "--mode", "threads", "--iterations", "100", prefix=("taskset", "-c", cpu))
+    pinned = records("--workload", "cpu_loop", "--mode", "threads", "--param", "iterations=100", prefix=("taskset", "-c", cpu))
     assert pinned[0]["workers"] == 1 and pinned[0]["affinity"] == cpu
     # multiprocessing.cpu_count(), which the seed used, still reports the host's CPUs.
     host = subprocess.run(["taskset", "-c", cpu, sys.executable, "-c", "import multiprocessing; print(multiprocessing.cpu_count())"],
                           capture_output=True, text=True, check=True)
     assert int(host.stdout) == os.cpu_count() > 1
-    unpinned = records("--workload", "cpu_loop", "--mode", "threads", "--iterations", "100")
+    unpinned = records("--workload", "cpu_loop", "--mode", "threads", "--param", "iterations=100")
     assert unpinned[0]["workers"] == len(os.sched_getaffinity(0))
 
 
 @pytest.mark.parametrize(
     "args, names",
     [
-        (["--workload", "nope", "--mode", "threads", "--iterations", "5"], "--workload"),
-        (["--workload", "cpu_loop", "--mode", "goroutines", "--iterations", "5"], "--mode"),
-        (["--workload", "cpu_loop", "--mode", "threads", "--iterations", "0"], "--iterations"),
-        (["--workload", "cpu_loop", "--mode", "threads", "--iterations", "5", "--workers", "0"], "--workers"),
-        (["--workload", "cpu_loop", "--mode", "threads", "--iterations", "x"], "--iterations"),
-        (["--workload", "cpu_loop", "--mode", "sequential", "--iterations", "5", "--workers", "2"], "--workers"),
-        (["--mode", "threads", "--iterations", "5"], "--workload"),
+        (["--workload", "nope", "--mode", "threads", "--param", "iterations=5"], "--workload"),
+        (["--workload", "cpu_loop", "--mode", "goroutines", "--param", "iterations=5"], "--mode"),
+        (["--workload", "cpu_loop", "--mode", "threads", "--param", "iterations=0"], "iterations=0 is below 1"),
+        (["--workload", "cpu_loop", "--mode", "threads", "--param", "iterations=5", "--workers", "0"], "--workers"),
+        (["--workload", "cpu_loop", "--mode", "threads", "--param", "iterations=x"], "'x' is not a whole number"),
+        (["--workload", "cpu_loop", "--mode", "threads", "--param", "iters=5"], "no parameter 'iters'"),
+        (["--workload", "cpu_loop", "--mode", "threads"], "needs --param iterations=N"),
+        (["--workload", "hash", "--mode", "threads", "--param", "megabytes=1"], "needs --param rounds=N"),
+        (["--workload", "io_wait", "--mode", "threads", "--param", "tasks=1", "--param", "sleep_us=-1"], "below 0"),
+        (["--workload", "channels", "--mode", "sequential", "--param", "messages=1", "--param", "capacity=1"], "--mode"),
+        (["--workload", "spawn", "--mode", "processes", "--param", "count=1"], "--mode"),
+        (["--workload", "cpu_loop", "--mode", "threads", "--param", "iterations"], "not NAME=VALUE"),
+        (["--workload", "cpu_loop", "--mode", "sequential", "--param", "iterations=5", "--workers", "2"], "--workers"),
+        (["--mode", "threads", "--param", "iterations=5"], "--workload"),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_no_record(args, names):
@@ -80,3 +87,57 @@ def test_bad_input_is_one_line_exit_2_and_no_record(args, names):
     assert done.stdout == ""
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and names in lines[0]
+
+
+SMALL_PARAMS = {
+    "cpu_loop": {"iterations": 20000},
+    "cpu_loop_strong": {"iterations": 20001},
+    "alloc": {"items": 2000},
+    "hash": {"megabytes": 1, "rounds": 2},
+    "io_wait": {"tasks": 5, "sleep_us": 100},
+    "contention": {"increments": 2000},
+    "channels": {"messages": 300, "capacity": 4},
+    "spawn": {"count": 50},
+}
+
+
+def test_every_workload_has_small_test_parameters():
+    assert set(SMALL_PARAMS) == set(WORKLOADS)
+
+
+@pytest.mark.parametrize("name", sorted(SMALL_PARAMS))
+def test_every_workload_gives_its_expected_checksum_in_every_mode(name):
+    spec = WORKLOADS[name]
+    pairs = [arg for k, v in SMALL_PARAMS[name].items() for arg in ("--param", f"{k}={v}")]
+    for mode in spec.modes:
+        workers = 1 if mode == "sequential" else 3
+        out = records("--workload", name, "--mode", mode, "--workers", str(workers), *pairs)
+        (r,) = out
+        assert r["checksum"] == expected_checksum(name, SMALL_PARAMS[name], workers), (mode, r)
+        assert r["params"] == SMALL_PARAMS[name] and r["tasks"] == (1 if mode == "sequential" else spec.tasks(SMALL_PARAMS[name], workers))
+        assert r["rss_parked_kb"] > 0 and r["os_threads_parked"] >= 1
+        assert (r["latency_p50_us"] is not None) == (name == "channels")
+        if name == "spawn":
+            assert r["os_threads_parked"] - r["os_threads_before"] == 50  # one OS thread per Python thread
+
+
+def test_strong_scaling_splits_the_range_exactly_once():
+    for workers in (1, 2, 3, 7):
+        slices = [strong_slice(100, i, workers) for i in range(workers)]
+        assert slices[0][0] == 0 and slices[-1][1] == 100
+        assert all(a[1] == b[0] for a, b in zip(slices, slices[1:]))
+
+
+def test_lost_updates_are_caught():
+    from types import SimpleNamespace
+
+    shared = SimpleNamespace(cell=SimpleNamespace(value=3))
+    assert "lost updates" in WORKLOADS["contention"].check(shared, 4.0)
+    assert WORKLOADS["contention"].check(shared, 3.0) is None
+
+
+def test_percentile_is_nearest_rank():
+    from harness import percentile
+
+    assert percentile([5, 1, 4, 2, 3], 0.5) == 3 and percentile([5, 1, 4, 2, 3], 0.99) == 5
+    assert percentile([5, 1, 4, 2, 3], 0.21) == 2 and percentile([], 0.5) is None

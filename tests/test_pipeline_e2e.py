@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.docker, pytest.mark.slow]
 TINY = ("--configfile", "tests/configs/tiny.yaml")
 ITERATIONS = yaml.safe_load((Path(__file__).parent / "configs/tiny.yaml").read_text())["workloads"]["cpu_loop"]["iterations"]
 RUNS_COLUMNS = [
-    "runtime", "workload", "mode", "cpuset", "cpus", "workers", "iterations", "repeat", "seconds",
+    "runtime", "workload", "mode", "cpuset", "cpus", "workers", "params", "repeat", "seconds",
     "cpu_seconds", "max_rss_kb", "checksum", "gil_enabled", "affinity", "image_id", "host",
 ]
 SUMMARY_COLUMNS = [

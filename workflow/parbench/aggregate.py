@@ -18,18 +18,21 @@ import pandas as pd
 
 from .atomic import atomic_path
 from .errors import ParbenchError, main_guard
+from .specs import params_label, scaling
 from .stats import differs, first_repeat_outlier, ratio_ci, summarize
 
 RUN_COLUMNS = [
-    "runtime", "workload", "mode", "variant", "cpuset", "cpus", "workers", "iterations", "repeat", "round", "order",
+    "runtime", "workload", "params", "mode", "variant", "cpuset", "cpus", "workers", "tasks", "repeat", "round", "order",
     "seconds", "cpu_seconds", "max_rss_kb", "checksum", "checksum_hex", "gil_enabled",
     "gil_build_disabled", "gomaxprocs", "numcpu", "affinity", "runtime_version", "start_method",
     "setup_seconds", "spawn_seconds", "container_seconds", "startup_seconds", "worker_seconds",
+    "worker_seconds_median", "rss_before_kb", "rss_parked_kb", "os_threads_before", "os_threads_parked", "latency_p50_us", "latency_p99_us",
     "load_1m_before", "host_busy_before", "governor", "turbo", "throttled_periods",
     "image_id", "host", "started_at", "seed",
 ]
-CELL_KEYS = ["host", "runtime", "workload", "iterations", "mode", "variant", "cpuset", "cpus", "workers"]
-BASELINE_KEYS = ["host", "runtime", "workload", "iterations", "mode", "variant"]
+CELL_KEYS = ["host", "runtime", "workload", "params", "mode", "variant", "cpuset", "cpus", "workers"]
+BASELINE_KEYS = ["host", "runtime", "workload", "params", "mode", "variant"]
+MAX_LISTED_WORKERS = 64
 DEFAULT_CV_LIMIT = 0.05
 DEFAULT_MIN_SECONDS = 0.1
 DEFAULT_BUSY_LIMIT = 0.1
@@ -42,7 +45,7 @@ def read_table(source) -> pd.DataFrame:
     plain variant ("") and CPU sets ("0", "0-1") are restored here, once, so no
     consumer has to patch them.
     """
-    table = pd.read_csv(source, dtype={"variant": str, "cpuset": str, "affinity": str})
+    table = pd.read_csv(source, dtype={"variant": str, "cpuset": str, "affinity": str, "params": str})
     if "variant" in table:
         table["variant"] = table["variant"].fillna("")
     return table
@@ -67,8 +70,12 @@ def runs_table(records: list[dict]) -> pd.DataFrame:
         if r.get("warmup"):
             continue
         row = {column: r.get(column) for column in RUN_COLUMNS}
+        row["params"] = params_label(r.get("params") or {})
         row["checksum_hex"] = float(r["checksum"]).hex()
-        row["worker_seconds"] = json.dumps(r.get("worker_seconds"))
+        each = r.get("worker_seconds") or []
+        # Thousands of parked spawn tasks would swamp the table; the raw files keep them all.
+        row["worker_seconds"] = json.dumps(each) if len(each) <= MAX_LISTED_WORKERS else None
+        row["worker_seconds_median"] = float(pd.Series(each, dtype=float).median()) if each else math.nan
         row["variant"] = r.get("variant") or ""
         rows.append(row)
     table = pd.DataFrame(rows, columns=RUN_COLUMNS)
@@ -76,13 +83,29 @@ def runs_table(records: list[dict]) -> pd.DataFrame:
 
 
 def checksum_problem(runs: pd.DataFrame) -> str | None:
-    """One line if any two records of the same workload and size disagree."""
-    for (workload, iterations), group in runs.groupby(["workload", "iterations"]):
+    """One line if any two records of the same workload, parameters and worker count disagree.
+
+    The worker count is part of the key because split work (cpu_loop_strong)
+    adds partial sums, and coordination workloads count every worker's share.
+    """
+    for (workload, params, workers), group in runs.groupby(["workload", "params", "workers"]):
         distinct = group.groupby("checksum_hex")["runtime"].unique()
         if len(distinct) > 1:
             detail = "; ".join(f"{', '.join(sorted(rts))} gave {value}" for value, rts in distinct.items())
-            return f"checksums disagree for {workload} with {iterations} iterations: {detail}"
+            return f"checksums disagree for {workload} ({params}) with {workers} worker(s): {detail}"
     return None
+
+
+def per_task(group: pd.DataFrame, after: str, before: str) -> float:
+    """Median over repeats of (after - before) / tasks: the cost of one parked worker."""
+    if after not in group or group[after].isna().all():
+        return math.nan
+    values = (pd.to_numeric(group[after]) - pd.to_numeric(group[before])) / pd.to_numeric(group["tasks"])
+    return float(values.median())
+
+
+def median_of(group: pd.DataFrame, column: str) -> float:
+    return float(pd.to_numeric(group[column], errors="coerce").median()) if column in group else math.nan
 
 
 def summary_table(runs: pd.DataFrame, cv_limit: float = DEFAULT_CV_LIMIT,
@@ -90,8 +113,10 @@ def summary_table(runs: pd.DataFrame, cv_limit: float = DEFAULT_CV_LIMIT,
     """Statistics per cell, speedup with its bootstrap interval, ratio to the fastest, warnings.
 
     Speedup compares throughput with one worker of the same runtime, mode and
-    variant (the seed's weak scaling: W x T1 / TW); `speedup_significant` is False,
-    shown as `~`, when the W x T1 and TW samples cannot be told apart.
+    variant: W x T1 / TW where every worker does the full work (weak scaling,
+    the seed's protocol), T1 / TW where the work is split (strong scaling), none
+    for spawn. `speedup_significant` is False, shown as `~`, when the two
+    samples cannot be told apart.
     """
     rows, samples = [], {}
     main = runs[runs["variant"] != "aa"]  # the A/A twin only feeds the report's noise floor
@@ -102,6 +127,14 @@ def summary_table(runs: pd.DataFrame, cv_limit: float = DEFAULT_CV_LIMIT,
         row.update(summarize(seconds))
         row["cpu_seconds_median"] = float(group["cpu_seconds"].median())
         row["max_rss_kb_max"] = int(group["max_rss_kb"].max())
+        row["tasks"] = int(group["tasks"].max()) if "tasks" in group and group["tasks"].notna().any() else row["workers"]
+        row["spawn_seconds_median"] = median_of(group, "spawn_seconds")
+        row["spawn_us_per_task"] = row["spawn_seconds_median"] / row["tasks"] * 1e6
+        row["rss_kb_per_task"] = per_task(group, "rss_parked_kb", "rss_before_kb")
+        row["os_threads_per_task"] = per_task(group, "os_threads_parked", "os_threads_before")
+        row["latency_p50_us"] = median_of(group, "latency_p50_us")
+        row["latency_p99_us"] = median_of(group, "latency_p99_us")
+        row["worker_seconds_median"] = median_of(group, "worker_seconds_median")
         row["warn_cv"] = bool(row["cv"] > cv_limit)
         row["warn_short"] = bool(row["median"] < min_seconds)
         row["warn_first_repeat"] = first_repeat_outlier(seconds)
@@ -113,7 +146,7 @@ def summary_table(runs: pd.DataFrame, cv_limit: float = DEFAULT_CV_LIMIT,
     summary = pd.DataFrame(rows)
     if summary.empty:
         return summary
-    summary["throughput"] = summary["workers"] * summary["iterations"] / summary["median"]
+    summary["scaling"] = summary["workload"].map(scaling)
     baselines = {}
     for key in samples:
         cell = dict(zip(CELL_KEYS, key))
@@ -125,10 +158,11 @@ def summary_table(runs: pd.DataFrame, cv_limit: float = DEFAULT_CV_LIMIT,
     for key in samples:
         cell = dict(zip(CELL_KEYS, key))
         base = baselines.get(tuple(cell[k] for k in BASELINE_KEYS))
-        if base is None:
+        if base is None or scaling(cell["workload"]) == "none":
             speedups.append((math.nan, math.nan, math.nan, False))
             continue
-        scaled = cell["workers"] * base[1]
+        # Weak scaling: W workers did W times the work; strong: the same work, split.
+        scaled = cell["workers"] * base[1] if scaling(cell["workload"]) == "weak" else base[1]
         ratio, low, high = ratio_ci(scaled, samples[key])
         speedups.append((ratio, low, high, differs(scaled, samples[key])))
     summary[["speedup", "speedup_ci_low", "speedup_ci_high", "speedup_significant"]] = pd.DataFrame(
@@ -136,7 +170,7 @@ def summary_table(runs: pd.DataFrame, cv_limit: float = DEFAULT_CV_LIMIT,
     )
     summary["efficiency"] = summary["speedup"] / summary[["workers", "cpus"]].min(axis=1)
     keys = list(samples)
-    fastest = summary.groupby(["host", "workload", "iterations", "cpuset", "workers"])["median"].transform("idxmin")
+    fastest = summary.groupby(["host", "workload", "params", "cpuset", "workers"])["median"].transform("idxmin")
     # The fastest cell is exactly 1x itself; resampling it against itself would invent a spread.
     to_fastest = [ratio_ci(samples[keys[i]], samples[keys[j]]) if i != j else (1.0, 1.0, 1.0)
                   for i, j in enumerate(fastest)]

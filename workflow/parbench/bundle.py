@@ -24,6 +24,7 @@ import yaml
 from .aggregate import checksum_problem, read_table, runs_table, summary_table, write_csv
 from .atomic import atomic_path, write_text_atomic
 from .errors import ParbenchError, main_guard
+from .specs import expected_checksum, parse_params_label
 
 BUNDLE_FORMAT = 1
 RECORD_SCHEMA = 1
@@ -106,16 +107,9 @@ def read_bundle(path: Path) -> dict[str, bytes]:
     return files
 
 
-PYTHON_WORKLOADS = str(Path(__file__).resolve().parents[2] / "workloads" / "python")
-
-
-def recomputed_checksum(workload: str, iterations: int) -> float:
+def recomputed_checksum(workload: str, params: str, workers: int) -> float:
     """The workload's checksum computed here, in Python, from the harness's own code."""
-    if PYTHON_WORKLOADS not in sys.path:
-        sys.path.insert(0, PYTHON_WORKLOADS)
-    from workloads import WORKLOADS
-
-    return WORKLOADS[workload](iterations)
+    return expected_checksum(workload, parse_params_label(params), workers)
 
 
 def verify_problems(path: Path, recompute: bool = True) -> list[str]:
@@ -139,12 +133,12 @@ def verify_problems(path: Path, recompute: bool = True) -> list[str]:
     if problems or not recompute:
         return problems
     runs = read_table(io.BytesIO(files["runs.csv"]))
-    for (workload, iterations), group in runs.groupby(["workload", "iterations"]):
-        expected = recomputed_checksum(workload, int(iterations))
+    for (workload, params, workers), group in runs.groupby(["workload", "params", "workers"]):
+        expected = recomputed_checksum(workload, params, int(workers))
         wrong = group[group["checksum"] != expected]
         if not wrong.empty:
             problems.append(
-                f"runs.csv in {path.name}: {len(wrong)} record(s) of {workload} with {iterations} iterations "
+                f"runs.csv in {path.name}: {len(wrong)} record(s) of {workload} ({params}, {workers} worker(s)) "
                 f"have checksum {float(wrong['checksum'].iloc[0])!r}, recomputed {expected!r}"
             )
     return problems

@@ -13,8 +13,10 @@ import jsonschema
 
 from .cpusets import format_cpuset, parse_cpuset
 from .errors import ParbenchError
+from .specs import WORKLOADS
 
-KNOWN_WORKLOADS = ("cpu_loop",)
+KNOWN_WORKLOADS = tuple(sorted(WORKLOADS))
+WORKLOAD_SETTINGS = ("workers",)  # keys of a workload entry that are not parameters
 
 
 def _key(path) -> str:
@@ -67,12 +69,14 @@ def semantic_problems(config: dict, available: list[int]) -> list[str]:
                 f"config key 'catalogue.{name}.source': {source!r} is not listed under 'sources' "
                 f"(listed: {', '.join(sorted(config.get('sources', {}))) or 'none'})"
             )
-    for workload in config["workloads"]:
+    for workload, entry in config["workloads"].items():
         if workload not in KNOWN_WORKLOADS:
             problems.append(
                 f"config key 'workloads': unknown workload {workload!r} "
                 f"(allowed: {', '.join(KNOWN_WORKLOADS)})"
             )
+            continue
+        problems += workload_param_problems(workload, entry)
     if config.get("cpusets", "auto") != "auto":
         seen: dict[str, str] = {}
         for text in config["cpusets"]:
@@ -94,6 +98,28 @@ def semantic_problems(config: dict, available: list[int]) -> list[str]:
                 )
             seen[canonical] = text
     return problems
+
+
+def workload_param_problems(workload: str, entry: dict) -> list[str]:
+    """Unknown, missing or too small parameters of one workload entry."""
+    wanted = WORKLOADS[workload].params
+    given = {k: v for k, v in entry.items() if k not in WORKLOAD_SETTINGS}
+    problems = [
+        f"config key 'workloads.{workload}.{name}': {workload} has no such parameter "
+        f"(parameters: {', '.join(wanted)}; settings: {', '.join(WORKLOAD_SETTINGS)})"
+        for name in given if name not in wanted
+    ]
+    for name, minimum in wanted.items():
+        if name not in given:
+            problems.append(f"config key 'workloads.{workload}.{name}': missing; {workload} needs it (a whole number >= {minimum})")
+        elif given[name] < minimum:
+            problems.append(f"config key 'workloads.{workload}.{name}': {given[name]} is below {minimum}")
+    return problems
+
+
+def workload_params(entry: dict) -> dict[str, int]:
+    """A workload entry's parameters, without its settings (such as its own worker counts)."""
+    return {k: v for k, v in entry.items() if k not in WORKLOAD_SETTINGS}
 
 
 def check_config(config: dict[str, Any], schema: dict, available: list[int]) -> None:

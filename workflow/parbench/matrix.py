@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from .cpusets import auto_cpusets, format_cpuset, parse_cpuset
+from .specs import modes_for
 
 RAW_PATTERN = "results/raw/{runtime}/{workload}/{mode}/cpus-{cpuset}_w{workers}{suffix}.jsonl"
 RAW_REGEX = re.compile(
@@ -62,16 +63,19 @@ def experiment_cells(config: dict, available: list[int]) -> list[Cell]:
     """Every cell of the configured experiment, in a stable order.
 
     Sequential mode is the one-worker baseline without any pool; it runs once
-    per runtime and workload, on the smallest CPU set. Each configured variant
-    repeats its runtimes' cells in its modes, with its environment switch.
+    per runtime and workload, on the smallest CPU set. A workload runs only in
+    the modes it makes sense under, with its own worker counts if it has any.
+    Each configured variant repeats its runtimes' cells in its modes, with its
+    environment switch.
     """
     cpusets = sorted(cpusets_for(config, available), key=lambda s: (len(parse_cpuset(s)), s))
-    spec = config.get("workers", ["cpus"])
     cells = []
     for runtime in config["runtimes"]:
         kind = config["catalogue"][runtime]["kind"]
-        for workload in config["workloads"]:
-            for mode in config["modes"][kind]:
+        for workload, entry in config["workloads"].items():
+            spec = entry.get("workers") or config.get("workers", ["cpus"])
+            supported = modes_for(workload, kind)
+            for mode in [m for m in config["modes"][kind] if m in supported]:
                 if mode == "sequential":
                     cells.append(Cell(runtime, workload, mode, cpusets[0], 1))
                     continue

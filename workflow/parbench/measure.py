@@ -45,17 +45,20 @@ def session_plan(cells: list[Cell], rounds: int, seed: int) -> list[tuple[int, C
     return plan
 
 
-def harness_argv(kind: str, cell: Cell, iterations: int, repeats: int, warmup: int) -> list[str]:
+def harness_argv(kind: str, cell: Cell, params: dict[str, int], repeats: int, warmup: int) -> list[str]:
     """The command line of the harness inside the image."""
+    pairs = [f"{name}={params[name]}" for name in sorted(params)]
     if kind == "cpython":
         return [
             "python3", PYTHON_HARNESS, "--runtime", cell.runtime, "--workload", cell.workload,
-            "--mode", cell.mode, "--workers", str(cell.workers), "--iterations", str(iterations),
+            "--mode", cell.mode, "--workers", str(cell.workers),
+            *[arg for pair in pairs for arg in ("--param", pair)],
             "--repeats", str(repeats), "--warmup", str(warmup),
         ]
     return [
         "parbench-go", "-runtime", cell.runtime, "-workload", cell.workload,
-        "-mode", cell.mode, "-workers", str(cell.workers), "-iterations", str(iterations),
+        "-mode", cell.mode, "-workers", str(cell.workers),
+        *[arg for pair in pairs for arg in ("-param", pair)],
         "-repeats", str(repeats), "-warmup", str(warmup),
     ]
 
@@ -78,7 +81,7 @@ def parse_records(stdout: str) -> list[dict]:
 
 
 def record_problems(records: list[dict], cell: Cell, expected: int, identity: dict,
-                    env: dict[str, str] | None = None) -> list[str]:
+                    env: dict[str, str] | None = None, params: dict[str, int] | None = None) -> list[str]:
     """Everything that makes these records untrustworthy, each as one line.
 
     A variant's environment changes what must be seen: PYTHON_GIL=1 turns the
@@ -96,7 +99,10 @@ def record_problems(records: list[dict], cell: Cell, expected: int, identity: di
         seen = r.get("affinity")
         if seen != wanted_cpus:
             problems.append(f"{where}: CPU set {cell.cpuset} requested, the harness could use {seen}")
-        for field, wanted in (("workload", cell.workload), ("mode", cell.mode), ("workers", cell.workers)):
+        fields = [("workload", cell.workload), ("mode", cell.mode), ("workers", cell.workers)]
+        if params is not None:
+            fields.append(("params", params))
+        for field, wanted in fields:
             if r.get(field) != wanted:
                 problems.append(f"{where}: {field} is {r.get(field)!r}, expected {wanted!r}")
         if r.get("runtime_version") != version:
@@ -207,10 +213,11 @@ def measure_session(
         print(f"[{order + 1}/{len(plan)}] round {round_index + 1}: {cell.raw_path}", file=sys.stderr, flush=True)
         diagnostics = host_diagnostics(parse_cpuset(cell.cpuset))
         started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        argv = harness_argv(kind, cell, settings["iterations"][cell.workload], 1, warmup)
+        params = settings["params"][cell.workload]
+        argv = harness_argv(kind, cell, params, 1, warmup)
         env = settings.get("env", {}).get(cell.variant, {})
         records, container_seconds = run_container(image, argv, cell, settings["timeout"], env)
-        problems = record_problems(records, cell, warmup + 1, identity, env)
+        problems = record_problems(records, cell, warmup + 1, identity, env, params)
         if problems:
             raise ParbenchError(f"{cell.raw_path}: {problems[0]}")
         inside = sum(r["seconds"] + r.get("spawn_seconds", 0.0) for r in records)
@@ -242,7 +249,7 @@ def measure_session(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--settings-json", required=True,
-                        help="repeats, warmup, timeout, seed and iterations per workload")
+                        help="repeats, warmup, timeout, seed, and parameters per workload")
     parser.add_argument("--images", required=True, type=Path, help="folder of <runtime>.identity.json files")
     parser.add_argument("--host-label", required=True)
     parser.add_argument("outputs", nargs="+", type=Path, help="raw files to write; each path names its cell")

@@ -92,7 +92,7 @@ def ratio_name(numerator: str, denominator: str) -> str:
 
 def cell_seconds(runs: pd.DataFrame, cell: pd.Series, variant: str | None = None) -> list[float]:
     """The measured seconds of one cell (of `variant` if given, else of the cell's own)."""
-    keys = ["host", "runtime", "workload", "iterations", "mode", "cpuset", "workers"]
+    keys = ["host", "runtime", "workload", "params", "mode", "cpuset", "workers"]
     mask = (runs[keys] == cell[keys].values).all(axis=1)
     mask &= runs["variant"] == (cell["variant"] if variant is None else variant)
     return runs.loc[mask, "seconds"].tolist()
@@ -182,7 +182,7 @@ def noise_floor(runs: pd.DataFrame) -> dict | None:
     if not (runs["variant"] == "aa").any():
         return None
     twin = runs[runs["variant"] == "aa"]
-    keys = ["host", "runtime", "workload", "iterations", "mode", "cpuset", "workers"]
+    keys = ["host", "runtime", "workload", "params", "mode", "cpuset", "workers"]
     first = twin.iloc[0]
     original = runs[(runs["variant"] == "") & (runs[keys] == first[keys].values).all(axis=1)]
     ratio, low, high = ratio_ci(original["seconds"], twin["seconds"])

@@ -18,7 +18,7 @@ rule measure:
                 "warmup": config["warmup"],
                 "timeout": config["timeout_seconds"],
                 "seed": config["seed"],
-                "iterations": {name: w["iterations"] for name, w in config["workloads"].items()},
+                "params": {name: workload_params(w) for name, w in config["workloads"].items()},
                 "env": {name: v["env"] for name, v in config["variants"].items()},
             },
             sort_keys=True,

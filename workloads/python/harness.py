@@ -20,6 +20,7 @@ _STARTED = time.perf_counter()  # imports and argument parsing are timed from he
 
 import argparse
 import json
+import math
 import multiprocessing
 import os
 import platform
@@ -31,7 +32,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from workloads import WORKLOADS  # noqa: E402
+from workloads import WORKLOADS, Workload, combine  # noqa: E402
 
 SCHEMA_VERSION = 1
 MODES = ("sequential", "threads", "processes")
@@ -44,9 +45,12 @@ class Outcome:
     seconds: float
     spawn_seconds: float
     worker_seconds: list[float]
-    worker_checksums: list[float]
+    worker_values: list[float]
     cpu_seconds: float
     max_rss_kb: int
+    latencies: list[float]
+    before: dict[str, int | None]
+    parked: dict[str, int | None]
 
 
 def format_cpu_list(cpus: list[int]) -> str:
@@ -111,78 +115,137 @@ def throttled_periods() -> int | None:
     return None
 
 
-def run_sequential(work: Callable[[], float], workers: int) -> Outcome:
-    """The baseline: the work done once in the main thread, no pool at all."""
+def process_status() -> dict[str, int | None]:
+    """Resident memory (kB) and OS thread count of this process, from /proc/self/status."""
+    fields = {"VmRSS": None, "Threads": None}
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key in fields:
+                    fields[key] = int(value.split()[0])
+    except (OSError, ValueError):
+        pass
+    return {"rss_kb": fields["VmRSS"], "os_threads": fields["Threads"]}
+
+
+def wait_until_parked(barrier, tasks: int) -> None:
+    """Return once every task waits on the barrier, so creation is over when we look."""
+    while barrier.n_waiting < tasks:
+        time.sleep(0.0002)
+
+
+class StartGate:
+    """Holds threads until the main thread opens it; opening costs one hand-off per thread.
+
+    A Barrier or Event wakes every waiter at once, and thousands of threads then
+    queue for the GIL one forced switch at a time (69 s for 10,000 threads in
+    3.13 here). Here each thread passes the gate's lock on to the next instead.
+    """
+
+    def __init__(self) -> None:
+        self._gate = threading.Lock()
+        self._gate.acquire()
+        self._count_lock = threading.Lock()
+        self.arrived = 0
+
+    def wait(self) -> None:
+        with self._count_lock:
+            self.arrived += 1
+        self._gate.acquire()
+        self._gate.release()
+
+    def wait_for(self, tasks: int) -> None:
+        while self.arrived < tasks:
+            time.sleep(0.0002)
+
+    def open(self) -> None:
+        self._gate.release()
+
+
+def run_sequential(workload: Workload, params: dict, workers: int, context=None) -> Outcome:
+    """The baseline: the single task done in the main thread, no pool at all."""
+    shared = workload.shared(params, 1, "threads", None)
+    before = process_status()
     cpu0 = time.process_time()
     start = time.perf_counter()
-    value = work()
+    value, latencies = workload.task(params, 0, 1, shared)
     seconds = time.perf_counter() - start
     cpu = time.process_time() - cpu0
-    return Outcome(seconds, 0.0, [seconds], [value], cpu, peak_rss_kb(False))
+    return Outcome(seconds, 0.0, [seconds], [value], cpu, peak_rss_kb(False), latencies, before, before)
 
 
-def run_threads(work: Callable[[], float], workers: int) -> Outcome:
-    barrier = threading.Barrier(workers + 1)
-    results: list[tuple[float, float]] = [(0.0, 0.0)] * workers
+def run_threads(workload: Workload, params: dict, workers: int, context=None) -> Outcome:
+    tasks = workload.tasks(params, workers)
+    shared = workload.shared(params, workers, "threads", None)
+    gate = StartGate()
+    results: list[tuple[float, float, list[float]]] = [(0.0, 0.0, [])] * tasks
 
     def worker(index: int) -> None:
-        barrier.wait()
+        gate.wait()
         t0 = time.perf_counter()
-        value = work()
-        results[index] = (value, time.perf_counter() - t0)
+        value, latencies = workload.task(params, index, workers, shared)
+        results[index] = (value, time.perf_counter() - t0, latencies)
 
+    before = process_status()
     spawn0 = time.perf_counter()
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(workers)]
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(tasks)]
     for thread in threads:
         thread.start()
+    gate.wait_for(tasks)
     spawn = time.perf_counter() - spawn0
+    parked = process_status()
     cpu0 = time.process_time()
     start = time.perf_counter()
-    barrier.wait()
+    gate.open()
     for thread in threads:
         thread.join()
     seconds = time.perf_counter() - start
     cpu = time.process_time() - cpu0
+    problem = workload.check(shared, combine(workload, [r[0] for r in results]))
+    if problem:
+        raise RuntimeError(problem)
     return Outcome(
-        seconds,
-        spawn,
-        [r[1] for r in results],
-        [r[0] for r in results],
-        cpu,
-        peak_rss_kb(False),
+        seconds, spawn, [r[1] for r in results], [r[0] for r in results], cpu, peak_rss_kb(False),
+        [x for r in results for x in r[2]], before, parked,
     )
 
 
-def _process_worker(barrier, queue, workload: str, iterations: int, index: int) -> None:
-    fn = WORKLOADS[workload]
+def _process_worker(barrier, results, workload: str, params: dict, index: int, workers: int, shared) -> None:
+    spec = WORKLOADS[workload]
     barrier.wait()
     t0 = time.perf_counter()
     c0 = time.process_time()
-    value = fn(iterations)
+    value, latencies = spec.task(params, index, workers, shared)
     cpu = time.process_time() - c0
     seconds = time.perf_counter() - t0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    queue.put((index, value, seconds, cpu, rss))
+    results.put((index, value, seconds, cpu, rss, latencies))
 
 
 def run_processes(
-    workload: str, iterations: int, workers: int, context: multiprocessing.context.BaseContext
+    workload: Workload, params: dict, workers: int, context: multiprocessing.context.BaseContext
 ) -> Outcome:
     """Workers are separate processes; CPU time is the parent's plus each child's own."""
+    tasks = workload.tasks(params, workers)
+    before = process_status()
     spawn0 = time.perf_counter()
-    barrier = context.Barrier(workers + 1)
-    queue = context.SimpleQueue()
+    shared = workload.shared(params, workers, "processes", context)
+    barrier = context.Barrier(tasks + 1)
+    results = context.SimpleQueue()
     procs = [
-        context.Process(target=_process_worker, args=(barrier, queue, workload, iterations, i))
-        for i in range(workers)
+        context.Process(target=_process_worker, args=(barrier, results, workload.name, params, i, workers, shared))
+        for i in range(tasks)
     ]
     for proc in procs:
         proc.start()
+    wait_until_parked(barrier, tasks)
     spawn = time.perf_counter() - spawn0
+    parked = process_status()
     cpu0 = time.process_time()
     start = time.perf_counter()
     barrier.wait()
-    rows = [queue.get() for _ in range(workers)]
+    rows = [results.get() for _ in range(tasks)]
     seconds = time.perf_counter() - start
     cpu = time.process_time() - cpu0
     for proc in procs:
@@ -190,15 +253,27 @@ def run_processes(
     failed = [p.exitcode for p in procs if p.exitcode != 0]
     if failed:
         raise RuntimeError(f"worker processes exited with codes {failed}")
-    rows.sort()
+    rows.sort(key=lambda row: row[0])
+    problem = workload.check(shared, combine(workload, [r[1] for r in rows]))
+    if problem:
+        raise RuntimeError(problem)
     return Outcome(
-        seconds,
-        spawn,
-        [r[2] for r in rows],
-        [r[1] for r in rows],
-        cpu + sum(r[3] for r in rows),
-        max([peak_rss_kb(True)] + [int(r[4]) for r in rows]),
+        seconds, spawn, [r[2] for r in rows], [r[1] for r in rows],
+        cpu + sum(r[3] for r in rows), max([peak_rss_kb(True)] + [int(r[4]) for r in rows]),
+        [x for r in rows for x in r[5]], before, parked,
     )
+
+
+RUNNERS = {"sequential": run_sequential, "threads": run_threads, "processes": run_processes}
+
+
+def percentile(samples: list[float], fraction: float) -> float | None:
+    """Nearest-rank percentile (the same rule as the Go harness), or None without samples."""
+    if not samples:
+        return None
+    ordered = sorted(samples)
+    rank = max(1, math.ceil(fraction * len(ordered)))
+    return ordered[rank - 1]
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -223,6 +298,31 @@ def int_at_least(minimum: int) -> Callable[[str], int]:
     return parse
 
 
+def param_pair(text: str) -> tuple[str, int]:
+    """An argparse type for NAME=VALUE with a whole-number value."""
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=VALUE")
+    try:
+        return name, int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{name}: {value!r} is not a whole number") from None
+
+
+def params_problem(workload: Workload, given: list[tuple[str, int]]) -> str | None:
+    """What is wrong with a workload's parameters, in one line, or None."""
+    params = dict(given)
+    for name in params:
+        if name not in workload.params:
+            return f"{workload.name} has no parameter {name!r} (parameters: {', '.join(workload.params)})"
+    for name, minimum in workload.params.items():
+        if name not in params:
+            return f"{workload.name} needs --param {name}=N (N >= {minimum})"
+        if params[name] < minimum:
+            return f"{workload.name} parameter {name}={params[name]} is below {minimum}"
+    return None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="harness.py", description=__doc__.splitlines()[0])
     parser.add_argument("--workload", required=True, choices=sorted(WORKLOADS))
@@ -231,7 +331,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers", type=int_at_least(1), default=None,
         help="default: the number of CPUs this process may run on",
     )
-    parser.add_argument("--iterations", type=int_at_least(1), required=True)
+    parser.add_argument("--param", type=param_pair, action="append", default=[], metavar="NAME=VALUE",
+                        help="a workload parameter; repeat for each (e.g. iterations=50000000)")
     parser.add_argument("--repeats", type=int_at_least(1), default=1)
     parser.add_argument("--warmup", type=int_at_least(0), default=0)
     parser.add_argument("--runtime", default="cpython", help="name recorded in each record")
@@ -262,44 +363,47 @@ def environment_fields(runtime: str) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    workload = WORKLOADS[args.workload]
+    problem = params_problem(workload, args.param)
+    if problem:
+        parser.error(f"argument --param: {problem}")
+    if args.mode not in workload.modes:
+        parser.error(f"argument --mode: {args.workload} runs under {', '.join(workload.modes)}, not {args.mode}")
     if args.mode == "sequential" and args.workers not in (None, 1):
-        build_parser().error("argument --workers: sequential mode runs exactly 1 worker")
+        parser.error("argument --workers: sequential mode runs exactly 1 worker")
     workers = 1 if args.mode == "sequential" else (args.workers or default_workers())
-    fn = WORKLOADS[args.workload]
+    params = dict(sorted(args.param))
 
+    context = None
     start_method = None
     if args.mode == "processes":
         context = multiprocessing.get_context(args.start_method)
         start_method = context.get_start_method()
-
-        def measure() -> Outcome:
-            return run_processes(args.workload, args.iterations, workers, context)
-    else:
-        runner = run_threads if args.mode == "threads" else run_sequential
-
-        def measure() -> Outcome:
-            return runner(lambda: fn(args.iterations), workers)
+    runner = RUNNERS[args.mode]
 
     base = environment_fields(args.runtime)
     base.update(
         workload=args.workload,
-        params={"iterations": args.iterations},
-        iterations=args.iterations,
+        params=params,
+        iterations=params.get("iterations"),
         mode=args.mode,
         workers=workers,
+        tasks=workload.tasks(params, workers) if args.mode != "sequential" else 1,
         start_method=start_method,
         setup_seconds=time.perf_counter() - _STARTED,
     )
     plan = [(True, i) for i in range(args.warmup)] + [(False, i) for i in range(args.repeats)]
     for is_warmup, index in plan:
         throttled_before = throttled_periods()
-        outcome = measure()
-        throttled_after = throttled_periods()
-        checksums = set(outcome.worker_checksums)
-        if len(checksums) != 1:
-            print(f"harness.py: workers disagree on the checksum: {sorted(checksums)}", file=sys.stderr)
+        try:
+            outcome = runner(workload, params, workers, context)
+            checksum = combine(workload, outcome.worker_values)
+        except (RuntimeError, ValueError) as error:
+            print(f"harness.py: {error}", file=sys.stderr)
             return 1
+        throttled_after = throttled_periods()
         record = dict(
             base,
             warmup=is_warmup,
@@ -309,9 +413,15 @@ def main(argv: list[str] | None = None) -> int:
             worker_seconds=outcome.worker_seconds,
             cpu_seconds=outcome.cpu_seconds,
             max_rss_kb=outcome.max_rss_kb,
+            rss_before_kb=outcome.before["rss_kb"],
+            rss_parked_kb=outcome.parked["rss_kb"],
+            os_threads_before=outcome.before["os_threads"],
+            os_threads_parked=outcome.parked["os_threads"],
+            latency_p50_us=None if not outcome.latencies else percentile(outcome.latencies, 0.50) * 1e6,
+            latency_p99_us=None if not outcome.latencies else percentile(outcome.latencies, 0.99) * 1e6,
             throttled_periods=None if throttled_before is None or throttled_after is None
             else throttled_after - throttled_before,
-            checksum=outcome.worker_checksums[0],
+            checksum=checksum,
         )
         print(json.dumps(record), flush=True)
     return 0

@@ -1,29 +1,218 @@
 """The measured computations, free of any timing or process machinery.
 
-Each workload is a function of its parameters that returns a float checksum.
-The Go harness implements the same functions; both must return bit-identical
-checksums for the same parameters, which is what lets parbench claim that the
-runtimes it compares did the same work.
+A workload is split into tasks; the harness runs each task in a worker
+(thread, process, or the main thread) and combines their values into one
+float checksum. The Go harness implements the same workloads; both must
+produce bit-identical checksums for the same parameters and worker count,
+which is what lets parbench claim the runtimes it compares did the same work.
+
+Shared state (a lock and counter, a queue) is made by the workload for the
+kind of worker it will be shared between, so the same task code runs over
+threading primitives or their multiprocessing twins.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+import hashlib
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any, Callable
+
+Params = dict[str, int]
+TaskResult = tuple[float, list[float]]  # (value, latency samples in seconds)
 
 
-def cpu_loop(iterations: int) -> float:
-    """Sum (i*i)/(i+1) in float64 for i = 0 .. iterations-1, in order.
+def cpu_loop_range(start: int, stop: int) -> float:
+    """Sum (i*i)/(i+1) in float64 for i = start .. stop-1, in order.
 
     i*i stays below 2**53 for every iteration count parbench uses, so the
     integer-to-float conversion is exact and the division correctly rounded
     in Python and Go alike: the sums agree to the last bit.
     """
     total = 0.0
-    for i in range(iterations):
+    for i in range(start, stop):
         total += (i * i) / (i + 1)
     return total
 
 
-WORKLOADS: dict[str, Callable[[int], float]] = {
-    "cpu_loop": cpu_loop,
-}
+def cpu_loop(iterations: int) -> float:
+    """The seed's loop: every worker sums the whole range (weak scaling)."""
+    return cpu_loop_range(0, iterations)
+
+
+def strong_slice(iterations: int, index: int, workers: int) -> tuple[int, int]:
+    """Worker `index`'s contiguous share of the range when N is split among workers."""
+    return index * iterations // workers, (index + 1) * iterations // workers
+
+
+def alloc(items: int) -> float:
+    """Build many small records (a dict, a string, a list each) and reduce them.
+
+    A window of the last 64 records stays alive, so every record is a real heap
+    object in both languages and the allocator and collector do real work.
+    """
+    window: list[Any] = [None] * 64
+    total = 0
+    for i in range(items):
+        record = {"id": i, "name": "item-" + str(i), "tags": [i % 3, i % 5, i % 7]}
+        window[i & 63] = record
+        total += len(record["name"]) + sum(record["tags"])
+    return float(total)
+
+
+HASH_PATTERN = bytes(range(256))
+
+
+def hash_chain(megabytes: int, rounds: int) -> float:
+    """SHA-256 of a megabytes-long buffer, `rounds` times, each seeded with the previous digest.
+
+    hashlib's C code releases the GIL while it hashes a large buffer. The
+    checksum is the first 48 bits of the last digest, exact in a float64.
+    """
+    buffer = HASH_PATTERN * (megabytes * 4096)
+    digest = b""
+    for _ in range(rounds):
+        hasher = hashlib.sha256(digest)
+        hasher.update(buffer)
+        digest = hasher.digest()
+    return float(int.from_bytes(digest[:6], "big"))
+
+
+def io_wait(tasks: int, sleep_us: int) -> float:
+    """Block `tasks` times for sleep_us microseconds each, doing almost no computing."""
+    total = 0
+    for t in range(tasks):
+        time.sleep(sleep_us / 1e6)
+        total += t
+    return float(total)
+
+
+# ---- shared state -----------------------------------------------------------
+
+def make_counter(kind: str, context: Any) -> SimpleNamespace:
+    """A lock and an integer every worker updates under it."""
+    if kind == "processes":
+        value = context.Value("q", 0)  # lives in shared memory, carries its own lock
+        return SimpleNamespace(lock=value.get_lock(), cell=value)
+    return SimpleNamespace(lock=threading.Lock(), cell=SimpleNamespace(value=0))
+
+
+def make_channel(capacity: int, kind: str, context: Any) -> Any:
+    """A bounded FIFO between producers and consumers."""
+    return context.Queue(maxsize=capacity) if kind == "processes" else queue.Queue(maxsize=capacity)
+
+
+# ---- workloads as tasks -----------------------------------------------------
+
+@dataclass(frozen=True)
+class Workload:
+    """How one computation is split into tasks, run, and checked.
+
+    params: parameter name -> smallest allowed value.
+    modes: the Python modes it makes sense under (Go adds goroutines, and
+      sequential where Python has it).
+    scaling: "weak" (every worker does the full work), "strong" (the work is
+      split), or "none" (what is measured is not a speedup).
+    combine: "same" (every task must return the same value) or "sum" (the
+      values are added in task order).
+    """
+
+    name: str
+    params: dict[str, int]
+    task: Callable[[Params, int, int, Any], TaskResult]
+    modes: tuple[str, ...] = ("sequential", "threads", "processes")
+    scaling: str = "weak"
+    combine: str = "same"
+    tasks: Callable[[Params, int], int] = field(default=lambda params, workers: workers)
+    shared: Callable[[Params, int, str, Any], Any] = field(default=lambda params, workers, kind, context: None)
+    check: Callable[[Any, float], str | None] = field(default=lambda shared, checksum: None)
+
+
+def _contention_task(params: Params, index: int, workers: int, shared: Any) -> TaskResult:
+    lock, cell = shared.lock, shared.cell
+    for _ in range(params["increments"]):
+        with lock:
+            cell.value += 1
+    return float(params["increments"]), []
+
+
+def _contention_check(shared: Any, checksum: float) -> str | None:
+    counted = shared.cell.value
+    return None if counted == checksum else f"the shared counter reached {counted}, expected {checksum:.0f}: lost updates"
+
+
+def _channels_task(params: Params, index: int, workers: int, shared: Any) -> TaskResult:
+    """Tasks 0..W-1 produce, W..2W-1 consume; consumers return the sum they received."""
+    messages = params["messages"]
+    if index < workers:
+        for k in range(messages):
+            shared.put((index * messages + k + 1, time.perf_counter()))
+        return 0.0, []
+    total, latencies = 0, []
+    for _ in range(messages):
+        value, sent = shared.get()
+        latencies.append(time.perf_counter() - sent)
+        total += value
+    return float(total), latencies
+
+
+def _spawn_task(params: Params, index: int, workers: int, shared: Any) -> TaskResult:
+    return float(index), []
+
+
+WORKLOADS: dict[str, Workload] = {w.name: w for w in (
+    Workload("cpu_loop", {"iterations": 1},
+             lambda p, i, w, s: (cpu_loop(p["iterations"]), [])),
+    Workload("cpu_loop_strong", {"iterations": 1},
+             lambda p, i, w, s: (cpu_loop_range(*strong_slice(p["iterations"], i, w)), []),
+             scaling="strong", combine="sum"),
+    Workload("alloc", {"items": 1}, lambda p, i, w, s: (alloc(p["items"]), [])),
+    Workload("hash", {"megabytes": 1, "rounds": 1},
+             lambda p, i, w, s: (hash_chain(p["megabytes"], p["rounds"]), [])),
+    Workload("io_wait", {"tasks": 1, "sleep_us": 0},
+             lambda p, i, w, s: (io_wait(p["tasks"], p["sleep_us"]), [])),
+    Workload("contention", {"increments": 1}, _contention_task, combine="sum",
+             shared=lambda p, w, kind, ctx: make_counter(kind, ctx), check=_contention_check),
+    Workload("channels", {"messages": 1, "capacity": 1}, _channels_task,
+             modes=("threads", "processes"), combine="sum",
+             tasks=lambda p, w: 2 * w,
+             shared=lambda p, w, kind, ctx: make_channel(p["capacity"], kind, ctx)),
+    Workload("spawn", {"count": 1}, _spawn_task, modes=("threads",), scaling="none", combine="sum",
+             tasks=lambda p, w: p["count"]),
+)}
+
+
+def combine(workload: Workload, values: list[float]) -> float:
+    """One checksum from the tasks' values, in task order; ValueError if "same" tasks disagree."""
+    if workload.combine == "same":
+        if len(set(values)) != 1:
+            raise ValueError(f"workers disagree on the checksum: {sorted(set(values))}")
+        return values[0]
+    total = 0.0
+    for value in values:
+        total += value
+    return total
+
+
+def expected_checksum(name: str, params: Params, workers: int) -> float:
+    """The checksum a correct run must report, computed without any concurrency.
+
+    Used to verify published results; the sums of the coordination workloads
+    (contention, channels, spawn) follow from their parameters alone.
+    """
+    p = params
+    if name == "contention":
+        return float(workers * p["increments"])
+    if name == "channels":
+        n = workers * p["messages"]
+        return float(n * (n + 1) // 2)
+    if name == "spawn":
+        return float(p["count"] * (p["count"] - 1) // 2)
+    workload = WORKLOADS[name]
+    if workload.combine == "same":
+        return workload.task(params, 0, workers, None)[0]
+    tasks = workload.tasks(params, workers)
+    return combine(workload, [workload.task(params, i, workers, None)[0] for i in range(tasks)])

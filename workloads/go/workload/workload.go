@@ -1,38 +1,263 @@
 // Package workload holds the computations parbench measures, free of any
-// timing or scheduling. Each must return the same float64 checksum as its
-// Python twin in workloads/python/workloads.py.
+// timing or scheduling. Each is split into tasks whose values combine into
+// one float64 checksum, the same one its Python twin in
+// workloads/python/workloads.py computes for the same parameters.
 package workload
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
 )
 
-// Func computes a workload for the given iteration count and returns its checksum.
-type Func func(iterations int) float64
+// Params are a workload's whole-number parameters by name.
+type Params map[string]int
 
-// CPULoop sums (i*i)/(i+1) in float64 for i = 0 .. iterations-1, in order.
+// Result is what one task returns: its value and any latency samples.
+type Result struct {
+	Value     float64
+	Latencies []time.Duration
+}
+
+// Workload describes how a computation is split into tasks, run and checked.
+type Workload struct {
+	Name string
+	// Params maps each parameter to its smallest allowed value.
+	Params map[string]int
+	// Sequential says whether a one-task run without concurrency makes sense.
+	Sequential bool
+	// Sum adds the task values in task order; otherwise they must all agree.
+	Sum bool
+	// Tasks is how many tasks run for a worker count (nil: one per worker).
+	Tasks func(p Params, workers int) int
+	// Shared makes the state all tasks share (nil: none).
+	Shared func(p Params, workers int) any
+	// Task runs task index of the given number of workers.
+	Task func(p Params, index, workers int, shared any) Result
+	// Check inspects the shared state after a run (nil: nothing to check).
+	Check func(shared any, checksum float64) error
+}
+
+// TaskCount returns how many tasks a run with this many workers starts.
+func (w Workload) TaskCount(p Params, workers int) int {
+	if w.Tasks == nil {
+		return workers
+	}
+	return w.Tasks(p, workers)
+}
+
+// Validate returns an error naming the first missing, unknown or too small parameter.
+func (w Workload) Validate(p Params) error {
+	for name := range p {
+		if _, ok := w.Params[name]; !ok {
+			return fmt.Errorf("%s has no parameter %q (parameters: %s)", w.Name, name, strings.Join(w.paramNames(), ", "))
+		}
+	}
+	for _, name := range w.paramNames() {
+		value, ok := p[name]
+		switch {
+		case !ok:
+			return fmt.Errorf("%s needs -param %s=N (N >= %d)", w.Name, name, w.Params[name])
+		case value < w.Params[name]:
+			return fmt.Errorf("%s parameter %s=%d is below %d", w.Name, name, value, w.Params[name])
+		}
+	}
+	return nil
+}
+
+func (w Workload) paramNames() []string {
+	names := make([]string, 0, len(w.Params))
+	for name := range w.Params {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Combine turns the task values, in task order, into the checksum.
+func (w Workload) Combine(values []float64) (float64, error) {
+	if len(values) == 0 {
+		return 0, fmt.Errorf("no task reported a value")
+	}
+	if w.Sum {
+		var total float64
+		for _, v := range values {
+			total += v
+		}
+		return total, nil
+	}
+	for _, v := range values[1:] {
+		if v != values[0] {
+			return 0, fmt.Errorf("workers disagree on the checksum: %v", values)
+		}
+	}
+	return values[0], nil
+}
+
+// CPULoopRange sums (i*i)/(i+1) in float64 for i = start .. stop-1, in order.
 // i*i stays below 2^53 for the sizes parbench uses, so the conversion is
 // exact and the division correctly rounded, as in Python.
-func CPULoop(iterations int) float64 {
+func CPULoopRange(start, stop int) float64 {
 	var total float64
-	for i := 0; i < iterations; i++ {
+	for i := start; i < stop; i++ {
 		total += float64(i*i) / float64(i+1)
 	}
 	return total
 }
 
-var registry = map[string]Func{
-	"cpu_loop": CPULoop,
+// CPULoop is the seed's loop over the whole range.
+func CPULoop(iterations int) float64 { return CPULoopRange(0, iterations) }
+
+// StrongSlice is worker index's contiguous share of the range when it is split.
+func StrongSlice(iterations, index, workers int) (int, int) {
+	return index * iterations / workers, (index + 1) * iterations / workers
+}
+
+type record struct {
+	id   int
+	name string
+	tags []int
+}
+
+// Alloc builds many small records and reduces them; a window of the last 64
+// stays alive so every record is a real heap object.
+func Alloc(items int) float64 {
+	window := make([]*record, 64)
+	total := 0
+	for i := 0; i < items; i++ {
+		r := &record{id: i, name: "item-" + strconv.Itoa(i), tags: []int{i % 3, i % 5, i % 7}}
+		window[i&63] = r
+		total += len(r.name) + r.tags[0] + r.tags[1] + r.tags[2]
+	}
+	return float64(total)
+}
+
+// HashChain hashes a megabytes-long buffer rounds times with SHA-256, each
+// round seeded with the previous digest; the checksum is the digest's first 48 bits.
+func HashChain(megabytes, rounds int) float64 {
+	buffer := make([]byte, megabytes<<20)
+	for i := range buffer {
+		buffer[i] = byte(i)
+	}
+	var digest []byte
+	for r := 0; r < rounds; r++ {
+		h := sha256.New()
+		h.Write(digest)
+		h.Write(buffer)
+		digest = h.Sum(nil)
+	}
+	var head [8]byte
+	copy(head[2:], digest[:6])
+	return float64(binary.BigEndian.Uint64(head[:]))
+}
+
+// IOWait blocks tasks times for sleepMicros each, computing almost nothing.
+func IOWait(tasks, sleepMicros int) float64 {
+	total := 0
+	for t := 0; t < tasks; t++ {
+		time.Sleep(time.Duration(sleepMicros) * time.Microsecond)
+		total += t
+	}
+	return float64(total)
+}
+
+type counter struct {
+	mu    sync.Mutex
+	value int
+}
+
+type message struct {
+	value int
+	sent  time.Time
+}
+
+var registry = map[string]Workload{}
+
+func register(w Workload) { registry[w.Name] = w }
+
+func init() {
+	register(Workload{
+		Name: "cpu_loop", Params: map[string]int{"iterations": 1}, Sequential: true,
+		Task: func(p Params, _, _ int, _ any) Result { return Result{Value: CPULoop(p["iterations"])} },
+	})
+	register(Workload{
+		Name: "cpu_loop_strong", Params: map[string]int{"iterations": 1}, Sequential: true, Sum: true,
+		Task: func(p Params, index, workers int, _ any) Result {
+			return Result{Value: CPULoopRange(StrongSlice(p["iterations"], index, workers))}
+		},
+	})
+	register(Workload{
+		Name: "alloc", Params: map[string]int{"items": 1}, Sequential: true,
+		Task: func(p Params, _, _ int, _ any) Result { return Result{Value: Alloc(p["items"])} },
+	})
+	register(Workload{
+		Name: "hash", Params: map[string]int{"megabytes": 1, "rounds": 1}, Sequential: true,
+		Task: func(p Params, _, _ int, _ any) Result { return Result{Value: HashChain(p["megabytes"], p["rounds"])} },
+	})
+	register(Workload{
+		Name: "io_wait", Params: map[string]int{"tasks": 1, "sleep_us": 0}, Sequential: true,
+		Task: func(p Params, _, _ int, _ any) Result { return Result{Value: IOWait(p["tasks"], p["sleep_us"])} },
+	})
+	register(Workload{
+		Name: "contention", Params: map[string]int{"increments": 1}, Sequential: true, Sum: true,
+		Shared: func(Params, int) any { return &counter{} },
+		Task: func(p Params, _, _ int, shared any) Result {
+			c := shared.(*counter)
+			for i := 0; i < p["increments"]; i++ {
+				c.mu.Lock()
+				c.value++
+				c.mu.Unlock()
+			}
+			return Result{Value: float64(p["increments"])}
+		},
+		Check: func(shared any, checksum float64) error {
+			if got := shared.(*counter).value; float64(got) != checksum {
+				return fmt.Errorf("the shared counter reached %d, expected %.0f: lost updates", got, checksum)
+			}
+			return nil
+		},
+	})
+	register(Workload{
+		Name: "channels", Params: map[string]int{"messages": 1, "capacity": 1}, Sum: true,
+		Tasks:  func(_ Params, workers int) int { return 2 * workers },
+		Shared: func(p Params, _ int) any { return make(chan message, p["capacity"]) },
+		// Tasks 0..W-1 produce, W..2W-1 consume; consumers return the sum they received.
+		Task: func(p Params, index, workers int, shared any) Result {
+			ch, messages := shared.(chan message), p["messages"]
+			if index < workers {
+				for k := 0; k < messages; k++ {
+					ch <- message{index*messages + k + 1, time.Now()}
+				}
+				return Result{}
+			}
+			total, latencies := 0, make([]time.Duration, 0, messages)
+			for k := 0; k < messages; k++ {
+				m := <-ch
+				latencies = append(latencies, time.Since(m.sent))
+				total += m.value
+			}
+			return Result{Value: float64(total), Latencies: latencies}
+		},
+	})
+	register(Workload{
+		Name: "spawn", Params: map[string]int{"count": 1}, Sum: true,
+		Tasks: func(p Params, _ int) int { return p["count"] },
+		Task:  func(_ Params, index, _ int, _ any) Result { return Result{Value: float64(index)} },
+	})
 }
 
 // Lookup returns the workload called name.
-func Lookup(name string) (Func, error) {
-	fn, ok := registry[name]
+func Lookup(name string) (Workload, error) {
+	w, ok := registry[name]
 	if !ok {
-		return nil, fmt.Errorf("unknown workload %q (known: %v)", name, Names())
+		return Workload{}, fmt.Errorf("unknown workload %q (known: %v)", name, Names())
 	}
-	return fn, nil
+	return w, nil
 }
 
 // Names lists the known workloads in sorted order.

@@ -12,6 +12,8 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"time"
 
 	"parbench/affinity"
@@ -38,9 +40,10 @@ type Record struct {
 	PID              int            `json:"pid"`
 	Workload         string         `json:"workload"`
 	Params           map[string]int `json:"params"`
-	Iterations       int            `json:"iterations"`
+	Iterations       *int           `json:"iterations"`
 	Mode             string         `json:"mode"`
 	Workers          int            `json:"workers"`
+	Tasks            int            `json:"tasks"`
 	StartMethod      *string        `json:"start_method"`
 	SetupSeconds     float64        `json:"setup_seconds"`
 	Warmup           bool           `json:"warmup"`
@@ -50,18 +53,42 @@ type Record struct {
 	WorkerSeconds    []float64      `json:"worker_seconds"`
 	CPUSeconds       float64        `json:"cpu_seconds"`
 	MaxRSSKB         int64          `json:"max_rss_kb"`
+	RSSBeforeKB      *int64         `json:"rss_before_kb"`
+	RSSParkedKB      *int64         `json:"rss_parked_kb"`
+	OSThreadsBefore  *int64         `json:"os_threads_before"`
+	OSThreadsParked  *int64         `json:"os_threads_parked"`
+	LatencyP50Micros *float64       `json:"latency_p50_us"`
+	LatencyP99Micros *float64       `json:"latency_p99_us"`
 	ThrottledPeriods *int64         `json:"throttled_periods"`
 	Checksum         float64        `json:"checksum"`
 }
 
 type options struct {
-	workload   string
-	mode       string
-	workers    int
-	iterations int
-	repeats    int
-	warmup     int
-	runtime    string
+	workload string
+	mode     string
+	workers  int
+	params   workload.Params
+	repeats  int
+	warmup   int
+	runtime  string
+}
+
+// paramFlag collects repeated -param NAME=VALUE flags.
+type paramFlag workload.Params
+
+func (f paramFlag) String() string { return fmt.Sprint(map[string]int(f)) }
+
+func (f paramFlag) Set(text string) error {
+	name, value, ok := strings.Cut(text, "=")
+	if !ok || name == "" {
+		return fmt.Errorf("%q is not NAME=VALUE", text)
+	}
+	n, err := strconv.Atoi(value)
+	if err != nil {
+		return fmt.Errorf("%s: %q is not a whole number", name, value)
+	}
+	f[name] = n
+	return nil
 }
 
 // usageError marks bad input, which exits with code 2.
@@ -70,13 +97,13 @@ type usageError struct{ msg string }
 func (e usageError) Error() string { return e.msg }
 
 func parseArgs(args []string) (options, error) {
-	var o options
+	o := options{params: workload.Params{}}
 	fs := flag.NewFlagSet("parbench-go", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&o.workload, "workload", "", "workload to run")
 	fs.StringVar(&o.mode, "mode", "", "concurrency mode: sequential or goroutines")
 	fs.IntVar(&o.workers, "workers", 0, "workers (default: CPUs this process may run on)")
-	fs.IntVar(&o.iterations, "iterations", 0, "iterations per worker")
+	fs.Var(paramFlag(o.params), "param", "workload parameter NAME=VALUE; repeat for each")
 	fs.IntVar(&o.repeats, "repeats", 1, "measured repeats")
 	fs.IntVar(&o.warmup, "warmup", 0, "warm-up repeats, reported but flagged")
 	fs.StringVar(&o.runtime, "runtime", "go", "runtime name recorded in each record")
@@ -86,14 +113,18 @@ func parseArgs(args []string) (options, error) {
 	if fs.NArg() > 0 {
 		return o, usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
-	if _, err := workload.Lookup(o.workload); err != nil {
+	w, err := workload.Lookup(o.workload)
+	if err != nil {
 		return o, usageError{"argument -workload: " + err.Error()}
+	}
+	if err := w.Validate(o.params); err != nil {
+		return o, usageError{"argument -param: " + err.Error()}
 	}
 	switch {
 	case o.mode != "sequential" && o.mode != "goroutines":
 		return o, usageError{fmt.Sprintf("argument -mode: unknown mode %q (known: %v)", o.mode, harness.Modes)}
-	case o.iterations < 1:
-		return o, usageError{fmt.Sprintf("argument -iterations: %d is below 1", o.iterations)}
+	case o.mode == "sequential" && !w.Sequential:
+		return o, usageError{fmt.Sprintf("argument -mode: %s runs under goroutines, not sequential", o.workload)}
 	case o.repeats < 1:
 		return o, usageError{fmt.Sprintf("argument -repeats: %d is below 1", o.repeats)}
 	case o.warmup < 0:
@@ -123,7 +154,7 @@ func run(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fn, _ := workload.Lookup(o.workload)
+	w, _ := workload.Lookup(o.workload)
 	cpus, err := affinity.Current()
 	if err != nil {
 		return fmt.Errorf("reading affinity: %w", err)
@@ -140,24 +171,21 @@ func run(args []string, stdout io.Writer) error {
 		Affinity:       affinity.Format(cpus),
 		PID:            os.Getpid(),
 		Workload:       o.workload,
-		Params:         map[string]int{"iterations": o.iterations},
-		Iterations:     o.iterations,
+		Params:         o.params,
+		Iterations:     iterations(o.params),
 		Mode:           o.mode,
 		Workers:        o.workers,
+		Tasks:          tasks(w, o),
 		SetupSeconds:   time.Since(setupStart).Seconds(),
 	}
 	enc := json.NewEncoder(stdout)
 	for i := 0; i < o.warmup+o.repeats; i++ {
 		before, okBefore := affinity.ThrottledPeriods()
-		out, err := harness.Run(o.mode, fn, o.iterations, o.workers)
+		out, err := harness.Run(o.mode, w, o.params, o.workers)
 		if err != nil {
 			return err
 		}
 		after, okAfter := affinity.ThrottledPeriods()
-		sum, err := out.Checksum()
-		if err != nil {
-			return err
-		}
 		rec := base
 		rec.Warmup = i < o.warmup
 		rec.Repeat = i
@@ -169,17 +197,44 @@ func run(args []string, stdout io.Writer) error {
 		rec.WorkerSeconds = out.WorkerSeconds
 		rec.CPUSeconds = out.CPUSeconds
 		rec.MaxRSSKB = out.MaxRSSKB
+		rec.RSSBeforeKB, rec.RSSParkedKB = out.Before.RSSKB, out.Parked.RSSKB
+		rec.OSThreadsBefore, rec.OSThreadsParked = out.Before.OSThreads, out.Parked.OSThreads
+		rec.LatencyP50Micros = micros(harness.Percentile(out.Latencies, 0.50))
+		rec.LatencyP99Micros = micros(harness.Percentile(out.Latencies, 0.99))
 		rec.ThrottledPeriods = nil
 		if okBefore && okAfter {
 			delta := after - before
 			rec.ThrottledPeriods = &delta
 		}
-		rec.Checksum = sum
+		rec.Checksum = out.Checksum
 		if err := enc.Encode(rec); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// iterations is the iterations parameter, recorded on its own for older readers, or nil.
+func iterations(p workload.Params) *int {
+	if n, ok := p["iterations"]; ok {
+		return &n
+	}
+	return nil
+}
+
+func tasks(w workload.Workload, o options) int {
+	if o.mode == "sequential" {
+		return 1
+	}
+	return w.TaskCount(o.params, o.workers)
+}
+
+func micros(d time.Duration, ok bool) *float64 {
+	if !ok {
+		return nil
+	}
+	us := float64(d) / float64(time.Microsecond)
+	return &us
 }
 
 func main() {

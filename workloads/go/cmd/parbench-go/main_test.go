@@ -14,13 +14,17 @@ func TestParseArgsRejects(t *testing.T) {
 		args     string
 		mentions string
 	}{
-		{"-workload nope -mode goroutines -iterations 1", "-workload"},
-		{"-workload cpu_loop -mode threads -iterations 1", "-mode"},
-		{"-workload cpu_loop -mode goroutines -iterations 0", "-iterations"},
-		{"-workload cpu_loop -mode goroutines -iterations 1 -workers 0", "-workers"},
-		{"-workload cpu_loop -mode goroutines -iterations 1 -repeats 0", "-repeats"},
-		{"-workload cpu_loop -mode sequential -iterations 1 -workers 2", "-workers"},
-		{"-workload cpu_loop -mode goroutines -iterations x", "iterations"},
+		{"-workload nope -mode goroutines -param iterations=1", "-workload"},
+		{"-workload cpu_loop -mode threads -param iterations=1", "-mode"},
+		{"-workload cpu_loop -mode goroutines -param iterations=0", "-param"},
+		{"-workload cpu_loop -mode goroutines -param iterations=1 -workers 0", "-workers"},
+		{"-workload cpu_loop -mode goroutines -param iterations=1 -repeats 0", "-repeats"},
+		{"-workload cpu_loop -mode sequential -param iterations=1 -workers 2", "-workers"},
+		{"-workload cpu_loop -mode goroutines -param iterations=x", "iterations"},
+		{"-workload cpu_loop -mode goroutines -param iters=3", "iters"},
+		{"-workload cpu_loop -mode goroutines", "iterations"},
+		{"-workload channels -mode sequential -param messages=1 -param capacity=1", "sequential"},
+		{"-workload hash -mode goroutines -param megabytes=1", "rounds"},
 	}
 	for _, tt := range tests {
 		_, err := parseArgs(strings.Fields(tt.args))
@@ -37,7 +41,7 @@ func TestParseArgsRejects(t *testing.T) {
 
 func TestRunWritesOneRecordPerRepeat(t *testing.T) {
 	var out bytes.Buffer
-	args := strings.Fields("-workload cpu_loop -mode goroutines -workers 2 -iterations 1000 -warmup 1 -repeats 2")
+	args := strings.Fields("-workload cpu_loop -mode goroutines -workers 2 -param iterations=1000 -warmup 1 -repeats 2")
 	if err := run(args, &out); err != nil {
 		t.Fatal(err)
 	}

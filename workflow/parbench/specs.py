@@ -1,0 +1,51 @@
+"""What the pipeline knows about each workload, read from the Python harness itself.
+
+The harness's registry (workloads/python/workloads.py) is the one place that
+says which parameters a workload takes, which modes it makes sense under and
+how it scales; the Go harness mirrors it and tests hold the two to the same
+checksums. Config checks, the experiment matrix, the tables and bundle
+verification all ask here instead of keeping lists of their own.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+PYTHON_WORKLOADS = str(Path(__file__).resolve().parents[2] / "workloads" / "python")
+if PYTHON_WORKLOADS not in sys.path:
+    sys.path.insert(0, PYTHON_WORKLOADS)
+
+from workloads import WORKLOADS, expected_checksum  # noqa: E402
+
+__all__ = ["WORKLOADS", "expected_checksum", "modes_for", "params_label", "parse_params_label", "scaling"]
+
+GO_PARALLEL_MODE = "goroutines"
+
+
+def modes_for(workload: str, kind: str) -> list[str]:
+    """The modes a runtime of this kind can run the workload under.
+
+    Go has goroutines where Python has threads and processes, and a
+    sequential baseline exactly where Python has one.
+    """
+    modes = list(WORKLOADS[workload].modes)
+    if kind == "cpython":
+        return modes
+    return (["sequential"] if "sequential" in modes else []) + [GO_PARALLEL_MODE]
+
+
+def scaling(workload: str) -> str:
+    """"weak", "strong" or "none": how a speedup over one worker is computed, if at all."""
+    return WORKLOADS[workload].scaling
+
+
+def params_label(params: dict[str, int]) -> str:
+    """Parameters as one stable, readable table cell: "megabytes=32,rounds=16"."""
+    return ",".join(f"{name}={params[name]}" for name in sorted(params))
+
+
+def parse_params_label(label: str) -> dict[str, int]:
+    """The inverse of params_label."""
+    pairs = (item.partition("=") for item in str(label).split(",") if item)
+    return {name: int(value) for name, _, value in pairs}
