@@ -28,10 +28,33 @@ def test_default_config_is_valid():
     check_config(copy.deepcopy(DEFAULT), SCHEMA, [0, 1])
 
 
-def test_tiny_test_config_is_valid():
-    tiny = yaml.safe_load((REPO / "tests/configs/tiny.yaml").read_text())
-    merged = {**copy.deepcopy(DEFAULT), **tiny}
+def test_quick_config_is_valid_and_shrinks_every_workload():
+    quick = yaml.safe_load((REPO / "configs/quick.yaml").read_text())
+    merged = {**copy.deepcopy(DEFAULT), **quick}
     check_config(merged, SCHEMA, [0, 1])
+    # Snakemake merges --configfile over config.yaml key by key: a workload the
+    # quick config forgot would run at full size.
+    assert set(quick["workloads"]) == set(DEFAULT["workloads"])
+
+
+def test_default_config_runs_every_workload():
+    assert set(DEFAULT["workloads"]) == set(KNOWN_WORKLOADS)
+
+
+@pytest.mark.parametrize(
+    "change, mentions",
+    [
+        (lambda w: w["hash"].pop("rounds"), ["'workloads.hash.rounds'", "missing"]),
+        (lambda w: w["hash"].update(size=3), ["'workloads.hash.size'", "no such parameter", "megabytes, rounds"]),
+        (lambda w: w["channels"].update(capacity=0), ["'workloads.channels.capacity'", "0 is below 1"]),
+        (lambda w: w["io_wait"].update(sleep_us=-5), ["'workloads.io_wait.sleep_us'", "minimum"]),
+        (lambda w: w["io_wait"].update(workers=["all"]), ["'workloads.io_wait.workers.0'"]),
+        (lambda w: w["spawn"].update(count="many"), ["'workloads.spawn.count'", "integer"]),
+    ],
+)
+def test_bad_workload_parameters_name_their_key(change, mentions):
+    message = problem_with(lambda c: change(c["workloads"]))
+    assert all(m in message for m in mentions), message
 
 
 def test_unknown_runtime_names_key_and_allowed_values():

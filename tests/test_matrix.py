@@ -67,3 +67,23 @@ def test_variants_repeat_their_runtimes_cells_in_their_modes():
                      Cell("go", "cpu_loop", "goroutines", "0-1", 2, "gomaxprocs1")]
     assert cells[1].raw_path == "results/raw/go/cpu_loop/goroutines/cpus-0-1_w2.gomaxprocs1.jsonl"
     assert Cell.from_raw_path(cells[1].raw_path) == cells[1]
+
+
+def test_workloads_run_only_in_modes_that_make_sense_with_their_own_workers():
+    config = dict(CONFIG, workloads={
+        "channels": {"messages": 1, "capacity": 1},
+        "spawn": {"count": 1},
+        "io_wait": {"tasks": 1, "sleep_us": 0, "workers": ["cpus", 4]},
+    })
+    cells = experiment_cells(config, [0, 1])
+    modes: dict[tuple[str, str], list[str]] = {}
+    for cell in cells:
+        modes[(cell.workload, cell.runtime)] = sorted(set(modes.get((cell.workload, cell.runtime), [])) | {cell.mode})
+    assert modes[("channels", "cpython-3.13")] == ["processes", "threads"]   # needs a producer and a consumer
+    assert modes[("channels", "go")] == ["goroutines"]
+    assert modes[("spawn", "cpython-3.13")] == ["threads"] and modes[("spawn", "go")] == ["goroutines"]
+    assert modes[("io_wait", "go")] == ["goroutines", "sequential"]
+    io_threads = [(c.cpuset, c.workers) for c in cells if c.workload == "io_wait" and c.mode == "threads"]
+    assert io_threads == [("0", 1), ("0", 4), ("0-1", 2), ("0-1", 4)]
+    cpu = [c for c in experiment_cells(CONFIG, [0, 1]) if c.mode == "threads"]
+    assert [c.workers for c in cpu] == [1, 2]  # the top-level workers where a workload has none

@@ -10,13 +10,29 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import snakemake
-from workloads import cpu_loop
+from conftest import REPO, snakemake
+from parbench.matrix import all_cells
+from parbench.specs import expected_checksum, parse_params_label
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
-TINY = ("--configfile", "tests/configs/tiny.yaml")
-ITERATIONS = yaml.safe_load((Path(__file__).parent / "configs/tiny.yaml").read_text())["workloads"]["cpu_loop"]["iterations"]
+TINY = ("--configfile", "configs/quick.yaml")
+
+
+def quick_config() -> dict:
+    """config.yaml with configs/quick.yaml merged over it, key by key, as Snakemake does."""
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    for key, value in yaml.safe_load((REPO / "configs/quick.yaml").read_text()).items():
+        if isinstance(value, dict) and isinstance(config.get(key), dict):
+            for inner, setting in value.items():
+                config[key][inner] = setting
+        else:
+            config[key] = value
+    return config
+
+
+QUICK = quick_config()
+CELLS = all_cells(QUICK, [0, 1])
 RUNS_COLUMNS = [
     "runtime", "workload", "mode", "cpuset", "cpus", "workers", "params", "repeat", "seconds",
     "cpu_seconds", "max_rss_kb", "checksum", "gil_enabled", "affinity", "image_id", "host",
@@ -43,19 +59,23 @@ def test_tables_report_and_figures(measured):
     summary = pd.read_csv(measured / "results/summary.csv")
     assert set(RUNS_COLUMNS) <= set(runs.columns)
     assert set(SUMMARY_COLUMNS) <= set(summary.columns)
-    # 5 cells per CPython runtime, 3 for Go, 2 each for the gil1 and gomaxprocs1 variants,
-    # plus the A/A twin of the first parallel cell; 2 repeats each.
-    assert len(summary) == 17 and (summary["n"] == 2).all() and len(runs) == 36
+    # Every cell of the quick config (the A/A twin's rows feed only the noise floor), 2 repeats each.
+    assert len(summary) == len(CELLS) - 1 and (summary["n"] == 2).all() and len(runs) == 2 * len(CELLS)
+    assert set(summary["workload"]) == set(QUICK["workloads"])
     variant = runs["variant"].fillna("")
     assert (variant == "aa").sum() == 2
-    assert runs.loc[variant == "gil1", "gil_enabled"].tolist() == [True] * 4
+    assert runs.loc[variant == "gil1", "gil_enabled"].all() and (variant == "gil1").sum() > 0
     assert set(runs.loc[variant == "gil1", "runtime"]) == {"cpython-3.13t"}
-    assert runs.loc[variant == "gomaxprocs1", "gomaxprocs"].tolist() == [1] * 4
-    assert sorted(runs.loc[(variant == "") & (runs["runtime"] == "go") & (runs["mode"] == "goroutines"), "gomaxprocs"]) == [1, 1, 2, 2]
+    assert (runs.loc[variant == "gomaxprocs1", "gomaxprocs"] == 1).all()
+    go = runs[(variant == "") & (runs["runtime"] == "go") & (runs["mode"] == "goroutines")]
+    assert (go["gomaxprocs"] == go["cpus"]).all()
     assert set(runs["runtime"]) == {"cpython-3.13", "cpython-3.13t", "go"}
-    assert (runs["checksum"] == cpu_loop(ITERATIONS)).all()
+    for (workload, params, workers), group in runs.groupby(["workload", "params", "workers"]):
+        assert (group["checksum"] == expected_checksum(workload, parse_params_label(params), workers)).all(), workload
     assert (runs["affinity"].astype(str) == runs["cpuset"].astype(str)).all()
-    assert (runs["workers"] == runs["cpus"]).all()
+    io = runs["workload"] == "io_wait"
+    assert (runs.loc[~io, "workers"] == runs.loc[~io, "cpus"]).all()
+    assert sorted(runs.loc[io & (runs["mode"] == "threads") & (variant == ""), "workers"].unique()) == [1, 2, 4]
     gil = runs[variant != "gil1"].groupby("runtime")["gil_enabled"].unique()
     assert list(gil["cpython-3.13"]) == [True] and list(gil["cpython-3.13t"]) == [False]
     for runtime, ids in runs.groupby("runtime")["image_id"].unique().items():
@@ -63,14 +83,18 @@ def test_tables_report_and_figures(measured):
     report = (measured / "results/report.md").read_text()
     assert "## The blog's table, on this machine" in report and "79.27" in report
     assert "## Variants: one effect at a time" in report and "PYTHON_GIL=1" in report and "GOMAXPROCS=1" in report
-    assert (measured / "results/figures/cpu_loop_scaling.png").stat().st_size > 10_000
+    for workload in set(QUICK["workloads"]) - {"spawn"}:
+        assert (measured / f"results/figures/{workload}_scaling.png").stat().st_size > 10_000
+    assert "## Claims of the blog, tested" in report
+    claims = report.split("## Claims of the blog, tested")[1].split("\n## ")[0]
+    assert claims.count("| holds") + claims.count("| does not hold") + claims.count("| depends") >= 8
     environment = json.loads((measured / "results/environment.json").read_text())
     assert environment["docker_server_version"] and environment["cpu_count"] >= 1
 
 
 def test_repeats_interleave_in_rounds(measured):
     runs = pd.read_csv(measured / "results/runs.csv")
-    cells = runs.groupby(["runtime", "mode", "cpuset", runs["variant"].fillna("")]).ngroups
+    cells = runs.groupby(["runtime", "workload", "mode", "cpuset", "workers", runs["variant"].fillna("")]).ngroups
     by_round = runs.groupby("round")["order"].agg(["min", "max", "count"]).sort_index()
     assert list(by_round.index) == [0, 1] and (by_round["count"] == cells).all()
     assert by_round.loc[0, "max"] < by_round.loc[1, "min"]  # round 1 of everything before round 2

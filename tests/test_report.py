@@ -12,7 +12,8 @@ CATALOGUE = {
     "cpython-3.13t": {"kind": "cpython", "free_threading": True},
     "go": {"kind": "go"},
 }
-CONFIG = {"repeats": 6, "warmup": 1, "catalogue": CATALOGUE, "runtimes": list(CATALOGUE)}
+CONFIG = {"repeats": 6, "warmup": 1, "catalogue": CATALOGUE, "runtimes": list(CATALOGUE),
+          "workloads": {"cpu_loop": {"iterations": 1000}}}
 
 
 @pytest.fixture

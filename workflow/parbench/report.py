@@ -22,6 +22,8 @@ import yaml  # noqa: E402
 
 from . import environment  # noqa: E402
 from .aggregate import read_table  # noqa: E402
+from .claims import all_claims, average_time_per_thread  # noqa: E402
+from .specs import WORKLOADS, params_label, parse_params_label  # noqa: E402
 from .atomic import atomic_path, write_text_atomic  # noqa: E402
 from .errors import main_guard  # noqa: E402
 from .stats import differs, ratio_ci  # noqa: E402
@@ -62,9 +64,15 @@ def plain(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[frame["variant"] == ""]
 
 
+def with_flavours(summary: pd.DataFrame, catalogue: dict) -> pd.DataFrame:
+    """summary with the blog's row name (gil, free-threaded, go) of each runtime."""
+    return summary.assign(flavour=summary["runtime"].map(lambda runtime: flavour(catalogue[runtime])))
+
+
 def headline_rows(summary: pd.DataFrame, catalogue: dict) -> pd.DataFrame:
-    """The blog's table on this machine: each runtime's parallel mode on all CPUs it had."""
+    """The blog's table on this machine: each runtime's parallel mode on all CPUs it had, the seed's loop."""
     summary = plain(summary)
+    summary = summary[summary["workload"] == "cpu_loop"]
     rows = []
     for runtime, group in summary.groupby("runtime", sort=False):
         entry = catalogue[runtime]
@@ -105,6 +113,7 @@ def flavour_ratios(summary: pd.DataFrame, runs: pd.DataFrame, catalogue: dict) -
     Mann-Whitney U test tells the two samples apart (benchstat's `~` if not).
     """
     summary = plain(summary)
+    summary = summary[summary["scaling"] != "none"]  # spawn's timed section is teardown, not work
     parallel = summary[
         summary.apply(lambda r: r["mode"] == PARALLEL_MODE[catalogue[r["runtime"]]["kind"]], axis=1)
         & (summary["workers"] == summary["cpus"])
@@ -194,6 +203,37 @@ def noise_floor(runs: pd.DataFrame) -> dict | None:
     }
 
 
+def workload_rows(config: dict) -> pd.DataFrame:
+    """What each configured workload does, with its parameters: the experiment at a glance."""
+    rows = []
+    for name, entry in (config.get("workloads") or {}).items():
+        params = {k: v for k, v in entry.items() if k != "workers"}
+        rows.append({"workload": name, "what it does": WORKLOADS[name].about,
+                     "parameters": params_label(params).replace(",", ", "), "scaling": WORKLOADS[name].scaling})
+    return pd.DataFrame(rows)
+
+
+def coordination_rows(summary: pd.DataFrame) -> pd.DataFrame:
+    """Channels throughput and latency, spawn cost per worker: the figures besides time."""
+    rows = []
+    cells = plain(summary)
+    cells = cells[cells["cpus"] == cells["cpus"].max()].sort_values(["workload", "runtime", "mode", "workers"])
+    for _, cell in cells.iterrows():
+        if cell["workload"] == "channels":
+            messages = parse_params_label(cell["params"])["messages"] * cell["workers"]
+            rows.append({"workload": "channels", "runtime": cell["runtime"], "mode": cell["mode"],
+                         "workers": cell["workers"], "figure": "messages/s",
+                         "value": f"{messages / cell['median']:,.0f}",
+                         "latency p50 / p99 (µs)": f"{cell['latency_p50_us']:.1f} / {cell['latency_p99_us']:.1f}"})
+        elif cell["workload"] == "spawn":
+            rows.append({"workload": "spawn", "runtime": cell["runtime"], "mode": cell["mode"],
+                         "workers": cell["tasks"], "figure": "µs, KB, OS threads per worker",
+                         "value": f"{cell['spawn_us_per_task']:.1f} µs, {cell['rss_kb_per_task']:.1f} KB, "
+                                  f"{cell['os_threads_per_task']:.2f}",
+                         "latency p50 / p99 (µs)": "–"})
+    return pd.DataFrame(rows)
+
+
 def markdown_table(frame: pd.DataFrame) -> str:
     return frame.to_markdown(index=False) if not frame.empty else "_no data_"
 
@@ -202,7 +242,7 @@ def plot_figures(summary: pd.DataFrame, folder: Path) -> list[Path]:
     """Time and speedup against workers, one line per runtime and mode, per workload."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for workload, data in summary.groupby("workload"):
+    for workload, data in summary[summary["scaling"] != "none"].groupby("workload"):
         # Sequential cells are one point each (the no-pool baseline); the tables show them.
         scaling = data[(data["workers"] == data["cpus"]) & (data["mode"] != "sequential")]
         fig, (ax_time, ax_speed) = plt.subplots(1, 2, figsize=(11, 4.2))
@@ -220,7 +260,7 @@ def plot_figures(summary: pd.DataFrame, folder: Path) -> list[Path]:
         ax_time.set(xlabel="workers (= CPUs pinned)", ylabel="median wall time (s), log scale", yscale="log",
                     title=f"{workload}: time")
         ax_speed.set(xlabel="workers (= CPUs pinned)", ylabel="speedup over 1 worker",
-                     title=f"{workload}: speedup (weak scaling)")
+                     title=f"{workload}: speedup ({data['scaling'].iloc[0]} scaling)")
         for ax in (ax_time, ax_speed):
             ax.set_xticks(sorted(scaling["workers"].unique()))
             ax.grid(alpha=0.3)
@@ -239,12 +279,14 @@ def render(summary: pd.DataFrame, runs: pd.DataFrame, config: dict, identities: 
     catalogue = config["catalogue"]
     lines = ["# parbench report", ""]
     lines += [
-        "CPython 3.13 with the GIL, CPython 3.13 free-threaded and Go running the same CPU loop "
-        "(each worker sums (i·i)/(i+1) over its own iterations; weak scaling). Times are medians of "
+        "CPython 3.13 with the GIL, CPython 3.13 free-threaded and Go running the same workloads, "
+        "each written in Python and in Go with the same checksum (verified for every run). Times are medians of "
         f"{config['repeats']} repeats taken in interleaved rounds (round r of every cell before "
         f"round r+1, order shuffled from seed {config.get('seed')}); each repeat is its own `docker run` "
         f"pinned to a CPU set, after {config['warmup']} warm-up(s) in the same container. Intervals "
         "are 95 % confidence intervals of the median (order statistics; none below 6 repeats).",
+        "",
+        markdown_table(workload_rows(config)),
         "",
         "## The blog's table, on this machine",
         "",
@@ -284,6 +326,31 @@ def render(summary: pd.DataFrame, runs: pd.DataFrame, config: dict, identities: 
         }])
         lines += [markdown_table(pd.concat([shown, blog], ignore_index=True)), ""]
 
+    summary_f = with_flavours(summary, catalogue)
+    lines += [
+        "## Claims of the blog, tested", "",
+        "Each verdict is computed from this run's tables by the rules in `workflow/parbench/claims.py` "
+        "(for example: a mode scales if its speedup reaches 70 % of the CPUs, and gains nothing below 1.25×). "
+        "Another machine may reach another verdict; the figures say by how much.", "",
+    ]
+    claims = all_claims(summary_f, runs)
+    lines += [markdown_table(pd.DataFrame(
+        [(c.claim, c.test, c.evidence or "–", c.verdict) for c in claims],
+        columns=["the blog says", "tested by", "this run", "verdict"],
+    )), ""]
+    explained = average_time_per_thread(summary_f)
+    if explained:
+        lines += ["### What \"Average Time per Thread\" measures", "", explained, ""]
+    details = coordination_rows(summary)
+    if not details.empty:
+        lines += [
+            "## Coordination costs", "",
+            "Channels: messages per second through the queue or channel and the latency from send to "
+            "receive (median over repeats of each run's 50th and 99th percentile). Spawn: creation time, "
+            "resident memory and OS threads added per parked thread or goroutine.", "",
+            markdown_table(details), "",
+        ]
+
     lines += ["## Every cell", ""]
     cells = summary.sort_values(["workload", "runtime", "mode", "variant", "cpus", "workers"])
     shown = pd.DataFrame({
@@ -307,8 +374,10 @@ def render(summary: pd.DataFrame, runs: pd.DataFrame, config: dict, identities: 
     })
     lines += [markdown_table(shown), ""]
     lines += [
-        "Speedup is throughput relative to one worker of the same runtime and mode "
-        "(W × T1 / TW, since every worker does the full loop); efficiency divides it by the "
+        "Speedup is throughput relative to one worker of the same runtime and mode: "
+        "W × T1 / TW where every worker does the full work (weak scaling), T1 / TW where the work is "
+        "split (cpu_loop_strong), none for spawn, whose timed section only releases and joins the "
+        "parked workers; efficiency divides it by the "
         "CPUs the workers could use; × fastest compares with the fastest runtime and mode on "
         "the same CPU set and worker count. `~` marks a speedup not significantly different from "
         "none (Mann-Whitney U on W × T1 against TW).",

@@ -121,6 +121,7 @@ class Workload:
     """
 
     name: str
+    about: str
     params: dict[str, int]
     task: Callable[[Params, int, int, Any], TaskResult]
     modes: tuple[str, ...] = ("sequential", "threads", "processes")
@@ -164,23 +165,25 @@ def _spawn_task(params: Params, index: int, workers: int, shared: Any) -> TaskRe
 
 
 WORKLOADS: dict[str, Workload] = {w.name: w for w in (
-    Workload("cpu_loop", {"iterations": 1},
+    Workload("cpu_loop", "the seed's loop: every worker sums (i·i)/(i+1) over all N", {"iterations": 1},
              lambda p, i, w, s: (cpu_loop(p["iterations"]), [])),
-    Workload("cpu_loop_strong", {"iterations": 1},
+    Workload("cpu_loop_strong", "the same loop with N split among the workers", {"iterations": 1},
              lambda p, i, w, s: (cpu_loop_range(*strong_slice(p["iterations"], i, w)), []),
              scaling="strong", combine="sum"),
-    Workload("alloc", {"items": 1}, lambda p, i, w, s: (alloc(p["items"]), [])),
-    Workload("hash", {"megabytes": 1, "rounds": 1},
+    Workload("alloc", "builds and reduces many small dicts, lists and strings", {"items": 1}, lambda p, i, w, s: (alloc(p["items"]), [])),
+    Workload("hash", "chained SHA-256 over a large buffer (hashlib / crypto/sha256)", {"megabytes": 1, "rounds": 1},
              lambda p, i, w, s: (hash_chain(p["megabytes"], p["rounds"]), [])),
-    Workload("io_wait", {"tasks": 1, "sleep_us": 0},
+    Workload("io_wait", "workers that sleep between tiny steps, as blocking I/O does", {"tasks": 1, "sleep_us": 0},
              lambda p, i, w, s: (io_wait(p["tasks"], p["sleep_us"]), [])),
-    Workload("contention", {"increments": 1}, _contention_task, combine="sum",
+    Workload("contention", "every worker increments one shared counter under one lock", {"increments": 1},
+             _contention_task, combine="sum",
              shared=lambda p, w, kind, ctx: make_counter(kind, ctx), check=_contention_check),
-    Workload("channels", {"messages": 1, "capacity": 1}, _channels_task,
+    Workload("channels", "W producers and W consumers over one bounded queue or channel",
+             {"messages": 1, "capacity": 1}, _channels_task,
              modes=("threads", "processes"), combine="sum",
              tasks=lambda p, w: 2 * w,
              shared=lambda p, w, kind, ctx: make_channel(p["capacity"], kind, ctx)),
-    Workload("spawn", {"count": 1}, _spawn_task, modes=("threads",), scaling="none", combine="sum",
+    Workload("spawn", "starts `count` parked threads or goroutines", {"count": 1}, _spawn_task, modes=("threads",), scaling="none", combine="sum",
              tasks=lambda p, w: p["count"]),
 )}
 
