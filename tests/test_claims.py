@@ -147,3 +147,9 @@ def test_average_time_per_thread_is_explained_with_this_runs_figures():
     text = claims.average_time_per_thread(summary)
     assert "wall 4.000 s / 2 = 2.000 s" in text and "busy 3.900 s" in text
     assert claims.average_time_per_thread(table(cell("gil", "alloc", "sequential", 1))) is None
+
+
+def test_without_intervals_the_point_estimate_decides():
+    summary = table(cell("gil", "cpu_loop", "sequential", 1, median=1.0, ci_low=math.nan, ci_high=math.nan),
+                    cell("free-threaded", "cpu_loop", "sequential", 1, median=1.5, ci_low=math.nan, ci_high=math.nan))
+    assert claims.gil_speeds_single_threads(summary).verdict == HOLDS

@@ -82,7 +82,9 @@ def gil_speeds_single_threads(summary: pd.DataFrame) -> Claim:
         if gil is None or free is None:
             continue
         ratio = free["median"] / gil["median"]
-        significant = ratio > SLOWER and free["ci_low"] > gil["ci_high"]
+        intervals = not (math.isnan(free["ci_low"]) or math.isnan(gil["ci_high"]))
+        # Without intervals (fewer than 6 repeats) the point estimate is all there is.
+        significant = ratio > SLOWER and (free["ci_low"] > gil["ci_high"] if intervals else True)
         (slower if significant else not_slower).append(workload)
         parts.append(f"{workload} {'' if significant else '~'}{ratio:.2f}×")
     if not parts:

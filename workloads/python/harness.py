@@ -5,11 +5,13 @@ One JSON object per repeat (warm-ups included, flagged) goes to stdout;
 diagnostics go to stderr. Bad arguments produce one line on stderr and exit
 code 2 before anything is measured, so stdout never holds a partial record.
 
-Timing covers the parallel section only: workers are created first, wait on a
-barrier, and the clock starts when the barrier releases them. Interpreter
-start-up is visible from outside the container; imports and argument parsing
-(``setup_seconds``) and creating the workers (``spawn_seconds``) are timed
-separately.
+Timing covers the parallel section only: a workload's tasks are created first
+and park (threads at a start gate, processes at a barrier); the clock starts
+when they are released. Interpreter start-up is visible from outside the
+container; imports and argument parsing (``setup_seconds``) and creating the
+tasks until all are parked (``spawn_seconds``) are timed separately. Resident
+memory and OS threads are read before creating them and once all are parked,
+which is what the spawn workload is for.
 """
 
 from __future__ import annotations
