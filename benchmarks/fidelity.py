@@ -78,12 +78,12 @@ def main() -> None:
             n = args.go_iterations
             run(pinned + ["-w", "/bare", image, "go", "build", "-o", "/bare/bare", "."])
             bare_cmd = pinned + [image, "/bare/bare", str(n)]
-            harness_cmd = pinned + [image, "parbench-go", "-workload", "cpu_loop", "-mode", "sequential", "-iterations", str(n)]
+            harness_cmd = pinned + [image, "parbench-go", "-workload", "cpu_loop", "-mode", "sequential", "-param", f"iterations={n}"]
         else:
             n = args.iterations
             bare_cmd = pinned + [image, "python3", "/bare/bare.py", str(n)]
             harness_cmd = pinned + [image, "python3", "/opt/parbench/python/harness.py", "--workload", "cpu_loop",
-                                    "--mode", "sequential", "--iterations", str(n)]
+                                    "--mode", "sequential", "--param", f"iterations={n}"]
         bare, harness = [], []
         for _ in range(args.rounds):
             bare.append(float(run(bare_cmd).split()[0]))

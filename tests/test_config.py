@@ -118,3 +118,11 @@ def test_known_workloads_match_the_harness_registry():
     from workloads import WORKLOADS
 
     assert set(KNOWN_WORKLOADS) == set(WORKLOADS)
+
+
+def test_null_leaves_a_workload_out_but_not_all_of_them():
+    config = copy.deepcopy(DEFAULT)
+    config["workloads"]["spawn"] = None
+    check_config(config, SCHEMA, [0, 1])
+    message = problem_with(lambda c: c.update(workloads={name: None for name in c["workloads"]}))
+    assert "'workloads'" in message and "enable at least one" in message

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import snakemake
-from workloads import cpu_loop
+from workloads import WORKLOADS, expected_checksum
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -25,6 +25,11 @@ def docker_run(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
     done = subprocess.run(["docker", "run", "--rm", *args], capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, done.stderr[-2000:]
     return done
+
+
+def docker_run_status(*args: str) -> subprocess.CompletedProcess:
+    """docker run whose failure is the point of the test."""
+    return subprocess.run(["docker", "run", "--rm", *args], capture_output=True, text=True, timeout=120)
 
 
 def planned_jobs(done: subprocess.CompletedProcess) -> dict[str, int]:
@@ -91,26 +96,60 @@ def test_go_harness_tests_vet_and_format_inside_the_image(built_project):
     assert "FAIL" not in done.stdout
 
 
-def test_same_checksum_in_every_runtime(built_project):
-    expected = cpu_loop(1_000_000)
-    harness = ["python3", "/opt/parbench/python/harness.py"]
-    args = ["--workload", "cpu_loop", "--mode", "sequential", "--iterations", "1000000"]
+SMALL = {
+    "cpu_loop": {"iterations": 1_000_000},
+    "cpu_loop_strong": {"iterations": 300_001},
+    "alloc": {"items": 30_000},
+    "hash": {"megabytes": 3, "rounds": 3},
+    "io_wait": {"tasks": 10, "sleep_us": 200},
+    "contention": {"increments": 3000},
+    "channels": {"messages": 1000, "capacity": 8},
+    "spawn": {"count": 300},
+}
+
+
+def test_every_workload_covered():
+    assert set(SMALL) == set(WORKLOADS)
+
+
+@pytest.mark.parametrize("name", sorted(SMALL))
+def test_same_checksum_in_every_runtime(built_project, name):
+    """Python threads on both builds and Go goroutines, 3 workers each, give the checksum computed here."""
+    params, spec = SMALL[name], WORKLOADS[name]
+    expected = expected_checksum(name, params, 3)
+    pairs = [f"{k}={v}" for k, v in params.items()]
+    harness = ["python3", "/opt/parbench/python/harness.py", "--workload", name, "--mode", "threads", "--workers", "3"]
+    seen = {}
     for runtime in ("cpython-3.13", "cpython-3.13t"):
-        record = json.loads(docker_run(image(built_project, runtime), *harness, *args).stdout)
-        assert record["checksum"] == expected
-    go_args = ["parbench-go", "-workload", "cpu_loop", "-mode", "sequential", "-iterations", "1000000"]
-    record = json.loads(docker_run(image(built_project, "go"), *go_args).stdout)
-    assert record["checksum"] == expected == 499998500012.9994
+        record = json.loads(docker_run(image(built_project, runtime), *harness,
+                                       *[a for p in pairs for a in ("--param", p)]).stdout)
+        seen[runtime] = record["checksum"]
+    go_args = ["parbench-go", "-workload", name, "-mode", "goroutines", "-workers", "3",
+               *[a for p in pairs for a in ("-param", p)]]
+    seen["go"] = json.loads(docker_run(image(built_project, "go"), *go_args).stdout)["checksum"]
+    assert seen == {runtime: expected for runtime in seen}, (name, spec.combine)
+    if name == "cpu_loop":
+        assert expected == 499998500012.9994
+
+
+def test_bad_parameters_are_one_line_in_both_harnesses(built_project):
+    python = docker_run_status(image(built_project, "cpython-3.13"), "python3", "/opt/parbench/python/harness.py",
+                               "--workload", "hash", "--mode", "threads", "--param", "megabytes=0", "--param", "rounds=1")
+    go = docker_run_status(image(built_project, "go"), "parbench-go", "-workload", "hash", "-mode", "goroutines",
+                           "-param", "megabytes=0", "-param", "rounds=1")
+    for done in (python, go):
+        assert done.returncode == 2 and done.stdout == ""
+        assert len(done.stderr.strip().splitlines()) == 1 and "megabytes=0 is below 1" in done.stderr
 
 
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs")
 @pytest.mark.parametrize("cpuset, workers", [("0", 1), ("0-1", 2)])
 def test_default_workers_follow_the_pinned_cpuset(built_project, cpuset, workers):
-    python_args = ["python3", "/opt/parbench/python/harness.py", "--workload", "cpu_loop", "--mode", "threads", "--iterations", "1000"]
+    python_args = ["python3", "/opt/parbench/python/harness.py", "--workload", "cpu_loop", "--mode", "threads", "--param", "iterations=1000"]
     for runtime in ("cpython-3.13", "cpython-3.13t"):
         record = json.loads(docker_run("--cpuset-cpus", cpuset, image(built_project, runtime), *python_args).stdout)
         assert (record["workers"], record["affinity"], record["cpu_count"]) == (workers, cpuset, workers)
-    go_args = ["parbench-go", "-workload", "cpu_loop", "-mode", "goroutines", "-iterations", "1000"]
+    go_args = ["parbench-go", "-workload", "cpu_loop", "-mode", "goroutines", "-param", "iterations=1000"]
     record = json.loads(docker_run("--cpuset-cpus", cpuset, image(built_project, "go"), *go_args).stdout)
     assert (record["workers"], record["affinity"], record["numcpu"], record["gomaxprocs"]) == (workers, cpuset, workers, workers)
     # What the seed's script used: still the host's count inside a pinned container.

@@ -87,3 +87,8 @@ def test_workloads_run_only_in_modes_that_make_sense_with_their_own_workers():
     assert io_threads == [("0", 1), ("0", 4), ("0-1", 2), ("0-1", 4)]
     cpu = [c for c in experiment_cells(CONFIG, [0, 1]) if c.mode == "threads"]
     assert [c.workers for c in cpu] == [1, 2]  # the top-level workers where a workload has none
+
+
+def test_a_null_workload_has_no_cells():
+    config = dict(CONFIG, workloads={"cpu_loop": {"iterations": 10}, "alloc": None})
+    assert {c.workload for c in experiment_cells(config, [0, 1])} == {"cpu_loop"}

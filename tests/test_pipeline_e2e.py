@@ -145,6 +145,7 @@ def test_failed_remeasure_keeps_earlier_results(measured):
         ("cpusets=['0-63']", "parbench: config key 'cpusets': CPU set '0-63' names CPU(s)"),
         ("repeats=0", "parbench: config key 'repeats'"),
         ("remeasure=[java]", "parbench: config key 'remeasure': 'java' is not an enabled runtime"),
+        ("workloads={'hash': {'megabytes': 0, 'rounds': 1}}", "parbench: config key 'workloads.hash.megabytes': 0 is below 1"),
     ],
 )
 def test_config_errors_stop_before_any_job_with_one_line(measured, override, starts_with):

@@ -69,6 +69,8 @@ def semantic_problems(config: dict, available: list[int]) -> list[str]:
                 f"config key 'catalogue.{name}.source': {source!r} is not listed under 'sources' "
                 f"(listed: {', '.join(sorted(config.get('sources', {}))) or 'none'})"
             )
+    if not enabled_workloads(config):
+        problems.append("config key 'workloads': every workload is switched off (null); enable at least one")
     for workload, entry in config["workloads"].items():
         if workload not in KNOWN_WORKLOADS:
             problems.append(
@@ -76,7 +78,8 @@ def semantic_problems(config: dict, available: list[int]) -> list[str]:
                 f"(allowed: {', '.join(KNOWN_WORKLOADS)})"
             )
             continue
-        problems += workload_param_problems(workload, entry)
+        if entry is not None:
+            problems += workload_param_problems(workload, entry)
     if config.get("cpusets", "auto") != "auto":
         seen: dict[str, str] = {}
         for text in config["cpusets"]:
@@ -115,6 +118,15 @@ def workload_param_problems(workload: str, entry: dict) -> list[str]:
         elif given[name] < minimum:
             problems.append(f"config key 'workloads.{workload}.{name}': {given[name]} is below {minimum}")
     return problems
+
+
+def enabled_workloads(config: dict) -> dict[str, dict]:
+    """The configured workloads, without those set to null.
+
+    Snakemake merges a --configfile over config.yaml key by key, so null is how
+    a smaller config leaves one of the default workloads out.
+    """
+    return {name: entry for name, entry in config["workloads"].items() if entry is not None}
 
 
 def workload_params(entry: dict) -> dict[str, int]:

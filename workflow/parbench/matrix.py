@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .config import enabled_workloads
 from .cpusets import auto_cpusets, format_cpuset, parse_cpuset
 from .specs import modes_for
 
@@ -72,7 +73,7 @@ def experiment_cells(config: dict, available: list[int]) -> list[Cell]:
     cells = []
     for runtime in config["runtimes"]:
         kind = config["catalogue"][runtime]["kind"]
-        for workload, entry in config["workloads"].items():
+        for workload, entry in enabled_workloads(config).items():
             spec = entry.get("workers") or config.get("workers", ["cpus"])
             supported = modes_for(workload, kind)
             for mode in [m for m in config["modes"][kind] if m in supported]:

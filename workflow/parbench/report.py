@@ -207,6 +207,8 @@ def workload_rows(config: dict) -> pd.DataFrame:
     """What each configured workload does, with its parameters: the experiment at a glance."""
     rows = []
     for name, entry in (config.get("workloads") or {}).items():
+        if entry is None:
+            continue
         params = {k: v for k, v in entry.items() if k != "workers"}
         rows.append({"workload": name, "what it does": WORKLOADS[name].about,
                      "parameters": params_label(params).replace(",", ", "), "scaling": WORKLOADS[name].scaling})

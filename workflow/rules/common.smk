@@ -14,7 +14,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [PARBENCH_PKG, os.enviro
 
 from snakemake.utils import validate
 
-from parbench.config import check_config, workload_params
+from parbench.config import check_config, enabled_workloads, workload_params
 from parbench.cpusets import available_cpus
 from parbench.environment import host_label
 from parbench.errors import ParbenchError

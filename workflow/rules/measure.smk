@@ -18,7 +18,7 @@ rule measure:
                 "warmup": config["warmup"],
                 "timeout": config["timeout_seconds"],
                 "seed": config["seed"],
-                "params": {name: workload_params(w) for name, w in config["workloads"].items()},
+                "params": {name: workload_params(w) for name, w in enabled_workloads(config).items()},
                 "env": {name: v["env"] for name, v in config["variants"].items()},
             },
             sort_keys=True,
