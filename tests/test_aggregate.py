@@ -1,4 +1,5 @@
 import json
+import math
 
 import pytest
 
@@ -102,3 +103,36 @@ def test_tables_read_back_as_written(tmp_path):
     assert sorted(set(back["variant"])) == ["", "gomaxprocs1"]  # "" survives, not NaN
     assert sorted(set(back["cpuset"])) == ["0", "0-1"]  # all text, "0" not read as a number
     assert back["checksum"].tolist() == runs["checksum"].tolist()  # exact floats
+
+
+def _as(workload: str, params: dict, rec: dict, **extra) -> dict:
+    return dict(rec, workload=workload, params=params, **extra)
+
+
+def test_strong_scaling_speedup_is_t1_over_tw_and_checksums_may_differ_by_workers():
+    records = []
+    for k in range(6):
+        records.append(_as("cpu_loop_strong", {"iterations": 10}, record("go", "goroutines", "0", 1, 1, k, 1.0 + k * 0.01), checksum=1.0))
+        records.append(_as("cpu_loop_strong", {"iterations": 10}, record("go", "goroutines", "0-1", 2, 2, k, 0.5 + k * 0.005), checksum=1.5))
+    runs = runs_table(records)
+    assert checksum_problem(runs) is None  # split sums differ with the worker count, not between runtimes
+    summary = summary_table(runs).set_index("cpuset")
+    assert summary.loc["0-1", "speedup"] == pytest.approx(2.0) and summary.loc["0-1", "scaling"] == "strong"
+    assert runs["params"].unique().tolist() == ["iterations=10"]
+    other = runs_table(records + [_as("cpu_loop_strong", {"iterations": 10}, record("cpython-3.13", "threads", "0-1", 2, 2), checksum=2.0)])
+    assert "cpu_loop_strong (iterations=10) with 2 worker(s)" in checksum_problem(other)
+
+
+def test_spawn_costs_per_task_without_speedup_or_short_warning():
+    records = [
+        _as("spawn", {"count": 1000}, record("go", "goroutines", "0-1", 2, 2, k, 0.001), tasks=1000,
+            rss_before_kb=3000, rss_parked_kb=3000 + 2600 + k, os_threads_before=4, os_threads_parked=5,
+            spawn_seconds=0.002, worker_seconds=[0.0] * 1000)
+        for k in range(6)
+    ]
+    runs = runs_table(records)
+    assert runs["worker_seconds"].isna().all() and (runs["worker_seconds_median"] == 0.0).all()  # 1000 not listed
+    cell = summary_table(runs, min_seconds=0.1).iloc[0]
+    assert cell["rss_kb_per_task"] == pytest.approx(2.6025) and cell["os_threads_per_task"] == pytest.approx(0.001)
+    assert cell["spawn_us_per_task"] == pytest.approx(2.0) and cell["tasks"] == 1000
+    assert math.isnan(cell["speedup"]) and not cell["warn_short"]

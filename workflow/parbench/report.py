@@ -175,7 +175,7 @@ def warning_lines(summary: pd.DataFrame, config: dict) -> list[str]:
         if cell.get("warn_short"):
             lines.append(f"- {where}: median {cell['median'] * 1000:.1f} ms is shorter than "
                          f"{limits['min_seconds'] * 1000:.0f} ms; timer and scheduling noise weigh more, "
-                         "raise the iterations for a firmer figure.")
+                         "raise the workload's parameters for a firmer figure.")
         if cell.get("warn_first_repeat"):
             lines.append(f"- {where}: the first repeat is an outlier; the warm-up may be too short.")
         if cell.get("warn_load"):
