@@ -145,7 +145,6 @@ def test_failed_remeasure_keeps_earlier_results(measured):
         ("cpusets=['0-63']", "parbench: config key 'cpusets': CPU set '0-63' names CPU(s)"),
         ("repeats=0", "parbench: config key 'repeats'"),
         ("remeasure=[java]", "parbench: config key 'remeasure': 'java' is not an enabled runtime"),
-        ("workloads={'hash': {'megabytes': 0, 'rounds': 1}}", "parbench: config key 'workloads.hash.megabytes': 0 is below 1"),
     ],
 )
 def test_config_errors_stop_before_any_job_with_one_line(measured, override, starts_with):
@@ -154,6 +153,15 @@ def test_config_errors_stop_before_any_job_with_one_line(measured, override, sta
     errors = [line for line in done.stderr.splitlines() if line.startswith("parbench:")]
     assert len(errors) == 1 and errors[0].startswith(starts_with), done.stderr
     assert "Traceback" not in done.stderr and "Building DAG" not in done.stdout + done.stderr
+
+
+def test_bad_workload_parameter_in_a_config_file_is_one_line(measured):
+    (measured / "bad.yaml").write_text("workloads:\n  hash: {megabytes: 0, rounds: 1}\n")
+    done = snakemake(measured, "--configfile", "configs/quick.yaml", "bad.yaml")
+    assert done.returncode != 0
+    errors = [line for line in done.stderr.splitlines() if line.startswith("parbench:")]
+    assert errors == ["parbench: config key 'workloads.hash.megabytes': 0 is below 1"], done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_unreachable_daemon_is_one_line(measured):
