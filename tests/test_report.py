@@ -124,3 +124,23 @@ def test_variant_effect_against_the_same_cell_without_the_switch():
     # The variant has its own speedup baseline and stays out of the blog's table and ratios.
     assert headline_rows(summary, CATALOGUE).set_index("runtime").loc["cpython-3.13t", "seconds"] == pytest.approx(6.15)
     assert summary[summary["variant"] == "gil1"]["speedup"].isna().all()  # no one-worker gil1 cell here
+
+
+def test_workload_table_and_coordination_costs():
+    from fixtures import record
+    from parbench.report import coordination_rows, workload_rows
+
+    config = {"workloads": {"io_wait": {"tasks": 5, "sleep_us": 10, "workers": ["cpus", 16]}, "alloc": None}}
+    rows = workload_rows(config)
+    assert rows.to_dict("records") == [{"workload": "io_wait", "what it does": rows.iloc[0]["what it does"],
+                                        "parameters": "sleep_us=10, tasks=5", "scaling": "weak"}]
+    records = []
+    for k in range(6):
+        records.append(dict(record("go", "goroutines", "0-1", 2, 2, k, 0.5), workload="channels",
+                            params={"messages": 1000, "capacity": 4}, tasks=4, latency_p50_us=3.0, latency_p99_us=30.0))
+        records.append(dict(record("go", "goroutines", "0-1", 2, 2, k, 0.001), workload="spawn", params={"count": 100},
+                            tasks=100, rss_before_kb=1000, rss_parked_kb=1250, os_threads_before=4, os_threads_parked=4,
+                            spawn_seconds=0.0001))
+    costs = coordination_rows(summary_table(runs_table(records))).set_index("workload")
+    assert costs.loc["channels", "value"] == "4,000" and costs.loc["channels", "latency p50 / p99 (µs)"] == "3.0 / 30.0"
+    assert costs.loc["spawn", "value"] == "1.0 µs, 2.5 KB, 0.00" and costs.loc["spawn", "workers"] == 100

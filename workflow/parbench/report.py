@@ -23,6 +23,7 @@ import yaml  # noqa: E402
 from . import environment  # noqa: E402
 from .aggregate import read_table  # noqa: E402
 from .claims import all_claims, average_time_per_thread  # noqa: E402
+from .config import workload_params  # noqa: E402
 from .specs import WORKLOADS, params_label, parse_params_label  # noqa: E402
 from .atomic import atomic_path, write_text_atomic  # noqa: E402
 from .errors import main_guard  # noqa: E402
@@ -209,9 +210,9 @@ def workload_rows(config: dict) -> pd.DataFrame:
     for name, entry in (config.get("workloads") or {}).items():
         if entry is None:
             continue
-        params = {k: v for k, v in entry.items() if k != "workers"}
         rows.append({"workload": name, "what it does": WORKLOADS[name].about,
-                     "parameters": params_label(params).replace(",", ", "), "scaling": WORKLOADS[name].scaling})
+                     "parameters": params_label(workload_params(entry)).replace(",", ", "),
+                     "scaling": WORKLOADS[name].scaling})
     return pd.DataFrame(rows)
 
 
