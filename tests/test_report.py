@@ -69,7 +69,7 @@ def test_render_has_every_section_and_figure(summary, runs, tmp_path):
     ]
     env = {"cpu_model": "Test CPU", "git_commit": "abc"}
     text = render(summary, runs, CONFIG, identities, env, figures, tmp_path)
-    for heading in ("## The blog's table, on this machine", "### Ratios", "## Every cell", "## Figures",
+    for heading in ("## The blog's table, on this machine", "### Ratios", "## Claims of the blog, tested", "## Every cell", "## Figures",
                     "## Warnings", "## Environment", "### Images", "### Configuration used"):
         assert heading in text
     assert "![cpu_loop_scaling](figures/cpu_loop_scaling.png)" in text
@@ -144,3 +144,12 @@ def test_workload_table_and_coordination_costs():
     costs = coordination_rows(summary_table(runs_table(records))).set_index("workload")
     assert costs.loc["channels", "value"] == "4,000" and costs.loc["channels", "latency p50 / p99 (µs)"] == "3.0 / 30.0"
     assert costs.loc["spawn", "value"] == "1.0 µs, 2.5 KB, 0.00" and costs.loc["spawn", "workers"] == 100
+
+
+def test_claims_link_their_figures_and_sections(tmp_path):
+    from parbench.report import shown_in
+
+    figures = {"cpu_loop": tmp_path / "figures" / "cpu_loop_scaling.png"}
+    text = shown_in(("figure:cpu_loop", "figure:hash", "table:Coordination costs"), figures, tmp_path)
+    assert text == "[cpu_loop figure](figures/cpu_loop_scaling.png), § Coordination costs"  # no hash figure made
+    assert shown_in((), figures, tmp_path) == "–"

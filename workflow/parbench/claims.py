@@ -35,6 +35,7 @@ class Claim:
     test: str       # the measurement that tests it
     evidence: str   # the figures that decide it, from this run
     verdict: str    # holds / does not hold / depends on ... / not measured
+    shown_in: tuple[str, ...] = ()  # "figure:<workload>" or "table:<report section>"
 
 
 def depends(on: str) -> str:
@@ -75,7 +76,9 @@ def speedup_text(cell: pd.Series) -> str:
 
 def gil_speeds_single_threads(summary: pd.DataFrame) -> Claim:
     claim = Claim("The GIL makes single-threaded programs faster.",
-                  "One worker, no pool: the free-threaded build's time over the GIL build's (same source).", "", UNTESTED)
+                  "One worker, no pool: the free-threaded build's time over the GIL build's (same source).",
+                  "", UNTESTED,
+                  ("table:Every cell", "table:Ratios of median times"))
     slower, not_slower, parts = [], [], []
     for workload in SINGLE_THREAD_WORKLOADS:
         gil, free = widest(summary, "gil", workload, "sequential"), widest(summary, "free-threaded", workload, "sequential")
@@ -91,12 +94,14 @@ def gil_speeds_single_threads(summary: pd.DataFrame) -> Claim:
         return claim
     verdict = HOLDS if not not_slower else FAILS if not slower else depends(
         f"the workload (slower without the GIL: {', '.join(slower)}; not: {', '.join(not_slower)})")
-    return Claim(claim.claim, claim.test, "3.13t time / 3.13 time: " + ", ".join(parts), verdict)
+    return Claim(claim.claim, claim.test, "3.13t time / 3.13 time: " + ", ".join(parts), verdict, claim.shown_in)
 
 
 def gil_threads_do_not_scale(summary: pd.DataFrame) -> Claim:
     claim = Claim("With the GIL only one thread runs Python code at a time: CPU-bound threads gain nothing.",
-                  "cpu_loop in threads on the GIL build: speedup over one worker.", "", UNTESTED)
+                  "cpu_loop in threads on the GIL build: speedup over one worker.",
+                  "", UNTESTED,
+                  ("figure:cpu_loop", "figure:hash"))
     cell = widest(summary, "gil", "cpu_loop", "threads")
     if not parallel_cpus(cell):
         return claim
@@ -106,13 +111,14 @@ def gil_threads_do_not_scale(summary: pd.DataFrame) -> Claim:
     if parallel_cpus(hashing):
         # C code that releases the GIL is not Python code: the claim does not cover it.
         evidence += f"; hash, whose C code releases the GIL, for contrast: {hashing['speedup']:.2f}×"
-    return Claim(claim.claim, claim.test, evidence, verdict)
+    return Claim(claim.claim, claim.test, evidence, verdict, claim.shown_in)
 
 
 def gil_threads_suit_io(summary: pd.DataFrame) -> Claim:
     claim = Claim("GIL threads suit I/O-bound work.",
                   "io_wait (workers that sleep) in threads on the GIL build, most workers on the most CPUs: "
-                  "speedup per worker.", "", UNTESTED)
+                  "speedup per worker.", "", UNTESTED,
+                  ("figure:io_wait", "table:Every cell"))
     cell = widest(summary, "gil", "io_wait", "threads", workers="most")
     cpu = widest(summary, "gil", "cpu_loop", "threads")
     if cell is None or cell["workers"] < 2 or math.isnan(cell["speedup"]):
@@ -122,13 +128,14 @@ def gil_threads_suit_io(summary: pd.DataFrame) -> Claim:
     if cpu is not None and not math.isnan(cpu["speedup"]):
         evidence += f"; cpu_loop for contrast: {speedup_text(cpu)}"
     verdict = HOLDS if per_worker >= SCALES_EFFICIENCY else FAILS
-    return Claim(claim.claim, claim.test, evidence, verdict)
+    return Claim(claim.claim, claim.test, evidence, verdict, claim.shown_in)
 
 
 def python_needs_processes(summary: pd.DataFrame) -> Claim:
     claim = Claim("Python needs multiple processes for parallelism.",
                   "cpu_loop speedups: processes and threads on the GIL build, threads on the free-threaded build.",
-                  "", UNTESTED)
+                  "", UNTESTED,
+                  ("figure:cpu_loop",))
     procs, threads = widest(summary, "gil", "cpu_loop", "processes"), widest(summary, "gil", "cpu_loop", "threads")
     free = widest(summary, "free-threaded", "cpu_loop", "threads")
     if not (parallel_cpus(procs) and parallel_cpus(threads)):
@@ -143,13 +150,14 @@ def python_needs_processes(summary: pd.DataFrame) -> Claim:
         verdict = depends("the build: with the GIL yes; free-threaded threads scale as well")
     else:
         verdict = HOLDS
-    return Claim(claim.claim, claim.test, evidence, verdict)
+    return Claim(claim.claim, claim.test, evidence, verdict, claim.shown_in)
 
 
 def free_threading_scales(summary: pd.DataFrame) -> Claim:
     claim = Claim("Disabling the GIL gives truly parallel threads (the blog saw 4.9× on 16 cores).",
                   "Free-threaded threads' speedup per workload; the same binary with PYTHON_GIL=1 isolates the GIL.",
-                  "", UNTESTED)
+                  "", UNTESTED,
+                  ("figure:cpu_loop", "figure:alloc", "table:Variants"))
     good, bad, parts = [], [], []
     for workload in PARALLEL_WORKLOADS:
         cell = widest(summary, "free-threaded", workload, "threads")
@@ -167,14 +175,15 @@ def free_threading_scales(summary: pd.DataFrame) -> Claim:
         evidence += f"; cpu_loop with the GIL switched back on: {switched['speedup'].iloc[0]:.2f}×"
     verdict = HOLDS if not bad else FAILS if not good else depends(
         f"the workload (scales: {', '.join(good)}; not: {', '.join(bad)})")
-    return Claim(claim.claim, claim.test, evidence, verdict)
+    return Claim(claim.claim, claim.test, evidence, verdict, claim.shown_in)
 
 
 def goroutines_are_small(summary: pd.DataFrame) -> Claim:
     claim = Claim("A goroutine costs about 2 KB of memory.",
                   "spawn: resident memory added per parked goroutine, after the warm-up's freed memory went back "
                   "to the OS (and per parked Python thread, for contrast).",
-                  "", UNTESTED)
+                  "", UNTESTED,
+                  ("table:Coordination costs",))
     go = widest(summary, "go", "spawn", "goroutines")
     if go is None or math.isnan(go["rss_kb_per_task"]):
         return claim
@@ -185,12 +194,14 @@ def goroutines_are_small(summary: pd.DataFrame) -> Claim:
         if thread is not None and not math.isnan(thread["rss_kb_per_task"]):
             evidence += f"; {flavour} Python thread {thread['rss_kb_per_task']:.1f} KB"
     within = GOROUTINE_KB_CLAIM / ABOUT_FACTOR <= kb <= GOROUTINE_KB_CLAIM * ABOUT_FACTOR
-    return Claim(claim.claim, claim.test, evidence, HOLDS if within else FAILS)
+    return Claim(claim.claim, claim.test, evidence, HOLDS if within else FAILS, claim.shown_in)
 
 
 def goroutines_need_no_os_thread(summary: pd.DataFrame) -> Claim:
     claim = Claim("Goroutines do not need an OS thread each.",
-                  "spawn: OS threads (/proc/self/status) added per parked goroutine.", "", UNTESTED)
+                  "spawn: OS threads (/proc/self/status) added per parked goroutine.",
+                  "", UNTESTED,
+                  ("table:Coordination costs",))
     go = widest(summary, "go", "spawn", "goroutines")
     if go is None or math.isnan(go["os_threads_per_task"]):
         return claim
@@ -198,13 +209,15 @@ def goroutines_need_no_os_thread(summary: pd.DataFrame) -> Claim:
     thread = widest(summary, "gil", "spawn", "threads")
     if thread is not None and not math.isnan(thread["os_threads_per_task"]):
         evidence += f"; {thread['os_threads_per_task']:.2f} per Python thread"
-    return Claim(claim.claim, claim.test, evidence, HOLDS if go["os_threads_per_task"] < OS_THREADS_PER_TASK else FAILS)
+    verdict = HOLDS if go["os_threads_per_task"] < OS_THREADS_PER_TASK else FAILS
+    return Claim(claim.claim, claim.test, evidence, verdict, claim.shown_in)
 
 
 def channels_share_safely(summary: pd.DataFrame, runs: pd.DataFrame) -> Claim:
     claim = Claim("Channels share data between goroutines safely.",
                   "channels: every message of every run received exactly once (the sum of the values checks it).",
-                  "", UNTESTED)
+                  "", UNTESTED,
+                  ("table:Coordination costs", "figure:channels"))
     go_runs = runs[(runs["workload"] == "channels") & (runs["runtime"].isin(
         summary.loc[summary["flavour"] == "go", "runtime"].unique()))]
     if go_runs.empty:
@@ -220,13 +233,14 @@ def channels_share_safely(summary: pd.DataFrame, runs: pd.DataFrame) -> Claim:
     if go is not None and queue is not None and not math.isnan(go["latency_p50_us"]):
         evidence += (f"; median latency {go['latency_p50_us']:.1f} µs (Go channel) vs "
                      f"{queue['latency_p50_us']:.1f} µs (queue.Queue, GIL build)")
-    return Claim(claim.claim, claim.test, evidence, HOLDS if wrong == 0 else FAILS)
+    return Claim(claim.claim, claim.test, evidence, HOLDS if wrong == 0 else FAILS, claim.shown_in)
 
 
 def go_is_150x_faster(summary: pd.DataFrame) -> Claim:
     claim = Claim("Go is nearly 150× faster than free-threaded Python.",
                   "Every workload with a speedup: free-threaded Python's faster parallel mode over Go's goroutines, "
-                  "one worker per CPU on the most CPUs.", "", UNTESTED)
+                  "one worker per CPU on the most CPUs.", "", UNTESTED,
+                  ("table:Ratios of median times",))
     big, small, parts = [], [], []
     for workload in sorted(summary["workload"].unique()):
         go = widest(summary, "go", workload, "goroutines")
@@ -241,7 +255,7 @@ def go_is_150x_faster(summary: pd.DataFrame) -> Claim:
         return claim
     verdict = HOLDS if not small else FAILS if not big else depends(
         f"the workload (≥ {NEARLY_FACTOR:.0f}×: {', '.join(big)}; below: {', '.join(small)})")
-    return Claim(claim.claim, claim.test, ", ".join(parts), verdict)
+    return Claim(claim.claim, claim.test, ", ".join(parts), verdict, claim.shown_in)
 
 
 def all_claims(summary: pd.DataFrame, runs: pd.DataFrame) -> list[Claim]:

@@ -204,6 +204,20 @@ def noise_floor(runs: pd.DataFrame) -> dict | None:
     }
 
 
+def shown_in(references: tuple[str, ...], figures: dict[str, Path], report_dir: Path) -> str:
+    """A claim's references as links to its figures and names of report sections."""
+    parts = []
+    for reference in references:
+        kind, _, name = reference.partition(":")
+        if kind == "figure" and name in figures:
+            path = figures[name]
+            rel = path.relative_to(report_dir) if path.is_relative_to(report_dir) else path
+            parts.append(f"[{name} figure]({rel.as_posix()})")
+        elif kind == "table":
+            parts.append(f"§ {name}")
+    return ", ".join(parts) or "–"
+
+
 def workload_rows(config: dict) -> pd.DataFrame:
     """What each configured workload does, with its parameters: the experiment at a glance."""
     rows = []
@@ -337,9 +351,11 @@ def render(summary: pd.DataFrame, runs: pd.DataFrame, config: dict, identities: 
         "Another machine may reach another verdict; the figures say by how much.", "",
     ]
     claims = all_claims(summary_f, runs)
+    figure_links = {path.stem.removesuffix("_scaling"): path for path in figures}
     lines += [markdown_table(pd.DataFrame(
-        [(c.claim, c.test, c.evidence or "–", c.verdict) for c in claims],
-        columns=["the blog says", "tested by", "this run", "verdict"],
+        [(c.claim, c.test, c.evidence or "–", shown_in(c.shown_in, figure_links, report_dir), c.verdict)
+         for c in claims],
+        columns=["the blog says", "tested by", "this run", "shown in", "verdict"],
     )), ""]
     explained = average_time_per_thread(summary_f)
     if explained:
