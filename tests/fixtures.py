@@ -13,7 +13,7 @@ def record(runtime="go", mode="goroutines", cpuset="0", cpus=1, workers=1, repea
         "gil_build_disabled": None if gil is None else not gil, "gil_enabled": gil,
         "gomaxprocs": cpus if runtime == "go" else None, "numcpu": cpus if runtime == "go" else None,
         "cpu_count": cpus, "affinity": cpuset, "pid": 1, "workload": "cpu_loop",
-        "params": {"iterations": 1000}, "iterations": 1000, "mode": mode, "workers": workers,
+        "params": {"iterations": 1000}, "mode": mode, "workers": workers,
         "start_method": None, "setup_seconds": 0.01, "warmup": warmup, "repeat": repeat,
         "seconds": seconds, "worker_seconds": [seconds] * workers, "cpu_seconds": seconds * workers,
         "max_rss_kb": 5000, "checksum": checksum, "cpuset": cpuset, "cpus": cpus,

@@ -104,20 +104,20 @@ def semantic_problems(config: dict, available: list[int]) -> list[str]:
 
 
 def workload_param_problems(workload: str, entry: dict) -> list[str]:
-    """Unknown, missing or too small parameters of one workload entry."""
-    wanted = WORKLOADS[workload].params
-    given = {k: v for k, v in entry.items() if k not in WORKLOAD_SETTINGS}
-    problems = [
-        f"config key 'workloads.{workload}.{name}': {workload} has no such parameter "
-        f"(parameters: {', '.join(wanted)}; settings: {', '.join(WORKLOAD_SETTINGS)})"
-        for name in given if name not in wanted
-    ]
-    for name, minimum in wanted.items():
-        if name not in given:
-            problems.append(f"config key 'workloads.{workload}.{name}': missing; {workload} needs it (a whole number >= {minimum})")
-        elif given[name] < minimum:
-            problems.append(f"config key 'workloads.{workload}.{name}': {given[name]} is below {minimum}")
-    return problems
+    """Unknown, missing or too small parameters of one workload entry, judged by the harness's own rule."""
+    spec = WORKLOADS[workload]
+    given = workload_params(entry)
+    lines = []
+    for kind, name in spec.params_problems(given):
+        minimum = spec.params.get(name)
+        what = {
+            "unknown": f"{workload} has no such parameter "
+                       f"(parameters: {', '.join(spec.params)}; settings: {', '.join(WORKLOAD_SETTINGS)})",
+            "missing": f"missing; {workload} needs it (a whole number >= {minimum})",
+            "below": f"{given.get(name)} is below {minimum}",
+        }[kind]
+        lines.append(f"config key 'workloads.{workload}.{name}': {what}")
+    return lines
 
 
 def enabled_workloads(config: dict) -> dict[str, dict]:

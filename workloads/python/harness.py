@@ -47,7 +47,7 @@ class Outcome:
     seconds: float
     spawn_seconds: float
     worker_seconds: list[float]
-    worker_values: list[float]
+    checksum: float
     cpu_seconds: float
     max_rss_kb: int
     latencies: list[float]
@@ -131,10 +131,23 @@ def process_status() -> dict[str, int | None]:
     return {"rss_kb": fields["VmRSS"], "os_threads": fields["Threads"]}
 
 
-def wait_until_parked(barrier, tasks: int) -> None:
-    """Return once every task waits on the barrier, so creation is over when we look."""
-    while barrier.n_waiting < tasks:
+def wait_until_parked(gate, tasks: int) -> None:
+    """Return once every task waits at the gate or barrier, so creation is over when we look."""
+    while gate.n_waiting < tasks:
         time.sleep(0.0002)
+
+
+def settle(workload: Workload, shared, values: list[float]) -> float:
+    """The run's checksum from its tasks' values in task order, after the workload's own check.
+
+    Raises ValueError when "same" tasks disagree, RuntimeError when the check
+    fails (a lost update); either way no record is written.
+    """
+    checksum = combine(workload, values)
+    problem = workload.check(shared, checksum)
+    if problem:
+        raise RuntimeError(problem)
+    return checksum
 
 
 class StartGate:
@@ -149,17 +162,13 @@ class StartGate:
         self._gate = threading.Lock()
         self._gate.acquire()
         self._count_lock = threading.Lock()
-        self.arrived = 0
+        self.n_waiting = 0  # as threading.Barrier names it, so wait_until_parked serves both
 
     def wait(self) -> None:
         with self._count_lock:
-            self.arrived += 1
+            self.n_waiting += 1
         self._gate.acquire()
         self._gate.release()
-
-    def wait_for(self, tasks: int) -> None:
-        while self.arrived < tasks:
-            time.sleep(0.0002)
 
     def open(self) -> None:
         self._gate.release()
@@ -174,7 +183,8 @@ def run_sequential(workload: Workload, params: dict, workers: int, context=None)
     value, latencies = workload.task(params, 0, 1, shared)
     seconds = time.perf_counter() - start
     cpu = time.process_time() - cpu0
-    return Outcome(seconds, 0.0, [seconds], [value], cpu, peak_rss_kb(False), latencies, before, before)
+    checksum = settle(workload, shared, [value])
+    return Outcome(seconds, 0.0, [seconds], checksum, cpu, peak_rss_kb(False), latencies, before, before)
 
 
 def run_threads(workload: Workload, params: dict, workers: int, context=None) -> Outcome:
@@ -194,7 +204,7 @@ def run_threads(workload: Workload, params: dict, workers: int, context=None) ->
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(tasks)]
     for thread in threads:
         thread.start()
-    gate.wait_for(tasks)
+    wait_until_parked(gate, tasks)
     spawn = time.perf_counter() - spawn0
     parked = process_status()
     cpu0 = time.process_time()
@@ -204,11 +214,9 @@ def run_threads(workload: Workload, params: dict, workers: int, context=None) ->
         thread.join()
     seconds = time.perf_counter() - start
     cpu = time.process_time() - cpu0
-    problem = workload.check(shared, combine(workload, [r[0] for r in results]))
-    if problem:
-        raise RuntimeError(problem)
+    checksum = settle(workload, shared, [r[0] for r in results])
     return Outcome(
-        seconds, spawn, [r[1] for r in results], [r[0] for r in results], cpu, peak_rss_kb(False),
+        seconds, spawn, [r[1] for r in results], checksum, cpu, peak_rss_kb(False),
         [x for r in results for x in r[2]], before, parked,
     )
 
@@ -256,11 +264,8 @@ def run_processes(
     if failed:
         raise RuntimeError(f"worker processes exited with codes {failed}")
     rows.sort(key=lambda row: row[0])
-    problem = workload.check(shared, combine(workload, [r[1] for r in rows]))
-    if problem:
-        raise RuntimeError(problem)
     return Outcome(
-        seconds, spawn, [r[2] for r in rows], [r[1] for r in rows],
+        seconds, spawn, [r[2] for r in rows], settle(workload, shared, [r[1] for r in rows]),
         cpu + sum(r[3] for r in rows), max([peak_rss_kb(True)] + [int(r[4]) for r in rows]),
         [x for r in rows for x in r[5]], before, parked,
     )
@@ -312,16 +317,15 @@ def param_pair(text: str) -> tuple[str, int]:
 
 
 def params_problem(workload: Workload, given: list[tuple[str, int]]) -> str | None:
-    """What is wrong with a workload's parameters, in one line, or None."""
+    """The first thing wrong with a workload's parameters, as one line for the command line, or None."""
     params = dict(given)
-    for name in params:
-        if name not in workload.params:
+    for kind, name in workload.params_problems(params):
+        minimum = workload.params.get(name)
+        if kind == "unknown":
             return f"{workload.name} has no parameter {name!r} (parameters: {', '.join(workload.params)})"
-    for name, minimum in workload.params.items():
-        if name not in params:
+        if kind == "missing":
             return f"{workload.name} needs --param {name}=N (N >= {minimum})"
-        if params[name] < minimum:
-            return f"{workload.name} parameter {name}={params[name]} is below {minimum}"
+        return f"{workload.name} parameter {name}={params[name]} is below {minimum}"
     return None
 
 
@@ -389,7 +393,6 @@ def main(argv: list[str] | None = None) -> int:
     base.update(
         workload=args.workload,
         params=params,
-        iterations=params.get("iterations"),
         mode=args.mode,
         workers=workers,
         tasks=workload.tasks(params, workers) if args.mode != "sequential" else 1,
@@ -401,7 +404,6 @@ def main(argv: list[str] | None = None) -> int:
         throttled_before = throttled_periods()
         try:
             outcome = runner(workload, params, workers, context)
-            checksum = combine(workload, outcome.worker_values)
         except (RuntimeError, ValueError) as error:
             print(f"harness.py: {error}", file=sys.stderr)
             return 1
@@ -423,7 +425,7 @@ def main(argv: list[str] | None = None) -> int:
             latency_p99_us=None if not outcome.latencies else percentile(outcome.latencies, 0.99) * 1e6,
             throttled_periods=None if throttled_before is None or throttled_after is None
             else throttled_after - throttled_before,
-            checksum=checksum,
+            checksum=outcome.checksum,
         )
         print(json.dumps(record), flush=True)
     return 0

@@ -131,6 +131,20 @@ class Workload:
     shared: Callable[[Params, int, str, Any], Any] = field(default=lambda params, workers, kind, context: None)
     check: Callable[[Any, float], str | None] = field(default=lambda shared, checksum: None)
 
+    def params_problems(self, params: Params) -> list[tuple[str, str]]:
+        """("unknown" | "missing" | "below", parameter) for each bad parameter, in a stable order.
+
+        The harness and the pipeline's config check both judge parameters by
+        this; each words the problem for where it was made.
+        """
+        problems = [("unknown", name) for name in params if name not in self.params]
+        for name, minimum in self.params.items():
+            if name not in params:
+                problems.append(("missing", name))
+            elif params[name] < minimum:
+                problems.append(("below", name))
+        return problems
+
 
 def _contention_task(params: Params, index: int, workers: int, shared: Any) -> TaskResult:
     lock, cell = shared.lock, shared.cell

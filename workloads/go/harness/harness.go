@@ -6,6 +6,7 @@ package harness
 import (
 	"bufio"
 	"fmt"
+	"math"
 	"os"
 	"runtime/debug"
 	"sort"
@@ -168,13 +169,7 @@ func Percentile(samples []time.Duration, fraction float64) (time.Duration, bool)
 	}
 	ordered := append([]time.Duration(nil), samples...)
 	sort.Slice(ordered, func(i, j int) bool { return ordered[i] < ordered[j] })
-	rank := int(fraction * float64(len(ordered)))
-	if float64(rank) < fraction*float64(len(ordered)) {
-		rank++ // ceil
-	}
-	if rank < 1 {
-		rank = 1
-	}
+	rank := max(1, int(math.Ceil(fraction*float64(len(ordered)))))
 	return ordered[rank-1], true
 }
 

@@ -40,7 +40,6 @@ type Record struct {
 	PID              int            `json:"pid"`
 	Workload         string         `json:"workload"`
 	Params           map[string]int `json:"params"`
-	Iterations       *int           `json:"iterations"`
 	Mode             string         `json:"mode"`
 	Workers          int            `json:"workers"`
 	Tasks            int            `json:"tasks"`
@@ -172,7 +171,6 @@ func run(args []string, stdout io.Writer) error {
 		PID:            os.Getpid(),
 		Workload:       o.workload,
 		Params:         o.params,
-		Iterations:     iterations(o.params),
 		Mode:           o.mode,
 		Workers:        o.workers,
 		Tasks:          tasks(w, o),
@@ -210,14 +208,6 @@ func run(args []string, stdout io.Writer) error {
 		if err := enc.Encode(rec); err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-// iterations is the iterations parameter, recorded on its own for older readers, or nil.
-func iterations(p workload.Params) *int {
-	if n, ok := p["iterations"]; ok {
-		return &n
 	}
 	return nil
 }
