@@ -9,7 +9,7 @@ knows what the answer "should" be.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -40,6 +40,11 @@ class Claim:
 
 def depends(on: str) -> str:
     return f"depends on {on}"
+
+
+def found(claim: Claim, evidence: str, verdict: str) -> Claim:
+    """The claim as this run's figures decide it."""
+    return replace(claim, evidence=evidence, verdict=verdict)
 
 
 def _rows(summary: pd.DataFrame, flavour: str, workload: str, mode: str, variant: str = "") -> pd.DataFrame:
@@ -94,7 +99,7 @@ def gil_speeds_single_threads(summary: pd.DataFrame) -> Claim:
         return claim
     verdict = HOLDS if not not_slower else FAILS if not slower else depends(
         f"the workload (slower without the GIL: {', '.join(slower)}; not: {', '.join(not_slower)})")
-    return Claim(claim.claim, claim.test, "3.13t time / 3.13 time: " + ", ".join(parts), verdict, claim.shown_in)
+    return found(claim, "3.13t time / 3.13 time: " + ", ".join(parts), verdict)
 
 
 def gil_threads_do_not_scale(summary: pd.DataFrame) -> Claim:
@@ -111,7 +116,7 @@ def gil_threads_do_not_scale(summary: pd.DataFrame) -> Claim:
     if parallel_cpus(hashing):
         # C code that releases the GIL is not Python code: the claim does not cover it.
         evidence += f"; hash, whose C code releases the GIL, for contrast: {hashing['speedup']:.2f}×"
-    return Claim(claim.claim, claim.test, evidence, verdict, claim.shown_in)
+    return found(claim, evidence, verdict)
 
 
 def gil_threads_suit_io(summary: pd.DataFrame) -> Claim:
@@ -128,7 +133,7 @@ def gil_threads_suit_io(summary: pd.DataFrame) -> Claim:
     if cpu is not None and not math.isnan(cpu["speedup"]):
         evidence += f"; cpu_loop for contrast: {speedup_text(cpu)}"
     verdict = HOLDS if per_worker >= SCALES_EFFICIENCY else FAILS
-    return Claim(claim.claim, claim.test, evidence, verdict, claim.shown_in)
+    return found(claim, evidence, verdict)
 
 
 def python_needs_processes(summary: pd.DataFrame) -> Claim:
@@ -150,7 +155,7 @@ def python_needs_processes(summary: pd.DataFrame) -> Claim:
         verdict = depends("the build: with the GIL yes; free-threaded threads scale as well")
     else:
         verdict = HOLDS
-    return Claim(claim.claim, claim.test, evidence, verdict, claim.shown_in)
+    return found(claim, evidence, verdict)
 
 
 def free_threading_scales(summary: pd.DataFrame) -> Claim:
@@ -175,7 +180,17 @@ def free_threading_scales(summary: pd.DataFrame) -> Claim:
         evidence += f"; cpu_loop with the GIL switched back on: {switched['speedup'].iloc[0]:.2f}×"
     verdict = HOLDS if not bad else FAILS if not good else depends(
         f"the workload (scales: {', '.join(good)}; not: {', '.join(bad)})")
-    return Claim(claim.claim, claim.test, evidence, verdict, claim.shown_in)
+    return found(claim, evidence, verdict)
+
+
+def thread_contrast(summary: pd.DataFrame, column: str, flavours: tuple[str, ...], template: str) -> str:
+    """"; "-joined figures of parked Python threads (spawn) to set beside a goroutine's."""
+    parts = []
+    for flavour in flavours:
+        thread = widest(summary, flavour, "spawn", "threads")
+        if thread is not None and not math.isnan(thread[column]):
+            parts.append(template.format(flavour=flavour, value=thread[column]))
+    return "".join(f"; {part}" for part in parts)
 
 
 def goroutines_are_small(summary: pd.DataFrame) -> Claim:
@@ -189,12 +204,9 @@ def goroutines_are_small(summary: pd.DataFrame) -> Claim:
         return claim
     kb = go["rss_kb_per_task"]
     evidence = f"{kb:.1f} KB per goroutine ({int(go['tasks'])} parked)"
-    for flavour in ("gil", "free-threaded"):
-        thread = widest(summary, flavour, "spawn", "threads")
-        if thread is not None and not math.isnan(thread["rss_kb_per_task"]):
-            evidence += f"; {flavour} Python thread {thread['rss_kb_per_task']:.1f} KB"
+    evidence += thread_contrast(summary, "rss_kb_per_task", ("gil", "free-threaded"), "{flavour} Python thread {value:.1f} KB")
     within = GOROUTINE_KB_CLAIM / ABOUT_FACTOR <= kb <= GOROUTINE_KB_CLAIM * ABOUT_FACTOR
-    return Claim(claim.claim, claim.test, evidence, HOLDS if within else FAILS, claim.shown_in)
+    return found(claim, evidence, HOLDS if within else FAILS)
 
 
 def goroutines_need_no_os_thread(summary: pd.DataFrame) -> Claim:
@@ -206,11 +218,9 @@ def goroutines_need_no_os_thread(summary: pd.DataFrame) -> Claim:
     if go is None or math.isnan(go["os_threads_per_task"]):
         return claim
     evidence = f"{go['os_threads_per_task']:.3f} OS threads per goroutine ({int(go['tasks'])} parked)"
-    thread = widest(summary, "gil", "spawn", "threads")
-    if thread is not None and not math.isnan(thread["os_threads_per_task"]):
-        evidence += f"; {thread['os_threads_per_task']:.2f} per Python thread"
+    evidence += thread_contrast(summary, "os_threads_per_task", ("gil",), "{value:.2f} per Python thread")
     verdict = HOLDS if go["os_threads_per_task"] < OS_THREADS_PER_TASK else FAILS
-    return Claim(claim.claim, claim.test, evidence, verdict, claim.shown_in)
+    return found(claim, evidence, verdict)
 
 
 def channels_share_safely(summary: pd.DataFrame, runs: pd.DataFrame) -> Claim:
@@ -233,7 +243,7 @@ def channels_share_safely(summary: pd.DataFrame, runs: pd.DataFrame) -> Claim:
     if go is not None and queue is not None and not math.isnan(go["latency_p50_us"]):
         evidence += (f"; median latency {go['latency_p50_us']:.1f} µs (Go channel) vs "
                      f"{queue['latency_p50_us']:.1f} µs (queue.Queue, GIL build)")
-    return Claim(claim.claim, claim.test, evidence, HOLDS if wrong == 0 else FAILS, claim.shown_in)
+    return found(claim, evidence, HOLDS if wrong == 0 else FAILS)
 
 
 def go_is_150x_faster(summary: pd.DataFrame) -> Claim:
@@ -246,7 +256,7 @@ def go_is_150x_faster(summary: pd.DataFrame) -> Claim:
         go = widest(summary, "go", workload, "goroutines")
         candidates = [widest(summary, "free-threaded", workload, mode) for mode in ("threads", "processes")]
         candidates = [c for c in candidates if c is not None]
-        if go is None or not candidates or summary.loc[summary["workload"] == workload, "scaling"].iloc[0] == "none":
+        if go is None or not candidates or go["scaling"] == "none":
             continue
         ratio = min(c["median"] for c in candidates) / go["median"]
         (big if ratio >= NEARLY_FACTOR else small).append(workload)
@@ -255,7 +265,7 @@ def go_is_150x_faster(summary: pd.DataFrame) -> Claim:
         return claim
     verdict = HOLDS if not small else FAILS if not big else depends(
         f"the workload (≥ {NEARLY_FACTOR:.0f}×: {', '.join(big)}; below: {', '.join(small)})")
-    return Claim(claim.claim, claim.test, ", ".join(parts), verdict, claim.shown_in)
+    return found(claim, ", ".join(parts), verdict)
 
 
 def all_claims(summary: pd.DataFrame, runs: pd.DataFrame) -> list[Claim]:

@@ -118,8 +118,8 @@ def flavour_ratios(summary: pd.DataFrame, runs: pd.DataFrame, catalogue: dict) -
     parallel = summary[
         summary.apply(lambda r: r["mode"] == PARALLEL_MODE[catalogue[r["runtime"]]["kind"]], axis=1)
         & (summary["workers"] == summary["cpus"])
-    ].copy()
-    parallel["flavour"] = parallel["runtime"].map(lambda r: flavour(catalogue[r]))
+    ]
+    parallel = with_flavours(parallel, catalogue)
     rows = []
     for (workload, cpus), group in parallel.groupby(["workload", "cpus"]):
         fastest = group.sort_values("median").drop_duplicates("flavour").set_index("flavour")
