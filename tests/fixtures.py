@@ -4,6 +4,18 @@ from __future__ import annotations
 
 CHECKSUM = 498507.4854708605  # cpu_loop(1000)
 
+# Every workload at a size that runs in well under a second, for harness and image tests.
+SMALL_PARAMS = {
+    "cpu_loop": {"iterations": 1_000_000},
+    "cpu_loop_strong": {"iterations": 300_001},
+    "alloc": {"items": 30_000},
+    "hash": {"megabytes": 3, "rounds": 3},
+    "io_wait": {"tasks": 10, "sleep_us": 200},
+    "contention": {"increments": 3000},
+    "channels": {"messages": 1000, "capacity": 8},
+    "spawn": {"count": 300},
+}
+
 
 def record(runtime="go", mode="goroutines", cpuset="0", cpus=1, workers=1, repeat=0, seconds=1.0,
            warmup=False, checksum=CHECKSUM, gil=None, host="hostA") -> dict:

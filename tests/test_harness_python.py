@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from fixtures import SMALL_PARAMS
 from workloads import WORKLOADS, cpu_loop, expected_checksum, strong_slice
 
 HARNESS = Path(__file__).resolve().parent.parent / "workloads" / "python" / "harness.py"
@@ -89,18 +90,6 @@ def test_bad_input_is_one_line_exit_2_and_no_record(args, names):
     assert len(lines) == 1 and names in lines[0]
 
 
-SMALL_PARAMS = {
-    "cpu_loop": {"iterations": 20000},
-    "cpu_loop_strong": {"iterations": 20001},
-    "alloc": {"items": 2000},
-    "hash": {"megabytes": 1, "rounds": 2},
-    "io_wait": {"tasks": 5, "sleep_us": 100},
-    "contention": {"increments": 2000},
-    "channels": {"messages": 300, "capacity": 4},
-    "spawn": {"count": 50},
-}
-
-
 def test_every_workload_has_small_test_parameters():
     assert set(SMALL_PARAMS) == set(WORKLOADS)
 
@@ -118,7 +107,7 @@ def test_every_workload_gives_its_expected_checksum_in_every_mode(name):
         assert r["rss_parked_kb"] > 0 and r["os_threads_parked"] >= 1
         assert (r["latency_p50_us"] is not None) == (name == "channels")
         if name == "spawn":
-            assert r["os_threads_parked"] - r["os_threads_before"] == 50  # one OS thread per Python thread
+            assert r["os_threads_parked"] - r["os_threads_before"] == SMALL_PARAMS["spawn"]["count"]  # one OS thread each
 
 
 def test_strong_scaling_splits_the_range_exactly_once():

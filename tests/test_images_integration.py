@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import snakemake
+from fixtures import SMALL_PARAMS
 from workloads import WORKLOADS, expected_checksum
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -96,26 +97,10 @@ def test_go_harness_tests_vet_and_format_inside_the_image(built_project):
     assert "FAIL" not in done.stdout
 
 
-SMALL = {
-    "cpu_loop": {"iterations": 1_000_000},
-    "cpu_loop_strong": {"iterations": 300_001},
-    "alloc": {"items": 30_000},
-    "hash": {"megabytes": 3, "rounds": 3},
-    "io_wait": {"tasks": 10, "sleep_us": 200},
-    "contention": {"increments": 3000},
-    "channels": {"messages": 1000, "capacity": 8},
-    "spawn": {"count": 300},
-}
-
-
-def test_every_workload_covered():
-    assert set(SMALL) == set(WORKLOADS)
-
-
-@pytest.mark.parametrize("name", sorted(SMALL))
+@pytest.mark.parametrize("name", sorted(SMALL_PARAMS))
 def test_same_checksum_in_every_runtime(built_project, name):
     """Python threads on both builds and Go goroutines, 3 workers each, give the checksum computed here."""
-    params, spec = SMALL[name], WORKLOADS[name]
+    params, spec = SMALL_PARAMS[name], WORKLOADS[name]
     expected = expected_checksum(name, params, 3)
     pairs = [f"{k}={v}" for k, v in params.items()]
     harness = ["python3", "/opt/parbench/python/harness.py", "--workload", name, "--mode", "threads", "--workers", "3"]

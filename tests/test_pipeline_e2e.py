@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from snakemake.utils import update_config
 
 from conftest import REPO, snakemake
 from parbench.matrix import all_cells
@@ -22,12 +23,7 @@ TINY = ("--configfile", "configs/quick.yaml")
 def quick_config() -> dict:
     """config.yaml with configs/quick.yaml merged over it, key by key, as Snakemake does."""
     config = yaml.safe_load((REPO / "config.yaml").read_text())
-    for key, value in yaml.safe_load((REPO / "configs/quick.yaml").read_text()).items():
-        if isinstance(value, dict) and isinstance(config.get(key), dict):
-            for inner, setting in value.items():
-                config[key][inner] = setting
-        else:
-            config[key] = value
+    update_config(config, yaml.safe_load((REPO / "configs/quick.yaml").read_text()))
     return config
 
 
