@@ -29,7 +29,16 @@ from harness import StartGate, wait_until_parked
 
 count, how = int(sys.argv[1]), sys.argv[2]
 gate = threading.Barrier(count + 1) if how == "barrier" else StartGate()
-threads = [threading.Thread(target=gate.wait) for _ in range(count)]
+results = [None] * count
+
+
+def worker(index):  # what a spawn task does in the harness once released
+    gate.wait()
+    t0 = time.perf_counter()
+    results[index] = (float(index), time.perf_counter() - t0)
+
+
+threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
 for thread in threads:
     thread.start()
 wait_until_parked(gate, count)
