@@ -1,6 +1,7 @@
 import pytest
 
-from parbench.cpusets import auto_cpusets, format_cpuset, parse_cpuset
+from parbench.cpusets import auto_cpusets, auto_sizes, format_cpuset, parse_cpuset
+from parbench.topology import CpuInfo, flat_topology
 
 
 @pytest.mark.parametrize(
@@ -33,5 +34,17 @@ def test_format_cpuset(cpus, text):
         ([2, 5, 6], ["2", "2,5", "2,5-6"]),
     ],
 )
-def test_auto_cpusets_powers_of_two_plus_all(available, sets):
+def test_auto_cpusets_without_topology_take_cpus_by_number(available, sets):
     assert auto_cpusets(available) == sets
+    assert auto_cpusets(flat_topology(available)) == sets
+
+
+@pytest.mark.parametrize("count, sizes", [(0, []), (1, [1]), (2, [1, 2]), (6, [1, 2, 4, 6]), (8, [1, 2, 4, 8])])
+def test_auto_sizes_are_powers_of_two_plus_all(count, sizes):
+    assert auto_sizes(count) == sizes
+
+
+def test_auto_cpusets_follow_the_topology_not_the_numbers():
+    # CPUs 0 and 1 are two threads of one core: the 2-CPU set takes a second core
+    topology = [CpuInfo(cpu, (cpu - cpu % 2, cpu - cpu % 2 + 1), cpu // 2, 0, 0, None, None, None, None) for cpu in range(4)]
+    assert auto_cpusets(topology) == ["0", "0,2", "0-3"]

@@ -1,4 +1,8 @@
-from parbench.matrix import Cell, experiment_cells, worker_counts
+import pytest
+
+from parbench import matrix
+from parbench.matrix import Cell, cpusets_for, experiment_cells, worker_counts
+from parbench.topology import CpuInfo, flat_topology
 
 CONFIG = {
     "runtimes": ["cpython-3.13", "go"],
@@ -8,6 +12,12 @@ CONFIG = {
     "modes": {"cpython": ["sequential", "threads", "processes"], "go": ["sequential", "goroutines"]},
     "catalogue": {"cpython-3.13": {"kind": "cpython"}, "go": {"kind": "go"}},
 }
+
+
+@pytest.fixture(autouse=True)
+def flat_host(monkeypatch):
+    """The matrix is tested apart from this host's topology: each CPU its own core."""
+    monkeypatch.setattr(matrix, "read_topology", lambda available: flat_topology(available))
 
 
 def test_cells_cover_modes_and_cpusets_with_one_worker_per_cpu():
@@ -92,3 +102,17 @@ def test_workloads_run_only_in_modes_that_make_sense_with_their_own_workers():
 def test_a_null_workload_has_no_cells():
     config = dict(CONFIG, workloads={"cpu_loop": {"iterations": 10}, "alloc": None})
     assert {c.workload for c in experiment_cells(config, [0, 1])} == {"cpu_loop"}
+
+
+def test_auto_cpusets_come_from_the_topology_explicit_ones_as_given():
+    smt = [CpuInfo(cpu, (cpu % 2, cpu % 2 + 2), cpu % 2, 0, 0, None, None, None, None) for cpu in range(4)]
+    assert cpusets_for(CONFIG, [0, 1, 2, 3], smt) == ["0", "0-1", "0-3"]
+    paired = [CpuInfo(cpu, (cpu - cpu % 2, cpu - cpu % 2 + 1), cpu // 2, 0, 0, None, None, None, None) for cpu in range(4)]
+    assert cpusets_for(CONFIG, [0, 1, 2, 3], paired) == ["0", "0,2", "0-3"]
+    assert cpusets_for(dict(CONFIG, cpusets=["0-1"]), [0, 1, 2, 3], paired) == ["0-1"]
+
+
+def test_auto_cpusets_read_the_host_topology_when_none_is_given(monkeypatch):
+    seen = []
+    monkeypatch.setattr(matrix, "read_topology", lambda available: seen.append(available) or flat_topology(available))
+    assert cpusets_for(CONFIG, [0, 1]) == ["0", "0-1"] and seen == [[0, 1]]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from .config import enabled_workloads
 from .cpusets import auto_cpusets, format_cpuset, parse_cpuset
 from .specs import modes_for
+from .topology import CpuInfo, read_topology
 
 RAW_PATTERN = "results/raw/{runtime}/{workload}/{mode}/cpus-{cpuset}_w{workers}{suffix}.jsonl"
 RAW_REGEX = re.compile(
@@ -47,10 +48,15 @@ class Cell:
         )
 
 
-def cpusets_for(config: dict, available: list[int]) -> list[str]:
-    """The configured CPU sets in canonical form, "auto" expanded."""
+def cpusets_for(config: dict, available: list[int], topology: list[CpuInfo] | None = None) -> list[str]:
+    """The configured CPU sets in canonical form, "auto" expanded.
+
+    Auto sets follow the machine's topology (read from sysfs unless given):
+    one CPU per physical core first, see `parbench.topology.preferred_order`.
+    Explicit sets are measured as given.
+    """
     if config.get("cpusets", "auto") == "auto":
-        return auto_cpusets(available)
+        return auto_cpusets(topology if topology is not None else read_topology(available))
     return [format_cpuset(parse_cpuset(text)) for text in config["cpusets"]]
 
 
