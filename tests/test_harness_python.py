@@ -121,8 +121,16 @@ def test_lost_updates_are_caught():
     from types import SimpleNamespace
 
     shared = SimpleNamespace(cell=SimpleNamespace(value=3))
-    assert "lost updates" in WORKLOADS["contention"].check(shared, 4.0)
-    assert WORKLOADS["contention"].check(shared, 3.0) is None
+    assert "lost updates" in WORKLOADS["contention"].check(shared, 4.0, 1)
+    assert WORKLOADS["contention"].check(shared, 3.0, 1) is None
+
+
+def test_channels_check_wants_every_loop_delivered():
+    from types import SimpleNamespace
+
+    shared = SimpleNamespace(per_loop=10)
+    assert WORKLOADS["channels"].check(shared, 30.0, 3) is None
+    assert "expected 30" in WORKLOADS["channels"].check(shared, 29.0, 3)
 
 
 def test_percentile_is_nearest_rank():
@@ -130,3 +138,129 @@ def test_percentile_is_nearest_rank():
 
     assert percentile([5, 1, 4, 2, 3], 0.5) == 3 and percentile([5, 1, 4, 2, 3], 0.99) == 5
     assert percentile([5, 1, 4, 2, 3], 0.21) == 2 and percentile([], 0.5) is None
+
+
+# ---- calibrated timed sections ------------------------------------------------
+
+@pytest.mark.parametrize(
+    "loops, total, min_time, max_loops, want",
+    [
+        (1, 0.001, 0.1, 1 << 20, 2),        # too short: double
+        (32, 0.05, 0.1, 1 << 20, 64),
+        (64, 0.1, 0.1, 1 << 20, None),      # reached min_time exactly: done
+        (8, 0.5, 0.1, 1 << 20, None),
+        (4, 0.001, 0.1, 4, None),           # at the cap: done, even though short
+        (4, 0.001, 0.1, 6, 6),              # doubling stops at the cap
+        (1, 0.0, 0.0, 1 << 20, None),       # no minimum: one loop is enough
+    ],
+)
+def test_next_loops_doubles_until_min_time_or_cap(loops, total, min_time, max_loops, want):
+    from harness import next_loops
+
+    assert next_loops(loops, total, min_time, max_loops) == want
+
+
+def test_calibration_then_warmups_then_repeats_with_the_chosen_loops():
+    out = records("--workload", "cpu_loop", "--mode", "threads", "--workers", "2", "--param", "iterations=2000",
+                  "--min-time", "0.02", "--warmup", "2", "--repeats", "2")
+    kinds = [(r["calibration"], r["warmup"]) for r in out]
+    trials = [r for r in out if r["calibration"]]
+    assert kinds == [(True, True)] * len(trials) + [(False, True)] * 2 + [(False, False)] * 2
+    assert [r["loops"] for r in trials] == [2 ** i for i in range(len(trials))]
+    assert trials[-1]["total_seconds"] >= 0.02 and all(r["total_seconds"] < 0.02 for r in trials[:-1])
+    assert [r["loops"] for r in out[len(trials):]] == [1, 1, trials[-1]["loops"], trials[-1]["loops"]]
+    assert [r["repeat"] for r in out] == list(range(len(trials))) + [0, 1, 0, 1]
+    for r in out:
+        assert r["checksum"] == cpu_loop(2000)
+        assert r["seconds"] == pytest.approx(r["total_seconds"] / r["loops"])
+
+
+def test_max_loops_caps_calibration():
+    out = records("--workload", "cpu_loop", "--mode", "sequential", "--param", "iterations=10",
+                  "--min-time", "100", "--max-loops", "8")
+    assert [r["loops"] for r in out] == [1, 2, 4, 8, 8] and out[-1]["calibration"] is False
+
+
+@pytest.mark.parametrize("name", sorted(SMALL_PARAMS))
+def test_loops_keep_one_loops_checksum_and_report_per_loop_times(name):
+    spec = WORKLOADS[name]
+    loops = 1 if name == "spawn" else 3
+    pairs = [arg for k, v in SMALL_PARAMS[name].items() for arg in ("--param", f"{k}={v}")]
+    for mode in spec.modes:
+        workers = 1 if mode == "sequential" else 2
+        (r,) = records("--workload", name, "--mode", mode, "--workers", str(workers), "--loops", str(loops), *pairs)
+        assert r["checksum"] == expected_checksum(name, SMALL_PARAMS[name], workers), (mode, r)
+        assert r["loops"] == loops and r["calibration"] is False and r["warmup"] is False
+        assert r["seconds"] == pytest.approx(r["total_seconds"] / loops)
+        assert max(r["worker_seconds"]) <= r["seconds"] * 1.001
+
+
+def test_channel_latency_is_sampled_every_64th_message():
+    from types import SimpleNamespace
+    import queue
+
+    from workloads import LATENCY_EVERY
+
+    fifo = queue.Queue()
+    WORKLOADS["channels"].task({"messages": 130, "capacity": 1}, 0, 1, SimpleNamespace(queue=fifo))
+    stamped = [k for k in range(130) if fifo.get()[1] is not None]
+    assert LATENCY_EVERY == 64 and stamped == [0, 64, 128]
+
+
+def test_a_loop_that_disagrees_with_the_first_is_an_error():
+    from harness import Tally, settle
+
+    spec = WORKLOADS["cpu_loop"]
+    assert settle(spec, None, [Tally(2.0, 6.0, None)] * 2, 3) == 2.0
+    with pytest.raises(ValueError, match="later loop"):
+        settle(spec, None, [Tally(2.0, 6.0, None), Tally(2.0, 7.0, 3.0)], 3)
+
+
+def test_accumulated_checks_see_every_loop():
+    from types import SimpleNamespace
+
+    from harness import Tally, settle
+
+    counter = SimpleNamespace(cell=SimpleNamespace(value=5 * 2 * 3))  # 2 tasks × 5 increments × 3 loops
+    assert settle(WORKLOADS["contention"], counter, [Tally(5.0, 15.0, None)] * 2, 3) == 10.0
+    counter.cell.value -= 1
+    with pytest.raises(RuntimeError, match="lost updates"):
+        settle(WORKLOADS["contention"], counter, [Tally(5.0, 15.0, None)] * 2, 3)
+    channel = SimpleNamespace(per_loop=21)  # one loop sends 1..6
+    assert settle(WORKLOADS["channels"], channel, [Tally(0.0, 0.0, None), Tally(9.0, 40.0, None), Tally(12.0, 23.0, None)], 3) == 21.0
+    with pytest.raises(RuntimeError, match="expected 63"):
+        settle(WORKLOADS["channels"], channel, [Tally(9.0, 40.0, None), Tally(12.0, 22.0, None)], 3)
+
+
+@pytest.mark.parametrize(
+    "args, names",
+    [
+        (["--loops", "2", "--min-time", "0.1"], "not allowed with --min-time"),
+        (["--loops", "0"], "--loops"),
+        (["--min-time", "-1"], "--min-time"),
+        (["--min-time", "nan"], "--min-time"),
+        (["--min-time", "0.1", "--max-loops", "0"], "--max-loops"),
+    ],
+)
+def test_bad_loop_options_are_one_line_exit_2(args, names):
+    done = run("--workload", "cpu_loop", "--mode", "threads", "--param", "iterations=5", *args)
+    assert done.returncode == 2 and done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and names in lines[0]
+
+
+@pytest.mark.parametrize("args", [["--loops", "2"], ["--min-time", "0.1"]])
+def test_spawn_refuses_loops_and_says_why(args):
+    done = run("--workload", "spawn", "--mode", "threads", "--param", "count=2", *args)
+    assert done.returncode == 2 and done.stdout == ""
+    assert "loops = 1 only" in done.stderr and "creation" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_fault_switch_moves_only_the_named_workloads_checksum():
+    args = ("--workload", "cpu_loop", "--mode", "sequential", "--param", "iterations=100")
+    faulty = subprocess.run([sys.executable, str(HARNESS), *args], capture_output=True, text=True,
+                            env={**os.environ, "PARBENCH_FAULT_CHECKSUM": "cpu_loop"}, check=True)
+    other = subprocess.run([sys.executable, str(HARNESS), *args], capture_output=True, text=True,
+                           env={**os.environ, "PARBENCH_FAULT_CHECKSUM": "hash"}, check=True)
+    assert json.loads(faulty.stdout)["checksum"] == cpu_loop(100) + 1.0
+    assert json.loads(other.stdout)["checksum"] == cpu_loop(100)

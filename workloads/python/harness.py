@@ -12,6 +12,24 @@ container; imports and argument parsing (``setup_seconds``) and creating the
 tasks until all are parked (``spawn_seconds``) are timed separately. Resident
 memory and OS threads are read before creating them and once all are parked,
 which is what the spawn workload is for.
+
+Calibrated timing, as pyperf and Go's testing.B do it: the timed section runs
+the task set ``--loops`` times back to back (tasks are created and parked
+once, released once, and each task does its work that many times in a row).
+With ``--min-time S`` the harness first runs calibration trials with loops =
+1, 2, 4, ... until one timed section lasts at least S (at most
+``--max-loops``), and the measured repeats then use the last trial's loops.
+Each ``--warmup`` runs the task set once (loops = 1). Records come in that
+order: calibration trials, warm-ups, measured repeats, each with ``loops``,
+``total_seconds`` (the whole timed section) and ``seconds``,
+``cpu_seconds`` and ``worker_seconds`` per loop. The checksum is one loop's;
+every loop is verified (see ``settle``). Spawn's figures are creation costs,
+which happen once, so it runs with loops = 1 only.
+
+Test-only fault switch: if the environment variable PARBENCH_FAULT_CHECKSUM
+names the workload being run, every record's checksum is off by one
+(checksum + 1.0), so the pipeline's checksum check can be shown to fail. Never
+set it for a real measurement.
 """
 
 from __future__ import annotations
@@ -38,12 +56,18 @@ from workloads import WORKLOADS, Workload, combine  # noqa: E402
 
 SCHEMA_VERSION = 1
 MODES = ("sequential", "threads", "processes")
+DEFAULT_MAX_LOOPS = 1 << 20
+FAULT_VARIABLE = "PARBENCH_FAULT_CHECKSUM"
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one repeat produced, before it is turned into a record."""
+    """What one timed section produced, before it is turned into a record.
 
+    Times are for the whole section (all loops); the record divides by loops.
+    """
+
+    loops: int
     seconds: float
     spawn_seconds: float
     worker_seconds: list[float]
@@ -53,6 +77,43 @@ class Outcome:
     latencies: list[float]
     before: dict[str, int | None]
     parked: dict[str, int | None]
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What one task's loops returned: the first loop's value, the sum over all
+    loops, and a later value that differed from the first (None if none did).
+
+    Three numbers instead of one value per loop keep a million loops cheap to
+    hand back from a worker process.
+    """
+
+    first: float
+    total: float
+    stray: float | None
+
+
+def next_loops(loops: int, total_seconds: float, min_time: float, max_loops: int) -> int | None:
+    """The loops of the next calibration trial, or None when this trial's loops are the ones to use.
+
+    Doubling, as pyperf does, until a timed section lasts min_time; max_loops caps it.
+    """
+    if total_seconds >= min_time or loops >= max_loops:
+        return None
+    return min(loops * 2, max_loops)
+
+
+def run_loops(workload: Workload, params: dict, index: int, workers: int, shared, loops: int) -> tuple[Tally, list[float]]:
+    """Task `index` done `loops` times in a row, as one worker does inside the timed section."""
+    first, latencies = workload.task(params, index, workers, shared)
+    total, stray = first, None
+    for _ in range(loops - 1):
+        value, samples = workload.task(params, index, workers, shared)
+        total += value
+        if stray is None and value != first:
+            stray = value
+        latencies.extend(samples)
+    return Tally(first, total, stray), list(latencies)
 
 
 def format_cpu_list(cpus: list[int]) -> str:
@@ -137,17 +198,28 @@ def wait_until_parked(gate, tasks: int) -> None:
         time.sleep(0.0002)
 
 
-def settle(workload: Workload, shared, values: list[float]) -> float:
-    """The run's checksum from its tasks' values in task order, after the workload's own check.
+def settle(workload: Workload, shared, tallies: list[Tally], loops: int) -> float:
+    """One loop's checksum from the tasks' tallies in task order, after every loop is verified.
 
-    Raises ValueError when "same" tasks disagree, RuntimeError when the check
-    fails (a lost update); either way no record is written.
+    A workload whose tasks repeat their value ("same" loops) must do so in
+    every loop; the workload's own check then sees the values summed over all
+    loops (contention: the counter must reach loops × one loop's sum). For
+    "accumulate" workloads (channels) only that total is checked and the
+    checksum is total / loops. Raises ValueError when values disagree,
+    RuntimeError when the check fails; either way no record is written.
     """
-    checksum = combine(workload, values)
-    problem = workload.check(shared, checksum)
+    total = 0.0
+    for tally in tallies:
+        total += tally.total
+    if workload.loops == "same":
+        for index, tally in enumerate(tallies):
+            if tally.stray is not None:
+                raise ValueError(f"task {index} returned {tally.stray!r} in a later loop, {tally.first!r} in the first")
+        checksum = combine(workload, [t.first for t in tallies])
+    problem = workload.check(shared, total, loops)
     if problem:
         raise RuntimeError(problem)
-    return checksum
+    return checksum if workload.loops == "same" else total / loops
 
 
 class StartGate:
@@ -175,30 +247,31 @@ class StartGate:
         self._gate.release()
 
 
-def run_sequential(workload: Workload, params: dict, workers: int, context=None) -> Outcome:
-    """The baseline: the single task done in the main thread, no pool at all."""
+def run_sequential(workload: Workload, params: dict, workers: int, loops: int, context=None) -> Outcome:
+    """The baseline: the single task done `loops` times in the main thread, no pool at all."""
     shared = workload.shared(params, 1, "threads", None)
     before = process_status()
     cpu0 = time.process_time()
     start = time.perf_counter()
-    value, latencies = workload.task(params, 0, 1, shared)
+    tally, latencies = run_loops(workload, params, 0, 1, shared, loops)
     seconds = time.perf_counter() - start
     cpu = time.process_time() - cpu0
-    checksum = settle(workload, shared, [value])
-    return Outcome(seconds, 0.0, [seconds], checksum, cpu, peak_rss_kb(False), latencies, before, before)
+    checksum = settle(workload, shared, [tally], loops)
+    return Outcome(loops, seconds, 0.0, [seconds], checksum, cpu, peak_rss_kb(False), latencies, before, before)
 
 
-def run_threads(workload: Workload, params: dict, workers: int, context=None) -> Outcome:
+def run_threads(workload: Workload, params: dict, workers: int, loops: int, context=None) -> Outcome:
+    """Threads parked at one start gate, released once; each runs its task `loops` times."""
     tasks = workload.tasks(params, workers)
     shared = workload.shared(params, workers, "threads", None)
     gate = StartGate()
-    results: list[tuple[float, float, list[float]]] = [(0.0, 0.0, [])] * tasks
+    results: list[tuple[Tally, float, list[float]]] = [(Tally(0.0, 0.0, None), 0.0, [])] * tasks
 
     def worker(index: int) -> None:
         gate.wait()
         t0 = time.perf_counter()
-        value, latencies = workload.task(params, index, workers, shared)
-        results[index] = (value, time.perf_counter() - t0, latencies)
+        tally, latencies = run_loops(workload, params, index, workers, shared, loops)
+        results[index] = (tally, time.perf_counter() - t0, latencies)
 
     before = process_status()
     spawn0 = time.perf_counter()
@@ -215,37 +288,43 @@ def run_threads(workload: Workload, params: dict, workers: int, context=None) ->
         thread.join()
     seconds = time.perf_counter() - start
     cpu = time.process_time() - cpu0
-    checksum = settle(workload, shared, [r[0] for r in results])
+    checksum = settle(workload, shared, [r[0] for r in results], loops)
     return Outcome(
-        seconds, spawn, [r[1] for r in results], checksum, cpu, peak_rss_kb(False),
+        loops, seconds, spawn, [r[1] for r in results], checksum, cpu, peak_rss_kb(False),
         [x for r in results for x in r[2]], before, parked,
     )
 
 
-def _process_worker(barrier, results, workload: str, params: dict, index: int, workers: int, shared) -> None:
+def _process_worker(barrier, results, workload: str, params: dict, index: int, workers: int, shared, loops: int) -> None:
     spec = WORKLOADS[workload]
     barrier.wait()
     t0 = time.perf_counter()
     c0 = time.process_time()
-    value, latencies = spec.task(params, index, workers, shared)
+    tally, latencies = run_loops(spec, params, index, workers, shared, loops)
     cpu = time.process_time() - c0
     seconds = time.perf_counter() - t0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    results.put((index, value, seconds, cpu, rss, latencies))
+    # A plain tuple: under the spawn start method this module is __mp_main__ in the child.
+    results.put((index, (tally.first, tally.total, tally.stray), seconds, cpu, rss, latencies))
 
 
 def run_processes(
-    workload: Workload, params: dict, workers: int, context: multiprocessing.context.BaseContext
+    workload: Workload, params: dict, workers: int, loops: int, context: multiprocessing.context.BaseContext
 ) -> Outcome:
-    """Workers are separate processes; CPU time is the parent's plus each child's own."""
+    """Workers are separate processes; CPU time is the parent's plus each child's own.
+
+    Shared state (the hash buffer, a queue) is made before the clock for
+    creation starts, as in the other modes.
+    """
     tasks = workload.tasks(params, workers)
+    shared = workload.shared(params, workers, "processes", context)
     before = process_status()
     spawn0 = time.perf_counter()
-    shared = workload.shared(params, workers, "processes", context)
     barrier = context.Barrier(tasks + 1)
     results = context.SimpleQueue()
     procs = [
-        context.Process(target=_process_worker, args=(barrier, results, workload.name, params, i, workers, shared))
+        context.Process(target=_process_worker,
+                        args=(barrier, results, workload.name, params, i, workers, shared, loops))
         for i in range(tasks)
     ]
     for proc in procs:
@@ -265,8 +344,9 @@ def run_processes(
     if failed:
         raise RuntimeError(f"worker processes exited with codes {failed}")
     rows.sort(key=lambda row: row[0])
+    checksum = settle(workload, shared, [Tally(*r[1]) for r in rows], loops)
     return Outcome(
-        seconds, spawn, [r[2] for r in rows], settle(workload, shared, [r[1] for r in rows]),
+        loops, seconds, spawn, [r[2] for r in rows], checksum,
         cpu + sum(r[3] for r in rows), max([peak_rss_kb(True)] + [int(r[4]) for r in rows]),
         [x for r in rows for x in r[5]], before, parked,
     )
@@ -306,6 +386,17 @@ def int_at_least(minimum: int) -> Callable[[str], int]:
     return parse
 
 
+def seconds_at_least_zero(text: str) -> float:
+    """An argparse type for a finite number of seconds >= 0, with a one-line complaint."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a finite number >= 0")
+    return value
+
+
 def param_pair(text: str) -> tuple[str, int]:
     """An argparse type for NAME=VALUE with a whole-number value."""
     name, sep, value = text.partition("=")
@@ -341,7 +432,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--param", type=param_pair, action="append", default=[], metavar="NAME=VALUE",
                         help="a workload parameter; repeat for each (e.g. iterations=50000000)")
     parser.add_argument("--repeats", type=int_at_least(1), default=1)
-    parser.add_argument("--warmup", type=int_at_least(0), default=0)
+    parser.add_argument("--warmup", type=int_at_least(0), default=0,
+                        help="unmeasured short warm-ups, each running the task set once (loops = 1)")
+    parser.add_argument("--loops", type=int_at_least(1), default=None,
+                        help="times each task does its work inside one timed section (default 1)")
+    parser.add_argument("--min-time", type=seconds_at_least_zero, default=None, metavar="S",
+                        help="calibrate: double loops from 1 until a timed section lasts S seconds (0: no calibration)")
+    parser.add_argument("--max-loops", type=int_at_least(1), default=DEFAULT_MAX_LOOPS,
+                        help=f"the most loops calibration may choose (default {DEFAULT_MAX_LOOPS})")
     parser.add_argument("--runtime", default="cpython", help="name recorded in each record")
     parser.add_argument(
         "--start-method", default=None,
@@ -369,6 +467,41 @@ def environment_fields(runtime: str) -> dict:
     }
 
 
+def loops_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with the loop options, as one line, or None."""
+    if args.min_time is not None and args.loops is not None:
+        return "argument --loops: not allowed with --min-time, which chooses the loops itself"
+    if args.workload == "spawn" and ((args.loops or 1) > 1 or (args.min_time or 0) > 0):
+        return ("argument --loops/--min-time: spawn runs with loops = 1 only: "
+                "its figures are per-worker creation costs, and tasks are created once per timed section")
+    return None
+
+
+def faulty_checksum(workload: str, environ: dict[str, str]) -> bool:
+    """Whether the test-only fault switch asks this workload's checksums to be off by one."""
+    return environ.get(FAULT_VARIABLE) == workload
+
+
+def outcome_fields(outcome: Outcome) -> dict:
+    """A timed section's figures as record fields: times per loop beside the section's total."""
+    loops = outcome.loops
+    return dict(
+        loops=loops,
+        total_seconds=outcome.seconds,
+        seconds=outcome.seconds / loops,
+        spawn_seconds=outcome.spawn_seconds,
+        worker_seconds=[s / loops for s in outcome.worker_seconds],
+        cpu_seconds=outcome.cpu_seconds / loops,
+        max_rss_kb=outcome.max_rss_kb,
+        rss_before_kb=outcome.before["rss_kb"],
+        rss_parked_kb=outcome.parked["rss_kb"],
+        os_threads_before=outcome.before["os_threads"],
+        os_threads_parked=outcome.parked["os_threads"],
+        latency_p50_us=None if not outcome.latencies else percentile(outcome.latencies, 0.50) * 1e6,
+        latency_p99_us=None if not outcome.latencies else percentile(outcome.latencies, 0.99) * 1e6,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -380,8 +513,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"argument --mode: {args.workload} runs under {', '.join(workload.modes)}, not {args.mode}")
     if args.mode == "sequential" and args.workers not in (None, 1):
         parser.error("argument --workers: sequential mode runs exactly 1 worker")
+    problem = loops_problem(args)
+    if problem:
+        parser.error(problem)
     workers = 1 if args.mode == "sequential" else (args.workers or default_workers())
     params = dict(sorted(args.param))
+    fault = 1.0 if faulty_checksum(args.workload, dict(os.environ)) else 0.0
 
     context = None
     start_method = None
@@ -400,35 +537,40 @@ def main(argv: list[str] | None = None) -> int:
         start_method=start_method,
         setup_seconds=time.perf_counter() - _STARTED,
     )
-    plan = [(True, i) for i in range(args.warmup)] + [(False, i) for i in range(args.repeats)]
-    for is_warmup, index in plan:
+
+    def measure(loops: int, warmup: bool, calibration: bool, index: int) -> Outcome:
+        """One timed section, printed as one record; errors propagate and end the run."""
         throttled_before = throttled_periods()
-        try:
-            outcome = runner(workload, params, workers, context)
-        except (RuntimeError, ValueError) as error:
-            print(f"harness.py: {error}", file=sys.stderr)
-            return 1
+        outcome = runner(workload, params, workers, loops, context)
         throttled_after = throttled_periods()
         record = dict(
             base,
-            warmup=is_warmup,
+            warmup=warmup,
+            calibration=calibration,
             repeat=index,
-            seconds=outcome.seconds,
-            spawn_seconds=outcome.spawn_seconds,
-            worker_seconds=outcome.worker_seconds,
-            cpu_seconds=outcome.cpu_seconds,
-            max_rss_kb=outcome.max_rss_kb,
-            rss_before_kb=outcome.before["rss_kb"],
-            rss_parked_kb=outcome.parked["rss_kb"],
-            os_threads_before=outcome.before["os_threads"],
-            os_threads_parked=outcome.parked["os_threads"],
-            latency_p50_us=None if not outcome.latencies else percentile(outcome.latencies, 0.50) * 1e6,
-            latency_p99_us=None if not outcome.latencies else percentile(outcome.latencies, 0.99) * 1e6,
+            **outcome_fields(outcome),
             throttled_periods=None if throttled_before is None or throttled_after is None
             else throttled_after - throttled_before,
-            checksum=outcome.checksum,
+            checksum=outcome.checksum + fault,
         )
         print(json.dumps(record), flush=True)
+        return outcome
+
+    try:
+        loops = args.loops or 1
+        trial: int | None = 1 if args.min_time else None
+        index = 0
+        while trial is not None:
+            outcome = measure(trial, True, True, index)
+            loops, index = trial, index + 1
+            trial = next_loops(trial, outcome.seconds, args.min_time, args.max_loops)
+        for index in range(args.warmup):
+            measure(1, True, False, index)
+        for index in range(args.repeats):
+            measure(loops, False, False, index)
+    except (RuntimeError, ValueError) as error:
+        print(f"harness.py: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -66,19 +66,32 @@ def alloc(items: int) -> float:
 HASH_PATTERN = bytes(range(256))
 
 
-def hash_chain(megabytes: int, rounds: int) -> float:
-    """SHA-256 of a megabytes-long buffer, `rounds` times, each seeded with the previous digest.
+def hash_buffer(megabytes: int) -> bytes:
+    """The bytes 0..255 repeated to fill `megabytes` MiB: the input hash's tasks share.
+
+    Made before the clock starts (as the workload's shared state), so the timed
+    section hashes and does not fill memory, in Python as in Go.
+    """
+    return HASH_PATTERN * (megabytes * 4096)
+
+
+def hash_rounds(buffer: bytes, rounds: int) -> float:
+    """SHA-256 of buffer, `rounds` times, each seeded with the previous digest.
 
     hashlib's C code releases the GIL while it hashes a large buffer. The
     checksum is the first 48 bits of the last digest, exact in a float64.
     """
-    buffer = HASH_PATTERN * (megabytes * 4096)
     digest = b""
     for _ in range(rounds):
         hasher = hashlib.sha256(digest)
         hasher.update(buffer)
         digest = hasher.digest()
     return float(int.from_bytes(digest[:6], "big"))
+
+
+def hash_chain(megabytes: int, rounds: int) -> float:
+    """The hash workload in one call, buffer included (a reference for tests)."""
+    return hash_rounds(hash_buffer(megabytes), rounds)
 
 
 def io_wait(tasks: int, sleep_us: int) -> float:
@@ -100,9 +113,20 @@ def make_counter(kind: str, context: Any) -> SimpleNamespace:
     return SimpleNamespace(lock=threading.Lock(), cell=SimpleNamespace(value=0))
 
 
-def make_channel(capacity: int, kind: str, context: Any) -> Any:
-    """A bounded FIFO between producers and consumers."""
-    return context.Queue(maxsize=capacity) if kind == "processes" else queue.Queue(maxsize=capacity)
+LATENCY_EVERY = 64  # channels: message k of each producer's loop carries a send time when k % 64 == 0
+
+
+def channel_sum(workers: int, messages: int) -> int:
+    """What the producers send in one loop: the values 1 .. workers*messages, each once."""
+    n = workers * messages
+    return n * (n + 1) // 2
+
+
+def make_channel(params: Params, workers: int, kind: str, context: Any) -> SimpleNamespace:
+    """A bounded FIFO between producers and consumers, and what one loop must deliver through it."""
+    capacity = params["capacity"]
+    fifo = context.Queue(maxsize=capacity) if kind == "processes" else queue.Queue(maxsize=capacity)
+    return SimpleNamespace(queue=fifo, per_loop=channel_sum(workers, params["messages"]))
 
 
 # ---- workloads as tasks -----------------------------------------------------
@@ -118,6 +142,11 @@ class Workload:
       split), or "none" (what is measured is not a speedup).
     combine: "same" (every task must return the same value) or "sum" (the
       values are added in task order).
+    loops: "same" (a task returns the same value in every loop; the harness
+      verifies that) or "accumulate" (a task's value differs between loops,
+      as a channel consumer's does; only the total over all loops is checked).
+    check: (shared state, the values summed over every task and loop, loops)
+      -> a problem or None; it sees state that accumulated over all loops.
     """
 
     name: str
@@ -127,9 +156,10 @@ class Workload:
     modes: tuple[str, ...] = ("sequential", "threads", "processes")
     scaling: str = "weak"
     combine: str = "same"
+    loops: str = "same"
     tasks: Callable[[Params, int], int] = field(default=lambda params, workers: workers)
     shared: Callable[[Params, int, str, Any], Any] = field(default=lambda params, workers, kind, context: None)
-    check: Callable[[Any, float], str | None] = field(default=lambda shared, checksum: None)
+    check: Callable[[Any, float, int], str | None] = field(default=lambda shared, total, loops: None)
 
     def params_problems(self, params: Params) -> list[tuple[str, str]]:
         """("unknown" | "missing" | "below", parameter) for each bad parameter, in a stable order.
@@ -154,24 +184,37 @@ def _contention_task(params: Params, index: int, workers: int, shared: Any) -> T
     return float(params["increments"]), []
 
 
-def _contention_check(shared: Any, checksum: float) -> str | None:
+def _contention_check(shared: Any, total: float, loops: int) -> str | None:
+    """Every increment of every loop must be in the counter: it reaches loops × the one-loop sum."""
     counted = shared.cell.value
-    return None if counted == checksum else f"the shared counter reached {counted}, expected {checksum:.0f}: lost updates"
+    return None if counted == total else f"the shared counter reached {counted}, expected {total:.0f}: lost updates"
 
 
 def _channels_task(params: Params, index: int, workers: int, shared: Any) -> TaskResult:
-    """Tasks 0..W-1 produce, W..2W-1 consume; consumers return the sum they received."""
-    messages = params["messages"]
+    """Tasks 0..W-1 produce, W..2W-1 consume; consumers return the sum they received.
+
+    Only every LATENCY_EVERY-th message carries a send time (the others None),
+    so reading the clock does not slow the throughput it is measured beside.
+    """
+    messages, fifo = params["messages"], shared.queue
     if index < workers:
+        base = index * messages + 1
         for k in range(messages):
-            shared.put((index * messages + k + 1, time.perf_counter()))
+            fifo.put((base + k, time.perf_counter() if k % LATENCY_EVERY == 0 else None))
         return 0.0, []
     total, latencies = 0, []
     for _ in range(messages):
-        value, sent = shared.get()
-        latencies.append(time.perf_counter() - sent)
+        value, sent = fifo.get()
+        if sent is not None:
+            latencies.append(time.perf_counter() - sent)
         total += value
     return float(total), latencies
+
+
+def _channels_check(shared: Any, total: float, loops: int) -> str | None:
+    """Consumers must have received, over all loops, exactly what producers sent: loops × one loop's sum."""
+    expected = loops * shared.per_loop
+    return None if total == expected else f"consumers received {total:.0f} over {loops} loop(s), expected {expected}"
 
 
 def _spawn_task(params: Params, index: int, workers: int, shared: Any) -> TaskResult:
@@ -186,7 +229,8 @@ WORKLOADS: dict[str, Workload] = {w.name: w for w in (
              scaling="strong", combine="sum"),
     Workload("alloc", "builds and reduces many small dicts, lists and strings", {"items": 1}, lambda p, i, w, s: (alloc(p["items"]), [])),
     Workload("hash", "chained SHA-256 over a large buffer (hashlib / crypto/sha256)", {"megabytes": 1, "rounds": 1},
-             lambda p, i, w, s: (hash_chain(p["megabytes"], p["rounds"]), [])),
+             lambda p, i, w, s: (hash_rounds(s, p["rounds"]), []),
+             shared=lambda p, w, kind, ctx: hash_buffer(p["megabytes"])),
     Workload("io_wait", "workers that sleep between tiny steps, as blocking I/O does", {"tasks": 1, "sleep_us": 0},
              lambda p, i, w, s: (io_wait(p["tasks"], p["sleep_us"]), [])),
     Workload("contention", "every worker increments one shared counter under one lock", {"increments": 1},
@@ -194,9 +238,8 @@ WORKLOADS: dict[str, Workload] = {w.name: w for w in (
              shared=lambda p, w, kind, ctx: make_counter(kind, ctx), check=_contention_check),
     Workload("channels", "W producers and W consumers over one bounded queue or channel",
              {"messages": 1, "capacity": 1}, _channels_task,
-             modes=("threads", "processes"), combine="sum",
-             tasks=lambda p, w: 2 * w,
-             shared=lambda p, w, kind, ctx: make_channel(p["capacity"], kind, ctx)),
+             modes=("threads", "processes"), combine="sum", loops="accumulate",
+             tasks=lambda p, w: 2 * w, shared=make_channel, check=_channels_check),
     Workload("spawn", "starts `count` parked threads or goroutines", {"count": 1}, _spawn_task, modes=("threads",), scaling="none", combine="sum",
              tasks=lambda p, w: p["count"]),
 )}
@@ -224,12 +267,12 @@ def expected_checksum(name: str, params: Params, workers: int) -> float:
     if name == "contention":
         return float(workers * p["increments"])
     if name == "channels":
-        n = workers * p["messages"]
-        return float(n * (n + 1) // 2)
+        return float(channel_sum(workers, p["messages"]))
     if name == "spawn":
         return float(p["count"] * (p["count"] - 1) // 2)
     workload = WORKLOADS[name]
+    shared = workload.shared(params, workers, "threads", None)
     if workload.combine == "same":
-        return workload.task(params, 0, workers, None)[0]
+        return workload.task(params, 0, workers, shared)[0]
     tasks = workload.tasks(params, workers)
-    return combine(workload, [workload.task(params, i, workers, None)[0] for i in range(tasks)])
+    return combine(workload, [workload.task(params, i, workers, shared)[0] for i in range(tasks)])
