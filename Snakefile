@@ -16,6 +16,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/images.smk"
 include: "workflow/rules/measure.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/export.smk"
 
 
 rule all:
@@ -24,3 +25,4 @@ rule all:
         "results/runs.csv",
         "results/summary.csv",
         "results/report.md",
+        EXPORTS,
