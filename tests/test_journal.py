@@ -1,0 +1,56 @@
+"""The session journal: finished containers survive any interruption; a changed plan starts afresh."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from parbench.errors import ParbenchError
+from parbench.journal import open_journal, plan_key, resumed_at
+
+
+def key(**changes) -> str:
+    settings = {"cells": ["a", "b"], "repeats": 3, "seed": 1, **changes}
+    return plan_key(settings, {"go": "sha256:1"}, {"python": "p", "go": "g"})
+
+
+def test_plan_key_changes_with_anything_that_changes_what_is_measured():
+    assert key() == key()
+    assert len({key(), key(seed=2), key(repeats=4), key(cells=["a"])}) == 4
+    assert plan_key({}, {"go": "sha256:1"}, {}) != plan_key({}, {"go": "sha256:2"}, {})
+
+
+def test_a_rerun_with_the_same_plan_resumes(tmp_path):
+    said = []
+    path = tmp_path / "journal.jsonl"
+    first = open_journal(path, key(), "s1", said.append)
+    first.append({"order": 0, "cell": "a", "records": []})
+    first.append({"order": 1, "cell": "b", "records": []})
+    again = open_journal(path, key(), "s2", said.append)
+    assert again.resumed and again.session == "s1" and again.done() == {0, 1}
+    assert said == ["resuming session s1: 2 container(s) already measured"]
+    assert len(resumed_at(again)) == 1
+
+
+def test_a_changed_plan_keeps_the_old_journal_aside(tmp_path):
+    said = []
+    path = tmp_path / "journal.jsonl"
+    open_journal(path, key(), "s1", said.append).append({"order": 0, "cell": "a", "records": []})
+    fresh = open_journal(path, key(seed=9), "s2", said.append)
+    assert fresh.session == "s2" and fresh.done() == set() and not fresh.resumed
+    aside = tmp_path / "journal.s1.superseded.jsonl"
+    assert aside.exists() and json.loads(aside.read_text().splitlines()[1])["order"] == 0
+    assert "plan changed" in said[0]
+
+
+def test_a_torn_last_line_is_dropped_a_damaged_middle_is_named(tmp_path):
+    path = tmp_path / "journal.jsonl"
+    journal = open_journal(path, key(), "s1", lambda line: None)
+    journal.append({"order": 0, "cell": "a", "records": []})
+    with open(path, "a") as f:
+        f.write('{"order": 1, "cell"')
+    assert open_journal(path, key(), "s2", lambda line: None).done() == {0}
+    path.write_text(path.read_text().replace('"order": 0', '"order: 0', 1) + "\n")
+    with pytest.raises(ParbenchError, match="is damaged"):
+        open_journal(path, key(), "s3", lambda line: None)
