@@ -4,7 +4,7 @@ import math
 import pytest
 
 from fixtures import record, scaling_records
-from parbench.aggregate import checksum_problem, load_records, main, runs_table, summary_table
+from parbench.aggregate import checksum_problem, load_records, main, read_table, runs_table, summary_table
 
 REQUIRED_RUN_COLUMNS = [
     "runtime", "workload", "mode", "cpuset", "cpus", "workers", "params", "repeat", "seconds",
@@ -136,3 +136,25 @@ def test_spawn_costs_per_task_without_speedup_or_short_warning():
     assert cell["rss_kb_per_task"] == pytest.approx(2.6025) and cell["os_threads_per_task"] == pytest.approx(0.001)
     assert cell["spawn_us_per_task"] == pytest.approx(2.0) and cell["tasks"] == 1000
     assert math.isnan(cell["speedup"]) and not cell["warn_short"]
+
+
+def test_loops_and_sessions_reach_the_tables(tmp_path):
+    calibrated = [dict(r, loops=8, total_seconds=r["seconds"] * 8, session="s1", retries=0) for r in scaling_records()]
+    raw = tmp_path / "a.jsonl"
+    raw.write_text("".join(json.dumps(r) + "\n" for r in calibrated))
+    stamps = tmp_path / "raw"
+    (stamps / "sessions").mkdir(parents=True)
+    (stamps / "sessions" / "s1.json").write_text(json.dumps({"session": "s1", "git_commit": "abc"}))
+    runs, summary, sessions = tmp_path / "runs.csv", tmp_path / "summary.csv", tmp_path / "sessions.json"
+    assert main(["--runs", str(runs), "--summary", str(summary), "--sessions", str(sessions),
+                 "--raw-dir", str(stamps), str(raw)]) == 0
+    table = read_table(runs)
+    assert (table["loops"] == 8).all() and (table["session"] == "s1").all()
+    assert table["total_seconds"].tolist() == pytest.approx((table["seconds"] * 8).tolist())
+    assert json.loads(sessions.read_text()) == {"sessions": [{"session": "s1", "git_commit": "abc"}]}
+
+
+def test_records_from_before_calibration_count_as_one_loop():
+    runs = runs_table(scaling_records())
+    assert (runs["loops"] == 1).all() and (runs["total_seconds"] == runs["seconds"]).all()
+    assert (runs["retries"] == 0).all()

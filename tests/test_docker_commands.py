@@ -3,7 +3,7 @@
 from parbench import docker
 from parbench.images import base_key, cpython_build_args, go_build_args, identity_command, mmdebstrap_command
 from parbench.matrix import Cell
-from parbench.measure import harness_argv
+from parbench.measure import Timing, harness_argv
 
 
 def test_run_command_pins_and_isolates():
@@ -76,10 +76,18 @@ def test_identity_probes_run_without_network():
 
 def test_harness_argv_for_each_language():
     cell = Cell("cpython-3.13t", "cpu_loop", "threads", "0-1", 2)
-    argv = harness_argv("cpython", cell, {"iterations": 1000}, 3, 1)
+    argv = harness_argv("cpython", cell, {"iterations": 1000}, Timing(min_time=0.2, repeats=3, warmup=0))
     assert argv[:2] == ["python3", "/opt/parbench/python/harness.py"]
     assert argv[argv.index("--workers") + 1] == "2" and argv[argv.index("--param") + 1] == "iterations=1000"
-    go = harness_argv("go", Cell("go", "hash", "goroutines", "0", 1), {"rounds": 2, "megabytes": 8}, 2, 0)
+    assert argv[argv.index("--min-time") + 1] == "0.2" and "--loops" not in argv
+    go = harness_argv("go", Cell("go", "hash", "goroutines", "0", 1), {"rounds": 2, "megabytes": 8},
+                      Timing(loops=64, repeats=2, warmup=0))
     assert go[0] == "parbench-go" and go[go.index("-mode") + 1] == "goroutines"
     assert [go[i + 1] for i, arg in enumerate(go) if arg == "-param"] == ["megabytes=8", "rounds=2"]
     assert go[go.index("-repeats") + 1] == "2" and go[go.index("-warmup") + 1] == "0"
+    assert go[go.index("-loops") + 1] == "64" and "-min-time" not in go
+
+
+def test_run_command_labels_containers_for_clean_up():
+    command = docker.run_command("img", ["true"], labels={"parbench.session": "s1"})
+    assert command[command.index("--label") + 1] == "parbench.session=s1"

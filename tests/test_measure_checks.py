@@ -2,7 +2,7 @@
 
 from fixtures import record
 from parbench.matrix import Cell
-from parbench.measure import record_problems
+from parbench.measure import checksum_problems, record_problems
 
 CELL = Cell("cpython-3.13t", "cpu_loop", "threads", "0-1", 2)
 IDENTITY = {"version": "3.13.5", "gil_enabled": False}
@@ -15,7 +15,7 @@ def good(**changes):
 
 
 def test_good_records_pass():
-    assert record_problems([good(warmup=True), good(), good(repeat=1)], CELL, 3, IDENTITY) == []
+    assert record_problems([good(warmup=True), good(), good(repeat=1)], CELL, 2, IDENTITY) == []
 
 
 def test_wrong_affinity_is_rejected():
@@ -25,7 +25,7 @@ def test_wrong_affinity_is_rejected():
 
 def test_missing_records_and_worker_mismatch():
     problems = record_problems([good(workers=1)], CELL, 2, IDENTITY)
-    assert "expected 2 records (warm-ups included), got 1" in problems
+    assert "expected 2 measured record(s), got 1" in problems
     assert any("workers is 1, expected 2" in p for p in problems)
 
 
@@ -34,10 +34,22 @@ def test_gil_state_must_match_identity():
     assert any("GIL enabled is True" in p for p in problems)
 
 
-def test_version_and_checksum_consistency():
-    problems = record_problems([good(runtime_version="3.13.4"), good(repeat=1, checksum=2.0)], CELL, 2, IDENTITY)
+def test_version_must_match_the_image():
+    problems = record_problems([good(runtime_version="3.13.4"), good(repeat=1)], CELL, 2, IDENTITY)
     assert any("runtime version 3.13.4" in p for p in problems)
-    assert any("disagree on the checksum" in p for p in problems)
+
+
+def test_every_checksum_must_be_the_one_the_parameters_imply():
+    records = [good(warmup=True), good(), good(repeat=1, checksum=2.0)]
+    assert checksum_problems(records[:2], records[0]["checksum"]) == []
+    problems = checksum_problems(records, records[0]["checksum"])
+    assert problems == [f"repeat 1: checksum 2.0, expected {records[0]['checksum']!r}"]
+
+
+def test_measured_repeats_must_run_the_calibrated_loops():
+    records = [good(warmup=True, loops=1), good(loops=8)]
+    assert record_problems(records, CELL, 1, IDENTITY, loops=8) == []
+    assert record_problems(records, CELL, 1, IDENTITY, loops=16) == ["repeat 0: loops is 8, expected 16"]
 
 
 def test_go_identity_version():

@@ -25,3 +25,47 @@ def test_same_seed_same_order_and_orders_vary():
 def test_busy_fraction_from_proc_stat_readings():
     assert busy_fraction((1000, 800), (1100, 850)) == 0.5
     assert busy_fraction((1000, 800), (1000, 800)) is None
+
+
+def test_first_container_calibrates_later_ones_reuse_its_loops():
+    from parbench.measure import Timing, timing_for
+
+    settings = {"warmup": 1, "min_time": 0.2}
+    cell = Cell("go", "cpu_loop", "goroutines", "0-1", 2)
+    assert timing_for(cell, 0, None, settings) == Timing(min_time=0.2, warmup=0)
+    assert timing_for(cell, 3, 64, settings) == Timing(loops=64, warmup=1)
+    spawn = Cell("go", "spawn", "goroutines", "0-1", 2)
+    assert timing_for(spawn, 0, None, settings) == Timing(loops=1, warmup=1)
+
+
+def test_the_aa_twin_shares_its_originals_loops():
+    from parbench.measure import calibration_key
+
+    twin = Cell("go", "cpu_loop", "goroutines", "0-1", 2, "aa")
+    assert calibration_key(twin) == Cell("go", "cpu_loop", "goroutines", "0-1", 2)
+    variant = Cell("go", "cpu_loop", "goroutines", "0-1", 2, "gomaxprocs1")
+    assert calibration_key(variant) == variant
+
+
+def test_failures_outside_the_measurement_are_retried_wrong_answers_are_not(monkeypatch):
+    from parbench import docker
+    from parbench.errors import ParbenchError
+    from parbench.measure import InfrastructureFault, classify_failure
+
+    cell = Cell("go", "cpu_loop", "goroutines", "0-1", 2)
+    assert isinstance(classify_failure(137, "", cell), InfrastructureFault)
+    assert "killed (OOM killer or `docker kill`)" in str(classify_failure(137, "", cell))
+    assert isinstance(classify_failure(1, "harness.py: lost updates", cell), ParbenchError)
+    monkeypatch.setattr(docker, "daemon_problem", lambda timeout=10: "cannot reach the Docker daemon")
+    lost = classify_failure(125, "docker: Cannot connect to the Docker daemon", cell)
+    assert isinstance(lost, ParbenchError) and "lost the Docker daemon" in str(lost) and "resume" in str(lost)
+    monkeypatch.setattr(docker, "daemon_problem", lambda timeout=10: None)
+    assert isinstance(classify_failure(125, "docker: some hiccup", cell), InfrastructureFault)
+
+
+def test_progress_line_estimates_what_is_left():
+    from parbench.measure import progress_line
+
+    line = progress_line(30, 90, 1, 3, 60.0, 0)
+    assert line == "measuring: 30/90 containers done, round 2/3, 1m00s elapsed, about 2m00s left"
+    assert "left" not in progress_line(10, 90, 0, 3, 5.0, 10)  # resumed: nothing measured here yet

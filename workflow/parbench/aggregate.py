@@ -16,19 +16,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from .atomic import atomic_path
+from .atomic import atomic_path, write_text_atomic
 from .errors import ParbenchError, main_guard
+from .provenance import load_stamps
 from .specs import params_label, scaling
 from .stats import differs, first_repeat_outlier, ratio_ci, summarize
 
 RUN_COLUMNS = [
     "runtime", "workload", "params", "mode", "variant", "cpuset", "cpus", "workers", "tasks", "repeat", "round", "order",
-    "seconds", "cpu_seconds", "max_rss_kb", "checksum", "checksum_hex", "gil_enabled",
+    "seconds", "loops", "total_seconds", "cpu_seconds", "max_rss_kb", "checksum", "checksum_hex", "gil_enabled",
     "gil_build_disabled", "gomaxprocs", "numcpu", "affinity", "runtime_version", "start_method",
     "setup_seconds", "spawn_seconds", "container_seconds", "startup_seconds", "worker_seconds",
     "worker_seconds_median", "rss_before_kb", "rss_parked_kb", "os_threads_before", "os_threads_parked", "latency_p50_us", "latency_p99_us",
     "load_1m_before", "host_busy_before", "governor", "turbo", "throttled_periods",
-    "image_id", "host", "started_at", "seed",
+    "warmup_seconds", "retries", "image_id", "host", "session", "started_at", "seed",
 ]
 CELL_KEYS = ["host", "runtime", "workload", "params", "mode", "variant", "cpuset", "cpus", "workers"]
 BASELINE_KEYS = ["host", "runtime", "workload", "params", "mode", "variant"]
@@ -77,6 +78,10 @@ def runs_table(records: list[dict]) -> pd.DataFrame:
         row["worker_seconds"] = json.dumps(each) if len(each) <= MAX_LISTED_WORKERS else None
         row["worker_seconds_median"] = float(pd.Series(each, dtype=float).median()) if each else math.nan
         row["variant"] = r.get("variant") or ""
+        # Records from before calibration ran the task set once per repeat.
+        row["loops"] = r.get("loops") or 1
+        row["total_seconds"] = r.get("total_seconds", r["seconds"])
+        row["retries"] = r.get("retries") or 0
         rows.append(row)
     table = pd.DataFrame(rows, columns=RUN_COLUMNS)
     return table.sort_values(CELL_KEYS + ["repeat"], kind="stable").reset_index(drop=True)
@@ -186,6 +191,13 @@ def write_csv(table: pd.DataFrame, path: Path) -> None:
         table.to_csv(tmp, index=False)  # shortest round-trip floats: checksums stay exact
 
 
+def write_sessions(runs: pd.DataFrame, raw_dir: Path, out: Path) -> None:
+    """The stamps of every session whose records are in the tables, so the report reads provenance, not the checkout."""
+    sessions = sorted(str(s) for s in runs["session"].dropna().unique())
+    stamps = load_stamps(raw_dir, sessions)
+    write_text_atomic(out, json.dumps({"sessions": stamps}, indent=2, sort_keys=True) + "\n")
+
+
 @main_guard
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
@@ -194,6 +206,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cv-limit", type=float, default=DEFAULT_CV_LIMIT)
     parser.add_argument("--min-seconds", type=float, default=DEFAULT_MIN_SECONDS)
     parser.add_argument("--busy-limit", type=float, default=DEFAULT_BUSY_LIMIT)
+    parser.add_argument("--sessions", type=Path, default=None,
+                        help="write the stamps of the sessions the records came from here (JSON)")
+    parser.add_argument("--raw-dir", type=Path, default=Path("results/raw"), help="where session stamps are kept")
     parser.add_argument("raw", nargs="+", type=Path)
     args = parser.parse_args(argv)
     runs = runs_table(load_records(args.raw))
@@ -203,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     summary = summary_table(runs, args.cv_limit, args.min_seconds, args.busy_limit)
     write_csv(runs, args.runs)
     write_csv(summary, args.summary)
+    if args.sessions:
+        write_sessions(runs, args.raw_dir, args.sessions)
     print(f"{len(runs)} runs in {len(summary)} cells", file=sys.stderr)
     return 0
 

@@ -10,7 +10,6 @@ merge into one set of tables with the host as a dimension.
 from __future__ import annotations
 
 import argparse
-import functools
 import hashlib
 import io
 import json
@@ -25,7 +24,7 @@ import yaml
 from .aggregate import checksum_problem, read_table, runs_table, summary_table, write_csv
 from .atomic import atomic_path, write_text_atomic
 from .errors import ParbenchError, main_guard
-from .specs import WORKLOADS, expected_checksum, parse_params_label
+from .specs import expected_checksum_of
 
 BUNDLE_FORMAT = 1
 RECORD_SCHEMA = 1
@@ -108,20 +107,6 @@ def read_bundle(path: Path) -> dict[str, bytes]:
     return files
 
 
-def recomputed_checksum(workload: str, params: str, workers: int) -> float:
-    """The workload's checksum computed here, in Python, from the harness's own code.
-
-    Where every task returns the same value the worker count does not matter,
-    so the seed's 50,000,000-iteration loop is recomputed once, not once per count.
-    """
-    return _recompute(workload, params, workers if WORKLOADS[workload].combine == "sum" else 1)
-
-
-@functools.cache
-def _recompute(workload: str, params: str, workers: int) -> float:
-    return expected_checksum(workload, parse_params_label(params), workers)
-
-
 def verify_problems(path: Path, recompute: bool = True) -> list[str]:
     """Everything wrong with a bundle, each naming the file concerned."""
     sidecar = path.with_name(path.name + ".sha256")
@@ -144,7 +129,7 @@ def verify_problems(path: Path, recompute: bool = True) -> list[str]:
         return problems
     runs = read_table(io.BytesIO(files["runs.csv"]))
     for (workload, params, workers), group in runs.groupby(["workload", "params", "workers"]):
-        expected = recomputed_checksum(workload, params, int(workers))
+        expected = expected_checksum_of(workload, params, int(workers))
         wrong = group[group["checksum"] != expected]
         if not wrong.empty:
             problems.append(

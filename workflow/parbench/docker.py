@@ -61,11 +61,17 @@ def run_command(
     cpuset: str | None = None,
     env: Mapping[str, str] | None = None,
     network: str = "none",
+    labels: Mapping[str, str] | None = None,
 ) -> list[str]:
-    """`docker run --rm` for a measurement or a probe: no network, optionally pinned."""
+    """`docker run --rm` for a measurement or a probe: no network, optionally pinned and labelled.
+
+    A label lets a later session find containers a killed session left behind.
+    """
     command = ["docker", "run", "--rm", "--network", network]
     if name:
         command += ["--name", name]
+    for key in sorted(labels or {}):
+        command += ["--label", f"{key}={labels[key]}"]
     if cpuset is not None:
         command += ["--cpuset-cpus", cpuset]
     for key in sorted(env or {}):

@@ -20,7 +20,26 @@ def host_label(configured: str | None, record_hostname: bool) -> str:
     if configured:
         return configured
     name = socket.gethostname()
-    return name if record_hostname else "host-" + hashlib.sha256(name.encode()).hexdigest()[:8]
+    if record_hostname:
+        return name
+    return "host-" + hashlib.sha256(machine_identity(name).encode()).hexdigest()[:8]
+
+
+MACHINE_ID_FILES = ("/etc/machine-id", "/var/lib/dbus/machine-id")
+
+
+def machine_identity(hostname: str, id_files: tuple[str, ...] | None = None) -> str:
+    """What tells this machine apart: its machine ID with its host name.
+
+    Two cloud VMs are often both called "vm"; their machine IDs differ, so
+    their anonymous labels do too. Without a machine ID the host name alone
+    is used, as before.
+    """
+    for path in MACHINE_ID_FILES if id_files is None else id_files:
+        machine_id = _read(path)
+        if machine_id:
+            return f"{machine_id}/{hostname}"
+    return hostname
 
 
 def _output(command: list[str]) -> str | None:

@@ -2,18 +2,26 @@
 
 Round r of every cell runs before round r+1, in an order shuffled afresh each
 round from a seed, so slow drift of the machine spreads over all runtimes
-instead of favouring one. Each container does the warm-up(s) and one measured
-repeat, as pyperf does per worker process. Before each container the host's
-load is sampled; after it, the records are checked against what was asked
-(CPU set, workers, runtime identity, checksum). Raw files are written only when
-the whole session succeeded, each atomically.
+instead of favouring one. In the first round each cell is calibrated: the
+harness doubles `loops` until its timed section lasts `min_time`, and that
+`loops` is used in every later round of the cell, so repeats stay comparable.
+Later rounds do short warm-ups (one pass of the task set) before the measured
+repeat.
+
+Each container's records are checked against what was asked (CPU set,
+workers, runtime identity, loops, and the checksum the workload's parameters
+imply) and then appended to a journal, so an interrupted session resumes
+instead of starting over (see journal.py). Raw files and the session stamp are
+written when the whole session succeeded, each atomically.
 """
 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import glob
 import json
+import os
 import random
 import signal
 import subprocess
@@ -21,6 +29,7 @@ import sys
 import time
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -28,10 +37,18 @@ from . import docker
 from .atomic import atomic_path
 from .cpusets import format_cpuset, parse_cpuset
 from .errors import ParbenchError, main_guard
-from .matrix import Cell
+from .journal import Journal, new_session_id, now, open_journal, plan_key, resumed_at
+from .matrix import AA, Cell
+from .provenance import build_stamp, harness_hashes, machine_facts, stamp_path, write_stamp
+from .specs import expected_checksum_of, params_label, scaling
 
 PYTHON_HARNESS = "/opt/parbench/python/harness.py"
 BUSY_SAMPLE_SECONDS = 0.1
+PROGRESS_EVERY_SECONDS = 30.0
+DOCKER_CALL_TIMEOUT = 30.0
+FAULT_SWITCH = "PARBENCH_FAULT_CHECKSUM"  # test-only: the harness misreports this workload's checksum
+CONTAINER_LABEL = "parbench.session"
+REPO = Path(__file__).resolve().parents[2]
 
 
 def session_plan(cells: list[Cell], rounds: int, seed: int) -> list[tuple[int, Cell]]:
@@ -45,22 +62,46 @@ def session_plan(cells: list[Cell], rounds: int, seed: int) -> list[tuple[int, C
     return plan
 
 
-def harness_argv(kind: str, cell: Cell, params: dict[str, int], repeats: int, warmup: int) -> list[str]:
+@dataclass(frozen=True)
+class Timing:
+    """How a container times its cell: calibrate (`min_time`) or a fixed `loops`, after `warmup` short warm-ups."""
+
+    loops: int | None = None
+    min_time: float | None = None
+    warmup: int = 0
+    repeats: int = 1
+
+
+def harness_argv(kind: str, cell: Cell, params: dict[str, int], timing: Timing) -> list[str]:
     """The command line of the harness inside the image."""
     pairs = [f"{name}={params[name]}" for name in sorted(params)]
-    if kind == "cpython":
-        return [
-            "python3", PYTHON_HARNESS, "--runtime", cell.runtime, "--workload", cell.workload,
-            "--mode", cell.mode, "--workers", str(cell.workers),
-            *[arg for pair in pairs for arg in ("--param", pair)],
-            "--repeats", str(repeats), "--warmup", str(warmup),
-        ]
-    return [
-        "parbench-go", "-runtime", cell.runtime, "-workload", cell.workload,
-        "-mode", cell.mode, "-workers", str(cell.workers),
-        *[arg for pair in pairs for arg in ("-param", pair)],
-        "-repeats", str(repeats), "-warmup", str(warmup),
-    ]
+    dash = "--" if kind == "cpython" else "-"
+    head = ["python3", PYTHON_HARNESS] if kind == "cpython" else ["parbench-go"]
+    argv = head + [f"{dash}runtime", cell.runtime, f"{dash}workload", cell.workload,
+                   f"{dash}mode", cell.mode, f"{dash}workers", str(cell.workers)]
+    argv += [arg for pair in pairs for arg in (f"{dash}param", pair)]
+    if timing.min_time is not None:
+        argv += [f"{dash}min-time", f"{timing.min_time:g}"]
+    else:
+        argv += [f"{dash}loops", str(timing.loops or 1)]
+    return argv + [f"{dash}repeats", str(timing.repeats), f"{dash}warmup", str(timing.warmup)]
+
+
+def timing_for(cell: Cell, round_index: int, loops: int | None, settings: dict) -> Timing:
+    """Calibrate in the cell's first container; reuse its loops with short warm-ups afterwards.
+
+    Spawn's figures are per-worker creation costs, so it always runs one loop.
+    """
+    if scaling(cell.workload) == "none":
+        return Timing(loops=1, warmup=settings["warmup"])
+    if loops is None:
+        return Timing(min_time=settings["min_time"], warmup=0)
+    return Timing(loops=loops, warmup=settings["warmup"])
+
+
+def calibration_key(cell: Cell) -> Cell:
+    """The A/A twin runs with its original's loops, so the two differ only by chance."""
+    return Cell(cell.runtime, cell.workload, cell.mode, cell.cpuset, cell.workers) if cell.variant == AA else cell
 
 
 def container_name(cell: Cell) -> str:
@@ -80,18 +121,21 @@ def parse_records(stdout: str) -> list[dict]:
     return records
 
 
-def record_problems(records: list[dict], cell: Cell, expected: int, identity: dict,
-                    env: dict[str, str] | None = None, params: dict[str, int] | None = None) -> list[str]:
+def record_problems(records: list[dict], cell: Cell, measured: int, identity: dict,
+                    env: dict[str, str] | None = None, params: dict[str, int] | None = None,
+                    loops: int | None = None) -> list[str]:
     """Everything that makes these records untrustworthy, each as one line.
 
     A variant's environment changes what must be seen: PYTHON_GIL=1 turns the
-    GIL on in a free-threaded build, GOMAXPROCS fixes Go's parallelism.
+    GIL on in a free-threaded build, GOMAXPROCS fixes Go's parallelism. With
+    `loops` given, the measured repeats must have run exactly that many loops.
     """
     env = env or {}
     problems = []
     wanted_gil = {"1": True, "0": False}.get(env.get("PYTHON_GIL"), identity.get("gil_enabled"))
-    if len(records) != expected:
-        problems.append(f"expected {expected} records (warm-ups included), got {len(records)}")
+    got = [r for r in records if not r.get("warmup")]
+    if len(got) != measured:
+        problems.append(f"expected {measured} measured record(s), got {len(got)}")
     wanted_cpus = format_cpuset(parse_cpuset(cell.cpuset))
     version = identity.get("version") or identity.get("GOVERSION")
     for r in records:
@@ -102,6 +146,8 @@ def record_problems(records: list[dict], cell: Cell, expected: int, identity: di
         fields = [("workload", cell.workload), ("mode", cell.mode), ("workers", cell.workers)]
         if params is not None:
             fields.append(("params", params))
+        if loops is not None and not r.get("warmup"):
+            fields.append(("loops", loops))
         for field, wanted in fields:
             if r.get(field) != wanted:
                 problems.append(f"{where}: {field} is {r.get(field)!r}, expected {wanted!r}")
@@ -112,10 +158,16 @@ def record_problems(records: list[dict], cell: Cell, expected: int, identity: di
                             f"(image identity {identity['gil_enabled']}, PYTHON_GIL={env.get('PYTHON_GIL', 'unset')})")
         if "GOMAXPROCS" in env and r.get("gomaxprocs") != int(env["GOMAXPROCS"]):
             problems.append(f"{where}: GOMAXPROCS is {r.get('gomaxprocs')}, the variant sets {env['GOMAXPROCS']}")
-    checksums = {r.get("checksum") for r in records}
-    if len(checksums) > 1:
-        problems.append(f"repeats disagree on the checksum: {sorted(map(str, checksums))}")
     return problems
+
+
+def checksum_problems(records: list[dict], expected: float) -> list[str]:
+    """Every record whose checksum differs from the one the workload's parameters imply."""
+    return [
+        f"repeat {r.get('repeat')}{' (warm-up)' if r.get('warmup') else ''}: checksum {r.get('checksum')!r}, "
+        f"expected {expected!r}"
+        for r in records if r.get("checksum") != expected
+    ]
 
 
 # ---- what the host looked like just before a run ---------------------------
@@ -167,97 +219,375 @@ def host_diagnostics(cpus: list[int], sample: float = BUSY_SAMPLE_SECONDS) -> di
 
 # ---- running containers ----------------------------------------------------
 
+class InfrastructureFault(Exception):
+    """The container failed for a reason outside the measurement: worth one more try."""
+
+
+class Stopped(Exception):
+    """The user (or the workflow engine going away) stopped the session."""
+
+
 def _terminate(signum, frame):
-    raise KeyboardInterrupt(f"signal {signum}")
+    raise Stopped(f"signal {signum}")
 
 
-def run_container(image: str, argv: list[str], cell: Cell, timeout: float,
-                  env: dict[str, str] | None = None) -> tuple[list[dict], float]:
-    """One pinned, networkless container; returns its records and outside wall time."""
-    name = container_name(cell)
-    command = docker.run_command(image, argv, name=name, cpuset=cell.cpuset, env=env)
-    print("running " + " ".join(command), file=sys.stderr, flush=True)
-    t0 = time.perf_counter()
+def _pid_alive(pid: int) -> bool:
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise ParbenchError(
-            f"measurement of {cell.raw_path} exceeded timeout_seconds={timeout:g}; raise it in config.yaml"
-        ) from None
-    finally:
-        # --rm removes a container that exits; this removes one we abandoned.
-        subprocess.run(docker.remove_container_command(name), capture_output=True)
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def _parent_of(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def watched_ancestors() -> list[int]:
+    """The processes the session lives for: its parent and grandparent (the shell and Snakemake).
+
+    Snakemake runs the session through a shell; if Snakemake is killed the
+    shell may live on, so the grandparent is watched too. Init and the
+    container runtime's reapers are never watched.
+    """
+    parent = os.getppid()
+    return [pid for pid in (parent, _parent_of(parent)) if pid and pid > 1]
+
+
+def classify_failure(returncode: int, stderr: str, cell: Cell) -> Exception:
+    """A failed `docker run` as an infrastructure fault (retried) or a measurement error (not)."""
+    last = (stderr.strip().splitlines() or ["no message"])[-1]
+    if returncode == 137:
+        return InfrastructureFault(f"{cell.raw_path}: the container was killed (OOM killer or `docker kill`)")
+    if returncode in (125, 126, 127) or "docker daemon" in stderr.lower():
+        problem = docker.daemon_problem(timeout=10)
+        if problem:
+            return ParbenchError(f"lost the Docker daemon while measuring {cell.raw_path} ({problem}); "
+                                 "after it is back, run the same command again to resume")
+        return InfrastructureFault(f"{cell.raw_path}: docker could not run the container ({last})")
+    return ParbenchError(f"harness exited with {returncode} for {cell.raw_path}: {last}")
+
+
+def stop_container(name: str) -> None:
+    """Remove a container we abandon; bounded, so a hung daemon cannot hang the session."""
+    try:
+        subprocess.run(docker.remove_container_command(name), capture_output=True, timeout=DOCKER_CALL_TIMEOUT)
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+
+
+def run_container(image: str, argv: list[str], cell: Cell, timeout: float, env: dict[str, str],
+                  labels: dict[str, str], log, ancestors: list[int]) -> tuple[list[dict], float]:
+    """One pinned, networkless container; returns its records and outside wall time.
+
+    Waits in one-second steps so that the session notices within seconds when
+    the workflow engine that started it has gone away.
+    """
+    name = container_name(cell)
+    command = docker.run_command(image, argv, name=name, cpuset=cell.cpuset, env=env, labels=labels)
+    log(f"running {' '.join(command)}")
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        while True:
+            try:
+                stdout, stderr = proc.communicate(timeout=1.0)
+                break
+            except subprocess.TimeoutExpired:
+                if time.perf_counter() - t0 > timeout:
+                    raise InfrastructureFault(f"{cell.raw_path} exceeded timeout_seconds={timeout:g}") from None
+                if not all(_pid_alive(pid) for pid in ancestors):
+                    raise Stopped("the workflow engine that started the session has gone away")
+    except BaseException:
+        proc.kill()
+        stop_container(name)
+        proc.communicate()
+        raise
     seconds = time.perf_counter() - t0
-    sys.stderr.write(done.stderr)
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
-        raise ParbenchError(f"harness exited with {done.returncode} for {cell.raw_path}: {last}")
-    return parse_records(done.stdout), seconds
+    log(stderr.rstrip())
+    if proc.returncode != 0:
+        raise classify_failure(proc.returncode, stderr, cell)
+    return parse_records(stdout), seconds
 
 
-def measure_session(
-    outputs: list[Path], settings: dict, images_dir: Path, host: str,
-) -> dict[Cell, list[dict]]:
-    """Measure every cell named by `outputs` in interleaved rounds; write them all at the end."""
-    cells = {Cell.from_raw_path(str(path)): path for path in outputs}
-    images = {}
-    for runtime in {cell.runtime for cell in cells}:
-        identity = json.loads((images_dir / f"{runtime}.identity.json").read_text())
-        images[runtime] = (identity["image_id"], identity["identity"], identity["config"]["kind"])
-    plan = session_plan(list(cells), settings["repeats"], settings["seed"])
-    warmup = settings["warmup"]
-    collected: dict[Cell, list[dict]] = defaultdict(list)
-    signal.signal(signal.SIGTERM, _terminate)
-    for order, (round_index, cell) in enumerate(plan):
-        image, identity, kind = images[cell.runtime]
-        print(f"[{order + 1}/{len(plan)}] round {round_index + 1}: {cell.raw_path}", file=sys.stderr, flush=True)
-        diagnostics = host_diagnostics(parse_cpuset(cell.cpuset))
-        started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        params = settings["params"][cell.workload]
-        argv = harness_argv(kind, cell, params, 1, warmup)
-        env = settings.get("env", {}).get(cell.variant, {})
-        records, container_seconds = run_container(image, argv, cell, settings["timeout"], env)
-        problems = record_problems(records, cell, warmup + 1, identity, env, params)
-        if problems:
-            raise ParbenchError(f"{cell.raw_path}: {problems[0]}")
-        inside = sum(r["seconds"] + r.get("spawn_seconds", 0.0) for r in records)
+def remove_stray_containers(log) -> int:
+    """Containers a killed session left behind, found by their label, removed before measuring."""
+    try:
+        listed = subprocess.run(["docker", "ps", "-aq", "--filter", f"label={CONTAINER_LABEL}"],
+                                capture_output=True, text=True, timeout=DOCKER_CALL_TIMEOUT)
+    except (OSError, subprocess.TimeoutExpired):
+        return 0
+    ids = listed.stdout.split()
+    for container in ids:
+        stop_container(container)
+    if ids:
+        log(f"removed {len(ids)} stray parbench container(s) left by an earlier session")
+    return len(ids)
+
+
+# ---- the session -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Runtime:
+    image: str
+    identity: dict
+    kind: str
+
+
+def load_runtimes(images_dir: Path, runtimes: set[str]) -> dict[str, Runtime]:
+    found = {}
+    for runtime in sorted(runtimes):
+        entry = json.loads((images_dir / f"{runtime}.identity.json").read_text())
+        found[runtime] = Runtime(entry["image_id"], entry["identity"], entry["config"]["kind"])
+    return found
+
+
+def annotate(records: list[dict], *, cell: Cell, round_index: int, order: int, env: dict, image: str,
+             host: str, session: str, seed: int, diagnostics: dict, container_seconds: float,
+             started_at: str, retries: int) -> None:
+    """Add what the session knows about a container to each of its records."""
+    inside = sum(r.get("total_seconds", r["seconds"]) + r.get("spawn_seconds", 0.0) for r in records)
+    unmeasured = sum(r.get("total_seconds", r["seconds"]) for r in records if r.get("warmup"))
+    for r in records:
+        r.update(
+            diagnostics,
+            round=round_index,
+            repeat=round_index if not r["warmup"] else r["repeat"],
+            order=order,
+            variant=cell.variant,
+            env=env,
+            cpuset=cell.cpuset,
+            cpus=len(parse_cpuset(cell.cpuset)),
+            image_id=image,
+            host=host,
+            session=session,
+            container_seconds=container_seconds,
+            startup_seconds=container_seconds - inside,
+            warmup_seconds=unmeasured,
+            retries=retries,
+            started_at=started_at,
+            seed=seed,
+        )
+
+
+class Session:
+    """One measurement session over a plan, journaled container by container."""
+
+    def __init__(self, settings: dict, runtimes: dict[str, Runtime], host: str, journal: Journal,
+                 timeout: float, retries: int, log, say):
+        self.settings, self.runtimes, self.host, self.journal = settings, runtimes, host, journal
+        self.timeout, self.retries, self.log, self.say = timeout, retries, log, say
+        self.cells = [Cell.from_raw_path(path) for path in settings["cells"]]
+        self.plan = session_plan(self.cells, settings["repeats"], settings["seed"])
+        self.loops: dict[Cell, int] = {}
+        for entry in journal.entries:
+            if entry.get("loops") is not None:
+                self.loops[calibration_key(Cell.from_raw_path(entry["cell"]))] = entry["loops"]
+        self.ancestors = watched_ancestors()
+        self.fault = os.environ.get(FAULT_SWITCH)
+
+    def env_for(self, cell: Cell) -> dict[str, str]:
+        env = dict(self.settings.get("env", {}).get(cell.variant, {}))
+        if self.fault:
+            env[FAULT_SWITCH] = self.fault
+        return env
+
+    def measure_one(self, order: int, round_index: int, cell: Cell) -> dict:
+        """Run one container (retrying infrastructure faults), check it, and return its journal entry."""
+        runtime = self.runtimes[cell.runtime]
+        params = self.settings["params"][cell.workload]
+        timing = timing_for(cell, round_index, self.loops.get(calibration_key(cell)), self.settings)
+        argv = harness_argv(runtime.kind, cell, params, timing)
+        env = self.env_for(cell)
+        labels = {CONTAINER_LABEL: self.journal.session}
+        failures = []
+        while True:
+            diagnostics = host_diagnostics(parse_cpuset(cell.cpuset))
+            started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            try:
+                records, seconds = run_container(runtime.image, argv, cell, self.timeout, env, labels,
+                                                 self.log, self.ancestors)
+                break
+            except InfrastructureFault as fault:
+                failures.append(str(fault))
+                if len(failures) > self.retries:
+                    raise ParbenchError(f"{fault} ({len(failures)} attempt(s); retries={self.retries})") from None
+                self.say(f"{fault}; retrying ({len(failures)}/{self.retries})")
+        self.check(records, cell, runtime, env, params, timing)
+        measured_loops = next(r["loops"] for r in records if not r["warmup"])
+        annotate(records, cell=cell, round_index=round_index, order=order, env=env, image=runtime.image,
+                 host=self.host, session=self.journal.session, seed=self.settings["seed"],
+                 diagnostics=diagnostics, container_seconds=seconds, started_at=started_at,
+                 retries=len(failures))
         for r in records:
-            r.update(
-                diagnostics,
-                round=round_index,
-                repeat=round_index if not r["warmup"] else r["repeat"],
-                order=order,
-                variant=cell.variant,
-                env=env,
-                cpuset=cell.cpuset,
-                cpus=len(parse_cpuset(cell.cpuset)),
-                image_id=image,
-                host=host,
-                container_seconds=container_seconds,
-                startup_seconds=container_seconds - inside,
-                started_at=started_at,
-                seed=settings["seed"],
-            )
-        collected[cell] += records
-    for cell, path in cells.items():
-        with atomic_path(path) as tmp:
-            tmp.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in collected[cell]))
-    return collected
+            r["retry_reasons"] = failures
+        return {"order": order, "round": round_index, "cell": cell.raw_path, "loops": measured_loops,
+                "records": records}
+
+    def check(self, records, cell, runtime, env, params, timing) -> None:
+        problems = record_problems(records, cell, timing.repeats, runtime.identity, env, params, timing.loops)
+        if not problems:
+            expected = expected_checksum_of(cell.workload, params_label(params), cell.workers)
+            problems = checksum_problems(records, expected)
+        if problems:
+            raise ParbenchError(f"{cell.raw_path}: {problems[0]} (not retried: the measurement itself is wrong)")
+
+    def run(self) -> None:
+        done = self.journal.done()
+        total, started = len(self.plan), time.monotonic()
+        last_progress = -PROGRESS_EVERY_SECONDS
+        for order, (round_index, cell) in enumerate(self.plan):
+            if order in done:
+                continue
+            first_of_round = order % len(self.cells) == 0
+            if first_of_round or time.monotonic() - last_progress >= PROGRESS_EVERY_SECONDS:
+                self.say(progress_line(order, total, round_index, self.settings["repeats"],
+                                       time.monotonic() - started, len(done)))
+                last_progress = time.monotonic()
+            self.log(f"[{order + 1}/{total}] round {round_index + 1}: {cell.raw_path}")
+            t0 = time.monotonic()
+            entry = self.measure_one(order, round_index, cell)
+            entry["elapsed"] = time.monotonic() - t0
+            self.journal.append(entry)
+            self.loops.setdefault(calibration_key(cell), entry["loops"])
+
+    def collected(self) -> dict[Cell, list[dict]]:
+        """Every cell's records in plan order, from the journal."""
+        out: dict[Cell, list[dict]] = defaultdict(list)
+        for entry in sorted(self.journal.entries, key=lambda e: e["order"]):
+            out[Cell.from_raw_path(entry["cell"])] += entry["records"]
+        return out
+
+
+def progress_line(order: int, total: int, round_index: int, rounds: int, elapsed: float, skipped: int) -> str:
+    """Containers done / total, the round, elapsed time and an estimate of what is left."""
+    done_here = max(order - skipped, 0)
+    left = (total - order) * elapsed / done_here if done_here else None
+    estimate = f", about {format_duration(left)} left" if left is not None else ""
+    return (f"measuring: {order}/{total} containers done, round {round_index + 1}/{rounds}, "
+            f"{format_duration(elapsed)} elapsed{estimate}")
+
+
+def format_duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+
+
+def session_counts(journal: Journal) -> dict:
+    """What the session cost: containers, wall time, and where it went."""
+    records = [r for e in journal.entries for r in e["records"]]
+    measured = [r for r in records if not r["warmup"]]
+    return {
+        "containers": len(journal.entries),
+        "retries": sum(r["retries"] for r in measured),
+        "wall_seconds": sum(e.get("elapsed", 0.0) for e in journal.entries),
+        "timed_seconds": sum(r["total_seconds"] for r in measured),
+        "warmup_seconds": sum(r["total_seconds"] for r in records if r["warmup"]),
+        "startup_seconds": sum(r["startup_seconds"] for r in measured),
+    }
+
+
+def write_results(session: Session, raw_dir: Path, started_at: str, harness: dict, label: str) -> Path:
+    """Raw files, then the stamp: each atomically, only after every container succeeded."""
+    for cell, records in session.collected().items():
+        with atomic_path(cell.raw_path) as tmp:
+            tmp.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
+    cpusets = sorted({cell.cpuset for cell in session.cells})
+    stamp = build_stamp(
+        session=session.journal.session, started_at=started_at, ended_at=now(),
+        resumed_at=resumed_at(session.journal), label=label, harness=harness,
+        images={name: rt.image for name, rt in session.runtimes.items()}, settings=session.settings,
+        machine=machine_facts(label, cpusets), counts=session_counts(session.journal),
+    )
+    path = stamp_path(raw_dir, session.journal.session)
+    write_stamp(path, stamp)
+    return path
+
+
+def hold_session_lock(path: Path):
+    """Refuse a second session on this machine while one is measuring (one measurement at a time)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        raise ParbenchError(f"a measurement session is already running ({holder}); "
+                            "wait for it to finish or stop it, then run again") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid {os.getpid()}, started {now()}")
+    handle.flush()
+    return handle
+
+
+def measure(settings: dict, images_dir: Path, host: str, timeout: float, retries: int,
+            state_dir: Path, log, say) -> Path:
+    """Run (or resume) the session; return the stamp's path."""
+    lock = hold_session_lock(state_dir / "measure.lock")
+    cells = [Cell.from_raw_path(path) for path in settings["cells"]]
+    runtimes = load_runtimes(images_dir, {cell.runtime for cell in cells})
+    harness = harness_hashes(REPO)
+    key = plan_key(settings, {name: rt.image for name, rt in runtimes.items()}, harness)
+    journal = open_journal(state_dir / "journal.jsonl", key, new_session_id(), say)
+    remove_stray_containers(log)
+    session = Session(settings, runtimes, host, journal, timeout, retries, log, say)
+    try:
+        session.run()
+    except (KeyboardInterrupt, Stopped) as why:
+        kept = len(journal.entries)
+        raise ParbenchError(f"measurement stopped ({why or 'interrupted'}); {kept} of {len(session.plan)} "
+                            "containers are kept in the journal: run the same command again to resume") from None
+    stamp = write_results(session, Path("results/raw"), journal.header["started_at"], harness, host)
+    os.replace(journal.path, stamp.with_suffix(".journal.jsonl"))
+    lock.close()
+    return stamp
+
+
+def open_log(path: Path | None):
+    """A writer for detail lines: the log file, or stderr when none is given."""
+    if path is None:
+        return lambda line: print(line, file=sys.stderr, flush=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a")
+
+    def log(line: str) -> None:
+        if line:
+            handle.write(line + "\n")
+            handle.flush()
+
+    return log
 
 
 @main_guard
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--settings-json", required=True,
-                        help="repeats, warmup, timeout, seed, and parameters per workload")
+    parser.add_argument("--settings", required=True, type=Path,
+                        help="JSON: cells, repeats, warmup, min_time, seed, parameters per workload, variant env")
     parser.add_argument("--images", required=True, type=Path, help="folder of <runtime>.identity.json files")
     parser.add_argument("--host-label", required=True)
-    parser.add_argument("outputs", nargs="+", type=Path, help="raw files to write; each path names its cell")
+    parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per container")
+    parser.add_argument("--retries", type=int, default=1, help="extra attempts after an infrastructure fault")
+    parser.add_argument("--state", type=Path, default=Path("results/session"), help="journal and lock folder")
+    parser.add_argument("--log", type=Path, default=None, help="detail log (default: stderr)")
     args = parser.parse_args(argv)
-    collected = measure_session(args.outputs, json.loads(args.settings_json), args.images, args.host_label)
-    for cell, records in sorted(collected.items(), key=lambda item: item[0].raw_path):
-        measured = sorted(r["seconds"] for r in records if not r["warmup"])
-        print(f"{cell.raw_path}: {len(measured)} repeats, median {measured[len(measured) // 2]:.4f} s", file=sys.stderr)
+    log = open_log(args.log)
+
+    def say(line: str) -> None:
+        log(line)
+        print(f"parbench: {line}", file=sys.stderr, flush=True)
+
+    signal.signal(signal.SIGTERM, _terminate)
+    settings = json.loads(args.settings.read_text())
+    stamp = measure(settings, args.images, args.host_label, args.timeout, args.retries, args.state, log, say)
+    counts = json.loads(stamp.read_text())
+    say(f"measured {counts['containers']} containers in session {counts['session']} "
+        f"({format_duration(counts['wall_seconds'])}); stamp {stamp}")
     return 0
 
 

@@ -9,6 +9,7 @@ verification all ask here instead of keeping lists of their own.
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
@@ -18,7 +19,8 @@ if PYTHON_WORKLOADS not in sys.path:
 
 from workloads import WORKLOADS, expected_checksum  # noqa: E402
 
-__all__ = ["WORKLOADS", "expected_checksum", "modes_for", "params_label", "parse_params_label", "scaling"]
+__all__ = ["WORKLOADS", "expected_checksum", "expected_checksum_of", "modes_for", "params_label",
+           "parse_params_label", "scaling"]
 
 GO_PARALLEL_MODE = "goroutines"
 
@@ -49,3 +51,17 @@ def parse_params_label(label: str) -> dict[str, int]:
     """The inverse of params_label."""
     pairs = (item.partition("=") for item in str(label).split(",") if item)
     return {name: int(value) for name, _, value in pairs}
+
+
+def expected_checksum_of(workload: str, params: str, workers: int) -> float:
+    """The checksum a correct run reports, from the harness's own code, computed once per input.
+
+    Where every task returns the same value the worker count does not matter,
+    so the seed's 50,000,000-iteration loop is computed once, not once per count.
+    """
+    return _expected(workload, params, workers if WORKLOADS[workload].combine == "sum" else 1)
+
+
+@functools.cache
+def _expected(workload: str, params: str, workers: int) -> float:
+    return expected_checksum(workload, parse_params_label(params), workers)

@@ -46,6 +46,31 @@ HOST_LABEL = host_label(config.get("host_label"), config.get("record_hostname", 
 # The experiment as recorded in reports and bundles: `remeasure` only says what
 # this invocation measures, so it must not make the report look out of date.
 EXPERIMENT_CONFIG = {key: value for key, value in config.items() if key != "remeasure"}
+# Everything that decides what the measurement session measures (and nothing
+# that does not, such as timeouts or the host label), as the settings file.
+SESSION_SETTINGS = json.dumps(
+    {
+        "cells": [cell.raw_path for cell in MEASURED_CELLS],
+        "repeats": config["repeats"],
+        "warmup": config["warmup"],
+        "min_time": config["min_time"],
+        "seed": config["seed"],
+        "params": {name: workload_params(w) for name, w in enabled_workloads(config).items()},
+        "env": {name: v["env"] for name, v in config["variants"].items()},
+    },
+    sort_keys=True,
+    indent=1,
+)
+
+
+def write_if_changed(path, text):
+    """Write text unless the file already holds it, so its date says when it last changed."""
+    target = Path(path)
+    if target.exists() and target.read_text() == text:
+        return
+    from parbench.atomic import write_text_atomic
+
+    write_text_atomic(target, text)
 
 
 def short_commit():

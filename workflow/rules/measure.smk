@@ -5,35 +5,39 @@
 # which makes the session's outputs that runtime's cells only.
 
 
+rule session_settings:
+    # What the session measures, in a file: a changed value rewrites it (and so
+    # remeasures); an unchanged one keeps its date, so nothing is remeasured.
+    output:
+        "results/session/settings.json",
+    params:
+        settings=SESSION_SETTINGS,
+    log:
+        "logs/session_settings.log",
+    run:
+        write_if_changed(output[0], params.settings)
+
+
 rule measure:
     input:
+        settings="results/session/settings.json",
         iids=expand("results/images/{runtime}.iid", runtime=RUNTIMES),
         identities=expand("results/images/{runtime}.identity.json", runtime=RUNTIMES),
     output:
         [update(cell.raw_path) for cell in MEASURED_CELLS],
-    params:
-        settings=json.dumps(
-            {
-                "repeats": config["repeats"],
-                "warmup": config["warmup"],
-                "timeout": config["timeout_seconds"],
-                "seed": config["seed"],
-                "params": {name: workload_params(w) for name, w in enabled_workloads(config).items()},
-                "env": {name: v["env"] for name, v in config["variants"].items()},
-            },
-            sort_keys=True,
-        ),
-        host=HOST_LABEL,
     threads: lambda wildcards: workflow.cores
     log:
         "logs/measure.log",
     message:
-        "Measuring {n} cell(s) in {r} interleaved round(s) (progress: logs/measure.log)".format(
+        "Measuring {n} cell(s) in {r} interleaved round(s) (detail: logs/measure.log)".format(
             n=len(MEASURED_CELLS), r=config["repeats"]
         )
     shell:
-        "{PY} parbench.measure --settings-json {params.settings:q} --images results/images "
-        "--host-label {params.host} {output} > {log} 2>&1 || {{ tail -n1 {log} >&2; exit 1; }}"
+        # Timeout, retries and host label change nothing that is measured, so
+        # they are passed here, not as params (a changed param remeasures).
+        "{PY} parbench.measure --settings {input.settings} --images results/images "
+        "--host-label {HOST_LABEL} --timeout {config[timeout_seconds]} --retries {config[retries]} "
+        "--log {log}"
 
 
 rule measurements:
