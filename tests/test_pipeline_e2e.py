@@ -200,3 +200,26 @@ def test_snakemake_html_report(measured):
     assert done.returncode == 0, done.stderr[-3000:]
     html = (measured / "results/snakemake-report.html").read_text(errors="replace")
     assert "cpu_loop_scaling.png" in html and "runs.csv" in html
+
+
+def test_exports_for_pyperf_and_benchstat(measured):
+    import sys
+
+    from parbench.export import stem
+    from test_export import validate_benchfmt
+
+    done = snakemake(measured, *TINY)  # a no-op after the first run; it makes sure the exports are current
+    assert done.returncode == 0, done.stderr[-3000:]
+    pyperf_dir = measured / "results/pyperf"
+    assert {p.stem for p in pyperf_dir.glob("*.json")} == {stem(cell.runtime, cell.variant) for cell in CELLS}
+    files = [str(pyperf_dir / f"{runtime}.json") for runtime in QUICK["runtimes"]]
+    compared = subprocess.run([sys.executable, "-m", "pyperf", "compare_to", *files],
+                              capture_output=True, text=True, timeout=300)
+    assert compared.returncode == 0, compared.stderr
+    for runtime in QUICK["runtimes"]:  # every runtime's file takes part in the comparison
+        assert f"[{runtime}]" in compared.stdout, compared.stdout[-3000:]
+    results = validate_benchfmt((measured / "results/benchfmt.txt").read_text())
+    runs = pd.read_csv(measured / "results/runs.csv")
+    assert len(results) == len(runs)
+    assert {r.config["runtime"] for r in results} == {stem(cell.runtime, cell.variant) for cell in CELLS}
+    assert all(r.iterations >= 1 and r.values["sec/op"] > 0 for r in results)
