@@ -18,7 +18,7 @@ SMALL_PARAMS = {
 
 
 def record(runtime="go", mode="goroutines", cpuset="0", cpus=1, workers=1, repeat=0, seconds=1.0,
-           warmup=False, checksum=CHECKSUM, gil=None, host="hostA") -> dict:
+           warmup=False, checksum=CHECKSUM, gil=None, host="hostA", loops=1, session="s1") -> dict:
     return {
         "schema": 1, "harness": "go" if runtime == "go" else "python", "runtime": runtime,
         "runtime_version": "go1.24.4" if runtime == "go" else "3.13.5",
@@ -31,6 +31,7 @@ def record(runtime="go", mode="goroutines", cpuset="0", cpus=1, workers=1, repea
         "max_rss_kb": 5000, "checksum": checksum, "cpuset": cpuset, "cpus": cpus,
         "image_id": "sha256:" + "ab" * 32, "host": host, "container_seconds": seconds + 0.3,
         "started_at": "2026-11-25T00:00:00+00:00",
+        "loops": loops, "total_seconds": seconds * loops, "session": session, "warmup_seconds": 0.0, "retries": 0,
     }
 
 
@@ -46,4 +47,14 @@ def scaling_records() -> list[dict]:
         out.append(record("cpython-3.13t", "threads", "0", 1, 1, repeat, 6.0 * jitter, gil=False))
         out.append(record("cpython-3.13t", "threads", "0-1", 2, 2, repeat, 6.0 * jitter, gil=False))
     out.append(record("go", "goroutines", "0", 1, 1, 0, 9.9, warmup=True))
+    return out
+
+
+def gil1_records(seconds_by_workers: dict[int, float]) -> list[dict]:
+    """3.13t threads with PYTHON_GIL=1 (variant gil1): the GIL back on in the free-threaded binary."""
+    out = []
+    for workers, seconds in seconds_by_workers.items():
+        cpuset = "0" if workers == 1 else f"0-{workers - 1}"
+        out += [dict(record("cpython-3.13t", "threads", cpuset, workers, workers, k, seconds * (1 + k * 0.01), gil=True),
+                     variant="gil1") for k in range(6)]
     return out

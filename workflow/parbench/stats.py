@@ -96,3 +96,41 @@ def first_repeat_outlier(values: Sequence[float], tolerance: float = 0.05) -> bo
     centre = float(np.median(rest))
     mad = float(stats.median_abs_deviation(rest))
     return abs(data[0] - centre) > max(3 * mad, tolerance * centre)
+
+
+def mann_whitney_p(a: Sequence[float], b: Sequence[float]) -> float:
+    """Two-sided Mann-Whitney U p-value; nan when either sample has fewer than 2 values.
+
+    The comparisons table stores the p-value itself so a reader can apply
+    another threshold than benchstat's 0.05.
+    """
+    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if x.size < 2 or y.size < 2:
+        return math.nan
+    return float(stats.mannwhitneyu(x, y, alternative="two-sided").pvalue)
+
+
+MIN_AMDAHL_COUNTS = 3  # two CPU counts always fit exactly: a fit needs a third to be tested
+
+
+def amdahl_speedup(cpus, serial: float):
+    """Amdahl's law: the speedup on `cpus` CPUs of work whose fraction `serial` cannot run in parallel."""
+    return 1.0 / (serial + (1.0 - serial) / np.asarray(cpus, dtype=float))
+
+
+def amdahl_fit(cpus: Sequence[float], speedups: Sequence[float],
+               confidence: float = CONFIDENCE) -> tuple[float, float, float]:
+    """Serial fraction fitted to (CPU count, speedup) points, with an interval from curve_fit's covariance.
+
+    Points are individual repeats, not medians, so the covariance reflects the
+    spread of the measurements. Returns (nan, nan, nan) with fewer than three
+    distinct CPU counts, where any serial fraction fits two points exactly.
+    """
+    from scipy.optimize import curve_fit
+
+    x, y = np.asarray(cpus, dtype=float), np.asarray(speedups, dtype=float)
+    if len(np.unique(x)) < MIN_AMDAHL_COUNTS:
+        return (math.nan, math.nan, math.nan)
+    (serial,), covariance = curve_fit(amdahl_speedup, x, y, p0=[0.1], bounds=([0.0], [1.0]))
+    spread = math.sqrt(covariance[0][0]) * stats.norm.ppf(0.5 + confidence / 2)
+    return (float(serial), max(0.0, float(serial - spread)), min(1.0, float(serial + spread)))

@@ -1,0 +1,121 @@
+"""comparisons.csv: every comparison the report shows, as tidy rows with intervals and p-values."""
+
+import pandas as pd
+import pytest
+
+from fixtures import gil1_records, record, scaling_records
+from parbench.aggregate import runs_table, summary_table, write_csv
+from parbench.comparisons import COLUMNS, comparisons_table, main, read_comparisons, workload_label
+
+
+def one(table: pd.DataFrame, **equal) -> pd.Series:
+    mask = pd.Series(True, index=table.index)
+    for column, value in equal.items():
+        mask &= table[column] == value
+    rows = table[mask]
+    assert len(rows) == 1, rows
+    return rows.iloc[0]
+
+
+@pytest.fixture
+def table():
+    return comparisons_table(runs_table(scaling_records() + gil1_records({1: 6.0, 2: 12.0})))
+
+
+def test_every_row_has_the_tidy_columns_and_one_kind(table):
+    assert list(table.columns) == COLUMNS
+    assert set(table["kind"]) == {"build", "gil", "runtime", "scaling", "blog"}
+
+
+def test_build_is_free_threaded_over_gil_in_the_same_cell(table):
+    row = one(table, kind="build", b_cpus=2)
+    assert (row["a_runtime"], row["b_runtime"], row["a_mode"]) == ("cpython-3.13t", "cpython-3.13", "threads")
+    assert row["ratio"] == pytest.approx(6.0 / 10.0)
+    assert row["ci_low"] < row["ratio"] < row["ci_high"] and row["significant"] and row["p_value"] < 0.05
+
+
+def test_gil_variant_on_the_free_threaded_build_is_the_gil_alone(table):
+    alone = one(table, kind="gil", b_cpus=1)
+    assert (alone["a_variant"], alone["b_variant"], alone["a_workers"]) == ("gil1", "", 1)
+    assert alone["ratio"] == pytest.approx(1.0) and not alone["significant"]
+    assert one(table, kind="gil", b_cpus=2)["ratio"] == pytest.approx(2.0)
+
+
+def test_runtime_rows_compare_python_modes_with_goroutines(table):
+    row = one(table, kind="runtime", a_runtime="cpython-3.13t", b_cpus=2)
+    assert (row["a_mode"], row["b_mode"], row["b_runtime"]) == ("threads", "goroutines", "go")
+    assert row["ratio"] == pytest.approx(60.0)
+
+
+def test_scaling_carries_speedup_and_efficiency_against_ideal(table):
+    row = one(table, kind="scaling", a_runtime="go", a_variant="")
+    assert (row["a_workers"], row["b_workers"], row["ideal"]) == (1, 2, 2)
+    assert row["ratio"] == pytest.approx(2.0) and row["efficiency"] == pytest.approx(1.0)
+    assert row["efficiency_low"] == pytest.approx(row["ci_low"] / 2)
+
+
+def test_sleeping_workers_are_judged_per_worker_not_per_cpu():
+    records = [dict(record("go", "goroutines", "0", 1, w, k, 0.1 * (1 + k * 0.01)), workload="io_wait",
+                    params={"tasks": 10, "sleep_us": 100}) for w in (1, 16) for k in range(6)]
+    row = one(comparisons_table(runs_table(records)), kind="scaling")
+    assert row["ideal"] == 16 and row["efficiency"] == pytest.approx(1.0) and row["workload_kind"] == "sleep"
+
+
+def test_amdahl_fit_needs_three_cpu_counts():
+    records = []
+    for cpus, seconds in ((1, 1.0), (2, 1.1), (4, 1.3)):
+        cpuset = "0" if cpus == 1 else f"0-{cpus - 1}"
+        records += [record("go", "goroutines", cpuset, cpus, cpus, k, seconds * (1 + k * 0.01)) for k in range(6)]
+    table = comparisons_table(runs_table(records))
+    fit = one(table, kind="amdahl")
+    # 4 x 1.0 / 1.3 = 3.08 on 4 CPUs: a serial fraction near 10 %.
+    assert fit["statistic"] == "serial_fraction" and 0.05 < fit["ratio"] < 0.15 and fit["ci_low"] < fit["ratio"] < fit["ci_high"]
+    two = comparisons_table(runs_table([r for r in records if r["cpus"] < 4]))
+    assert "amdahl" not in set(two["kind"])
+
+
+def test_noise_floor_pairs_a_cell_with_its_twin():
+    twin = [dict(record("go", "goroutines", "0", 1, 1, k, 0.10 * (1 + k * 0.01)), variant="aa") for k in range(6)]
+    row = one(comparisons_table(runs_table(scaling_records() + twin)), kind="noise_floor")
+    assert (row["a_variant"], row["b_variant"], row["a_runtime"]) == ("", "aa", "go")
+    assert row["ratio"] == pytest.approx(1.0) and not row["significant"]
+
+
+def test_spawn_seconds_are_never_a_time_ratio():
+    records = [dict(record(rt, mode, "0", 1, 1, k, 0.01, gil=gil), workload="spawn", params={"count": 10})
+               for rt, mode, gil in (("go", "goroutines", None), ("cpython-3.13t", "threads", False)) for k in range(6)]
+    assert set(comparisons_table(runs_table(records))["kind"]) == {"blog"}
+
+
+def test_blog_rows_quote_the_blog():
+    blog = comparisons_table(runs_table(scaling_records()))
+    row = one(blog, kind="blog", a_flavour="free-threaded", b_flavour="go")
+    assert row["ratio"] == pytest.approx(16.19 / 0.11) and row["b_workers"] == 16
+
+
+def test_older_tables_without_loops_or_sessions_still_compare(table):
+    runs = runs_table(scaling_records()).drop(columns=["loops", "total_seconds", "session"], errors="ignore")
+    old = comparisons_table(runs)
+    assert set(old["a_session"].dropna()) <= {"unknown", "blog"}
+
+
+def test_workload_labels_name_what_bounds_them():
+    assert workload_label("cpu_loop") == "cpu_loop"
+    assert workload_label("hash") == "hash (C library, releases the GIL)"
+    assert workload_label("io_wait") == "io_wait (sleep-bound)"
+
+
+def test_cli_writes_the_table_and_refuses_mismatched_inputs(tmp_path, capsys):
+    runs = runs_table(scaling_records())
+    write_csv(runs, tmp_path / "runs.csv")
+    write_csv(summary_table(runs), tmp_path / "summary.csv")
+    assert main(["--runs", str(tmp_path / "runs.csv"), "--summary", str(tmp_path / "summary.csv"),
+                 "--out", str(tmp_path / "c.csv")]) == 0
+    written = read_comparisons(tmp_path / "c.csv")
+    assert one(written, kind="build", b_cpus=1)["a_variant"] == ""
+    write_csv(summary_table(runs[runs["runtime"] != "go"]), tmp_path / "other.csv")
+    assert main(["--runs", str(tmp_path / "runs.csv"), "--summary", str(tmp_path / "other.csv"),
+                 "--out", str(tmp_path / "c2.csv")]) == 1
+    assert "describe different cells" in capsys.readouterr().err
+    assert main(["--runs", str(tmp_path / "missing.csv"), "--summary", str(tmp_path / "summary.csv"),
+                 "--out", str(tmp_path / "c3.csv")]) == 1
