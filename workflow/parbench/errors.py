@@ -9,15 +9,35 @@ class ParbenchError(Exception):
     """
 
 
+ERROR_FILE_VARIABLE = "PARBENCH_ERROR_FILE"
+
+
 def main_guard(main):
-    """Run an entry point, turning ParbenchError into one line and exit code 1."""
+    """Run an entry point, turning ParbenchError into one line and exit code 1.
+
+    Under the workflow the line is also kept in the file PARBENCH_ERROR_FILE
+    names, so the workflow can repeat it as the last thing the user sees.
+    """
+    import os
     import sys
 
     def wrapped(argv=None):
         try:
             return main(argv)
         except ParbenchError as error:
-            print(f"parbench: {error}", file=sys.stderr)
+            line = f"parbench: {error}"
+            print(line, file=sys.stderr)
+            remember(line, os.environ.get(ERROR_FILE_VARIABLE))
             return 1
 
     return wrapped
+
+
+def remember(line: str, path: str | None) -> None:
+    if not path:
+        return
+    try:
+        with open(path, "a") as f:
+            f.write(line.replace("\n", " ") + "\n")
+    except OSError:
+        pass

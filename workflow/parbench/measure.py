@@ -575,6 +575,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--retries", type=int, default=1, help="extra attempts after an infrastructure fault")
     parser.add_argument("--state", type=Path, default=Path("results/session"), help="journal and lock folder")
     parser.add_argument("--log", type=Path, default=None, help="detail log (default: stderr)")
+    parser.add_argument("--only", type=Path, default=None,
+                        help="JSON list of raw paths: measure just these cells (a repair of missing or damaged files)")
     args = parser.parse_args(argv)
     log = open_log(args.log)
 
@@ -584,6 +586,8 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, _terminate)
     settings = json.loads(args.settings.read_text())
+    if args.only:
+        settings["cells"] = json.loads(args.only.read_text())
     stamp = measure(settings, args.images, args.host_label, args.timeout, args.retries, args.state, log, say)
     counts = json.loads(stamp.read_text())
     say(f"measured {counts['containers']} containers in session {counts['session']} "

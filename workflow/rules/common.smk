@@ -101,34 +101,76 @@ def alternation(names):
     return "|".join(re.escape(n) for n in names) or "(?!)"
 
 
-def mark_pruned_images():
-    """Make an image rule rerun when its image was removed behind our back.
+def pruned_images():
+    """Names ("base", "go", ...) whose ID file names an image the engine no longer has.
 
-    An ID file whose image the engine no longer has names nothing: it and
-    the identity found in that image are removed, so Snakemake plans the
-    build again wherever the image is needed (a dry run says so too).
+    Only asks; changes nothing, so a dry run or `--report` leaves every file
+    as it was. Each such image's rule gets a marker as input (see
+    gone_marker), which makes Snakemake plan the rebuild.
     """
     from parbench.docker import find_image
 
-    for iid in Path("results/images").glob("*.iid"):
+    gone = []
+    for iid in sorted(Path("results/images").glob("*.iid")):
         image = iid.read_text().strip()
         try:
             found = find_image(image, timeout=10)
         except ParbenchError:
-            return  # no engine to ask; the onstart check reports that
+            return []  # no engine to ask; the onstart check reports that
         if found is None:
             print(f"parbench: image {image[:19]} of {iid} is gone from the engine; it will be rebuilt", file=sys.stderr)
-            iid.unlink()
-            iid.with_suffix(".identity.json").unlink(missing_ok=True)
+            gone.append(iid.stem)
+    return gone
 
 
-mark_pruned_images()
+GONE_IMAGES = pruned_images()
+
+
+def gone_marker(name):
+    """An input that exists only when the image must be rebuilt because the engine lost it."""
+    return [f"results/images/{name}.gone"] if name in GONE_IMAGES else []
+
+
+# Raw files of the last session's plan that are missing or damaged: a plain
+# run measures exactly these again (a repair session), not the whole plan.
+from parbench.control import cells_to_repair
+
+REPAIR = cells_to_repair(
+    [cell.raw_path for cell in MEASURED_CELLS], Path("results/session/settings.json"), SESSION_SETTINGS
+)
+if REPAIR:
+    print(f"parbench: {len(REPAIR)} raw file(s) missing or damaged, measuring just those again: "
+          + "; ".join(f"{path} ({why})" for path, why in sorted(REPAIR.items())), file=sys.stderr)
+    MEASURED_CELLS = [cell for cell in MEASURED_CELLS if cell.raw_path in REPAIR]
+REPAIR_ARG = " --only results/session/repair.json" if REPAIR else ""
+
+
+# Entry points keep their one-line error here (errors.main_guard); onerror repeats it last.
+ERROR_FILE = Path("logs/parbench-errors.txt").resolve()
+os.environ["PARBENCH_ERROR_FILE"] = str(ERROR_FILE)
 
 
 onstart:
     from parbench.docker import daemon_problem
 
+    ERROR_FILE.parent.mkdir(parents=True, exist_ok=True)
+    ERROR_FILE.unlink(missing_ok=True)
+
     problem = daemon_problem()
     if problem:
         workflow.persistence.unlock()  # stop() skips Snakemake's own clean-up
         stop(problem)
+    from parbench.control import forward_stop_signals
+
+    # Snakemake lets running jobs finish when interrupted; a measurement
+    # session could run for hours, so it is told to stop (it keeps its journal).
+    forward_stop_signals(Path("results/session/measure.lock"))
+
+
+onerror:
+    # Snakemake's own account of the failure ends with a pointer to its log;
+    # the line the user needs is parbench's, so it comes last.
+    if ERROR_FILE.exists():
+        lines = ERROR_FILE.read_text().splitlines()
+        if lines:
+            print(lines[-1], file=sys.stderr)

@@ -23,7 +23,19 @@ rule fetch_source:
         "--dest {output:q} {params.urls:q} > {log} 2>&1 || {{ tail -n1 {log} >&2; exit 1; }}"
 
 
+rule image_gone:
+    # Exists only while an image the engine lost is rebuilt (see gone_marker).
+    output:
+        temp("results/images/{name}.gone"),
+    log:
+        "logs/images/{name}.gone.log",
+    shell:
+        "echo 'the engine no longer has the image of results/images/{wildcards.name}.iid' > {output} 2> {log}"
+
+
 rule base_image:
+    input:
+        gone=gone_marker("base"),
     output:
         iid="results/images/base.iid",
         packages="results/images/base.packages.tsv",
@@ -44,6 +56,7 @@ rule cpython_image:
         base="results/images/base.iid",
         source=lambda w: f"resources/{CATALOGUE[w.runtime]['source']}",
         harness=context_files("workloads/python"),
+        gone=lambda w: gone_marker(w.runtime),
     output:
         iid="results/images/{runtime}.iid",
     params:
@@ -65,6 +78,7 @@ rule go_image:
         dockerfile="containers/go/Dockerfile",
         base="results/images/base.iid",
         harness=context_files("workloads/go"),
+        gone=lambda w: gone_marker(w.runtime),
     output:
         iid="results/images/{runtime}.iid",
     params:

@@ -18,9 +18,22 @@ rule session_settings:
         write_if_changed(output[0], params.settings)
 
 
+rule repair_list:
+    # The cells a repair session measures (only when some raw files are missing or damaged).
+    output:
+        temp("results/session/repair.json"),
+    params:
+        cells=json.dumps(sorted(REPAIR)),
+    log:
+        "logs/repair_list.log",
+    run:
+        write_if_changed(output[0], params.cells)
+
+
 rule measure:
     input:
         settings="results/session/settings.json",
+        repair=["results/session/repair.json"] if REPAIR else [],
         iids=expand("results/images/{runtime}.iid", runtime=RUNTIMES),
         identities=expand("results/images/{runtime}.identity.json", runtime=RUNTIMES),
     output:
@@ -37,7 +50,7 @@ rule measure:
         # they are passed here, not as params (a changed param remeasures).
         "{PY} parbench.measure --settings {input.settings} --images results/images "
         "--host-label {HOST_LABEL} --timeout {config[timeout_seconds]} --retries {config[retries]} "
-        "--log {log}"
+        "--log {log}{REPAIR_ARG}"
 
 
 rule measurements:

@@ -1,0 +1,95 @@
+"""Stopping a measurement session from the workflow engine, and noticing damaged raw files.
+
+Snakemake waits for running jobs when it is interrupted (SIGINT) and lets them
+finish when it is terminated (SIGTERM). A measurement session can run for
+hours, so parbench forwards both signals to the session, which stops its
+container within seconds and keeps what it measured in its journal.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from pathlib import Path
+
+LOCK_NAME = "measure.lock"
+
+
+def session_pid(lock_path: Path) -> int | None:
+    """The PID of the running measurement session, if the lock names a live one.
+
+    The lock file keeps the PID of the last holder; the process must still be
+    a parbench measurement (a reused PID is not signalled).
+    """
+    try:
+        words = lock_path.read_text().split()
+        pid = int(words[1].rstrip(","))
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, IndexError, ValueError):
+        return None
+    return pid if b"parbench.measure" in cmdline else None
+
+
+def stop_session(lock_path: Path) -> bool:
+    """Ask a running session to stop (SIGTERM); True if there was one."""
+    pid = session_pid(lock_path)
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except OSError:
+        return False
+    return True
+
+
+def forward_stop_signals(lock_path: Path) -> None:
+    """Make SIGINT and SIGTERM to this process (Snakemake) stop the session too, then do what they did."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        previous = signal.getsignal(signum)
+
+        def handler(received, frame, previous=previous):
+            stop_session(lock_path)
+            if callable(previous):
+                previous(received, frame)
+            elif received == signal.SIGINT:
+                raise KeyboardInterrupt
+
+        signal.signal(signum, handler)
+
+
+def raw_problem(path: Path) -> str | None:
+    """Why a raw file cannot be aggregated ("missing", "empty", "line N is not JSON"), or None."""
+    if not path.exists():
+        return "missing"
+    lines = [line for line in path.read_text(errors="replace").splitlines() if line.strip()]
+    if not lines:
+        return "empty"
+    for number, line in enumerate(lines, 1):
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            return f"line {number} is not JSON"
+        if not isinstance(record, dict) or "seconds" not in record:
+            return f"line {number} is not a measurement record"
+    if all(record_is_warmup(line) for line in lines):
+        return "holds no measured repeat"
+    return None
+
+
+def record_is_warmup(line: str) -> bool:
+    return bool(json.loads(line).get("warmup"))
+
+
+def cells_to_repair(raw_paths: list[str], last_settings: Path, planned_settings: str) -> dict[str, str]:
+    """Raw files of the current plan that are missing or damaged, with why, when only they need measuring.
+
+    Only when the plan is the one last measured (the settings file holds the
+    same text) and some of its files are intact: a changed plan, or nothing
+    measured yet, is a whole new session, planned as usual.
+    """
+    if not last_settings.exists() or last_settings.read_text() != planned_settings:
+        return {}
+    problems = {path: raw_problem(Path(path)) for path in raw_paths}
+    damaged = {path: why for path, why in problems.items() if why}
+    return damaged if len(damaged) < len(raw_paths) else {}
