@@ -1,4 +1,4 @@
-"""Each claim's verdict follows the data: fixture tables on both sides of every threshold."""
+"""Each claim's verdict follows the comparisons: fixture rows on both sides of every threshold."""
 
 import math
 
@@ -6,21 +6,31 @@ import pandas as pd
 import pytest
 
 from parbench import claims
-from parbench.claims import FAILS, HOLDS, UNTESTED
+from parbench.claims import CHECK, FAILS, HOLDS, PASSED, UNTESTED
 
 RUNTIME = {"gil": "cpython-3.13", "free-threaded": "cpython-3.13t", "go": "go"}
-SCALING = {"spawn": "none", "cpu_loop_strong": "strong"}
+KINDS = {"hash": "c_library", "io_wait": "sleep", "channels": "coordination", "spawn": "coordination"}
 
 
-def cell(flavour, workload, mode, cpus=2, workers=None, median=1.0, speedup=math.nan, variant="", ci=0.01, **extra):
+def comp(kind, workload, a_flavour, a_mode, ratio, cpus=2, workers=None, a_variant="", ci=0.01,
+         b_flavour=None, a_workers=None, ideal=None, **extra):
+    """One comparisons.csv row: a against b on `cpus` CPUs with `workers` workers."""
     workers = cpus if workers is None else workers
+    b_flavour = b_flavour or ("go" if kind == "runtime" else "gil" if kind == "build" else a_flavour)
+    a_workers = (1 if kind == "scaling" else workers) if a_workers is None else a_workers
+    ideal = (workers if KINDS.get(workload) == "sleep" else min(workers, cpus)) if ideal is None else ideal
+    b_mode = "goroutines" if kind == "runtime" and a_mode != "sequential" else a_mode
+    cpuset = "0" if cpus == 1 else f"0-{cpus - 1}"
     row = {
-        "runtime": RUNTIME[flavour], "flavour": flavour, "workload": workload, "mode": mode, "variant": variant,
-        "params": "x=1", "cpuset": "0" if cpus == 1 else f"0-{cpus - 1}", "cpus": cpus, "workers": workers,
-        "tasks": workers, "median": median, "ci_low": median * (1 - ci), "ci_high": median * (1 + ci),
-        "speedup": speedup, "scaling": SCALING.get(workload, "weak"), "rss_kb_per_task": math.nan,
-        "os_threads_per_task": math.nan, "latency_p50_us": math.nan, "latency_p99_us": math.nan,
-        "worker_seconds_median": math.nan,
+        "kind": kind, "statistic": "speedup" if kind == "scaling" else "time_ratio", "host": "h",
+        "workload": workload, "workload_kind": KINDS.get(workload, "interpreter"), "params": "x=1",
+        "a_runtime": RUNTIME[a_flavour], "a_flavour": a_flavour, "a_mode": a_mode, "a_variant": a_variant,
+        "a_cpuset": "0" if kind == "scaling" else cpuset, "a_cpus": 1 if kind == "scaling" else cpus,
+        "a_workers": a_workers, "b_runtime": RUNTIME[b_flavour], "b_flavour": b_flavour, "b_mode": b_mode,
+        "b_variant": "" if kind in ("gil", "variant") else a_variant, "b_cpuset": cpuset, "b_cpus": cpus,
+        "b_workers": workers, "ratio": ratio, "ci_low": ratio * (1 - ci), "ci_high": ratio * (1 + ci),
+        "p_value": 0.002, "significant": True, "ideal": ideal, "efficiency": ratio / ideal,
+        "efficiency_low": ratio * (1 - ci) / ideal, "efficiency_high": ratio * (1 + ci) / ideal,
     }
     row.update(extra)
     return row
@@ -30,40 +40,74 @@ def table(*rows) -> pd.DataFrame:
     return pd.DataFrame(list(rows))
 
 
-@pytest.mark.parametrize("free_median, verdict", [(1.5, HOLDS), (1.02, FAILS), (0.8, FAILS)])
-def test_gil_speeds_single_threads(free_median, verdict):
-    summary = table(cell("gil", "cpu_loop", "sequential", 1, median=1.0),
-                    cell("free-threaded", "cpu_loop", "sequential", 1, median=free_median))
-    assert claims.gil_speeds_single_threads(summary).verdict == verdict
+def single(workload, build, gil=None, ci=0.01):
+    """The single-thread pair: 3.13t/3.13 and 3.13t gil1/3.13t, both threads with one worker on CPU 0."""
+    rows = [comp("build", workload, "free-threaded", "threads", build, cpus=1, ci=ci)]
+    if gil is not None:
+        rows.append(comp("gil", workload, "free-threaded", "threads", gil, cpus=1, a_variant="gil1", ci=ci))
+    return rows
 
 
-def test_gil_speeds_single_threads_depends_on_workload_and_overlapping_cis():
-    summary = table(cell("gil", "cpu_loop", "sequential", 1, median=1.0),
-                    cell("free-threaded", "cpu_loop", "sequential", 1, median=1.5),
-                    cell("gil", "hash", "sequential", 1, median=1.0),
-                    cell("free-threaded", "hash", "sequential", 1, median=1.08, ci=0.1))  # CIs overlap: ~
-    result = claims.gil_speeds_single_threads(summary)
-    assert result.verdict.startswith("depends on the workload") and "hash" in result.verdict
-    assert "cpu_loop 1.50×" in result.evidence and "hash ~1.08×" in result.evidence
+@pytest.mark.parametrize("build, gil, verdict", [
+    (1.65, 1.0, "does not hold: the free-threaded build carries the cost"),   # gil1 matches 3.13t: the build's cost
+    (1.65, 0.6, "holds: switching the GIL back on"),                          # the GIL alone speeds it up
+    (1.02, 1.0, "does not hold: no single-thread cost"),                      # below 1.05: no cost at all
+    (1.65, None, "depends on what is meant"),                                 # no gil1 control measured
+])
+def test_single_thread_rule_separates_the_build_from_the_gil(build, gil, verdict):
+    result = claims.gil_speeds_single_threads(table(*single("cpu_loop", build, gil)))
+    assert result.verdict.startswith(verdict)
+    assert "1 worker, threads mode" in result.scope and "PYTHON_GIL=1" in result.scope
+    assert result.key_figure.startswith(f"cpu_loop (1 worker, threads): 3.13t / 3.13 {build:.2f}×")
 
 
-@pytest.mark.parametrize("speedup, verdict", [(1.0, HOLDS), (1.24, HOLDS), (1.3, "depends"), (1.4, FAILS), (1.9, FAILS)])
+def test_single_thread_build_threshold_needs_the_interval_above_one():
+    wide = claims.gil_speeds_single_threads(table(*single("cpu_loop", 1.08, 1.0, ci=0.1)))
+    assert wide.verdict.startswith("does not hold: no single-thread cost")
+
+
+def test_single_thread_c_library_and_sleep_workloads_only_give_context():
+    rows = single("cpu_loop", 1.65, 1.0) + single("hash", 1.0, 1.0) + single("io_wait", 1.0, 1.0)
+    result = claims.gil_speeds_single_threads(table(*rows))
+    assert result.verdict.startswith("does not hold: the free-threaded build")
+    assert "hash (C library, releases the GIL)" in result.context and "io_wait (sleep-bound)" in result.context
+    assert "hash" not in result.evidence and "hash" not in result.scope
+    only_c = claims.gil_speeds_single_threads(table(*single("hash", 1.65, 1.0)))
+    assert only_c.verdict == UNTESTED
+
+
+def test_single_thread_mixed_interpreter_workloads_depend_on_the_workload():
+    result = claims.gil_speeds_single_threads(table(*single("cpu_loop", 1.65, 1.0), *single("alloc", 1.0, 1.0)))
+    assert result.verdict == "depends on the workload (cpu_loop: build; alloc: none)"
+
+
+@pytest.mark.parametrize("speedup, verdict", [(1.0, HOLDS), (1.2, HOLDS), (1.25, "depends on the threshold"),
+                                              (1.3, FAILS), (1.9, FAILS)])
 def test_gil_threads_do_not_scale(speedup, verdict):
-    summary = table(cell("gil", "cpu_loop", "threads", 2, speedup=speedup), cell("gil", "cpu_loop", "threads", 1, speedup=1.0))
-    assert claims.gil_threads_do_not_scale(summary).verdict.startswith(verdict)
+    result = claims.gil_threads_do_not_scale(table(comp("scaling", "cpu_loop", "gil", "threads", speedup)))
+    assert result.verdict.startswith(verdict) and "2 workers on 2 CPUs" in result.scope
+
+
+def test_gil_threads_hash_scaling_never_decides():
+    rows = table(comp("scaling", "cpu_loop", "gil", "threads", 0.95), comp("scaling", "hash", "gil", "threads", 1.9))
+    result = claims.gil_threads_do_not_scale(rows)
+    assert result.verdict == HOLDS and "hash (C library, releases the GIL) 1.90×" in result.context
+    assert claims.gil_threads_do_not_scale(table(comp("scaling", "hash", "gil", "threads", 1.9))).verdict == UNTESTED
 
 
 def test_one_cpu_cannot_test_parallel_claims():
-    summary = table(cell("gil", "cpu_loop", "threads", 1, speedup=1.0))
-    assert claims.gil_threads_do_not_scale(summary).verdict == UNTESTED
+    rows = table(comp("scaling", "cpu_loop", "gil", "threads", 1.0, cpus=1, workers=1))
+    assert claims.gil_threads_do_not_scale(rows).verdict == UNTESTED
+    assert claims.free_threading_scales(rows).verdict == UNTESTED
 
 
 @pytest.mark.parametrize("speedup, verdict", [(14.0, HOLDS), (11.0, FAILS)])
-def test_gil_threads_suit_io(speedup, verdict):
-    summary = table(cell("gil", "io_wait", "threads", 2, workers=16, speedup=speedup),
-                    cell("gil", "io_wait", "threads", 2, workers=2, speedup=2.0))
-    result = claims.gil_threads_suit_io(summary)
-    assert result.verdict == verdict and "16 workers on 2 CPUs" in result.evidence
+def test_gil_threads_suit_io_against_one_per_worker(speedup, verdict):
+    rows = table(comp("scaling", "io_wait", "gil", "threads", speedup, workers=16),
+                 comp("scaling", "io_wait", "gil", "threads", 2.0, workers=2))
+    result = claims.gil_threads_suit_io(rows)
+    assert result.verdict == verdict and "16 workers on 2 CPUs" in result.scope
+    assert f"{speedup / 16:.0%} of ideal" in result.key_figure  # never 700 %: sleeping workers need no CPU
 
 
 @pytest.mark.parametrize("procs, threads, free, verdict", [
@@ -73,89 +117,131 @@ def test_gil_threads_suit_io(speedup, verdict):
     (1.9, 1.9, 1.9, FAILS),   # GIL threads scale: processes are not needed
 ])
 def test_python_needs_processes(procs, threads, free, verdict):
-    summary = table(cell("gil", "cpu_loop", "processes", speedup=procs), cell("gil", "cpu_loop", "threads", speedup=threads),
-                    cell("free-threaded", "cpu_loop", "threads", speedup=free))
-    assert claims.python_needs_processes(summary).verdict.startswith(verdict)
+    rows = table(comp("scaling", "cpu_loop", "gil", "processes", procs), comp("scaling", "cpu_loop", "gil", "threads", threads),
+                 comp("scaling", "cpu_loop", "free-threaded", "threads", free))
+    assert claims.python_needs_processes(rows).verdict.startswith(verdict)
 
 
-@pytest.mark.parametrize("loop, alloc, verdict", [(1.9, 1.5, HOLDS), (1.3, 1.2, FAILS), (1.9, 1.3, "depends on the workload")])
+@pytest.mark.parametrize("loop, alloc, verdict", [(1.9, 1.5, HOLDS), (1.2, 1.1, FAILS), (1.9, 1.1, "depends on the workload")])
 def test_free_threading_scales(loop, alloc, verdict):
-    summary = table(cell("free-threaded", "cpu_loop", "threads", speedup=loop),
-                    cell("free-threaded", "alloc", "threads", speedup=alloc),
-                    cell("free-threaded", "cpu_loop", "threads", speedup=1.0, variant="gil1"))
-    result = claims.free_threading_scales(summary)
-    assert result.verdict.startswith(verdict) and "GIL switched back on: 1.00×" in result.evidence
+    rows = table(comp("scaling", "cpu_loop", "free-threaded", "threads", loop),
+                 comp("scaling", "alloc", "free-threaded", "threads", alloc),
+                 comp("scaling", "cpu_loop", "free-threaded", "threads", 1.0, a_variant="gil1"))
+    result = claims.free_threading_scales(rows)
+    assert result.verdict.startswith(verdict) and "control, GIL switched back on: cpu_loop 1.00×" in result.context
+    assert "an Amdahl fit needs speedups at 3 CPU counts; this run has 1, 2" in result.key_figure
+
+
+def test_free_threading_accepts_the_blogs_own_16_core_efficiency():
+    """4.9x on 16 cores is 31 % efficiency: parallel, though far from ideal."""
+    result = claims.free_threading_scales(table(comp("scaling", "cpu_loop", "free-threaded", "threads", 4.9, cpus=16)))
+    assert result.verdict == HOLDS and "31% of ideal" in result.key_figure
+
+
+def test_free_threading_reports_the_amdahl_fit_where_there_is_one():
+    rows = table(comp("scaling", "cpu_loop", "free-threaded", "threads", 3.0, cpus=4),
+                 comp("amdahl", "cpu_loop", "free-threaded", "threads", 0.1, cpus=4, statistic="serial_fraction",
+                      ci_low=0.05, ci_high=0.15))
+    assert "Amdahl serial fraction 10.0% (5.0%–15.0%)" in claims.free_threading_scales(rows).key_figure
+
+
+def test_free_threading_hash_and_contention_never_decide():
+    rows = table(comp("scaling", "cpu_loop", "free-threaded", "threads", 1.9),
+                 comp("scaling", "hash", "free-threaded", "threads", 1.0),
+                 comp("scaling", "contention", "free-threaded", "threads", 0.7))
+    result = claims.free_threading_scales(rows)
+    assert result.verdict == HOLDS and "serialised by its one lock: contention" in result.context
+
+
+def summary_cell(flavour, workload, mode, **extra):
+    row = {"runtime": RUNTIME[flavour], "flavour": flavour, "workload": workload, "mode": mode, "variant": "",
+           "cpus": 2, "workers": 2, "tasks": 2000, "median": 1.0, "rss_kb_per_task": math.nan,
+           "os_threads_per_task": math.nan, "latency_p50_us": math.nan, "worker_seconds_median": math.nan}
+    row.update(extra)
+    return row
 
 
 @pytest.mark.parametrize("kb, verdict", [(2.6, HOLDS), (4.0, HOLDS), (4.5, FAILS), (0.9, FAILS)])
 def test_goroutines_are_small(kb, verdict):
-    summary = table(cell("go", "spawn", "goroutines", rss_kb_per_task=kb, tasks=2000),
-                    cell("gil", "spawn", "threads", rss_kb_per_task=70.0))
+    summary = table(summary_cell("go", "spawn", "goroutines", rss_kb_per_task=kb),
+                    summary_cell("gil", "spawn", "threads", rss_kb_per_task=70.0))
     result = claims.goroutines_are_small(summary)
-    assert result.verdict == verdict and "gil Python thread 70.0 KB" in result.evidence
+    assert result.verdict == verdict and "gil Python thread 70.0 KB" in result.context
 
 
 @pytest.mark.parametrize("per_task, verdict", [(0.001, HOLDS), (0.049, HOLDS), (0.05, FAILS), (1.0, FAILS)])
 def test_goroutines_need_no_os_thread(per_task, verdict):
-    summary = table(cell("go", "spawn", "goroutines", os_threads_per_task=per_task))
+    summary = table(summary_cell("go", "spawn", "goroutines", os_threads_per_task=per_task))
     assert claims.goroutines_need_no_os_thread(summary).verdict == verdict
 
 
-@pytest.mark.parametrize("checksum, verdict", [(float(200 * 201 // 2), HOLDS), (float(200 * 201 // 2 - 7), FAILS)])
-def test_channels_share_safely(checksum, verdict):
-    summary = table(cell("go", "channels", "goroutines", latency_p50_us=3.0, latency_p99_us=40.0),
-                    cell("gil", "channels", "threads", latency_p50_us=90.0, latency_p99_us=400.0))
+@pytest.mark.parametrize("checksum, verdict", [(float(200 * 201 // 2), PASSED), (float(200 * 201 // 2 - 7), "failed")])
+def test_channels_is_a_check_that_says_what_it_compares(checksum, verdict):
+    summary = table(summary_cell("go", "channels", "goroutines", latency_p50_us=3.0),
+                    summary_cell("gil", "channels", "threads", latency_p50_us=90.0))
+    comparisons = table(comp("runtime", "channels", "gil", "threads", 9.5))
     runs = pd.DataFrame([
         {"runtime": "go", "workload": "channels", "params": "capacity=4,messages=100", "workers": 2, "checksum": checksum},
-        {"runtime": "go", "workload": "channels", "params": "capacity=4,messages=100", "workers": 2, "checksum": 20100.0},
+        {"runtime": "go", "workload": "channels", "params": "capacity=4,messages=100", "workers": 2, "checksum": 20100.0,
+         "loops": 3},
     ])
-    result = claims.channels_share_safely(summary, runs)
-    assert result.verdict == verdict and "400 messages" in result.evidence and "3.0 µs" in result.evidence
+    result = claims.channels_share_safely(comparisons, summary, runs)
+    assert result.kind == CHECK and result.verdict == verdict
+    if verdict == PASSED:
+        assert result.key_figure == "every message arrived exactly once in 2 runs (800 messages)"
+    assert "queue.Queue (cpython-3.13 threads) takes 9.50×" in result.context and "3.0 µs (channel)" in result.context
 
 
 def test_channels_untested_without_go_runs():
-    summary = table(cell("gil", "channels", "threads"))
+    summary = table(summary_cell("gil", "channels", "threads"))
     runs = pd.DataFrame(columns=["runtime", "workload", "params", "workers", "checksum"])
-    assert claims.channels_share_safely(summary, runs).verdict == UNTESTED
+    assert claims.channels_share_safely(table(), summary, runs).verdict == UNTESTED
 
 
-@pytest.mark.parametrize("hash_free, verdict", [(12.0, HOLDS), (0.5, "depends on the workload")])
-def test_go_is_150x_faster(hash_free, verdict):
-    summary = table(
-        cell("go", "cpu_loop", "goroutines", median=0.1), cell("free-threaded", "cpu_loop", "threads", median=14.0),
-        cell("free-threaded", "cpu_loop", "processes", median=15.0),
-        cell("go", "hash", "goroutines", median=0.1), cell("free-threaded", "hash", "threads", median=hash_free),
-        cell("go", "spawn", "goroutines", median=0.001), cell("free-threaded", "spawn", "threads", median=5.0),
-    )
-    result = claims.go_is_150x_faster(summary)
-    assert result.verdict.startswith(verdict) and "cpu_loop 140.0×" in result.evidence and "spawn" not in result.evidence
+def go_rows(cpus, loop_ratio, hash_ratio=0.98, io_ratio=1.0):
+    return table(comp("runtime", "cpu_loop", "free-threaded", "threads", loop_ratio, cpus=cpus),
+                 comp("runtime", "cpu_loop", "free-threaded", "processes", loop_ratio * 0.9, cpus=cpus),
+                 comp("runtime", "hash", "free-threaded", "threads", hash_ratio, cpus=cpus),
+                 comp("runtime", "io_wait", "free-threaded", "threads", io_ratio, cpus=cpus))
 
 
-def test_go_is_150x_faster_does_not_hold_below_100x():
-    summary = table(cell("go", "cpu_loop", "goroutines", median=0.1), cell("free-threaded", "cpu_loop", "threads", median=7.0))
-    assert claims.go_is_150x_faster(summary).verdict == FAILS
+def test_go_150x_is_not_testable_on_2_cpus():
+    result = claims.go_is_150x_faster(go_rows(2, 71.43))
+    assert result.verdict == "not testable on 2 CPUs"
+    assert "3.13t threads / Go 71.43×" in result.key_figure and "16 workers pinned to 16 cores" in result.key_figure
+    assert "hash (C library, releases the GIL) 0.98×" in result.context and "io_wait (sleep-bound)" in result.context
+
+
+@pytest.mark.parametrize("loop, verdict", [(147.0, HOLDS), (40.0, FAILS)])
+def test_go_150x_on_16_cpus_decided_by_the_cpu_loop_alone(loop, verdict):
+    result = claims.go_is_150x_faster(go_rows(16, loop, hash_ratio=1.0, io_ratio=1.0))
+    assert result.verdict == verdict  # hash and io_wait at ~1x never pull it down
+    assert "threads" in result.scope and "processes" not in result.key_figure
 
 
 def test_every_claim_untested_on_an_empty_run():
-    summary = table(cell("gil", "alloc", "sequential", 1))
+    summary = table(summary_cell("gil", "alloc", "sequential"))
     runs = pd.DataFrame(columns=["runtime", "workload", "params", "workers", "checksum"])
-    assert {c.verdict for c in claims.all_claims(summary, runs)} == {UNTESTED}
+    empty = pd.DataFrame(columns=list(comp("build", "alloc", "gil", "threads", 1.0)))
+    assert {c.verdict for c in claims.all_claims(empty, summary, runs)} == {UNTESTED}
+
+
+def test_claims_table_has_one_row_per_claim_with_scope_and_key_figure():
+    result = claims.go_is_150x_faster(go_rows(2, 71.43))
+    frame = claims.claims_table([result])
+    assert list(frame.columns[:5]) == ["claim", "kind", "verdict", "scope", "key_figure"]
+    assert frame.iloc[0]["verdict"] == "not testable on 2 CPUs"
 
 
 def test_average_time_per_thread_is_explained_with_this_runs_figures():
-    summary = table(cell("free-threaded", "cpu_loop", "threads", median=4.0, worker_seconds_median=3.9))
+    summary = table(summary_cell("free-threaded", "cpu_loop", "threads", median=4.0, worker_seconds_median=3.9))
     text = claims.average_time_per_thread(summary)
     assert "wall 4.000 s / 2 = 2.000 s" in text and "busy 3.900 s" in text
-    assert claims.average_time_per_thread(table(cell("gil", "alloc", "sequential", 1))) is None
+    assert claims.average_time_per_thread(table(summary_cell("gil", "alloc", "sequential"))) is None
 
 
 def test_without_intervals_the_point_estimate_decides():
-    summary = table(cell("gil", "cpu_loop", "sequential", 1, median=1.0, ci_low=math.nan, ci_high=math.nan),
-                    cell("free-threaded", "cpu_loop", "sequential", 1, median=1.5, ci_low=math.nan, ci_high=math.nan))
-    assert claims.gil_speeds_single_threads(summary).verdict == HOLDS
-
-
-def test_gil_threads_evidence_shows_hashing_for_contrast():
-    summary = table(cell("gil", "cpu_loop", "threads", speedup=0.95), cell("gil", "hash", "threads", speedup=1.9))
-    result = claims.gil_threads_do_not_scale(summary)
-    assert result.verdict == HOLDS and "hash, whose C code releases the GIL, for contrast: 1.90×" in result.evidence
+    rows = single("cpu_loop", 1.5, 1.0)
+    for row in rows:
+        row.update(ci_low=math.nan, ci_high=math.nan)
+    assert claims.gil_speeds_single_threads(table(*rows)).verdict.startswith("does not hold: the free-threaded build")

@@ -1,8 +1,12 @@
-"""results/report.md and results/figures/: what a reader needs, computed from the tables.
+"""results/report.md, results/claims.csv and results/figures/: what a reader needs, top-down.
 
-Every number in the report comes from runs.csv/summary.csv or from the blog
-post the project starts from (its figures are quoted as such, never mixed
-with ours).
+The report opens with a summary that fits on one screen (the blog's table on
+this machine, one line per claim, links to the figures), then the figures, then
+details, with the per-cell table, configuration and environment folded in an
+appendix. Every ratio it prints is a row of comparisons.csv, every claim a row
+of claims.csv, every cell figure a row of summary.csv; provenance comes from
+the session stamps (sessions.json) written while measuring. The blog's own
+figures are quoted as such, never mixed with ours.
 """
 
 from __future__ import annotations
@@ -10,7 +14,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib
@@ -22,16 +28,15 @@ import yaml  # noqa: E402
 
 from . import environment  # noqa: E402
 from .aggregate import read_table  # noqa: E402
-from .claims import all_claims, average_time_per_thread  # noqa: E402
+from .claims import CHECK, Claim, all_claims, average_time_per_thread, claims_table  # noqa: E402
+from .comparisons import (BLOG, BLOG_WORKERS, KIND_LABELS, comparisons_table, fmt_ratio_ci, fmt_row,  # noqa: E402
+                          read_comparisons, workload_kind, workload_label)
 from .config import workload_params  # noqa: E402
 from .specs import WORKLOADS, params_label, parse_params_label  # noqa: E402
 from .atomic import atomic_path, write_text_atomic  # noqa: E402
-from .errors import main_guard  # noqa: E402
-from .stats import differs, ratio_ci  # noqa: E402
+from .errors import ParbenchError, main_guard  # noqa: E402
+from .stats import MIN_SAMPLES_FOR_CI, differs, ratio_ci  # noqa: E402
 
-# The blog's single runs: CPU loop of 50,000,000 iterations, 16 threads on 16 cores.
-BLOG = {"gil": 79.27, "free-threaded": 16.19, "go": 0.11}
-BLOG_WORKERS = 16
 PARALLEL_MODE = {"cpython": "threads", "go": "goroutines"}
 
 
@@ -137,73 +142,6 @@ def flavour_ratios(summary: pd.DataFrame, runs: pd.DataFrame, catalogue: dict) -
     return pd.DataFrame(rows)
 
 
-def fmt_ratio_ci(ratio: float, low: float, high: float, significant: bool) -> str:
-    """benchstat's convention: `~` marks a difference that is not significant."""
-    if ratio is None or math.isnan(ratio):
-        return "–"
-    interval = "" if math.isnan(low) else f" ({low:.2f}–{high:.2f})"
-    return f"{'' if significant else '~ '}{ratio:.2f}×{interval}"
-
-
-def variant_effects(summary: pd.DataFrame, runs: pd.DataFrame, config: dict) -> pd.DataFrame:
-    """Each variant cell against the same cell without its switch: the effect it isolates."""
-    variants = config.get("variants") or {}
-    rows = []
-    for _, cell in summary[summary["variant"].isin(list(variants))].iterrows():
-        switched, default = cell_seconds(runs, cell), cell_seconds(runs, cell, variant="")
-        if not switched or not default:
-            continue
-        ratio, low, high = ratio_ci(switched, default)
-        env = " ".join(f"{k}={v}" for k, v in variants[cell["variant"]]["env"].items())
-        rows.append({
-            "runtime": cell["runtime"], "workload": cell["workload"], "mode": cell["mode"],
-            "CPUs": cell["cpuset"], "workers": cell["workers"], "switch": env,
-            "time with switch / without (95 % CI)": fmt_ratio_ci(ratio, low, high, differs(switched, default)),
-        })
-    return pd.DataFrame(rows)
-
-
-def warning_lines(summary: pd.DataFrame, config: dict) -> list[str]:
-    limits = config.get("warnings", {"cv": 0.05, "min_seconds": 0.1})
-    lines = []
-    for _, cell in summary.sort_values(["workload", "runtime", "mode", "cpus"]).iterrows():
-        workers = f"{cell['workers']} worker{'' if cell['workers'] == 1 else 's'}"
-        mode = f"{cell['mode']} [{cell['variant']}]" if cell["variant"] else cell["mode"]
-        where = f"{cell['runtime']} {cell['workload']} {mode} on CPUs {cell['cpuset']} ({workers})"
-        if cell.get("warn_cv"):
-            lines.append(f"- {where}: coefficient of variation {cell['cv']:.1%} exceeds {limits['cv']:.0%}; "
-                         "the machine was noisy, consider more repeats.")
-        if cell.get("warn_short"):
-            lines.append(f"- {where}: median {cell['median'] * 1000:.1f} ms is shorter than "
-                         f"{limits['min_seconds'] * 1000:.0f} ms; timer and scheduling noise weigh more, "
-                         "raise the workload's parameters for a firmer figure.")
-        if cell.get("warn_first_repeat"):
-            lines.append(f"- {where}: the first repeat is an outlier; the warm-up may be too short.")
-        if cell.get("warn_load"):
-            lines.append(f"- {where}: other processes used more than {limits.get('busy', 0.1):.0%} of the CPUs "
-                         "just before a repeat; it ran under load.")
-        if cell.get("warn_throttled"):
-            lines.append(f"- {where}: the kernel throttled the container's CPU use (cgroup cpu.stat).")
-    return lines
-
-
-def noise_floor(runs: pd.DataFrame) -> dict | None:
-    """The A/A run: the same cell measured twice in one session, and how far apart the twins are."""
-    if not (runs["variant"] == "aa").any():
-        return None
-    twin = runs[runs["variant"] == "aa"]
-    keys = ["host", "runtime", "workload", "params", "mode", "cpuset", "workers"]
-    first = twin.iloc[0]
-    original = runs[(runs["variant"] == "") & (runs[keys] == first[keys].values).all(axis=1)]
-    ratio, low, high = ratio_ci(original["seconds"], twin["seconds"])
-    return {
-        "cell": f"{first['runtime']} {first['workload']} {first['mode']} on CPUs {first['cpuset']}",
-        "ratio": ratio, "low": low, "high": high,
-        "significant": differs(original["seconds"], twin["seconds"]),
-        "resolution": max(abs(high - 1), abs(1 - low)) if not math.isnan(low) else math.nan,
-    }
-
-
 def shown_in(references: tuple[str, ...], figures: dict[str, Path], report_dir: Path) -> str:
     """A claim's references as links to its figures and names of report sections."""
     parts = []
@@ -227,27 +165,6 @@ def workload_rows(config: dict) -> pd.DataFrame:
         rows.append({"workload": name, "what it does": WORKLOADS[name].about,
                      "parameters": params_label(workload_params(entry)).replace(",", ", "),
                      "scaling": WORKLOADS[name].scaling})
-    return pd.DataFrame(rows)
-
-
-def coordination_rows(summary: pd.DataFrame) -> pd.DataFrame:
-    """Channels throughput and latency, spawn cost per worker: the figures besides time."""
-    rows = []
-    cells = plain(summary)
-    cells = cells[cells["cpus"] == cells["cpus"].max()].sort_values(["workload", "runtime", "mode", "workers"])
-    for _, cell in cells.iterrows():
-        if cell["workload"] == "channels":
-            messages = parse_params_label(cell["params"])["messages"] * cell["workers"]
-            rows.append({"workload": "channels", "runtime": cell["runtime"], "mode": cell["mode"],
-                         "workers": cell["workers"], "figure": "messages/s",
-                         "value": f"{messages / cell['median']:,.0f}",
-                         "latency p50 / p99 (µs)": f"{cell['latency_p50_us']:.1f} / {cell['latency_p99_us']:.1f}"})
-        elif cell["workload"] == "spawn":
-            rows.append({"workload": "spawn", "runtime": cell["runtime"], "mode": cell["mode"],
-                         "workers": cell["tasks"], "figure": "µs, KB, OS threads per worker",
-                         "value": f"{cell['spawn_us_per_task']:.1f} µs, {cell['rss_kb_per_task']:.1f} KB, "
-                                  f"{cell['os_threads_per_task']:.2f}",
-                         "latency p50 / p99 (µs)": "–"})
     return pd.DataFrame(rows)
 
 
@@ -291,158 +208,458 @@ def plot_figures(summary: pd.DataFrame, folder: Path) -> list[Path]:
     return written
 
 
-def render(summary: pd.DataFrame, runs: pd.DataFrame, config: dict, identities: list[dict], env: dict,
-           figures: list[Path], report_dir: Path) -> str:
-    catalogue = config["catalogue"]
-    lines = ["# parbench report", ""]
-    lines += [
-        "CPython 3.13 with the GIL, CPython 3.13 free-threaded and Go running the same workloads, "
-        "each written in Python and in Go with the same checksum (verified for every run). Times are medians of "
-        f"{config['repeats']} repeats taken in interleaved rounds (round r of every cell before "
-        f"round r+1, order shuffled from seed {config.get('seed')}); each repeat is its own `docker run` "
-        f"pinned to a CPU set, after {config['warmup']} warm-up(s) in the same container. Intervals "
-        "are 95 % confidence intervals of the median (order statistics; none below 6 repeats).",
-        "",
-        markdown_table(workload_rows(config)),
-        "",
-        "## The blog's table, on this machine",
-        "",
-        f"The blog ran each runtime once with {BLOG_WORKERS} workers on {BLOG_WORKERS} cores. "
-        "Absolute times depend on the machine; the ratios below are what can be compared.",
-        "",
-    ]
-    head = headline_rows(summary, catalogue)
-    if not head.empty:
-        shown = pd.DataFrame({
-            "runtime": head["runtime"],
-            "workers (here)": head["workers"],
-            "time here (s)": head["seconds"].map(fmt_seconds),
-            "95 % CI (s)": head["ci"],
-            f"blog, {BLOG_WORKERS} workers (s)": head["blog_seconds"].map(fmt_seconds),
-        })
-        lines += [markdown_table(shown), ""]
-    ratios = flavour_ratios(summary, runs, catalogue)
-    if not ratios.empty:
-        lines += [
-            "### Ratios of median times (larger means the second is faster)", "",
-            "In brackets: 95 % bootstrap confidence interval. `~` marks a difference a Mann-Whitney U "
-            "test does not find significant (p ≥ 0.05), as benchstat does.", "",
-        ]
-        shown = pd.DataFrame({"workload": ratios["workload"], "CPUs": ratios["cpus"]})
-        for (numerator, denominator), title in zip(RATIOS, ("GIL / free-threaded", "free-threaded / Go", "GIL / Go")):
-            name = ratio_name(numerator, denominator)
-            shown[title] = [
-                fmt_ratio_ci(r[name], r[f"{name}_low"], r[f"{name}_high"], r[f"{name}_significant"])
-                for _, r in ratios.iterrows()
-            ]
-        blog = pd.DataFrame([{
-            "workload": "blog (cpu_loop)", "CPUs": BLOG_WORKERS,
-            "GIL / free-threaded": fmt_ratio(BLOG["gil"] / BLOG["free-threaded"]),
-            "free-threaded / Go": fmt_ratio(BLOG["free-threaded"] / BLOG["go"]),
-            "GIL / Go": fmt_ratio(BLOG["gil"] / BLOG["go"]),
-        }])
-        lines += [markdown_table(pd.concat([shown, blog], ignore_index=True)), ""]
+# ---- inputs -----------------------------------------------------------------------------------------------------
 
-    summary_f = with_flavours(summary, catalogue)
-    lines += [
-        "## Claims of the blog, tested", "",
-        "Each verdict is computed from this run's tables by the rules in `workflow/parbench/claims.py` "
-        "(for example: a mode scales if its speedup reaches 70 % of the CPUs, and gains nothing below 1.25×). "
-        "Another machine may reach another verdict; the figures say by how much.", "",
+
+@dataclass
+class ReportInputs:
+    """Everything the report is rendered from; sections read it and never compute figures of their own."""
+    summary: pd.DataFrame
+    runs: pd.DataFrame
+    comparisons: pd.DataFrame
+    claims: list[Claim]
+    config: dict
+    identities: list[dict] = field(default_factory=list)
+    env: dict = field(default_factory=dict)
+    stamps: list[dict] | None = None          # None: no sessions.json
+    figures: list[Path] = field(default_factory=list)
+    report_dir: Path = Path(".")
+
+
+def read_stamps(path: Path | None) -> list[dict] | None:
+    """The session stamps of sessions.json; None when there is no such file (older tables)."""
+    if path is None or not path.is_file():
+        return None
+    try:
+        return list(json.loads(path.read_text())["sessions"])
+    except (json.JSONDecodeError, KeyError, TypeError):
+        raise ParbenchError(f"{path} is not a sessions file (a \"sessions\" list); rerun the aggregate step") from None
+
+
+def relative(path: Path, report_dir: Path) -> str:
+    return (path.relative_to(report_dir) if path.is_relative_to(report_dir) else path).as_posix()
+
+
+def folded(summary: str, body: list[str]) -> list[str]:
+    """A <details> block: the reader sees one line and opens the rest if they want it."""
+    return ["<details>", f"<summary>{summary}</summary>", "", *body, "", "</details>", ""]
+
+
+def ci_statement(summary: pd.DataFrame) -> str:
+    """What the interval of a median is with this run's repeats, said once."""
+    counts = sorted(summary["n"].unique()) if not summary.empty else []
+    if counts == [MIN_SAMPLES_FOR_CI]:
+        return (f"With {MIN_SAMPLES_FOR_CI} repeats the 95 % confidence interval of a median is the min–max range "
+                "(order statistics; it covers 97 %).")
+    return "Intervals of medians are order-statistic 95 % confidence intervals (none below 6 repeats)."
+
+
+# ---- summary: one screen ---------------------------------------------------------------------------------------
+
+
+def header_section(inp: ReportInputs) -> list[str]:
+    config = inp.config
+    return [
+        "# parbench report", "",
+        "CPython 3.13 with the GIL, 3.13t (free-threaded) and Go on the same workloads, each checksum verified. "
+        f"Times are medians of {config.get('repeats')} repeats in interleaved rounds (seed {config.get('seed')}), "
+        f"each a `docker run` pinned to a CPU set. {ci_statement(inp.summary)} Ratios are of median times with "
+        "95 % bootstrap intervals; `~` marks no significant difference (Mann-Whitney U, p ≥ 0.05), as benchstat "
+        "does. Every ratio here is a row of comparisons.csv, every verdict a row of claims.csv.", "",
     ]
-    claims = all_claims(summary_f, runs)
-    figure_links = {path.stem.removesuffix("_scaling"): path for path in figures}
-    lines += [markdown_table(pd.DataFrame(
-        [(c.claim, c.test, c.evidence or "–", shown_in(c.shown_in, figure_links, report_dir), c.verdict)
-         for c in claims],
-        columns=["the blog says", "tested by", "this run", "shown in", "verdict"],
-    )), ""]
-    explained = average_time_per_thread(summary_f)
+
+
+def times_go(comparisons: pd.DataFrame, flavour: str, cpus: int) -> str:
+    """A runtime's cpu_loop time over Go's on `cpus` CPUs (one worker each), as comparisons.csv has it."""
+    if flavour == "go":
+        return "1"
+    rows = comparisons[(comparisons["kind"] == "runtime") & (comparisons["workload"] == "cpu_loop")
+                       & (comparisons["a_flavour"] == flavour) & (comparisons["a_mode"] == "threads")
+                       & (comparisons["a_variant"] == "") & (comparisons["b_cpus"] == cpus)
+                       & (comparisons["b_workers"] == cpus)]
+    return fmt_row(rows.iloc[0]) if not rows.empty else "–"
+
+
+def blog_times_go(comparisons: pd.DataFrame, flavour: str) -> str:
+    rows = comparisons[(comparisons["kind"] == "blog") & (comparisons["a_flavour"] == flavour)
+                       & (comparisons["b_flavour"] == "go")]
+    return "1" if flavour == "go" else fmt_row(rows.iloc[0]) if not rows.empty else "–"
+
+
+def blog_table_section(inp: ReportInputs) -> list[str]:
+    head = headline_rows(inp.summary, inp.config["catalogue"])
+    lines = ["## The blog's table, on this machine", ""]
+    if head.empty:
+        return lines + ["_no cpu_loop cell in the parallel modes_", ""]
+    cpus = int(head["workers"].max())
+    shown = pd.DataFrame({
+        "runtime": head["runtime"], "workers here": head["workers"],
+        "time here (s)": head["seconds"].map(fmt_seconds), "95 % CI (s)": head["ci"],
+        "× Go here": [times_go(inp.comparisons, f, cpus) for f in head["flavour"]],
+        f"blog, {BLOG_WORKERS} workers (s)": head["blog_seconds"].map(fmt_seconds),
+        "× Go in the blog": [blog_times_go(inp.comparisons, f) for f in head["flavour"]],
+    })
+    return lines + [f"cpu_loop, threads or goroutines, one worker per CPU; the blog ran {BLOG_WORKERS} on "
+                    f"{BLOG_WORKERS} cores, this run {cpus} on {cpus}.", "", markdown_table(shown), ""]
+
+
+def claim_links(claim: Claim, inp: ReportInputs) -> str:
+    figures = {path.stem.removesuffix("_scaling"): path for path in inp.figures}
+    return shown_in(claim.shown_in, figures, inp.report_dir)
+
+
+def claims_summary_section(inp: ReportInputs) -> list[str]:
+    rows = [(n, c.claim, f"check {c.verdict}" if c.kind == CHECK else c.verdict, c.key_figure or "–",
+             claim_links(c, inp)) for n, c in enumerate(inp.claims, 1)]
+    table = pd.DataFrame(rows, columns=["#", "the blog says", "verdict", "key figure", "see"])
+    return ["## Claims of the blog, tested", "", markdown_table(table), "",
+            "Scope, rule and every deciding figure of each claim: § Claims in detail.", ""]
+
+
+# ---- figures and details -----------------------------------------------------------------------------------------
+
+
+def figures_section(inp: ReportInputs) -> list[str]:
+    lines = ["## Figures", ""]
+    for path in inp.figures:
+        workload = path.stem.removesuffix("_scaling")
+        lines += [f"![{path.stem}]({relative(path, inp.report_dir)})", "",
+                  f"{workload_label(workload)}: median time (left) and speedup over one worker (right).", ""]
+    return lines if inp.figures else []
+
+
+def claim_detail(number: int, claim: Claim, inp: ReportInputs) -> list[str]:
+    label = "Check" if claim.kind == CHECK else "Verdict"
+    lines = [f"### {number}. {claim.claim}", "", f"- **{label}:** {claim.verdict}"]
+    for name, value in (("Scope", claim.scope), ("Test", claim.test), ("Rule", claim.rule),
+                        ("Evidence", claim.evidence), ("Context, not deciding", claim.context)):
+        if value:
+            lines.append(f"- **{name}:** {value}")
+    return lines + [f"- **Shown in:** {claim_links(claim, inp)}", ""]
+
+
+def claims_detail_section(inp: ReportInputs) -> list[str]:
+    lines = ["## Claims in detail", "",
+             "Workloads by kind: interpreter-bound (" + ", ".join(
+                 w for w in sorted(WORKLOADS) if workload_kind(w) == "interpreter") + ") decide claims about the "
+             "interpreter; hash (C library code that releases the GIL), io_wait (sleep-bound) and the coordination "
+             "workloads (channels, spawn) are context.", ""]
+    for number, claim in enumerate(inp.claims, 1):
+        lines += claim_detail(number, claim, inp)
+    explained = average_time_per_thread(with_flavours(inp.summary, inp.config["catalogue"]))
     if explained:
         lines += ["### What \"Average Time per Thread\" measures", "", explained, ""]
-    details = coordination_rows(summary)
-    if not details.empty:
-        lines += [
-            "## Coordination costs", "",
-            "Channels: messages per second through the queue or channel and the latency from send to "
-            "receive (median over repeats of each run's 50th and 99th percentile). Spawn: creation time, "
-            "resident memory and OS threads added per parked thread or goroutine.", "",
-            markdown_table(details), "",
-        ]
+    return lines
 
-    lines += ["## Every cell", ""]
-    cells = summary.sort_values(["workload", "runtime", "mode", "variant", "cpus", "workers"])
-    shown = pd.DataFrame({
-        "workload": cells["workload"], "runtime": cells["runtime"], "mode": cells["mode"],
-        "variant": cells["variant"],
-        "CPUs": cells["cpuset"], "workers": cells["workers"], "n": cells["n"],
-        "median (s)": cells["median"].map(fmt_seconds),
-        "95 % CI (s)": cells.apply(fmt_ci, axis=1),
-        "CV": cells["cv"].map(lambda v: "–" if math.isnan(v) else f"{v:.1%}"),
-        "speedup (95 % CI)": [
-            fmt_ratio_ci(r["speedup"], r["speedup_ci_low"], r["speedup_ci_high"], r["speedup_significant"])
-            if r["workers"] > 1 else fmt_ratio(r["speedup"])
-            for _, r in cells.iterrows()
-        ],
-        "efficiency": cells["efficiency"].map(lambda v: "–" if math.isnan(v) else f"{v:.0%}"),
-        "× fastest (95 % CI)": [
-            fmt_ratio(r["ratio_to_fastest"]) if r["ratio_to_fastest"] == 1
-            else fmt_ratio_ci(r["ratio_to_fastest"], r["ratio_to_fastest_ci_low"], r["ratio_to_fastest_ci_high"], True)
-            for _, r in cells.iterrows()
-        ],
+
+RATIO_COLUMNS = [("free-threaded", "gil", "3.13t / 3.13"), ("gil", "go", "3.13 / Go"), ("free-threaded", "go", "3.13t / Go")]
+
+
+def ratio_cell(group: pd.DataFrame, a_flavour: str, b_flavour: str) -> str:
+    rows = group[(group["a_flavour"] == a_flavour) & (group["b_flavour"] == b_flavour)]
+    return fmt_row(rows.iloc[0]) if not rows.empty else "–"
+
+
+def ratios_section(inp: ReportInputs) -> list[str]:
+    """Build and runtime ratios per workload and CPU count: threads against threads or goroutines."""
+    c = inp.comparisons
+    c = c[c["kind"].isin(["build", "runtime", "blog"]) & (c["b_workers"] == c["b_cpus"])
+          & (c["a_mode"] == "threads") & (c["a_variant"] == "")]
+    if c.empty:
+        return []
+    rows = []
+    for (host, workload, cpus), group in c.groupby(["host", "workload", "b_cpus"], sort=True):
+        name = "blog (cpu_loop)" if host == "blog" else workload_label(workload)
+        rows.append({"workload": name, "CPUs": int(cpus),
+                     **{title: ratio_cell(group, a, b) for a, b, title in RATIO_COLUMNS}})
+    return ["## Ratios of median times", "",
+            "Time of the first over time of the second, in threads mode (Go: goroutines), one worker per CPU; "
+            "above 1 the second is faster. spawn is left out: its timed section releases and joins parked "
+            "workers and compares nothing.", "", markdown_table(pd.DataFrame(rows)), ""]
+
+
+def scaling_table(rows: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "workload": rows["workload"].map(workload_label), "runtime": rows["a_runtime"], "mode": rows["a_mode"],
+        "variant": rows["a_variant"], "workers": rows["b_workers"], "CPUs": rows["b_cpus"],
+        "speedup (95 % CI)": [fmt_row(r) for _, r in rows.iterrows()], "ideal": rows["ideal"].astype(int),
+        "efficiency (95 % CI)": [f"{r['efficiency']:.0%} ({r['efficiency_low']:.0%}–{r['efficiency_high']:.0%})"
+                                 if not pd.isna(r["efficiency_low"]) else f"{r['efficiency']:.0%}"
+                                 for _, r in rows.iterrows()],
     })
-    lines += [markdown_table(shown), ""]
-    lines += [
-        "Speedup is throughput relative to one worker of the same runtime and mode: "
-        "W × T1 / TW where every worker does the full work (weak scaling), T1 / TW where the work is "
-        "split (cpu_loop_strong), none for spawn, whose timed section only releases and joins the "
-        "parked workers; efficiency divides it by the "
-        "CPUs the workers could use; × fastest compares with the fastest runtime and mode on "
-        "the same CPU set and worker count. `~` marks a speedup not significantly different from "
-        "none (Mann-Whitney U on W × T1 against TW).",
-        "",
-        f"Median coefficient of variation over these cells: {summary['cv'].median():.1%}.",
-        "",
-    ]
-    effects = variant_effects(summary, runs, config)
-    if not effects.empty:
-        lines += [
-            "## Variants: one effect at a time", "",
-            "The same image, mode and CPU set, run with and without one environment switch. "
-            "A ratio above 1 means the switch made it slower; `~` marks no significant difference.", "",
-            markdown_table(effects), "",
-        ]
-    floor = noise_floor(runs)
-    if floor:
-        verdict = ("the twins differ significantly: this run's noise exceeds its confidence intervals"
-                   if floor["significant"] else "the twins are indistinguishable, as they should be")
-        lines += [
-            "## Noise floor (A/A run)", "",
-            f"{floor['cell']} was measured twice in the same interleaved session. The ratio of the twins' "
-            f"medians is {fmt_ratio_ci(floor['ratio'], floor['low'], floor['high'], floor['significant'])}: "
-            f"{verdict}. Differences smaller than about ±{floor['resolution']:.1%} are below what this run "
-            "can resolve.", "",
-        ]
-    startup = runs.dropna(subset=["startup_seconds"]) if "startup_seconds" in runs else runs.iloc[0:0]
-    if not startup.empty:
-        per_runtime = startup.groupby("runtime")["startup_seconds"].median()
-        lines += [
-            "Container start-up (outside wall time minus in-process time, median): "
-            + ", ".join(f"{runtime} {seconds:.2f} s" for runtime, seconds in per_runtime.items()) + ".", "",
-        ]
-    warnings = warning_lines(summary, config)
-    lines += ["## Warnings", ""] + (warnings or ["None: every cell is steady, long enough, and warmed up."]) + [""]
-    if figures:
-        lines += ["## Figures", ""]
-        for path in figures:
-            rel = path.relative_to(report_dir) if path.is_relative_to(report_dir) else path
-            lines += [f"![{path.stem}]({rel.as_posix()})", ""]
 
-    lines += ["## Environment", ""]
-    env_rows = [(k, "–" if v is None else str(v)) for k, v in env.items() if k != "cpu_flags"]
-    lines += [markdown_table(pd.DataFrame(env_rows, columns=["fact", "value"])), ""]
-    lines += ["### Images", ""]
-    image_rows = []
+
+def amdahl_lines(comparisons: pd.DataFrame) -> list[str]:
+    fits = comparisons[comparisons["kind"] == "amdahl"]
+    if fits.empty:
+        counts = sorted({1, *comparisons.loc[comparisons["kind"] == "scaling", "b_cpus"].astype(int)})
+        return [f"An Amdahl fit (serial fraction) needs speedups at three or more CPU counts; this run has "
+                f"{', '.join(map(str, counts))}.", ""]
+    shown = pd.DataFrame({"workload": fits["workload"].map(workload_label), "runtime": fits["a_runtime"],
+                          "mode": fits["a_mode"], "variant": fits["a_variant"],
+                          "serial fraction (95 % CI)": [f"{r['ratio']:.1%} ({r['ci_low']:.1%}–{r['ci_high']:.1%})"
+                                                        for _, r in fits.iterrows()]})
+    return ["Amdahl's law fitted to every repeat's speedup (scipy curve_fit; interval from its covariance):", "",
+            markdown_table(shown), ""]
+
+
+def scaling_section(inp: ReportInputs) -> list[str]:
+    rows = inp.comparisons[inp.comparisons["kind"] == "scaling"]
+    if rows.empty:
+        return []
+    return ["## Scaling", "",
+            "Speedup is throughput over one worker of the same runtime and mode (W × T1 / TW where every worker "
+            "does the full work, T1 / TW where it is split). Ideal is one per CPU, or one per worker for io_wait, "
+            "whose workers sleep and need no CPU (so 16 sleeping workers on 2 CPUs can reach 16). `~`: not "
+            "significantly different from no speedup.", "",
+            *amdahl_lines(inp.comparisons),
+            *folded(f"Speedup and efficiency of all {len(rows)} multi-worker cells",
+                    [markdown_table(scaling_table(rows.sort_values(["workload", "a_runtime", "a_mode", "b_cpus"])))])]
+
+
+def switch_name(variant: str, config: dict) -> str:
+    env = ((config.get("variants") or {}).get(variant) or {}).get("env") or {}
+    return " ".join(f"{k}={v}" for k, v in env.items()) or variant
+
+
+def variants_section(inp: ReportInputs) -> list[str]:
+    rows = inp.comparisons[inp.comparisons["kind"].isin(["gil", "variant"])]
+    if rows.empty:
+        return []
+    shown = pd.DataFrame({
+        "workload": rows["workload"].map(workload_label), "runtime": rows["a_runtime"], "mode": rows["a_mode"],
+        "switch": rows["a_variant"].map(lambda v: switch_name(v, inp.config)), "CPUs": rows["b_cpuset"],
+        "workers": rows["b_workers"], "time with / without (95 % CI)": [fmt_row(r) for _, r in rows.iterrows()],
+    })
+    return ["## Variants: one effect at a time", "",
+            "The same image, mode and CPU set with and without one environment switch; above 1 the switch made "
+            "it slower. PYTHON_GIL=1 on 3.13t isolates the GIL from the build.", "", markdown_table(shown), ""]
+
+
+def noise_section(inp: ReportInputs) -> list[str]:
+    rows = inp.comparisons[inp.comparisons["kind"] == "noise_floor"]
+    lines = []
+    for _, r in rows.iterrows():
+        cell = f"{r['a_runtime']} {r['workload']} {r['a_mode']} on CPUs {r['a_cpuset']} ({int(r['a_workers'])} worker(s))"
+        lines += [f"{cell} was measured twice in the same session (an A/A run): twin ratio {fmt_row(r)}. "
+                  "This is that one cell's resolution, not the whole run's: every other cell's own interval "
+                  "says its precision.", ""]
+    return ["## Noise floor (A/A run)", "", *lines] if lines else []
+
+
+def coordination_rows(summary: pd.DataFrame) -> pd.DataFrame:
+    """Channels latency, spawn cost per worker (figures of summary.csv besides time)."""
+    rows = []
+    cells = plain(summary)
+    cells = cells[cells["cpus"] == cells["cpus"].max()].sort_values(["workload", "runtime", "mode", "workers"])
+    for _, cell in cells.iterrows():
+        if cell["workload"] == "channels":
+            rows.append({"workload": "channels", "runtime": cell["runtime"], "mode": cell["mode"],
+                         "workers": cell["workers"], "figure": "median s per loop; latency p50 / p99 (µs)",
+                         "value": f"{fmt_seconds(cell['median'])} s; "
+                                  f"{cell['latency_p50_us']:.1f} / {cell['latency_p99_us']:.1f}"})
+        elif cell["workload"] == "spawn":
+            rows.append({"workload": "spawn", "runtime": cell["runtime"], "mode": cell["mode"],
+                         "workers": cell["tasks"], "figure": "µs, KB, OS threads per worker",
+                         "value": f"{cell['spawn_us_per_task']:.1f} µs, {cell['rss_kb_per_task']:.1f} KB, "
+                                  f"{cell['os_threads_per_task']:.2f}"})
+    return pd.DataFrame(rows)
+
+
+def coordination_section(inp: ReportInputs) -> list[str]:
+    details = coordination_rows(inp.summary)
+    if details.empty:
+        return []
+    return ["## Coordination costs", "",
+            "Channels: W producers and W consumers through one Go channel, queue.Queue (threads) or "
+            "multiprocessing.Queue (processes); latency is send to receive. Spawn: creation time, resident memory "
+            "and OS threads added per parked thread or goroutine.", "", markdown_table(details), ""]
+
+
+# ---- how it was measured, and by what -----------------------------------------------------------------------------
+
+
+def loops_rows(runs: pd.DataFrame) -> pd.DataFrame:
+    """Loops per timed section, per workload: the range over its cells (1 for tables that predate loops)."""
+    loops = runs["loops"].fillna(1) if "loops" in runs else pd.Series(1, index=runs.index)
+    frame = runs.assign(loops=loops.astype(int)).groupby("workload")["loops"].agg(["min", "max"]).reset_index()
+    return pd.DataFrame({"workload": frame["workload"].map(workload_label),
+                         "loops per timed section": [f"{lo}" if lo == hi else f"{lo}–{hi}"
+                                                     for lo, hi in zip(frame["min"], frame["max"])]})
+
+
+def stamp_totals(stamps: list[dict] | None, runs: pd.DataFrame) -> str:
+    """Warm-up cost against timed seconds: from the stamps, else from runs.csv's columns, else unknown."""
+    if stamps:
+        warm = sum(float(s.get("warmup_seconds") or 0) for s in stamps)
+        timed = sum(float(s.get("timed_seconds") or 0) for s in stamps)
+        where = "the session stamps"
+    elif {"warmup_seconds", "total_seconds"} <= set(runs.columns):
+        warm, timed, where = float(runs["warmup_seconds"].sum()), float(runs["total_seconds"].sum()), "runs.csv"
+    else:
+        return "What the warm-ups cost is unknown: these tables predate the record of it."
+    return f"Warm-ups and calibration cost {warm:.1f} s against {timed:.1f} s of timed sections ({where})."
+
+
+def timed_section_lines(inp: ReportInputs) -> list[str]:
+    settings = (inp.stamps[0].get("settings") or {}) if inp.stamps else {}
+    min_time = settings.get("min_time", inp.config.get("min_time"))
+    warmup = settings.get("warmup", inp.config.get("warmup"))
+    rule = (f"a calibration doubles the loops until a section lasts at least {min_time} s (pyperf's way)"
+            if min_time else "no calibration: one loop per section")
+    return ["### What a timed section holds", "",
+            f"Each container runs {warmup} unmeasured warm-up(s) of one loop, then the measured repeat: the task "
+            f"set run `loops` times back to back; {rule}. `seconds` is per loop (total_seconds / loops). Every "
+            "container has its own warm-up, so no first-repeat effect carries over between repeats. "
+            + stamp_totals(inp.stamps, inp.runs), "", markdown_table(loops_rows(inp.runs)), ""]
+
+
+def cpuset_rows(stamps: list[dict]) -> pd.DataFrame:
+    """Each CPU set's physical cores and NUMA nodes, flagged where workers shared a core or crossed nodes."""
+    rows = {}
+    for stamp in stamps:
+        for cpuset, about in (stamp.get("cpusets") or {}).items():
+            flags = [name for key, name in (("smt_shared", "two CPUs share a physical core (SMT)"),
+                                            ("spans_numa", "spans NUMA nodes"), ("mixed_speed", "mixed core speeds"))
+                     if about.get(key)]
+            cores = about.get("physical_cores", about.get("cores", []))
+            nodes = about.get("numa_nodes", about.get("nodes", []))
+            rows[cpuset] = {"CPU set": cpuset, "physical cores": ", ".join(map(str, cores)) or "–",
+                            "NUMA nodes": ", ".join(map(str, nodes)) or "–", "flags": "; ".join(flags) or "none"}
+    return pd.DataFrame(list(rows.values()))
+
+
+def cpuset_lines(inp: ReportInputs) -> list[str]:
+    lines = ["### CPU sets", ""]
+    if not inp.stamps:
+        return lines + ["No session stamp: which physical cores each CPU set used is unknown.", ""]
+    return lines + [markdown_table(cpuset_rows(inp.stamps)), ""]
+
+
+def short(value, width: int = 12) -> str:
+    return "–" if value in (None, "") else str(value)[:width]
+
+
+def stamp_rows(stamps: list[dict]) -> pd.DataFrame:
+    rows = []
+    for s in stamps:
+        harness = s.get("harness_sha256") or {}
+        images = s.get("images") or {}
+        rows.append({
+            "session": s.get("session"), "measured": f"{s.get('started_at')} – {s.get('ended_at')}",
+            "commit": f"{short(s.get('git_commit'))} ({'clean' if s.get('git_clean') else 'uncommitted changes'})",
+            "harness sha256": ", ".join(f"{k} {short(v)}" for k, v in sorted(harness.items())) or "–",
+            "images": ", ".join(f"{k} {short(str(v).removeprefix('sha256:'))}" for k, v in sorted(images.items())) or "–",
+            "Docker": s.get("docker_server_version") or "–", "kernel": s.get("kernel") or "–",
+            "CPU": s.get("cpu_model") or "–",
+        })
+    return pd.DataFrame(rows)
+
+
+def session_cells(runs: pd.DataFrame) -> pd.DataFrame:
+    """Which cells came from which session (runtimes and workloads, counted)."""
+    frame = runs.assign(session=runs["session"].fillna("unknown").astype(str))
+    grouped = frame.groupby("session")
+    return pd.DataFrame({"session": list(grouped.groups),
+                         "runtimes": [", ".join(sorted(g["runtime"].unique())) for _, g in grouped],
+                         "workloads": [", ".join(sorted(g["workload"].unique())) for _, g in grouped],
+                         "repeats": [len(g) for _, g in grouped]})
+
+
+def provenance_section(inp: ReportInputs) -> list[str]:
+    lines = ["### Provenance", ""]
+    if not inp.stamps:
+        lines += ["No session stamp (no sessions.json): the commit, harness, images and machine that measured are "
+                  "not recorded with these tables. The environment in the appendix is the report's, taken when "
+                  "the report was rendered.", ""]
+    else:
+        lines += ["From the session stamps written while measuring (not from the checkout at report time):", "",
+                  markdown_table(stamp_rows(inp.stamps)), ""]
+    if "session" in inp.runs and inp.runs["session"].nunique() > 1:
+        crossing = inp.comparisons[(inp.comparisons["kind"] != "blog")
+                                   & (inp.comparisons["a_session"] != inp.comparisons["b_session"])]
+        lines += [f"runs.csv holds {inp.runs['session'].nunique()} sessions. Cells of different sessions were not "
+                  f"interleaved with each other, so {len(crossing)} comparisons (a_session ≠ b_session in "
+                  "comparisons.csv) also compare two moments of the machine.", "",
+                  markdown_table(session_cells(inp.runs)), ""]
+    return lines
+
+
+def measurement_section(inp: ReportInputs) -> list[str]:
+    return ["## How it was measured", "", *timed_section_lines(inp), *cpuset_lines(inp), *provenance_section(inp),
+            *startup_lines(inp.runs)]
+
+
+def startup_lines(runs: pd.DataFrame) -> list[str]:
+    startup = runs.dropna(subset=["startup_seconds"]) if "startup_seconds" in runs else runs.iloc[0:0]
+    if startup.empty:
+        return []
+    per_runtime = startup.groupby("runtime")["startup_seconds"].median()
+    return ["Container start-up, outside every timed section (outside wall time minus in-process time, median): "
+            + ", ".join(f"{runtime} {seconds:.2f} s" for runtime, seconds in per_runtime.items()) + ".", ""]
+
+
+# ---- warnings ---------------------------------------------------------------------------------------------------
+
+WARNINGS = {  # summary column -> (kind, what it means); the first repeat is no warning: every container warms up
+    "warn_cv": ("noisy", "coefficient of variation above {cv:.0%}: consider more repeats"),
+    "warn_short": ("short", "median below {min_seconds:.3f} s: timer and scheduling noise weigh more"),
+    "warn_load": ("under load", "other processes used more than {busy:.0%} of the CPUs just before a repeat"),
+    "warn_throttled": ("throttled", "the kernel throttled the container's CPU use (cgroup cpu.stat)"),
+}
+
+
+def cell_name(cell: pd.Series) -> str:
+    mode = f"{cell['mode']} [{cell['variant']}]" if cell["variant"] else cell["mode"]
+    workers = f"{cell['workers']} worker{'' if cell['workers'] == 1 else 's'}"
+    return f"{cell['runtime']} {workload_label(cell['workload'])} {mode} on CPUs {cell['cpuset']} ({workers})"
+
+
+def warning_lines(summary: pd.DataFrame, config: dict) -> dict[str, list[str]]:
+    """Per kind of warning, one line per cell it concerns."""
+    limits = {"cv": 0.05, "min_seconds": 0.1, "busy": 0.1, **(config.get("warnings") or {})}
+    grouped: dict[str, list[str]] = {}
+    for _, cell in summary.sort_values(["workload", "runtime", "mode", "cpus"]).iterrows():
+        for column, (kind, _) in WARNINGS.items():
+            if cell.get(column) is True or cell.get(column) == 1:
+                detail = f" (CV {cell['cv']:.1%})" if column == "warn_cv" else (
+                    f" ({cell['median'] * 1000:.1f} ms)" if column == "warn_short" else "")
+                grouped.setdefault(kind, []).append(f"- {cell_name(cell)}{detail}")
+    return grouped
+
+
+def warnings_section(inp: ReportInputs) -> list[str]:
+    limits = {"cv": 0.05, "min_seconds": 0.1, "busy": 0.1, **(inp.config.get("warnings") or {})}
+    grouped = warning_lines(inp.summary, inp.config)
+    retries = int(pd.to_numeric(inp.runs.get("retries", pd.Series(dtype=float)), errors="coerce").fillna(0).sum())
+    lines = ["## Warnings", ""]
+    if not grouped and not retries:
+        return lines + ["None: every cell is steady, long enough and measured without load or throttling.", ""]
+    meaning = {kind: text.format(**limits) for kind, text in WARNINGS.values()}
+    lines += [f"- **{kind}** ({len(cells)} cells): {meaning[kind]}." for kind, cells in grouped.items()]
+    if retries:
+        lines.append(f"- **retried** ({retries} repeats): a container failed and its repeat was run again.")
+    lines.append("")
+    for kind, cells in grouped.items():
+        lines += folded(f"{kind}: the {len(cells)} cells", cells)
+    return lines
+
+
+# ---- appendix ----------------------------------------------------------------------------------------------------
+
+
+def every_cell_table(summary: pd.DataFrame) -> pd.DataFrame:
+    cells = summary.sort_values(["workload", "runtime", "mode", "variant", "cpus", "workers"])
+    return pd.DataFrame({
+        "workload": cells["workload"].map(workload_label), "runtime": cells["runtime"], "mode": cells["mode"],
+        "variant": cells["variant"], "CPUs": cells["cpuset"], "workers": cells["workers"], "n": cells["n"],
+        "median (s)": cells["median"].map(fmt_seconds), "95 % CI (s)": cells.apply(fmt_ci, axis=1),
+        "CV": cells["cv"].map(lambda v: "–" if math.isnan(v) else f"{v:.1%}"),
+    })
+
+
+def image_rows(identities: list[dict]) -> pd.DataFrame:
+    rows = []
     for record in identities:
         ident = record["identity"]
         if record["config"]["kind"] == "cpython":
@@ -451,17 +668,50 @@ def render(summary: pd.DataFrame, runs: pd.DataFrame, config: dict, identities: 
                     f"configure: {ident['configure_args'] or '(none)'}")
         else:
             what = f"{ident['GOVERSION']} {ident['GOOS']}/{ident['GOARCH']}"
-        image_rows.append((record["runtime"], record["image_id"], what))
-    lines += [markdown_table(pd.DataFrame(image_rows, columns=["runtime", "image ID", "verified identity"])), ""]
-    lines += ["### Configuration used", "", "```yaml", yaml.safe_dump(config, sort_keys=False).rstrip(), "```", ""]
-    return "\n".join(lines)
+        rows.append((record["runtime"], record["image_id"], what))
+    return pd.DataFrame(rows, columns=["runtime", "image ID", "verified identity"])
+
+
+def appendix_section(inp: ReportInputs) -> list[str]:
+    env_rows = [(k, "–" if v is None else str(v)) for k, v in inp.env.items() if k != "cpu_flags"]
+    return [
+        "## Appendix", "",
+        *folded(f"Every cell ({len(inp.summary)}): median, interval, CV (summary.csv has the rest)",
+                [markdown_table(every_cell_table(inp.summary))]),
+        *folded("Workloads and their parameters", [markdown_table(workload_rows(inp.config))]),
+        *folded("Images (at report time)", [markdown_table(image_rows(inp.identities))]),
+        *folded("Environment at report time (the measuring machine's is in § Provenance)",
+                [markdown_table(pd.DataFrame(env_rows, columns=["fact", "value"]))]),
+        *folded("Configuration used", ["```yaml", yaml.safe_dump(inp.config, sort_keys=False).rstrip(), "```"]),
+    ]
+
+
+SECTIONS = [header_section, blog_table_section, claims_summary_section, figures_section, claims_detail_section,
+            ratios_section, scaling_section, variants_section, noise_section, coordination_section,
+            measurement_section, warnings_section, appendix_section]
+
+
+def render(inp: ReportInputs) -> str:
+    """The report, top-down: summary on one screen, figures, details, folded appendix."""
+    return "\n".join(line for section in SECTIONS for line in section(inp))
+
+
+def prepare(summary: pd.DataFrame, runs: pd.DataFrame, comparisons: pd.DataFrame | None, config: dict,
+            **rest) -> ReportInputs:
+    """Inputs with comparisons (made here if not given) and the claims they decide."""
+    comparisons = comparisons_table(runs, summary) if comparisons is None else comparisons
+    claims = all_claims(comparisons, with_flavours(summary, config["catalogue"]), runs)
+    return ReportInputs(summary, runs, comparisons, claims, config, **rest)
 
 
 @main_guard
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", required=True, type=Path)
     parser.add_argument("--summary", required=True, type=Path)
+    parser.add_argument("--comparisons", type=Path, help="comparisons.csv (made from runs and summary if omitted)")
+    parser.add_argument("--sessions", type=Path, help="sessions.json; a missing file is reported as no stamp")
+    parser.add_argument("--claims", type=Path, help="where to write claims.csv")
     parser.add_argument("--config-json", required=True)
     parser.add_argument("--report", required=True, type=Path)
     parser.add_argument("--environment", required=True, type=Path)
@@ -469,14 +719,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host-label", required=True)
     parser.add_argument("identities", nargs="*", type=Path)
     args = parser.parse_args(argv)
-    summary = read_table(args.summary)
-    runs = read_table(args.runs)
-    config = json.loads(args.config_json)
-    identities = [json.loads(p.read_text()) for p in args.identities]
+    for path in (args.runs, args.summary, args.comparisons):
+        if path is not None and not path.is_file():
+            raise ParbenchError(f"{path} does not exist; run the steps before the report first")
+    summary, runs = read_table(args.summary), read_table(args.runs)
+    comparisons = read_comparisons(args.comparisons) if args.comparisons else None
     env = environment.collect(args.host_label)
     figures = plot_figures(summary, args.figures)
+    inputs = prepare(summary, runs, comparisons, json.loads(args.config_json),
+                     identities=[json.loads(p.read_text()) for p in args.identities], env=env,
+                     stamps=read_stamps(args.sessions), figures=figures, report_dir=args.report.parent)
     write_text_atomic(args.environment, json.dumps(env, indent=2) + "\n")
-    write_text_atomic(args.report, render(summary, runs, config, identities, env, figures, args.report.parent))
+    if args.claims:
+        with atomic_path(args.claims) as tmp:
+            claims_table(inputs.claims).to_csv(tmp, index=False)
+    write_text_atomic(args.report, render(inputs))
     print(f"wrote {args.report} and {len(figures)} figure(s)", file=sys.stderr)
     return 0
 
