@@ -19,13 +19,29 @@ rule aggregate:
         "> {log} 2>&1 || {{ tail -n1 {log} >&2; exit 1; }}"
 
 
+rule comparisons:
+    input:
+        runs="results/runs.csv",
+        summary="results/summary.csv",
+    output:
+        comparisons=report(update("results/comparisons.csv"), caption="../report/comparisons.rst", category="Tables"),
+    log:
+        "logs/comparisons.log",
+    shell:
+        "{PY} parbench.comparisons --runs {input.runs} --summary {input.summary} --out {output.comparisons} "
+        "> {log} 2>&1 || {{ tail -n1 {log} >&2; exit 1; }}"
+
+
 rule report:
     input:
         runs="results/runs.csv",
         summary="results/summary.csv",
+        comparisons="results/comparisons.csv",
+        sessions="results/sessions.json",
         identities=expand("results/images/{runtime}.identity.json", runtime=RUNTIMES),
     output:
         report=update("results/report.md"),
+        claims=report(update("results/claims.csv"), caption="../report/claims.rst", category="Tables"),
         environment=update("results/environment.json"),
         figures=report(
             directory("results/figures"),
@@ -39,7 +55,8 @@ rule report:
     log:
         "logs/report.log",
     shell:
-        "{PY} parbench.report --runs {input.runs} --summary {input.summary} --config-json {params.config:q} "
+        "{PY} parbench.report --runs {input.runs} --summary {input.summary} --comparisons {input.comparisons} "
+        "--sessions {input.sessions} --claims {output.claims} --config-json {params.config:q} "
         "--report {output.report} --environment {output.environment} --figures {output.figures} "
         "--host-label {params.label} "
         "{input.identities} > {log} 2>&1 || {{ tail -n1 {log} >&2; exit 1; }}"
