@@ -34,7 +34,12 @@ def make_results(root, host, schema=1, checksum=None):
     raw.write_text("".join(json.dumps(r) + "\n" for r in records))
     assert aggregate.main(["--runs", str(results / "runs.csv"), "--summary", str(results / "summary.csv"), str(raw)]) == 0
     (results / "report.md").write_text("# report\n")
-    (results / "environment.json").write_text(json.dumps({"git_commit": "abc", "git_clean": True, "host_label": host}))
+    (results / "environment.json").write_text(json.dumps({"git_commit": "checkout", "git_clean": False, "host_label": host}))
+    stamp = {"session": "s1", "git_commit": "abc", "git_clean": True, "started_at": "2026-11-25T00:00:00+00:00"}
+    (results / "sessions.json").write_text(json.dumps({"sessions": [stamp]}))
+    (results / "raw" / "sessions").mkdir()
+    (results / "raw" / "sessions" / "s1.json").write_text(json.dumps(stamp))
+    (results / "config.json").write_text(json.dumps(CONFIG))
     (results / "figures").mkdir()
     (results / "figures" / "cpu_loop_scaling.png").write_bytes(b"\x89PNG fixture")
     (results / "images").mkdir()
@@ -46,7 +51,8 @@ def make_results(root, host, schema=1, checksum=None):
 def publish(tmp_path, host="hostA", **kwargs):
     results = make_results(tmp_path / host, host, **kwargs)
     out = tmp_path / "publish" / f"parbench-{host}-20261125-abc.tar.gz"
-    assert main(["publish", "--results", str(results), "--config-json", json.dumps(CONFIG), "--label", host, "--out", str(out)]) == 0
+    assert main(["publish", "--results", str(results), "--config-file", str(results / "config.json"),
+                 "--label", host, "--out", str(out)]) == 0
     return out
 
 
@@ -68,12 +74,14 @@ def test_publish_writes_everything_with_a_manifest(tmp_path):
     files = read_bundle(bundle)
     for name in ("runs.csv", "summary.csv", "report.md", "environment.json", "config.yaml", "bundle.json",
                  "figures/cpu_loop_scaling.png", "raw/all/cells.jsonl", "images/go.identity.json",
-                 "images/go.packages.tsv", "MANIFEST.sha256"):
+                 "images/go.packages.tsv", "MANIFEST.sha256", "sessions.json", "raw/sessions/s1.json"):
         assert name in files, name
     manifest = files["MANIFEST.sha256"].decode().splitlines()
     assert len(manifest) == len(files) - 1
     meta = json.loads(files["bundle.json"])
+    # The commit that measured, from the stamp, not the checkout's state when publishing.
     assert (meta["host_label"], meta["bundle_format"], meta["record_schema"], meta["git_commit"]) == ("hostA", 1, 1, "abc")
+    assert meta["git_clean"] is True and meta["sessions"][0]["session"] == "s1"
     sidecar = bundle.with_name(bundle.name + ".sha256").read_text()
     assert sidecar.endswith(f"  {bundle.name}\n")
     assert verify_problems(bundle) == []

@@ -51,6 +51,9 @@ def test_stop_reaches_only_a_live_measurement(tmp_path):
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "parbench.measure"])
     try:
         lock.write_text(f"pid {sleeper.pid}, started now")
+        deadline = time.monotonic() + 10
+        while session_pid(lock) is None and time.monotonic() < deadline:
+            time.sleep(0.05)  # until the child has exec'd the interpreter
         assert session_pid(lock) == sleeper.pid
         assert stop_session(lock)
         assert sleeper.wait(timeout=10) == -signal.SIGTERM

@@ -209,9 +209,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sessions", type=Path, default=None,
                         help="write the stamps of the sessions the records came from here (JSON)")
     parser.add_argument("--raw-dir", type=Path, default=Path("results/raw"), help="where session stamps are kept")
-    parser.add_argument("raw", nargs="+", type=Path)
+    parser.add_argument("--raw-list", type=Path, default=None, help="a file naming the raw files, one per line")
+    parser.add_argument("raw", nargs="*", type=Path)
     args = parser.parse_args(argv)
-    runs = runs_table(load_records(args.raw))
+    raw = args.raw + ([Path(line) for line in args.raw_list.read_text().split()] if args.raw_list else [])
+    if not raw:
+        raise ParbenchError("no raw files given: name them, or a --raw-list file naming them")
+    runs = runs_table(load_records(raw))
     problem = checksum_problem(runs)
     if problem:
         raise ParbenchError(problem)

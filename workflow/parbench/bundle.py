@@ -30,6 +30,8 @@ BUNDLE_FORMAT = 1
 RECORD_SCHEMA = 1
 MANIFEST = "MANIFEST.sha256"
 META = "bundle.json"
+# Published when present: bundles made before these files existed still verify and merge.
+OPTIONAL_FILES = ("comparisons.csv", "claims.csv", "sessions.json", "config.json", "benchfmt.txt")
 
 
 def sha256_hex(data: bytes) -> str:
@@ -60,20 +62,38 @@ def collect_results(results: Path, config: dict, label: str) -> dict[str, bytes]
     files: dict[str, bytes] = {}
     for name in ("runs.csv", "summary.csv", "report.md", "environment.json"):
         files[name] = (results / name).read_bytes()
-    for pattern in ("figures/*.png", "raw/**/*.jsonl", "images/*.iid", "images/*.identity.json", "images/*.packages.tsv"):
+    for name in OPTIONAL_FILES:
+        if (results / name).is_file():
+            files[name] = (results / name).read_bytes()
+    for pattern in ("figures/*.png", "raw/**/*.jsonl", "raw/sessions/*.json", "pyperf/*.json",
+                    "images/*.iid", "images/*.identity.json", "images/*.packages.tsv"):
         for path in sorted(results.glob(pattern)):
             files[path.relative_to(results).as_posix()] = path.read_bytes()
     files["config.yaml"] = yaml.safe_dump(config, sort_keys=False).encode()
-    environment = json.loads(files["environment.json"])
+    stamps = json.loads(files.get("sessions.json", b'{"sessions": []}'))["sessions"]
     files[META] = json.dumps({
         "bundle_format": BUNDLE_FORMAT,
         "record_schema": RECORD_SCHEMA,
         "host_label": label,
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "git_commit": environment.get("git_commit"),
-        "git_clean": environment.get("git_clean"),
+        **measuring_code(stamps),
     }, indent=2).encode()
     return files
+
+
+def measuring_code(stamps: list[dict]) -> dict:
+    """The commit that measured, from the session stamps (not the checkout at publishing time).
+
+    Several sessions with different commits give `git_commit` None and list each.
+    """
+    commits = {stamp.get("git_commit") for stamp in stamps}
+    single = len(commits) == 1
+    return {
+        "git_commit": commits.pop() if single else None,
+        "git_clean": all(stamp.get("git_clean") for stamp in stamps) if stamps else None,
+        "sessions": [{key: stamp.get(key) for key in ("session", "git_commit", "git_clean", "started_at")}
+                     for stamp in stamps],
+    }
 
 
 def write_bundle(out: Path, files: dict[str, bytes]) -> str:
@@ -160,7 +180,7 @@ def merge_bundles(paths: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
             raise ParbenchError(f"{path.name} and {labels[label].name} share host label {label!r}; set host_label to tell them apart")
         labels[label] = path
         for name, data in sorted(files.items()):
-            if name.startswith("raw/"):
+            if name.startswith("raw/") and name.endswith(".jsonl"):
                 for line in data.decode().splitlines():
                     record = json.loads(line)
                     if record.get("schema") != RECORD_SCHEMA:
@@ -206,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="action", required=True)
     publish = sub.add_parser("publish", help="write a bundle of a finished run")
     publish.add_argument("--results", type=Path, default=Path("results"))
-    publish.add_argument("--config-json", required=True)
+    publish.add_argument("--config-file", required=True, type=Path, help="the experiment's config (JSON)")
     publish.add_argument("--label", required=True)
     publish.add_argument("--out", required=True, type=Path)
     verify = sub.add_parser("verify", help="check bundles against their manifests and recompute checksums")
@@ -217,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.action == "publish":
-        files = collect_results(args.results, json.loads(args.config_json), args.label)
+        files = collect_results(args.results, json.loads(args.config_file.read_text()), args.label)
         digest = write_bundle(args.out, files)
         print(f"{args.out}: {len(files) + 1} files, sha256 {digest}")
     elif args.action == "verify":

@@ -712,7 +712,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--comparisons", type=Path, help="comparisons.csv (made from runs and summary if omitted)")
     parser.add_argument("--sessions", type=Path, help="sessions.json; a missing file is reported as no stamp")
     parser.add_argument("--claims", type=Path, help="where to write claims.csv")
-    parser.add_argument("--config-json", required=True)
+    given = parser.add_mutually_exclusive_group(required=True)
+    given.add_argument("--config-json", help="the experiment's config as JSON text")
+    given.add_argument("--config-file", type=Path, help="the experiment's config as a JSON file")
     parser.add_argument("--report", required=True, type=Path)
     parser.add_argument("--environment", required=True, type=Path)
     parser.add_argument("--figures", required=True, type=Path)
@@ -726,7 +728,7 @@ def main(argv: list[str] | None = None) -> int:
     comparisons = read_comparisons(args.comparisons) if args.comparisons else None
     env = environment.collect(args.host_label)
     figures = plot_figures(summary, args.figures)
-    inputs = prepare(summary, runs, comparisons, json.loads(args.config_json),
+    inputs = prepare(summary, runs, comparisons, json.loads(args.config_json or args.config_file.read_text()),
                      identities=[json.loads(p.read_text()) for p in args.identities], env=env,
                      stamps=read_stamps(args.sessions), figures=figures, report_dir=args.report.parent)
     write_text_atomic(args.environment, json.dumps(env, indent=2) + "\n")

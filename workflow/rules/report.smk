@@ -1,12 +1,31 @@
 # Aggregation and report: tidy tables from the raw records, then report.md.
+# Long settings travel in files the rules read, so commands stay short.
+
+
+rule experiment_files:
+    # The experiment as run (config with defaults applied) and the raw files it
+    # is made of; rewritten only when they change.
+    output:
+        config="results/config.json",
+        cells="results/session/cells.txt",
+    params:
+        config=json.dumps(EXPERIMENT_CONFIG, sort_keys=True, indent=1),
+        cells="".join(cell.raw_path + "\n" for cell in CELLS),
+    log:
+        "logs/experiment_files.log",
+    run:
+        write_if_changed(output.config, params.config)
+        write_if_changed(output.cells, params.cells)
 
 
 rule aggregate:
     input:
+        cells="results/session/cells.txt",
         raw=[cell.raw_path for cell in CELLS],
     output:
         runs=report(update("results/runs.csv"), caption="../report/runs.rst", category="Tables"),
         summary=report(update("results/summary.csv"), caption="../report/summary.rst", category="Tables"),
+        sessions=update("results/sessions.json"),
     params:
         cv=config["warnings"]["cv"],
         min_seconds=config["warnings"]["min_seconds"],
@@ -15,7 +34,8 @@ rule aggregate:
         "logs/aggregate.log",
     shell:
         "{PY} parbench.aggregate --runs {output.runs} --summary {output.summary} "
-        "--cv-limit {params.cv} --min-seconds {params.min_seconds} --busy-limit {params.busy} {input.raw} "
+        "--cv-limit {params.cv} --min-seconds {params.min_seconds} --busy-limit {params.busy} "
+        "--sessions {output.sessions} --raw-list {input.cells} "
         "> {log} 2>&1 || {{ tail -n1 {log} >&2; exit 1; }}"
 
 
@@ -38,6 +58,7 @@ rule report:
         summary="results/summary.csv",
         comparisons="results/comparisons.csv",
         sessions="results/sessions.json",
+        config="results/config.json",
         identities=expand("results/images/{runtime}.identity.json", runtime=RUNTIMES),
     output:
         report=update("results/report.md"),
@@ -50,13 +71,12 @@ rule report:
             category="Figures",
         ),
     params:
-        config=json.dumps(EXPERIMENT_CONFIG, sort_keys=True),
         label=HOST_LABEL,
     log:
         "logs/report.log",
     shell:
         "{PY} parbench.report --runs {input.runs} --summary {input.summary} --comparisons {input.comparisons} "
-        "--sessions {input.sessions} --claims {output.claims} --config-json {params.config:q} "
+        "--sessions {input.sessions} --claims {output.claims} --config-file {input.config} "
         "--report {output.report} --environment {output.environment} --figures {output.figures} "
         "--host-label {params.label} "
         "{input.identities} > {log} 2>&1 || {{ tail -n1 {log} >&2; exit 1; }}"
@@ -66,9 +86,14 @@ rule publish:
     input:
         runs="results/runs.csv",
         summary="results/summary.csv",
+        comparisons="results/comparisons.csv",
+        claims="results/claims.csv",
+        sessions="results/sessions.json",
+        config="results/config.json",
         report="results/report.md",
         environment="results/environment.json",
         figures="results/figures",
+        exports=EXPORTS,
         raw=[cell.raw_path for cell in CELLS],
         identities=expand("results/images/{runtime}.identity.json", runtime=RUNTIMES),
         packages=expand("results/images/{name}.packages.tsv", name=["base", *RUNTIMES]),
@@ -76,12 +101,11 @@ rule publish:
         bundle=f"results/publish/{BUNDLE_STEM}.tar.gz",
         checksum=f"results/publish/{BUNDLE_STEM}.tar.gz.sha256",
     params:
-        config=json.dumps(EXPERIMENT_CONFIG, sort_keys=True),
         label=HOST_LABEL,
     log:
         "logs/publish.log",
     message:
         "Publishing {output.bundle}"
     shell:
-        "{PY} parbench.bundle publish --results results --config-json {params.config:q} "
+        "{PY} parbench.bundle publish --results results --config-file {input.config} "
         "--label {params.label} --out {output.bundle} > {log} 2>&1 || {{ tail -n1 {log} >&2; exit 1; }}"

@@ -1,0 +1,100 @@
+"""Where a measurement session's time goes, and whether its warm-ups earn their cost.
+
+Reads session stamps (results/raw/sessions/*.json) and their raw records and prints:
+- session wall time / sum of measured timed sections (target <= 1.5), with the
+  shares of warm-ups (calibration trials and short warm-ups), container
+  start-up (docker run to harness start and exit), and the rest (host
+  diagnostics, checks, journal);
+- the shortest median timed section of any calibrated cell against min_time;
+- the warm-up evidence: for each runtime, the median ratio of a container's
+  one-loop warm-up to its measured per-loop time (1.00 means the warm-up saw
+  nothing the measured repeat would not have seen).
+
+    .venv/bin/python benchmarks/session.py                 # the sessions in results/
+    .venv/bin/python benchmarks/session.py --quick         # run the quick config in a copy first
+    .venv/bin/python benchmarks/session.py --results DIR   # another results folder
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+from collections import defaultdict
+from pathlib import Path
+
+from common import project_copy, timed_snakemake
+
+
+def load(results: Path) -> tuple[list[dict], list[dict]]:
+    stamps = [json.loads(p.read_text()) for p in sorted((results / "raw/sessions").glob("*.json"))]
+    records = [json.loads(line) for p in sorted((results / "raw").rglob("*.jsonl"))
+               for line in p.read_text().splitlines() if line.strip()]
+    return stamps, records
+
+
+def cost_lines(stamp: dict) -> list[str]:
+    wall, timed = stamp["wall_seconds"], stamp["timed_seconds"]
+    warm, start = stamp["warmup_seconds"], stamp["startup_seconds"]
+    rest = wall - timed - warm - start
+    return [
+        f"session {stamp['session']}: {stamp['containers']} containers, wall {wall:.1f} s, "
+        f"timed sections {timed:.1f} s, ratio {wall / timed:.2f}  (target <= 1.5)",
+        f"  shares of wall time: timed {timed / wall:.0%}, warm-ups and calibration {warm / wall:.0%}, "
+        f"container start-up {start / wall:.0%}, the rest {rest / wall:.0%}",
+    ]
+
+
+def shortest_cell(records: list[dict], min_time: float) -> str:
+    """The calibrated cell with the shortest median timed section (spawn runs one loop by design)."""
+    sections = defaultdict(list)
+    for r in records:
+        if not r["warmup"] and r["workload"] != "spawn":
+            key = (r["runtime"], r["workload"], r["mode"], r.get("variant", ""), r["cpuset"], r["workers"])
+            sections[key].append(r.get("total_seconds", r["seconds"]))
+    if not sections:
+        return "no calibrated cells"
+    key, values = min(sections.items(), key=lambda item: statistics.median(item[1]))
+    verdict = "ok" if statistics.median(values) >= min_time else "SHORTER than min_time"
+    return f"shortest median timed section: {statistics.median(values):.3f} s ({'/'.join(map(str, key))}), min_time {min_time:g} s: {verdict}"
+
+
+def warmup_evidence(records: list[dict]) -> list[str]:
+    """Per runtime: median of (one-loop warm-up seconds) / (measured per-loop seconds of the same container)."""
+    by_container = defaultdict(list)
+    for r in records:
+        by_container[(r["runtime"], r.get("session"), r.get("order"))].append(r)
+    ratios = defaultdict(list)
+    for (runtime, _, _), group in by_container.items():
+        warm = [r for r in group if r["warmup"] and not r.get("calibration")]
+        measured = [r for r in group if not r["warmup"]]
+        if warm and measured and measured[0]["workload"] != "spawn":
+            ratios[runtime].append(warm[0]["seconds"] / measured[0]["seconds"])
+    return [f"  {runtime}: warm-up / measured per loop, median {statistics.median(v):.3f} "
+            f"(quartiles {statistics.quantiles(v, n=4)[0]:.3f}-{statistics.quantiles(v, n=4)[2]:.3f}, {len(v)} containers)"
+            for runtime, v in sorted(ratios.items()) if len(v) >= 2]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--results", type=Path, default=Path("results"))
+    parser.add_argument("--quick", action="store_true", help="run the quick config in a project copy first")
+    args = parser.parse_args()
+    results = args.results
+    if args.quick:
+        project = project_copy()
+        timed_snakemake(project, "images")
+        timed_snakemake(project, "--configfile", "configs/quick.yaml")
+        results = project / "results"
+    stamps, records = load(results)
+    if not stamps:
+        raise SystemExit(f"no session stamps in {results}/raw/sessions: run the pipeline first")
+    for stamp in stamps:
+        print("\n".join(cost_lines(stamp)))
+    print(shortest_cell(records, stamps[-1]["settings"]["min_time"]))
+    print("warm-up evidence (short warm-ups in rounds after the first):")
+    print("\n".join(warmup_evidence(records)) or "  none: no short warm-ups were run")
+
+
+if __name__ == "__main__":
+    main()
