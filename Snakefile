@@ -15,8 +15,8 @@ report: "workflow/report/workflow.rst"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/images.smk"
 include: "workflow/rules/measure.smk"
-include: "workflow/rules/report.smk"
 include: "workflow/rules/export.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
@@ -25,4 +25,6 @@ rule all:
         "results/runs.csv",
         "results/summary.csv",
         "results/report.md",
+        "results/comparisons.csv",
+        "results/claims.csv",
         EXPORTS,
