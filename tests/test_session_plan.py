@@ -69,3 +69,17 @@ def test_progress_line_estimates_what_is_left():
     line = progress_line(30, 90, 1, 3, 60.0, 0)
     assert line == "measuring: 30/90 containers done, round 2/3, 1m00s elapsed, about 2m00s left"
     assert "left" not in progress_line(10, 90, 0, 3, 5.0, 10)  # resumed: nothing measured here yet
+
+
+def test_an_invocation_narrows_the_plan_to_a_repair_or_some_runtimes(tmp_path):
+    import json
+
+    from parbench.measure import narrowed
+
+    cells = [c.raw_path for c in (Cell("go", "cpu_loop", "goroutines", "0", 1),
+                                  Cell("cpython-3.13", "cpu_loop", "threads", "0", 1))]
+    assert narrowed(cells, None, None) == cells
+    assert narrowed(cells, None, "go") == cells[:1]
+    only = tmp_path / "repair.json"
+    only.write_text(json.dumps([cells[1]]))
+    assert narrowed(cells, only, None) == cells[1:]

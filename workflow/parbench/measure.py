@@ -549,6 +549,17 @@ def measure(settings: dict, images_dir: Path, host: str, timeout: float, retries
     return stamp
 
 
+def narrowed(cells: list[str], only: Path | None, runtimes: str | None) -> list[str]:
+    """The plan's cells this invocation measures: a repair list, some runtimes' cells, or all."""
+    if only is not None:
+        wanted = set(json.loads(only.read_text()))
+        return [path for path in cells if path in wanted]
+    if runtimes:
+        names = set(runtimes.split(","))
+        return [path for path in cells if Cell.from_raw_path(path).runtime in names]
+    return cells
+
+
 def open_log(path: Path | None):
     """A writer for detail lines: the log file, or stderr when none is given."""
     if path is None:
@@ -575,8 +586,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--retries", type=int, default=1, help="extra attempts after an infrastructure fault")
     parser.add_argument("--state", type=Path, default=Path("results/session"), help="journal and lock folder")
     parser.add_argument("--log", type=Path, default=None, help="detail log (default: stderr)")
-    parser.add_argument("--only", type=Path, default=None,
+    narrow = parser.add_mutually_exclusive_group()
+    narrow.add_argument("--only", type=Path, default=None,
                         help="JSON list of raw paths: measure just these cells (a repair of missing or damaged files)")
+    narrow.add_argument("--runtimes", default=None, help="comma-separated: measure just these runtimes' cells")
     args = parser.parse_args(argv)
     log = open_log(args.log)
 
@@ -586,8 +599,7 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, _terminate)
     settings = json.loads(args.settings.read_text())
-    if args.only:
-        settings["cells"] = json.loads(args.only.read_text())
+    settings["cells"] = narrowed(settings["cells"], args.only, args.runtimes)
     stamp = measure(settings, args.images, args.host_label, args.timeout, args.retries, args.state, log, say)
     counts = json.loads(stamp.read_text())
     say(f"measured {counts['containers']} containers in session {counts['session']} "

@@ -50,7 +50,7 @@ EXPERIMENT_CONFIG = {key: value for key, value in config.items() if key != "reme
 # that does not, such as timeouts or the host label), as the settings file.
 SESSION_SETTINGS = json.dumps(
     {
-        "cells": [cell.raw_path for cell in MEASURED_CELLS],
+        "cells": [cell.raw_path for cell in CELLS],  # the whole plan; `remeasure` narrows it per invocation
         "repeats": config["repeats"],
         "warmup": config["warmup"],
         "min_time": config["min_time"],
@@ -136,13 +136,19 @@ def gone_marker(name):
 from parbench.control import cells_to_repair
 
 REPAIR = cells_to_repair(
-    [cell.raw_path for cell in MEASURED_CELLS], Path("results/session/settings.json"), SESSION_SETTINGS
+    [cell.raw_path for cell in CELLS], Path("results/session/settings.json"), SESSION_SETTINGS
 )
 if REPAIR:
     print(f"parbench: {len(REPAIR)} raw file(s) missing or damaged, measuring just those again: "
           + "; ".join(f"{path} ({why})" for path, why in sorted(REPAIR.items())), file=sys.stderr)
-    MEASURED_CELLS = [cell for cell in MEASURED_CELLS if cell.raw_path in REPAIR]
-REPAIR_ARG = " --only results/session/repair.json" if REPAIR else ""
+    MEASURED_CELLS = [cell for cell in CELLS if cell.raw_path in REPAIR]
+# What this invocation measures, when not the whole plan: a repair, or the runtimes named in `remeasure`.
+if REPAIR:
+    NARROWING = " --only results/session/repair.json"
+elif config.get("remeasure"):
+    NARROWING = " --runtimes " + ",".join(config["remeasure"])
+else:
+    NARROWING = ""
 
 
 # Entry points keep their one-line error here (errors.main_guard); onerror repeats it last.

@@ -50,7 +50,7 @@ rule measure:
         # they are passed here, not as params (a changed param remeasures).
         "{PY} parbench.measure --settings {input.settings} --images results/images "
         "--host-label {HOST_LABEL} --timeout {config[timeout_seconds]} --retries {config[retries]} "
-        "--log {log}{REPAIR_ARG}"
+        "--log {log}{NARROWING}"
 
 
 rule measurements:
