@@ -83,9 +83,33 @@ def test_tables_report_and_figures(measured):
         assert (measured / f"results/figures/{workload}_scaling.png").stat().st_size > 10_000
     assert "## Claims of the blog, tested" in report
     claims = report.split("## Claims of the blog, tested")[1].split("\n## ")[0]
-    assert claims.count("| holds") + claims.count("| does not hold") + claims.count("| depends") >= 8
+    verdicts = ("| holds", "| does not hold", "| depends", "| check passed", "| not testable")
+    assert sum(claims.count(v) for v in verdicts) >= 8
+    assert "## How it was measured" in report and "### Provenance" in report
     environment = json.loads((measured / "results/environment.json").read_text())
     assert environment["docker_server_version"] and environment["cpu_count"] >= 1
+
+
+def test_calibrated_sections_and_the_session_stamp(measured):
+    runs = pd.read_csv(measured / "results/runs.csv")
+    calibrated = runs[runs["workload"] != "spawn"]
+    # Every calibrated cell's median timed section reaches min_time; spawn runs one loop by design.
+    medians = calibrated.groupby(["runtime", "workload", "mode", "variant", "cpuset", "workers"], dropna=False)["total_seconds"].median()
+    assert (medians >= QUICK["min_time"]).all(), medians[medians < QUICK["min_time"]]
+    assert (runs.loc[runs["workload"] == "spawn", "loops"] == 1).all()
+    assert runs["total_seconds"].tolist() == pytest.approx((runs["seconds"] * runs["loops"]).tolist(), rel=1e-9)
+    # Every cell keeps its calibrated loops in every round.
+    assert (runs.groupby(["runtime", "workload", "mode", "variant", "cpuset", "workers"], dropna=False)["loops"].nunique() == 1).all()
+    sessions = json.loads((measured / "results/sessions.json").read_text())["sessions"]
+    assert [s["session"] for s in sessions] == sorted(runs["session"].unique())
+    stamp = sessions[-1]
+    for runtime in QUICK["runtimes"]:
+        assert stamp["images"][runtime] == (measured / "results/images" / f"{runtime}.iid").read_text().strip()
+    assert set(stamp["harness_sha256"]) == {"python", "go"} and stamp["docker_server_version"]
+    assert stamp["topology"]["counts"]["cpus"] >= 2 and set(stamp["cpusets"]) == {"0", "0-1"}
+    assert stamp["containers"] == len(runs) and stamp["timed_seconds"] > 0 and stamp["ended_at"] >= stamp["started_at"]
+    assert stamp["settings"]["min_time"] == QUICK["min_time"]
+    assert not (measured / "results/session/journal.jsonl").exists()  # a finished session leaves no journal
 
 
 def test_repeats_interleave_in_rounds(measured):
