@@ -1,6 +1,8 @@
 // Package harness runs a workload under a concurrency mode and times it the
 // way the Python harness does: tasks are started first, wait for one
-// signal, and the clock covers only the parallel section.
+// signal, and the clock covers only the parallel section. Inside it each
+// task does its work loops times in a row (the calibrated timing of pyperf
+// and testing.B), and every loop's result is verified.
 package harness
 
 import (
@@ -28,8 +30,10 @@ type Status struct {
 	OSThreads *int64
 }
 
-// Outcome is what one repeat produced.
+// Outcome is what one timed section produced. Times cover the whole section
+// (all loops); the record divides them by Loops.
 type Outcome struct {
+	Loops         int
 	Seconds       float64
 	SpawnSeconds  float64
 	WorkerSeconds []float64
@@ -42,10 +46,82 @@ type Outcome struct {
 	Parked        Status
 }
 
-// Run measures one repeat of w under mode with the given number of workers.
-func Run(mode string, w workload.Workload, p workload.Params, workers int) (Outcome, error) {
+// Tally is what one task's loops returned: the first loop's value, the sum
+// over all loops, and whether (and with what) a later loop differed from the
+// first. Three numbers instead of one per loop keep a million loops cheap.
+type Tally struct {
+	First, Total float64
+	Strayed      bool
+	Stray        float64
+}
+
+// NextLoops is the calibration rule: the loops of the next trial after a
+// trial of loops loops took total seconds, or false when this trial's loops
+// are the ones to use. Loops double, as pyperf does, until a timed section
+// lasts minTime; maxLoops caps them.
+func NextLoops(loops int, total, minTime float64, maxLoops int) (int, bool) {
+	if total >= minTime || loops >= maxLoops {
+		return 0, false
+	}
+	return min(2*loops, maxLoops), true
+}
+
+// runLoops does task index loops times in a row, as one worker does inside the timed section.
+func runLoops(w workload.Workload, p workload.Params, index, workers int, state any, loops int) (Tally, []time.Duration) {
+	r := w.Task(p, index, workers, state)
+	t, latencies := Tally{First: r.Value, Total: r.Value}, r.Latencies
+	for l := 1; l < loops; l++ {
+		r = w.Task(p, index, workers, state)
+		t.Total += r.Value
+		if !t.Strayed && r.Value != t.First {
+			t.Strayed, t.Stray = true, r.Value
+		}
+		latencies = append(latencies, r.Latencies...)
+	}
+	return t, latencies
+}
+
+// Settle verifies every loop and returns one loop's checksum from the
+// tasks' tallies in task order. A task of a workload that does not
+// accumulate must return its first loop's value in every loop; the
+// workload's check then sees the values summed over all loops (contention:
+// the counter must reach loops × one loop's sum). For accumulating workloads
+// (channels) only that total is checked, and the checksum is total / loops.
+func Settle(w workload.Workload, state any, tallies []Tally, loops int) (float64, error) {
+	var total float64
+	for _, t := range tallies {
+		total += t.Total
+	}
+	checksum := total / float64(loops)
+	if !w.Accumulates {
+		firsts := make([]float64, len(tallies))
+		for i, t := range tallies {
+			if t.Strayed {
+				return 0, fmt.Errorf("task %d returned %v in a later loop, %v in the first", i, t.Stray, t.First)
+			}
+			firsts[i] = t.First
+		}
+		var err error
+		if checksum, err = w.Combine(firsts); err != nil {
+			return 0, err
+		}
+	}
+	if w.Check != nil {
+		if err := w.Check(state, total, loops); err != nil {
+			return 0, err
+		}
+	}
+	return checksum, nil
+}
+
+// Run measures one timed section of w under mode with the given number of
+// workers, each task running loops times.
+func Run(mode string, w workload.Workload, p workload.Params, workers, loops int) (Outcome, error) {
 	if workers < 1 {
 		return Outcome{}, fmt.Errorf("workers must be at least 1, got %d", workers)
+	}
+	if loops < 1 {
+		return Outcome{}, fmt.Errorf("loops must be at least 1, got %d", loops)
 	}
 	switch mode {
 	case "sequential":
@@ -55,9 +131,9 @@ func Run(mode string, w workload.Workload, p workload.Params, workers int) (Outc
 		if !w.Sequential {
 			return Outcome{}, fmt.Errorf("%s does not run in sequential mode", w.Name)
 		}
-		return runSequential(w, p)
+		return runSequential(w, p, loops)
 	case "goroutines":
-		return runGoroutines(w, p, workers)
+		return runGoroutines(w, p, workers, loops)
 	default:
 		return Outcome{}, fmt.Errorf("unknown mode %q (known: %v)", mode, Modes)
 	}
@@ -70,7 +146,7 @@ func shared(w workload.Workload, p workload.Params, workers int) any {
 	return w.Shared(p, workers)
 }
 
-func runSequential(w workload.Workload, p workload.Params) (Outcome, error) {
+func runSequential(w workload.Workload, p workload.Params, loops int) (Outcome, error) {
 	state := shared(w, p, 1)
 	before := ReadStatus()
 	cpu0, err := cpuSeconds()
@@ -78,18 +154,19 @@ func runSequential(w workload.Workload, p workload.Params) (Outcome, error) {
 		return Outcome{}, err
 	}
 	start := time.Now()
-	result := w.Task(p, 0, 1, state)
+	tally, latencies := runLoops(w, p, 0, 1, state, loops)
 	elapsed := time.Since(start).Seconds()
-	out, err := finish(w, state, elapsed, []float64{elapsed}, []workload.Result{result}, cpu0)
+	out, err := finish(w, state, loops, elapsed, []float64{elapsed}, []Tally{tally}, [][]time.Duration{latencies}, cpu0)
 	out.Before, out.Parked = before, before
 	return out, err
 }
 
-func runGoroutines(w workload.Workload, p workload.Params, workers int) (Outcome, error) {
+func runGoroutines(w workload.Workload, p workload.Params, workers, loops int) (Outcome, error) {
 	tasks := w.TaskCount(p, workers)
 	state := shared(w, p, workers)
 	seconds := make([]float64, tasks)
-	results := make([]workload.Result, tasks)
+	tallies := make([]Tally, tasks)
+	latencies := make([][]time.Duration, tasks)
 	var ready, done sync.WaitGroup
 	release := make(chan struct{})
 	ready.Add(tasks)
@@ -105,7 +182,7 @@ func runGoroutines(w workload.Workload, p workload.Params, workers int) (Outcome
 			ready.Done()
 			<-release
 			t0 := time.Now()
-			results[i] = w.Task(p, i, workers, state)
+			tallies[i], latencies[i] = runLoops(w, p, i, workers, state, loops)
 			seconds[i] = time.Since(t0).Seconds()
 		}(i)
 	}
@@ -120,13 +197,13 @@ func runGoroutines(w workload.Workload, p workload.Params, workers int) (Outcome
 	close(release)
 	done.Wait()
 	elapsed := time.Since(start).Seconds()
-	out, err := finish(w, state, elapsed, seconds, results, cpu0)
+	out, err := finish(w, state, loops, elapsed, seconds, tallies, latencies, cpu0)
 	out.SpawnSeconds = spawn
 	out.Before, out.Parked = before, parked
 	return out, err
 }
 
-func finish(w workload.Workload, state any, elapsed float64, seconds []float64, results []workload.Result, cpu0 float64) (Outcome, error) {
+func finish(w workload.Workload, state any, loops int, elapsed float64, seconds []float64, tallies []Tally, samples [][]time.Duration, cpu0 float64) (Outcome, error) {
 	cpu1, err := cpuSeconds()
 	if err != nil {
 		return Outcome{}, err
@@ -135,22 +212,18 @@ func finish(w workload.Workload, state any, elapsed float64, seconds []float64, 
 	if err != nil {
 		return Outcome{}, err
 	}
-	values := make([]float64, len(results))
-	var latencies []time.Duration
-	for i, r := range results {
-		values[i] = r.Value
-		latencies = append(latencies, r.Latencies...)
-	}
-	checksum, err := w.Combine(values)
+	checksum, err := Settle(w, state, tallies, loops)
 	if err != nil {
 		return Outcome{}, err
 	}
-	if w.Check != nil {
-		if err := w.Check(state, checksum); err != nil {
-			return Outcome{}, err
-		}
+	values := make([]float64, len(tallies))
+	var latencies []time.Duration
+	for i, t := range tallies {
+		values[i] = t.First
+		latencies = append(latencies, samples[i]...)
 	}
 	return Outcome{
+		Loops:         loops,
 		Seconds:       elapsed,
 		WorkerSeconds: seconds,
 		WorkerValues:  values,

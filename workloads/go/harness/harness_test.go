@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -13,26 +14,33 @@ func TestRun(t *testing.T) {
 		params  workload.Params
 		mode    string
 		workers int
+		loops   int
 		tasks   int
 		want    float64
 		wantErr bool
 	}{
-		{"cpu_loop", workload.Params{"iterations": 10_000}, "sequential", 1, 1, workload.CPULoop(10_000), false},
-		{"cpu_loop", workload.Params{"iterations": 10_000}, "sequential", 2, 0, 0, true},
-		{"cpu_loop", workload.Params{"iterations": 10_000}, "goroutines", 3, 3, workload.CPULoop(10_000), false},
-		{"cpu_loop", workload.Params{"iterations": 10_000}, "goroutines", 0, 0, 0, true},
-		{"cpu_loop", workload.Params{"iterations": 10_000}, "threads", 1, 0, 0, true},
-		{"contention", workload.Params{"increments": 1000}, "goroutines", 4, 4, 4000, false},
-		{"channels", workload.Params{"messages": 50, "capacity": 1}, "goroutines", 2, 4, 5050, false},
-		{"channels", workload.Params{"messages": 50, "capacity": 1}, "sequential", 1, 0, 0, true},
-		{"spawn", workload.Params{"count": 1000}, "goroutines", 1, 1000, 499500, false},
+		{"cpu_loop", workload.Params{"iterations": 10_000}, "sequential", 1, 1, 1, workload.CPULoop(10_000), false},
+		{"cpu_loop", workload.Params{"iterations": 10_000}, "sequential", 1, 4, 1, workload.CPULoop(10_000), false},
+		{"cpu_loop", workload.Params{"iterations": 10_000}, "sequential", 2, 1, 0, 0, true},
+		{"cpu_loop", workload.Params{"iterations": 10_000}, "goroutines", 3, 1, 3, workload.CPULoop(10_000), false},
+		{"cpu_loop", workload.Params{"iterations": 10_000}, "goroutines", 3, 5, 3, workload.CPULoop(10_000), false},
+		{"cpu_loop", workload.Params{"iterations": 10_000}, "goroutines", 3, 0, 0, 0, true},
+		{"cpu_loop", workload.Params{"iterations": 10_000}, "goroutines", 0, 1, 0, 0, true},
+		{"cpu_loop", workload.Params{"iterations": 10_000}, "threads", 1, 1, 0, 0, true},
+		{"hash", workload.Params{"megabytes": 1, "rounds": 2}, "goroutines", 2, 3, 2, 20228575573138, false},
+		{"contention", workload.Params{"increments": 1000}, "goroutines", 4, 1, 4, 4000, false},
+		{"contention", workload.Params{"increments": 1000}, "goroutines", 4, 3, 4, 4000, false},
+		{"channels", workload.Params{"messages": 50, "capacity": 1}, "goroutines", 2, 1, 4, 5050, false},
+		{"channels", workload.Params{"messages": 50, "capacity": 1}, "goroutines", 2, 7, 4, 5050, false},
+		{"channels", workload.Params{"messages": 50, "capacity": 1}, "sequential", 1, 1, 0, 0, true},
+		{"spawn", workload.Params{"count": 1000}, "goroutines", 1, 1, 1000, 499500, false},
 	}
 	for _, tt := range tests {
 		w, err := workload.Lookup(tt.name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		out, err := Run(tt.mode, w, tt.params, tt.workers)
+		out, err := Run(tt.mode, w, tt.params, tt.workers, tt.loops)
 		if (err != nil) != tt.wantErr {
 			t.Fatalf("Run(%s, %q, workers=%d) error = %v, wantErr %v", tt.name, tt.mode, tt.workers, err, tt.wantErr)
 		}
@@ -50,6 +58,9 @@ func TestRun(t *testing.T) {
 		}
 		if out.Seconds <= 0 || out.MaxRSSKB <= 0 || out.CPUSeconds < 0 || out.Parked.RSSKB == nil || out.Parked.OSThreads == nil {
 			t.Errorf("Run(%s, %q, %d) = %+v: implausible measurements", tt.name, tt.mode, tt.workers, out)
+		}
+		if out.Loops != tt.loops {
+			t.Errorf("Run(%s, loops=%d) reports %d loops", tt.name, tt.loops, out.Loops)
 		}
 		if (len(out.Latencies) > 0) != (tt.name == "channels") {
 			t.Errorf("Run(%s): %d latency samples, want some exactly for channels", tt.name, len(out.Latencies))
@@ -72,5 +83,73 @@ func TestPercentile(t *testing.T) {
 	}
 	if _, ok := Percentile(nil, 0.5); ok {
 		t.Error("Percentile of no samples reported a value")
+	}
+}
+
+func TestNextLoops(t *testing.T) {
+	tests := []struct {
+		loops    int
+		total    float64
+		minTime  float64
+		maxLoops int
+		want     int
+		wantMore bool
+	}{
+		{1, 0.001, 0.1, 1 << 20, 2, true}, // too short: double
+		{32, 0.05, 0.1, 1 << 20, 64, true},
+		{64, 0.1, 0.1, 1 << 20, 0, false}, // reached min-time exactly: done
+		{8, 0.5, 0.1, 1 << 20, 0, false},
+		{4, 0.001, 0.1, 4, 0, false}, // at the cap: done, even though short
+		{4, 0.001, 0.1, 6, 6, true},  // doubling stops at the cap
+		{1, 0, 0, 1 << 20, 0, false}, // no minimum: one loop is enough
+	}
+	for _, tt := range tests {
+		got, more := NextLoops(tt.loops, tt.total, tt.minTime, tt.maxLoops)
+		if got != tt.want || more != tt.wantMore {
+			t.Errorf("NextLoops(%d, %v, %v, %d) = %d, %v; want %d, %v", tt.loops, tt.total, tt.minTime, tt.maxLoops, got, more, tt.want, tt.wantMore)
+		}
+	}
+}
+
+func TestSettle(t *testing.T) {
+	lookup := func(name string) workload.Workload {
+		w, err := workload.Lookup(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	counter := func(n int) any { // the contention state after n increments
+		w := lookup("contention")
+		state := w.Shared(workload.Params{"increments": n}, 1)
+		w.Task(workload.Params{"increments": n}, 0, 1, state)
+		return state
+	}
+	channel := lookup("channels").Shared(workload.Params{"messages": 3, "capacity": 1}, 2) // one loop sends 1..6
+	tests := []struct {
+		about   string
+		name    string
+		state   any
+		tallies []Tally
+		loops   int
+		want    float64
+		mention string
+	}{
+		{"same loops", "cpu_loop", nil, []Tally{{First: 2, Total: 6}, {First: 2, Total: 6}}, 3, 2, ""},
+		{"a later loop differs", "cpu_loop", nil, []Tally{{First: 2, Total: 6}, {First: 2, Total: 7, Strayed: true, Stray: 3}}, 3, 0, "later loop"},
+		{"tasks differ", "cpu_loop", nil, []Tally{{First: 2, Total: 6}, {First: 3, Total: 9}}, 3, 0, "disagree"},
+		{"counter has every loop", "contention", counter(30), []Tally{{First: 5, Total: 15}, {First: 5, Total: 15}}, 3, 10, ""},
+		{"counter lost one", "contention", counter(29), []Tally{{First: 5, Total: 15}, {First: 5, Total: 15}}, 3, 0, "lost updates"},
+		{"channel delivered every loop", "channels", channel, []Tally{{}, {First: 9, Total: 40, Strayed: true, Stray: 10}, {First: 12, Total: 23}}, 3, 21, ""},
+		{"channel lost a message", "channels", channel, []Tally{{First: 9, Total: 40}, {First: 12, Total: 22}}, 3, 0, "expected 63"},
+	}
+	for _, tt := range tests {
+		got, err := Settle(lookup(tt.name), tt.state, tt.tallies, tt.loops)
+		if tt.mention == "" && (err != nil || got != tt.want) {
+			t.Errorf("%s: Settle = %v, %v; want %v", tt.about, got, err, tt.want)
+		}
+		if tt.mention != "" && (err == nil || !strings.Contains(err.Error(), tt.mention)) {
+			t.Errorf("%s: Settle error = %v, want one mentioning %q", tt.about, err, tt.mention)
+		}
 	}
 }

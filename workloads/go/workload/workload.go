@@ -33,14 +33,19 @@ type Workload struct {
 	Sequential bool
 	// Sum adds the task values in task order; otherwise they must all agree.
 	Sum bool
+	// Accumulates says a task's value differs between loops (a channel
+	// consumer's does), so only the total over all loops can be checked;
+	// otherwise every loop of a task must return the first loop's value.
+	Accumulates bool
 	// Tasks is how many tasks run for a worker count (nil: one per worker).
 	Tasks func(p Params, workers int) int
 	// Shared makes the state all tasks share (nil: none).
 	Shared func(p Params, workers int) any
 	// Task runs task index of the given number of workers.
 	Task func(p Params, index, workers int, shared any) Result
-	// Check inspects the shared state after a run (nil: nothing to check).
-	Check func(shared any, checksum float64) error
+	// Check inspects the shared state after a timed section of loops loops,
+	// given the task values summed over every task and loop (nil: nothing to check).
+	Check func(shared any, total float64, loops int) error
 }
 
 // TaskCount returns how many tasks a run with this many workers starts.
@@ -137,13 +142,21 @@ func Alloc(items int) float64 {
 	return float64(total)
 }
 
-// HashChain hashes a megabytes-long buffer rounds times with SHA-256, each
-// round seeded with the previous digest; the checksum is the digest's first 48 bits.
-func HashChain(megabytes, rounds int) float64 {
+// HashBuffer is the bytes 0..255 repeated to fill megabytes MiB, the input
+// the hash workload's tasks share. It is made before the clock starts (as the
+// workload's shared state), so the timed section hashes and does not fill
+// memory, in Go as in Python.
+func HashBuffer(megabytes int) []byte {
 	buffer := make([]byte, megabytes<<20)
 	for i := range buffer {
 		buffer[i] = byte(i)
 	}
+	return buffer
+}
+
+// HashRounds hashes buffer rounds times with SHA-256, each round seeded with
+// the previous digest; the checksum is the digest's first 48 bits.
+func HashRounds(buffer []byte, rounds int) float64 {
 	var digest []byte
 	for r := 0; r < rounds; r++ {
 		h := sha256.New()
@@ -154,6 +167,11 @@ func HashChain(megabytes, rounds int) float64 {
 	var head [8]byte
 	copy(head[2:], digest[:6])
 	return float64(binary.BigEndian.Uint64(head[:]))
+}
+
+// HashChain is the hash workload in one call, buffer included (a reference for tests).
+func HashChain(megabytes, rounds int) float64 {
+	return HashRounds(HashBuffer(megabytes), rounds)
 }
 
 // IOWait blocks tasks times for sleepMicros each, computing almost nothing.
@@ -171,9 +189,53 @@ type counter struct {
 	value int
 }
 
+// LatencyEvery is the channels workload's sampling rule, the same as
+// Python's: message k of each producer's loop carries a send time when
+// k%LatencyEvery == 0, and only those yield latency samples, so reading the
+// clock does not slow the throughput it is measured beside.
+const LatencyEvery = 64
+
+// message carries a value and, for sampled messages only, its send time
+// (zero otherwise).
 type message struct {
 	value int
 	sent  time.Time
+}
+
+// channelState is the channel and what one loop must deliver through it.
+type channelState struct {
+	ch      chan message
+	perLoop int
+}
+
+// ChannelSum is what the producers send in one loop: the values 1 .. workers*messages, each once.
+func ChannelSum(workers, messages int) int {
+	n := workers * messages
+	return n * (n + 1) / 2
+}
+
+func channelsTask(p Params, index, workers int, shared any) Result {
+	ch, messages := shared.(*channelState).ch, p["messages"]
+	if index < workers {
+		base := index*messages + 1
+		for k := 0; k < messages; k++ {
+			m := message{value: base + k}
+			if k%LatencyEvery == 0 {
+				m.sent = time.Now()
+			}
+			ch <- m
+		}
+		return Result{}
+	}
+	total, latencies := 0, make([]time.Duration, 0, messages/LatencyEvery+1)
+	for k := 0; k < messages; k++ {
+		m := <-ch
+		if !m.sent.IsZero() {
+			latencies = append(latencies, time.Since(m.sent))
+		}
+		total += m.value
+	}
+	return Result{Value: float64(total), Latencies: latencies}
 }
 
 var registry = map[string]Workload{}
@@ -197,7 +259,10 @@ func init() {
 	})
 	register(Workload{
 		Name: "hash", Params: map[string]int{"megabytes": 1, "rounds": 1}, Sequential: true,
-		Task: func(p Params, _, _ int, _ any) Result { return Result{Value: HashChain(p["megabytes"], p["rounds"])} },
+		Shared: func(p Params, _ int) any { return HashBuffer(p["megabytes"]) },
+		Task: func(p Params, _, _ int, shared any) Result {
+			return Result{Value: HashRounds(shared.([]byte), p["rounds"])}
+		},
 	})
 	register(Workload{
 		Name: "io_wait", Params: map[string]int{"tasks": 1, "sleep_us": 0}, Sequential: true,
@@ -215,33 +280,28 @@ func init() {
 			}
 			return Result{Value: float64(p["increments"])}
 		},
-		Check: func(shared any, checksum float64) error {
-			if got := shared.(*counter).value; float64(got) != checksum {
-				return fmt.Errorf("the shared counter reached %d, expected %.0f: lost updates", got, checksum)
+		// Every increment of every loop must be in the counter.
+		Check: func(shared any, total float64, _ int) error {
+			if got := shared.(*counter).value; float64(got) != total {
+				return fmt.Errorf("the shared counter reached %d, expected %.0f: lost updates", got, total)
 			}
 			return nil
 		},
 	})
 	register(Workload{
-		Name: "channels", Params: map[string]int{"messages": 1, "capacity": 1}, Sum: true,
-		Tasks:  func(_ Params, workers int) int { return 2 * workers },
-		Shared: func(p Params, _ int) any { return make(chan message, p["capacity"]) },
+		Name: "channels", Params: map[string]int{"messages": 1, "capacity": 1}, Sum: true, Accumulates: true,
+		Tasks: func(_ Params, workers int) int { return 2 * workers },
+		Shared: func(p Params, workers int) any {
+			return &channelState{make(chan message, p["capacity"]), ChannelSum(workers, p["messages"])}
+		},
 		// Tasks 0..W-1 produce, W..2W-1 consume; consumers return the sum they received.
-		Task: func(p Params, index, workers int, shared any) Result {
-			ch, messages := shared.(chan message), p["messages"]
-			if index < workers {
-				for k := 0; k < messages; k++ {
-					ch <- message{index*messages + k + 1, time.Now()}
-				}
-				return Result{}
+		Task: channelsTask,
+		// Consumers must have received, over all loops, loops × one loop's sum.
+		Check: func(shared any, total float64, loops int) error {
+			if want := loops * shared.(*channelState).perLoop; total != float64(want) {
+				return fmt.Errorf("consumers received %.0f over %d loop(s), expected %d", total, loops, want)
 			}
-			total, latencies := 0, make([]time.Duration, 0, messages)
-			for k := 0; k < messages; k++ {
-				m := <-ch
-				latencies = append(latencies, time.Since(m.sent))
-				total += m.value
-			}
-			return Result{Value: float64(total), Latencies: latencies}
+			return nil
 		},
 	})
 	register(Workload{

@@ -1,6 +1,7 @@
 package workload
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -62,7 +63,7 @@ func run(t *testing.T, name string, p Params, workers int) float64 {
 		t.Fatal(err)
 	}
 	if w.Check != nil {
-		if err := w.Check(state, sum); err != nil {
+		if err := w.Check(state, sum, 1); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -168,6 +169,64 @@ func TestLookup(t *testing.T) {
 		}
 		if !tt.wantErr && w.Task == nil {
 			t.Errorf("Lookup(%q) returned a workload without a task", tt.name)
+		}
+	}
+}
+
+func TestHashChainIsRoundsOverTheSharedBuffer(t *testing.T) {
+	w, _ := Lookup("hash")
+	p := Params{"megabytes": 1, "rounds": 2}
+	buffer := w.Shared(p, 1).([]byte)
+	if len(buffer) != 1<<20 || buffer[255] != 255 || buffer[256] != 0 {
+		t.Fatalf("hash buffer: %d bytes starting %v", len(buffer), buffer[:4])
+	}
+	if got, want := w.Task(p, 0, 1, buffer).Value, HashChain(1, 2); got != want {
+		t.Errorf("task over the shared buffer = %v, HashChain = %v", got, want)
+	}
+}
+
+func TestChannelLatencyIsSampledEveryLatencyEveryth(t *testing.T) {
+	tests := []struct {
+		messages int
+		want     []int
+	}{
+		{1, []int{0}},
+		{64, []int{0}},
+		{130, []int{0, 64, 128}},
+	}
+	w, _ := Lookup("channels")
+	for _, tt := range tests {
+		p := Params{"messages": tt.messages, "capacity": tt.messages}
+		state := w.Shared(p, 1).(*channelState)
+		w.Task(p, 0, 1, state) // the producer fills the buffered channel
+		var stamped []int
+		for k := 0; k < tt.messages; k++ {
+			if m := <-state.ch; !m.sent.IsZero() {
+				stamped = append(stamped, k)
+			}
+		}
+		if fmt.Sprint(stamped) != fmt.Sprint(tt.want) {
+			t.Errorf("messages=%d: stamped %v, want %v", tt.messages, stamped, tt.want)
+		}
+	}
+}
+
+func TestChannelsCheckWantsEveryLoopDelivered(t *testing.T) {
+	w, _ := Lookup("channels")
+	state := w.Shared(Params{"messages": 2, "capacity": 1}, 2) // one loop sends 1..4, sum 10
+	tests := []struct {
+		total   float64
+		loops   int
+		wantErr bool
+	}{
+		{10, 1, false},
+		{30, 3, false},
+		{29, 3, true},
+		{10, 3, true},
+	}
+	for _, tt := range tests {
+		if err := w.Check(state, tt.total, tt.loops); (err != nil) != tt.wantErr {
+			t.Errorf("Check(total=%v, loops=%d) = %v, wantErr %v", tt.total, tt.loops, err, tt.wantErr)
 		}
 	}
 }

@@ -1,7 +1,22 @@
 // Command parbench-go runs one workload under one concurrency mode and
-// prints one JSON record per repeat (warm-ups included, flagged) on stdout.
-// Bad arguments produce one line on stderr and exit code 2 before anything
-// is measured.
+// prints one JSON record per timed section on stdout: calibration trials,
+// then warm-ups, then measured repeats. Bad arguments produce one line on
+// stderr and exit code 2 before anything is measured.
+//
+// Calibrated timing, with the Python harness's semantics: the timed section
+// runs the task set -loops times back to back (goroutines are started and
+// parked once, released once, and each task does its work that many times
+// in a row). With -min-time S, trials with loops 1, 2, 4, ... (at most
+// -max-loops) run first until one section lasts S, and the measured
+// repeats use the last trial's loops. Each -warmup runs the task set once.
+// Records carry loops, total_seconds and seconds, cpu_seconds and
+// worker_seconds per loop; the checksum is one loop's. Spawn runs with
+// loops = 1 only: its figures are creation costs, which happen once.
+//
+// Test-only fault switch: if the environment variable
+// PARBENCH_FAULT_CHECKSUM names the workload being run, every record's
+// checksum is off by one (checksum + 1), so the pipeline's checksum check can
+// be shown to fail. Never set it for a real measurement.
 package main
 
 import (
@@ -10,6 +25,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime"
 	"strconv"
@@ -24,7 +40,13 @@ import (
 // SchemaVersion is the version of the record format shared with the Python harness.
 const SchemaVersion = 1
 
-// Record is one measured repeat; its field names match the Python harness's.
+// DefaultMaxLoops caps calibration unless -max-loops says otherwise.
+const DefaultMaxLoops = 1 << 20
+
+// FaultVariable is the test-only switch that puts a workload's checksums off by one.
+const FaultVariable = "PARBENCH_FAULT_CHECKSUM"
+
+// Record is one timed section (calibration trial, warm-up or measured repeat); its field names match the Python harness's.
 type Record struct {
 	Schema           int            `json:"schema"`
 	Harness          string         `json:"harness"`
@@ -46,7 +68,10 @@ type Record struct {
 	StartMethod      *string        `json:"start_method"`
 	SetupSeconds     float64        `json:"setup_seconds"`
 	Warmup           bool           `json:"warmup"`
+	Calibration      bool           `json:"calibration"`
 	Repeat           int            `json:"repeat"`
+	Loops            int            `json:"loops"`
+	TotalSeconds     float64        `json:"total_seconds"`
 	Seconds          float64        `json:"seconds"`
 	SpawnSeconds     float64        `json:"spawn_seconds"`
 	WorkerSeconds    []float64      `json:"worker_seconds"`
@@ -70,6 +95,9 @@ type options struct {
 	repeats  int
 	warmup   int
 	runtime  string
+	loops    int
+	minTime  float64
+	maxLoops int
 }
 
 // paramFlag collects repeated -param NAME=VALUE flags.
@@ -104,7 +132,10 @@ func parseArgs(args []string) (options, error) {
 	fs.IntVar(&o.workers, "workers", 0, "workers (default: CPUs this process may run on)")
 	fs.Var(paramFlag(o.params), "param", "workload parameter NAME=VALUE; repeat for each")
 	fs.IntVar(&o.repeats, "repeats", 1, "measured repeats")
-	fs.IntVar(&o.warmup, "warmup", 0, "warm-up repeats, reported but flagged")
+	fs.IntVar(&o.warmup, "warmup", 0, "unmeasured short warm-ups, each running the task set once")
+	fs.IntVar(&o.loops, "loops", 1, "times each task does its work inside one timed section")
+	fs.Float64Var(&o.minTime, "min-time", 0, "calibrate: double loops from 1 until a timed section lasts this many seconds (0: no calibration)")
+	fs.IntVar(&o.maxLoops, "max-loops", DefaultMaxLoops, "the most loops calibration may choose")
 	fs.StringVar(&o.runtime, "runtime", "go", "runtime name recorded in each record")
 	if err := fs.Parse(args); err != nil {
 		return o, usageError{err.Error()}
@@ -133,12 +164,33 @@ func parseArgs(args []string) (options, error) {
 	case o.mode == "sequential" && o.workers > 1:
 		return o, usageError{"argument -workers: sequential mode runs exactly 1 worker"}
 	}
+	if err := loopsProblem(o, isSet(fs, "loops"), isSet(fs, "min-time")); err != nil {
+		return o, err
+	}
 	if o.mode == "sequential" {
 		o.workers = 1
 	} else if o.workers == 0 {
 		o.workers = runtime.NumCPU()
 	}
 	return o, nil
+}
+
+// loopsProblem checks the loop flags against each other and the workload.
+func loopsProblem(o options, loopsSet, minTimeSet bool) error {
+	switch {
+	case o.loops < 1:
+		return usageError{fmt.Sprintf("argument -loops: %d is below 1", o.loops)}
+	case math.IsNaN(o.minTime) || math.IsInf(o.minTime, 0) || o.minTime < 0:
+		return usageError{fmt.Sprintf("argument -min-time: %v is not a finite number >= 0", o.minTime)}
+	case o.maxLoops < 1:
+		return usageError{fmt.Sprintf("argument -max-loops: %d is below 1", o.maxLoops)}
+	case loopsSet && minTimeSet:
+		return usageError{"argument -loops: not allowed with -min-time, which chooses the loops itself"}
+	case o.workload == "spawn" && (o.loops > 1 || o.minTime > 0):
+		return usageError{"argument -loops/-min-time: spawn runs with loops = 1 only: " +
+			"its figures are per-worker creation costs, and tasks are created once per timed section"}
+	}
+	return nil
 }
 
 func isSet(fs *flag.FlagSet, name string) bool {
@@ -176,40 +228,69 @@ func run(args []string, stdout io.Writer) error {
 		Tasks:          tasks(w, o),
 		SetupSeconds:   time.Since(setupStart).Seconds(),
 	}
+	fault := 0.0
+	if os.Getenv(FaultVariable) == o.workload {
+		fault = 1
+	}
 	enc := json.NewEncoder(stdout)
-	for i := 0; i < o.warmup+o.repeats; i++ {
+	measure := func(loops int, warmup, calibration bool, index int) (harness.Outcome, error) {
 		before, okBefore := affinity.ThrottledPeriods()
-		out, err := harness.Run(o.mode, w, o.params, o.workers)
+		out, err := harness.Run(o.mode, w, o.params, o.workers, loops)
 		if err != nil {
-			return err
+			return out, err
 		}
 		after, okAfter := affinity.ThrottledPeriods()
-		rec := base
-		rec.Warmup = i < o.warmup
-		rec.Repeat = i
-		if !rec.Warmup {
-			rec.Repeat = i - o.warmup
-		}
-		rec.Seconds = out.Seconds
-		rec.SpawnSeconds = out.SpawnSeconds
-		rec.WorkerSeconds = out.WorkerSeconds
-		rec.CPUSeconds = out.CPUSeconds
-		rec.MaxRSSKB = out.MaxRSSKB
-		rec.RSSBeforeKB, rec.RSSParkedKB = out.Before.RSSKB, out.Parked.RSSKB
-		rec.OSThreadsBefore, rec.OSThreadsParked = out.Before.OSThreads, out.Parked.OSThreads
-		rec.LatencyP50Micros = micros(harness.Percentile(out.Latencies, 0.50))
-		rec.LatencyP99Micros = micros(harness.Percentile(out.Latencies, 0.99))
-		rec.ThrottledPeriods = nil
+		rec := withOutcome(base, out)
+		rec.Warmup, rec.Calibration, rec.Repeat = warmup, calibration, index
 		if okBefore && okAfter {
 			delta := after - before
 			rec.ThrottledPeriods = &delta
 		}
-		rec.Checksum = out.Checksum
-		if err := enc.Encode(rec); err != nil {
+		rec.Checksum += fault
+		return out, enc.Encode(rec)
+	}
+	loops := o.loops
+	for trial, index, more := 1, 0, o.minTime > 0; more; index++ {
+		out, err := measure(trial, true, true, index)
+		if err != nil {
+			return err
+		}
+		loops = trial
+		trial, more = harness.NextLoops(trial, out.Seconds, o.minTime, o.maxLoops)
+	}
+	for i := 0; i < o.warmup; i++ {
+		if _, err := measure(1, true, false, i); err != nil {
+			return err
+		}
+	}
+	for i := 0; i < o.repeats; i++ {
+		if _, err := measure(loops, false, false, i); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// withOutcome is base with one timed section's figures: times per loop
+// beside the section's total; creation, memory and thread figures as measured.
+func withOutcome(base Record, out harness.Outcome) Record {
+	rec, loops := base, float64(out.Loops)
+	rec.Loops = out.Loops
+	rec.TotalSeconds = out.Seconds
+	rec.Seconds = out.Seconds / loops
+	rec.SpawnSeconds = out.SpawnSeconds
+	rec.WorkerSeconds = make([]float64, len(out.WorkerSeconds))
+	for i, s := range out.WorkerSeconds {
+		rec.WorkerSeconds[i] = s / loops
+	}
+	rec.CPUSeconds = out.CPUSeconds / loops
+	rec.MaxRSSKB = out.MaxRSSKB
+	rec.RSSBeforeKB, rec.RSSParkedKB = out.Before.RSSKB, out.Parked.RSSKB
+	rec.OSThreadsBefore, rec.OSThreadsParked = out.Before.OSThreads, out.Parked.OSThreads
+	rec.LatencyP50Micros = micros(harness.Percentile(out.Latencies, 0.50))
+	rec.LatencyP99Micros = micros(harness.Percentile(out.Latencies, 0.99))
+	rec.Checksum = out.Checksum
+	return rec
 }
 
 func tasks(w workload.Workload, o options) int {
