@@ -560,6 +560,11 @@ def main(argv: list[str] | None = None) -> int:
         loops = args.loops or 1
         trial: int | None = 1 if args.min_time else None
         index = 0
+        if trial is not None:
+            # A cold first pass (page faults, caches, lazy imports) is slower than
+            # the rest; deciding on it stops calibration early, so it decides nothing.
+            measure(1, True, True, index)
+            index = 1
         while trial is not None:
             outcome = measure(trial, True, True, index)
             loops, index = trial, index + 1

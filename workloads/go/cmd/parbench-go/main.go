@@ -250,7 +250,16 @@ func run(args []string, stdout io.Writer) error {
 		return out, enc.Encode(rec)
 	}
 	loops := o.loops
-	for trial, index, more := 1, 0, o.minTime > 0; more; index++ {
+	first := 0
+	if o.minTime > 0 {
+		// A cold first pass (page faults, heap growth) is slower than the
+		// rest; deciding on it stops calibration early, so it decides nothing.
+		if _, err := measure(1, true, true, 0); err != nil {
+			return err
+		}
+		first = 1
+	}
+	for trial, index, more := 1, first, o.minTime > 0; more; index++ {
 		out, err := measure(trial, true, true, index)
 		if err != nil {
 			return err
