@@ -43,7 +43,7 @@ from .provenance import build_stamp, harness_hashes, machine_facts, stamp_path, 
 from .specs import expected_checksum_of, params_label, scaling
 
 PYTHON_HARNESS = "/opt/parbench/python/harness.py"
-BUSY_SAMPLE_SECONDS = 0.1
+BUSY_SAMPLE_SECONDS = 0.05
 PROGRESS_EVERY_SECONDS = 30.0
 DOCKER_CALL_TIMEOUT = 30.0
 FAULT_SWITCH = "PARBENCH_FAULT_CHECKSUM"  # test-only: the harness misreports this workload's checksum
@@ -541,10 +541,10 @@ def measure(settings: dict, images_dir: Path, host: str, timeout: float, retries
         session.run()
     except (KeyboardInterrupt, Stopped) as why:
         kept = len(journal.entries)
-        raise ParbenchError(f"measurement stopped ({why or 'interrupted'}); {kept} of {len(session.plan)} "
+        raise ParbenchError(f"measurement stopped ({str(why) or 'interrupted'}); {kept} of {len(session.plan)} "
                             "containers are kept in the journal: run the same command again to resume") from None
     stamp = write_results(session, Path("results/raw"), journal.header["started_at"], harness, host)
-    os.replace(journal.path, stamp.with_suffix(".journal.jsonl"))
+    journal.path.unlink()  # every record is in the raw files now
     lock.close()
     return stamp
 
