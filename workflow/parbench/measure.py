@@ -49,6 +49,7 @@ DOCKER_CALL_TIMEOUT = 30.0
 FAULT_SWITCH = "PARBENCH_FAULT_CHECKSUM"  # test-only: the harness misreports this workload's checksum
 CONTAINER_LABEL = "parbench.session"
 REPO = Path(__file__).resolve().parents[2]
+DEFAULT_RAW_DIR = Path("results/raw")
 
 
 def session_plan(cells: list[Cell], rounds: int, seed: int) -> list[tuple[int, Cell]]:
@@ -491,10 +492,15 @@ def session_counts(journal: Journal) -> dict:
     }
 
 
+def raw_file(cell: Cell, raw_dir: Path) -> Path:
+    """Where a cell's records go: its raw path, under another raw folder if given (one per host)."""
+    return raw_dir / Path(cell.raw_path).relative_to(DEFAULT_RAW_DIR)
+
+
 def write_results(session: Session, raw_dir: Path, started_at: str, harness: dict, label: str) -> Path:
     """Raw files, then the stamp: each atomically, only after every container succeeded."""
     for cell, records in session.collected().items():
-        with atomic_path(cell.raw_path) as tmp:
+        with atomic_path(raw_file(cell, raw_dir)) as tmp:
             tmp.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
     cpusets = sorted({cell.cpuset for cell in session.cells})
     stamp = build_stamp(
@@ -527,7 +533,7 @@ def hold_session_lock(path: Path):
 
 
 def measure(settings: dict, images_dir: Path, host: str, timeout: float, retries: int,
-            state_dir: Path, log, say) -> Path:
+            state_dir: Path, log, say, raw_dir: Path = DEFAULT_RAW_DIR) -> Path:
     """Run (or resume) the session; return the stamp's path."""
     lock = hold_session_lock(state_dir / "measure.lock")
     cells = [Cell.from_raw_path(path) for path in settings["cells"]]
@@ -543,7 +549,7 @@ def measure(settings: dict, images_dir: Path, host: str, timeout: float, retries
         kept = len(journal.entries)
         raise ParbenchError(f"measurement stopped ({str(why) or 'interrupted'}); {kept} of {len(session.plan)} "
                             "containers are kept in the journal: run the same command again to resume") from None
-    stamp = write_results(session, Path("results/raw"), journal.header["started_at"], harness, host)
+    stamp = write_results(session, raw_dir, journal.header["started_at"], harness, host)
     journal.path.unlink()  # every record is in the raw files now
     lock.close()
     return stamp
