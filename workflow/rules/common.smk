@@ -101,6 +101,13 @@ def alternation(names):
     return "|".join(re.escape(n) for n in names) or "(?!)"
 
 
+def tell(line):
+    """One line for the user, from Snakemake's own process only: jobs with a `run:`
+    block re-read this file in a subprocess, which would print the line again."""
+    if workflow.is_main_process:
+        print(f"parbench: {line}", file=sys.stderr)
+
+
 def pruned_images():
     """Names ("base", "go", ...) whose ID file names an image the engine no longer has.
 
@@ -118,7 +125,7 @@ def pruned_images():
         except ParbenchError:
             return []  # no engine to ask; the onstart check reports that
         if found is None:
-            print(f"parbench: image {image[:19]} of {iid} is gone from the engine; it will be rebuilt", file=sys.stderr)
+            tell(f"image {image[:19]} of {iid} is gone from the engine; it will be rebuilt")
             gone.append(iid.stem)
     return gone
 
@@ -139,8 +146,8 @@ REPAIR = cells_to_repair(
     [cell.raw_path for cell in CELLS], Path("results/session/settings.json"), SESSION_SETTINGS
 )
 if REPAIR:
-    print(f"parbench: {len(REPAIR)} raw file(s) missing or damaged, measuring just those again: "
-          + "; ".join(f"{path} ({why})" for path, why in sorted(REPAIR.items())), file=sys.stderr)
+    tell(f"{len(REPAIR)} raw file(s) missing or damaged, measuring just those again: "
+         + "; ".join(f"{path} ({why})" for path, why in sorted(REPAIR.items())))
     MEASURED_CELLS = [cell for cell in CELLS if cell.raw_path in REPAIR]
 # What this invocation measures, when not the whole plan: a repair, or the runtimes named in `remeasure`.
 if REPAIR:
@@ -175,8 +182,12 @@ onstart:
 
 onerror:
     # Snakemake's own account of the failure ends with a pointer to its log;
-    # the line the user needs is parbench's, so it comes last.
+    # the line the user needs is parbench's, so it comes last. Snakemake 9
+    # reports "At least one job did not complete successfully." after this
+    # hook, so the line is printed when the process exits.
     if ERROR_FILE.exists():
         lines = ERROR_FILE.read_text().splitlines()
         if lines:
-            print(lines[-1], file=sys.stderr)
+            import atexit
+
+            atexit.register(lambda line=lines[-1]: print(line, file=sys.stderr, flush=True))
