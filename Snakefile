@@ -17,14 +17,10 @@ include: "workflow/rules/images.smk"
 include: "workflow/rules/measure.smk"
 include: "workflow/rules/export.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/hosts.smk"
 
 
 rule all:
     default_target: True
     input:
-        "results/runs.csv",
-        "results/summary.csv",
-        "results/report.md",
-        "results/comparisons.csv",
-        "results/claims.csv",
-        EXPORTS,
+        final_targets(),

@@ -191,6 +191,11 @@ def write_csv(table: pd.DataFrame, path: Path) -> None:
         table.to_csv(tmp, index=False)  # shortest round-trip floats: checksums stay exact
 
 
+def raw_files_under(folder: Path) -> list[Path]:
+    """Every raw record file below a folder, session stamps aside."""
+    return sorted(p for p in folder.rglob("*.jsonl") if p.relative_to(folder).parts[0] != "sessions")
+
+
 def write_sessions(runs: pd.DataFrame, raw_dir: Path, out: Path) -> None:
     """The stamps of every session whose records are in the tables, so the report reads provenance, not the checkout."""
     sessions = sorted(str(s) for s in runs["session"].dropna().unique())
@@ -210,9 +215,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="write the stamps of the sessions the records came from here (JSON)")
     parser.add_argument("--raw-dir", type=Path, default=Path("results/raw"), help="where session stamps are kept")
     parser.add_argument("--raw-list", type=Path, default=None, help="a file naming the raw files, one per line")
+    parser.add_argument("--raw-tree", type=Path, default=None,
+                        help="a folder whose raw files are all read (one host's, where its CPU sets decided them)")
     parser.add_argument("raw", nargs="*", type=Path)
     args = parser.parse_args(argv)
     raw = args.raw + ([Path(line) for line in args.raw_list.read_text().split()] if args.raw_list else [])
+    if args.raw_tree:
+        raw += raw_files_under(args.raw_tree)
     if not raw:
         raise ParbenchError("no raw files given: name them, or a --raw-list file naming them")
     runs = runs_table(load_records(raw))

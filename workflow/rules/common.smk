@@ -158,6 +158,44 @@ else:
     NARROWING = ""
 
 
+# A cluster run (config `hosts`): one exclusive session per SLURM node.
+HOSTS = list(config.get("hosts") or [])
+RUNTIMES_ARG = ",".join(RUNTIMES)
+CLUSTER_RESOURCES = {
+    f"slurm_{key}": value for key, value in (config.get("cluster") or {}).items() if value
+}
+
+
+def cluster_cpus():
+    """CPUs of each SLURM node, asked once while planning; empty where SLURM does not answer (a dry run on paper)."""
+    if not HOSTS:
+        return {}
+    from parbench.slurm import cluster_nodes
+
+    try:
+        return {name: node.cpus for name, node in cluster_nodes().items()}
+    except ParbenchError:
+        return {}
+
+
+HOST_CPUS = cluster_cpus()
+
+
+def host_cpus(host):
+    """A host session's threads: all the node's CPUs (SLURM confines a job to its threads)."""
+    return HOST_CPUS.get(host, workflow.cores)
+
+
+def final_targets():
+    """What `snakemake` makes: this machine's tables and report, or every host's and their merge."""
+    if HOSTS:
+        per_host = ["runs.csv", "summary.csv", "comparisons.csv", "claims.csv", "report.md"]
+        return [f"results/hosts/{host}/{name}" for host in HOSTS for name in per_host] + [
+            "results/merged/runs.csv", "results/merged/summary.csv", "results/merged/report.md"]
+    return ["results/runs.csv", "results/summary.csv", "results/report.md", "results/comparisons.csv",
+            "results/claims.csv", *EXPORTS]
+
+
 # Entry points keep their one-line error here (errors.main_guard); onerror repeats it last.
 ERROR_FILE = Path("logs/parbench-errors.txt").resolve()
 os.environ["PARBENCH_ERROR_FILE"] = str(ERROR_FILE)
@@ -173,6 +211,14 @@ onstart:
     if problem:
         workflow.persistence.unlock()  # stop() skips Snakemake's own clean-up
         stop(problem)
+    if HOSTS:
+        from parbench.slurm import slurm_problem
+
+        for host in HOSTS:
+            problem = slurm_problem(host, config["cluster"]["account"])
+            if problem:
+                workflow.persistence.unlock()
+                stop(f"host {host}: {problem}")
     from parbench.control import forward_stop_signals
 
     # Snakemake lets running jobs finish when interrupted; a measurement

@@ -36,6 +36,7 @@ rule image_gone:
 rule base_image:
     input:
         gone=gone_marker("base"),
+        probes=expand("results/hosts/{host}/probe.json", host=HOSTS),
     output:
         iid="results/images/base.iid",
         packages="results/images/base.packages.tsv",

@@ -1,0 +1,99 @@
+"""A cluster run planned on paper, and the pieces each host runs: archives, cells, merge."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+import pytest
+
+from conftest import copy_repo, snakemake
+from fixtures import scaling_records
+from parbench.aggregate import runs_table, write_csv
+from parbench.errors import ParbenchError
+from parbench.hostsession import archive_problem, host_settings
+from parbench.merge import merged_tables
+
+
+def job_counts(output: str) -> dict[str, int]:
+    table = output.split("Job stats:")[1].split("\n\n")[0]
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
+
+
+@pytest.fixture(scope="module")
+def paper_project(tmp_path_factory):
+    return copy_repo(tmp_path_factory.mktemp("hosts") / "parbench")
+
+
+def plan(project, hosts: list[str]) -> str:
+    (project / "hosts.yaml").write_text(json.dumps({"hosts": hosts, "cluster": {"account": "parbench"}}))
+    done = snakemake(project, "-n", "--configfile", "configs/quick.yaml", "hosts.yaml", timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout + done.stderr
+
+
+@pytest.mark.slow
+def test_three_hosts_plan_three_loads_three_exclusive_sessions_and_one_merge(paper_project):
+    out = plan(paper_project, ["n1", "n2", "n3"])
+    counts = job_counts(out)
+    assert counts["probe_host"] == counts["load_images"] == counts["measure_host"] == 3
+    assert counts["merge_hosts"] == 1 and counts["save_image"] == 3 and "measure" not in counts
+    assert counts["base_image"] == 1 and counts["cpython_image"] == 2  # images are built once
+    for host in ("n1", "n2", "n3"):
+        assert f"slurm_extra='--exclusive --nodelist={host}'" in out
+    two = plan(paper_project, ["n1", "n2"])
+    assert job_counts(two)["measure_host"] == 2 and "host=n3" not in two and "host=n1" in two
+
+
+@pytest.mark.slow
+def test_hosts_without_an_account_stop_in_one_line(paper_project):
+    (paper_project / "noaccount.yaml").write_text(json.dumps({"hosts": ["n1"]}))
+    done = snakemake(paper_project, "-n", "--configfile", "configs/quick.yaml", "noaccount.yaml", timeout=300)
+    errors = [line for line in done.stderr.splitlines() if line.startswith("parbench:")]
+    assert done.returncode != 0 and len(errors) == 1 and "cluster.account" in errors[0]
+
+
+def test_an_archive_is_checked_against_its_sha256(tmp_path):
+    archive = tmp_path / "go.tar"
+    assert "missing" in archive_problem(archive)
+    archive.write_bytes(b"image bytes")
+    import hashlib
+
+    (tmp_path / "go.tar.sha256").write_text(f"{hashlib.sha256(b'image bytes').hexdigest()}  {archive}\n")
+    assert archive_problem(archive) is None
+    archive.write_bytes(b"other bytes")
+    assert "sha256 mismatch" in archive_problem(archive)
+
+
+def test_a_host_measures_the_cells_its_own_cpus_give(monkeypatch):
+    import parbench.hostsession as hostsession
+
+    config = json.loads(json.dumps({
+        "runtimes": ["go"], "cpusets": "auto", "workers": ["cpus"], "noise_floor": False, "variants": {},
+        "modes": {"go": ["sequential", "goroutines"]}, "catalogue": {"go": {"kind": "go", "version": "1.24"}},
+        "workloads": {"cpu_loop": {"iterations": 10}},
+    }))
+    monkeypatch.setattr(hostsession, "available_cpus", lambda: [0, 1, 2, 3])
+    settings = host_settings({"repeats": 3, "cells": ["from the submitting machine"]}, config)
+    assert settings["repeats"] == 3 and "from the submitting machine" not in settings["cells"]
+    assert any("cpus-0-3_w4" in path for path in settings["cells"])
+
+
+def test_merge_keeps_hosts_apart_and_refuses_disagreement(tmp_path):
+    paths = []
+    for host in ("a", "b"):
+        runs = runs_table([dict(r, host=host) for r in scaling_records()])
+        path = tmp_path / f"{host}.csv"
+        write_csv(runs, path)
+        paths.append(path)
+    runs, summary = merged_tables(paths)
+    assert set(runs["host"]) == {"a", "b"} and len(summary) == 12
+    with pytest.raises(ParbenchError, match="both hold host 'a'"):
+        merged_tables([paths[0], paths[0]])
+    wrong = pd.read_csv(paths[1])
+    wrong["checksum"] = 1.0
+    wrong["checksum_hex"] = (1.0).hex()
+    wrong.to_csv(paths[1], index=False)
+    with pytest.raises(ParbenchError, match="hosts disagree"):
+        merged_tables(paths)

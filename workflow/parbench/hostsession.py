@@ -1,0 +1,141 @@
+"""One host of a cluster run: load the images built once, then measure there.
+
+Runs on the node itself (a SLURM job pinned to it), so the node's own CPUs
+decide the CPU sets (`cpusets: auto` is resolved here, not on the machine that
+submitted the workflow) and the node's own Docker engine runs the containers.
+Images arrive as `docker save` archives in the shared working directory, each
+with its sha256; a node whose loaded image ID differs from the one built stops
+with one line, so every host measures byte-identical runtimes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from . import docker
+from .atomic import write_text_atomic
+from .cpusets import available_cpus
+from .errors import ParbenchError, main_guard
+from .matrix import all_cells
+
+LOAD_TIMEOUT = 1800.0
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def archive_problem(archive: Path) -> str | None:
+    """Why an image archive cannot be trusted (missing, or not what was saved), or None."""
+    sidecar = archive.with_name(archive.name + ".sha256")
+    if not archive.is_file() or not sidecar.is_file():
+        return f"{archive} or its .sha256 is missing from the shared working directory"
+    wanted = sidecar.read_text().split()[0]
+    if file_sha256(archive) != wanted:
+        return f"{archive} differs from the archive that was saved (sha256 mismatch): is the working directory shared?"
+    return None
+
+
+def load_images(host: str, images_dir: Path, runtimes: list[str]) -> dict[str, str]:
+    """Load each runtime's archive into this node's engine; return runtime -> image ID, checked."""
+    problem = docker.daemon_problem()
+    if problem:
+        raise ParbenchError(f"host {host}: {problem}")
+    loaded = {}
+    for runtime in runtimes:
+        archive = images_dir / f"{runtime}.tar"
+        problem = archive_problem(archive)
+        if problem:
+            raise ParbenchError(f"host {host}: {problem}")
+        wanted = (images_dir / f"{runtime}.iid").read_text().strip()
+        done = subprocess.run(["docker", "load", "--input", str(archive)], capture_output=True, text=True,
+                              timeout=LOAD_TIMEOUT)
+        if done.returncode != 0:
+            detail = (done.stderr.strip().splitlines() or ["no message"])[-1]
+            raise ParbenchError(f"host {host}: docker load of {archive} failed: {detail}")
+        found = docker.find_image(wanted)
+        if found != wanted:
+            raise ParbenchError(f"host {host}: the loaded image of {runtime} has ID {found}, expected {wanted}; "
+                                "the node's engine changed the image, so its figures would not compare")
+        loaded[runtime] = found
+    return loaded
+
+
+def host_settings(settings: dict, config: dict) -> dict:
+    """The session's settings with the cells this node measures (its own CPUs decide the CPU sets)."""
+    cells = all_cells(config, available_cpus())
+    return dict(settings, cells=[cell.raw_path for cell in cells])
+
+
+@main_guard
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="action", required=True)
+    probe = sub.add_parser("probe", help="check that this node's Docker engine answers")
+    probe.add_argument("--host", required=True)
+    probe.add_argument("--out", required=True, type=Path)
+    load = sub.add_parser("load", help="load and check the images on this node")
+    load.add_argument("--host", required=True)
+    load.add_argument("--images", required=True, type=Path)
+    load.add_argument("--runtimes", required=True, help="comma-separated")
+    load.add_argument("--out", required=True, type=Path, help="JSON: runtime -> image ID as loaded")
+    session = sub.add_parser("measure", help="measure every cell on this node")
+    session.add_argument("--host", required=True)
+    session.add_argument("--images", required=True, type=Path)
+    session.add_argument("--config", required=True, type=Path, help="the experiment's config (JSON)")
+    session.add_argument("--settings", required=True, type=Path)
+    session.add_argument("--out", required=True, type=Path, help="this host's raw folder")
+    session.add_argument("--state", required=True, type=Path, help="this host's journal and lock folder")
+    session.add_argument("--timeout", type=float, default=1800.0)
+    session.add_argument("--retries", type=int, default=1)
+    session.add_argument("--log", type=Path, default=None)
+    session.add_argument("--manifest", required=True, type=Path,
+                         help="JSON written last: the session, its stamp and the raw files it wrote")
+    args = parser.parse_args(argv)
+    if args.action == "probe":
+        problem = docker.daemon_problem()
+        if problem:
+            raise ParbenchError(f"host {args.host}: {problem}")
+        found = {"host": args.host, "cpus": available_cpus(), "docker": docker.output_of(
+            ["docker", "version", "--format", "{{.Server.Version}}"], timeout=30).strip()}
+        write_text_atomic(args.out, json.dumps(found, indent=2) + "\n")
+        return 0
+    if args.action == "load":
+        loaded = load_images(args.host, args.images, args.runtimes.split(","))
+        write_text_atomic(args.out, json.dumps({"host": args.host, "images": loaded}, indent=2) + "\n")
+        print(f"parbench: host {args.host}: loaded {len(loaded)} image(s)", file=sys.stderr)
+        return 0
+    import signal
+
+    from .matrix import Cell
+    from .measure import _terminate, format_duration, measure, open_log, raw_file
+
+    signal.signal(signal.SIGTERM, _terminate)
+    log = open_log(args.log)
+
+    def say(line: str) -> None:
+        log(line)
+        print(f"parbench: host {args.host}: {line}", file=sys.stderr, flush=True)
+
+    settings = host_settings(json.loads(args.settings.read_text()), json.loads(args.config.read_text()))
+    stamp = measure(settings, args.images, args.host, args.timeout, args.retries, args.state, log, say,
+                    raw_dir=args.out)
+    counts = json.loads(stamp.read_text())
+    manifest = {"host": args.host, "session": counts["session"], "stamp": str(stamp),
+                "raw": [str(raw_file(Cell.from_raw_path(path), args.out)) for path in settings["cells"]]}
+    write_text_atomic(args.manifest, json.dumps(manifest, indent=2) + "\n")
+    say(f"measured {counts['containers']} containers ({format_duration(counts['wall_seconds'])}); stamp {stamp}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
