@@ -58,3 +58,14 @@ def built_project(tmp_path_factory, docker_engine) -> Path:
     done = snakemake(workdir, "images")
     assert done.returncode == 0, done.stderr[-3000:]
     return workdir
+
+
+QUICK = ("--configfile", "configs/quick.yaml")
+
+
+@pytest.fixture(scope="session")
+def quick_run(built_project) -> Path:
+    """The built project after a real run of the quick config (shared by the end-to-end and cluster tests)."""
+    done = snakemake(built_project, *QUICK)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return built_project

@@ -41,7 +41,7 @@ def test_three_hosts_plan_three_loads_three_exclusive_sessions_and_one_merge(pap
     assert counts["merge_hosts"] == 1 and counts["save_image"] == 3 and "measure" not in counts
     assert counts["base_image"] == 1 and counts["cpython_image"] == 2  # images are built once
     for host in ("n1", "n2", "n3"):
-        assert f"slurm_extra='--exclusive --nodelist={host}'" in out
+        assert f"slurm_extra=--exclusive --nodelist={host}" in out
     two = plan(paper_project, ["n1", "n2"])
     assert job_counts(two)["measure_host"] == 2 and "host=n3" not in two and "host=n1" in two
 

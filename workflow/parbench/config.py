@@ -95,7 +95,8 @@ def semantic_problems(config: dict, available: list[int]) -> list[str]:
                 problems.append(f"config key 'cpusets': {error}")
                 continue
             missing = sorted(set(cpus) - set(available))
-            if missing:
+            # With hosts, each node checks its own CPUs when its session starts (hostsession).
+            if missing and not config.get("hosts"):
                 problems.append(
                     f"config key 'cpusets': CPU set {text!r} names CPU(s) {format_cpuset(missing)} "
                     f"that this machine does not offer (available: {format_cpuset(available)})"

@@ -70,8 +70,17 @@ def load_images(host: str, images_dir: Path, runtimes: list[str]) -> dict[str, s
     return loaded
 
 
-def host_settings(settings: dict, config: dict) -> dict:
-    """The session's settings with the cells this node measures (its own CPUs decide the CPU sets)."""
+def host_settings(settings: dict, config: dict, host: str = "this node") -> dict:
+    """The session's settings with the cells this node measures (its own CPUs decide the CPU sets).
+
+    Explicit CPU sets are checked against the node's CPUs here, where they are known.
+    """
+    from .config import semantic_problems
+
+    local = {key: value for key, value in config.items() if key != "hosts"}
+    problems = [p for p in semantic_problems(local, available_cpus()) if p.startswith("config key 'cpusets'")]
+    if problems:
+        raise ParbenchError(f"host {host}: {problems[0]}")
     cells = all_cells(config, available_cpus())
     return dict(settings, cells=[cell.raw_path for cell in cells])
 
@@ -126,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         log(line)
         print(f"parbench: host {args.host}: {line}", file=sys.stderr, flush=True)
 
-    settings = host_settings(json.loads(args.settings.read_text()), json.loads(args.config.read_text()))
+    settings = host_settings(json.loads(args.settings.read_text()), json.loads(args.config.read_text()), args.host)
     stamp = measure(settings, args.images, args.host, args.timeout, args.retries, args.state, log, say,
                     raw_dir=args.out)
     counts = json.loads(stamp.read_text())

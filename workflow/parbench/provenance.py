@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 from . import environment
@@ -73,6 +74,8 @@ def machine_facts(label: str, cpusets: list[str]) -> dict:
     from .topology import describe_cpuset, read_topology, topology_summary
 
     facts = environment.collect(label)
+    # Under SLURM, the job that measured: its accounting can show the node was the session's alone.
+    facts["slurm_job_id"] = os.environ.get("SLURM_JOB_ID")
     topology = read_topology(available_cpus())
     facts["topology"] = topology_summary(topology)
     facts["cpusets"] = {text: cpuset_facts(describe_cpuset(parse_cpuset(text), topology)) for text in sorted(set(cpusets))}

@@ -35,7 +35,7 @@ HOST = "results/hosts/{host}"
 
 def on_node(host, exclusive=False):
     """sbatch options that put a job on this node (alone on it, for a measurement)."""
-    return f"'{'--exclusive ' if exclusive else ''}--nodelist={host}'"
+    return f"{'--exclusive ' if exclusive else ''}--nodelist={host}"
 
 
 rule probe_host:

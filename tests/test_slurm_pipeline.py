@@ -1,0 +1,77 @@
+"""The quick experiment on a real one-node SLURM cluster, through profiles/slurm and config `hosts`.
+
+The same built project that ran the quick config locally (fixture quick_run)
+runs it again as a cluster run: the host is probed, loads the image archives,
+measures in one exclusive SLURM job, and is aggregated, reported and merged.
+Checksums must be the ones the parameters imply (as in the local run), the
+claims the same rows, and SLURM's own record must show the session had the
+node alone.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from conftest import QUICK, snakemake
+from parbench import slurm
+from parbench.specs import expected_checksum_of
+from test_slurm_cluster import cancel_jobs_in, cluster  # noqa: F401  (fixture)
+
+pytestmark = [pytest.mark.docker, pytest.mark.slurm, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def cluster_run(quick_run, cluster):  # noqa: F811
+    node = cluster["node"]
+    (quick_run / "hosts.yaml").write_text(json.dumps(
+        {"hosts": [node], "cluster": {"account": cluster["account"], "partition": cluster["partition"]}}))
+    try:
+        done = snakemake(quick_run, "--profile", "profiles/slurm", *QUICK, "hosts.yaml",
+                         "--slurm-init-seconds-before-status-checks", "2", timeout=1800)
+    finally:
+        cancel_jobs_in(quick_run)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return quick_run, node
+
+
+def test_per_host_results_and_the_merge(cluster_run):
+    project, node = cluster_run
+    host = project / "results/hosts" / node
+    for name in ("runs.csv", "summary.csv", "sessions.json", "comparisons.csv", "claims.csv", "report.md"):
+        assert (host / name).stat().st_size > 0, name
+    merged = pd.read_csv(project / "results/merged/runs.csv")
+    assert set(merged["host"]) == {node}
+    assert "Hosts: " + node in (project / "results/merged/report.md").read_text()
+    runs = pd.read_csv(host / "runs.csv", dtype={"params": str})
+    for (workload, params, workers), group in runs.groupby(["workload", "params", "workers"]):
+        assert (group["checksum"] == expected_checksum_of(workload, params, int(workers))).all(), workload
+    local = pd.read_csv(project / "results/runs.csv", dtype={"params": str})
+    assert set(map(tuple, runs[["workload", "params", "checksum"]].values)) == \
+        set(map(tuple, local[["workload", "params", "checksum"]].values))
+    # One image per runtime: the host loaded the archives of the images built here.
+    for runtime, ids in runs.groupby("runtime")["image_id"].unique().items():
+        assert list(ids) == [(project / "results/images" / f"{runtime}.iid").read_text().strip()]
+
+
+def test_claims_are_the_same_rows_as_the_local_run(cluster_run):
+    project, node = cluster_run
+    here = pd.read_csv(project / "results/hosts" / node / "claims.csv")
+    local = pd.read_csv(project / "results/claims.csv")
+    assert list(here["claim"]) == list(local["claim"]) and list(here["kind"]) == list(local["kind"])
+    checks = here["kind"] == "check"
+    # A check cannot come out otherwise on correct data; verdicts on a 50 ms quick run may differ by noise.
+    assert list(here.loc[checks, "verdict"]) == list(local.loc[checks, "verdict"])
+
+
+def test_the_session_had_its_node_alone(cluster_run):
+    project, node = cluster_run
+    stamp = json.loads((project / "results/hosts" / node / "sessions.json").read_text())["sessions"][-1]
+    job = stamp["machine"].get("slurm_job_id")
+    assert job, "the stamp names the SLURM job that measured"
+    record = slurm.job_record(job)
+    node_cpus = slurm.cluster_nodes()[node].cpus
+    assert slurm.job_exclusive(record, node_cpus) and record.state == "COMPLETED"
+    assert stamp["topology"]["counts"]["cpus"] == node_cpus  # the session saw every CPU of the node
