@@ -540,6 +540,13 @@ def short(value, width: int = 12) -> str:
     return "–" if value in (None, "") else str(value)[:width]
 
 
+def commit_text(stamp: dict) -> str:
+    """The measuring commit and its state; a copy without git history says so rather than look dirty."""
+    if not stamp.get("git_commit"):
+        return "not a git checkout"
+    return f"{short(stamp['git_commit'])} ({'clean' if stamp.get('git_clean') else 'uncommitted changes'})"
+
+
 def stamp_rows(stamps: list[dict]) -> pd.DataFrame:
     rows = []
     for s in stamps:
@@ -547,7 +554,7 @@ def stamp_rows(stamps: list[dict]) -> pd.DataFrame:
         images = s.get("images") or {}
         rows.append({
             "session": s.get("session"), "measured": f"{s.get('started_at')} – {s.get('ended_at')}",
-            "commit": f"{short(s.get('git_commit'))} ({'clean' if s.get('git_clean') else 'uncommitted changes'})",
+            "commit": commit_text(s),
             "harness sha256": ", ".join(f"{k} {short(v)}" for k, v in sorted(harness.items())) or "–",
             "images": ", ".join(f"{k} {short(str(v).removeprefix('sha256:'))}" for k, v in sorted(images.items())) or "–",
             "Docker": s.get("docker_server_version") or "–", "kernel": s.get("kernel") or "–",
