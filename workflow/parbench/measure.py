@@ -229,7 +229,20 @@ class Stopped(Exception):
 
 
 def _terminate(signum, frame):
-    raise Stopped(f"signal {signum}")
+    """Stop on the first SIGINT or SIGTERM and ignore any later one.
+
+    Ctrl-C reaches the session twice: directly (the terminal signals the whole
+    process group) and as SIGTERM forwarded by Snakemake. The second must not
+    interrupt the clean-up the first started (removing the container, writing
+    the one-line error), or the container is left and the user sees a traceback.
+    """
+    signal.signal(signal.SIGINT, _already_stopping)
+    signal.signal(signal.SIGTERM, _already_stopping)
+    raise Stopped(signal.Signals(signum).name)
+
+
+def _already_stopping(signum, frame):
+    """A handler that does nothing (SIG_IGN would make Python raise "ignored due to race condition")."""
 
 
 def _pid_alive(pid: int) -> bool:
@@ -604,6 +617,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"parbench: {line}", file=sys.stderr, flush=True)
 
     signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, _terminate)
     settings = json.loads(args.settings.read_text())
     settings["cells"] = narrowed(settings["cells"], args.only, args.runtimes)
     stamp = measure(settings, args.images, args.host_label, args.timeout, args.retries, args.state, log, say)
