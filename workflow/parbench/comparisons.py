@@ -161,19 +161,25 @@ def timed_work(key: tuple) -> bool:
     return scaling(dict(zip(CELL_KEYS, key))["workload"]) != "none"
 
 
-def build_rows(cells: dict, flavours: dict) -> list[dict]:
-    """3.13t against 3.13 in every cell both measured without a switch."""
-    gil_runtimes = [r for r, f in flavours.items() if f == "gil"]
+def partner_rows(kind: str, cells: dict, flavours: dict, own: tuple[str, ...], partner: str,
+                 partner_mode=lambda mode: mode) -> list[dict]:
+    """Each plain cell of a runtime of flavour `own` against the same cell of every `partner`-flavour runtime."""
+    partners = [r for r, f in flavours.items() if f == partner]
     rows = []
     for key in cells:
         cell = dict(zip(CELL_KEYS, key))
-        if flavours.get(cell["runtime"]) != "free-threaded" or cell["variant"] or not timed_work(key):
+        if flavours.get(cell["runtime"]) not in own or cell["variant"] or not timed_work(key):
             continue
-        for runtime in gil_runtimes:
-            partner = replaced(key, runtime=runtime)
-            if partner in cells:
-                rows.append(compare("build", key, partner, cells, flavours))
+        for runtime in partners:
+            other = replaced(key, runtime=runtime, mode=partner_mode(cell["mode"]))
+            if other in cells:
+                rows.append(compare(kind, key, other, cells, flavours))
     return rows
+
+
+def build_rows(cells: dict, flavours: dict) -> list[dict]:
+    """3.13t against 3.13 in every cell both measured without a switch."""
+    return partner_rows("build", cells, flavours, ("free-threaded",), "gil")
 
 
 def switch_rows(cells: dict, flavours: dict) -> list[dict]:
@@ -193,17 +199,8 @@ def switch_rows(cells: dict, flavours: dict) -> list[dict]:
 
 def runtime_rows(cells: dict, flavours: dict) -> list[dict]:
     """Python against Go on the same CPU set and worker count: threads and processes against goroutines."""
-    go_runtimes = [r for r, f in flavours.items() if f == "go"]
-    rows = []
-    for key in cells:
-        cell = dict(zip(CELL_KEYS, key))
-        if flavours.get(cell["runtime"]) not in ("gil", "free-threaded") or cell["variant"] or not timed_work(key):
-            continue
-        for runtime in go_runtimes:
-            partner = replaced(key, runtime=runtime, mode=PARALLEL_PARTNER.get(cell["mode"], ""))
-            if partner in cells:
-                rows.append(compare("runtime", key, partner, cells, flavours))
-    return rows
+    return partner_rows("runtime", cells, flavours, ("gil", "free-threaded"), "go",
+                        lambda mode: PARALLEL_PARTNER.get(mode, ""))
 
 
 def noise_rows(cells: dict, flavours: dict) -> list[dict]:

@@ -1,0 +1,99 @@
+"""Does a change of the measuring code change the answer, or only its precision?
+
+Runs the same small experiment with an older commit of parbench and with this
+checkout, one whole session after the other (old, new, old, new by default),
+on this machine, and compares each cell's per-loop median: the ratio new/old
+with its 95 % bootstrap interval and whether a Mann-Whitney U test tells the
+two apart, plus each side's coefficient of variation. Made for calibration:
+cells whose old timed section was already long enough should agree.
+
+    .venv/bin/python benchmarks/before_after.py --old 6e04d45 [--config benchmarks/before_after.yaml] [--pairs 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from common import REPO, project_copy, timed_snakemake
+
+sys.path.insert(0, str(REPO / "workflow"))
+from parbench.stats import differs, ratio_ci  # noqa: E402
+
+CELL = ["runtime", "workload", "mode", "variant", "cpuset", "workers"]
+
+
+def old_checkout(commit: str) -> Path:
+    """The older commit's tree in a temporary folder, sources hard-linked in."""
+    dest = Path(tempfile.mkdtemp(prefix="parbench-old-")) / "parbench"
+    subprocess.run(["git", "worktree", "add", "--detach", str(dest), commit], cwd=REPO, check=True,
+                   capture_output=True)
+    (dest / "resources").mkdir(exist_ok=True)
+    for item in (REPO / "resources").iterdir():
+        if item.is_file():
+            (dest / "resources" / item.name).hardlink_to(item)
+    return dest
+
+
+def run(project: Path, config: Path) -> pd.DataFrame:
+    """One whole session of the experiment in `project`; its runs table."""
+    shutil.rmtree(project / "results" / "raw", ignore_errors=True)
+    shutil.copy(config, project / "before_after.yaml")
+    timed_snakemake(project, "--configfile", "before_after.yaml", "--forcerun", "measure")
+    runs = pd.read_csv(project / "results" / "runs.csv", dtype={"variant": str, "cpuset": str})
+    runs["variant"] = runs["variant"].fillna("")
+    return runs
+
+
+def compare(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for key, group in new.groupby(CELL):
+        before = old[(old[CELL] == pd.Series(key, index=CELL)).all(axis=1)]["seconds"].to_numpy(float)
+        after = group["seconds"].to_numpy(float)
+        if len(before) == 0:
+            continue
+        ratio, low, high = ratio_ci(after, before)
+        rows.append({**dict(zip(CELL, key)), "old median s": float(pd.Series(before).median()),
+                     "new loops": int(group["loops"].max()) if "loops" in group else 1,
+                     "new/old": ratio, "95% CI": f"{low:.3f}-{high:.3f}",
+                     "differs": differs(after, before),
+                     "old cv": float(pd.Series(before).std() / pd.Series(before).mean()),
+                     "new cv": float(pd.Series(after).std() / pd.Series(after).mean())})
+    return pd.DataFrame(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--old", required=True, help="the older commit")
+    parser.add_argument("--config", type=Path, default=Path(__file__).with_name("before_after.yaml"))
+    parser.add_argument("--pairs", type=int, default=2, help="old/new session pairs, alternating")
+    parser.add_argument("--min-time", type=float, default=0.2, help="old cells at least this long should agree")
+    args = parser.parse_args()
+    old_project, new_project = old_checkout(args.old), project_copy()
+    for project in (old_project, new_project):
+        timed_snakemake(project, "--configfile", str(args.config.resolve()), "images")
+    olds, news = [], []
+    for _ in range(args.pairs):
+        olds.append(run(old_project, args.config))
+        news.append(run(new_project, args.config))
+    table = compare(pd.concat(olds), pd.concat(news))
+    pd.set_option("display.width", 200)
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    long_enough = table[table["old median s"] >= args.min_time]
+    print(f"\ncells whose old section lasted >= {args.min_time} s: {len(long_enough)}, "
+          f"of which {int(long_enough['differs'].sum())} differ significantly (Mann-Whitney, p < 0.05); "
+          f"median |new/old - 1| = {float((long_enough['new/old'] - 1).abs().median()):.3f}")
+    short = table[table["old median s"] < args.min_time]
+    print(f"cells whose old section was shorter: {len(short)}; median cv old {short['old cv'].median():.3f}, "
+          f"new {short['new cv'].median():.3f}")
+    subprocess.run(["git", "worktree", "remove", "--force", str(old_project)], cwd=REPO, capture_output=True)
+
+
+if __name__ == "__main__":
+    main()
