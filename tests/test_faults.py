@@ -41,6 +41,7 @@ from conftest import REPO
 from parbench.control import session_pid
 from parbench.cpusets import available_cpus
 from parbench.matrix import all_cells
+from parbench.measure import pid_alive as alive
 from parbench.measure import session_plan
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.faults]
@@ -119,14 +120,6 @@ def wait_for(condition, timeout: float, what: str):
             return value
         time.sleep(0.05)
     pytest.fail(f"waited {timeout:g} s for {what}")
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
 
 
 # ---- what the session left -----------------------------------------------------
@@ -231,18 +224,12 @@ def assert_one_parbench_line_last(done: Run, *phrases: str) -> str:
     return line
 
 
-def assert_nothing_to_do(project: Path, *args: str, known_bug: str | None = None) -> None:
-    """A dry run of the same command plans no job: what was just done is not done again.
-
-    With `known_bug`, a planned job marks the test as an expected failure
-    naming the bug (it passes once the bug is fixed).
-    """
+def assert_nothing_to_do(project: Path, *args: str) -> None:
+    """A dry run of the same command plans no job: what was just done is not done again."""
     dry = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "all", "-n", *args, *CONFIG],
                          cwd=project, capture_output=True, text=True, timeout=120)
     assert dry.returncode == 0, (dry.stdout + dry.stderr)[-3000:]
     if "Nothing to be done" not in dry.stdout + dry.stderr:
-        if known_bug:
-            pytest.xfail(known_bug)
         pytest.fail(f"the next run would do it again:\n{(dry.stdout + dry.stderr)[-3000:]}")
 
 
@@ -311,13 +298,11 @@ def interrupted(project: Path, seed: int, entries: int = 2) -> tuple[Run, dict]:
     return started, header
 
 
-def resume(project: Path, seed: int, session: str, kept: int, known_bug: str | None = None) -> Run:
+def resume(project: Path, seed: int, session: str, kept: int) -> Run:
     """The same command again: it resumes `session` and runs exactly the containers not kept."""
     with Starts() as starts:
         done = run(project, "--config", f"seed={seed}")
     assert done.proc.returncode == 0, done.stderr[-3000:]
-    if known_bug and "parbench: resuming session" not in done.stderr:
-        pytest.xfail(known_bug)
     assert f"parbench: resuming session {session}: {kept} container(s) already measured" in done.stderr
     assert starts.of(session) == CONTAINERS - kept, starts.lines
     assert_complete_session(project, session)
@@ -433,9 +418,7 @@ def test_5_stopped_daemon_is_one_line_and_a_rerun_resumes(project, baseline):
     _, kept = journal(project)
     assert results_digest(project) == baseline["digest"]
 
-    resume(project, 6, header["session"], len(kept), known_bug=(
-        "after a failed (not interrupted) session Snakemake restores the update() raw files from its backup and "
-        "records settings.json's checksum, so the same command finds nothing to do and never resumes the journal"))
+    resume(project, 6, header["session"], len(kept))
     assert_no_containers(project, header["session"])
 
 
@@ -487,9 +470,7 @@ def test_8_truncated_and_deleted_raw_files_are_remeasured_alone(project, baselin
     assert_complete_session(project, session, [truncated, deleted])
     assert starts.of(session) == 2 * ROUNDS
     assert_no_containers(project, session)
-    assert_nothing_to_do(project, known_bug=(
-        "after a repair, measure's recorded input set holds results/session/repair.json, so the next plain "
-        "run finds 'set of input files has changed' and remeasures every cell"))
+    assert_nothing_to_do(project)
 
 
 def test_9_a_second_invocation_is_refused_while_one_measures(project, baseline):
@@ -528,6 +509,4 @@ def test_7_pruned_image_dry_run_changes_nothing_and_a_run_rebuilds_it(project, b
     assert not list((project / "results/images").glob("*.gone"))
     assert_complete_session(project, stamp["session"])
     assert_no_containers(project, stamp["session"])
-    assert_nothing_to_do(project, known_bug=(
-        "after a rebuild, go_image's recorded input set holds results/images/go.gone, so the next plain run "
-        "finds 'set of input files has changed', rebuilds the image and remeasures every cell"))
+    assert_nothing_to_do(project)

@@ -71,15 +71,15 @@ def test_progress_line_estimates_what_is_left():
     assert "left" not in progress_line(10, 90, 0, 3, 5.0, 10)  # resumed: nothing measured here yet
 
 
-def test_an_invocation_narrows_the_plan_to_a_repair_or_some_runtimes(tmp_path):
-    import json
-
+def test_an_invocation_narrows_the_plan_to_a_repair_or_some_runtimes(tmp_path, monkeypatch):
     from parbench.measure import narrowed
 
+    monkeypatch.chdir(tmp_path)
     cells = [c.raw_path for c in (Cell("go", "cpu_loop", "goroutines", "0", 1),
                                   Cell("cpython-3.13", "cpu_loop", "threads", "0", 1))]
-    assert narrowed(cells, None, None) == cells
-    assert narrowed(cells, None, "go") == cells[:1]
-    only = tmp_path / "repair.json"
-    only.write_text(json.dumps([cells[1]]))
-    assert narrowed(cells, only, None) == cells[1:]
+    assert narrowed(cells, False, None) == cells
+    assert narrowed(cells, False, "go") == cells[:1]
+    intact = tmp_path / cells[0]
+    intact.parent.mkdir(parents=True)
+    intact.write_text('{"seconds": 1.0, "warmup": false}\n')
+    assert narrowed(cells, True, None) == cells[1:]  # the second is missing

@@ -35,6 +35,7 @@ from pathlib import Path
 
 from . import docker
 from .atomic import atomic_path
+from .control import raw_problem
 from .cpusets import format_cpuset, parse_cpuset
 from .errors import ParbenchError, main_guard
 from .journal import Journal, new_session_id, now, open_journal, plan_key, resumed_at
@@ -245,7 +246,7 @@ def _already_stopping(signum, frame):
     """A handler that does nothing (SIG_IGN would make Python raise "ignored due to race condition")."""
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as f:
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
@@ -314,7 +315,7 @@ def run_container(image: str, argv: list[str], cell: Cell, timeout: float, env: 
             except subprocess.TimeoutExpired:
                 if time.perf_counter() - t0 > timeout:
                     raise InfrastructureFault(f"{cell.raw_path} exceeded timeout_seconds={timeout:g}") from None
-                if not all(_pid_alive(pid) for pid in ancestors):
+                if not all(pid_alive(pid) for pid in ancestors):
                     raise Stopped("the workflow engine that started the session has gone away")
     except BaseException:
         proc.kill()
@@ -568,11 +569,10 @@ def measure(settings: dict, images_dir: Path, host: str, timeout: float, retries
     return stamp
 
 
-def narrowed(cells: list[str], only: Path | None, runtimes: str | None) -> list[str]:
-    """The plan's cells this invocation measures: a repair list, some runtimes' cells, or all."""
-    if only is not None:
-        wanted = set(json.loads(only.read_text()))
-        return [path for path in cells if path in wanted]
+def narrowed(cells: list[str], repair: bool, runtimes: str | None) -> list[str]:
+    """The plan's cells this invocation measures: the damaged ones, some runtimes' cells, or all."""
+    if repair:
+        return [path for path in cells if raw_problem(Path(path))]
     if runtimes:
         names = set(runtimes.split(","))
         return [path for path in cells if Cell.from_raw_path(path).runtime in names]
@@ -606,8 +606,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state", type=Path, default=Path("results/session"), help="journal and lock folder")
     parser.add_argument("--log", type=Path, default=None, help="detail log (default: stderr)")
     narrow = parser.add_mutually_exclusive_group()
-    narrow.add_argument("--only", type=Path, default=None,
-                        help="JSON list of raw paths: measure just these cells (a repair of missing or damaged files)")
+    narrow.add_argument("--repair", action="store_true",
+                        help="measure just the plan's cells whose raw files are missing or damaged")
     narrow.add_argument("--runtimes", default=None, help="comma-separated: measure just these runtimes' cells")
     args = parser.parse_args(argv)
     log = open_log(args.log)
@@ -619,7 +619,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGINT, _terminate)
     settings = json.loads(args.settings.read_text())
-    settings["cells"] = narrowed(settings["cells"], args.only, args.runtimes)
+    settings["cells"] = narrowed(settings["cells"], args.repair, args.runtimes)
     stamp = measure(settings, args.images, args.host_label, args.timeout, args.retries, args.state, log, say)
     counts = json.loads(stamp.read_text())
     say(f"measured {counts['containers']} containers in session {counts['session']} "

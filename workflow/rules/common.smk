@@ -108,13 +108,19 @@ def tell(line):
         print(f"parbench: {line}", file=sys.stderr)
 
 
-def pruned_images():
-    """Names ("base", "go", ...) whose ID file names an image the engine no longer has.
+# An input whose date is always "now" (procfs dates a file when it is first
+# looked at), so a job that has it is older than its input and runs again. It
+# is given only while a job must run for a reason Snakemake cannot see itself:
+# an image the engine lost (its ID file still exists), a raw file that is
+# damaged but present, a session that failed and left its journal (Snakemake
+# restored the earlier raw files). Planning so changes no file: a dry run shows
+# the plan and leaves everything as it was. (profiles/default drops the
+# "input" rerun trigger, so the input's going away afterwards reruns nothing.)
+ALWAYS_NEWER = "/proc/self/stat"
 
-    Only asks; changes nothing, so a dry run or `--report` leaves every file
-    as it was. Each such image's rule gets a marker as input (see
-    gone_marker), which makes Snakemake plan the rebuild.
-    """
+
+def pruned_images():
+    """ID files ("results/images/go.iid", ...) naming an image the engine no longer has."""
     from parbench.docker import find_image
 
     gone = []
@@ -130,12 +136,12 @@ def pruned_images():
     return gone
 
 
-GONE_IMAGES = pruned_images()
+GONE_IMAGES = pruned_images() if workflow.is_main_process else []
 
 
-def gone_marker(name):
-    """An input that exists only when the image must be rebuilt because the engine lost it."""
-    return [f"results/images/{name}.gone"] if name in GONE_IMAGES else []
+def renewal(name):
+    """The always-newer input while image `name` ("base", "go", ...) must be rebuilt, else nothing."""
+    return [ALWAYS_NEWER] if name in GONE_IMAGES else []
 
 
 # Raw files of the last session's plan that are missing or damaged: a plain
@@ -149,9 +155,25 @@ if REPAIR:
     tell(f"{len(REPAIR)} raw file(s) missing or damaged, measuring just those again: "
          + "; ".join(f"{path} ({why})" for path, why in sorted(REPAIR.items())))
     MEASURED_CELLS = [cell for cell in CELLS if cell.raw_path in REPAIR]
+# A journal left by a session that did not finish (interrupted, or failed on a
+# lost daemon): a plain run takes the session up again (measure.py resumes the
+# journal when the plan is the same), even where Snakemake, having restored
+# the earlier raw files, would see nothing to do.
+def unfinished_session(journal=Path("results/session/journal.jsonl")):
+    """The session ID in an unfinished session's journal, or None."""
+    try:
+        return json.loads(journal.read_text().splitlines()[0])["session"]
+    except (OSError, IndexError, ValueError, KeyError):
+        return None
+
+
+RESUMING = None if REPAIR else unfinished_session()
+if RESUMING:
+    tell(f"session {RESUMING} did not finish: this run takes it up again")
+SESSION_RENEWAL = [ALWAYS_NEWER] if REPAIR or RESUMING else []
 # What this invocation measures, when not the whole plan: a repair, or the runtimes named in `remeasure`.
 if REPAIR:
-    NARROWING = " --only results/session/repair.json"
+    NARROWING = " --repair"
 elif config.get("remeasure"):
     NARROWING = " --runtimes " + ",".join(config["remeasure"])
 else:

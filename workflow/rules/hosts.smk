@@ -9,8 +9,6 @@
 localrules:
     session_settings,
     experiment_files,
-    repair_list,
-    image_gone,
     fetch_source,
     base_image,
     cpython_image,

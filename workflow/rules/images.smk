@@ -23,19 +23,9 @@ rule fetch_source:
         "--dest {output:q} {params.urls:q} > {log} 2>&1 || {{ tail -n1 {log} >&2; exit 1; }}"
 
 
-rule image_gone:
-    # Exists only while an image the engine lost is rebuilt (see gone_marker).
-    output:
-        temp("results/images/{name}.gone"),
-    log:
-        "logs/images/{name}.gone.log",
-    shell:
-        "echo 'the engine no longer has the image of results/images/{wildcards.name}.iid' > {output} 2> {log}"
-
-
 rule base_image:
     input:
-        gone=gone_marker("base"),
+        renew=renewal("base"),
         probes=expand("results/hosts/{host}/probe.json", host=HOSTS),
     output:
         iid="results/images/base.iid",
@@ -57,7 +47,7 @@ rule cpython_image:
         base="results/images/base.iid",
         source=lambda w: f"resources/{CATALOGUE[w.runtime]['source']}",
         harness=context_files("workloads/python"),
-        gone=lambda w: gone_marker(w.runtime),
+        renew=lambda w: renewal(w.runtime),
     output:
         iid="results/images/{runtime}.iid",
     params:
@@ -79,7 +69,7 @@ rule go_image:
         dockerfile="containers/go/Dockerfile",
         base="results/images/base.iid",
         harness=context_files("workloads/go"),
-        gone=lambda w: gone_marker(w.runtime),
+        renew=lambda w: renewal(w.runtime),
     output:
         iid="results/images/{runtime}.iid",
     params:

@@ -18,22 +18,10 @@ rule session_settings:
         write_if_changed(output[0], params.settings)
 
 
-rule repair_list:
-    # The cells a repair session measures (only when some raw files are missing or damaged).
-    output:
-        temp("results/session/repair.json"),
-    params:
-        cells=json.dumps(sorted(REPAIR)),
-    log:
-        "logs/repair_list.log",
-    run:
-        write_if_changed(output[0], params.cells)
-
-
 rule measure:
     input:
+        renew=SESSION_RENEWAL,
         settings="results/session/settings.json",
-        repair=["results/session/repair.json"] if REPAIR else [],
         iids=expand("results/images/{runtime}.iid", runtime=RUNTIMES),
         identities=expand("results/images/{runtime}.identity.json", runtime=RUNTIMES),
     output:
