@@ -158,3 +158,28 @@ def test_records_from_before_calibration_count_as_one_loop():
     runs = runs_table(scaling_records())
     assert (runs["loops"] == 1).all() and (runs["total_seconds"] == runs["seconds"]).all()
     assert (runs["retries"] == 0).all()
+
+
+def test_a_host_manifest_names_its_raw_files(tmp_path):
+    from parbench.aggregate import listed_raw_files
+
+    manifest = tmp_path / "raw.json"
+    manifest.write_text(json.dumps({"host": "n1", "raw": ["results/hosts/n1/raw/go/a.jsonl"]}))
+    assert [str(p) for p in listed_raw_files(manifest)] == ["results/hosts/n1/raw/go/a.jsonl"]
+    plain = tmp_path / "cells.txt"
+    plain.write_text("a.jsonl\nb.jsonl\n")
+    assert [str(p) for p in listed_raw_files(plain)] == ["a.jsonl", "b.jsonl"]
+
+
+def test_short_means_a_short_timed_section_and_sleepers_are_judged_per_worker():
+    from parbench.aggregate import ideal_speedup
+
+    # 5 ms loops, 64 of them: a 0.32 s section is long enough to time.
+    calibrated = [dict(r, seconds=0.005, loops=64, total_seconds=0.32) for r in scaling_records()]
+    assert not summary_table(runs_table(calibrated))["warn_short"].any()
+    single = [dict(r, seconds=0.005, loops=1, total_seconds=0.005) for r in scaling_records()]
+    assert summary_table(runs_table(single))["warn_short"].all()
+    import pandas as pd
+
+    cells = pd.DataFrame({"workload": ["io_wait", "cpu_loop", "cpu_loop"], "workers": [16, 16, 2], "cpus": [2, 2, 2]})
+    assert ideal_speedup(cells).tolist() == [16, 2, 2]

@@ -132,6 +132,19 @@ def test_free_threading_scales(loop, alloc, verdict):
     assert "an Amdahl fit needs speedups at 3 CPU counts; this run has 1, 2" in result.key_figure
 
 
+def test_an_interval_straddling_the_no_gain_line_decides_nothing():
+    wide = dict(ci=0.3)  # 1.3x with an interval of 0.91-1.69: neither gains nor gains nothing
+    rows = table(comp("scaling", "cpu_loop", "gil", "processes", 1.3, **wide),
+                 comp("scaling", "cpu_loop", "gil", "threads", 1.0))
+    assert claims.python_needs_processes(rows).verdict == "depends on the threshold: an interval straddles a speedup of 1.25"
+    rows = table(comp("scaling", "cpu_loop", "free-threaded", "threads", 1.3, **wide),
+                 comp("scaling", "alloc", "free-threaded", "threads", 1.3, **wide))
+    assert claims.free_threading_scales(rows).verdict.startswith("depends on the threshold")
+    rows = table(comp("scaling", "cpu_loop", "free-threaded", "threads", 1.9),
+                 comp("scaling", "alloc", "free-threaded", "threads", 1.3, **wide))
+    assert claims.free_threading_scales(rows).verdict == "holds"  # the undecided workload does not count against
+
+
 def test_free_threading_accepts_the_blogs_own_16_core_efficiency():
     """4.9x on 16 cores is 31 % efficiency: parallel, though far from ideal."""
     result = claims.free_threading_scales(table(comp("scaling", "cpu_loop", "free-threaded", "threads", 4.9, cpus=16)))

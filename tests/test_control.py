@@ -26,6 +26,8 @@ def test_raw_problem_names_what_is_wrong(tmp_path):
     assert raw_problem(path) == "holds no measured repeat"
     path.write_text(GOOD)
     assert raw_problem(path) is None
+    assert raw_problem(path, repeats=2) == "holds 1 of 2 measured repeats"
+    assert raw_problem(path, repeats=1) is None
 
 
 def test_only_damaged_files_of_the_last_plan_are_repaired(tmp_path):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import sys
@@ -224,7 +223,7 @@ def test_pyperf_files_load_in_pyperf_with_per_loop_values_and_metadata(runs, tmp
     expected = runs[(runs.runtime == "go") & (runs.variant == "") & (runs.cpuset == "0-1")].sort_values("repeat")
     assert list(bench.get_values()) == pytest.approx(list(expected["seconds"]))
     run = bench.get_runs()[0]
-    assert run.get_loops() == 4 and run.warmups == ((1, pytest.approx(expected["seconds"].iloc[0] * 1.5)),)
+    assert run.get_loops() == 4 and not run.warmups  # runs.csv has no per-loop warm-up values to give
     meta = bench.get_metadata()
     assert meta["runtime_version"] == "go1.24.4" and meta["image_id"] == "sha256:" + "ab" * 32
     assert meta["hostname"] == "hostA" and meta["cpu_affinity"] == "0-1" and meta["cpu_count"] == 2

@@ -19,7 +19,7 @@ import pandas as pd
 from .atomic import atomic_path, write_text_atomic
 from .errors import ParbenchError, main_guard
 from .provenance import load_stamps
-from .specs import params_label, scaling
+from .specs import params_label, scaling, workload_kind
 from .stats import differs, first_repeat_outlier, ratio_ci, summarize
 
 RUN_COLUMNS = [
@@ -142,7 +142,9 @@ def summary_table(runs: pd.DataFrame, cv_limit: float = DEFAULT_CV_LIMIT,
         row["worker_seconds_median"] = median_of(group, "worker_seconds_median")
         row["warn_cv"] = bool(row["cv"] > cv_limit)
         # spawn's timed section only releases parked workers; its figures are per-worker costs.
-        row["warn_short"] = bool(row["median"] < min_seconds) and scaling(row["workload"]) != "none"
+        # The timed section (all its loops) is what must be long enough to time, not one loop.
+        row["total_seconds_median"] = median_of(group, "total_seconds")
+        row["warn_short"] = bool(row["total_seconds_median"] < min_seconds) and scaling(row["workload"]) != "none"
         row["warn_first_repeat"] = first_repeat_outlier(seconds)
         busy = pd.to_numeric(group.get("host_busy_before"), errors="coerce")
         throttled = pd.to_numeric(group.get("throttled_periods"), errors="coerce")
@@ -174,7 +176,7 @@ def summary_table(runs: pd.DataFrame, cv_limit: float = DEFAULT_CV_LIMIT,
     summary[["speedup", "speedup_ci_low", "speedup_ci_high", "speedup_significant"]] = pd.DataFrame(
         speedups, index=summary.index
     )
-    summary["efficiency"] = summary["speedup"] / summary[["workers", "cpus"]].min(axis=1)
+    summary["efficiency"] = summary["speedup"] / ideal_speedup(summary)
     keys = list(samples)
     fastest = summary.groupby(["host", "workload", "params", "cpuset", "workers"])["median"].transform("idxmin")
     # The fastest cell is exactly 1x itself; resampling it against itself would invent a spread.
@@ -186,14 +188,33 @@ def summary_table(runs: pd.DataFrame, cv_limit: float = DEFAULT_CV_LIMIT,
     return summary
 
 
+def ideal_speedup(summary: pd.DataFrame) -> pd.Series:
+    """Perfect scaling: one per CPU, or one per worker where the workers only sleep (they need no CPU).
+
+    So oversubscribed sleeping workers (io_wait, 16 on 2 CPUs) are judged
+    against 16, not 2, and no efficiency exceeds 100 % by construction.
+    """
+    per_cpu = summary[["workers", "cpus"]].min(axis=1)
+    sleeping = summary["workload"].map(workload_kind) == "sleep"
+    return per_cpu.where(~sleeping, summary["workers"])
+
+
 def write_csv(table: pd.DataFrame, path: Path) -> None:
     with atomic_path(path) as tmp:
         table.to_csv(tmp, index=False)  # shortest round-trip floats: checksums stay exact
 
 
-def raw_files_under(folder: Path) -> list[Path]:
-    """Every raw record file below a folder, session stamps aside."""
-    return sorted(p for p in folder.rglob("*.jsonl") if p.relative_to(folder).parts[0] != "sessions")
+def listed_raw_files(listing: Path) -> list[Path]:
+    """The raw files a list names: one per line, or the `raw` list of a host session's manifest.
+
+    A host's CPU sets are decided on the host, so its manifest, written by the
+    session, says which files belong to its plan (older files of another plan
+    may lie beside them).
+    """
+    text = listing.read_text()
+    if text.lstrip().startswith("{"):
+        return [Path(path) for path in json.loads(text)["raw"]]
+    return [Path(line) for line in text.split()]
 
 
 def write_sessions(runs: pd.DataFrame, raw_dir: Path, out: Path) -> None:
@@ -214,14 +235,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sessions", type=Path, default=None,
                         help="write the stamps of the sessions the records came from here (JSON)")
     parser.add_argument("--raw-dir", type=Path, default=Path("results/raw"), help="where session stamps are kept")
-    parser.add_argument("--raw-list", type=Path, default=None, help="a file naming the raw files, one per line")
-    parser.add_argument("--raw-tree", type=Path, default=None,
-                        help="a folder whose raw files are all read (one host's, where its CPU sets decided them)")
+    parser.add_argument("--raw-list", type=Path, default=None,
+                        help="a file naming the raw files, one per line, or a host session's manifest (JSON)")
     parser.add_argument("raw", nargs="*", type=Path)
     args = parser.parse_args(argv)
-    raw = args.raw + ([Path(line) for line in args.raw_list.read_text().split()] if args.raw_list else [])
-    if args.raw_tree:
-        raw += raw_files_under(args.raw_tree)
+    raw = args.raw + (listed_raw_files(args.raw_list) if args.raw_list else [])
     if not raw:
         raise ParbenchError("no raw files given: name them, or a --raw-list file naming them")
     runs = runs_table(load_records(raw))

@@ -23,10 +23,21 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; results are meant to be read by others
     try:
         yield Path(tmp)
+        _fsync(Path(tmp))
         os.replace(tmp, target)
+        _fsync(target.parent)  # the rename itself survives a power loss
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file's (or a folder's) contents to disk before the next step relies on them."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _umask() -> int:

@@ -197,7 +197,8 @@ def merge_bundles(paths: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
 
 def merged_report(summary: pd.DataFrame, runs: pd.DataFrame, catalogue: dict) -> str:
     """Median times side by side per host, and the cross-machine ratios per host."""
-    from .report import RATIOS, flavour_ratios, fmt_ratio_ci, fmt_seconds, markdown_table, ratio_name
+    from .comparisons import fmt_ratio_ci
+    from .report import RATIOS, flavour_ratios, fmt_seconds, markdown_table, ratio_name
 
     hosts = sorted(summary["host"].unique())
     lines = ["# parbench: results from several machines", "", f"Hosts: {', '.join(hosts)}.", "",

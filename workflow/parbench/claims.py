@@ -120,6 +120,11 @@ def gains_nothing(row: pd.Series) -> bool:
     return upper(row) < NO_SPEEDUP
 
 
+def gain_outcome(row: pd.Series) -> bool | None:
+    """True when the speedup's interval lies above the no-gain line, False below, None when it straddles it."""
+    return True if gains(row) else False if gains_nothing(row) else None
+
+
 def where(row: pd.Series) -> str:
     workers = int(row["b_workers"])
     return f"{workers} worker{'' if workers == 1 else 's'} on {int(row['b_cpus'])} CPU{'' if row['b_cpus'] == 1 else 's'}"
@@ -276,8 +281,10 @@ def python_needs_processes(comparisons: pd.DataFrame) -> Claim:
         return claim
     evidence = [f"3.13 processes {fmt_row(procs)}", f"3.13 threads {fmt_row(threads)}"]
     evidence += [f"3.13t threads {fmt_row(free)}"] if free is not None else []
-    if not (gains(procs) and gains_nothing(threads)):
+    if gain_outcome(procs) is False or gain_outcome(threads) is True:
         verdict = FAILS
+    elif gain_outcome(procs) is None or gain_outcome(threads) is None:
+        verdict = depends(f"the threshold: an interval straddles a speedup of {NO_SPEEDUP}")
     elif free is not None and gains(free):
         verdict = depends("the build: with the GIL yes; free-threaded threads scale as well")
     else:
@@ -315,7 +322,7 @@ def free_threading_scales(comparisons: pd.DataFrame) -> Claim:
                speedup_row(comparisons, "free-threaded", "contention", "threads"),
                speedup_row(comparisons, "free-threaded", "hash", "threads")]
     labels = ["control, GIL switched back on: ", "serialised by its one lock: ", ""]
-    return found(claim, verdict=decide({w: gains(r) for w, r in rows.items()}, HOLDS, FAILS),
+    return found(claim, verdict=decide({w: gain_outcome(r) for w, r in rows.items()}, HOLDS, FAILS),
                  scope=f"cpython-3.13t threads; {', '.join(rows)}; {where(key)}",
                  key_figure=f"{evidence[list(rows).index(key['workload'])]}; {amdahl_text(comparisons, key['workload'], counts)}",
                  evidence=joined(evidence),

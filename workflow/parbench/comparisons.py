@@ -29,7 +29,7 @@ import pandas as pd
 
 from .aggregate import CELL_KEYS, read_table, write_csv
 from .errors import ParbenchError, main_guard
-from .specs import scaling
+from .specs import scaling, workload_kind
 from .stats import ALPHA, amdahl_fit, mann_whitney_p, ratio_ci
 
 # How the blog ran its loop, and what it measured: one run each, 16 threads on 16 cores.
@@ -37,10 +37,6 @@ BLOG = {"gil": 79.27, "free-threaded": 16.19, "go": 0.11}
 BLOG_WORKERS = 16
 BLOG_PARAMS = "iterations=50000000"
 
-WORKLOAD_KINDS = {
-    "cpu_loop": "interpreter", "cpu_loop_strong": "interpreter", "alloc": "interpreter", "contention": "interpreter",
-    "hash": "c_library", "io_wait": "sleep", "channels": "coordination", "spawn": "coordination",
-}
 KIND_LABELS = {
     "interpreter": "interpreter-bound", "c_library": "C library, releases the GIL",
     "sleep": "sleep-bound", "coordination": "coordination", "other": "other",
@@ -53,11 +49,6 @@ COLUMNS = (["kind", "statistic", "host", "workload", "workload_kind", "params"]
 REQUIRED_RUN_COLUMNS = CELL_KEYS + ["seconds", "gil_enabled", "gil_build_disabled", "runtime_version"]
 PARALLEL_PARTNER = {"threads": "goroutines", "processes": "goroutines", "sequential": "sequential"}
 TWIN = "aa"
-
-
-def workload_kind(workload: str) -> str:
-    """interpreter, c_library, sleep or coordination: what bounds the workload, and so what it can test."""
-    return WORKLOAD_KINDS.get(workload, "other")
 
 
 def workload_label(workload: str) -> str:

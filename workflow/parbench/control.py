@@ -58,13 +58,14 @@ def forward_stop_signals(lock_path: Path) -> None:
         signal.signal(signum, handler)
 
 
-def raw_problem(path: Path) -> str | None:
-    """Why a raw file cannot be aggregated ("missing", "empty", "line N is not JSON"), or None."""
+def raw_problem(path: Path, repeats: int | None = None) -> str | None:
+    """Why a raw file cannot be aggregated ("missing", "empty", "line N is not JSON", too few repeats), or None."""
     if not path.exists():
         return "missing"
     lines = [line for line in path.read_text(errors="replace").splitlines() if line.strip()]
     if not lines:
         return "empty"
+    records = []
     for number, line in enumerate(lines, 1):
         try:
             record = json.loads(line)
@@ -72,16 +73,17 @@ def raw_problem(path: Path) -> str | None:
             return f"line {number} is not JSON"
         if not isinstance(record, dict) or "seconds" not in record:
             return f"line {number} is not a measurement record"
-    if all(record_is_warmup(line) for line in lines):
+        records.append(record)
+    measured = sum(not record.get("warmup") for record in records)
+    if measured == 0:
         return "holds no measured repeat"
+    if repeats is not None and measured < repeats:
+        return f"holds {measured} of {repeats} measured repeats"
     return None
 
 
-def record_is_warmup(line: str) -> bool:
-    return bool(json.loads(line).get("warmup"))
-
-
-def cells_to_repair(raw_paths: list[str], last_settings: Path, planned_settings: str) -> dict[str, str]:
+def cells_to_repair(raw_paths: list[str], last_settings: Path, planned_settings: str,
+                    repeats: int | None = None) -> dict[str, str]:
     """Raw files of the current plan that are missing or damaged, with why, when only they need measuring.
 
     Only when the plan is the one last measured (the settings file holds the
@@ -90,6 +92,6 @@ def cells_to_repair(raw_paths: list[str], last_settings: Path, planned_settings:
     """
     if not last_settings.exists() or last_settings.read_text() != planned_settings:
         return {}
-    problems = {path: raw_problem(Path(path)) for path in raw_paths}
+    problems = {path: raw_problem(Path(path), repeats) for path in raw_paths}
     damaged = {path: why for path, why in problems.items() if why}
     return damaged if len(damaged) < len(raw_paths) else {}

@@ -67,10 +67,15 @@ def _read(path: str) -> str | None:
         return None
 
 
-def collect(label: str) -> dict:
-    cpuinfo = _read("/proc/cpuinfo") or ""
+def git_state() -> dict:
+    """The checkout's commit and whether its code is clean (results do not count), or None for each."""
     # Results are tracked files too (the reference run); only code counts for "clean".
     status = _output(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!results"])
+    return {"git_commit": _output(["git", "rev-parse", "HEAD"]), "git_clean": None if status is None else status == ""}
+
+
+def collect(label: str) -> dict:
+    cpuinfo = _read("/proc/cpuinfo") or ""
     return {
         "host_label": label,
         "collected_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -84,6 +89,5 @@ def collect(label: str) -> dict:
         "os": platform.platform(),
         "docker_server_version": _output(["docker", "version", "--format", "{{.Server.Version}}"]),
         "docker_client_version": _output(["docker", "version", "--format", "{{.Client.Version}}"]),
-        "git_commit": _output(["git", "rev-parse", "HEAD"]),
-        "git_clean": None if status is None else status == "",
+        **git_state(),
     }

@@ -170,23 +170,6 @@ def tidy_rows(table: pd.DataFrame, host: str | None = None) -> list[dict]:
     return rows
 
 
-def warmups_of(row: dict) -> list[list]:
-    """pyperf warm-ups of a row as [loops, seconds] pairs; each warm-up runs the task set once.
-
-    warmup_seconds may hold one time or a JSON list of them.
-    """
-    value = row.get("warmup_seconds")
-    if not present(value):
-        return []
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError:
-            raise ParbenchError(f"{describe(row)} has warmup_seconds={value!r}, not a number or a list") from None
-    times = value if isinstance(value, list) else [value]
-    return [[1, float(seconds)] for seconds in times if present(seconds) and float(seconds) >= 0]
-
-
 # ---------------------------------------------------------------- pyperf
 
 
@@ -247,12 +230,13 @@ def without(metadata: dict, common: dict) -> dict:
 
 
 def pyperf_run(row: dict, metadata: dict) -> dict:
-    """One pyperf run: one measured repeat, its warm-ups, its per-loop value."""
-    run = {"metadata": metadata, "values": [float(row["seconds"])]}
-    warmups = warmups_of(row)
-    if warmups:
-        run["warmups"] = warmups
-    return run
+    """One pyperf run: one measured repeat and its per-loop value.
+
+    No warm-ups: pyperf's are per-loop values of warm-up runs, while runs.csv
+    keeps only each container's total unmeasured time (calibration trials and
+    short warm-ups of differing loops); the raw files hold them one by one.
+    """
+    return {"metadata": metadata, "values": [float(row["seconds"])]}
 
 
 def pyperf_suite(rows: list[dict], with_params: set[str]) -> dict:

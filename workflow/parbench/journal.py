@@ -82,11 +82,13 @@ def read_lines(path: Path) -> list[dict]:
     return entries
 
 
-def open_journal(path: Path, key: str, session: str, say) -> Journal:
+def open_journal(path: Path, key: str, session: str, say, code: dict | None = None) -> Journal:
     """Resume the journal at `path` if it belongs to this plan, else start a new one.
 
     `say` gets one line for the user whenever something other than a plain
-    fresh start happens.
+    fresh start happens. `code` (the git commit and whether the tree was
+    clean) is kept in the header: the stamp names the code that started the
+    session, whenever it ends.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
@@ -101,7 +103,7 @@ def open_journal(path: Path, key: str, session: str, say) -> Journal:
             aside = path.with_name(f"{path.stem}.{lines[0].get('session', 'unknown')}.superseded.jsonl")
             os.replace(path, aside)
             say(f"the plan changed since the interrupted session; its journal is kept as {aside}, starting afresh")
-    header = {"plan": key, "session": session, "started_at": now()}
+    header = {"plan": key, "session": session, "started_at": now(), "code": code or {}}
     write_line(path, header, "w")
     return Journal(path, header)
 

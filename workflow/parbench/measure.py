@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import docker
+from . import docker, environment
 from .atomic import atomic_path
 from .control import raw_problem
 from .cpusets import format_cpuset, parse_cpuset
@@ -90,14 +90,14 @@ def harness_argv(kind: str, cell: Cell, params: dict[str, int], timing: Timing) 
 
 
 def timing_for(cell: Cell, round_index: int, loops: int | None, settings: dict) -> Timing:
-    """Calibrate in the cell's first container; reuse its loops with short warm-ups afterwards.
+    """Calibrate in the cell's first container; reuse its loops afterwards; the same short warm-ups in every one.
 
     Spawn's figures are per-worker creation costs, so it always runs one loop.
     """
     if scaling(cell.workload) == "none":
         return Timing(loops=1, warmup=settings["warmup"])
     if loops is None:
-        return Timing(min_time=settings["min_time"], warmup=0)
+        return Timing(min_time=settings["min_time"], warmup=settings["warmup"])
     return Timing(loops=loops, warmup=settings["warmup"])
 
 
@@ -511,17 +511,18 @@ def raw_file(cell: Cell, raw_dir: Path) -> Path:
     return raw_dir / Path(cell.raw_path).relative_to(DEFAULT_RAW_DIR)
 
 
-def write_results(session: Session, raw_dir: Path, started_at: str, harness: dict, label: str) -> Path:
+def write_results(session: Session, raw_dir: Path, header: dict, harness: dict, label: str) -> Path:
     """Raw files, then the stamp: each atomically, only after every container succeeded."""
     for cell, records in session.collected().items():
         with atomic_path(raw_file(cell, raw_dir)) as tmp:
             tmp.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
     cpusets = sorted({cell.cpuset for cell in session.cells})
+    machine = {**machine_facts(label, cpusets), **header.get("code", {})}
     stamp = build_stamp(
-        session=session.journal.session, started_at=started_at, ended_at=now(),
+        session=session.journal.session, started_at=header["started_at"], ended_at=now(),
         resumed_at=resumed_at(session.journal), label=label, harness=harness,
         images={name: rt.image for name, rt in session.runtimes.items()}, settings=session.settings,
-        machine=machine_facts(label, cpusets), counts=session_counts(session.journal),
+        machine=machine, counts=session_counts(session.journal),
     )
     path = stamp_path(raw_dir, session.journal.session)
     write_stamp(path, stamp)
@@ -548,31 +549,39 @@ def hold_session_lock(path: Path):
 
 def measure(settings: dict, images_dir: Path, host: str, timeout: float, retries: int,
             state_dir: Path, log, say, raw_dir: Path = DEFAULT_RAW_DIR) -> Path:
-    """Run (or resume) the session; return the stamp's path."""
+    """Run (or resume) the session; return the stamp's path.
+
+    Whatever stops it (a signal, the workflow engine gone) ends in one line and
+    leaves the journal; the lock goes with the process either way.
+    """
     lock = hold_session_lock(state_dir / "measure.lock")
-    cells = [Cell.from_raw_path(path) for path in settings["cells"]]
-    runtimes = load_runtimes(images_dir, {cell.runtime for cell in cells})
-    harness = harness_hashes(REPO)
-    key = plan_key(settings, {name: rt.image for name, rt in runtimes.items()}, harness)
-    journal = open_journal(state_dir / "journal.jsonl", key, new_session_id(), say)
-    remove_stray_containers(log)
-    session = Session(settings, runtimes, host, journal, timeout, retries, log, say)
+    journal = None
     try:
+        cells = [Cell.from_raw_path(path) for path in settings["cells"]]
+        runtimes = load_runtimes(images_dir, {cell.runtime for cell in cells})
+        harness = harness_hashes(REPO)
+        key = plan_key(settings, {name: rt.image for name, rt in runtimes.items()}, harness)
+        # The code that measures is stamped as it was when the session started.
+        journal = open_journal(state_dir / "journal.jsonl", key, new_session_id(), say, code=environment.git_state())
+        remove_stray_containers(log)
+        session = Session(settings, runtimes, host, journal, timeout, retries, log, say)
         session.run()
+        stamp = write_results(session, raw_dir, journal.header, harness, host)
+        journal.path.unlink()  # every record is in the raw files now, flushed to disk
+        return stamp
     except (KeyboardInterrupt, Stopped) as why:
-        kept = len(journal.entries)
-        raise ParbenchError(f"measurement stopped ({str(why) or 'interrupted'}); {kept} of {len(session.plan)} "
+        kept = len(journal.entries) if journal else 0
+        planned = len(session_plan([Cell.from_raw_path(p) for p in settings["cells"]], settings["repeats"], 0))
+        raise ParbenchError(f"measurement stopped ({str(why) or 'interrupted'}); {kept} of {planned} "
                             "containers are kept in the journal: run the same command again to resume") from None
-    stamp = write_results(session, raw_dir, journal.header["started_at"], harness, host)
-    journal.path.unlink()  # every record is in the raw files now
-    lock.close()
-    return stamp
+    finally:
+        lock.close()
 
 
-def narrowed(cells: list[str], repair: bool, runtimes: str | None) -> list[str]:
+def narrowed(cells: list[str], repair: bool, runtimes: str | None, repeats: int | None = None) -> list[str]:
     """The plan's cells this invocation measures: the damaged ones, some runtimes' cells, or all."""
     if repair:
-        return [path for path in cells if raw_problem(Path(path))]
+        return [path for path in cells if raw_problem(Path(path), repeats)]
     if runtimes:
         names = set(runtimes.split(","))
         return [path for path in cells if Cell.from_raw_path(path).runtime in names]
@@ -619,7 +628,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGINT, _terminate)
     settings = json.loads(args.settings.read_text())
-    settings["cells"] = narrowed(settings["cells"], args.repair, args.runtimes)
+    settings["cells"] = narrowed(settings["cells"], args.repair, args.runtimes, settings["repeats"])
     stamp = measure(settings, args.images, args.host_label, args.timeout, args.retries, args.state, log, say)
     counts = json.loads(stamp.read_text())
     say(f"measured {counts['containers']} containers in session {counts['session']} "

@@ -20,8 +20,8 @@ from .atomic import write_text_atomic
 from .errors import ParbenchError, main_guard
 
 
-def merged_tables(runs_paths: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The hosts' runs in one table, and its summary (cells keyed by host)."""
+def merged_tables(runs_paths: list[Path], warnings: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The hosts' runs in one table, and its summary (cells keyed by host), with the config's warning limits."""
     tables = [read_table(path) for path in runs_paths]
     hosts = [sorted(table["host"].unique()) for table in tables]
     seen: dict[str, Path] = {}
@@ -34,7 +34,10 @@ def merged_tables(runs_paths: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
     problem = checksum_problem(runs)
     if problem:
         raise ParbenchError(f"hosts disagree: {problem}")
-    return runs, summary_table(runs)
+    limits = warnings or {}
+    return runs, summary_table(runs, **{name: limits[key] for key, name in
+                                        (("cv", "cv_limit"), ("min_seconds", "min_seconds"), ("busy", "busy_limit"))
+                                        if key in limits})
 
 
 @main_guard
@@ -46,8 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from .bundle import merged_report
 
-    runs, summary = merged_tables(args.runs)
-    catalogue = json.loads(args.config.read_text())["catalogue"]
+    config = json.loads(args.config.read_text())
+    runs, summary = merged_tables(args.runs, config.get("warnings"))
+    catalogue = config["catalogue"]
     write_csv(runs, args.out_dir / "runs.csv")
     write_csv(summary, args.out_dir / "summary.csv")
     write_text_atomic(args.out_dir / "report.md", merged_report(summary, runs, catalogue))

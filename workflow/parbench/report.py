@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,10 +28,10 @@ import yaml  # noqa: E402
 from . import environment  # noqa: E402
 from .aggregate import read_table  # noqa: E402
 from .claims import CHECK, Claim, all_claims, average_time_per_thread, claims_table  # noqa: E402
-from .comparisons import (BLOG, BLOG_WORKERS, KIND_LABELS, comparisons_table, fmt_ratio_ci, fmt_row,  # noqa: E402
+from .comparisons import (BLOG, BLOG_WORKERS, comparisons_table, fmt_row,  # noqa: E402
                           read_comparisons, workload_kind, workload_label)
 from .config import workload_params  # noqa: E402
-from .specs import WORKLOADS, params_label, parse_params_label  # noqa: E402
+from .specs import WORKLOADS, params_label  # noqa: E402
 from .atomic import atomic_path, write_text_atomic  # noqa: E402
 from .errors import ParbenchError, main_guard  # noqa: E402
 from .stats import MIN_SAMPLES_FOR_CI, differs, ratio_ci  # noqa: E402
@@ -51,12 +50,6 @@ def fmt_seconds(value: float) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     return f"{value:.3f}" if value < 10 else f"{value:.2f}"
-
-
-def fmt_ratio(value: float) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return f"{value:.2f}×"
 
 
 def fmt_ci(row) -> str:
@@ -610,7 +603,7 @@ def startup_lines(runs: pd.DataFrame) -> list[str]:
 
 WARNINGS = {  # summary column -> (kind, what it means); the first repeat is no warning: every container warms up
     "warn_cv": ("noisy", "coefficient of variation above {cv:.0%}: consider more repeats"),
-    "warn_short": ("short", "median below {min_seconds:.3f} s: timer and scheduling noise weigh more"),
+    "warn_short": ("short", "median timed section below {min_seconds:.3f} s: timer and scheduling noise weigh more"),
     "warn_load": ("under load", "other processes used more than {busy:.0%} of the CPUs just before a repeat"),
     "warn_throttled": ("throttled", "the kernel throttled the container's CPU use (cgroup cpu.stat)"),
 }
@@ -624,13 +617,12 @@ def cell_name(cell: pd.Series) -> str:
 
 def warning_lines(summary: pd.DataFrame, config: dict) -> dict[str, list[str]]:
     """Per kind of warning, one line per cell it concerns."""
-    limits = {"cv": 0.05, "min_seconds": 0.1, "busy": 0.1, **(config.get("warnings") or {})}
     grouped: dict[str, list[str]] = {}
     for _, cell in summary.sort_values(["workload", "runtime", "mode", "cpus"]).iterrows():
         for column, (kind, _) in WARNINGS.items():
             if cell.get(column) is True or cell.get(column) == 1:
                 detail = f" (CV {cell['cv']:.1%})" if column == "warn_cv" else (
-                    f" ({cell['median'] * 1000:.1f} ms)" if column == "warn_short" else "")
+                    f" ({cell.get('total_seconds_median', cell['median']) * 1000:.1f} ms timed section)" if column == "warn_short" else "")
                 grouped.setdefault(kind, []).append(f"- {cell_name(cell)}{detail}")
     return grouped
 

@@ -19,10 +19,16 @@ if PYTHON_WORKLOADS not in sys.path:
 
 from workloads import WORKLOADS, expected_checksum  # noqa: E402
 
-__all__ = ["WORKLOADS", "expected_checksum", "expected_checksum_of", "modes_for", "params_label",
-           "parse_params_label", "scaling"]
+__all__ = ["WORKLOADS", "WORKLOAD_KINDS", "expected_checksum", "expected_checksum_of", "modes_for", "params_label",
+           "parse_params_label", "scaling", "workload_kind"]
 
 GO_PARALLEL_MODE = "goroutines"
+# What bounds each workload, and so which claims it can decide: only
+# interpreter-bound ones decide claims about the interpreter.
+WORKLOAD_KINDS = {
+    "cpu_loop": "interpreter", "cpu_loop_strong": "interpreter", "alloc": "interpreter", "contention": "interpreter",
+    "hash": "c_library", "io_wait": "sleep", "channels": "coordination", "spawn": "coordination",
+}
 
 
 def modes_for(workload: str, kind: str) -> list[str]:
@@ -35,6 +41,11 @@ def modes_for(workload: str, kind: str) -> list[str]:
     if kind == "cpython":
         return modes
     return (["sequential"] if "sequential" in modes else []) + [GO_PARALLEL_MODE]
+
+
+def workload_kind(workload: str) -> str:
+    """interpreter, c_library, sleep or coordination: what bounds the workload, and so what it can test."""
+    return WORKLOAD_KINDS.get(workload, "other")
 
 
 def scaling(workload: str) -> str:

@@ -144,21 +144,11 @@ def renewal(name):
     return [ALWAYS_NEWER] if name in GONE_IMAGES else []
 
 
-# Raw files of the last session's plan that are missing or damaged: a plain
-# run measures exactly these again (a repair session), not the whole plan.
-from parbench.control import cells_to_repair
-
-REPAIR = cells_to_repair(
-    [cell.raw_path for cell in CELLS], Path("results/session/settings.json"), SESSION_SETTINGS
-)
-if REPAIR:
-    tell(f"{len(REPAIR)} raw file(s) missing or damaged, measuring just those again: "
-         + "; ".join(f"{path} ({why})" for path, why in sorted(REPAIR.items())))
-    MEASURED_CELLS = [cell for cell in CELLS if cell.raw_path in REPAIR]
 # A journal left by a session that did not finish (interrupted, or failed on a
 # lost daemon): a plain run takes the session up again (measure.py resumes the
-# journal when the plan is the same), even where Snakemake, having restored
-# the earlier raw files, would see nothing to do.
+# journal when the plan is the same, and starts afresh, saying so, when it is
+# not), even where Snakemake, having restored the earlier raw files, would see
+# nothing to do.
 def unfinished_session(journal=Path("results/session/journal.jsonl")):
     """The session ID in an unfinished session's journal, or None."""
     try:
@@ -167,9 +157,23 @@ def unfinished_session(journal=Path("results/session/journal.jsonl")):
         return None
 
 
-RESUMING = None if REPAIR else unfinished_session()
+RESUMING = unfinished_session()
 if RESUMING:
     tell(f"session {RESUMING} did not finish: this run takes it up again")
+
+# Raw files of the last session's plan that are missing or damaged: a plain
+# run measures exactly these again (a repair session), not the whole plan. Not
+# while a session is unfinished: its plan (perhaps a new one, with new cells)
+# is what the next session measures.
+from parbench.control import cells_to_repair
+
+REPAIR = {} if RESUMING else cells_to_repair(
+    [cell.raw_path for cell in CELLS], Path("results/session/settings.json"), SESSION_SETTINGS, config["repeats"]
+)
+if REPAIR:
+    tell(f"{len(REPAIR)} raw file(s) missing or damaged, measuring just those again: "
+         + "; ".join(f"{path} ({why})" for path, why in sorted(REPAIR.items())))
+    MEASURED_CELLS = [cell for cell in CELLS if cell.raw_path in REPAIR]
 SESSION_RENEWAL = [ALWAYS_NEWER] if REPAIR or RESUMING else []
 # What this invocation measures, when not the whole plan: a repair, or the runtimes named in `remeasure`.
 if REPAIR:

@@ -121,7 +121,7 @@ rule aggregate_host:
         "logs/hosts/{host}/aggregate.log",
     shell:
         "{PY} parbench.aggregate --runs {output.runs} --summary {output.summary} --sessions {output.sessions} "
-        "--raw-dir results/hosts/{wildcards.host}/raw --raw-tree results/hosts/{wildcards.host}/raw "
+        "--raw-dir results/hosts/{wildcards.host}/raw --raw-list {input} "
         "--cv-limit {params.cv} --min-seconds {params.min_seconds} --busy-limit {params.busy} "
         "> {log} 2>&1 || {{ tail -n1 {log} >&2; exit 1; }}"
 
