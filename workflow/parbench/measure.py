@@ -51,6 +51,9 @@ FAULT_SWITCH = "PARBENCH_FAULT_CHECKSUM"  # test-only: the harness misreports th
 CONTAINER_LABEL = "parbench.session"
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_RAW_DIR = Path("results/raw")
+# Calibrate to a little more than min_time, so that run-to-run noise cannot
+# push a measured section of the same loops below it.
+CALIBRATION_MARGIN = 1.1
 
 
 def session_plan(cells: list[Cell], rounds: int, seed: int) -> list[tuple[int, Cell]]:
@@ -90,14 +93,15 @@ def harness_argv(kind: str, cell: Cell, params: dict[str, int], timing: Timing) 
 
 
 def timing_for(cell: Cell, round_index: int, loops: int | None, settings: dict) -> Timing:
-    """Calibrate in the cell's first container; reuse its loops afterwards; the same short warm-ups in every one.
+    """Calibrate in the cell's first container; reuse its loops, after short warm-ups, in every later round.
 
     Spawn's figures are per-worker creation costs, so it always runs one loop.
     """
     if scaling(cell.workload) == "none":
         return Timing(loops=1, warmup=settings["warmup"])
     if loops is None:
-        return Timing(min_time=settings["min_time"], warmup=settings["warmup"])
+        # The calibration trials (a cold pass, then doubling) are this container's warm-up.
+        return Timing(min_time=settings["min_time"] * CALIBRATION_MARGIN, warmup=0)
     return Timing(loops=loops, warmup=settings["warmup"])
 
 
