@@ -91,3 +91,14 @@ def test_harness_argv_for_each_language():
 def test_run_command_labels_containers_for_clean_up():
     command = docker.run_command("img", ["true"], labels={"parbench.session": "s1"})
     assert command[command.index("--label") + 1] == "parbench.session=s1"
+
+
+def test_a_hung_docker_call_stops_with_one_line():
+    import pytest
+
+    from parbench.errors import ParbenchError
+    from parbench.images import bounded
+
+    with pytest.raises(ParbenchError, match="did not finish within 0.2 s"):
+        bounded(["sleep", "5"], 0.2)
+    assert bounded(["true"], 5).returncode == 0

@@ -115,13 +115,14 @@ def build_base(base: dict, iid_out: Path, packages_out: Path) -> str:
     if docker.find_image(tag) and not os.environ.get("PARBENCH_NO_CACHE"):
         print(f"reusing {tag}", file=sys.stderr)
     elif base["method"] == "pull":
-        subprocess.run(["docker", "pull", base["pull_image"]], check=True)
-        subprocess.run(["docker", "tag", base["pull_image"], tag], check=True)
+        bounded(["docker", "pull", base["pull_image"]], BUILD_TIMEOUT, check=True)
+        bounded(["docker", "tag", base["pull_image"], tag], SHORT_TIMEOUT, check=True)
     else:
         command, extra_env = mmdebstrap_command(base)
         print("running " + " ".join(command), file=sys.stderr)
         maker = subprocess.Popen(command, stdout=subprocess.PIPE, env={**os.environ, **extra_env})
-        importer = subprocess.run(["docker", "import", "-", tag], stdin=maker.stdout, capture_output=True, text=True)
+        importer = bounded(["docker", "import", "-", tag], BUILD_TIMEOUT, stdin=maker.stdout, capture_output=True,
+                           text=True)
         maker.stdout.close()
         if maker.wait() != 0 or importer.returncode != 0:
             raise ParbenchError(
@@ -138,6 +139,19 @@ def build_base(base: dict, iid_out: Path, packages_out: Path) -> str:
     return image
 
 
+BUILD_TIMEOUT = 7200.0  # a cold CPython build with PGO+LTO on a small machine stays well within it
+SHORT_TIMEOUT = 60.0
+
+
+def bounded(command: list[str], timeout: float, **kwargs) -> subprocess.CompletedProcess:
+    """subprocess.run with a timeout, so a hung Docker daemon stops the build with one line instead of hanging."""
+    try:
+        return subprocess.run(command, timeout=timeout, **kwargs)
+    except subprocess.TimeoutExpired:
+        raise ParbenchError(f"{' '.join(command[:3])} … did not finish within {timeout:g} s; "
+                            "is the Docker daemon answering? (scripts/setup.sh restarts it)") from None
+
+
 def build_image(dockerfile: str, build_args: dict[str, str], tag: str, iid_out: Path) -> str:
     """`docker build` with the repository as context; output streamed to our stdout."""
     with atomic_path(iid_out) as tmp:
@@ -145,7 +159,7 @@ def build_image(dockerfile: str, build_args: dict[str, str], tag: str, iid_out: 
         if os.environ.get("PARBENCH_NO_CACHE"):  # cold builds, for benchmarks/images.py
             command.insert(2, "--no-cache")
         print("running " + " ".join(command), flush=True)
-        done = subprocess.run(command, env={**os.environ, "DOCKER_BUILDKIT": "0"})
+        done = bounded(command, BUILD_TIMEOUT, env={**os.environ, "DOCKER_BUILDKIT": "0"})
         if done.returncode != 0:
             raise ParbenchError(f"docker build of {tag} failed (exit {done.returncode}); see its log")
         image = tmp.read_text().strip()
@@ -195,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         base_image = args.base_iid.read_text().strip()
         # Tag the exact base ID for this build so FROM cannot resolve to another base.
         base_tag = f"parbench/base:{base_image.split(':')[-1][:12]}"
-        subprocess.run(["docker", "tag", base_image, base_tag], check=True)
+        bounded(["docker", "tag", base_image, base_tag], SHORT_TIMEOUT, check=True)
         if entry["kind"] == "cpython":
             dockerfile, build_args = "containers/cpython/Dockerfile", cpython_build_args(entry, base_tag)
         else:
