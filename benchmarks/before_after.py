@@ -77,7 +77,7 @@ def main() -> None:
     args = parser.parse_args()
     old_project, new_project = old_checkout(args.old), project_copy()
     for project in (old_project, new_project):
-        timed_snakemake(project, "--configfile", str(args.config.resolve()), "images")
+        timed_snakemake(project, "images", "--configfile", str(args.config.resolve()))
     olds, news = [], []
     for _ in range(args.pairs):
         olds.append(run(old_project, args.config))

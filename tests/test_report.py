@@ -150,3 +150,9 @@ def test_cli_writes_report_and_claims_csv_and_tolerates_a_missing_stamp(runs, su
     assert "missing.csv does not exist" in capsys.readouterr().err
     (tmp_path / "sessions.json").write_text("[]")
     assert main(args) == 1
+
+
+def test_every_workload_says_what_its_timed_section_holds_and_what_bounds_it():
+    from parbench.specs import TIMED_SECTION, WORKLOAD_KINDS, WORKLOADS
+
+    assert set(TIMED_SECTION) == set(WORKLOADS) == set(WORKLOAD_KINDS)

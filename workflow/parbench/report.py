@@ -31,7 +31,7 @@ from .claims import CHECK, Claim, all_claims, average_time_per_thread, claims_ta
 from .comparisons import (BLOG, BLOG_WORKERS, comparisons_table, fmt_row,  # noqa: E402
                           read_comparisons, workload_kind, workload_label)
 from .config import workload_params  # noqa: E402
-from .specs import WORKLOADS, params_label  # noqa: E402
+from .specs import TIMED_SECTION, WORKLOADS, params_label  # noqa: E402
 from .atomic import atomic_path, write_text_atomic  # noqa: E402
 from .errors import ParbenchError, main_guard  # noqa: E402
 from .stats import MIN_SAMPLES_FOR_CI, differs, ratio_ci  # noqa: E402
@@ -477,6 +477,7 @@ def loops_rows(runs: pd.DataFrame) -> pd.DataFrame:
     loops = runs["loops"].fillna(1) if "loops" in runs else pd.Series(1, index=runs.index)
     frame = runs.assign(loops=loops.astype(int)).groupby("workload")["loops"].agg(["min", "max"]).reset_index()
     return pd.DataFrame({"workload": frame["workload"].map(workload_label),
+                         "one loop of the timed section holds": frame["workload"].map(TIMED_SECTION).fillna("–"),
                          "loops per timed section": [f"{lo}" if lo == hi else f"{lo}–{hi}"
                                                      for lo, hi in zip(frame["min"], frame["max"])]})
 
@@ -501,9 +502,10 @@ def timed_section_lines(inp: ReportInputs) -> list[str]:
     rule = (f"a calibration doubles the loops until a section lasts at least {min_time} s (pyperf's way)"
             if min_time else "no calibration: one loop per section")
     return ["### What a timed section holds", "",
-            f"Each container runs {warmup} unmeasured warm-up(s) of one loop, then the measured repeat: the task "
-            f"set run `loops` times back to back; {rule}. `seconds` is per loop (total_seconds / loops). Every "
-            "container has its own warm-up, so no first-repeat effect carries over between repeats. "
+            f"A measured repeat is the task set run `loops` times back to back ({rule}), in its own container; "
+            f"`seconds` is per loop (total_seconds / loops). A cell's first container calibrates, and its "
+            f"calibration trials are its warm-up; every later container runs {warmup} unmeasured warm-up(s) of "
+            "one loop first. "
             + stamp_totals(inp.stamps, inp.runs), "", markdown_table(loops_rows(inp.runs)), ""]
 
 

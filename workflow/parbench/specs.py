@@ -43,6 +43,20 @@ def modes_for(workload: str, kind: str) -> list[str]:
     return (["sequential"] if "sequential" in modes else []) + [GO_PARALLEL_MODE]
 
 
+# What each workload's timed section holds, and what is done before the clock
+# starts (the same in both harnesses; the workers are created and parked first).
+TIMED_SECTION = {
+    "cpu_loop": "each worker sums (i·i)/(i+1) over the whole range",
+    "cpu_loop_strong": "each worker sums its share of the range",
+    "alloc": "each worker builds and reduces its dicts, lists and strings",
+    "hash": "each worker's chained SHA-256 rounds; the buffer is built before the clock",
+    "io_wait": "each worker's sleeps and its tiny steps between them",
+    "contention": "every increment of the one shared counter, each under the lock",
+    "channels": "every send and receive; one message in 64 carries a send time for the latency figures",
+    "spawn": "releasing and joining the parked workers; creating them is timed apart (per-worker cost)",
+}
+
+
 def workload_kind(workload: str) -> str:
     """interpreter, c_library, sleep or coordination: what bounds the workload, and so what it can test."""
     return WORKLOAD_KINDS.get(workload, "other")
