@@ -64,7 +64,9 @@ def warmup_evidence(records: list[dict]) -> list[str]:
 
     The first pass of a container is its short warm-up (or, in the first
     round, its cold calibration pass). Cells whose calibrated section is one
-    pass (loops = 1) are shown apart: a warm-up there costs a whole section.
+    pass (loops = 1) are shown apart: a warm-up there would cost a whole
+    section, so they run none after the first round, and their evidence is
+    the calibration's cold pass against the measured one.
     """
     by_container = defaultdict(list)
     for r in records:

@@ -34,8 +34,9 @@ def test_first_container_calibrates_later_ones_reuse_its_loops():
 
     settings = {"warmup": 1, "min_time": 0.2}
     cell = Cell("go", "cpu_loop", "goroutines", "0-1", 2)
-    assert timing_for(cell, 0, None, settings) == Timing(min_time=pytest.approx(0.22), warmup=0)
+    assert timing_for(cell, 0, None, settings) == Timing(min_time=pytest.approx(0.3), warmup=0)
     assert timing_for(cell, 3, 64, settings) == Timing(loops=64, warmup=1)
+    assert timing_for(cell, 3, 1, settings) == Timing(loops=1, warmup=0)  # one loop lasts min_time: no warm-up
     spawn = Cell("go", "spawn", "goroutines", "0-1", 2)
     assert timing_for(spawn, 0, None, settings) == Timing(loops=1, warmup=1)
 

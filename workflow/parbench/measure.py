@@ -51,9 +51,13 @@ FAULT_SWITCH = "PARBENCH_FAULT_CHECKSUM"  # test-only: the harness misreports th
 CONTAINER_LABEL = "parbench.session"
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_RAW_DIR = Path("results/raw")
-# Calibrate to a little more than min_time, so that run-to-run noise cannot
-# push a measured section of the same loops below it.
-CALIBRATION_MARGIN = 1.1
+# Calibrate to half as much again as min_time, so that run-to-run noise cannot
+# push a measured section of the same loops below it. 1.1 was too little: on a
+# default run two Go coordination cells (contention with GOMAXPROCS=1, channels)
+# calibrated in a slow phase (0.0153 s per loop) and then ran at 0.009 s per
+# loop in every round, a median section of 0.148 s against min_time 0.2 s;
+# per-loop times of those cells varied up to 1.6x between containers.
+CALIBRATION_MARGIN = 1.5
 
 
 def session_plan(cells: list[Cell], rounds: int, seed: int) -> list[tuple[int, Cell]]:
@@ -93,16 +97,23 @@ def harness_argv(kind: str, cell: Cell, params: dict[str, int], timing: Timing) 
 
 
 def timing_for(cell: Cell, round_index: int, loops: int | None, settings: dict) -> Timing:
-    """Calibrate in the cell's first container; reuse its loops, after short warm-ups, in every later round.
+    """Calibrate in the cell's first container; reuse its loops in every later round.
 
-    Spawn's figures are per-worker creation costs, so it always runs one loop.
+    The calibration trials (a cold pass, then doubling) warm the first
+    container up. Later containers run `warmup` one-loop passes first only
+    where one loop is shorter than the section (loops > 1), where a pass costs
+    1/loops of it; a one-loop section lasts min_time by itself, and a
+    full-length warm-up there bought nothing: on a default run a one-loop
+    cell's first pass took as long as its measured one, for every runtime
+    (the README gives the figures; benchmarks/session.py prints them for any
+    run). Spawn's figures
+    are per-worker creation costs, so it always runs one short loop.
     """
     if scaling(cell.workload) == "none":
         return Timing(loops=1, warmup=settings["warmup"])
     if loops is None:
-        # The calibration trials (a cold pass, then doubling) are this container's warm-up.
         return Timing(min_time=settings["min_time"] * CALIBRATION_MARGIN, warmup=0)
-    return Timing(loops=loops, warmup=settings["warmup"])
+    return Timing(loops=loops, warmup=settings["warmup"] if loops > 1 else 0)
 
 
 def calibration_key(cell: Cell) -> Cell:

@@ -504,8 +504,9 @@ def timed_section_lines(inp: ReportInputs) -> list[str]:
     return ["### What a timed section holds", "",
             f"A measured repeat is the task set run `loops` times back to back ({rule}), in its own container; "
             f"`seconds` is per loop (total_seconds / loops). A cell's first container calibrates, and its "
-            f"calibration trials are its warm-up; every later container runs {warmup} unmeasured warm-up(s) of "
-            "one loop first. "
+            f"calibration trials are its warm-up. Later containers of cells with more than one loop run "
+            f"{warmup} unmeasured warm-up(s) of one loop first; a one-loop section lasts the minimum by itself "
+            "and runs none. "
             + stamp_totals(inp.stamps, inp.runs), "", markdown_table(loops_rows(inp.runs)), ""]
 
 
