@@ -339,8 +339,6 @@ def test_one_host_of_a_merged_table_can_be_chosen(runs, tmp_path):
 
 def test_committed_runs_export_completely(tmp_path):
     table = read_table(REPO / "results/reference/runs.csv")
-    if "loops" not in table.columns:
-        table["loops"] = 1  # the reference run predates calibrated loops
     pyperf_dir, benchfmt = export(table, tmp_path)
     suites = {p.stem: pyperf.BenchmarkSuite.load(str(p)) for p in pyperf_dir.iterdir()}
     assert set(suites) == {stem(r, v) for r, v in set(zip(table["runtime"], table["variant"]))}

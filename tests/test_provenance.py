@@ -30,7 +30,7 @@ def test_stamp_carries_code_images_machine_settings_and_costs():
                         counts={"containers": 3, "timed_seconds": 1.5})
     assert stamp["session"] == "s1" and stamp["git_commit"] == "abc" and stamp["git_clean"] is True
     assert stamp["harness_sha256"] == {"python": "p", "go": "g"} and stamp["images"] == {"go": "sha256:1"}
-    assert stamp["settings"] == {"repeats": 6, "min_time": 0.2} and stamp["cells"] == ["c"]
+    assert stamp["settings"] == {"repeats": 6, "min_time": 0.2, "calibration_margin": 1.5} and stamp["cells"] == ["c"]
     assert stamp["topology"] == {"counts": {"cpus": 2}} and stamp["cpusets"]["0-1"] == {"smt_shared": False}
     assert stamp["containers"] == 3 and stamp["resumed_at"] == ["t0.5"]
 

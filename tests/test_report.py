@@ -21,7 +21,7 @@ TWIN = [dict(record("go", "goroutines", "0", 1, 1, k, 0.10 * (1 + k * 0.01)), va
 STAMP = {"session": "s1", "started_at": "2026-11-25T16:00:00+00:00", "ended_at": "2026-11-25T16:30:00+00:00",
          "git_commit": "0123456789abcdef", "git_clean": True, "harness_sha256": {"python": "aa" * 32, "go": "bb" * 32},
          "images": {"go": "sha256:" + "cd" * 32}, "docker_server_version": "20.10.24", "kernel": "6.1.0-test",
-         "cpu_model": "Test CPU", "settings": {"repeats": 6, "warmup": 1, "min_time": 0.5, "seed": 1},
+         "cpu_model": "Test CPU", "settings": {"repeats": 6, "warmup": 1, "min_time": 0.5, "seed": 1, "calibration_margin": 1.5},
          "cpusets": {"0": {"physical_cores": [0], "numa_nodes": [0], "smt_shared": False, "spans_numa": False},
                      "0-1": {"physical_cores": [0], "numa_nodes": [0, 1], "smt_shared": True, "spans_numa": True}},
          "warmup_seconds": 12.5, "timed_seconds": 250.0}
@@ -92,7 +92,7 @@ def test_stamp_gives_provenance_cpusets_and_warmup_cost(summary, runs):
     text = render(inputs)
     assert "0123456789ab (clean)" in text and "python aaaaaaaaaaaa" in text and "6.1.0-test" in text
     assert "two CPUs share a physical core (SMT); spans NUMA nodes" in text
-    assert "at least 0.5 s" in text and "25.0 s against 500.0 s of timed sections (the session stamps)" in text
+    assert "at least 1.5 × min_time = 0.75 s" in text and "25.0 s against 500.0 s of timed sections (the session stamps)" in text
     assert "runs.csv holds 2 sessions" in text and "not interleaved" in text
 
 

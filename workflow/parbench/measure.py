@@ -41,7 +41,7 @@ from .errors import ParbenchError, main_guard
 from .journal import Journal, new_session_id, now, open_journal, plan_key, resumed_at
 from .matrix import AA, Cell
 from .provenance import build_stamp, harness_hashes, machine_facts, stamp_path, write_stamp
-from .specs import expected_checksum_of, params_label, scaling
+from .specs import CALIBRATION_MARGIN, expected_checksum_of, params_label, scaling
 
 PYTHON_HARNESS = "/opt/parbench/python/harness.py"
 BUSY_SAMPLE_SECONDS = 0.05
@@ -51,13 +51,6 @@ FAULT_SWITCH = "PARBENCH_FAULT_CHECKSUM"  # test-only: the harness misreports th
 CONTAINER_LABEL = "parbench.session"
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_RAW_DIR = Path("results/raw")
-# Calibrate to half as much again as min_time, so that run-to-run noise cannot
-# push a measured section of the same loops below it. 1.1 was too little: on a
-# default run two Go coordination cells (contention with GOMAXPROCS=1, channels)
-# calibrated in a slow phase (0.0153 s per loop) and then ran at 0.009 s per
-# loop in every round, a median section of 0.148 s against min_time 0.2 s;
-# per-loop times of those cells varied up to 1.6x between containers.
-CALIBRATION_MARGIN = 1.5
 
 
 def session_plan(cells: list[Cell], rounds: int, seed: int) -> list[tuple[int, Cell]]:

@@ -499,7 +499,10 @@ def timed_section_lines(inp: ReportInputs) -> list[str]:
     settings = (inp.stamps[0].get("settings") or {}) if inp.stamps else {}
     min_time = settings.get("min_time", inp.config.get("min_time"))
     warmup = settings.get("warmup", inp.config.get("warmup"))
-    rule = (f"a calibration doubles the loops until a section lasts at least {min_time} s (pyperf's way)"
+    margin = settings.get("calibration_margin")
+    target = (f"{margin:g} × min_time = {margin * min_time:g} s, with room for noise" if margin
+              else f"min_time = {min_time} s (this stamp predates the recorded margin)")
+    rule = (f"a calibration doubles the loops until a section lasts at least {target}, as pyperf and testing.B do"
             if min_time else "no calibration: one loop per section")
     return ["### What a timed section holds", "",
             f"A measured repeat is the task set run `loops` times back to back ({rule}), in its own container; "
