@@ -36,15 +36,15 @@ def timed_snakemake(workdir: Path, *args: str, env: dict | None = None) -> float
 
 
 def measured_seconds(workdir: Path) -> tuple[float, int]:
-    """Sum of in-container measured seconds (warm-ups included) and the number of containers run.
+    """Sum of in-container timed sections (warm-ups and calibration included) and the containers run.
 
-    Each container does the warm-ups and one measured repeat, so containers
-    are counted by their measured records.
+    Each container does one measured repeat (after its calibration or
+    warm-ups, if any), so containers are counted by their measured records.
     """
     total, containers = 0.0, 0
     for path in (workdir / "results/raw").rglob("*.jsonl"):
         for line in path.read_text().splitlines():
             record = json.loads(line)
-            total += record["seconds"]
+            total += record.get("total_seconds", record["seconds"])  # seconds is per loop
             containers += not record["warmup"]
     return total, containers

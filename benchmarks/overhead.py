@@ -2,9 +2,9 @@
 
 Prints three figures (targets from the end-to-end issue):
 - default config: whole-workflow wall time / sum of in-container measured
-  seconds, warm-ups included (target <= 1.15);
+  seconds, warm-ups and calibration included (target <= 1.15);
 - quick config: overhead per measurement, (wall - measured) / containers run
-  (target <= 1.5 s; each container is one cell's warm-up and repeat of a round);
+  (target <= 1.5 s; each container is one cell's repeat of a round, with its warm-up or calibration);
 - a no-op rerun (target <= 5 s).
 
     .venv/bin/python benchmarks/overhead.py            # all three (default config takes minutes)

@@ -94,6 +94,13 @@ def test_stamp_gives_provenance_cpusets_and_warmup_cost(summary, runs):
     assert "two CPUs share a physical core (SMT); spans NUMA nodes" in text
     assert "at least 1.5 × min_time = 0.75 s" in text and "25.0 s against 500.0 s of timed sections (the session stamps)" in text
     assert "runs.csv holds 2 sessions" in text and "not interleaved" in text
+    assert "timed differently" not in text  # both sessions used the same settings
+
+
+def test_sessions_that_timed_differently_are_named(summary, runs):
+    older = dict(STAMP, session="s0", settings={"repeats": 6, "warmup": 1, "min_time": 0.2})
+    text = render(prepare(summary, runs, None, CONFIG, stamps=[STAMP, older]))
+    assert "timed differently" in text and "s0: min_time 0.2, calibration_margin None, warmup 1" in text
 
 
 def test_warnings_are_grouped_counted_and_folded(runs):

@@ -3,10 +3,11 @@
 Round r of every cell runs before round r+1, in an order shuffled afresh each
 round from a seed, so slow drift of the machine spreads over all runtimes
 instead of favouring one. In the first round each cell is calibrated: the
-harness doubles `loops` until its timed section lasts `min_time`, and that
-`loops` is used in every later round of the cell, so repeats stay comparable.
-Later rounds do short warm-ups (one pass of the task set) before the measured
-repeat.
+harness doubles `loops` until its timed section lasts CALIBRATION_MARGIN x
+`min_time`, and that `loops` is used in every later round of the cell, so
+repeats stay comparable. In later rounds, cells of more than one loop (and
+spawn, which is not calibrated) do short warm-ups (one pass of the task set)
+before the measured repeat; see timing_for.
 
 Each container's records are checked against what was asked (CPU set,
 workers, runtime identity, loops, and the checksum the workload's parameters
@@ -568,7 +569,9 @@ def measure(settings: dict, images_dir: Path, host: str, timeout: float, retries
         cells = [Cell.from_raw_path(path) for path in settings["cells"]]
         runtimes = load_runtimes(images_dir, {cell.runtime for cell in cells})
         harness = harness_hashes(REPO)
-        key = plan_key(settings, {name: rt.image for name, rt in runtimes.items()}, harness)
+        # The margin decides every cell's loops: a journal calibrated under another one must not be resumed.
+        key = plan_key({**settings, "calibration_margin": CALIBRATION_MARGIN},
+                       {name: rt.image for name, rt in runtimes.items()}, harness)
         # The code that measures is stamped as it was when the session started.
         journal = open_journal(state_dir / "journal.jsonl", key, new_session_id(), say, code=environment.git_state())
         remove_stray_containers(log)

@@ -495,6 +495,17 @@ def stamp_totals(stamps: list[dict] | None, runs: pd.DataFrame) -> str:
     return f"Warm-ups and calibration cost {warm:.1f} s against {timed:.1f} s of timed sections ({where})."
 
 
+def timing_differences(stamps: list[dict] | None) -> str:
+    """A sentence naming each session's timing settings when the sessions behind the tables differ in them."""
+    keys = ("min_time", "calibration_margin", "warmup")
+    seen = {s.get("session"): tuple((s.get("settings") or {}).get(k) for k in keys) for s in stamps or []}
+    if len(set(seen.values())) <= 1:
+        return ""
+    return (" The sessions behind these tables timed differently ("
+            + "; ".join(f"{session}: " + ", ".join(f"{k} {v}" for k, v in zip(keys, values))
+                        for session, values in seen.items()) + "); the sentence above is the first session's.")
+
+
 def timed_section_lines(inp: ReportInputs) -> list[str]:
     settings = (inp.stamps[0].get("settings") or {}) if inp.stamps else {}
     min_time = settings.get("min_time", inp.config.get("min_time"))
@@ -508,9 +519,10 @@ def timed_section_lines(inp: ReportInputs) -> list[str]:
             f"A measured repeat is the task set run `loops` times back to back ({rule}), in its own container; "
             f"`seconds` is per loop (total_seconds / loops). A cell's first container calibrates, and its "
             f"calibration trials are its warm-up. Later containers of cells with more than one loop run "
-            f"{warmup} unmeasured warm-up(s) of one loop first; a one-loop section lasts the minimum by itself "
-            "and runs none. "
-            + stamp_totals(inp.stamps, inp.runs), "", markdown_table(loops_rows(inp.runs)), ""]
+            f"{warmup} unmeasured warm-up(s) of one loop first, as does spawn (not calibrated); a calibrated "
+            "one-loop section lasts the minimum by itself and runs none. "
+            + stamp_totals(inp.stamps, inp.runs) + timing_differences(inp.stamps),
+            "", markdown_table(loops_rows(inp.runs)), ""]
 
 
 def cpuset_rows(stamps: list[dict]) -> pd.DataFrame:
@@ -607,7 +619,7 @@ def startup_lines(runs: pd.DataFrame) -> list[str]:
 
 # ---- warnings ---------------------------------------------------------------------------------------------------
 
-WARNINGS = {  # summary column -> (kind, what it means); the first repeat is no warning: every container warms up
+WARNINGS = {  # summary column -> (kind, what it means); the first repeat is no warning: each container is its own first run
     "warn_cv": ("noisy", "coefficient of variation above {cv:.0%}: consider more repeats"),
     "warn_short": ("short", "median timed section below {min_seconds:.3f} s: timer and scheduling noise weigh more"),
     "warn_load": ("under load", "other processes used more than {busy:.0%} of the CPUs just before a repeat"),

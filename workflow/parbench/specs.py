@@ -57,8 +57,8 @@ TIMED_SECTION = {
 }
 
 
-# Calibrate to half as much again as min_time, so that run-to-run noise cannot
-# push a measured section of the same loops below it. 1.1 was too little: on a
+# Calibrate to half as much again as min_time, so that noise between containers
+# is unlikely to push a measured section of the same loops below it. 1.1 was too little: on a
 # default run two Go coordination cells (contention with GOMAXPROCS=1, channels)
 # calibrated in a slow phase (0.0153 s per loop) and then ran at 0.009 s per
 # loop in every round, a median section of 0.148 s against min_time 0.2 s;
