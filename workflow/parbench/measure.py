@@ -308,8 +308,9 @@ def run_container(image: str, argv: list[str], cell: Cell, timeout: float, env: 
                   labels: dict[str, str], log, ancestors: list[int]) -> tuple[list[dict], float]:
     """One pinned, networkless container; returns its records and outside wall time.
 
-    Waits in one-second steps so that the session notices within seconds when
-    the workflow engine that started it has gone away.
+    Waits in steps of at most a second so that the session notices within
+    seconds when the workflow engine that started it has gone away, and a
+    timeout shorter than a step still applies.
     """
     name = container_name(cell)
     command = docker.run_command(image, argv, name=name, cpuset=cell.cpuset, env=env, labels=labels)
@@ -318,11 +319,12 @@ def run_container(image: str, argv: list[str], cell: Cell, timeout: float, env: 
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         while True:
+            left = timeout - (time.perf_counter() - t0)
             try:
-                stdout, stderr = proc.communicate(timeout=1.0)
+                stdout, stderr = proc.communicate(timeout=max(0.0, min(1.0, left)))
                 break
             except subprocess.TimeoutExpired:
-                if time.perf_counter() - t0 > timeout:
+                if time.perf_counter() - t0 >= timeout:
                     raise InfrastructureFault(f"{cell.raw_path} exceeded timeout_seconds={timeout:g}") from None
                 if not all(pid_alive(pid) for pid in ancestors):
                     raise Stopped("the workflow engine that started the session has gone away")
