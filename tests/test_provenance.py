@@ -26,7 +26,7 @@ def test_stamp_carries_code_images_machine_settings_and_costs():
                "cpu_model": "EPYC", "topology": {"counts": {"cpus": 2}}, "cpusets": {"0-1": {"smt_shared": False}}}
     stamp = build_stamp(session="s1", started_at="t0", ended_at="t1", resumed_at=["t0.5"], label="host-1",
                         harness={"python": "p", "go": "g"}, images={"go": "sha256:1"},
-                        settings={"cells": ["c"], "repeats": 6, "min_time": 0.2}, machine=machine,
+                        settings={"cells": ["c"], "repeats": 6, "min_time": 0.2, "calibration_margin": 1.5}, machine=machine,
                         counts={"containers": 3, "timed_seconds": 1.5})
     assert stamp["session"] == "s1" and stamp["git_commit"] == "abc" and stamp["git_clean"] is True
     assert stamp["harness_sha256"] == {"python": "p", "go": "g"} and stamp["images"] == {"go": "sha256:1"}

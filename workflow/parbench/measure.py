@@ -100,8 +100,8 @@ def timing_for(cell: Cell, round_index: int, loops: int | None, settings: dict) 
     full-length warm-up there bought nothing: on a default run a one-loop
     cell's first pass took as long as its measured one, for every runtime
     (the README gives the figures; benchmarks/session.py prints them for any
-    run). Spawn's figures
-    are per-worker creation costs, so it always runs one short loop.
+    run). Spawn's figures are per-worker creation costs, so it always runs one
+    short loop.
     """
     if scaling(cell.workload) == "none":
         return Timing(loops=1, warmup=settings["warmup"])
@@ -571,9 +571,10 @@ def measure(settings: dict, images_dir: Path, host: str, timeout: float, retries
         cells = [Cell.from_raw_path(path) for path in settings["cells"]]
         runtimes = load_runtimes(images_dir, {cell.runtime for cell in cells})
         harness = harness_hashes(REPO)
-        # The margin decides every cell's loops: a journal calibrated under another one must not be resumed.
-        key = plan_key({**settings, "calibration_margin": CALIBRATION_MARGIN},
-                       {name: rt.image for name, rt in runtimes.items()}, harness)
+        # The margin decides every cell's loops, so it is a setting of the session: it keys the journal
+        # (one calibrated under another margin is not resumed) and the stamp records it.
+        settings = {**settings, "calibration_margin": CALIBRATION_MARGIN}
+        key = plan_key(settings, {name: rt.image for name, rt in runtimes.items()}, harness)
         # The code that measures is stamped as it was when the session started.
         journal = open_journal(state_dir / "journal.jsonl", key, new_session_id(), say, code=environment.git_state())
         remove_stray_containers(log)

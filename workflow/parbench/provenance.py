@@ -14,7 +14,6 @@ from pathlib import Path
 
 from . import environment
 from .atomic import write_text_atomic
-from .specs import CALIBRATION_MARGIN
 
 HARNESS_DIRS = {"python": "workloads/python", "go": "workloads/go"}
 STAMP_DIR = "sessions"  # inside the raw folder: results/raw/sessions/<session>.json
@@ -63,8 +62,7 @@ def build_stamp(*, session: str, started_at: str, ended_at: str, resumed_at: lis
         "machine": machine,
         "topology": machine.get("topology"),
         "cpusets": machine.get("cpusets"),
-        "settings": {**{key: value for key, value in settings.items() if key != "cells"},
-                     "calibration_margin": CALIBRATION_MARGIN},
+        "settings": {key: value for key, value in settings.items() if key != "cells"},
         "cells": settings.get("cells", []),
         **counts,
     }
