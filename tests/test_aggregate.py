@@ -183,3 +183,37 @@ def test_short_means_a_short_timed_section_and_sleepers_are_judged_per_worker():
 
     cells = pd.DataFrame({"workload": ["io_wait", "cpu_loop", "cpu_loop"], "workers": [16, 16, 2], "cpus": [2, 2, 2]})
     assert ideal_speedup(cells).tolist() == [16, 2, 2]
+
+
+def several_values_per_container() -> list[dict]:
+    """Two cells, six containers each; the Go cell's containers measure three values each."""
+    out = []
+    for order in range(6):
+        for value, seconds in enumerate((0.10, 0.30, 0.11)):  # a stray middle value in every container
+            out.append(dict(record("go", "goroutines", "0", 1, 1, value, seconds * (1 + order / 100)),
+                            order=order * 2, round=order))
+        out.append(dict(record("go", "goroutines", "0-1", 2, 2, 0, 0.1 * (1 + order / 100)),
+                        order=order * 2 + 1, round=order))
+    return out
+
+
+def test_a_cells_statistics_take_one_figure_per_container():
+    from parbench.aggregate import per_container
+
+    runs = runs_table(several_values_per_container())
+    one = runs[runs["cpuset"] == "0"]
+    assert len(one) == 18
+    assert per_container(one) == pytest.approx([0.11 * (1 + order / 100) for order in range(6)])
+    summary = summary_table(runs).set_index("cpuset")
+    assert summary.loc["0", "n"] == 6 and summary.loc["0", "values"] == 18
+    assert summary.loc["0", "median"] == pytest.approx(0.11 * 1.025)  # the containers' medians, not all 18 values
+    assert summary.loc["0-1", "n"] == 6 and summary.loc["0-1", "values"] == 6
+
+
+def test_tables_without_containers_keep_one_figure_per_row():
+    from parbench.aggregate import per_container
+
+    runs = runs_table(scaling_records())
+    assert runs["order"].isna().all()
+    cell = runs[(runs["runtime"] == "go") & (runs["cpuset"] == "0")]
+    assert list(per_container(cell)) == list(cell["seconds"])

@@ -80,6 +80,10 @@ def test_harness_argv_for_each_language():
     assert argv[:2] == ["python3", "/opt/parbench/python/harness.py"]
     assert argv[argv.index("--workers") + 1] == "2" and argv[argv.index("--param") + 1] == "iterations=1000"
     assert argv[argv.index("--min-time") + 1] == "0.2" and "--loops" not in argv
+    assert "--values-time" not in argv  # values_time 0: the container measures `repeats` values
+    valued = harness_argv("cpython", cell, {"iterations": 1000},
+                          Timing(min_time=0.3, warmup=0, values_time=1.0, max_values=3))
+    assert valued[valued.index("--values-time") + 1] == "1" and valued[valued.index("--max-values") + 1] == "3"
     go = harness_argv("go", Cell("go", "hash", "goroutines", "0", 1), {"rounds": 2, "megabytes": 8},
                       Timing(loops=64, repeats=2, warmup=0))
     assert go[0] == "parbench-go" and go[go.index("-mode") + 1] == "goroutines"

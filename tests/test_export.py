@@ -346,3 +346,18 @@ def test_committed_runs_export_completely(tmp_path):
     assert len(validate_benchfmt(benchfmt.read_text())) == len(table)
     aa = suites["cpython-3.13.aa"].get_benchmark_names()
     assert set(aa) <= set(suites["cpython-3.13"].get_benchmark_names())  # the A/A twin lines up with its original
+
+
+def test_a_pyperf_run_is_a_container_with_its_values(tmp_path):
+    records = []
+    for order in range(6):
+        for value in range(3):
+            records.append(dict(record("go", "goroutines", "0", 1, 1, value, 0.1 + order / 100 + value / 1000),
+                                order=order, round=order))
+    pyperf_dir, benchfmt = export(runs_table(records), tmp_path)
+    bench = pyperf.BenchmarkSuite.load(str(pyperf_dir / "go.json")).get_benchmarks()[0]
+    runs = bench.get_runs()
+    assert len(runs) == 6 and [len(run.values) for run in runs] == [3] * 6
+    assert list(runs[2].values) == pytest.approx([0.12, 0.121, 0.122])
+    assert "repeat" not in runs[2].get_metadata()
+    assert sum(line.startswith("Benchmark") for line in benchfmt.read_text().splitlines()) == 18

@@ -145,19 +145,30 @@ def test_percentile_is_nearest_rank():
 @pytest.mark.parametrize(
     "loops, total, min_time, max_loops, want",
     [
-        (1, 0.001, 0.1, 1 << 20, 2),        # too short: double
-        (32, 0.05, 0.1, 1 << 20, 64),
-        (64, 0.1, 0.1, 1 << 20, None),      # reached min_time exactly: done
-        (8, 0.5, 0.1, 1 << 20, None),
-        (4, 0.001, 0.1, 4, None),           # at the cap: done, even though short
-        (4, 0.001, 0.1, 6, 6),              # doubling stops at the cap
-        (1, 0.0, 0.0, 1 << 20, None),       # no minimum: one loop is enough
+        (1, 0.01, 0.3, 1 << 20, 36),        # 1.2 x 0.3 s at 10 ms a loop
+        (10, 0.1, 0.3, 1 << 20, 36),        # the same per-loop time, later trial
+        (1, 1e-6, 0.3, 1 << 20, 100),       # grows at most 100 times per trial
+        (1, 0.01, 0.3, 20, 20),             # never past max_loops
+        (8, 0.29, 0.3, 1 << 20, 10),        # 1.2 x 0.3 / 0.03625 = 9.93, so 10
+        (8, 0.4, 0.3, 1 << 20, 9),          # a prediction below loops still adds one
+        (4, 0.0, 0.3, 1 << 20, 400),        # a zero time grows as much as allowed
     ],
 )
-def test_next_loops_doubles_until_min_time_or_cap(loops, total, min_time, max_loops, want):
-    from harness import next_loops
+def test_predict_loops_aims_past_min_time_within_bounds(loops, total, min_time, max_loops, want):
+    from harness import predict_loops
 
-    assert next_loops(loops, total, min_time, max_loops) == want
+    assert predict_loops(loops, total, min_time, max_loops) == want
+
+
+@pytest.mark.parametrize(
+    "section, values_time, max_values, want",
+    [(0.3, 1.0, 3, 3), (0.4, 1.0, 3, 3), (0.6, 1.0, 3, 2), (5.0, 1.0, 3, 1),
+     (0.01, 1.0, 3, 3), (0.3, 0.0, 3, 1), (0.0, 1.0, 3, 3)],
+)
+def test_values_fill_values_time_up_to_max_values(section, values_time, max_values, want):
+    from harness import values_for
+
+    assert values_for(section, values_time, max_values) == want
 
 
 def test_calibration_then_warmups_then_repeats_with_the_chosen_loops():
@@ -166,9 +177,10 @@ def test_calibration_then_warmups_then_repeats_with_the_chosen_loops():
     kinds = [(r["calibration"], r["warmup"]) for r in out]
     trials = [r for r in out if r["calibration"]]
     assert kinds == [(True, True)] * len(trials) + [(False, True)] * 2 + [(False, False)] * 2
-    # A cold first pass decides nothing; then loops double until a section lasts min_time.
-    assert [r["loops"] for r in trials] == [1] + [2 ** i for i in range(len(trials) - 1)]
-    assert trials[-1]["total_seconds"] >= 0.02 and all(r["total_seconds"] < 0.02 for r in trials[1:-1])
+    # A cold first pass, then trials whose loops grow, predicted, until one lasts min_time.
+    loops = [r["loops"] for r in trials]
+    assert loops[0] == 1 and len(trials) >= 2 and loops[1] >= 2 and loops == sorted(set(loops))
+    assert trials[-1]["total_seconds"] >= 0.02 and all(r["total_seconds"] < 0.02 for r in trials[:-1])
     assert [r["loops"] for r in out[len(trials):]] == [1, 1, trials[-1]["loops"], trials[-1]["loops"]]
     assert [r["repeat"] for r in out] == list(range(len(trials))) + [0, 1, 0, 1]
     for r in out:
@@ -176,10 +188,26 @@ def test_calibration_then_warmups_then_repeats_with_the_chosen_loops():
         assert r["seconds"] == pytest.approx(r["total_seconds"] / r["loops"])
 
 
+def test_a_cold_pass_that_lasts_min_time_is_the_whole_calibration():
+    out = records("--workload", "cpu_loop", "--mode", "sequential", "--param", "iterations=2000",
+                  "--min-time", "1e-9", "--repeats", "2")
+    assert [(r["calibration"], r["warmup"], r["loops"]) for r in out] == [(True, True, 1)] + [(False, False, 1)] * 2
+
+
+def test_values_time_sets_how_many_values_a_container_measures():
+    common = ("--workload", "cpu_loop", "--mode", "sequential", "--param", "iterations=2000",
+              "--min-time", "0.001", "--max-values", "3", "--repeats", "5")
+    many = [r for r in records(*common, "--values-time", "100") if not r["warmup"]]
+    one = [r for r in records(*common, "--values-time", "1e-9") if not r["warmup"]]
+    assert [r["repeat"] for r in many] == [0, 1, 2] and [r["repeat"] for r in one] == [0]
+
+
 def test_max_loops_caps_calibration():
     out = records("--workload", "cpu_loop", "--mode", "sequential", "--param", "iterations=10",
                   "--min-time", "100", "--max-loops", "8")
-    assert [r["loops"] for r in out] == [1, 1, 2, 4, 8, 8] and out[-1]["calibration"] is False
+    loops = [r["loops"] for r in out]
+    assert loops[0] == 1 and loops[-2:] == [8, 8] and loops[:-1] == sorted(set(loops[:-1]))
+    assert out[-1]["calibration"] is False
 
 
 @pytest.mark.parametrize("name", sorted(SMALL_PARAMS))
@@ -241,6 +269,9 @@ def test_accumulated_checks_see_every_loop():
         (["--min-time", "-1"], "--min-time"),
         (["--min-time", "nan"], "--min-time"),
         (["--min-time", "0.1", "--max-loops", "0"], "--max-loops"),
+        (["--values-time", "1"], "needs --min-time"),
+        (["--min-time", "0.1", "--values-time", "-1"], "--values-time"),
+        (["--min-time", "0.1", "--values-time", "1", "--max-values", "0"], "--max-values"),
     ],
 )
 def test_bad_loop_options_are_one_line_exit_2(args, names):
@@ -250,7 +281,7 @@ def test_bad_loop_options_are_one_line_exit_2(args, names):
     assert len(lines) == 1 and names in lines[0]
 
 
-@pytest.mark.parametrize("args", [["--loops", "2"], ["--min-time", "0.1"]])
+@pytest.mark.parametrize("args", [["--loops", "2"], ["--min-time", "0.1"], ["--min-time", "0.1", "--values-time", "1"]])
 def test_spawn_refuses_loops_and_says_why(args):
     done = run("--workload", "spawn", "--mode", "threads", "--param", "count=2", *args)
     assert done.returncode == 2 and done.stdout == ""

@@ -41,6 +41,18 @@ def test_first_container_calibrates_later_ones_reuse_its_loops():
     assert timing_for(spawn, 0, None, settings) == Timing(loops=1, warmup=1)
 
 
+def test_the_first_container_chooses_its_values_later_ones_reuse_them():
+    from parbench.measure import Timing, timing_for
+
+    settings = {"warmup": 1, "min_time": 0.2, "values_time": 1.0, "max_values": 3}
+    cell = Cell("go", "cpu_loop", "goroutines", "0-1", 2)
+    first = timing_for(cell, 0, None, settings)
+    assert first == Timing(min_time=pytest.approx(0.3), warmup=0, values_time=1.0, max_values=3)
+    assert first.measured == range(1, 4)
+    later = timing_for(cell, 2, 64, settings, values=3)
+    assert later == Timing(loops=64, warmup=1, repeats=3) and later.measured == range(3, 4)
+
+
 def test_the_aa_twin_shares_its_originals_loops():
     from parbench.measure import calibration_key
 

@@ -14,6 +14,7 @@ import math
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .atomic import atomic_path, write_text_atomic
@@ -109,6 +110,22 @@ def per_task(group: pd.DataFrame, after: str, before: str) -> float:
     return float(values.median())
 
 
+def per_container(group: pd.DataFrame, column: str = "seconds") -> np.ndarray:
+    """One figure per container, the median of its measured values, in round order.
+
+    A container may measure several values (pyperf's values per process);
+    they share one process, so they are not independent repeats. The
+    containers are: every statistic of a cell, its CI and its comparisons
+    take one figure per container. Tables older than `order` (one value per
+    container) pass through as they are.
+    """
+    if "order" not in group or group["order"].isna().any():
+        return group[column].to_numpy(dtype=float)
+    keys = ["session", "order"] if "session" in group else ["order"]
+    ordered = group.sort_values(["round", "order"] if "round" in group else ["order"], kind="stable")
+    return ordered.groupby(keys, sort=False)[column].median().to_numpy(dtype=float)
+
+
 def median_of(group: pd.DataFrame, column: str) -> float:
     return float(pd.to_numeric(group[column], errors="coerce").median()) if column in group else math.nan
 
@@ -126,10 +143,11 @@ def summary_table(runs: pd.DataFrame, cv_limit: float = DEFAULT_CV_LIMIT,
     rows, samples = [], {}
     main = runs[runs["variant"] != "aa"]  # the A/A twin only feeds the report's noise floor
     for key, group in main.sort_values("repeat").groupby(CELL_KEYS, sort=True):
-        seconds = group["seconds"].to_numpy(dtype=float)
+        seconds = per_container(group)
         samples[key] = seconds
         row = dict(zip(CELL_KEYS, key))
         row.update(summarize(seconds))
+        row["values"] = len(group)
         row["cpu_seconds_median"] = float(group["cpu_seconds"].median())
         row["max_rss_kb_max"] = int(group["max_rss_kb"].max())
         row["tasks"] = int(group["tasks"].max()) if "tasks" in group and group["tasks"].notna().any() else row["workers"]

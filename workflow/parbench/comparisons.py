@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .aggregate import CELL_KEYS, read_table, write_csv
+from .aggregate import CELL_KEYS, per_container, read_table, write_csv
 from .errors import ParbenchError, main_guard
 from .specs import scaling, workload_kind
 from .stats import ALPHA, amdahl_fit, mann_whitney_p, ratio_ci
@@ -100,12 +100,12 @@ def runtime_flavours(runs: pd.DataFrame) -> dict[str, str]:
 
 
 def cell_table(runs: pd.DataFrame) -> dict[tuple, dict]:
-    """Each cell's samples (seconds per loop), sessions and observed GIL state, keyed by CELL_KEYS."""
+    """Each cell's samples (seconds per loop, one per container), sessions and observed GIL state, keyed by CELL_KEYS."""
     cells = {}
     for key, group in runs.groupby(CELL_KEYS, sort=True):
         gil_on = {str(v).lower() for v in group["gil_enabled"].dropna()}
         cells[key] = {
-            "seconds": group["seconds"].to_numpy(dtype=float),
+            "seconds": per_container(group),
             "session": "+".join(sorted(group["session"].unique())),
             "gil_on": "true" in gil_on,
         }

@@ -74,11 +74,14 @@ def raw_problem(path: Path, repeats: int | None = None) -> str | None:
         if not isinstance(record, dict) or "seconds" not in record:
             return f"line {number} is not a measurement record"
         records.append(record)
-    measured = sum(not record.get("warmup") for record in records)
-    if measured == 0:
+    measured = [record for record in records if not record.get("warmup")]
+    if not measured:
         return "holds no measured repeat"
-    if repeats is not None and measured < repeats:
-        return f"holds {measured} of {repeats} measured repeats"
+    # A container may measure several values; `repeats` counts containers (rounds).
+    containers = len({(r.get("session"), r.get("order")) for r in measured}) \
+        if all("order" in r for r in measured) else len(measured)
+    if repeats is not None and containers < repeats:
+        return f"holds {containers} of {repeats} measured repeats"
     return None
 
 

@@ -18,7 +18,7 @@ goroutines are both "parallel in one process" (family ``inproc``); Python
 processes have no Go twin (``processes``); ``sequential`` is sequential. The
 workload's parameters join the name only when the table holds more than one
 parameter set for that workload. Values are per-loop seconds; each run is one
-measured repeat, with its ``loops``.
+container (pyperf's process) with its measured values, with their ``loops``.
 
 In the Go format each measured repeat is one result line,
 ``Benchmark<Workload>/mode=.../cpuset=.../workers=W-<cpus> <loops> <sec> sec/op``,
@@ -94,11 +94,11 @@ def workloads_with_several_params(rows: list[dict]) -> set[str]:
 
 
 def order_key(row: dict) -> tuple:
-    """Rows in reading order: workload, mode family, CPU count, CPU set, workers, repeat."""
+    """Rows in reading order: workload, mode family, CPU count, CPU set, workers, round, repeat."""
     family = mode_family(row["mode"])
     rank = FAMILY_ORDER.index(family) if family in FAMILY_ORDER else len(FAMILY_ORDER)
     return (row["workload"], str(row.get("params") or ""), rank, family, int(row["cpus"]), str(row["cpuset"]),
-            int(row["workers"]), int(row["repeat"]))
+            int(row["workers"]), whole(row.get("round")) or 0, int(row["repeat"]))
 
 
 def stems_in_order(rows: list[dict]) -> list[str]:
@@ -229,14 +229,24 @@ def without(metadata: dict, common: dict) -> dict:
     return {key: value for key, value in metadata.items() if key not in common}
 
 
-def pyperf_run(row: dict, metadata: dict) -> dict:
-    """One pyperf run: one measured repeat and its per-loop value.
+def pyperf_run(rows: list[dict], metadata: dict) -> dict:
+    """One pyperf run: one container (a process, as in pyperf) and its per-loop values.
 
     No warm-ups: pyperf's are per-loop values of warm-up runs, while runs.csv
     keeps only each container's total unmeasured time (calibration trials and
     short warm-ups of differing loops); the raw files hold them one by one.
     """
-    return {"metadata": metadata, "values": [float(row["seconds"])]}
+    return {"metadata": metadata, "values": [float(row["seconds"]) for row in rows]}
+
+
+def by_container(rows: list[dict]) -> list[list[dict]]:
+    """Rows grouped by the container that measured them, in reading order (one group per row if unknown)."""
+    groups: dict[tuple, list[dict]] = {}
+    for number, row in enumerate(rows):
+        known = present(row.get("order"))
+        key = (row.get("session"), whole(row.get("order"))) if known else ("row", number)
+        groups.setdefault(key, []).append(row)
+    return list(groups.values())
 
 
 def pyperf_suite(rows: list[dict], with_params: set[str]) -> dict:
@@ -246,10 +256,11 @@ def pyperf_suite(rows: list[dict], with_params: set[str]) -> dict:
         by_name.setdefault(benchmark_name(row, row["workload"] in with_params), []).append(row)
     benchmarks = []
     for name, group in by_name.items():
-        metadatas = [{**run_metadata(row), "name": name} for row in group]
-        modes = {row["mode"] for row in group}
+        group = by_container(group)
+        metadatas = [without({**run_metadata(rows[0]), "name": name}, {"repeat": None}) for rows in group]
+        modes = {row["mode"] for rows in group for row in rows}
         if len(modes) > 1:
-            raise ParbenchError(f"benchmark {name} of {stem(group[0]['runtime'], group[0]['variant'])} "
+            raise ParbenchError(f"benchmark {name} of {stem(group[0][0]['runtime'], group[0][0]['variant'])} "
                                 f"mixes modes {sorted(modes)}; give each mode its own family")
         benchmarks.append((name, group, metadatas, common_metadata(metadatas)))
     suite_common = without(common_metadata([common for *_, common in benchmarks]), {"name": None})
@@ -259,7 +270,7 @@ def pyperf_suite(rows: list[dict], with_params: set[str]) -> dict:
         "benchmarks": [
             {
                 "metadata": without(common, suite_common),
-                "runs": [pyperf_run(row, without(meta, common)) for row, meta in zip(group, metadatas)],
+                "runs": [pyperf_run(rows, without(meta, common)) for rows, meta in zip(group, metadatas)],
             }
             for name, group, metadatas, common in benchmarks
         ],

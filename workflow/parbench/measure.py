@@ -3,11 +3,14 @@
 Round r of every cell runs before round r+1, in an order shuffled afresh each
 round from a seed, so slow drift of the machine spreads over all runtimes
 instead of favouring one. In the first round each cell is calibrated: the
-harness doubles `loops` until its timed section lasts CALIBRATION_MARGIN x
-`min_time`, and that `loops` is used in every later round of the cell, so
-repeats stay comparable. In later rounds, cells of more than one loop (and
-spawn, which is not calibrated) do short warm-ups (one pass of the task set)
-before the measured repeat; see timing_for.
+harness predicts `loops` from a cold pass (and trials, as Go's testing.B does)
+until its timed section lasts CALIBRATION_MARGIN x `min_time`, and chooses how
+many values the container measures (enough to fill `values_time`, at most
+`max_values`, pyperf's values per process). That `loops` and that number of
+values are used in every later round of the cell, so containers stay
+comparable. In later rounds, cells of more than one loop (and spawn, which is
+not calibrated) do short warm-ups (one pass of the task set) before the
+measured values; see timing_for.
 
 Each container's records are checked against what was asked (CPU set,
 workers, runtime identity, loops, and the checksum the workload's parameters
@@ -67,12 +70,25 @@ def session_plan(cells: list[Cell], rounds: int, seed: int) -> list[tuple[int, C
 
 @dataclass(frozen=True)
 class Timing:
-    """How a container times its cell: calibrate (`min_time`) or a fixed `loops`, after `warmup` short warm-ups."""
+    """How a container times its cell: calibrate (`min_time`) or a fixed `loops`, after `warmup` short warm-ups.
+
+    A calibrating container chooses its number of values itself, from
+    `values_time` and `max_values`; a later one measures `repeats` values.
+    """
 
     loops: int | None = None
     min_time: float | None = None
     warmup: int = 0
     repeats: int = 1
+    values_time: float = 0.0
+    max_values: int = 1
+
+    @property
+    def measured(self) -> range:
+        """How many measured records the container may print."""
+        if self.min_time is not None and self.values_time > 0:
+            return range(1, self.max_values + 1)
+        return range(self.repeats, self.repeats + 1)
 
 
 def harness_argv(kind: str, cell: Cell, params: dict[str, int], timing: Timing) -> list[str]:
@@ -85,15 +101,17 @@ def harness_argv(kind: str, cell: Cell, params: dict[str, int], timing: Timing) 
     argv += [arg for pair in pairs for arg in (f"{dash}param", pair)]
     if timing.min_time is not None:
         argv += [f"{dash}min-time", f"{timing.min_time:g}"]
+        if timing.values_time > 0:
+            argv += [f"{dash}values-time", f"{timing.values_time:g}", f"{dash}max-values", str(timing.max_values)]
     else:
         argv += [f"{dash}loops", str(timing.loops or 1)]
     return argv + [f"{dash}repeats", str(timing.repeats), f"{dash}warmup", str(timing.warmup)]
 
 
-def timing_for(cell: Cell, round_index: int, loops: int | None, settings: dict) -> Timing:
-    """Calibrate in the cell's first container; reuse its loops in every later round.
+def timing_for(cell: Cell, round_index: int, loops: int | None, settings: dict, values: int = 1) -> Timing:
+    """Calibrate in the cell's first container; reuse its loops and values in every later round.
 
-    The calibration trials (a cold pass, then doubling) warm the first
+    The calibration trials (a cold pass, then predicted trials) warm the first
     container up. Later containers run `warmup` one-loop passes first only
     where one loop is shorter than the section (loops > 1), where a pass costs
     1/loops of it; a one-loop section lasts min_time by itself, and a
@@ -106,8 +124,9 @@ def timing_for(cell: Cell, round_index: int, loops: int | None, settings: dict) 
     if scaling(cell.workload) == "none":
         return Timing(loops=1, warmup=settings["warmup"])
     if loops is None:
-        return Timing(min_time=settings["min_time"] * CALIBRATION_MARGIN, warmup=0)
-    return Timing(loops=loops, warmup=settings["warmup"] if loops > 1 else 0)
+        return Timing(min_time=settings["min_time"] * CALIBRATION_MARGIN, warmup=0,
+                      values_time=settings.get("values_time", 0.0), max_values=settings.get("max_values", 1))
+    return Timing(loops=loops, warmup=settings["warmup"] if loops > 1 else 0, repeats=values)
 
 
 def calibration_key(cell: Cell) -> Cell:
@@ -132,21 +151,26 @@ def parse_records(stdout: str) -> list[dict]:
     return records
 
 
-def record_problems(records: list[dict], cell: Cell, measured: int, identity: dict,
+def record_problems(records: list[dict], cell: Cell, measured: int | range, identity: dict,
                     env: dict[str, str] | None = None, params: dict[str, int] | None = None,
                     loops: int | None = None) -> list[str]:
     """Everything that makes these records untrustworthy, each as one line.
 
     A variant's environment changes what must be seen: PYTHON_GIL=1 turns the
     GIL on in a free-threaded build, GOMAXPROCS fixes Go's parallelism. With
-    `loops` given, the measured repeats must have run exactly that many loops.
+    `loops` given, the measured repeats must have run exactly that many loops;
+    without, they must all have run the same loops.
     """
     env = env or {}
     problems = []
+    measured = range(measured, measured + 1) if isinstance(measured, int) else measured
     wanted_gil = {"1": True, "0": False}.get(env.get("PYTHON_GIL"), identity.get("gil_enabled"))
     got = [r for r in records if not r.get("warmup")]
-    if len(got) != measured:
-        problems.append(f"expected {measured} measured record(s), got {len(got)}")
+    if len(got) not in measured:
+        wanted = str(measured.start) if len(measured) == 1 else f"{measured.start} to {measured.stop - 1}"
+        problems.append(f"expected {wanted} measured record(s), got {len(got)}")
+    if len({r.get("loops") for r in got}) > 1:
+        problems.append("the measured records ran different loops")
     wanted_cpus = format_cpuset(parse_cpuset(cell.cpuset))
     version = identity.get("version") or identity.get("GOVERSION")
     for r in records:
@@ -410,11 +434,18 @@ class Session:
         self.cells = [Cell.from_raw_path(path) for path in settings["cells"]]
         self.plan = session_plan(self.cells, settings["repeats"], settings["seed"])
         self.loops: dict[Cell, int] = {}
+        self.values: dict[Cell, int] = {}
         for entry in journal.entries:
             if entry.get("loops") is not None:
-                self.loops[calibration_key(Cell.from_raw_path(entry["cell"]))] = entry["loops"]
+                self.calibrated(Cell.from_raw_path(entry["cell"]), entry)
         self.ancestors = watched_ancestors()
         self.fault = os.environ.get(FAULT_SWITCH)
+
+    def calibrated(self, cell: Cell, entry: dict) -> None:
+        """Keep the loops and values of a cell's first container for its later rounds."""
+        key = calibration_key(cell)
+        self.loops.setdefault(key, entry["loops"])
+        self.values.setdefault(key, entry.get("values", 1))
 
     def env_for(self, cell: Cell) -> dict[str, str]:
         env = dict(self.settings.get("env", {}).get(cell.variant, {}))
@@ -426,7 +457,8 @@ class Session:
         """Run one container (retrying infrastructure faults), check it, and return its journal entry."""
         runtime = self.runtimes[cell.runtime]
         params = self.settings["params"][cell.workload]
-        timing = timing_for(cell, round_index, self.loops.get(calibration_key(cell)), self.settings)
+        key = calibration_key(cell)
+        timing = timing_for(cell, round_index, self.loops.get(key), self.settings, self.values.get(key, 1))
         argv = harness_argv(runtime.kind, cell, params, timing)
         env = self.env_for(cell)
         labels = {CONTAINER_LABEL: self.journal.session}
@@ -444,18 +476,18 @@ class Session:
                     raise ParbenchError(f"{fault} ({len(failures)} attempt(s); retries={self.retries})") from None
                 self.say(f"{fault}; retrying ({len(failures)}/{self.retries})")
         self.check(records, cell, runtime, env, params, timing)
-        measured_loops = next(r["loops"] for r in records if not r["warmup"])
+        measured = [r for r in records if not r["warmup"]]
         annotate(records, cell=cell, round_index=round_index, order=order, env=env, image=runtime.image,
                  host=self.host, session=self.journal.session, seed=self.settings["seed"],
                  diagnostics=diagnostics, container_seconds=seconds, started_at=started_at,
                  retries=len(failures))
         for r in records:
             r["retry_reasons"] = failures
-        return {"order": order, "round": round_index, "cell": cell.raw_path, "loops": measured_loops,
-                "records": records}
+        return {"order": order, "round": round_index, "cell": cell.raw_path, "loops": measured[0]["loops"],
+                "values": len(measured), "records": records}
 
     def check(self, records, cell, runtime, env, params, timing) -> None:
-        problems = record_problems(records, cell, timing.repeats, runtime.identity, env, params, timing.loops)
+        problems = record_problems(records, cell, timing.measured, runtime.identity, env, params, timing.loops)
         if not problems:
             expected = expected_checksum_of(cell.workload, params_label(params), cell.workers)
             problems = checksum_problems(records, expected)
@@ -479,7 +511,7 @@ class Session:
             entry = self.measure_one(order, round_index, cell)
             entry["elapsed"] = time.monotonic() - t0
             self.journal.append(entry)
-            self.loops.setdefault(calibration_key(cell), entry["loops"])
+            self.calibrated(cell, entry)
 
     def collected(self) -> dict[Cell, list[dict]]:
         """Every cell's records in plan order, from the journal."""

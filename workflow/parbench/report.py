@@ -26,7 +26,7 @@ import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 
 from . import environment  # noqa: E402
-from .aggregate import read_table  # noqa: E402
+from .aggregate import per_container, read_table  # noqa: E402
 from .claims import CHECK, Claim, all_claims, average_time_per_thread, claims_table  # noqa: E402
 from .comparisons import (BLOG, BLOG_WORKERS, comparisons_table, fmt_row,  # noqa: E402
                           read_comparisons, workload_kind, workload_label)
@@ -98,11 +98,11 @@ def ratio_name(numerator: str, denominator: str) -> str:
 
 
 def cell_seconds(runs: pd.DataFrame, cell: pd.Series, variant: str | None = None) -> list[float]:
-    """The measured seconds of one cell (of `variant` if given, else of the cell's own)."""
+    """The measured seconds of one cell, one per container (of `variant` if given, else of the cell's own)."""
     keys = ["host", "runtime", "workload", "params", "mode", "cpuset", "workers"]
     mask = (runs[keys] == cell[keys].values).all(axis=1)
     mask &= runs["variant"] == (cell["variant"] if variant is None else variant)
-    return runs.loc[mask, "seconds"].tolist()
+    return per_container(runs.loc[mask]).tolist()
 
 
 def flavour_ratios(summary: pd.DataFrame, runs: pd.DataFrame, catalogue: dict) -> pd.DataFrame:
@@ -472,14 +472,28 @@ def coordination_section(inp: ReportInputs) -> list[str]:
 # ---- how it was measured, and by what -----------------------------------------------------------------------------
 
 
+def span(low: int, high: int) -> str:
+    return f"{low}" if low == high else f"{low}–{high}"
+
+
+def values_per_container(runs: pd.DataFrame) -> pd.Series:
+    """The range of measured values one container took, per workload (1 for tables without containers)."""
+    if "order" not in runs or runs["order"].isna().any():
+        return runs.groupby("workload")["seconds"].agg(lambda _: "1")
+    keys = ["workload", "session", "order"] if "session" in runs else ["workload", "order"]
+    counts = runs.groupby(keys).size().groupby(level="workload")
+    return counts.agg(lambda c: span(int(c.min()), int(c.max())))
+
+
 def loops_rows(runs: pd.DataFrame) -> pd.DataFrame:
-    """Loops per timed section, per workload: the range over its cells (1 for tables that predate loops)."""
+    """Loops per timed section and values per container, per workload: ranges over its cells."""
     loops = runs["loops"].fillna(1) if "loops" in runs else pd.Series(1, index=runs.index)
     frame = runs.assign(loops=loops.astype(int)).groupby("workload")["loops"].agg(["min", "max"]).reset_index()
+    values = values_per_container(runs)
     return pd.DataFrame({"workload": frame["workload"].map(workload_label),
                          "one loop of the timed section holds": frame["workload"].map(TIMED_SECTION).fillna("–"),
-                         "loops per timed section": [f"{lo}" if lo == hi else f"{lo}–{hi}"
-                                                     for lo, hi in zip(frame["min"], frame["max"])]})
+                         "loops per timed section": [span(lo, hi) for lo, hi in zip(frame["min"], frame["max"])],
+                         "values per container": frame["workload"].map(values).fillna("1").tolist()})
 
 
 def stamp_totals(stamps: list[dict] | None, runs: pd.DataFrame) -> str:
@@ -497,13 +511,23 @@ def stamp_totals(stamps: list[dict] | None, runs: pd.DataFrame) -> str:
 
 def timing_differences(stamps: list[dict] | None) -> str:
     """A sentence naming each session's timing settings when the sessions behind the tables differ in them."""
-    keys = ("min_time", "calibration_margin", "warmup")
+    keys = ("min_time", "calibration_margin", "warmup", "values_time", "max_values")
     seen = {s.get("session"): tuple((s.get("settings") or {}).get(k) for k in keys) for s in stamps or []}
     if len(set(seen.values())) <= 1:
         return ""
     return (" The sessions behind these tables timed differently ("
             + "; ".join(f"{session}: " + ", ".join(f"{k} {v}" for k, v in zip(keys, values))
                         for session, values in seen.items()) + "); the sentence above is the first session's.")
+
+
+def values_sentence(settings: dict) -> str:
+    """How many values a container measures, and why a cell's statistics still count containers."""
+    values_time, max_values = settings.get("values_time"), settings.get("max_values")
+    if not values_time or not max_values or max_values < 2:
+        return "Each container measures one value. "
+    return (f"A container measures as many values as make {values_time:g} s (at most {max_values}), as pyperf takes "
+            "several values per process, so a short section does not pay a container start-up each; a cell's "
+            "statistics take each container's median, so its n counts containers, the independent repeats. ")
 
 
 def timed_section_lines(inp: ReportInputs) -> list[str]:
@@ -513,14 +537,14 @@ def timed_section_lines(inp: ReportInputs) -> list[str]:
     margin = settings.get("calibration_margin")
     target = (f"{margin:g} × min_time = {margin * min_time:g} s, with room for noise" if margin
               else f"min_time = {min_time} s (this stamp predates the recorded margin)")
-    rule = (f"a calibration doubles the loops until a section lasts at least {target}, as pyperf and testing.B do"
-            if min_time else "no calibration: one loop per section")
+    rule = (f"a calibration predicts the loops from a cold pass, as testing.B does, until a section lasts at least "
+            f"{target}" if min_time else "no calibration: one loop per section")
     return ["### What a timed section holds", "",
-            f"A measured repeat is the task set run `loops` times back to back ({rule}), in its own container; "
+            f"A measured value is the task set run `loops` times back to back ({rule}); "
             f"`seconds` is per loop (total_seconds / loops). A cell's first container calibrates, and its "
             f"calibration trials are its warm-up. Later containers of cells with more than one loop run "
             f"{warmup} unmeasured warm-up(s) of one loop first, as does spawn (not calibrated); a calibrated "
-            "one-loop section lasts the minimum by itself and runs none. "
+            "one-loop section lasts the minimum by itself and runs none. " + values_sentence(settings)
             + stamp_totals(inp.stamps, inp.runs) + timing_differences(inp.stamps),
             "", markdown_table(loops_rows(inp.runs)), ""]
 

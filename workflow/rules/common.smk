@@ -54,6 +54,8 @@ SESSION_SETTINGS = json.dumps(
         "repeats": config["repeats"],
         "warmup": config["warmup"],
         "min_time": config["min_time"],
+        "values_time": config["values_time"],
+        "max_values": config["max_values"],
         "seed": config["seed"],
         "params": {name: workload_params(w) for name, w in enabled_workloads(config).items()},
         "env": {name: v["env"] for name, v in config["variants"].items()},

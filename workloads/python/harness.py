@@ -16,9 +16,13 @@ which is what the spawn workload is for.
 Calibrated timing, as pyperf and Go's testing.B do it: the timed section runs
 the task set ``--loops`` times back to back (tasks are created and parked
 once, released once, and each task does its work that many times in a row).
-With ``--min-time S`` the harness first runs calibration trials with loops =
-1, 2, 4, ... until one timed section lasts at least S (at most
-``--max-loops``), and the measured repeats then use the last trial's loops.
+With ``--min-time S`` the harness first runs a cold pass (one loop), then,
+unless that pass alone lasted S, trials whose loops are predicted from the
+pass before, as Go's testing.B does, until one lasts at least S (at most
+``--max-loops``); the measured repeats use the last trial's loops. With
+``--values-time B`` as well, a container measures as many values as make B
+seconds (at most ``--max-values``) instead of ``--repeats``: pyperf's values per
+process, which spread a container's start-up over several short sections.
 Each ``--warmup`` runs the task set once (loops = 1). Records come in that
 order: calibration trials, warm-ups, measured repeats, each with ``loops``,
 ``total_seconds`` (the whole timed section) and ``seconds``,
@@ -93,14 +97,36 @@ class Tally:
     stray: float | None
 
 
-def next_loops(loops: int, total_seconds: float, min_time: float, max_loops: int) -> int | None:
-    """The loops of the next calibration trial, or None when this trial's loops are the ones to use.
+PREDICTION_OVERSHOOT = 1.2  # aim past min_time so one trial is usually enough
+PREDICTION_GROWTH = 100  # the most a trial's loops may grow over the one before
 
-    Doubling, as pyperf does, until a timed section lasts min_time; max_loops caps it.
+
+def predict_loops(loops: int, total_seconds: float, min_time: float, max_loops: int) -> int:
+    """The loops of the next calibration trial after `loops` loops took `total_seconds`.
+
+    Go's testing.B rule: aim 20 % past min_time at the per-loop time seen so
+    far, grow by at least one loop and at most 100 times, never past max_loops.
+    One predicted trial costs about min_time; doubling from one loop cost
+    about twice the final trial.
     """
-    if total_seconds >= min_time or loops >= max_loops:
-        return None
-    return min(loops * 2, max_loops)
+    per_loop = total_seconds / loops
+    wanted = (math.ceil(PREDICTION_OVERSHOOT * min_time / per_loop)
+              if per_loop > 0 else PREDICTION_GROWTH * loops)
+    return min(max(wanted, loops + 1), PREDICTION_GROWTH * loops, max_loops)
+
+
+def values_for(section_seconds: float, values_time: float, max_values: int) -> int:
+    """How many measured values one container takes: enough to fill values_time, 1 to max_values.
+
+    A container's start-up costs the same whatever it measures, so a short
+    section is measured several times (pyperf's values per process) and a
+    long one once.
+    """
+    if values_time <= 0:
+        return 1
+    if section_seconds <= 0:
+        return max_values
+    return min(max_values, max(1, math.ceil(values_time / section_seconds)))
 
 
 def run_loops(workload: Workload, params: dict, index: int, workers: int, shared, loops: int) -> tuple[Tally, list[float]]:
@@ -437,9 +463,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--loops", type=int_at_least(1), default=None,
                         help="times each task does its work inside one timed section (default 1)")
     parser.add_argument("--min-time", type=seconds_at_least_zero, default=None, metavar="S",
-                        help="calibrate: double loops from 1 until a timed section lasts S seconds (0: no calibration)")
+                        help="calibrate: choose loops so that a timed section lasts S seconds (0: no calibration)")
     parser.add_argument("--max-loops", type=int_at_least(1), default=DEFAULT_MAX_LOOPS,
                         help=f"the most loops calibration may choose (default {DEFAULT_MAX_LOOPS})")
+    parser.add_argument("--values-time", type=seconds_at_least_zero, default=0.0, metavar="B",
+                        help="with --min-time: measure as many values as make B seconds instead of --repeats")
+    parser.add_argument("--max-values", type=int_at_least(1), default=1,
+                        help="the most values --values-time may choose (default 1)")
     parser.add_argument("--runtime", default="cpython", help="name recorded in each record")
     parser.add_argument(
         "--start-method", default=None,
@@ -471,7 +501,9 @@ def loops_problem(args: argparse.Namespace) -> str | None:
     """What is wrong with the loop options, as one line, or None."""
     if args.min_time is not None and args.loops is not None:
         return "argument --loops: not allowed with --min-time, which chooses the loops itself"
-    if args.workload == "spawn" and ((args.loops or 1) > 1 or (args.min_time or 0) > 0):
+    if args.values_time > 0 and not args.min_time:
+        return "argument --values-time: needs --min-time, which measures the section it divides"
+    if args.workload == "spawn" and ((args.loops or 1) > 1 or (args.min_time or 0) > 0 or args.values_time > 0):
         return ("argument --loops/--min-time: spawn runs with loops = 1 only: "
                 "its figures are per-worker creation costs, and tasks are created once per timed section")
     return None
@@ -556,22 +588,29 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(record), flush=True)
         return outcome
 
+    def calibrate() -> tuple[int, float]:
+        """The loops to use and the section they took, from a cold pass and predicted trials."""
+        # A cold first pass (page faults, caches, lazy imports) may be slower
+        # than the rest, so only its own lasting min_time ends calibration: a
+        # one-loop cell's first pass took as long as its measured ones on a
+        # default run, and the pipeline's margin over min_time covers the rest.
+        section = measure(1, True, True, 0).seconds
+        loops, index = 1, 1
+        while section < args.min_time and loops < args.max_loops:
+            loops = predict_loops(loops, section, args.min_time, args.max_loops)
+            section = measure(loops, True, True, index).seconds
+            index += 1
+        return loops, section
+
     try:
-        loops = args.loops or 1
-        trial: int | None = 1 if args.min_time else None
-        index = 0
-        if trial is not None:
-            # A cold first pass (page faults, caches, lazy imports) is slower than
-            # the rest; deciding on it stops calibration early, so it decides nothing.
-            measure(1, True, True, index)
-            index = 1
-        while trial is not None:
-            outcome = measure(trial, True, True, index)
-            loops, index = trial, index + 1
-            trial = next_loops(trial, outcome.seconds, args.min_time, args.max_loops)
+        loops, repeats = args.loops or 1, args.repeats
+        if args.min_time:
+            loops, section = calibrate()
+            if args.values_time > 0:
+                repeats = values_for(section, args.values_time, args.max_values)
         for index in range(args.warmup):
             measure(1, True, False, index)
-        for index in range(args.repeats):
+        for index in range(repeats):
             measure(loops, False, False, index)
     except (RuntimeError, ValueError) as error:
         print(f"harness.py: {error}", file=sys.stderr)

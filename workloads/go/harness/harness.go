@@ -55,15 +55,55 @@ type Tally struct {
 	Stray        float64
 }
 
-// NextLoops is the calibration rule: the loops of the next trial after a
-// trial of loops loops took total seconds, or false when this trial's loops
-// are the ones to use. Loops double, as pyperf does, until a timed section
-// lasts minTime; maxLoops caps them.
-func NextLoops(loops int, total, minTime float64, maxLoops int) (int, bool) {
-	if total >= minTime || loops >= maxLoops {
-		return 0, false
+// predictionOvershoot makes a predicted trial aim 20 % past minTime: the
+// per-loop time of the section before is noisy, and a trial that falls just
+// short of minTime costs a whole further trial.
+const predictionOvershoot = 1.2
+
+// maxGrowth caps how many times more loops one trial may run than the one
+// before. A short section's per-loop time can be badly off (timer
+// resolution, one descheduling, a section too short to register at all), and
+// the cap bounds what a prediction from it can cost; testing.B uses the same.
+const maxGrowth = 100
+
+// PredictLoops is the calibration rule: the loops of the next calibration
+// trial after loops loops (at least 1) took total seconds. It predicts from
+// the per-loop time seen so far, as testing.B does, instead of doubling as
+// pyperf does: when doubling from one loop ends, the trials before the last
+// have together lasted about as long as the last, which itself lasts between
+// minTime and twice that, where a prediction usually needs one trial of
+// about 1.2 × minTime. The result is more than loops unless loops is already
+// maxLoops (so calibration ends), at most maxGrowth times loops, and never
+// more than maxLoops.
+func PredictLoops(loops int, total, minTime float64, maxLoops int) int {
+	want := math.MaxInt // nothing measurable yet: only the caps limit growth
+	if per := total / float64(loops); per > 0 {
+		if w := math.Ceil(predictionOvershoot * minTime / per); w < float64(math.MaxInt) {
+			want = int(w)
+		}
 	}
-	return min(2*loops, maxLoops), true
+	growth := math.MaxInt
+	if loops <= math.MaxInt/maxGrowth {
+		growth = maxGrowth * loops
+	}
+	return min(max(want, loops+1), growth, maxLoops)
+}
+
+// Values is how many measured sections one process runs when each lasts
+// about section seconds and together they should last valuesTime seconds:
+// at least one, at most maxValues (pyperf's values per process). A process
+// whose sections are short then contributes several values for the cost of
+// its start-up, and one whose sections are long contributes one. A section
+// of zero seconds gives maxValues; a valuesTime of zero or less gives one.
+func Values(section, valuesTime float64, maxValues int) int {
+	want := 1.0
+	if valuesTime > 0 {
+		want = math.Max(want, math.Ceil(valuesTime/section))
+	}
+	if want < float64(maxValues) {
+		return int(want)
+	}
+	return maxValues
 }
 
 // runLoops does task index loops times in a row, as one worker does inside the timed section.

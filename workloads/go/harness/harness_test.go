@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -86,27 +87,55 @@ func TestPercentile(t *testing.T) {
 	}
 }
 
-func TestNextLoops(t *testing.T) {
+func TestPredictLoops(t *testing.T) {
 	tests := []struct {
+		about    string
 		loops    int
 		total    float64
 		minTime  float64
 		maxLoops int
 		want     int
-		wantMore bool
 	}{
-		{1, 0.001, 0.1, 1 << 20, 2, true}, // too short: double
-		{32, 0.05, 0.1, 1 << 20, 64, true},
-		{64, 0.1, 0.1, 1 << 20, 0, false}, // reached min-time exactly: done
-		{8, 0.5, 0.1, 1 << 20, 0, false},
-		{4, 0.001, 0.1, 4, 0, false}, // at the cap: done, even though short
-		{4, 0.001, 0.1, 6, 6, true},  // doubling stops at the cap
-		{1, 0, 0, 1 << 20, 0, false}, // no minimum: one loop is enough
+		// Times are powers of two where it matters, so 1.2 × minTime / per
+		// lands well away from a whole number and the ceiling is exact.
+		{"cold pass far below target", 1, 0.0625, 0.5, 1 << 20, 10},  // ceil(9.6)
+		{"per-loop time gives exactly n", 8, 0.25, 1, 1 << 20, 39},   // per 1/32: ceil(38.4)
+		{"growth capped at 100x", 2, 0.0002, 1, 1 << 20, 200},        // wants 12000
+		{"cold pass capped at 100x", 1, 1e-7, 1, 1 << 20, 100},       // wants 12 million
+		{"capped at max-loops", 64, 0.064, 1, 100, 100},              // wants 1200
+		{"already at max-loops", 8, 0.001, 1, 8, 8},                  // never past the cap
+		{"at least one more", 8, 2, 1, 1 << 20, 9},                   // wants 5
+		{"at least one more with no minimum", 1, 0.5, 0, 1 << 20, 2}, // wants 0
+		{"zero total", 4, 0, 1, 1 << 20, 400},                        // nothing measured: grow all allowed
+		{"zero total capped at max-loops", 4, 0, 1, 50, 50},
+		{"per-loop time too small for an int", 1, 1e-300, 1e300, math.MaxInt, 100}, // overflow: grow all allowed
 	}
 	for _, tt := range tests {
-		got, more := NextLoops(tt.loops, tt.total, tt.minTime, tt.maxLoops)
-		if got != tt.want || more != tt.wantMore {
-			t.Errorf("NextLoops(%d, %v, %v, %d) = %d, %v; want %d, %v", tt.loops, tt.total, tt.minTime, tt.maxLoops, got, more, tt.want, tt.wantMore)
+		if got := PredictLoops(tt.loops, tt.total, tt.minTime, tt.maxLoops); got != tt.want {
+			t.Errorf("%s: PredictLoops(%d, %v, %v, %d) = %d, want %d", tt.about, tt.loops, tt.total, tt.minTime, tt.maxLoops, got, tt.want)
+		}
+	}
+}
+
+func TestValues(t *testing.T) {
+	tests := []struct {
+		section    float64
+		valuesTime float64
+		maxValues  int
+		want       int
+	}{
+		{0.3, 1.0, 3, 3},  // ceil(3.33) = 4, capped at 3
+		{0.4, 1.0, 3, 3},  // ceil(2.5)
+		{0.6, 1.0, 3, 2},  // ceil(1.67)
+		{5, 1.0, 3, 1},    // one long section is enough
+		{0.01, 1.0, 3, 3}, // capped at max-values
+		{0.3, 1.0, 1, 1},  // the default max-values
+		{0.3, 0, 3, 1},    // no values time: one value
+		{0, 1.0, 3, 3},    // a section too short to time: max-values
+	}
+	for _, tt := range tests {
+		if got := Values(tt.section, tt.valuesTime, tt.maxValues); got != tt.want {
+			t.Errorf("Values(%v, %v, %d) = %d, want %d", tt.section, tt.valuesTime, tt.maxValues, got, tt.want)
 		}
 	}
 }

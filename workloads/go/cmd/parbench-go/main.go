@@ -6,9 +6,13 @@
 // Calibrated timing, with the Python harness's semantics: the timed section
 // runs the task set -loops times back to back (goroutines are started and
 // parked once, released once, and each task does its work that many times
-// in a row). With -min-time S, trials with loops 1, 2, 4, ... (at most
-// -max-loops) run first until one section lasts S, and the measured
-// repeats use the last trial's loops. Each -warmup runs the task set once.
+// in a row). With -min-time S, a cold one-loop pass runs first; unless it
+// lasts S by itself, trials follow whose loops are predicted from the
+// per-loop time seen so far, as testing.B does (aiming past S, at most
+// -max-loops), until one lasts S, and the measured repeats use the last
+// trial's loops. With -values-time B as well, the number of measured repeats
+// is chosen so that they last about B seconds together (at least 1, at most
+// -max-values) instead of being -repeats. Each -warmup runs the task set once.
 // Records carry loops, total_seconds and seconds, cpu_seconds and
 // worker_seconds per loop; the checksum is one loop's. Spawn runs with
 // loops = 1 only: its figures are creation costs, which happen once.
@@ -98,6 +102,10 @@ type options struct {
 	loops    int
 	minTime  float64
 	maxLoops int
+	// valuesTime and maxValues choose the measured repeats instead of
+	// repeats when valuesTime > 0 (see harness.Values).
+	valuesTime float64
+	maxValues  int
 }
 
 // paramFlag collects repeated -param NAME=VALUE flags.
@@ -134,8 +142,10 @@ func parseArgs(args []string) (options, error) {
 	fs.IntVar(&o.repeats, "repeats", 1, "measured repeats")
 	fs.IntVar(&o.warmup, "warmup", 0, "unmeasured short warm-ups, each running the task set once")
 	fs.IntVar(&o.loops, "loops", 1, "times each task does its work inside one timed section")
-	fs.Float64Var(&o.minTime, "min-time", 0, "calibrate: double loops from 1 until a timed section lasts this many seconds (0: no calibration)")
+	fs.Float64Var(&o.minTime, "min-time", 0, "calibrate: a cold one-loop pass, then trials with loops predicted from it, until a timed section lasts this many seconds (0: no calibration)")
 	fs.IntVar(&o.maxLoops, "max-loops", DefaultMaxLoops, "the most loops calibration may choose")
+	fs.Float64Var(&o.valuesTime, "values-time", 0, "with -min-time: run as many measured repeats as last this many seconds together, instead of -repeats (0: -repeats)")
+	fs.IntVar(&o.maxValues, "max-values", 1, "the most measured repeats -values-time may choose")
 	fs.StringVar(&o.runtime, "runtime", "go", "runtime name recorded in each record")
 	if err := fs.Parse(args); err != nil {
 		return o, usageError{err.Error()}
@@ -167,6 +177,9 @@ func parseArgs(args []string) (options, error) {
 	if err := loopsProblem(o, isSet(fs, "loops"), isSet(fs, "min-time")); err != nil {
 		return o, err
 	}
+	if err := valuesProblem(o); err != nil {
+		return o, err
+	}
 	if o.mode == "sequential" {
 		o.workers = 1
 	} else if o.workers == 0 {
@@ -180,7 +193,7 @@ func loopsProblem(o options, loopsSet, minTimeSet bool) error {
 	switch {
 	case o.loops < 1:
 		return usageError{fmt.Sprintf("argument -loops: %d is below 1", o.loops)}
-	case math.IsNaN(o.minTime) || math.IsInf(o.minTime, 0) || o.minTime < 0:
+	case badSeconds(o.minTime):
 		return usageError{fmt.Sprintf("argument -min-time: %v is not a finite number >= 0", o.minTime)}
 	case o.maxLoops < 1:
 		return usageError{fmt.Sprintf("argument -max-loops: %d is below 1", o.maxLoops)}
@@ -191,6 +204,26 @@ func loopsProblem(o options, loopsSet, minTimeSet bool) error {
 			"its figures are per-worker creation costs, and tasks are created once per timed section"}
 	}
 	return nil
+}
+
+// valuesProblem checks the flags that choose the number of measured repeats.
+func valuesProblem(o options) error {
+	switch {
+	case badSeconds(o.valuesTime):
+		return usageError{fmt.Sprintf("argument -values-time: %v is not a finite number >= 0", o.valuesTime)}
+	case o.maxValues < 1:
+		return usageError{fmt.Sprintf("argument -max-values: %d is below 1", o.maxValues)}
+	case o.workload == "spawn" && o.valuesTime > 0:
+		return usageError{"argument -values-time: spawn never calibrates, so it has no section to divide the time by"}
+	case o.valuesTime > 0 && o.minTime <= 0:
+		return usageError{"argument -values-time: needs -min-time > 0, whose calibration measures the section it divides"}
+	}
+	return nil
+}
+
+// badSeconds says v is no number of seconds a flag may give: NaN, infinite or negative.
+func badSeconds(v float64) bool {
+	return math.IsNaN(v) || math.IsInf(v, 0) || v < 0
 }
 
 func isSet(fs *flag.FlagSet, name string) bool {
@@ -233,7 +266,7 @@ func run(args []string, stdout io.Writer) error {
 		fault = 1
 	}
 	enc := json.NewEncoder(stdout)
-	measure := func(loops int, warmup, calibration bool, index int) (harness.Outcome, error) {
+	var measure measureFunc = func(loops int, warmup, calibration bool, index int) (harness.Outcome, error) {
 		before, okBefore := affinity.ThrottledPeriods()
 		out, err := harness.Run(o.mode, w, o.params, o.workers, loops)
 		if err != nil {
@@ -249,35 +282,61 @@ func run(args []string, stdout io.Writer) error {
 		rec.Checksum += fault
 		return out, enc.Encode(rec)
 	}
-	loops := o.loops
-	first := 0
+	loops, values := o.loops, o.repeats
 	if o.minTime > 0 {
-		// A cold first pass (page faults, heap growth) is slower than the
-		// rest; deciding on it stops calibration early, so it decides nothing.
-		if _, err := measure(1, true, true, 0); err != nil {
+		var section float64
+		if loops, section, err = calibrate(measure, o.minTime, o.maxLoops); err != nil {
 			return err
 		}
-		first = 1
-	}
-	for trial, index, more := 1, first, o.minTime > 0; more; index++ {
-		out, err := measure(trial, true, true, index)
-		if err != nil {
-			return err
+		if o.valuesTime > 0 {
+			values = harness.Values(section, o.valuesTime, o.maxValues)
 		}
-		loops = trial
-		trial, more = harness.NextLoops(trial, out.Seconds, o.minTime, o.maxLoops)
 	}
 	for i := 0; i < o.warmup; i++ {
 		if _, err := measure(1, true, false, i); err != nil {
 			return err
 		}
 	}
-	for i := 0; i < o.repeats; i++ {
+	for i := 0; i < values; i++ {
 		if _, err := measure(loops, false, false, i); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// measureFunc runs one timed section of loops loops and writes its record
+// with the given warm-up and calibration flags and repeat index.
+type measureFunc func(loops int, warmup, calibration bool, index int) (harness.Outcome, error)
+
+// calibrate runs the calibration sections and returns the loops the measured
+// sections use and how long one of them is expected to last (the last
+// calibration section's seconds).
+//
+// The cold first pass (page faults, heap growth, cold caches) runs one loop.
+// It ends calibration only if it lasts minTime by itself: over a default
+// run, a container's first pass of a one-loop cell took as long as its
+// measured ones within a few per cent, and the pipeline asks for 1.5 × its
+// min_time, which covers that, so a further one-loop trial would only spend
+// time. Otherwise each trial's loops are predicted from the section before
+// (harness.PredictLoops). A slow cold pass makes that prediction low, which
+// costs one more trial, never a short measured section: only a section that
+// lasts minTime, or a trial of maxLoops loops, ends calibration.
+func calibrate(measure measureFunc, minTime float64, maxLoops int) (int, float64, error) {
+	cold, err := measure(1, true, true, 0)
+	if err != nil {
+		return 0, 0, err
+	}
+	loops, section := 1, cold.Seconds
+	for index := 1; section < minTime && loops < maxLoops; index++ {
+		loops = harness.PredictLoops(loops, section, minTime, maxLoops)
+		trial, err := measure(loops, true, true, index)
+		if err != nil {
+			return 0, 0, err
+		}
+		section = trial.Seconds
+	}
+	return loops, section, nil
 }
 
 // withOutcome is base with one timed section's figures: times per loop

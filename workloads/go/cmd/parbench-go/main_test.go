@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 )
@@ -35,6 +37,15 @@ func TestParseArgsRejects(t *testing.T) {
 		{"-workload cpu_loop -mode goroutines -param iterations=1 -max-loops 0", "-max-loops"},
 		{"-workload spawn -mode goroutines -param count=2 -loops 2", "creation costs"},
 		{"-workload spawn -mode goroutines -param count=2 -min-time 0.1", "loops = 1 only"},
+		{"-workload cpu_loop -mode goroutines -param iterations=1 -min-time 0.1 -values-time -1", "-values-time"},
+		{"-workload cpu_loop -mode goroutines -param iterations=1 -min-time 0.1 -values-time NaN", "-values-time"},
+		{"-workload cpu_loop -mode goroutines -param iterations=1 -min-time 0.1 -values-time Inf", "-values-time"},
+		{"-workload cpu_loop -mode goroutines -param iterations=1 -min-time 0.1 -values-time x", "-values-time"},
+		{"-workload cpu_loop -mode goroutines -param iterations=1 -min-time 0.1 -values-time 1 -max-values 0", "-max-values"},
+		{"-workload cpu_loop -mode goroutines -param iterations=1 -values-time 1", "needs -min-time"},
+		{"-workload cpu_loop -mode goroutines -param iterations=1 -min-time 0 -values-time 1", "needs -min-time"},
+		{"-workload cpu_loop -mode goroutines -param iterations=1 -loops 2 -values-time 1", "needs -min-time"},
+		{"-workload spawn -mode goroutines -param count=2 -values-time 1", "spawn never calibrates"},
 	}
 	for _, tt := range tests {
 		_, err := parseArgs(strings.Fields(tt.args))
@@ -89,48 +100,150 @@ func TestRunCalibratesThenWarmsUpThenRepeats(t *testing.T) {
 	const minTime = 0.02
 	const checksum = 199970010.4807282 // cpu_loop(20000), as the Python harness computes it
 	records := records(t, "-workload cpu_loop -mode goroutines -workers 2 -param iterations=20000 -min-time 0.02 -warmup 2 -repeats 2")
-	trials := 0
-	for trials < len(records) && records[trials].Calibration {
-		trials++
+	calibration := 0
+	for calibration < len(records) && records[calibration].Calibration {
+		calibration++
 	}
-	if trials == 0 || len(records) != trials+4 {
-		t.Fatalf("got %d records with %d calibration trials, want trials + 2 warm-ups + 2 repeats", len(records), trials)
+	// One loop of cpu_loop(20000) lasts far less than min-time, so at least one trial follows the cold pass.
+	if calibration < 2 || len(records) != calibration+4 {
+		t.Fatalf("got %d records with %d calibration sections, want a cold pass, trials, 2 warm-ups and 2 repeats", len(records), calibration)
 	}
-	chosen := records[trials-1].Loops
+	chosen := records[calibration-1].Loops
 	for i, r := range records {
-		wantLoops, wantWarmup, wantRepeat := chosen, false, i-trials-2
+		wantLoops, wantWarmup, wantRepeat := chosen, false, i-calibration-2
 		switch {
-		case i == 0: // a cold first pass that decides nothing
+		case i == 0: // the cold pass
 			wantLoops, wantWarmup, wantRepeat = 1, true, 0
-		case i < trials:
-			wantLoops, wantWarmup, wantRepeat = 1<<(i-1), true, i
-		case i < trials+2:
-			wantLoops, wantWarmup, wantRepeat = 1, true, i-trials
+		case i < calibration: // a trial; its loops are checked below
+			wantLoops, wantWarmup, wantRepeat = r.Loops, true, i
+		case i < calibration+2:
+			wantLoops, wantWarmup, wantRepeat = 1, true, i-calibration
 		}
-		if r.Loops != wantLoops || r.Warmup != wantWarmup || r.Repeat != wantRepeat || r.Calibration != (i < trials) {
+		if r.Loops != wantLoops || r.Warmup != wantWarmup || r.Repeat != wantRepeat || r.Calibration != (i < calibration) {
 			t.Errorf("record %d: loops %d warmup %v calibration %v repeat %d; want loops %d warmup %v repeat %d",
 				i, r.Loops, r.Warmup, r.Calibration, r.Repeat, wantLoops, wantWarmup, wantRepeat)
 		}
 		if math.Abs(r.Seconds*float64(r.Loops)-r.TotalSeconds) > 1e-9*r.TotalSeconds || r.Checksum != checksum {
 			t.Errorf("record %d: seconds %v × loops %d != total %v, or checksum %v", i, r.Seconds, r.Loops, r.TotalSeconds, r.Checksum)
 		}
-		if i > 0 && i < trials-1 && r.TotalSeconds >= minTime {
-			t.Errorf("trial %d lasted %v, at least min-time, but calibration went on", i, r.TotalSeconds)
+	}
+	for i := 1; i < calibration; i++ {
+		if r, before := records[i], records[i-1]; r.Loops <= before.Loops || before.TotalSeconds >= minTime {
+			t.Errorf("trial %d: %d loops after %d loops that lasted %v; want more loops, and a trial only after a section below min-time",
+				i, r.Loops, before.Loops, before.TotalSeconds)
 		}
 	}
-	if last := records[trials-1]; last.TotalSeconds < minTime {
+	if last := records[calibration-1]; last.TotalSeconds < minTime {
 		t.Errorf("last trial lasted %v, below min-time", last.TotalSeconds)
 	}
 }
 
-func TestMaxLoopsCapsCalibration(t *testing.T) {
-	records := records(t, "-workload cpu_loop -mode sequential -param iterations=10 -min-time 100 -max-loops 8")
-	var loops []int
+// shape lists records as kind:loops, kind being cal (calibration), warm or run (measured, with its repeat index).
+func shape(records []Record) string {
+	var parts []string
 	for _, r := range records {
-		loops = append(loops, r.Loops)
+		switch {
+		case r.Calibration:
+			parts = append(parts, fmt.Sprintf("cal:%d", r.Loops))
+		case r.Warmup:
+			parts = append(parts, fmt.Sprintf("warm:%d", r.Loops))
+		default:
+			parts = append(parts, fmt.Sprintf("run%d:%d", r.Repeat, r.Loops))
+		}
 	}
-	if fmt.Sprint(loops) != "[1 1 2 4 8 8]" || records[len(records)-1].Calibration {
-		t.Errorf("loops %v, want [1 1 2 4 8 8] ending in a measured repeat", loops)
+	return strings.Join(parts, " ")
+}
+
+func TestMinTimeBelowOneLoopSkipsTrials(t *testing.T) {
+	got := shape(records(t, "-workload cpu_loop -mode goroutines -workers 2 -param iterations=1000 -min-time 1e-9 -warmup 1 -repeats 2"))
+	if want := "cal:1 warm:1 run0:1 run1:1"; got != want {
+		t.Errorf("records %s, want %s: a cold pass that lasts min-time ends calibration with one loop", got, want)
+	}
+}
+
+func TestMaxLoopsCapsCalibration(t *testing.T) {
+	// A section of cpu_loop(10) never lasts 100 s, so every prediction wants
+	// more loops than allowed: each trial grows 100-fold until the cap.
+	tests := []struct {
+		maxLoops string
+		want     string
+	}{
+		{"50000", "cal:1 cal:100 cal:10000 cal:50000 run0:50000"},
+		{"8", "cal:1 cal:8 run0:8"},
+		{"1", "cal:1 run0:1"},
+	}
+	for _, tt := range tests {
+		got := shape(records(t, "-workload cpu_loop -mode sequential -param iterations=10 -min-time 100 -max-loops "+tt.maxLoops))
+		if got != tt.want {
+			t.Errorf("-max-loops %s: records %s, want %s", tt.maxLoops, got, tt.want)
+		}
+	}
+}
+
+func TestValuesTimeChoosesMeasuredRepeats(t *testing.T) {
+	// -min-time 1e-9: the cold pass ends calibration, and its section is the one divided.
+	const base = "-workload cpu_loop -mode goroutines -workers 2 -param iterations=1000 -min-time 1e-9 -repeats 5 "
+	tests := []struct {
+		flags string
+		want  string
+	}{
+		{"-values-time 1000 -max-values 3", "cal:1 run0:1 run1:1 run2:1"},            // capped at -max-values
+		{"-values-time 1e-9 -max-values 3", "cal:1 run0:1"},                          // one section is enough
+		{"-values-time 1000", "cal:1 run0:1"},                                        // -max-values defaults to 1
+		{"-values-time 0 -max-values 3", "cal:1 run0:1 run1:1 run2:1 run3:1 run4:1"}, // no values time: -repeats
+	}
+	for _, tt := range tests {
+		if got := shape(records(t, base+tt.flags)); got != tt.want {
+			t.Errorf("%s: records %s, want %s", tt.flags, got, tt.want)
+		}
+	}
+}
+
+// mainArgsVariable makes the test binary run main with these arguments
+// instead of the tests, so that a test can see main's exit code and output.
+const mainArgsVariable = "PARBENCH_GO_TEST_MAIN_ARGS"
+
+func TestMain(m *testing.M) {
+	if args, ok := os.LookupEnv(mainArgsVariable); ok {
+		os.Args = append([]string{"parbench-go"}, strings.Fields(args)...)
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func TestUsageErrorsExitTwoBeforeMeasuring(t *testing.T) {
+	const cell = "-workload cpu_loop -mode sequential -param iterations=10 "
+	tests := []struct {
+		args string
+		code int
+	}{
+		{cell + "-min-time 0.01 -values-time 0.1 -max-values 2", 0},
+		{cell + "-min-time 0.01 -values-time -1", 2},
+		{cell + "-min-time 0.01 -values-time NaN", 2},
+		{cell + "-min-time 0.01 -values-time 0.1 -max-values 0", 2},
+		{cell + "-values-time 0.1", 2},
+		{"-workload spawn -mode goroutines -param count=2 -values-time 0.1", 2},
+	}
+	for _, tt := range tests {
+		cmd := exec.Command(os.Args[0])
+		cmd.Env = append(os.Environ(), mainArgsVariable+"="+tt.args)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		code := 0
+		if err := cmd.Run(); err != nil {
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) {
+				t.Fatalf("%s: %v", tt.args, err)
+			}
+			code = exit.ExitCode()
+		}
+		if code != tt.code {
+			t.Errorf("%s: exit code %d, want %d (stderr %q)", tt.args, code, tt.code, stderr.String())
+		}
+		if tt.code == 2 && (stdout.Len() > 0 || strings.Count(stderr.String(), "\n") != 1) {
+			t.Errorf("%s: stdout %q, stderr %q; want nothing measured and one line of error", tt.args, stdout.String(), stderr.String())
+		}
 	}
 }
 
