@@ -296,3 +296,27 @@ def test_fault_switch_moves_only_the_named_workloads_checksum():
                            env={**os.environ, "PARBENCH_FAULT_CHECKSUM": "hash"}, check=True)
     assert json.loads(faulty.stdout)["checksum"] == cpu_loop(100) + 1.0
     assert json.loads(other.stdout)["checksum"] == cpu_loop(100)
+
+
+@pytest.mark.parametrize(
+    "per_loop, want_loops, want_chosen",
+    [
+        ([0.6], [1], 1),                         # a cold pass of twice min_time ends calibration
+        ([0.4, 0.2, 0.2], [1, 1, 2], 2),         # a cold pass just over min_time is checked warm
+        ([0.4, 0.35], [1, 1], 1),                # ... and kept when the warm pass lasts min_time too
+        ([0.01, 0.01], [1, 36], 36),             # a short cold pass predicts the first trial
+        ([0.02, 0.005, 0.005], [1, 18, 72], 72),  # a slow cold pass costs one more trial
+    ],
+)
+def test_calibrate_trusts_only_a_long_cold_pass(per_loop, want_loops, want_chosen):
+    from harness import calibrate
+
+    loops = []
+
+    def section(n: int, index: int) -> float:
+        assert index == len(loops)
+        loops.append(n)
+        return per_loop[index] * n
+
+    chosen, seconds = calibrate(section, 0.3, 1 << 20)
+    assert (chosen, loops) == (want_chosen, want_loops) and seconds == per_loop[-1] * chosen

@@ -105,7 +105,12 @@ def test_calibrated_sections_and_the_session_stamp(measured):
         assert stamp["images"][runtime] == (measured / "results/images" / f"{runtime}.iid").read_text().strip()
     assert set(stamp["harness_sha256"]) == {"python", "go"} and stamp["docker_server_version"]
     assert stamp["topology"]["counts"]["cpus"] >= 2 and set(stamp["cpusets"]) == {"0", "0-1"}
-    assert stamp["containers"] == len(runs) and stamp["timed_seconds"] > 0 and stamp["ended_at"] >= stamp["started_at"]
+    assert stamp["containers"] == runs.groupby(["session", "order"]).ngroups and stamp["timed_seconds"] > 0
+    assert stamp["ended_at"] >= stamp["started_at"]
+    # A container measures 1 to max_values values; every container of a cell as many as its first chose.
+    values = runs.groupby(["runtime", "workload", "mode", "variant", "cpuset", "workers", "order"], dropna=False).size()
+    assert values.between(1, stamp["settings"]["max_values"]).all() and values.max() > 1
+    assert (values.groupby(level=[0, 1, 2, 3, 4, 5], dropna=False).nunique() == 1).all()
     assert stamp["settings"]["min_time"] == QUICK["min_time"]
     assert not (measured / "results/session/journal.jsonl").exists()  # a finished session leaves no journal
 

@@ -98,6 +98,11 @@ class Tally:
 
 
 PREDICTION_OVERSHOOT = 1.2  # aim past min_time so one trial is usually enough
+# A cold pass this many times min_time is one loop without a warm trial: a
+# long one-loop cell then costs no second full pass. On a quick run a Go
+# contention cell's cold pass just reached the target and its warm passes took
+# half as long, so a cold pass under twice the target is checked warm.
+COLD_PASS_TRUST = 2.0
 PREDICTION_GROWTH = 100  # the most a trial's loops may grow over the one before
 
 
@@ -113,6 +118,27 @@ def predict_loops(loops: int, total_seconds: float, min_time: float, max_loops: 
     wanted = (math.ceil(PREDICTION_OVERSHOOT * min_time / per_loop)
               if per_loop > 0 else PREDICTION_GROWTH * loops)
     return min(max(wanted, loops + 1), PREDICTION_GROWTH * loops, max_loops)
+
+
+def calibrate(section: Callable[[int, int], float], min_time: float, max_loops: int) -> tuple[int, float]:
+    """The loops to use and the seconds their section took, from a cold pass and predicted trials.
+
+    `section(loops, index)` runs and records one calibration section. A cold
+    first pass (page faults, caches, lazy imports) may be much slower than the
+    warm ones, so it ends calibration by itself only when it lasts
+    COLD_PASS_TRUST x min_time; a shorter one is checked by a warm trial. Only
+    a warm section of min_time (or a trial of max_loops) ends it otherwise.
+    """
+    cold = section(1, 0)
+    if cold >= COLD_PASS_TRUST * min_time or max_loops <= 1:
+        return 1, cold
+    loops = 1 if cold >= min_time else predict_loops(1, cold, min_time, max_loops)
+    index = 1
+    while True:
+        seconds = section(loops, index)
+        if seconds >= min_time or loops >= max_loops:
+            return loops, seconds
+        loops, index = predict_loops(loops, seconds, min_time, max_loops), index + 1
 
 
 def values_for(section_seconds: float, values_time: float, max_values: int) -> int:
@@ -588,24 +614,12 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(record), flush=True)
         return outcome
 
-    def calibrate() -> tuple[int, float]:
-        """The loops to use and the section they took, from a cold pass and predicted trials."""
-        # A cold first pass (page faults, caches, lazy imports) may be slower
-        # than the rest, so only its own lasting min_time ends calibration: a
-        # one-loop cell's first pass took as long as its measured ones on a
-        # default run, and the pipeline's margin over min_time covers the rest.
-        section = measure(1, True, True, 0).seconds
-        loops, index = 1, 1
-        while section < args.min_time and loops < args.max_loops:
-            loops = predict_loops(loops, section, args.min_time, args.max_loops)
-            section = measure(loops, True, True, index).seconds
-            index += 1
-        return loops, section
 
     try:
         loops, repeats = args.loops or 1, args.repeats
         if args.min_time:
-            loops, section = calibrate()
+            loops, section = calibrate(lambda n, index: measure(n, True, True, index).seconds,
+                                       args.min_time, args.max_loops)
             if args.values_time > 0:
                 repeats = values_for(section, args.values_time, args.max_values)
         for index in range(args.warmup):

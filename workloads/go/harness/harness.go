@@ -66,6 +66,11 @@ const predictionOvershoot = 1.2
 // the cap bounds what a prediction from it can cost; testing.B uses the same.
 const maxGrowth = 100
 
+// ColdPassTrust is how many times min-time a cold first pass must last for
+// calibration to take one loop without a warm trial: a cold pass can be much
+// slower than the warm ones, but not enough to halve a long one.
+const ColdPassTrust = 2.0
+
 // PredictLoops is the calibration rule: the loops of the next calibration
 // trial after loops loops (at least 1) took total seconds. It predicts from
 // the per-loop time seen so far, as testing.B does, instead of doubling as

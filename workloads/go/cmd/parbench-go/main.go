@@ -314,29 +314,36 @@ type measureFunc func(loops int, warmup, calibration bool, index int) (harness.O
 // calibration section's seconds).
 //
 // The cold first pass (page faults, heap growth, cold caches) runs one loop.
-// It ends calibration only if it lasts minTime by itself: over a default
-// run, a container's first pass of a one-loop cell took as long as its
-// measured ones within a few per cent, and the pipeline asks for 1.5 × its
-// min_time, which covers that, so a further one-loop trial would only spend
-// time. Otherwise each trial's loops are predicted from the section before
+// It ends calibration by itself only if it lasts ColdPassTrust × minTime: a
+// long one-loop cell then costs no second full pass, while a cold pass just
+// over minTime is checked by a warm trial (on a quick run, a Go contention
+// cell's cold pass reached the target and its warm passes took half as long).
+// Otherwise each trial's loops are predicted from the section before
 // (harness.PredictLoops). A slow cold pass makes that prediction low, which
-// costs one more trial, never a short measured section: only a section that
-// lasts minTime, or a trial of maxLoops loops, ends calibration.
+// costs one more trial, never a short measured section: only a warm section
+// that lasts minTime, or a trial of maxLoops loops, ends calibration.
 func calibrate(measure measureFunc, minTime float64, maxLoops int) (int, float64, error) {
 	cold, err := measure(1, true, true, 0)
 	if err != nil {
 		return 0, 0, err
 	}
-	loops, section := 1, cold.Seconds
-	for index := 1; section < minTime && loops < maxLoops; index++ {
-		loops = harness.PredictLoops(loops, section, minTime, maxLoops)
+	if cold.Seconds >= harness.ColdPassTrust*minTime || maxLoops <= 1 {
+		return 1, cold.Seconds, nil
+	}
+	loops := 1
+	if cold.Seconds < minTime {
+		loops = harness.PredictLoops(1, cold.Seconds, minTime, maxLoops)
+	}
+	for index := 1; ; index++ {
 		trial, err := measure(loops, true, true, index)
 		if err != nil {
 			return 0, 0, err
 		}
-		section = trial.Seconds
+		if trial.Seconds >= minTime || loops >= maxLoops {
+			return loops, trial.Seconds, nil
+		}
+		loops = harness.PredictLoops(loops, trial.Seconds, minTime, maxLoops)
 	}
-	return loops, section, nil
 }
 
 // withOutcome is base with one timed section's figures: times per loop

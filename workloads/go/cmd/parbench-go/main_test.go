@@ -11,6 +11,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"parbench/harness"
 )
 
 func TestParseArgsRejects(t *testing.T) {
@@ -128,7 +130,10 @@ func TestRunCalibratesThenWarmsUpThenRepeats(t *testing.T) {
 		}
 	}
 	for i := 1; i < calibration; i++ {
-		if r, before := records[i], records[i-1]; r.Loops <= before.Loops || before.TotalSeconds >= minTime {
+		r, before := records[i], records[i-1]
+		// After the cold pass a one-loop warm trial checks a pass that lasted min-time but not twice it.
+		checked := i == 1 && r.Loops == 1 && before.TotalSeconds >= minTime && before.TotalSeconds < 2*minTime
+		if !checked && (r.Loops <= before.Loops || before.TotalSeconds >= minTime) {
 			t.Errorf("trial %d: %d loops after %d loops that lasted %v; want more loops, and a trial only after a section below min-time",
 				i, r.Loops, before.Loops, before.TotalSeconds)
 		}
@@ -260,5 +265,39 @@ func TestFaultSwitchMovesOnlyTheNamedWorkloadsChecksum(t *testing.T) {
 		if got := records(t, "-workload cpu_loop -mode sequential -param iterations=1000")[0].Checksum; got != tt.want {
 			t.Errorf("%s=%s: checksum %v, want %v", FaultVariable, tt.fault, got, tt.want)
 		}
+	}
+}
+
+func TestCalibrateTrustsOnlyALongColdPass(t *testing.T) {
+	// Each call's section lasts perLoop[call] × loops; the harness is faked so the times are exact.
+	tests := []struct {
+		name      string
+		perLoop   []float64
+		wantLoops []int // loops of each calibration section, cold pass first
+		wantChose int
+	}{
+		{"a cold pass of twice min-time ends calibration", []float64{0.6}, []int{1}, 1},
+		{"a cold pass just over min-time is checked warm", []float64{0.4, 0.2, 0.2}, []int{1, 1, 2}, 2},
+		{"a warm one-loop trial that lasts min-time is kept", []float64{0.4, 0.35}, []int{1, 1}, 1},
+		{"a short cold pass predicts the first trial", []float64{0.01, 0.01}, []int{1, 36}, 36},
+		{"a slow cold pass costs one more trial", []float64{0.02, 0.005, 0.005}, []int{1, 18, 72}, 72},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var loops []int
+			fake := func(n int, warmup, calibration bool, index int) (harness.Outcome, error) {
+				if index != len(loops) || !warmup || !calibration {
+					t.Fatalf("section %d: index %d warmup %v calibration %v", len(loops), index, warmup, calibration)
+				}
+				seconds := tt.perLoop[len(loops)] * float64(n)
+				loops = append(loops, n)
+				return harness.Outcome{Loops: n, Seconds: seconds}, nil
+			}
+			chose, _, err := calibrate(fake, 0.3, 1<<20)
+			if err != nil || chose != tt.wantChose || fmt.Sprint(loops) != fmt.Sprint(tt.wantLoops) {
+				t.Errorf("calibrate chose %d after sections of %v loops (err %v); want %d after %v",
+					chose, loops, err, tt.wantChose, tt.wantLoops)
+			}
+		})
 	}
 }
