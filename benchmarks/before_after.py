@@ -24,6 +24,7 @@ import pandas as pd
 from common import REPO, project_copy, timed_snakemake
 
 sys.path.insert(0, str(REPO / "workflow"))
+from parbench.aggregate import per_container  # noqa: E402
 from parbench.stats import differs, ratio_ci  # noqa: E402
 
 CELL = ["runtime", "workload", "mode", "variant", "cpuset", "workers"]
@@ -41,21 +42,23 @@ def old_checkout(commit: str) -> Path:
     return dest
 
 
-def run(project: Path, config: Path) -> pd.DataFrame:
-    """One whole session of the experiment in `project`; its runs table."""
+def run(project: Path, config: Path, label: str) -> pd.DataFrame:
+    """One whole session of the experiment in `project`; its runs table, its containers told apart by `label`."""
     shutil.rmtree(project / "results" / "raw", ignore_errors=True)
     shutil.copy(config, project / "before_after.yaml")
     timed_snakemake(project, "--configfile", "before_after.yaml", "--forcerun", "measure")
     runs = pd.read_csv(project / "results" / "runs.csv", dtype={"variant": str, "cpuset": str})
     runs["variant"] = runs["variant"].fillna("")
+    runs["session"] = label  # older tables have no session column; the orders of two sessions must not mix
     return runs
 
 
 def compare(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for key, group in new.groupby(CELL):
-        before = old[(old[CELL] == pd.Series(key, index=CELL)).all(axis=1)]["seconds"].to_numpy(float)
-        after = group["seconds"].to_numpy(float)
+        # One figure per container on both sides: the newer harness may take several values in one.
+        before = per_container(old[(old[CELL] == pd.Series(key, index=CELL)).all(axis=1)])
+        after = per_container(group)
         if len(before) == 0:
             continue
         ratio, low, high = ratio_ci(after, before)
@@ -79,9 +82,9 @@ def main() -> None:
     for project in (old_project, new_project):
         timed_snakemake(project, "images", "--configfile", str(args.config.resolve()))
     olds, news = [], []
-    for _ in range(args.pairs):
-        olds.append(run(old_project, args.config))
-        news.append(run(new_project, args.config))
+    for pair in range(args.pairs):
+        olds.append(run(old_project, args.config, f"old{pair}"))
+        news.append(run(new_project, args.config, f"new{pair}"))
     table = compare(pd.concat(olds), pd.concat(news))
     pd.set_option("display.width", 200)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))

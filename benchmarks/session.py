@@ -33,9 +33,21 @@ def load(results: Path) -> tuple[list[dict], list[dict]]:
     return stamps, records
 
 
-def cost_lines(stamp: dict) -> list[str]:
+def startup_seconds(stamp: dict, records: list[dict]) -> float:
+    """The session's container start-up, each container counted once.
+
+    Every record of a container repeats its start-up, and stamps written
+    before containers took several values summed it over measured records,
+    so it is taken from the raw records where they are here.
+    """
+    per_container = {r["order"]: r["startup_seconds"] for r in records
+                     if r.get("session") == stamp["session"] and r.get("startup_seconds") is not None}
+    return sum(per_container.values()) if per_container else stamp["startup_seconds"]
+
+
+def cost_lines(stamp: dict, records: list[dict]) -> list[str]:
     wall, timed = stamp["wall_seconds"], stamp["timed_seconds"]
-    warm, start = stamp["warmup_seconds"], stamp["startup_seconds"]
+    warm, start = stamp["warmup_seconds"], startup_seconds(stamp, records)
     rest = wall - timed - warm - start
     return [
         f"session {stamp['session']}: {stamp['containers']} containers, wall {wall:.1f} s, "
@@ -98,7 +110,7 @@ def main() -> None:
     if not stamps:
         raise SystemExit(f"no session stamps in {results}/raw/sessions: run the pipeline first")
     for stamp in stamps:
-        print("\n".join(cost_lines(stamp)))
+        print("\n".join(cost_lines(stamp, records)))
     print(shortest_cell(records, stamps[-1]["settings"]["min_time"]))
     print("warm-up evidence (a container's first pass against its measured passes):")
     print("\n".join(warmup_evidence(records)) or "  none: no short warm-ups were run")

@@ -54,3 +54,22 @@ def test_a_torn_last_line_is_dropped_a_damaged_middle_is_named(tmp_path):
     path.write_text(path.read_text().replace('"order": 0', '"order: 0', 1) + "\n")
     with pytest.raises(ParbenchError, match="is damaged"):
         open_journal(path, key(), "s3", lambda line: None)
+
+
+def test_session_counts_take_each_containers_start_up_once():
+    from types import SimpleNamespace
+
+    from parbench.measure import session_counts
+
+    def rec(warmup, total, startup=0.3, retries=1):
+        return {"warmup": warmup, "total_seconds": total, "startup_seconds": startup, "retries": retries}
+
+    three_values = [rec(True, 0.1), rec(False, 0.4), rec(False, 0.4), rec(False, 0.4)]
+    one_value = [rec(False, 2.0, startup=0.5, retries=0)]
+    journal = SimpleNamespace(entries=[{"records": three_values, "elapsed": 2.0},
+                                       {"records": one_value, "elapsed": 2.6}])
+    counts = session_counts(journal)
+    assert counts["containers"] == 2 and counts["retries"] == 1
+    assert counts["startup_seconds"] == pytest.approx(0.8)  # 0.3 once for three values, then 0.5
+    assert counts["timed_seconds"] == pytest.approx(3.2) and counts["warmup_seconds"] == pytest.approx(0.1)
+    assert counts["wall_seconds"] == pytest.approx(4.6)

@@ -539,13 +539,15 @@ def session_counts(journal: Journal) -> dict:
     """What the session cost: containers, wall time, and where it went."""
     records = [r for e in journal.entries for r in e["records"]]
     measured = [r for r in records if not r["warmup"]]
+    # Start-up and retries are the container's, repeated on each of its records: count them once.
+    containers = [e["records"][0] for e in journal.entries if e["records"]]
     return {
         "containers": len(journal.entries),
-        "retries": sum(r["retries"] for r in measured),
+        "retries": sum(r["retries"] for r in containers),
         "wall_seconds": sum(e.get("elapsed", 0.0) for e in journal.entries),
         "timed_seconds": sum(r["total_seconds"] for r in measured),
         "warmup_seconds": sum(r["total_seconds"] for r in records if r["warmup"]),
-        "startup_seconds": sum(r["startup_seconds"] for r in measured),
+        "startup_seconds": sum(r["startup_seconds"] for r in containers),
     }
 
 
