@@ -163,3 +163,14 @@ def test_every_workload_says_what_its_timed_section_holds_and_what_bounds_it():
     from parbench.specs import TIMED_SECTION, WORKLOAD_KINDS, WORKLOADS
 
     assert set(TIMED_SECTION) == set(WORKLOADS) == set(WORKLOAD_KINDS)
+
+
+def test_containers_of_several_values_are_said_where_repeats_are_defined():
+    from parbench.report import several_values, values_sentence
+
+    settings = {"values_time": 1.0, "max_values": 3}
+    assert several_values(settings) == (" that measures up to 3 values (as many as make 1 s); "
+                                        "a repeat is that container's median")
+    assert several_values({"values_time": 0, "max_values": 3}) == "" and several_values({}) == ""
+    assert "n counts containers" in values_sentence(settings)
+    assert values_sentence({"max_values": 1}) == "Each container measures one value. "
