@@ -342,7 +342,10 @@ def test_committed_runs_export_completely(tmp_path):
     pyperf_dir, benchfmt = export(table, tmp_path)
     suites = {p.stem: pyperf.BenchmarkSuite.load(str(p)) for p in pyperf_dir.iterdir()}
     assert set(suites) == {stem(r, v) for r, v in set(zip(table["runtime"], table["variant"]))}
-    assert sum(len(b.get_runs()) for s in suites.values() for b in s.get_benchmarks()) == len(table)
+    # One pyperf run per container, one value per row.
+    containers = table.groupby(["session", "order"]).ngroups
+    assert sum(len(b.get_runs()) for s in suites.values() for b in s.get_benchmarks()) == containers
+    assert sum(len(b.get_values()) for s in suites.values() for b in s.get_benchmarks()) == len(table)
     assert len(validate_benchfmt(benchfmt.read_text())) == len(table)
     aa = suites["cpython-3.13.aa"].get_benchmark_names()
     assert set(aa) <= set(suites["cpython-3.13"].get_benchmark_names())  # the A/A twin lines up with its original
