@@ -175,12 +175,18 @@ def stamps(project: Path) -> list[dict]:
 
 
 def assert_complete_session(project: Path, session: str, cells: list[str] = CELLS) -> list[dict]:
-    """Every cell of `cells` holds its rounds, one container each, all from `session`; returns the records."""
+    """Every cell of `cells` holds its rounds, one container each, all from `session`; returns the records.
+
+    A container may measure several values; every container of a cell as many.
+    """
     records = raw_records(project)
     everything = []
     for path in cells:
         got = measured(records[path])
-        assert sorted(r["round"] for r in got) == list(range(ROUNDS)), path
+        containers = {(r["round"], r["order"]) for r in got}
+        assert sorted(round_index for round_index, _ in containers) == list(range(ROUNDS)), path
+        values = {order: sum(r["order"] == order for r in got) for _, order in containers}
+        assert len(set(values.values())) == 1, (path, values)
         assert {r["session"] for r in records[path]} == {session}, path
         everything += records[path]
     if cells == CELLS:
@@ -327,10 +333,13 @@ def test_1_ctrl_c_keeps_results_and_a_rerun_resumes(project, baseline):
 
     resume(project, 2, header["session"], len(kept))
     # What was journaled before Ctrl-C is what the raw files hold for those containers.
-    final = {(r["order"], r["repeat"], r["warmup"]): r for r in sum(raw_records(project).values(), [])}
+    def key(r: dict) -> tuple:  # a record's place: its container, kind and index there
+        return r["order"], r["warmup"], r["calibration"], r["value"]
+
+    final = {key(r): r for r in sum(raw_records(project).values(), [])}
     for entry in kept:
         for r in entry["records"]:
-            assert final[(r["order"], r["repeat"], r["warmup"])] == r
+            assert final[key(r)] == r
     assert_no_containers(project, header["session"])
 
 

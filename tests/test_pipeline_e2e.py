@@ -111,6 +111,7 @@ def test_calibrated_sections_and_the_session_stamp(measured):
     values = runs.groupby(["runtime", "workload", "mode", "variant", "cpuset", "workers", "order"], dropna=False).size()
     assert values.between(1, stamp["settings"]["max_values"]).all() and values.max() > 1
     assert (values.groupby(level=[0, 1, 2, 3, 4, 5], dropna=False).nunique() == 1).all()
+    assert not runs.duplicated(["session", "order", "value"]).any()  # `value` tells a container's values apart
     assert stamp["settings"]["min_time"] == QUICK["min_time"]
     assert not (measured / "results/session/journal.jsonl").exists()  # a finished session leaves no journal
 

@@ -24,7 +24,7 @@ from .specs import params_label, scaling, workload_kind
 from .stats import differs, first_repeat_outlier, ratio_ci, summarize
 
 RUN_COLUMNS = [
-    "runtime", "workload", "params", "mode", "variant", "cpuset", "cpus", "workers", "tasks", "repeat", "round", "order",
+    "runtime", "workload", "params", "mode", "variant", "cpuset", "cpus", "workers", "tasks", "repeat", "value", "round", "order",
     "seconds", "loops", "total_seconds", "cpu_seconds", "max_rss_kb", "checksum", "checksum_hex", "gil_enabled",
     "gil_build_disabled", "gomaxprocs", "numcpu", "affinity", "runtime_version", "start_method",
     "setup_seconds", "spawn_seconds", "container_seconds", "startup_seconds", "worker_seconds",

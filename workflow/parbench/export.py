@@ -94,11 +94,11 @@ def workloads_with_several_params(rows: list[dict]) -> set[str]:
 
 
 def order_key(row: dict) -> tuple:
-    """Rows in reading order: workload, mode family, CPU count, CPU set, workers, round, repeat."""
+    """Rows in reading order: workload, mode family, CPU count, CPU set, workers, round, repeat, value."""
     family = mode_family(row["mode"])
     rank = FAMILY_ORDER.index(family) if family in FAMILY_ORDER else len(FAMILY_ORDER)
     return (row["workload"], str(row.get("params") or ""), rank, family, int(row["cpus"]), str(row["cpuset"]),
-            int(row["workers"]), whole(row.get("round")) or 0, int(row["repeat"]))
+            int(row["workers"]), whole(row.get("round")) or 0, int(row["repeat"]), whole(row.get("value")) or 0)
 
 
 def stems_in_order(rows: list[dict]) -> list[str]:

@@ -399,7 +399,11 @@ def load_runtimes(images_dir: Path, runtimes: set[str]) -> dict[str, Runtime]:
 def annotate(records: list[dict], *, cell: Cell, round_index: int, order: int, env: dict, image: str,
              host: str, session: str, seed: int, diagnostics: dict, container_seconds: float,
              started_at: str, retries: int) -> None:
-    """Add what the session knows about a container to each of its records."""
+    """Add what the session knows about a container to each of its records.
+
+    A measured record's `repeat` is its round (the container is the repeat);
+    `value` keeps the harness's index, which tells a container's values apart.
+    """
     inside = sum(r.get("total_seconds", r["seconds"]) + r.get("spawn_seconds", 0.0) for r in records)
     unmeasured = sum(r.get("total_seconds", r["seconds"]) for r in records if r.get("warmup"))
     for r in records:
@@ -407,6 +411,7 @@ def annotate(records: list[dict], *, cell: Cell, round_index: int, order: int, e
             diagnostics,
             round=round_index,
             repeat=round_index if not r["warmup"] else r["repeat"],
+            value=r["repeat"],
             order=order,
             variant=cell.variant,
             env=env,
