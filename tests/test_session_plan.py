@@ -34,7 +34,7 @@ def test_first_container_calibrates_later_ones_reuse_its_loops():
 
     settings = {"warmup": 1, "min_time": 0.2}
     cell = Cell("go", "cpu_loop", "goroutines", "0-1", 2)
-    assert timing_for(cell, 0, None, settings) == Timing(min_time=pytest.approx(0.3), warmup=0)
+    assert timing_for(cell, 0, None, settings) == Timing(min_time=pytest.approx(0.4), warmup=0)
     assert timing_for(cell, 3, 64, settings) == Timing(loops=64, warmup=1)
     assert timing_for(cell, 3, 1, settings) == Timing(loops=1, warmup=0)  # one loop lasts min_time: no warm-up
     spawn = Cell("go", "spawn", "goroutines", "0-1", 2)
@@ -47,7 +47,7 @@ def test_the_first_container_chooses_its_values_later_ones_reuse_them():
     settings = {"warmup": 1, "min_time": 0.2, "values_time": 1.0, "max_values": 3}
     cell = Cell("go", "cpu_loop", "goroutines", "0-1", 2)
     first = timing_for(cell, 0, None, settings)
-    assert first == Timing(min_time=pytest.approx(0.3), warmup=0, values_time=1.0, max_values=3)
+    assert first == Timing(min_time=pytest.approx(0.4), warmup=0, values_time=1.0, max_values=3)
     assert first.measured == range(1, 4)
     later = timing_for(cell, 2, 64, settings, values=3)
     assert later == Timing(loops=64, warmup=1, repeats=3) and later.measured == range(3, 4)
