@@ -58,14 +58,20 @@ def cost_lines(stamp: dict, records: list[dict]) -> list[str]:
 
 
 def shortest_cell(records: list[dict], min_time: float) -> str:
-    """The calibrated cell with the shortest median timed section (spawn runs one loop by design)."""
-    sections = defaultdict(list)
+    """The calibrated cell with the shortest median timed section (spawn runs one loop by design).
+
+    As in summary.csv, a container counts once: the median of its values.
+    """
+    values = defaultdict(list)
     for r in records:
         if not r["warmup"] and r["workload"] != "spawn":
             key = (r["runtime"], r["workload"], r["mode"], r.get("variant", ""), r["cpuset"], r["workers"])
-            sections[key].append(r.get("total_seconds", r["seconds"]))
-    if not sections:
+            values[key, r.get("session"), r.get("order")].append(r.get("total_seconds", r["seconds"]))
+    if not values:
         return "no calibrated cells"
+    sections = defaultdict(list)
+    for (key, _, _), container in values.items():
+        sections[key].append(statistics.median(container))
     key, values = min(sections.items(), key=lambda item: statistics.median(item[1]))
     verdict = "ok" if statistics.median(values) >= min_time else "SHORTER than min_time"
     return f"shortest median timed section: {statistics.median(values):.3f} s ({'/'.join(map(str, key))}), min_time {min_time:g} s: {verdict}"

@@ -206,7 +206,9 @@ def test_a_cells_statistics_take_one_figure_per_container():
     assert per_container(one) == pytest.approx([0.11 * (1 + order / 100) for order in range(6)])
     summary = summary_table(runs).set_index("cpuset")
     assert summary.loc["0", "n"] == 6 and summary.loc["0", "values"] == 18
-    assert summary.loc["0", "median"] == pytest.approx(0.11 * 1.025)  # the containers' medians, not all 18 values
+    # The containers' medians, not all 18 values: those would give a mean of 0.17 and a minimum of 0.10.
+    assert summary.loc["0", "median"] == pytest.approx(0.11 * 1.025)
+    assert summary.loc["0", "mean"] == pytest.approx(0.11 * 1.025) and summary.loc["0", "min"] == pytest.approx(0.11)
     assert summary.loc["0-1", "n"] == 6 and summary.loc["0-1", "values"] == 6
 
 

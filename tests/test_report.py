@@ -174,3 +174,20 @@ def test_containers_of_several_values_are_said_where_repeats_are_defined():
     assert several_values({"values_time": 0, "max_values": 3}) == "" and several_values({}) == ""
     assert "n counts containers" in values_sentence(settings)
     assert values_sentence({"max_values": 1}) == "Each container measures one value. "
+
+
+def test_what_a_container_has_once_is_counted_once():
+    """Start-up, warm-up and retries are copied onto each of a container's values; the report counts them once."""
+    from parbench.report import ReportInputs, session_cells, stamp_totals, startup_lines, warnings_section
+
+    once = {0: {"startup_seconds": 0.3, "warmup_seconds": 2.0, "retries": 1},  # container 0 measured three values
+            1: {"startup_seconds": 0.5, "warmup_seconds": 1.0, "retries": 0}}  # container 1 one
+    rows = [dict(record("go", "goroutines", "0", 1, 1, order, 0.1), order=order, round=order, value=value,
+                 total_seconds=0.4, **once[order]) for order, values in ((0, 3), (1, 1)) for value in range(values)]
+    runs = runs_table(rows)
+    assert len(runs) == 4 and runs["startup_seconds"].tolist().count(0.3) == 3
+    assert startup_lines(runs)[0].endswith("go 0.40 s.")  # the median of two containers, not 0.30 of four rows
+    assert session_cells(runs)["containers"].tolist() == [2]
+    assert "cost 3.0 s against 1.6 s of timed sections (runs.csv)" in stamp_totals(None, runs)
+    inputs = ReportInputs(summary=summary_table(runs), runs=runs, comparisons=pd.DataFrame(), claims=[], config={})
+    assert "- **retried** (1 repeats)" in "\n".join(warnings_section(inputs))

@@ -1,7 +1,7 @@
 """Raw JSON-lines records -> results/runs.csv and results/summary.csv (tidy).
 
-runs.csv has one row per measured repeat (warm-ups are kept in the raw files
-only). summary.csv has one row per cell with its statistics, its speedup over
+runs.csv has one row per measured value: a container (a repeat) may take
+several, numbered by `value` (warm-ups are kept in the raw files only). summary.csv has one row per cell with its statistics, its speedup over
 one worker of the same runtime and mode, and its ratio to the fastest runtime
 and mode for the same workload, CPU set and worker count.
 """
@@ -110,6 +110,19 @@ def per_task(group: pd.DataFrame, after: str, before: str) -> float:
     return float(values.median())
 
 
+def container_keys(frame: pd.DataFrame) -> list[str] | None:
+    """The columns that name a container, or None for tables older than `order` (one row per container)."""
+    if "order" not in frame or frame["order"].isna().any():
+        return None
+    return ["session", "order"] if "session" in frame else ["order"]
+
+
+def one_row_per_container(frame: pd.DataFrame) -> pd.DataFrame:
+    """The first record of each container: for what a container has once (start-up, warm-up, retries)."""
+    keys = container_keys(frame)
+    return frame if keys is None else frame.drop_duplicates(keys)
+
+
 def per_container(group: pd.DataFrame, column: str = "seconds") -> np.ndarray:
     """One figure per container, the median of its measured values, in round order.
 
@@ -119,9 +132,9 @@ def per_container(group: pd.DataFrame, column: str = "seconds") -> np.ndarray:
     take one figure per container. Tables older than `order` (one value per
     container) pass through as they are.
     """
-    if "order" not in group or group["order"].isna().any():
+    keys = container_keys(group)
+    if keys is None:
         return group[column].to_numpy(dtype=float)
-    keys = ["session", "order"] if "session" in group else ["order"]
     ordered = group.sort_values(["round", "order"] if "round" in group else ["order"], kind="stable")
     return ordered.groupby(keys, sort=False)[column].median().to_numpy(dtype=float)
 

@@ -20,8 +20,12 @@ workload's parameters join the name only when the table holds more than one
 parameter set for that workload. Values are per-loop seconds; each run is one
 container (pyperf's process) with its measured values, with their ``loops``.
 
-In the Go format each measured repeat is one result line,
-``Benchmark<Workload>/mode=.../cpuset=.../workers=W-<cpus> <loops> <sec> sec/op``,
+In the Go format each container is one result line, as one ``go test`` process
+reports one line per benchmark:
+``Benchmark<Workload>/mode=.../cpuset=.../workers=W-<cpus> <iterations> <sec> sec/op``,
+where the iterations are every loop of its values and sec/op their mean, so
+benchstat counts containers, as summary.csv's ``n`` does (values of one
+process are not independent samples);
 under configuration lines naming the stem (``runtime:``), so
 ``benchstat -col runtime -ignore runtime-version,image,session results/benchfmt.txt``
 compares runtimes side by side (the -ignore keys vary by runtime by nature).
@@ -314,10 +318,13 @@ def config_changes(before: dict[str, str], after: dict[str, str]) -> list[str]:
     return lines
 
 
-def benchfmt_result(row: dict, with_params: bool) -> str:
-    """One result line: one measured repeat, loops as iterations, per-loop seconds."""
-    name = go_benchmark_name(benchmark_name(row, with_params), int(row["cpus"]))
-    return f"{name} {row['loops']} {float(row['seconds'])!r} {BENCHFMT_UNIT}"
+def benchfmt_result(container: list[dict], with_params: bool) -> str:
+    """One result line: one container, the loops of all its values as iterations, their mean seconds per loop."""
+    first = container[0]
+    name = go_benchmark_name(benchmark_name(first, with_params), int(first["cpus"]))
+    iterations = sum(row["loops"] for row in container)
+    seconds = sum(float(row["seconds"]) * row["loops"] for row in container) / iterations
+    return f"{name} {iterations} {seconds!r} {BENCHFMT_UNIT}"
 
 
 def benchfmt_lines(rows: list[dict]) -> list[str]:
@@ -325,17 +332,17 @@ def benchfmt_lines(rows: list[dict]) -> list[str]:
     with_params = workloads_with_several_params(rows)
     lines = [
         "# parbench measurements in the Go benchmark format (golang.org/design/14313-benchmark-format).",
-        "# One line per measured repeat: iterations = loops, sec/op = seconds per loop.",
+        "# One line per container: iterations = the loops of all its values, sec/op = seconds per loop.",
         f"# Compare runtimes: {BENCHSTAT_COMMAND}",
     ]
     config: dict[str, str] = {}
     for name in stems_in_order(rows):
         lines.append("")
-        for row in sorted((r for r in rows if stem(r["runtime"], r["variant"]) == name), key=order_key):
-            wanted = benchfmt_config(row)
+        for container in by_container(sorted((r for r in rows if stem(r["runtime"], r["variant"]) == name), key=order_key)):
+            wanted = benchfmt_config(container[0])
             lines += config_changes(config, wanted)
             config = wanted
-            lines.append(benchfmt_result(row, row["workload"] in with_params))
+            lines.append(benchfmt_result(container, container[0]["workload"] in with_params))
     return lines
 
 

@@ -26,7 +26,7 @@ import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 
 from . import environment  # noqa: E402
-from .aggregate import per_container, read_table  # noqa: E402
+from .aggregate import container_keys, one_row_per_container, per_container, read_table  # noqa: E402
 from .claims import CHECK, Claim, all_claims, average_time_per_thread, claims_table  # noqa: E402
 from .comparisons import (BLOG, BLOG_WORKERS, comparisons_table, fmt_row,  # noqa: E402
                           read_comparisons, workload_kind, workload_label)
@@ -487,10 +487,10 @@ def span(low: int, high: int) -> str:
 
 def values_per_container(runs: pd.DataFrame) -> pd.Series:
     """The range of measured values one container took, per workload (1 for tables without containers)."""
-    if "order" not in runs or runs["order"].isna().any():
+    keys = container_keys(runs)
+    if keys is None:
         return runs.groupby("workload")["seconds"].agg(lambda _: "1")
-    keys = ["workload", "session", "order"] if "session" in runs else ["workload", "order"]
-    counts = runs.groupby(keys).size().groupby(level="workload")
+    counts = runs.groupby(["workload", *keys]).size().groupby(level="workload")
     return counts.agg(lambda c: span(int(c.min()), int(c.max())))
 
 
@@ -512,7 +512,9 @@ def stamp_totals(stamps: list[dict] | None, runs: pd.DataFrame) -> str:
         timed = sum(float(s.get("timed_seconds") or 0) for s in stamps)
         where = "the session stamps"
     elif {"warmup_seconds", "total_seconds"} <= set(runs.columns):
-        warm, timed, where = float(runs["warmup_seconds"].sum()), float(runs["total_seconds"].sum()), "runs.csv"
+        # A container's warm-up is copied onto each of its values; its timed sections are one per value.
+        warm = float(one_row_per_container(runs)["warmup_seconds"].sum())
+        timed, where = float(runs["total_seconds"].sum()), "runs.csv"
     else:
         return "What the warm-ups cost is unknown: these tables predate the record of it."
     return f"Warm-ups and calibration cost {warm:.1f} s against {timed:.1f} s of timed sections ({where})."
@@ -608,13 +610,13 @@ def stamp_rows(stamps: list[dict]) -> pd.DataFrame:
 
 
 def session_cells(runs: pd.DataFrame) -> pd.DataFrame:
-    """Which cells came from which session (runtimes and workloads, counted)."""
-    frame = runs.assign(session=runs["session"].fillna("unknown").astype(str))
+    """Which cells came from which session (runtimes and workloads, and the containers measured)."""
+    frame = one_row_per_container(runs).assign(session=lambda f: f["session"].fillna("unknown").astype(str))
     grouped = frame.groupby("session")
     return pd.DataFrame({"session": list(grouped.groups),
                          "runtimes": [", ".join(sorted(g["runtime"].unique())) for _, g in grouped],
                          "workloads": [", ".join(sorted(g["workload"].unique())) for _, g in grouped],
-                         "repeats": [len(g) for _, g in grouped]})
+                         "containers": [len(g) for _, g in grouped]})
 
 
 def provenance_section(inp: ReportInputs) -> list[str]:
@@ -642,7 +644,8 @@ def measurement_section(inp: ReportInputs) -> list[str]:
 
 
 def startup_lines(runs: pd.DataFrame) -> list[str]:
-    startup = runs.dropna(subset=["startup_seconds"]) if "startup_seconds" in runs else runs.iloc[0:0]
+    containers = one_row_per_container(runs)  # one start-up per container, whatever values it measured
+    startup = containers.dropna(subset=["startup_seconds"]) if "startup_seconds" in runs else runs.iloc[0:0]
     if startup.empty:
         return []
     per_runtime = startup.groupby("runtime")["startup_seconds"].median()
@@ -681,7 +684,8 @@ def warning_lines(summary: pd.DataFrame, config: dict) -> dict[str, list[str]]:
 def warnings_section(inp: ReportInputs) -> list[str]:
     limits = {"cv": 0.05, "min_seconds": 0.1, "busy": 0.1, **(inp.config.get("warnings") or {})}
     grouped = warning_lines(inp.summary, inp.config)
-    retries = int(pd.to_numeric(inp.runs.get("retries", pd.Series(dtype=float)), errors="coerce").fillna(0).sum())
+    containers = one_row_per_container(inp.runs)  # a container's retries are copied onto each of its values
+    retries = int(pd.to_numeric(containers.get("retries", pd.Series(dtype=float)), errors="coerce").fillna(0).sum())
     lines = ["## Warnings", ""]
     if not grouped and not retries:
         return lines + ["None: every cell is steady, long enough and measured without load or throttling.", ""]
