@@ -5,7 +5,8 @@ Reads session stamps (results/raw/sessions/*.json) and their raw records and pri
   shares of warm-ups (calibration trials and short warm-ups), container
   start-up (docker run to harness start and exit), and the rest (host
   diagnostics, checks, journal);
-- the shortest median timed section of any calibrated cell against min_time;
+- the shortest median timed section of any calibrated cell against min_time
+  (from summary.csv);
 - the warm-up evidence: for each runtime, the median ratio of a container's
   one-loop warm-up to its measured per-loop time (1.00 means the warm-up saw
   nothing the measured repeat would not have seen).
@@ -20,10 +21,16 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 from collections import defaultdict
 from pathlib import Path
 
-from common import project_copy, timed_snakemake
+import pandas as pd
+
+from common import REPO, project_copy, timed_snakemake
+
+sys.path.insert(0, str(REPO / "workflow"))
+from parbench.aggregate import read_table  # noqa: E402
 
 
 def load(results: Path) -> tuple[list[dict], list[dict]]:
@@ -57,24 +64,18 @@ def cost_lines(stamp: dict, records: list[dict]) -> list[str]:
     ]
 
 
-def shortest_cell(records: list[dict], min_time: float) -> str:
+def shortest_cell(summary: pd.DataFrame, min_time: float) -> str:
     """The calibrated cell with the shortest median timed section (spawn runs one loop by design).
 
-    As in summary.csv, a container counts once: the median of its values.
+    summary.csv's `total_seconds_median` is that median, one figure per container.
     """
-    values = defaultdict(list)
-    for r in records:
-        if not r["warmup"] and r["workload"] != "spawn":
-            key = (r["runtime"], r["workload"], r["mode"], r.get("variant", ""), r["cpuset"], r["workers"])
-            values[key, r.get("session"), r.get("order")].append(r.get("total_seconds", r["seconds"]))
-    if not values:
+    calibrated = summary[summary["workload"] != "spawn"]
+    if calibrated.empty:
         return "no calibrated cells"
-    sections = defaultdict(list)
-    for (key, _, _), container in values.items():
-        sections[key].append(statistics.median(container))
-    key, values = min(sections.items(), key=lambda item: statistics.median(item[1]))
-    verdict = "ok" if statistics.median(values) >= min_time else "SHORTER than min_time"
-    return f"shortest median timed section: {statistics.median(values):.3f} s ({'/'.join(map(str, key))}), min_time {min_time:g} s: {verdict}"
+    cell = calibrated.loc[calibrated["total_seconds_median"].idxmin()]
+    name = "/".join(str(cell[k]) for k in ("runtime", "workload", "mode", "variant", "cpuset", "workers"))
+    verdict = "ok" if cell["total_seconds_median"] >= min_time else "SHORTER than min_time"
+    return f"shortest median timed section: {cell['total_seconds_median']:.3f} s ({name}), min_time {min_time:g} s: {verdict}"
 
 
 def warmup_evidence(records: list[dict]) -> list[str]:
@@ -117,7 +118,8 @@ def main() -> None:
         raise SystemExit(f"no session stamps in {results}/raw/sessions: run the pipeline first")
     for stamp in stamps:
         print("\n".join(cost_lines(stamp, records)))
-    print(shortest_cell(records, stamps[-1]["settings"]["min_time"]))
+    summary = read_table(results / "summary.csv")
+    print(shortest_cell(summary, stamps[-1]["settings"]["min_time"]))
     print("warm-up evidence (a container's first pass against its measured passes):")
     print("\n".join(warmup_evidence(records)) or "  none: no short warm-ups were run")
 

@@ -174,7 +174,8 @@ def summary_table(runs: pd.DataFrame, cv_limit: float = DEFAULT_CV_LIMIT,
         row["warn_cv"] = bool(row["cv"] > cv_limit)
         # spawn's timed section only releases parked workers; its figures are per-worker costs.
         # The timed section (all its loops) is what must be long enough to time, not one loop.
-        row["total_seconds_median"] = median_of(group, "total_seconds")
+        row["total_seconds_median"] = (float(np.median(per_container(group, "total_seconds")))
+                                       if "total_seconds" in group else math.nan)
         row["warn_short"] = bool(row["total_seconds_median"] < min_seconds) and scaling(row["workload"]) != "none"
         row["warn_first_repeat"] = first_repeat_outlier(seconds)
         busy = pd.to_numeric(group.get("host_busy_before"), errors="coerce")

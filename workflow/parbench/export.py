@@ -41,7 +41,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .aggregate import read_table
+from .aggregate import container_keys, read_table
 from .atomic import write_text_atomic
 from .errors import ParbenchError, main_guard
 from .matrix import AA
@@ -163,8 +163,10 @@ def tidy_rows(table: pd.DataFrame, host: str | None = None) -> list[dict]:
         raise ParbenchError(f"runs table holds several hosts ({', '.join(hosts)}); export one with --host LABEL")
     if table.empty:
         raise ParbenchError("runs table has no rows; nothing to export")
+    keys = container_keys(table)
     rows = []
-    for row in table.to_dict("records"):
+    for number, row in enumerate(table.to_dict("records")):
+        row["container"] = number if keys is None else tuple(row[k] for k in keys)
         row["variant"] = row.get("variant") if present(row.get("variant")) else ""
         row["loops"] = loops_of(row)
         seconds = float(row["seconds"])
@@ -244,12 +246,10 @@ def pyperf_run(rows: list[dict], metadata: dict) -> dict:
 
 
 def by_container(rows: list[dict]) -> list[list[dict]]:
-    """Rows grouped by the container that measured them, in reading order (one group per row if unknown)."""
-    groups: dict[tuple, list[dict]] = {}
-    for number, row in enumerate(rows):
-        known = present(row.get("order"))
-        key = (row.get("session"), whole(row.get("order"))) if known else ("row", number)
-        groups.setdefault(key, []).append(row)
+    """Rows grouped by the container that measured them (tidy_rows names it), in reading order."""
+    groups: dict[object, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(row["container"], []).append(row)
     return list(groups.values())
 
 
