@@ -15,17 +15,15 @@ from __future__ import annotations
 import argparse
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import pandas as pd
 
-from common import REPO, project_copy, timed_snakemake
+from parbench.aggregate import per_container
+from parbench.stats import differs, ratio_ci
 
-sys.path.insert(0, str(REPO / "workflow"))
-from parbench.aggregate import per_container  # noqa: E402
-from parbench.stats import differs, ratio_ci  # noqa: E402
+from common import REPO, project_copy, timed_snakemake
 
 CELL = ["runtime", "workload", "mode", "variant", "cpuset", "workers"]
 
@@ -33,8 +31,7 @@ CELL = ["runtime", "workload", "mode", "variant", "cpuset", "workers"]
 def old_checkout(commit: str) -> Path:
     """The older commit's tree in a temporary folder, sources hard-linked in."""
     dest = Path(tempfile.mkdtemp(prefix="parbench-old-")) / "parbench"
-    subprocess.run(["git", "worktree", "add", "--detach", str(dest), commit], cwd=REPO, check=True,
-                   capture_output=True)
+    subprocess.run(["git", "worktree", "add", "--detach", str(dest), commit], cwd=REPO, check=True, capture_output=True)
     (dest / "resources").mkdir(exist_ok=True)
     for item in (REPO / "resources").iterdir():
         if item.is_file():
@@ -62,12 +59,18 @@ def compare(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
         if len(before) == 0:
             continue
         ratio, low, high = ratio_ci(after, before)
-        rows.append({**dict(zip(CELL, key)), "old median s": float(pd.Series(before).median()),
-                     "new loops": int(group["loops"].max()) if "loops" in group else 1,
-                     "new/old": ratio, "95% CI": f"{low:.3f}-{high:.3f}",
-                     "differs": differs(after, before),
-                     "old cv": float(pd.Series(before).std() / pd.Series(before).mean()),
-                     "new cv": float(pd.Series(after).std() / pd.Series(after).mean())})
+        rows.append(
+            {
+                **dict(zip(CELL, key)),
+                "old median s": float(pd.Series(before).median()),
+                "new loops": int(group["loops"].max()) if "loops" in group else 1,
+                "new/old": ratio,
+                "95% CI": f"{low:.3f}-{high:.3f}",
+                "differs": differs(after, before),
+                "old cv": float(pd.Series(before).std() / pd.Series(before).mean()),
+                "new cv": float(pd.Series(after).std() / pd.Series(after).mean()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -89,12 +92,16 @@ def main() -> None:
     pd.set_option("display.width", 200)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     long_enough = table[table["old median s"] >= args.min_time]
-    print(f"\ncells whose old section lasted >= {args.min_time} s: {len(long_enough)}, "
-          f"of which {int(long_enough['differs'].sum())} differ significantly (Mann-Whitney, p < 0.05); "
-          f"median |new/old - 1| = {float((long_enough['new/old'] - 1).abs().median()):.3f}")
+    print(
+        f"\ncells whose old section lasted >= {args.min_time} s: {len(long_enough)}, "
+        f"of which {int(long_enough['differs'].sum())} differ significantly (Mann-Whitney, p < 0.05); "
+        f"median |new/old - 1| = {float((long_enough['new/old'] - 1).abs().median()):.3f}"
+    )
     short = table[table["old median s"] < args.min_time]
-    print(f"cells whose old section was shorter: {len(short)}; median cv old {short['old cv'].median():.3f}, "
-          f"new {short['new cv'].median():.3f}")
+    print(
+        f"cells whose old section was shorter: {len(short)}; median cv old {short['old cv'].median():.3f}, "
+        f"new {short['new cv'].median():.3f}"
+    )
     subprocess.run(["git", "worktree", "remove", "--force", str(old_project)], cwd=REPO, capture_output=True)
 
 

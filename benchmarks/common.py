@@ -9,15 +9,14 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests"))
+from parbench.project import copy_project
 
-from conftest import copy_repo  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 
 def project_copy() -> Path:
     """A copy of the project in a temporary folder, so benchmarks never touch results/."""
-    return copy_repo(Path(tempfile.mkdtemp(prefix="parbench-bench-")) / "parbench")
+    return copy_project(REPO, Path(tempfile.mkdtemp(prefix="parbench-bench-")) / "parbench")
 
 
 def timed_snakemake(workdir: Path, *args: str, env: dict | None = None) -> float:
@@ -27,7 +26,10 @@ def timed_snakemake(workdir: Path, *args: str, env: dict | None = None) -> float
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "snakemake", "--cores", "all", *args],
-        cwd=workdir, capture_output=True, text=True, env={**os.environ, **(env or {})},
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
     )
     elapsed = time.perf_counter() - start
     if done.returncode != 0:

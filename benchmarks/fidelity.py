@@ -78,19 +78,39 @@ def main() -> None:
             n = args.go_iterations
             run(pinned + ["-w", "/bare", image, "go", "build", "-o", "/bare/bare", "."])
             bare_cmd = pinned + [image, "/bare/bare", str(n)]
-            harness_cmd = pinned + [image, "parbench-go", "-workload", "cpu_loop", "-mode", "sequential", "-param", f"iterations={n}"]
+            harness_cmd = pinned + [
+                image,
+                "parbench-go",
+                "-workload",
+                "cpu_loop",
+                "-mode",
+                "sequential",
+                "-param",
+                f"iterations={n}",
+            ]
         else:
             n = args.iterations
             bare_cmd = pinned + [image, "python3", "/bare/bare.py", str(n)]
-            harness_cmd = pinned + [image, "python3", "/opt/parbench/python/harness.py", "--workload", "cpu_loop",
-                                    "--mode", "sequential", "--param", f"iterations={n}"]
+            harness_cmd = pinned + [
+                image,
+                "python3",
+                "/opt/parbench/python/harness.py",
+                "--workload",
+                "cpu_loop",
+                "--mode",
+                "sequential",
+                "--param",
+                f"iterations={n}",
+            ]
         bare, harness = [], []
         for _ in range(args.rounds):
             bare.append(float(run(bare_cmd).split()[0]))
             harness.append(json.loads(run(harness_cmd))["seconds"])
         b, h = statistics.median(bare), statistics.median(harness)
-        print(f"{runtime:14s} bare {b / n * 1e9:7.3f} ns/iter  harness {h / n * 1e9:7.3f} ns/iter  "
-              f"overhead {(h / b - 1) * 100:+6.2f} %  (target <= +2 %; {args.rounds} rounds, N={n:,})")
+        print(
+            f"{runtime:14s} bare {b / n * 1e9:7.3f} ns/iter  harness {h / n * 1e9:7.3f} ns/iter  "
+            f"overhead {(h / b - 1) * 100:+6.2f} %  (target <= +2 %; {args.rounds} rounds, N={n:,})"
+        )
 
 
 if __name__ == "__main__":

@@ -32,7 +32,9 @@ def main() -> None:
     cells = summary[summary["workload"] == "cpu_loop"]
     for _, cell in cells.sort_values(["runtime", "mode", "cpus"]).iterrows():
         print(f"{cell['runtime']:14s} {cell['mode']:10s} CPUs {cell['cpuset']:4s} CV {cell['cv']:6.2%}")
-    print(f"median CV of {len(cells)} cpu_loop cells over 5 repeats: {cells['cv'].median():.2%}  (run took {wall:.0f} s)")
+    print(
+        f"median CV of {len(cells)} cpu_loop cells over 5 repeats: {cells['cv'].median():.2%}  (run took {wall:.0f} s)"
+    )
     floor = [line for line in (project / "results/report.md").read_text().splitlines() if "measured twice" in line]
     print(floor[0] if floor else "no A/A run in the report")
 

@@ -26,8 +26,10 @@ def main() -> None:
     quick = ("--configfile", "configs/quick.yaml")
     wall = timed_snakemake(project, *quick)
     measured, containers = measured_seconds(project)
-    print(f"quick config: {containers} containers, wall {wall:.1f} s, measured {measured:.2f} s, "
-          f"overhead per container {(wall - measured) / containers:.2f} s  (target <= 1.5 s)")
+    print(
+        f"quick config: {containers} containers, wall {wall:.1f} s, measured {measured:.2f} s, "
+        f"overhead per container {(wall - measured) / containers:.2f} s  (target <= 1.5 s)"
+    )
     noop = timed_snakemake(project, *quick)
     print(f"no-op rerun: {noop:.2f} s  (target <= 5 s)")
 
@@ -36,8 +38,10 @@ def main() -> None:
             raw.unlink()
         wall = timed_snakemake(project)
         measured, containers = measured_seconds(project)
-        print(f"default config: {containers} containers, wall {wall:.1f} s, measured {measured:.1f} s, "
-              f"ratio {wall / measured:.3f}  (target <= 1.15)")
+        print(
+            f"default config: {containers} containers, wall {wall:.1f} s, measured {measured:.1f} s, "
+            f"ratio {wall / measured:.3f}  (target <= 1.15)"
+        )
 
 
 if __name__ == "__main__":

@@ -1,105 +1,18 @@
-"""Where a measurement session's time goes, and whether its warm-ups earn their cost.
+"""Where a measurement session's time goes (`parbench time`), optionally after a fresh quick run.
 
-Reads session stamps (results/raw/sessions/*.json) and their raw records and prints:
-- session wall time / sum of measured timed sections (target <= 1.5), with the
-  shares of warm-ups (calibration trials and short warm-ups), container
-  start-up (docker run to harness start and exit), and the rest (host
-  diagnostics, checks, journal);
-- the shortest median timed section of any calibrated cell against min_time
-  (from summary.csv);
-- the warm-up evidence: for each runtime, the median ratio of a container's
-  one-loop warm-up to its measured per-loop time (1.00 means the warm-up saw
-  nothing the measured repeat would not have seen).
-
-    .venv/bin/python benchmarks/session.py                 # the sessions in results/
-    .venv/bin/python benchmarks/session.py --quick         # run the quick config in a copy first
-    .venv/bin/python benchmarks/session.py --results DIR   # another results folder
+.venv/bin/python benchmarks/session.py                 # the sessions in results/
+.venv/bin/python benchmarks/session.py --quick         # run the quick config in a copy first
+.venv/bin/python benchmarks/session.py --results DIR   # another results folder
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import statistics
-import sys
-from collections import defaultdict
 from pathlib import Path
 
-import pandas as pd
+from parbench.timeuse import time_lines
 
-from common import REPO, project_copy, timed_snakemake
-
-sys.path.insert(0, str(REPO / "workflow"))
-from parbench.aggregate import read_table  # noqa: E402
-
-
-def load(results: Path) -> tuple[list[dict], list[dict]]:
-    stamps = [json.loads(p.read_text()) for p in sorted((results / "raw/sessions").glob("*.json"))]
-    records = [json.loads(line) for p in sorted((results / "raw").rglob("*.jsonl"))
-               for line in p.read_text().splitlines() if line.strip()]
-    return stamps, records
-
-
-def startup_seconds(stamp: dict, records: list[dict]) -> float:
-    """The session's container start-up, each container counted once.
-
-    Every record of a container repeats its start-up, and stamps written
-    before containers took several values summed it over measured records,
-    so it is taken from the raw records where they are here.
-    """
-    per_container = {r["order"]: r["startup_seconds"] for r in records
-                     if r.get("session") == stamp["session"] and r.get("startup_seconds") is not None}
-    return sum(per_container.values()) if per_container else stamp["startup_seconds"]
-
-
-def cost_lines(stamp: dict, records: list[dict]) -> list[str]:
-    wall, timed = stamp["wall_seconds"], stamp["timed_seconds"]
-    warm, start = stamp["warmup_seconds"], startup_seconds(stamp, records)
-    rest = wall - timed - warm - start
-    return [
-        f"session {stamp['session']}: {stamp['containers']} containers, wall {wall:.1f} s, "
-        f"timed sections {timed:.1f} s, ratio {wall / timed:.2f}  (target <= 1.5)",
-        f"  shares of wall time: timed {timed / wall:.0%}, warm-ups and calibration {warm / wall:.0%}, "
-        f"container start-up {start / wall:.0%}, the rest {rest / wall:.0%}",
-    ]
-
-
-def shortest_cell(summary: pd.DataFrame, min_time: float) -> str:
-    """The calibrated cell with the shortest median timed section (spawn runs one loop by design).
-
-    summary.csv's `total_seconds_median` is that median, one figure per container.
-    """
-    calibrated = summary[summary["workload"] != "spawn"]
-    if calibrated.empty:
-        return "no calibrated cells"
-    cell = calibrated.loc[calibrated["total_seconds_median"].idxmin()]
-    name = "/".join(str(cell[k]) for k in ("runtime", "workload", "mode", "variant", "cpuset", "workers"))
-    verdict = "ok" if cell["total_seconds_median"] >= min_time else "SHORTER than min_time"
-    return f"shortest median timed section: {cell['total_seconds_median']:.3f} s ({name}), min_time {min_time:g} s: {verdict}"
-
-
-def warmup_evidence(records: list[dict]) -> list[str]:
-    """Median of (first pass) / (measured per-loop seconds of the same container), by runtime and loops.
-
-    The first pass of a container is its short warm-up (or, in the first
-    round, its cold calibration pass). Cells whose calibrated section is one
-    pass (loops = 1) are shown apart: a warm-up there would cost a whole
-    section, so they run none after the first round, and their evidence is
-    the calibration's cold pass against the measured one.
-    """
-    by_container = defaultdict(list)
-    for r in records:
-        by_container[(r["runtime"], r.get("session"), r.get("order"))].append(r)
-    ratios = defaultdict(list)
-    for (runtime, _, _), group in by_container.items():
-        warm = [r for r in group if r["warmup"]]
-        measured = [r for r in group if not r["warmup"]]
-        if warm and measured and measured[0]["workload"] != "spawn":
-            kind = "one-pass sections" if measured[0].get("loops", 1) == 1 else "multi-pass sections"
-            ratios[(runtime, kind)].append(warm[0]["seconds"] / measured[0]["seconds"])
-    return [f"  {runtime}, {kind}: first pass / measured per loop, median {statistics.median(v):.3f} "
-            f"(quartiles {statistics.quantiles(v, n=4)[0]:.3f}-{statistics.quantiles(v, n=4)[2]:.3f}, {len(v)} containers)"
-            for (runtime, kind), v in sorted(ratios.items()) if len(v) >= 2]
+from common import project_copy, timed_snakemake
 
 
 def main() -> None:
@@ -113,15 +26,7 @@ def main() -> None:
         timed_snakemake(project, "images")
         timed_snakemake(project, "--configfile", "configs/quick.yaml")
         results = project / "results"
-    stamps, records = load(results)
-    if not stamps:
-        raise SystemExit(f"no session stamps in {results}/raw/sessions: run the pipeline first")
-    for stamp in stamps:
-        print("\n".join(cost_lines(stamp, records)))
-    summary = read_table(results / "summary.csv")
-    print(shortest_cell(summary, stamps[-1]["settings"]["min_time"]))
-    print("warm-up evidence (a container's first pass against its measured passes):")
-    print("\n".join(warmup_evidence(records)) or "  none: no short warm-ups were run")
+    print("\n".join(time_lines(results)))
 
 
 if __name__ == "__main__":

@@ -23,9 +23,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 RELEASE_PROBE = """
-import sys, threading, time
-sys.path.insert(0, "/opt/parbench/python")
-from harness import StartGate, wait_until_parked
+import importlib.util, sys, threading, time
+spec = importlib.util.spec_from_file_location("harness", "/opt/parbench/python/harness.py")
+harness = importlib.util.module_from_spec(spec)
+sys.modules["harness"] = harness
+spec.loader.exec_module(harness)
+StartGate, wait_until_parked = harness.StartGate, harness.wait_until_parked
 
 count, how = int(sys.argv[1]), sys.argv[2]
 gate = threading.Barrier(count + 1) if how == "barrier" else StartGate()
@@ -64,8 +67,18 @@ def spawn_records(runtime: str, count: int) -> list[dict]:
     if runtime == "go":
         argv = ["parbench-go", "-workload", "spawn", "-mode", "goroutines", "-param", f"count={count}", "-warmup", "1"]
     else:
-        argv = ["python3", "/opt/parbench/python/harness.py", "--workload", "spawn", "--mode", "threads",
-                "--param", f"count={count}", "--warmup", "1"]
+        argv = [
+            "python3",
+            "/opt/parbench/python/harness.py",
+            "--workload",
+            "spawn",
+            "--mode",
+            "threads",
+            "--param",
+            f"count={count}",
+            "--warmup",
+            "1",
+        ]
     return [json.loads(line) for line in docker(image(runtime), *argv).splitlines()]
 
 
@@ -78,17 +91,20 @@ def main() -> None:
     scratch = Path(tempfile.mkdtemp(prefix="parbench-spawn-"))
     (scratch / "release.py").write_text(RELEASE_PROBE)
     for how in ("barrier", "gate"):
-        seconds = float(docker(image("cpython-3.13"), "python3", "/probe/release.py", str(args.barrier_count), how,
-                               volume=scratch))
+        seconds = float(
+            docker(image("cpython-3.13"), "python3", "/probe/release.py", str(args.barrier_count), how, volume=scratch)
+        )
         print(f"cpython-3.13   release {args.barrier_count} parked threads through a {how:7s}: {seconds:7.2f} s")
 
     for runtime in ("cpython-3.13", "cpython-3.13t", "go"):
         for count in args.counts:
             warm, measured = spawn_records(runtime, count)
             kb = [(r["rss_parked_kb"] - r["rss_before_kb"]) / count for r in (warm, measured)]
-            print(f"{runtime:14s} K={count:6d}: create {measured['spawn_seconds'] / count * 1e6:6.1f} µs each, "
-                  f"release+join {measured['seconds']:6.2f} s, "
-                  f"{kb[0]:5.2f} KB each in the warm-up, {kb[1]:5.2f} KB in the measured repeat")
+            print(
+                f"{runtime:14s} K={count:6d}: create {measured['spawn_seconds'] / count * 1e6:6.1f} µs each, "
+                f"release+join {measured['seconds']:6.2f} s, "
+                f"{kb[0]:5.2f} KB each in the warm-up, {kb[1]:5.2f} KB in the measured repeat"
+            )
 
 
 if __name__ == "__main__":

@@ -51,12 +51,14 @@ if ! engine_up; then
   engine_up || die "dockerd did not come up within 60 s; see /var/log/parbench-dockerd.log"
 fi
 
-# 3. The Python environment, rebuilt only when requirements.txt changes.
+# 3. The Python environment: the pinned requirements, then parbench itself
+# (editable, so the checkout is what runs); redone only when either file changes.
 stamp=.venv/.requirements.sha256
-want=$(sha256sum requirements.txt | cut -d' ' -f1)
+want=$(cat requirements.txt pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  say "creating .venv from requirements.txt"
+  say "creating .venv from requirements.txt and pyproject.toml"
   python3 -m venv .venv
   .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+  .venv/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
   echo "$want" > "$stamp"
 fi

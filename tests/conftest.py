@@ -2,51 +2,46 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from parbench.project import copy_project
+
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "workflow"))
-sys.path.insert(0, str(REPO / "workloads" / "python"))
-
-from parbench.docker import daemon_problem  # noqa: E402
-
-# What a copy of the repository for pipeline tests leaves out: outputs and caches.
-COPY_IGNORE = shutil.ignore_patterns(".git", ".venv", ".snakemake", "results", "logs", "__pycache__", ".pytest_cache", "resources")
 
 
-@pytest.fixture(scope="session")
-def docker_engine() -> None:
-    problem = daemon_problem()
-    if problem:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the Docker tests, but: {problem}")
-        pytest.skip(problem)
+def _load_harness() -> None:
+    """The in-container harness as a module, so unit tests can call its functions.
+
+    It is loaded from its file (it is not part of the installed package); loading
+    it makes its registry, `workloads`, importable too, as it is in a container.
+    """
+    spec = importlib.util.spec_from_file_location("harness", REPO / "workloads" / "python" / "harness.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["harness"] = module
+    spec.loader.exec_module(module)
+
+
+_load_harness()
 
 
 def copy_repo(dest: Path) -> Path:
-    """A private copy of the project, so tests never touch the user's results.
-
-    Downloaded sources are hard-linked in, not fetched again.
-    """
-    shutil.copytree(REPO, dest, ignore=COPY_IGNORE)
-    if (REPO / "resources").is_dir():
-        (dest / "resources").mkdir()
-        for item in (REPO / "resources").iterdir():
-            if item.is_file() and not item.name.startswith("."):
-                os.link(item, dest / "resources" / item.name)
-    return dest
+    """A private copy of the project, so tests never touch the user's results."""
+    return copy_project(REPO, dest)
 
 
 def snakemake(workdir: Path, *args: str, env: dict | None = None, timeout: float = 3600) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "snakemake", "--cores", "all", *args],
-        cwd=workdir, capture_output=True, text=True, timeout=timeout,
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
         env=None if env is None else {**os.environ, **env},
     )
 

@@ -17,21 +17,57 @@ SMALL_PARAMS = {
 }
 
 
-def record(runtime="go", mode="goroutines", cpuset="0", cpus=1, workers=1, repeat=0, seconds=1.0,
-           warmup=False, checksum=CHECKSUM, gil=None, host="hostA", loops=1, session="s1") -> dict:
+def record(
+    runtime="go",
+    mode="goroutines",
+    cpuset="0",
+    cpus=1,
+    workers=1,
+    repeat=0,
+    seconds=1.0,
+    warmup=False,
+    checksum=CHECKSUM,
+    gil=None,
+    host="hostA",
+    loops=1,
+    session="s1",
+) -> dict:
     return {
-        "schema": 1, "harness": "go" if runtime == "go" else "python", "runtime": runtime,
+        "schema": 1,
+        "harness": "go" if runtime == "go" else "python",
+        "runtime": runtime,
         "runtime_version": "go1.24.4" if runtime == "go" else "3.13.5",
-        "gil_build_disabled": None if gil is None else not gil, "gil_enabled": gil,
-        "gomaxprocs": cpus if runtime == "go" else None, "numcpu": cpus if runtime == "go" else None,
-        "cpu_count": cpus, "affinity": cpuset, "pid": 1, "workload": "cpu_loop",
-        "params": {"iterations": 1000}, "mode": mode, "workers": workers,
-        "start_method": None, "setup_seconds": 0.01, "warmup": warmup, "repeat": repeat,
-        "seconds": seconds, "worker_seconds": [seconds] * workers, "cpu_seconds": seconds * workers,
-        "max_rss_kb": 5000, "checksum": checksum, "cpuset": cpuset, "cpus": cpus,
-        "image_id": "sha256:" + "ab" * 32, "host": host, "container_seconds": seconds + 0.3,
+        "gil_build_disabled": None if gil is None else not gil,
+        "gil_enabled": gil,
+        "gomaxprocs": cpus if runtime == "go" else None,
+        "numcpu": cpus if runtime == "go" else None,
+        "cpu_count": cpus,
+        "affinity": cpuset,
+        "pid": 1,
+        "workload": "cpu_loop",
+        "params": {"iterations": 1000},
+        "mode": mode,
+        "workers": workers,
+        "start_method": None,
+        "setup_seconds": 0.01,
+        "warmup": warmup,
+        "repeat": repeat,
+        "seconds": seconds,
+        "worker_seconds": [seconds] * workers,
+        "cpu_seconds": seconds * workers,
+        "max_rss_kb": 5000,
+        "checksum": checksum,
+        "cpuset": cpuset,
+        "cpus": cpus,
+        "image_id": "sha256:" + "ab" * 32,
+        "host": host,
+        "container_seconds": seconds + 0.3,
         "started_at": "2026-11-25T00:00:00+00:00",
-        "loops": loops, "total_seconds": seconds * loops, "session": session, "warmup_seconds": 0.0, "retries": 0,
+        "loops": loops,
+        "total_seconds": seconds * loops,
+        "session": session,
+        "warmup_seconds": 0.0,
+        "retries": 0,
     }
 
 
@@ -55,6 +91,11 @@ def gil1_records(seconds_by_workers: dict[int, float]) -> list[dict]:
     out = []
     for workers, seconds in seconds_by_workers.items():
         cpuset = "0" if workers == 1 else f"0-{workers - 1}"
-        out += [dict(record("cpython-3.13t", "threads", cpuset, workers, workers, k, seconds * (1 + k * 0.01), gil=True),
-                     variant="gil1") for k in range(6)]
+        out += [
+            dict(
+                record("cpython-3.13t", "threads", cpuset, workers, workers, k, seconds * (1 + k * 0.01), gil=True),
+                variant="gil1",
+            )
+            for k in range(6)
+        ]
     return out

@@ -3,12 +3,27 @@ import math
 
 import pytest
 
-from fixtures import record, scaling_records
 from parbench.aggregate import checksum_problem, load_records, main, read_table, runs_table, summary_table
 
+from fixtures import record, scaling_records
+
 REQUIRED_RUN_COLUMNS = [
-    "runtime", "workload", "mode", "cpuset", "cpus", "workers", "params", "repeat", "seconds",
-    "cpu_seconds", "max_rss_kb", "checksum", "gil_enabled", "affinity", "image_id", "host",
+    "runtime",
+    "workload",
+    "mode",
+    "cpuset",
+    "cpus",
+    "workers",
+    "params",
+    "repeat",
+    "seconds",
+    "cpu_seconds",
+    "max_rss_kb",
+    "checksum",
+    "gil_enabled",
+    "affinity",
+    "image_id",
+    "host",
 ]
 
 
@@ -24,11 +39,11 @@ def test_summary_speedup_efficiency_and_ratio():
     summary = summary_table(runs_table(scaling_records())).set_index(["runtime", "cpuset"])
     go2 = summary.loc[("go", "0-1")]
     assert go2["n"] == 6
-    assert go2["speedup"] == pytest.approx(2.0)          # W x T1 / TW = 2 x 0.1 / 0.1
+    assert go2["speedup"] == pytest.approx(2.0)  # W x T1 / TW = 2 x 0.1 / 0.1
     assert go2["efficiency"] == pytest.approx(1.0)
     assert go2["ratio_to_fastest"] == pytest.approx(1.0)
     gil2 = summary.loc[("cpython-3.13", "0-1")]
-    assert gil2["speedup"] == pytest.approx(1.0)         # twice the work in twice the time
+    assert gil2["speedup"] == pytest.approx(1.0)  # twice the work in twice the time
     assert gil2["efficiency"] == pytest.approx(0.5)
     assert gil2["ratio_to_fastest"] == pytest.approx(100.0)
     assert gil2["ratio_to_fastest_ci_low"] < 100.0 < gil2["ratio_to_fastest_ci_high"]
@@ -71,7 +86,9 @@ def test_checksum_disagreement_is_reported_with_runtimes():
 
 def test_main_refuses_disagreeing_checksums_and_writes_nothing(tmp_path, capsys):
     raw = tmp_path / "a.jsonl"
-    raw.write_text(json.dumps(record(checksum=1.0)) + "\n" + json.dumps(record("cpython-3.13", "threads", gil=True)) + "\n")
+    raw.write_text(
+        json.dumps(record(checksum=1.0)) + "\n" + json.dumps(record("cpython-3.13", "threads", gil=True)) + "\n"
+    )
     runs, summary = tmp_path / "runs.csv", tmp_path / "summary.csv"
     assert main(["--runs", str(runs), "--summary", str(summary), str(raw)]) == 1
     assert "checksums disagree" in capsys.readouterr().err
@@ -112,22 +129,48 @@ def _as(workload: str, params: dict, rec: dict, **extra) -> dict:
 def test_strong_scaling_speedup_is_t1_over_tw_and_checksums_may_differ_by_workers():
     records = []
     for k in range(6):
-        records.append(_as("cpu_loop_strong", {"iterations": 10}, record("go", "goroutines", "0", 1, 1, k, 1.0 + k * 0.01), checksum=1.0))
-        records.append(_as("cpu_loop_strong", {"iterations": 10}, record("go", "goroutines", "0-1", 2, 2, k, 0.5 + k * 0.005), checksum=1.5))
+        records.append(
+            _as(
+                "cpu_loop_strong",
+                {"iterations": 10},
+                record("go", "goroutines", "0", 1, 1, k, 1.0 + k * 0.01),
+                checksum=1.0,
+            )
+        )
+        records.append(
+            _as(
+                "cpu_loop_strong",
+                {"iterations": 10},
+                record("go", "goroutines", "0-1", 2, 2, k, 0.5 + k * 0.005),
+                checksum=1.5,
+            )
+        )
     runs = runs_table(records)
     assert checksum_problem(runs) is None  # split sums differ with the worker count, not between runtimes
     summary = summary_table(runs).set_index("cpuset")
     assert summary.loc["0-1", "speedup"] == pytest.approx(2.0) and summary.loc["0-1", "scaling"] == "strong"
     assert runs["params"].unique().tolist() == ["iterations=10"]
-    other = runs_table(records + [_as("cpu_loop_strong", {"iterations": 10}, record("cpython-3.13", "threads", "0-1", 2, 2), checksum=2.0)])
+    other = runs_table(
+        records
+        + [_as("cpu_loop_strong", {"iterations": 10}, record("cpython-3.13", "threads", "0-1", 2, 2), checksum=2.0)]
+    )
     assert "cpu_loop_strong (iterations=10) with 2 worker(s)" in checksum_problem(other)
 
 
 def test_spawn_costs_per_task_without_speedup_or_short_warning():
     records = [
-        _as("spawn", {"count": 1000}, record("go", "goroutines", "0-1", 2, 2, k, 0.001), tasks=1000,
-            rss_before_kb=3000, rss_parked_kb=3000 + 2600 + k, os_threads_before=4, os_threads_parked=5,
-            spawn_seconds=0.002, worker_seconds=[0.0] * 1000)
+        _as(
+            "spawn",
+            {"count": 1000},
+            record("go", "goroutines", "0-1", 2, 2, k, 0.001),
+            tasks=1000,
+            rss_before_kb=3000,
+            rss_parked_kb=3000 + 2600 + k,
+            os_threads_before=4,
+            os_threads_parked=5,
+            spawn_seconds=0.002,
+            worker_seconds=[0.0] * 1000,
+        )
         for k in range(6)
     ]
     runs = runs_table(records)
@@ -146,8 +189,22 @@ def test_loops_and_sessions_reach_the_tables(tmp_path):
     (stamps / "sessions").mkdir(parents=True)
     (stamps / "sessions" / "s1.json").write_text(json.dumps({"session": "s1", "git_commit": "abc"}))
     runs, summary, sessions = tmp_path / "runs.csv", tmp_path / "summary.csv", tmp_path / "sessions.json"
-    assert main(["--runs", str(runs), "--summary", str(summary), "--sessions", str(sessions),
-                 "--raw-dir", str(stamps), str(raw)]) == 0
+    assert (
+        main(
+            [
+                "--runs",
+                str(runs),
+                "--summary",
+                str(summary),
+                "--sessions",
+                str(sessions),
+                "--raw-dir",
+                str(stamps),
+                str(raw),
+            ]
+        )
+        == 0
+    )
     table = read_table(runs)
     assert (table["loops"] == 8).all() and (table["session"] == "s1").all()
     assert table["total_seconds"].tolist() == pytest.approx((table["seconds"] * 8).tolist())
@@ -190,10 +247,16 @@ def several_values_per_container() -> list[dict]:
     out = []
     for order in range(6):
         for value, seconds in enumerate((0.10, 0.30, 0.11)):  # a stray middle value in every container
-            out.append(dict(record("go", "goroutines", "0", 1, 1, value, seconds * (1 + order / 100)),
-                            order=order * 2, round=order))
-        out.append(dict(record("go", "goroutines", "0-1", 2, 2, 0, 0.1 * (1 + order / 100)),
-                        order=order * 2 + 1, round=order))
+            out.append(
+                dict(
+                    record("go", "goroutines", "0", 1, 1, value, seconds * (1 + order / 100)),
+                    order=order * 2,
+                    round=order,
+                )
+            )
+        out.append(
+            dict(record("go", "goroutines", "0-1", 2, 2, 0, 0.1 * (1 + order / 100)), order=order * 2 + 1, round=order)
+        )
     return out
 
 

@@ -6,10 +6,11 @@ import tarfile
 
 import pytest
 
-from fixtures import scaling_records
 from parbench import aggregate
 from parbench.bundle import main, merge_bundles, read_bundle, verify_problems
 from parbench.errors import ParbenchError
+
+from fixtures import scaling_records
 
 CONFIG = {
     "runtimes": ["cpython-3.13", "cpython-3.13t", "go"],
@@ -32,9 +33,13 @@ def make_results(root, host, schema=1, checksum=None):
     raw = results / "raw" / "all" / "cells.jsonl"
     raw.parent.mkdir(parents=True)
     raw.write_text("".join(json.dumps(r) + "\n" for r in records))
-    assert aggregate.main(["--runs", str(results / "runs.csv"), "--summary", str(results / "summary.csv"), str(raw)]) == 0
+    assert (
+        aggregate.main(["--runs", str(results / "runs.csv"), "--summary", str(results / "summary.csv"), str(raw)]) == 0
+    )
     (results / "report.md").write_text("# report\n")
-    (results / "environment.json").write_text(json.dumps({"git_commit": "checkout", "git_clean": False, "host_label": host}))
+    (results / "environment.json").write_text(
+        json.dumps({"git_commit": "checkout", "git_clean": False, "host_label": host})
+    )
     stamp = {"session": "s1", "git_commit": "abc", "git_clean": True, "started_at": "2026-11-25T00:00:00+00:00"}
     (results / "sessions.json").write_text(json.dumps({"sessions": [stamp]}))
     (results / "raw" / "sessions").mkdir()
@@ -51,8 +56,22 @@ def make_results(root, host, schema=1, checksum=None):
 def publish(tmp_path, host="hostA", **kwargs):
     results = make_results(tmp_path / host, host, **kwargs)
     out = tmp_path / "publish" / f"parbench-{host}-20261125-abc.tar.gz"
-    assert main(["publish", "--results", str(results), "--config-file", str(results / "config.json"),
-                 "--label", host, "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "publish",
+                "--results",
+                str(results),
+                "--config-file",
+                str(results / "config.json"),
+                "--label",
+                host,
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     return out
 
 
@@ -72,15 +91,32 @@ def repack(bundle, change):
 def test_publish_writes_everything_with_a_manifest(tmp_path):
     bundle = publish(tmp_path)
     files = read_bundle(bundle)
-    for name in ("runs.csv", "summary.csv", "report.md", "environment.json", "config.yaml", "bundle.json",
-                 "figures/cpu_loop_scaling.png", "raw/all/cells.jsonl", "images/go.identity.json",
-                 "images/go.packages.tsv", "MANIFEST.sha256", "sessions.json", "raw/sessions/s1.json"):
+    for name in (
+        "runs.csv",
+        "summary.csv",
+        "report.md",
+        "environment.json",
+        "config.yaml",
+        "bundle.json",
+        "figures/cpu_loop_scaling.png",
+        "raw/all/cells.jsonl",
+        "images/go.identity.json",
+        "images/go.packages.tsv",
+        "MANIFEST.sha256",
+        "sessions.json",
+        "raw/sessions/s1.json",
+    ):
         assert name in files, name
     manifest = files["MANIFEST.sha256"].decode().splitlines()
     assert len(manifest) == len(files) - 1
     meta = json.loads(files["bundle.json"])
     # The commit that measured, from the stamp, not the checkout's state when publishing.
-    assert (meta["host_label"], meta["bundle_format"], meta["record_schema"], meta["git_commit"]) == ("hostA", 1, 1, "abc")
+    assert (meta["host_label"], meta["bundle_format"], meta["record_schema"], meta["git_commit"]) == (
+        "hostA",
+        1,
+        1,
+        "abc",
+    )
     assert meta["git_clean"] is True and meta["sessions"][0]["session"] == "s1"
     sidecar = bundle.with_name(bundle.name + ".sha256").read_text()
     assert sidecar.endswith(f"  {bundle.name}\n")
@@ -121,7 +157,12 @@ def test_added_and_removed_files_are_named(tmp_path):
 def test_wrong_workload_checksums_are_found_by_recomputing(tmp_path):
     bundle = publish(tmp_path, checksum=123.0)
     problems = verify_problems(bundle)
-    assert len(problems) == 2 and "recomputed 498507.4854708605" in problems[0] and "iterations=1000, 1 worker(s)" in problems[0] and "checksum 123.0" in problems[0]
+    assert (
+        len(problems) == 2
+        and "recomputed 498507.4854708605" in problems[0]
+        and "iterations=1000, 1 worker(s)" in problems[0]
+        and "checksum 123.0" in problems[0]
+    )
 
 
 def test_merge_two_hosts_into_one_table(tmp_path):

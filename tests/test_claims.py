@@ -12,8 +12,21 @@ RUNTIME = {"gil": "cpython-3.13", "free-threaded": "cpython-3.13t", "go": "go"}
 KINDS = {"hash": "c_library", "io_wait": "sleep", "channels": "coordination", "spawn": "coordination"}
 
 
-def comp(kind, workload, a_flavour, a_mode, ratio, cpus=2, workers=None, a_variant="", ci=0.01,
-         b_flavour=None, a_workers=None, ideal=None, **extra):
+def comp(
+    kind,
+    workload,
+    a_flavour,
+    a_mode,
+    ratio,
+    cpus=2,
+    workers=None,
+    a_variant="",
+    ci=0.01,
+    b_flavour=None,
+    a_workers=None,
+    ideal=None,
+    **extra,
+):
     """One comparisons.csv row: a against b on `cpus` CPUs with `workers` workers."""
     workers = cpus if workers is None else workers
     b_flavour = b_flavour or ("go" if kind == "runtime" else "gil" if kind == "build" else a_flavour)
@@ -22,15 +35,35 @@ def comp(kind, workload, a_flavour, a_mode, ratio, cpus=2, workers=None, a_varia
     b_mode = "goroutines" if kind == "runtime" and a_mode != "sequential" else a_mode
     cpuset = "0" if cpus == 1 else f"0-{cpus - 1}"
     row = {
-        "kind": kind, "statistic": "speedup" if kind == "scaling" else "time_ratio", "host": "h",
-        "workload": workload, "workload_kind": KINDS.get(workload, "interpreter"), "params": "x=1",
-        "a_runtime": RUNTIME[a_flavour], "a_flavour": a_flavour, "a_mode": a_mode, "a_variant": a_variant,
-        "a_cpuset": "0" if kind == "scaling" else cpuset, "a_cpus": 1 if kind == "scaling" else cpus,
-        "a_workers": a_workers, "b_runtime": RUNTIME[b_flavour], "b_flavour": b_flavour, "b_mode": b_mode,
-        "b_variant": "" if kind in ("gil", "variant") else a_variant, "b_cpuset": cpuset, "b_cpus": cpus,
-        "b_workers": workers, "ratio": ratio, "ci_low": ratio * (1 - ci), "ci_high": ratio * (1 + ci),
-        "p_value": 0.002, "significant": True, "ideal": ideal, "efficiency": ratio / ideal,
-        "efficiency_low": ratio * (1 - ci) / ideal, "efficiency_high": ratio * (1 + ci) / ideal,
+        "kind": kind,
+        "statistic": "speedup" if kind == "scaling" else "time_ratio",
+        "host": "h",
+        "workload": workload,
+        "workload_kind": KINDS.get(workload, "interpreter"),
+        "params": "x=1",
+        "a_runtime": RUNTIME[a_flavour],
+        "a_flavour": a_flavour,
+        "a_mode": a_mode,
+        "a_variant": a_variant,
+        "a_cpuset": "0" if kind == "scaling" else cpuset,
+        "a_cpus": 1 if kind == "scaling" else cpus,
+        "a_workers": a_workers,
+        "b_runtime": RUNTIME[b_flavour],
+        "b_flavour": b_flavour,
+        "b_mode": b_mode,
+        "b_variant": "" if kind in ("gil", "variant") else a_variant,
+        "b_cpuset": cpuset,
+        "b_cpus": cpus,
+        "b_workers": workers,
+        "ratio": ratio,
+        "ci_low": ratio * (1 - ci),
+        "ci_high": ratio * (1 + ci),
+        "p_value": 0.002,
+        "significant": True,
+        "ideal": ideal,
+        "efficiency": ratio / ideal,
+        "efficiency_low": ratio * (1 - ci) / ideal,
+        "efficiency_high": ratio * (1 + ci) / ideal,
     }
     row.update(extra)
     return row
@@ -48,12 +81,15 @@ def single(workload, build, gil=None, ci=0.01):
     return rows
 
 
-@pytest.mark.parametrize("build, gil, verdict", [
-    (1.65, 1.0, "does not hold: the free-threaded build carries the cost"),   # gil1 matches 3.13t: the build's cost
-    (1.65, 0.6, "holds: switching the GIL back on"),                          # the GIL alone speeds it up
-    (1.02, 1.0, "does not hold: no single-thread cost"),                      # below 1.05: no cost at all
-    (1.65, None, "depends on what is meant"),                                 # no gil1 control measured
-])
+@pytest.mark.parametrize(
+    "build, gil, verdict",
+    [
+        (1.65, 1.0, "does not hold: the free-threaded build carries the cost"),  # gil1 matches 3.13t: the build's cost
+        (1.65, 0.6, "holds: switching the GIL back on"),  # the GIL alone speeds it up
+        (1.02, 1.0, "does not hold: no single-thread cost"),  # below 1.05: no cost at all
+        (1.65, None, "depends on what is meant"),  # no gil1 control measured
+    ],
+)
 def test_single_thread_rule_separates_the_build_from_the_gil(build, gil, verdict):
     result = claims.gil_speeds_single_threads(table(*single("cpu_loop", build, gil)))
     assert result.verdict.startswith(verdict)
@@ -81,8 +117,9 @@ def test_single_thread_mixed_interpreter_workloads_depend_on_the_workload():
     assert result.verdict == "depends on the workload (cpu_loop: build; alloc: none)"
 
 
-@pytest.mark.parametrize("speedup, verdict", [(1.0, HOLDS), (1.2, HOLDS), (1.25, "depends on the threshold"),
-                                              (1.3, FAILS), (1.9, FAILS)])
+@pytest.mark.parametrize(
+    "speedup, verdict", [(1.0, HOLDS), (1.2, HOLDS), (1.25, "depends on the threshold"), (1.3, FAILS), (1.9, FAILS)]
+)
 def test_gil_threads_do_not_scale(speedup, verdict):
     result = claims.gil_threads_do_not_scale(table(comp("scaling", "cpu_loop", "gil", "threads", speedup)))
     assert result.verdict.startswith(verdict) and "2 workers on 2 CPUs" in result.scope
@@ -103,30 +140,42 @@ def test_one_cpu_cannot_test_parallel_claims():
 
 @pytest.mark.parametrize("speedup, verdict", [(14.0, HOLDS), (11.0, FAILS)])
 def test_gil_threads_suit_io_against_one_per_worker(speedup, verdict):
-    rows = table(comp("scaling", "io_wait", "gil", "threads", speedup, workers=16),
-                 comp("scaling", "io_wait", "gil", "threads", 2.0, workers=2))
+    rows = table(
+        comp("scaling", "io_wait", "gil", "threads", speedup, workers=16),
+        comp("scaling", "io_wait", "gil", "threads", 2.0, workers=2),
+    )
     result = claims.gil_threads_suit_io(rows)
     assert result.verdict == verdict and "16 workers on 2 CPUs" in result.scope
     assert f"{speedup / 16:.0%} of ideal" in result.key_figure  # never 700 %: sleeping workers need no CPU
 
 
-@pytest.mark.parametrize("procs, threads, free, verdict", [
-    (1.9, 1.0, 1.1, HOLDS),
-    (1.9, 1.0, 1.9, "depends on the build"),
-    (1.2, 1.0, 1.9, FAILS),   # processes do not scale either
-    (1.9, 1.9, 1.9, FAILS),   # GIL threads scale: processes are not needed
-])
+@pytest.mark.parametrize(
+    "procs, threads, free, verdict",
+    [
+        (1.9, 1.0, 1.1, HOLDS),
+        (1.9, 1.0, 1.9, "depends on the build"),
+        (1.2, 1.0, 1.9, FAILS),  # processes do not scale either
+        (1.9, 1.9, 1.9, FAILS),  # GIL threads scale: processes are not needed
+    ],
+)
 def test_python_needs_processes(procs, threads, free, verdict):
-    rows = table(comp("scaling", "cpu_loop", "gil", "processes", procs), comp("scaling", "cpu_loop", "gil", "threads", threads),
-                 comp("scaling", "cpu_loop", "free-threaded", "threads", free))
+    rows = table(
+        comp("scaling", "cpu_loop", "gil", "processes", procs),
+        comp("scaling", "cpu_loop", "gil", "threads", threads),
+        comp("scaling", "cpu_loop", "free-threaded", "threads", free),
+    )
     assert claims.python_needs_processes(rows).verdict.startswith(verdict)
 
 
-@pytest.mark.parametrize("loop, alloc, verdict", [(1.9, 1.5, HOLDS), (1.2, 1.1, FAILS), (1.9, 1.1, "depends on the workload")])
+@pytest.mark.parametrize(
+    "loop, alloc, verdict", [(1.9, 1.5, HOLDS), (1.2, 1.1, FAILS), (1.9, 1.1, "depends on the workload")]
+)
 def test_free_threading_scales(loop, alloc, verdict):
-    rows = table(comp("scaling", "cpu_loop", "free-threaded", "threads", loop),
-                 comp("scaling", "alloc", "free-threaded", "threads", alloc),
-                 comp("scaling", "cpu_loop", "free-threaded", "threads", 1.0, a_variant="gil1"))
+    rows = table(
+        comp("scaling", "cpu_loop", "free-threaded", "threads", loop),
+        comp("scaling", "alloc", "free-threaded", "threads", alloc),
+        comp("scaling", "cpu_loop", "free-threaded", "threads", 1.0, a_variant="gil1"),
+    )
     result = claims.free_threading_scales(rows)
     assert result.verdict.startswith(verdict) and "control, GIL switched back on: cpu_loop 1.00×" in result.context
     assert "an Amdahl fit needs speedups at 3 CPU counts; this run has 1, 2" in result.key_figure
@@ -134,14 +183,22 @@ def test_free_threading_scales(loop, alloc, verdict):
 
 def test_an_interval_straddling_the_no_gain_line_decides_nothing():
     wide = dict(ci=0.3)  # 1.3x with an interval of 0.91-1.69: neither gains nor gains nothing
-    rows = table(comp("scaling", "cpu_loop", "gil", "processes", 1.3, **wide),
-                 comp("scaling", "cpu_loop", "gil", "threads", 1.0))
-    assert claims.python_needs_processes(rows).verdict == "depends on the threshold: an interval straddles a speedup of 1.25"
-    rows = table(comp("scaling", "cpu_loop", "free-threaded", "threads", 1.3, **wide),
-                 comp("scaling", "alloc", "free-threaded", "threads", 1.3, **wide))
+    rows = table(
+        comp("scaling", "cpu_loop", "gil", "processes", 1.3, **wide), comp("scaling", "cpu_loop", "gil", "threads", 1.0)
+    )
+    assert (
+        claims.python_needs_processes(rows).verdict
+        == "depends on the threshold: an interval straddles a speedup of 1.25"
+    )
+    rows = table(
+        comp("scaling", "cpu_loop", "free-threaded", "threads", 1.3, **wide),
+        comp("scaling", "alloc", "free-threaded", "threads", 1.3, **wide),
+    )
     assert claims.free_threading_scales(rows).verdict.startswith("depends on the threshold")
-    rows = table(comp("scaling", "cpu_loop", "free-threaded", "threads", 1.9),
-                 comp("scaling", "alloc", "free-threaded", "threads", 1.3, **wide))
+    rows = table(
+        comp("scaling", "cpu_loop", "free-threaded", "threads", 1.9),
+        comp("scaling", "alloc", "free-threaded", "threads", 1.3, **wide),
+    )
     assert claims.free_threading_scales(rows).verdict == "holds"  # the undecided workload does not count against
 
 
@@ -152,32 +209,59 @@ def test_free_threading_accepts_the_blogs_own_16_core_efficiency():
 
 
 def test_free_threading_reports_the_amdahl_fit_where_there_is_one():
-    rows = table(comp("scaling", "cpu_loop", "free-threaded", "threads", 3.0, cpus=4),
-                 comp("amdahl", "cpu_loop", "free-threaded", "threads", 0.1, cpus=4, statistic="serial_fraction",
-                      ci_low=0.05, ci_high=0.15))
+    rows = table(
+        comp("scaling", "cpu_loop", "free-threaded", "threads", 3.0, cpus=4),
+        comp(
+            "amdahl",
+            "cpu_loop",
+            "free-threaded",
+            "threads",
+            0.1,
+            cpus=4,
+            statistic="serial_fraction",
+            ci_low=0.05,
+            ci_high=0.15,
+        ),
+    )
     assert "Amdahl serial fraction 10.0% (5.0%–15.0%)" in claims.free_threading_scales(rows).key_figure
 
 
 def test_free_threading_hash_and_contention_never_decide():
-    rows = table(comp("scaling", "cpu_loop", "free-threaded", "threads", 1.9),
-                 comp("scaling", "hash", "free-threaded", "threads", 1.0),
-                 comp("scaling", "contention", "free-threaded", "threads", 0.7))
+    rows = table(
+        comp("scaling", "cpu_loop", "free-threaded", "threads", 1.9),
+        comp("scaling", "hash", "free-threaded", "threads", 1.0),
+        comp("scaling", "contention", "free-threaded", "threads", 0.7),
+    )
     result = claims.free_threading_scales(rows)
     assert result.verdict == HOLDS and "serialised by its one lock: contention" in result.context
 
 
 def summary_cell(flavour, workload, mode, **extra):
-    row = {"runtime": RUNTIME[flavour], "flavour": flavour, "workload": workload, "mode": mode, "variant": "",
-           "cpus": 2, "workers": 2, "tasks": 2000, "median": 1.0, "rss_kb_per_task": math.nan,
-           "os_threads_per_task": math.nan, "latency_p50_us": math.nan, "worker_seconds_median": math.nan}
+    row = {
+        "runtime": RUNTIME[flavour],
+        "flavour": flavour,
+        "workload": workload,
+        "mode": mode,
+        "variant": "",
+        "cpus": 2,
+        "workers": 2,
+        "tasks": 2000,
+        "median": 1.0,
+        "rss_kb_per_task": math.nan,
+        "os_threads_per_task": math.nan,
+        "latency_p50_us": math.nan,
+        "worker_seconds_median": math.nan,
+    }
     row.update(extra)
     return row
 
 
 @pytest.mark.parametrize("kb, verdict", [(2.6, HOLDS), (4.0, HOLDS), (4.5, FAILS), (0.9, FAILS)])
 def test_goroutines_are_small(kb, verdict):
-    summary = table(summary_cell("go", "spawn", "goroutines", rss_kb_per_task=kb),
-                    summary_cell("gil", "spawn", "threads", rss_kb_per_task=70.0))
+    summary = table(
+        summary_cell("go", "spawn", "goroutines", rss_kb_per_task=kb),
+        summary_cell("gil", "spawn", "threads", rss_kb_per_task=70.0),
+    )
     result = claims.goroutines_are_small(summary)
     assert result.verdict == verdict and "gil Python thread 70.0 KB" in result.context
 
@@ -190,14 +274,30 @@ def test_goroutines_need_no_os_thread(per_task, verdict):
 
 @pytest.mark.parametrize("checksum, verdict", [(float(200 * 201 // 2), PASSED), (float(200 * 201 // 2 - 7), "failed")])
 def test_channels_is_a_check_that_says_what_it_compares(checksum, verdict):
-    summary = table(summary_cell("go", "channels", "goroutines", latency_p50_us=3.0),
-                    summary_cell("gil", "channels", "threads", latency_p50_us=90.0))
+    summary = table(
+        summary_cell("go", "channels", "goroutines", latency_p50_us=3.0),
+        summary_cell("gil", "channels", "threads", latency_p50_us=90.0),
+    )
     comparisons = table(comp("runtime", "channels", "gil", "threads", 9.5))
-    runs = pd.DataFrame([
-        {"runtime": "go", "workload": "channels", "params": "capacity=4,messages=100", "workers": 2, "checksum": checksum},
-        {"runtime": "go", "workload": "channels", "params": "capacity=4,messages=100", "workers": 2, "checksum": 20100.0,
-         "loops": 3},
-    ])
+    runs = pd.DataFrame(
+        [
+            {
+                "runtime": "go",
+                "workload": "channels",
+                "params": "capacity=4,messages=100",
+                "workers": 2,
+                "checksum": checksum,
+            },
+            {
+                "runtime": "go",
+                "workload": "channels",
+                "params": "capacity=4,messages=100",
+                "workers": 2,
+                "checksum": 20100.0,
+                "loops": 3,
+            },
+        ]
+    )
     result = claims.channels_share_safely(comparisons, summary, runs)
     assert result.kind == CHECK and result.verdict == verdict
     if verdict == PASSED:
@@ -212,10 +312,12 @@ def test_channels_untested_without_go_runs():
 
 
 def go_rows(cpus, loop_ratio, hash_ratio=0.98, io_ratio=1.0):
-    return table(comp("runtime", "cpu_loop", "free-threaded", "threads", loop_ratio, cpus=cpus),
-                 comp("runtime", "cpu_loop", "free-threaded", "processes", loop_ratio * 0.9, cpus=cpus),
-                 comp("runtime", "hash", "free-threaded", "threads", hash_ratio, cpus=cpus),
-                 comp("runtime", "io_wait", "free-threaded", "threads", io_ratio, cpus=cpus))
+    return table(
+        comp("runtime", "cpu_loop", "free-threaded", "threads", loop_ratio, cpus=cpus),
+        comp("runtime", "cpu_loop", "free-threaded", "processes", loop_ratio * 0.9, cpus=cpus),
+        comp("runtime", "hash", "free-threaded", "threads", hash_ratio, cpus=cpus),
+        comp("runtime", "io_wait", "free-threaded", "threads", io_ratio, cpus=cpus),
+    )
 
 
 def test_go_150x_is_not_testable_on_2_cpus():

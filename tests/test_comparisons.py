@@ -3,9 +3,10 @@
 import pandas as pd
 import pytest
 
-from fixtures import gil1_records, record, scaling_records
 from parbench.aggregate import runs_table, summary_table, write_csv
 from parbench.comparisons import COLUMNS, comparisons_table, main, read_comparisons, workload_label
+
+from fixtures import gil1_records, record, scaling_records
 
 
 def one(table: pd.DataFrame, **equal) -> pd.Series:
@@ -55,8 +56,15 @@ def test_scaling_carries_speedup_and_efficiency_against_ideal(table):
 
 
 def test_sleeping_workers_are_judged_per_worker_not_per_cpu():
-    records = [dict(record("go", "goroutines", "0", 1, w, k, 0.1 * (1 + k * 0.01)), workload="io_wait",
-                    params={"tasks": 10, "sleep_us": 100}) for w in (1, 16) for k in range(6)]
+    records = [
+        dict(
+            record("go", "goroutines", "0", 1, w, k, 0.1 * (1 + k * 0.01)),
+            workload="io_wait",
+            params={"tasks": 10, "sleep_us": 100},
+        )
+        for w in (1, 16)
+        for k in range(6)
+    ]
     row = one(comparisons_table(runs_table(records)), kind="scaling")
     assert row["ideal"] == 16 and row["efficiency"] == pytest.approx(1.0) and row["workload_kind"] == "sleep"
 
@@ -69,7 +77,11 @@ def test_amdahl_fit_needs_three_cpu_counts():
     table = comparisons_table(runs_table(records))
     fit = one(table, kind="amdahl")
     # 4 x 1.0 / 1.3 = 3.08 on 4 CPUs: a serial fraction near 10 %.
-    assert fit["statistic"] == "serial_fraction" and 0.05 < fit["ratio"] < 0.15 and fit["ci_low"] < fit["ratio"] < fit["ci_high"]
+    assert (
+        fit["statistic"] == "serial_fraction"
+        and 0.05 < fit["ratio"] < 0.15
+        and fit["ci_low"] < fit["ratio"] < fit["ci_high"]
+    )
     two = comparisons_table(runs_table([r for r in records if r["cpus"] < 4]))
     assert "amdahl" not in set(two["kind"])
 
@@ -82,8 +94,11 @@ def test_noise_floor_pairs_a_cell_with_its_twin():
 
 
 def test_spawn_seconds_are_never_a_time_ratio():
-    records = [dict(record(rt, mode, "0", 1, 1, k, 0.01, gil=gil), workload="spawn", params={"count": 10})
-               for rt, mode, gil in (("go", "goroutines", None), ("cpython-3.13t", "threads", False)) for k in range(6)]
+    records = [
+        dict(record(rt, mode, "0", 1, 1, k, 0.01, gil=gil), workload="spawn", params={"count": 10})
+        for rt, mode, gil in (("go", "goroutines", None), ("cpython-3.13t", "threads", False))
+        for k in range(6)
+    ]
     assert set(comparisons_table(runs_table(records))["kind"]) == {"blog"}
 
 
@@ -109,13 +124,46 @@ def test_cli_writes_the_table_and_refuses_mismatched_inputs(tmp_path, capsys):
     runs = runs_table(scaling_records())
     write_csv(runs, tmp_path / "runs.csv")
     write_csv(summary_table(runs), tmp_path / "summary.csv")
-    assert main(["--runs", str(tmp_path / "runs.csv"), "--summary", str(tmp_path / "summary.csv"),
-                 "--out", str(tmp_path / "c.csv")]) == 0
+    assert (
+        main(
+            [
+                "--runs",
+                str(tmp_path / "runs.csv"),
+                "--summary",
+                str(tmp_path / "summary.csv"),
+                "--out",
+                str(tmp_path / "c.csv"),
+            ]
+        )
+        == 0
+    )
     written = read_comparisons(tmp_path / "c.csv")
     assert one(written, kind="build", b_cpus=1)["a_variant"] == ""
     write_csv(summary_table(runs[runs["runtime"] != "go"]), tmp_path / "other.csv")
-    assert main(["--runs", str(tmp_path / "runs.csv"), "--summary", str(tmp_path / "other.csv"),
-                 "--out", str(tmp_path / "c2.csv")]) == 1
+    assert (
+        main(
+            [
+                "--runs",
+                str(tmp_path / "runs.csv"),
+                "--summary",
+                str(tmp_path / "other.csv"),
+                "--out",
+                str(tmp_path / "c2.csv"),
+            ]
+        )
+        == 1
+    )
     assert "describe different cells" in capsys.readouterr().err
-    assert main(["--runs", str(tmp_path / "missing.csv"), "--summary", str(tmp_path / "summary.csv"),
-                 "--out", str(tmp_path / "c3.csv")]) == 1
+    assert (
+        main(
+            [
+                "--runs",
+                str(tmp_path / "missing.csv"),
+                "--summary",
+                str(tmp_path / "summary.csv"),
+                "--out",
+                str(tmp_path / "c3.csv"),
+            ]
+        )
+        == 1
+    )

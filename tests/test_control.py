@@ -93,8 +93,11 @@ def test_errors_are_kept_for_the_workflow_to_repeat_last(tmp_path, monkeypatch):
 
 def test_raw_problem_counts_containers_not_values(tmp_path):
     path = tmp_path / "cell.jsonl"
-    values = [{"seconds": 1.0, "warmup": False, "session": "s", "order": order, "repeat": value}
-              for order in (3, 9) for value in range(3)]
+    values = [
+        {"seconds": 1.0, "warmup": False, "session": "s", "order": order, "repeat": value}
+        for order in (3, 9)
+        for value in range(3)
+    ]
     path.write_text("".join(json.dumps(v) + "\n" for v in values))
     assert raw_problem(path, repeats=2) is None
     assert raw_problem(path, repeats=6) == "holds 2 of 6 measured repeats"  # six values, two containers

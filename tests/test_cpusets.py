@@ -18,7 +18,9 @@ def test_parse_cpuset_rejects(text):
         parse_cpuset(text)
 
 
-@pytest.mark.parametrize("cpus, text", [([0], "0"), ([0, 1, 2, 3], "0-3"), ([2, 0], "0,2"), ([0, 1, 3, 4, 7], "0-1,3-4,7")])
+@pytest.mark.parametrize(
+    "cpus, text", [([0], "0"), ([0, 1, 2, 3], "0-3"), ([2, 0], "0,2"), ([0, 1, 3, 4, 7], "0-1,3-4,7")]
+)
 def test_format_cpuset(cpus, text):
     assert format_cpuset(cpus) == text
     assert parse_cpuset(text) == sorted(cpus)
@@ -46,5 +48,7 @@ def test_auto_sizes_are_powers_of_two_plus_all(count, sizes):
 
 def test_auto_cpusets_follow_the_topology_not_the_numbers():
     # CPUs 0 and 1 are two threads of one core: the 2-CPU set takes a second core
-    topology = [CpuInfo(cpu, (cpu - cpu % 2, cpu - cpu % 2 + 1), cpu // 2, 0, 0, None, None, None, None) for cpu in range(4)]
+    topology = [
+        CpuInfo(cpu, (cpu - cpu % 2, cpu - cpu % 2 + 1), cpu // 2, 0, 0, None, None, None, None) for cpu in range(4)
+    ]
     assert auto_cpusets(topology) == ["0", "0,2", "0-3"]

@@ -21,7 +21,9 @@ def test_run_command_passes_environment_sorted():
 
 
 def test_build_command_writes_iidfile_and_build_args():
-    command = docker.build_command("containers/cpython/Dockerfile", ".", {"SOURCE": "P.tar.xz", "BASE_IMAGE": "b"}, "t", "/tmp/iid")
+    command = docker.build_command(
+        "containers/cpython/Dockerfile", ".", {"SOURCE": "P.tar.xz", "BASE_IMAGE": "b"}, "t", "/tmp/iid"
+    )
     assert command[:2] == ["docker", "build"]
     assert command[command.index("--iidfile") + 1] == "/tmp/iid"
     assert command[command.index("--file") + 1] == "containers/cpython/Dockerfile"
@@ -31,12 +33,20 @@ def test_build_command_writes_iidfile_and_build_args():
 
 
 def test_gil_and_free_threaded_builds_differ_only_in_disable_gil():
-    entry = {"kind": "cpython", "version": "3.13.5", "source": "P.tar.xz", "free_threading": False, "configure_flags": ["--with-x"]}
+    entry = {
+        "kind": "cpython",
+        "version": "3.13.5",
+        "source": "P.tar.xz",
+        "free_threading": False,
+        "configure_flags": ["--with-x"],
+    }
     gil = cpython_build_args(entry, "base")
     free = cpython_build_args(dict(entry, free_threading=True), "base")
     assert gil["CONFIGURE_FLAGS"] == "--with-x"
     assert free["CONFIGURE_FLAGS"] == "--with-x --disable-gil"
-    assert {k: v for k, v in gil.items() if k != "CONFIGURE_FLAGS"} == {k: v for k, v in free.items() if k != "CONFIGURE_FLAGS"}
+    assert {k: v for k, v in gil.items() if k != "CONFIGURE_FLAGS"} == {
+        k: v for k, v in free.items() if k != "CONFIGURE_FLAGS"
+    }
 
 
 def test_optimizations_switch_adds_pgo_and_lto():
@@ -60,7 +70,13 @@ def test_mmdebstrap_plain_and_snapshot():
 
 
 def test_base_key_changes_with_recipe_only():
-    base = {"method": "mmdebstrap", "suite": "trixie", "mirror": "m", "snapshot": None, "pull_image": "debian:trixie-slim"}
+    base = {
+        "method": "mmdebstrap",
+        "suite": "trixie",
+        "mirror": "m",
+        "snapshot": None,
+        "pull_image": "debian:trixie-slim",
+    }
     assert base_key(base) == base_key(dict(base))
     assert base_key(base) != base_key(dict(base, suite="bookworm"))
     pull = dict(base, method="pull")
@@ -81,11 +97,16 @@ def test_harness_argv_for_each_language():
     assert argv[argv.index("--workers") + 1] == "2" and argv[argv.index("--param") + 1] == "iterations=1000"
     assert argv[argv.index("--min-time") + 1] == "0.2" and "--loops" not in argv
     assert "--values-time" not in argv  # values_time 0: the container measures `repeats` values
-    valued = harness_argv("cpython", cell, {"iterations": 1000},
-                          Timing(min_time=0.3, warmup=0, values_time=1.0, max_values=3))
+    valued = harness_argv(
+        "cpython", cell, {"iterations": 1000}, Timing(min_time=0.3, warmup=0, values_time=1.0, max_values=3)
+    )
     assert valued[valued.index("--values-time") + 1] == "1" and valued[valued.index("--max-values") + 1] == "3"
-    go = harness_argv("go", Cell("go", "hash", "goroutines", "0", 1), {"rounds": 2, "megabytes": 8},
-                      Timing(loops=64, repeats=2, warmup=0))
+    go = harness_argv(
+        "go",
+        Cell("go", "hash", "goroutines", "0", 1),
+        {"rounds": 2, "megabytes": 8},
+        Timing(loops=64, repeats=2, warmup=0),
+    )
     assert go[0] == "parbench-go" and go[go.index("-mode") + 1] == "goroutines"
     assert [go[i + 1] for i, arg in enumerate(go) if arg == "-param"] == ["megabytes=8", "rounds=2"]
     assert go[go.index("-repeats") + 1] == "2" and go[go.index("-warmup") + 1] == "0"

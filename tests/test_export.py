@@ -13,13 +13,22 @@ import pandas as pd
 import pyperf
 import pytest
 
-from conftest import REPO
-from fixtures import record, scaling_records
 from parbench.aggregate import read_table, runs_table
 from parbench.export import (
-    BENCHFMT_UNIT, benchfmt_lines, benchmark_name, go_benchmark_name, main, mode_family, pyperf_suites, stem,
-    stems_in_order, tidy_rows,
+    BENCHFMT_UNIT,
+    benchfmt_lines,
+    benchmark_name,
+    go_benchmark_name,
+    main,
+    mode_family,
+    pyperf_suites,
+    stem,
+    stems_in_order,
+    tidy_rows,
 )
+
+from conftest import REPO
+from fixtures import record, scaling_records
 
 # ---------------------------------------------------------------- the Go benchmark format, from its spec
 # golang.org/design/14313-benchmark-format: configuration lines "key: value", result lines
@@ -135,18 +144,21 @@ def test_validator_accepts_the_specs_example_shape():
     assert name_parts(results[0].name) == ("BenchmarkDecode", {"text": "digits", "level": "speed"}, 8)
 
 
-@pytest.mark.parametrize("line", [
-    "BenchmarkX 1 2 ns/op extra",        # odd number of fields
-    "BenchmarkX 1",                       # too few
-    "BenchmarkX 1.5 2 ns/op",             # iterations not an integer
-    "BenchmarkX 0 2 ns/op",               # no iterations
-    "BenchmarkX 1 fast ns/op",            # value not a float
-    "BenchmarkX 1 2 3 4",                 # unit is a number
-    "Goos: linux",                        # key starts upper case
-    "go os: linux",                       # key with a space
-    "goos:linux",                         # no space after the colon
-    "PASS",                               # neither kind
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "BenchmarkX 1 2 ns/op extra",  # odd number of fields
+        "BenchmarkX 1",  # too few
+        "BenchmarkX 1.5 2 ns/op",  # iterations not an integer
+        "BenchmarkX 0 2 ns/op",  # no iterations
+        "BenchmarkX 1 fast ns/op",  # value not a float
+        "BenchmarkX 1 2 3 4",  # unit is a number
+        "Goos: linux",  # key starts upper case
+        "go os: linux",  # key with a space
+        "goos:linux",  # no space after the colon
+        "PASS",  # neither kind
+    ],
+)
 def test_validator_rejects_lines_that_break_the_grammar(line):
     with pytest.raises(AssertionError):
         validate_benchfmt(f"goos: linux\nBenchmarkOk 1 2 ns/op\n{line}\n")
@@ -171,8 +183,11 @@ def csv_roundtrip(table: pd.DataFrame, tmp_path: Path) -> pd.DataFrame:
 def runs(tmp_path) -> pd.DataFrame:
     """The scaling fixture with calibrated loops (4), a warm-up time, a session and a Go GOMAXPROCS=1 variant."""
     records = scaling_records()
-    variant = [dict(r, variant="gomaxprocs1", seconds=r["seconds"] * 2) for r in records
-               if r["runtime"] == "go" and not r["warmup"]]
+    variant = [
+        dict(r, variant="gomaxprocs1", seconds=r["seconds"] * 2)
+        for r in records
+        if r["runtime"] == "go" and not r["warmup"]
+    ]
     records += variant + [record("cpython-3.13", "processes", "0-1", 2, 2, n, 2.6, gil=True) for n in range(6)]
     records += [record("go", "sequential", "0", 1, 1, n, 0.1) for n in range(6)]
     table = runs_table(records)
@@ -187,8 +202,19 @@ def runs(tmp_path) -> pd.DataFrame:
 def export(runs: pd.DataFrame, out: Path) -> tuple[Path, Path]:
     """Run the CLI on a table; the pyperf folder and the benchfmt file."""
     runs.to_csv(out / "in.csv", index=False)
-    assert main(["--runs", str(out / "in.csv"), "--pyperf-dir", str(out / "pyperf"),
-                 "--benchfmt", str(out / "benchfmt.txt")]) == 0
+    assert (
+        main(
+            [
+                "--runs",
+                str(out / "in.csv"),
+                "--pyperf-dir",
+                str(out / "pyperf"),
+                "--benchfmt",
+                str(out / "benchfmt.txt"),
+            ]
+        )
+        == 0
+    )
     return out / "pyperf", out / "benchfmt.txt"
 
 
@@ -202,13 +228,17 @@ def test_threads_and_goroutines_share_a_family_processes_and_sequential_do_not()
 
 
 def test_go_names_are_capitalised_with_the_cpu_count_as_procs():
-    assert go_benchmark_name("cpu_loop_strong/mode=inproc/cpuset=0-1/workers=16", 2) == \
-        "BenchmarkCpuLoopStrong/mode=inproc/cpuset=0-1/workers=16-2"
+    assert (
+        go_benchmark_name("cpu_loop_strong/mode=inproc/cpuset=0-1/workers=16", 2)
+        == "BenchmarkCpuLoopStrong/mode=inproc/cpuset=0-1/workers=16-2"
+    )
 
 
 def test_variants_get_their_own_stem_after_the_plain_runtimes():
-    rows = [{"runtime": r, "variant": v} for r, v in
-            [("go", "gomaxprocs1"), ("cpython-3.13", "aa"), ("cpython-3.13", ""), ("go", "")]]
+    rows = [
+        {"runtime": r, "variant": v}
+        for r, v in [("go", "gomaxprocs1"), ("cpython-3.13", "aa"), ("cpython-3.13", ""), ("go", "")]
+    ]
     assert stem("go", "") == "go" and stem("cpython-3.13t", "gil1") == "cpython-3.13t.gil1"
     # Runtimes in table order, plain cells first (benchstat's base column), the A/A twin last.
     assert stems_in_order(rows) == ["go", "cpython-3.13", "go.gomaxprocs1", "cpython-3.13.aa"]
@@ -217,7 +247,11 @@ def test_variants_get_their_own_stem_after_the_plain_runtimes():
 def test_pyperf_files_load_in_pyperf_with_per_loop_values_and_metadata(runs, tmp_path):
     pyperf_dir, _ = export(runs, tmp_path)
     assert sorted(p.name for p in pyperf_dir.iterdir()) == [
-        "cpython-3.13.json", "cpython-3.13t.json", "go.gomaxprocs1.json", "go.json"]
+        "cpython-3.13.json",
+        "cpython-3.13t.json",
+        "go.gomaxprocs1.json",
+        "go.json",
+    ]
     go = pyperf.BenchmarkSuite.load(str(pyperf_dir / "go.json"))
     bench = go.get_benchmark("cpu_loop/mode=inproc/cpuset=0-1/workers=2")
     expected = runs[(runs.runtime == "go") & (runs.variant == "") & (runs.cpuset == "0-1")].sort_values("repeat")
@@ -228,14 +262,18 @@ def test_pyperf_files_load_in_pyperf_with_per_loop_values_and_metadata(runs, tmp
     assert meta["runtime_version"] == "go1.24.4" and meta["image_id"] == "sha256:" + "ab" * 32
     assert meta["hostname"] == "hostA" and meta["cpu_affinity"] == "0-1" and meta["cpu_count"] == 2
     assert meta["unit"] == "second" and run.get_metadata()["session"] == "s1"
-    assert pyperf.BenchmarkSuite.load(str(pyperf_dir / "cpython-3.13.json")).get_metadata()["python_version"] == "3.13.5"
+    assert (
+        pyperf.BenchmarkSuite.load(str(pyperf_dir / "cpython-3.13.json")).get_metadata()["python_version"] == "3.13.5"
+    )
 
 
 def test_benchmark_names_line_up_across_runtimes_and_variants(runs, tmp_path):
     pyperf_dir, _ = export(runs, tmp_path)
     names = {p.stem: set(pyperf.BenchmarkSuite.load(str(p)).get_benchmark_names()) for p in pyperf_dir.iterdir()}
     assert names["go"] & names["cpython-3.13t"] == {
-        "cpu_loop/mode=inproc/cpuset=0/workers=1", "cpu_loop/mode=inproc/cpuset=0-1/workers=2"}
+        "cpu_loop/mode=inproc/cpuset=0/workers=1",
+        "cpu_loop/mode=inproc/cpuset=0-1/workers=2",
+    }
     assert names["go.gomaxprocs1"] == names["go"] - {"cpu_loop/mode=sequential/cpuset=0/workers=1"}
     assert "cpu_loop/mode=processes/cpuset=0-1/workers=2" in names["cpython-3.13"] - names["go"]
 
@@ -271,7 +309,8 @@ def test_benchfmt_file_follows_the_spec_one_line_per_repeat(runs, tmp_path):
     assert set(by_runtime) == {"cpython-3.13", "cpython-3.13t", "go", "go.gomaxprocs1"}
     go = [r for r in by_runtime["go"] if r.name == "BenchmarkCpuLoop/mode=inproc/cpuset=0-1/workers=2-2"]
     assert sorted(r.values["sec/op"] for r in go) == pytest.approx(
-        sorted(runs[(runs.runtime == "go") & (runs.variant == "") & (runs.cpuset == "0-1")]["seconds"]))
+        sorted(runs[(runs.runtime == "go") & (runs.variant == "") & (runs.cpuset == "0-1")]["seconds"])
+    )
     assert {r.config["runtime-version"] for r in by_runtime["go"]} == {"go1.24.4"}
     assert all(r.config["host"] == "hostA" and r.config["session"] == "s1" for r in results)
     base, keys, procs = name_parts(go[0].name)
@@ -281,11 +320,14 @@ def test_benchfmt_file_follows_the_spec_one_line_per_repeat(runs, tmp_path):
 def test_parameters_join_names_only_when_a_workload_has_several(runs, tmp_path):
     table = runs.copy()
     table.loc[table.runtime == "go", "params"] = "iterations=2000"
-    names = {bench["metadata"]["name"] for suite in pyperf_suites(tidy_rows(table)).values()
-             for bench in suite["benchmarks"]}
+    names = {
+        bench["metadata"]["name"] for suite in pyperf_suites(tidy_rows(table)).values() for bench in suite["benchmarks"]
+    }
     assert "cpu_loop/iterations=2000/mode=inproc/cpuset=0/workers=1" in names
     assert "cpu_loop/iterations=1000/mode=inproc/cpuset=0/workers=1" in names
-    plain = {bench["metadata"]["name"] for suite in pyperf_suites(tidy_rows(runs)).values() for bench in suite["benchmarks"]}
+    plain = {
+        bench["metadata"]["name"] for suite in pyperf_suites(tidy_rows(runs)).values() for bench in suite["benchmarks"]
+    }
     assert not any("iterations=" in name for name in plain)
 
 
@@ -355,8 +397,13 @@ def test_a_pyperf_run_is_a_container_with_its_values(tmp_path):
     records = []
     for order in range(6):
         for value in range(3):
-            records.append(dict(record("go", "goroutines", "0", 1, 1, value, 0.1 + order / 100 + value / 1000),
-                                order=order, round=order))
+            records.append(
+                dict(
+                    record("go", "goroutines", "0", 1, 1, value, 0.1 + order / 100 + value / 1000),
+                    order=order,
+                    round=order,
+                )
+            )
     pyperf_dir, benchfmt = export(runs_table(records), tmp_path)
     bench = pyperf.BenchmarkSuite.load(str(pyperf_dir / "go.json")).get_benchmarks()[0]
     runs = bench.get_runs()

@@ -37,12 +37,13 @@ import pytest
 import yaml
 from snakemake.utils import update_config
 
-from conftest import REPO
 from parbench.control import session_pid
 from parbench.cpusets import available_cpus
 from parbench.matrix import all_cells
 from parbench.measure import pid_alive as alive
 from parbench.measure import session_plan
+
+from conftest import REPO
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.faults]
 
@@ -70,6 +71,7 @@ CONTAINERS = len(CELLS) * ROUNDS
 
 # ---- running Snakemake in the background -------------------------------------
 
+
 class Run:
     """`snakemake` started in its own session (process group), its output in files."""
 
@@ -83,7 +85,10 @@ class Run:
         with open(self.out, "w") as out, open(self.err, "w") as err:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "snakemake", "--cores", "all", *args, "--configfile", *configfiles],
-                cwd=project, stdout=out, stderr=err, start_new_session=True,
+                cwd=project,
+                stdout=out,
+                stderr=err,
+                start_new_session=True,
                 env={**os.environ, **(env or {})},
             )
 
@@ -124,6 +129,7 @@ def wait_for(condition, timeout: float, what: str):
 
 # ---- what the session left -----------------------------------------------------
 
+
 def journal(project: Path) -> tuple[dict, list[dict]]:
     """The journal's header and its finished containers ({} and [] if there is none)."""
     try:
@@ -142,8 +148,11 @@ def journal(project: Path) -> tuple[dict, list[dict]]:
 
 
 def journal_with(project: Path, entries: int, timeout: float = 120) -> tuple[dict, list[dict]]:
-    return wait_for(lambda: (lambda h, e: (h, e) if len(e) >= entries else None)(*journal(project)),
-                    timeout, f"{entries} container(s) in the journal")
+    return wait_for(
+        lambda: (lambda h, e: (h, e) if len(e) >= entries else None)(*journal(project)),
+        timeout,
+        f"{entries} container(s) in the journal",
+    )
 
 
 def sha256(path: Path) -> str:
@@ -158,8 +167,9 @@ def results_digest(project: Path) -> dict[str, str]:
 
 def tree_state(folder: Path) -> dict[str, tuple[str, int]]:
     """Every file below `folder` with its sha256 and modification time."""
-    return {str(p.relative_to(folder)): (sha256(p), p.stat().st_mtime_ns)
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): (sha256(p), p.stat().st_mtime_ns) for p in sorted(folder.rglob("*")) if p.is_file()
+    }
 
 
 def raw_records(project: Path) -> dict[str, list[dict]]:
@@ -197,9 +207,12 @@ def assert_complete_session(project: Path, session: str, cells: list[str] = CELL
 
 def containers_of(sessions: set[str]) -> list[str]:
     """Containers (running or not) labelled with one of these sessions."""
-    listed = subprocess.run(["docker", "ps", "-a", "--filter", f"label={LABEL}",
-                             "--format", '{{.ID}} {{.Label "parbench.session"}}'],
-                            capture_output=True, text=True, check=True)
+    listed = subprocess.run(
+        ["docker", "ps", "-a", "--filter", f"label={LABEL}", "--format", '{{.ID}} {{.Label "parbench.session"}}'],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return [line for line in listed.stdout.splitlines() if line.split()[1:] and line.split()[1] in sessions]
 
 
@@ -232,8 +245,13 @@ def assert_one_parbench_line_last(done: Run, *phrases: str) -> str:
 
 def assert_nothing_to_do(project: Path, *args: str) -> None:
     """A dry run of the same command plans no job: what was just done is not done again."""
-    dry = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "all", "-n", *args, *CONFIG],
-                         cwd=project, capture_output=True, text=True, timeout=120)
+    dry = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "all", "-n", *args, *CONFIG],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert dry.returncode == 0, (dry.stdout + dry.stderr)[-3000:]
     if "Nothing to be done" not in dry.stdout + dry.stderr:
         pytest.fail(f"the next run would do it again:\n{(dry.stdout + dry.stderr)[-3000:]}")
@@ -245,9 +263,20 @@ class Starts:
     def __enter__(self):
         since = f"{time.time() - 0.5:.3f}"  # events since then are replayed: no race with the first start
         self.proc = subprocess.Popen(
-            ["docker", "events", "--since", since, "--filter", f"label={LABEL}", "--filter", "event=start",
-             "--format", '{{.ID}} {{index .Actor.Attributes "parbench.session"}}'],
-            stdout=subprocess.PIPE, text=True,
+            [
+                "docker",
+                "events",
+                "--since",
+                since,
+                "--filter",
+                f"label={LABEL}",
+                "--filter",
+                "event=start",
+                "--format",
+                '{{.ID}} {{index .Actor.Attributes "parbench.session"}}',
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
         )
         return self
 
@@ -262,6 +291,7 @@ class Starts:
 
 
 # ---- the project ---------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def baseline(built_project, tmp_path_factory):
@@ -319,6 +349,7 @@ def resume(project: Path, seed: int, session: str, kept: int) -> Run:
 
 # ---- the faults --------------------------------------------------------------------------
 
+
 def test_1_ctrl_c_keeps_results_and_a_rerun_resumes(project, baseline):
     started, header = interrupted(project, seed=2)
     os.killpg(started.proc.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
@@ -332,6 +363,7 @@ def test_1_ctrl_c_keeps_results_and_a_rerun_resumes(project, baseline):
     assert_no_containers(project, header["session"])
 
     resume(project, 2, header["session"], len(kept))
+
     # What was journaled before Ctrl-C is what the raw files hold for those containers.
     def key(r: dict) -> tuple:  # a record's place: its container, kind and index there
         return r["order"], r["warmup"], r["calibration"], r["value"]
@@ -384,8 +416,11 @@ def test_4_killed_container_is_retried_and_recorded(project):
     session = header["session"]
 
     def kill_one():
-        listed = subprocess.run(["docker", "ps", "--filter", f"label={LABEL}={session}", "--format", "{{.Names}}"],
-                                capture_output=True, text=True).stdout.split()
+        listed = subprocess.run(
+            ["docker", "ps", "--filter", f"label={LABEL}={session}", "--format", "{{.Names}}"],
+            capture_output=True,
+            text=True,
+        ).stdout.split()
         for name in listed:
             if subprocess.run(["docker", "kill", name], capture_output=True).returncode == 0:
                 return name
@@ -444,8 +479,13 @@ def test_6_wrong_checksum_stops_naming_the_cell_without_retry(project, baseline)
         if 2 <= first_wrong <= 4:
             break
     with Starts() as starts:
-        done = run(project, "--config", f"seed={seed}", configfiles=("configs/faults.yaml", str(extra)),
-                   env={"PARBENCH_FAULT_CHECKSUM": "cpu_loop"})
+        done = run(
+            project,
+            "--config",
+            f"seed={seed}",
+            configfiles=("configs/faults.yaml", str(extra)),
+            env={"PARBENCH_FAULT_CHECKSUM": "cpu_loop"},
+        )
     assert done.proc.returncode != 0
     line = assert_one_parbench_line_last(done, plan[first_wrong][1].raw_path, "checksum", "not retried")
     assert "retrying" not in done.stderr
@@ -472,7 +512,9 @@ def test_8_truncated_and_deleted_raw_files_are_remeasured_alone(project, baselin
     assert len(repair) == 1 and repair[0].startswith("parbench: 2 raw file(s)"), repair
     assert f"{truncated} (line" in repair[0] and f"{deleted} (missing)" in repair[0]
     assert {p: sha256(project / p) for p in others} == others
-    assert {p.name: sha256(p) for p in (project / "results/raw/sessions").glob("*") if p.name in old_stamps} == old_stamps
+    assert {
+        p.name: sha256(p) for p in (project / "results/raw/sessions").glob("*") if p.name in old_stamps
+    } == old_stamps
     new = [s for s in stamps(project) if s["session"] + ".json" not in old_stamps]
     assert len(new) == 1 and sorted(new[0]["cells"]) == sorted([truncated, deleted])
     session = new[0]["session"]
@@ -501,8 +543,13 @@ def test_7_pruned_image_dry_run_changes_nothing_and_a_run_rebuilds_it(project, b
     assert old in baseline["go_images"]
     subprocess.run(["docker", "rmi", "--force", old], check=True, capture_output=True)
     before = tree_state(project / "results")
-    dry = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "all", "-n", *CONFIG],
-                         cwd=project, capture_output=True, text=True, timeout=120)
+    dry = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "all", "-n", *CONFIG],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert dry.returncode == 0, dry.stderr[-3000:]
     assert "go_image" in dry.stdout + dry.stderr and "gone from the engine" in dry.stderr
     assert tree_state(project / "results") == before, "the dry run changed a file"

@@ -74,16 +74,30 @@ def same_figures(new: pd.DataFrame, old: pd.DataFrame, keys: list[str]) -> None:
 def test_summary_figures_are_the_reference_ones(made):
     old = read("summary.csv")
     keys = ["host", "runtime", "workload", "params", "mode", "variant", "cpuset", "workers"]
-    same_figures(made[0].assign(variant=made[0]["variant"].fillna("")), old.assign(variant=old["variant"].fillna("")),
-                 keys)
+    same_figures(
+        made[0].assign(variant=made[0]["variant"].fillna("")), old.assign(variant=old["variant"].fillna("")), keys
+    )
 
 
 def test_comparison_figures_are_the_reference_ones(made):
     from parbench.comparisons import read_comparisons
 
     old = read_comparisons(REFERENCE / "comparisons.csv")
-    keys = ["kind", "statistic", "workload", "a_runtime", "a_mode", "a_variant", "a_cpuset", "a_workers",
-            "b_runtime", "b_mode", "b_variant", "b_cpuset", "b_workers"]
+    keys = [
+        "kind",
+        "statistic",
+        "workload",
+        "a_runtime",
+        "a_mode",
+        "a_variant",
+        "a_cpuset",
+        "a_workers",
+        "b_runtime",
+        "b_mode",
+        "b_variant",
+        "b_cpuset",
+        "b_workers",
+    ]
     new = made[1]
     for frame in (new, old):
         for column in keys:

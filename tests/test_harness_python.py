@@ -33,7 +33,19 @@ def test_cpu_loop_reference_value():
 @pytest.mark.parametrize("mode, workers", [("sequential", 1), ("threads", 2), ("processes", 2)])
 def test_modes_agree_on_checksum_and_report_every_worker(mode, workers):
     extra = () if mode == "sequential" else ("--workers", str(workers))
-    out = records("--workload", "cpu_loop", "--mode", mode, "--param", "iterations=20000", "--warmup", "1", "--repeats", "2", *extra)
+    out = records(
+        "--workload",
+        "cpu_loop",
+        "--mode",
+        mode,
+        "--param",
+        "iterations=20000",
+        "--warmup",
+        "1",
+        "--repeats",
+        "2",
+        *extra,
+    )
     assert [(r["warmup"], r["repeat"]) for r in out] == [(True, 0), (False, 0), (False, 1)]
     for r in out:
         assert r["schema"] == 1 and r["mode"] == mode and r["workers"] == workers
@@ -53,11 +65,17 @@ def test_default_workers_follow_affinity_not_host():
     if shutil.which("taskset") is None:
         pytest.skip("taskset (util-linux) is not installed")
     cpu = str(min(os.sched_getaffinity(0)))
-    pinned = records("--workload", "cpu_loop", "--mode", "threads", "--param", "iterations=100", prefix=("taskset", "-c", cpu))
+    pinned = records(
+        "--workload", "cpu_loop", "--mode", "threads", "--param", "iterations=100", prefix=("taskset", "-c", cpu)
+    )
     assert pinned[0]["workers"] == 1 and pinned[0]["affinity"] == cpu
     # multiprocessing.cpu_count(), which the seed used, still reports the host's CPUs.
-    host = subprocess.run(["taskset", "-c", cpu, sys.executable, "-c", "import multiprocessing; print(multiprocessing.cpu_count())"],
-                          capture_output=True, text=True, check=True)
+    host = subprocess.run(
+        ["taskset", "-c", cpu, sys.executable, "-c", "import multiprocessing; print(multiprocessing.cpu_count())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert int(host.stdout) == os.cpu_count() > 1
     unpinned = records("--workload", "cpu_loop", "--mode", "threads", "--param", "iterations=100")
     assert unpinned[0]["workers"] == len(os.sched_getaffinity(0))
@@ -75,7 +93,10 @@ def test_default_workers_follow_affinity_not_host():
         (["--workload", "cpu_loop", "--mode", "threads"], "needs --param iterations=N"),
         (["--workload", "hash", "--mode", "threads", "--param", "megabytes=1"], "needs --param rounds=N"),
         (["--workload", "io_wait", "--mode", "threads", "--param", "tasks=1", "--param", "sleep_us=-1"], "below 0"),
-        (["--workload", "channels", "--mode", "sequential", "--param", "messages=1", "--param", "capacity=1"], "--mode"),
+        (
+            ["--workload", "channels", "--mode", "sequential", "--param", "messages=1", "--param", "capacity=1"],
+            "--mode",
+        ),
         (["--workload", "spawn", "--mode", "processes", "--param", "count=1"], "--mode"),
         (["--workload", "cpu_loop", "--mode", "threads", "--param", "iterations"], "not NAME=VALUE"),
         (["--workload", "cpu_loop", "--mode", "sequential", "--param", "iterations=5", "--workers", "2"], "--workers"),
@@ -103,11 +124,15 @@ def test_every_workload_gives_its_expected_checksum_in_every_mode(name):
         out = records("--workload", name, "--mode", mode, "--workers", str(workers), *pairs)
         (r,) = out
         assert r["checksum"] == expected_checksum(name, SMALL_PARAMS[name], workers), (mode, r)
-        assert r["params"] == SMALL_PARAMS[name] and r["tasks"] == (1 if mode == "sequential" else spec.tasks(SMALL_PARAMS[name], workers))
+        assert r["params"] == SMALL_PARAMS[name] and r["tasks"] == (
+            1 if mode == "sequential" else spec.tasks(SMALL_PARAMS[name], workers)
+        )
         assert r["rss_parked_kb"] > 0 and r["os_threads_parked"] >= 1
         assert (r["latency_p50_us"] is not None) == (name == "channels")
         if name == "spawn":
-            assert r["os_threads_parked"] - r["os_threads_before"] == SMALL_PARAMS["spawn"]["count"]  # one OS thread each
+            assert (
+                r["os_threads_parked"] - r["os_threads_before"] == SMALL_PARAMS["spawn"]["count"]
+            )  # one OS thread each
 
 
 def test_strong_scaling_splits_the_range_exactly_once():
@@ -142,16 +167,17 @@ def test_percentile_is_nearest_rank():
 
 # ---- calibrated timed sections ------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "loops, total, min_time, max_loops, want",
     [
-        (1, 0.01, 0.3, 1 << 20, 36),        # 1.2 x 0.3 s at 10 ms a loop
-        (10, 0.1, 0.3, 1 << 20, 36),        # the same per-loop time, later trial
-        (1, 1e-6, 0.3, 1 << 20, 100),       # grows at most 100 times per trial
-        (1, 0.01, 0.3, 20, 20),             # never past max_loops
-        (8, 0.29, 0.3, 1 << 20, 10),        # 1.2 x 0.3 / 0.03625 = 9.93, so 10
-        (8, 0.4, 0.3, 1 << 20, 9),          # a prediction below loops still adds one
-        (4, 0.0, 0.3, 1 << 20, 400),        # a zero time grows as much as allowed
+        (1, 0.01, 0.3, 1 << 20, 36),  # 1.2 x 0.3 s at 10 ms a loop
+        (10, 0.1, 0.3, 1 << 20, 36),  # the same per-loop time, later trial
+        (1, 1e-6, 0.3, 1 << 20, 100),  # grows at most 100 times per trial
+        (1, 0.01, 0.3, 20, 20),  # never past max_loops
+        (8, 0.29, 0.3, 1 << 20, 10),  # 1.2 x 0.3 / 0.03625 = 9.93, so 10
+        (8, 0.4, 0.3, 1 << 20, 9),  # a prediction below loops still adds one
+        (4, 0.0, 0.3, 1 << 20, 400),  # a zero time grows as much as allowed
     ],
 )
 def test_predict_loops_aims_past_min_time_within_bounds(loops, total, min_time, max_loops, want):
@@ -162,8 +188,15 @@ def test_predict_loops_aims_past_min_time_within_bounds(loops, total, min_time, 
 
 @pytest.mark.parametrize(
     "section, values_time, max_values, want",
-    [(0.3, 1.0, 3, 3), (0.4, 1.0, 3, 3), (0.6, 1.0, 3, 2), (5.0, 1.0, 3, 1),
-     (0.01, 1.0, 3, 3), (0.3, 0.0, 3, 1), (0.0, 1.0, 3, 3)],
+    [
+        (0.3, 1.0, 3, 3),
+        (0.4, 1.0, 3, 3),
+        (0.6, 1.0, 3, 2),
+        (5.0, 1.0, 3, 1),
+        (0.01, 1.0, 3, 3),
+        (0.3, 0.0, 3, 1),
+        (0.0, 1.0, 3, 3),
+    ],
 )
 def test_values_fill_values_time_up_to_max_values(section, values_time, max_values, want):
     from harness import values_for
@@ -172,8 +205,22 @@ def test_values_fill_values_time_up_to_max_values(section, values_time, max_valu
 
 
 def test_calibration_then_warmups_then_repeats_with_the_chosen_loops():
-    out = records("--workload", "cpu_loop", "--mode", "threads", "--workers", "2", "--param", "iterations=2000",
-                  "--min-time", "0.02", "--warmup", "2", "--repeats", "2")
+    out = records(
+        "--workload",
+        "cpu_loop",
+        "--mode",
+        "threads",
+        "--workers",
+        "2",
+        "--param",
+        "iterations=2000",
+        "--min-time",
+        "0.02",
+        "--warmup",
+        "2",
+        "--repeats",
+        "2",
+    )
     kinds = [(r["calibration"], r["warmup"]) for r in out]
     trials = [r for r in out if r["calibration"]]
     assert kinds == [(True, True)] * len(trials) + [(False, True)] * 2 + [(False, False)] * 2
@@ -181,7 +228,7 @@ def test_calibration_then_warmups_then_repeats_with_the_chosen_loops():
     loops = [r["loops"] for r in trials]
     assert loops[0] == 1 and len(trials) >= 2 and loops[1] >= 2 and loops == sorted(set(loops))
     assert trials[-1]["total_seconds"] >= 0.02 and all(r["total_seconds"] < 0.02 for r in trials[:-1])
-    assert [r["loops"] for r in out[len(trials):]] == [1, 1, trials[-1]["loops"], trials[-1]["loops"]]
+    assert [r["loops"] for r in out[len(trials) :]] == [1, 1, trials[-1]["loops"], trials[-1]["loops"]]
     assert [r["repeat"] for r in out] == list(range(len(trials))) + [0, 1, 0, 1]
     for r in out:
         assert r["checksum"] == cpu_loop(2000)
@@ -189,22 +236,54 @@ def test_calibration_then_warmups_then_repeats_with_the_chosen_loops():
 
 
 def test_a_cold_pass_that_lasts_min_time_is_the_whole_calibration():
-    out = records("--workload", "cpu_loop", "--mode", "sequential", "--param", "iterations=2000",
-                  "--min-time", "1e-9", "--repeats", "2")
+    out = records(
+        "--workload",
+        "cpu_loop",
+        "--mode",
+        "sequential",
+        "--param",
+        "iterations=2000",
+        "--min-time",
+        "1e-9",
+        "--repeats",
+        "2",
+    )
     assert [(r["calibration"], r["warmup"], r["loops"]) for r in out] == [(True, True, 1)] + [(False, False, 1)] * 2
 
 
 def test_values_time_sets_how_many_values_a_container_measures():
-    common = ("--workload", "cpu_loop", "--mode", "sequential", "--param", "iterations=2000",
-              "--min-time", "0.001", "--max-values", "3", "--repeats", "5")
+    common = (
+        "--workload",
+        "cpu_loop",
+        "--mode",
+        "sequential",
+        "--param",
+        "iterations=2000",
+        "--min-time",
+        "0.001",
+        "--max-values",
+        "3",
+        "--repeats",
+        "5",
+    )
     many = [r for r in records(*common, "--values-time", "100") if not r["warmup"]]
     one = [r for r in records(*common, "--values-time", "1e-9") if not r["warmup"]]
     assert [r["repeat"] for r in many] == [0, 1, 2] and [r["repeat"] for r in one] == [0]
 
 
 def test_max_loops_caps_calibration():
-    out = records("--workload", "cpu_loop", "--mode", "sequential", "--param", "iterations=10",
-                  "--min-time", "100", "--max-loops", "8")
+    out = records(
+        "--workload",
+        "cpu_loop",
+        "--mode",
+        "sequential",
+        "--param",
+        "iterations=10",
+        "--min-time",
+        "100",
+        "--max-loops",
+        "8",
+    )
     loops = [r["loops"] for r in out]
     assert loops[0] == 1 and loops[-2:] == [8, 8] and loops[:-1] == sorted(set(loops[:-1]))
     assert out[-1]["calibration"] is False
@@ -225,8 +304,8 @@ def test_loops_keep_one_loops_checksum_and_report_per_loop_times(name):
 
 
 def test_channel_latency_is_sampled_every_64th_message():
-    from types import SimpleNamespace
     import queue
+    from types import SimpleNamespace
 
     from workloads import LATENCY_EVERY
 
@@ -256,7 +335,12 @@ def test_accumulated_checks_see_every_loop():
     with pytest.raises(RuntimeError, match="lost updates"):
         settle(WORKLOADS["contention"], counter, [Tally(5.0, 15.0, None)] * 2, 3)
     channel = SimpleNamespace(per_loop=21)  # one loop sends 1..6
-    assert settle(WORKLOADS["channels"], channel, [Tally(0.0, 0.0, None), Tally(9.0, 40.0, None), Tally(12.0, 23.0, None)], 3) == 21.0
+    assert (
+        settle(
+            WORKLOADS["channels"], channel, [Tally(0.0, 0.0, None), Tally(9.0, 40.0, None), Tally(12.0, 23.0, None)], 3
+        )
+        == 21.0
+    )
     with pytest.raises(RuntimeError, match="expected 63"):
         settle(WORKLOADS["channels"], channel, [Tally(9.0, 40.0, None), Tally(12.0, 22.0, None)], 3)
 
@@ -290,10 +374,20 @@ def test_spawn_refuses_loops_and_says_why(args):
 
 def test_fault_switch_moves_only_the_named_workloads_checksum():
     args = ("--workload", "cpu_loop", "--mode", "sequential", "--param", "iterations=100")
-    faulty = subprocess.run([sys.executable, str(HARNESS), *args], capture_output=True, text=True,
-                            env={**os.environ, "PARBENCH_FAULT_CHECKSUM": "cpu_loop"}, check=True)
-    other = subprocess.run([sys.executable, str(HARNESS), *args], capture_output=True, text=True,
-                           env={**os.environ, "PARBENCH_FAULT_CHECKSUM": "hash"}, check=True)
+    faulty = subprocess.run(
+        [sys.executable, str(HARNESS), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PARBENCH_FAULT_CHECKSUM": "cpu_loop"},
+        check=True,
+    )
+    other = subprocess.run(
+        [sys.executable, str(HARNESS), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PARBENCH_FAULT_CHECKSUM": "hash"},
+        check=True,
+    )
     assert json.loads(faulty.stdout)["checksum"] == cpu_loop(100) + 1.0
     assert json.loads(other.stdout)["checksum"] == cpu_loop(100)
 
@@ -301,10 +395,10 @@ def test_fault_switch_moves_only_the_named_workloads_checksum():
 @pytest.mark.parametrize(
     "per_loop, want_loops, want_chosen",
     [
-        ([0.6], [1], 1),                         # a cold pass of twice min_time ends calibration
-        ([0.4, 0.2, 0.2], [1, 1, 2], 2),         # a cold pass just over min_time is checked warm
-        ([0.4, 0.35], [1, 1], 1),                # ... and kept when the warm pass lasts min_time too
-        ([0.01, 0.01], [1, 36], 36),             # a short cold pass predicts the first trial
+        ([0.6], [1], 1),  # a cold pass of twice min_time ends calibration
+        ([0.4, 0.2, 0.2], [1, 1, 2], 2),  # a cold pass just over min_time is checked warm
+        ([0.4, 0.35], [1, 1], 1),  # ... and kept when the warm pass lasts min_time too
+        ([0.01, 0.01], [1, 36], 36),  # a short cold pass predicts the first trial
         ([0.02, 0.005, 0.005], [1, 18, 72], 72),  # a slow cold pass costs one more trial
     ],
 )

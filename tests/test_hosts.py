@@ -8,12 +8,13 @@ import re
 import pandas as pd
 import pytest
 
-from conftest import copy_repo, snakemake
-from fixtures import scaling_records
 from parbench.aggregate import runs_table, write_csv
 from parbench.errors import ParbenchError
 from parbench.hostsession import archive_problem, host_settings
 from parbench.merge import merged_tables
+
+from conftest import copy_repo, snakemake
+from fixtures import scaling_records
 
 
 def job_counts(output: str) -> dict[str, int]:
@@ -69,11 +70,20 @@ def test_an_archive_is_checked_against_its_sha256(tmp_path):
 def test_a_host_measures_the_cells_its_own_cpus_give(monkeypatch):
     import parbench.hostsession as hostsession
 
-    config = json.loads(json.dumps({
-        "runtimes": ["go"], "cpusets": "auto", "workers": ["cpus"], "noise_floor": False, "variants": {},
-        "modes": {"go": ["sequential", "goroutines"]}, "catalogue": {"go": {"kind": "go", "version": "1.24"}},
-        "workloads": {"cpu_loop": {"iterations": 10}},
-    }))
+    config = json.loads(
+        json.dumps(
+            {
+                "runtimes": ["go"],
+                "cpusets": "auto",
+                "workers": ["cpus"],
+                "noise_floor": False,
+                "variants": {},
+                "modes": {"go": ["sequential", "goroutines"]},
+                "catalogue": {"go": {"kind": "go", "version": "1.24"}},
+                "workloads": {"cpu_loop": {"iterations": 10}},
+            }
+        )
+    )
     monkeypatch.setattr(hostsession, "available_cpus", lambda: [0, 1, 2, 3])
     settings = host_settings({"repeats": 3, "cells": ["from the submitting machine"]}, config)
     assert settings["repeats"] == 3 and "from the submitting machine" not in settings["cells"]

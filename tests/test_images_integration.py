@@ -44,7 +44,9 @@ def planned_jobs(done: subprocess.CompletedProcess) -> dict[str, int]:
 
 
 def test_identities_match_config(built_project):
-    identities = {r: json.loads((built_project / "results/images" / f"{r}.identity.json").read_text()) for r in RUNTIMES}
+    identities = {
+        r: json.loads((built_project / "results/images" / f"{r}.identity.json").read_text()) for r in RUNTIMES
+    }
     gil, free, go = (identities[r]["identity"] for r in RUNTIMES)
     assert (gil["version"], gil["gil_build_disabled"], gil["gil_enabled"]) == ("3.13.5", False, True)
     assert (free["version"], free["gil_build_disabled"], free["gil_enabled"]) == ("3.13.5", True, False)
@@ -91,7 +93,7 @@ def test_images_run_user_code_like_a_normal_install(built_project, tmp_path):
 
 def test_go_harness_tests_vet_and_format_inside_the_image(built_project):
     go = image(built_project, "go")
-    done = docker_run(go, "sh", "-c", "go vet ./... && test -z \"$(gofmt -l .)\" && go test -count=1 ./...")
+    done = docker_run(go, "sh", "-c", 'go vet ./... && test -z "$(gofmt -l .)" && go test -count=1 ./...')
     assert "ok  \tparbench/workload" in done.stdout
     assert "ok  \tparbench/harness" in done.stdout
     assert "FAIL" not in done.stdout
@@ -106,11 +108,20 @@ def test_same_checksum_in_every_runtime(built_project, name):
     harness = ["python3", "/opt/parbench/python/harness.py", "--workload", name, "--mode", "threads", "--workers", "3"]
     seen = {}
     for runtime in ("cpython-3.13", "cpython-3.13t"):
-        record = json.loads(docker_run(image(built_project, runtime), *harness,
-                                       *[a for p in pairs for a in ("--param", p)]).stdout)
+        record = json.loads(
+            docker_run(image(built_project, runtime), *harness, *[a for p in pairs for a in ("--param", p)]).stdout
+        )
         seen[runtime] = record["checksum"]
-    go_args = ["parbench-go", "-workload", name, "-mode", "goroutines", "-workers", "3",
-               *[a for p in pairs for a in ("-param", p)]]
+    go_args = [
+        "parbench-go",
+        "-workload",
+        name,
+        "-mode",
+        "goroutines",
+        "-workers",
+        "3",
+        *[a for p in pairs for a in ("-param", p)],
+    ]
     seen["go"] = json.loads(docker_run(image(built_project, "go"), *go_args).stdout)["checksum"]
     assert seen == {runtime: expected for runtime in seen}, (name, spec.combine)
     if name == "cpu_loop":
@@ -118,10 +129,31 @@ def test_same_checksum_in_every_runtime(built_project, name):
 
 
 def test_bad_parameters_are_one_line_in_both_harnesses(built_project):
-    python = docker_run_status(image(built_project, "cpython-3.13"), "python3", "/opt/parbench/python/harness.py",
-                               "--workload", "hash", "--mode", "threads", "--param", "megabytes=0", "--param", "rounds=1")
-    go = docker_run_status(image(built_project, "go"), "parbench-go", "-workload", "hash", "-mode", "goroutines",
-                           "-param", "megabytes=0", "-param", "rounds=1")
+    python = docker_run_status(
+        image(built_project, "cpython-3.13"),
+        "python3",
+        "/opt/parbench/python/harness.py",
+        "--workload",
+        "hash",
+        "--mode",
+        "threads",
+        "--param",
+        "megabytes=0",
+        "--param",
+        "rounds=1",
+    )
+    go = docker_run_status(
+        image(built_project, "go"),
+        "parbench-go",
+        "-workload",
+        "hash",
+        "-mode",
+        "goroutines",
+        "-param",
+        "megabytes=0",
+        "-param",
+        "rounds=1",
+    )
     for done in (python, go):
         assert done.returncode == 2 and done.stdout == ""
         assert len(done.stderr.strip().splitlines()) == 1 and "megabytes=0 is below 1" in done.stderr
@@ -130,16 +162,36 @@ def test_bad_parameters_are_one_line_in_both_harnesses(built_project):
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs")
 @pytest.mark.parametrize("cpuset, workers", [("0", 1), ("0-1", 2)])
 def test_default_workers_follow_the_pinned_cpuset(built_project, cpuset, workers):
-    python_args = ["python3", "/opt/parbench/python/harness.py", "--workload", "cpu_loop", "--mode", "threads", "--param", "iterations=1000"]
+    python_args = [
+        "python3",
+        "/opt/parbench/python/harness.py",
+        "--workload",
+        "cpu_loop",
+        "--mode",
+        "threads",
+        "--param",
+        "iterations=1000",
+    ]
     for runtime in ("cpython-3.13", "cpython-3.13t"):
         record = json.loads(docker_run("--cpuset-cpus", cpuset, image(built_project, runtime), *python_args).stdout)
         assert (record["workers"], record["affinity"], record["cpu_count"]) == (workers, cpuset, workers)
     go_args = ["parbench-go", "-workload", "cpu_loop", "-mode", "goroutines", "-param", "iterations=1000"]
     record = json.loads(docker_run("--cpuset-cpus", cpuset, image(built_project, "go"), *go_args).stdout)
-    assert (record["workers"], record["affinity"], record["numcpu"], record["gomaxprocs"]) == (workers, cpuset, workers, workers)
+    assert (record["workers"], record["affinity"], record["numcpu"], record["gomaxprocs"]) == (
+        workers,
+        cpuset,
+        workers,
+        workers,
+    )
     # What the seed's script used: still the host's count inside a pinned container.
-    seed_count = docker_run("--cpuset-cpus", cpuset, image(built_project, "cpython-3.13"), "python3", "-c",
-                            "import multiprocessing; print(multiprocessing.cpu_count())")
+    seed_count = docker_run(
+        "--cpuset-cpus",
+        cpuset,
+        image(built_project, "cpython-3.13"),
+        "python3",
+        "-c",
+        "import multiprocessing; print(multiprocessing.cpu_count())",
+    )
     assert int(seed_count.stdout) == os.cpu_count()
 
 

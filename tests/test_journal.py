@@ -66,8 +66,9 @@ def test_session_counts_take_each_containers_start_up_once():
 
     three_values = [rec(True, 0.1), rec(False, 0.4), rec(False, 0.4), rec(False, 0.4)]
     one_value = [rec(False, 2.0, startup=0.5, retries=0)]
-    journal = SimpleNamespace(entries=[{"records": three_values, "elapsed": 2.0},
-                                       {"records": one_value, "elapsed": 2.6}])
+    journal = SimpleNamespace(
+        entries=[{"records": three_values, "elapsed": 2.0}, {"records": one_value, "elapsed": 2.6}]
+    )
     counts = session_counts(journal)
     assert counts["containers"] == 2 and counts["retries"] == 1
     assert counts["startup_seconds"] == pytest.approx(0.8)  # 0.3 once for three values, then 0.5

@@ -38,7 +38,9 @@ def test_explicit_cpusets_are_canonicalised_and_sequential_uses_the_smallest():
     config = dict(CONFIG, runtimes=["go"], cpusets=["2-3", "1"])
     cells = experiment_cells(config, [0, 1, 2, 3])
     assert [(c.mode, c.cpuset, c.workers) for c in cells] == [
-        ("sequential", "1", 1), ("goroutines", "1", 1), ("goroutines", "2-3", 2),
+        ("sequential", "1", 1),
+        ("goroutines", "1", 1),
+        ("goroutines", "2-3", 2),
     ]
 
 
@@ -53,7 +55,10 @@ def test_raw_path_names_every_dimension():
 
 
 def test_raw_paths_round_trip_including_the_aa_twin():
-    for cell in [Cell("cpython-3.13t", "cpu_loop", "threads", "0-1", 2), Cell("go", "cpu_loop", "goroutines", "0,2", 2, "aa")]:
+    for cell in [
+        Cell("cpython-3.13t", "cpu_loop", "threads", "0-1", 2),
+        Cell("go", "cpu_loop", "goroutines", "0,2", 2, "aa"),
+    ]:
         assert Cell.from_raw_path(cell.raw_path) == cell
         assert Cell.from_raw_path("/some/checkout/" + cell.raw_path) == cell
     assert Cell("go", "cpu_loop", "goroutines", "0", 1, "aa").raw_path.endswith("cpus-0_w1.aa.jsonl")
@@ -71,25 +76,32 @@ def test_remeasure_selects_runtimes_and_noise_floor_adds_one_twin():
 
 
 def test_variants_repeat_their_runtimes_cells_in_their_modes():
-    config = dict(CONFIG, variants={"gomaxprocs1": {"runtimes": ["go"], "modes": ["goroutines"], "env": {"GOMAXPROCS": "1"}}})
+    config = dict(
+        CONFIG, variants={"gomaxprocs1": {"runtimes": ["go"], "modes": ["goroutines"], "env": {"GOMAXPROCS": "1"}}}
+    )
     cells = [c for c in experiment_cells(config, [0, 1]) if c.variant]
-    assert cells == [Cell("go", "cpu_loop", "goroutines", "0", 1, "gomaxprocs1"),
-                     Cell("go", "cpu_loop", "goroutines", "0-1", 2, "gomaxprocs1")]
+    assert cells == [
+        Cell("go", "cpu_loop", "goroutines", "0", 1, "gomaxprocs1"),
+        Cell("go", "cpu_loop", "goroutines", "0-1", 2, "gomaxprocs1"),
+    ]
     assert cells[1].raw_path == "results/raw/go/cpu_loop/goroutines/cpus-0-1_w2.gomaxprocs1.jsonl"
     assert Cell.from_raw_path(cells[1].raw_path) == cells[1]
 
 
 def test_workloads_run_only_in_modes_that_make_sense_with_their_own_workers():
-    config = dict(CONFIG, workloads={
-        "channels": {"messages": 1, "capacity": 1},
-        "spawn": {"count": 1},
-        "io_wait": {"tasks": 1, "sleep_us": 0, "workers": ["cpus", 4]},
-    })
+    config = dict(
+        CONFIG,
+        workloads={
+            "channels": {"messages": 1, "capacity": 1},
+            "spawn": {"count": 1},
+            "io_wait": {"tasks": 1, "sleep_us": 0, "workers": ["cpus", 4]},
+        },
+    )
     cells = experiment_cells(config, [0, 1])
     modes: dict[tuple[str, str], list[str]] = {}
     for cell in cells:
         modes[(cell.workload, cell.runtime)] = sorted(set(modes.get((cell.workload, cell.runtime), [])) | {cell.mode})
-    assert modes[("channels", "cpython-3.13")] == ["processes", "threads"]   # needs a producer and a consumer
+    assert modes[("channels", "cpython-3.13")] == ["processes", "threads"]  # needs a producer and a consumer
     assert modes[("channels", "go")] == ["goroutines"]
     assert modes[("spawn", "cpython-3.13")] == ["threads"] and modes[("spawn", "go")] == ["goroutines"]
     assert modes[("io_wait", "go")] == ["goroutines", "sequential"]
@@ -107,7 +119,9 @@ def test_a_null_workload_has_no_cells():
 def test_auto_cpusets_come_from_the_topology_explicit_ones_as_given():
     smt = [CpuInfo(cpu, (cpu % 2, cpu % 2 + 2), cpu % 2, 0, 0, None, None, None, None) for cpu in range(4)]
     assert cpusets_for(CONFIG, [0, 1, 2, 3], smt) == ["0", "0-1", "0-3"]
-    paired = [CpuInfo(cpu, (cpu - cpu % 2, cpu - cpu % 2 + 1), cpu // 2, 0, 0, None, None, None, None) for cpu in range(4)]
+    paired = [
+        CpuInfo(cpu, (cpu - cpu % 2, cpu - cpu % 2 + 1), cpu // 2, 0, 0, None, None, None, None) for cpu in range(4)
+    ]
     assert cpusets_for(CONFIG, [0, 1, 2, 3], paired) == ["0", "0,2", "0-3"]
     assert cpusets_for(dict(CONFIG, cpusets=["0-1"]), [0, 1, 2, 3], paired) == ["0-1"]
 

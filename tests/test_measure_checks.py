@@ -1,8 +1,9 @@
 """A run that saw the wrong CPUs, interpreter or sums is rejected before it is written."""
 
-from fixtures import record
 from parbench.matrix import Cell
 from parbench.measure import checksum_problems, record_problems
+
+from fixtures import record
 
 CELL = Cell("cpython-3.13t", "cpu_loop", "threads", "0-1", 2)
 IDENTITY = {"version": "3.13.5", "gil_enabled": False}
@@ -65,7 +66,9 @@ def test_variant_environment_sets_what_must_be_seen():
     assert any("expected True" in p for p in record_problems([good()], CELL, 1, IDENTITY, {"PYTHON_GIL": "1"}))
     cell = Cell("go", "cpu_loop", "goroutines", "0-1", 2, "gomaxprocs1")
     go = record("go", "goroutines", "0-1", 2, 2)
-    assert any("GOMAXPROCS is 2" in p for p in record_problems([go], cell, 1, {"GOVERSION": "go1.24.4"}, {"GOMAXPROCS": "1"}))
+    assert any(
+        "GOMAXPROCS is 2" in p for p in record_problems([go], cell, 1, {"GOVERSION": "go1.24.4"}, {"GOMAXPROCS": "1"})
+    )
     assert record_problems([dict(go, gomaxprocs=1)], cell, 1, {"GOVERSION": "go1.24.4"}, {"GOMAXPROCS": "1"}) == []
 
 
@@ -73,7 +76,9 @@ def test_a_calibrating_container_may_measure_one_to_max_values():
     three = [good(warmup=True), good(repeat=0), good(repeat=1), good(repeat=2)]
     assert record_problems(three, CELL, range(1, 4), IDENTITY) == []
     assert record_problems(three[:2], CELL, range(1, 4), IDENTITY) == []
-    assert record_problems(three + [good(repeat=3)], CELL, range(1, 4), IDENTITY) == \
-        ["expected 1 to 3 measured record(s), got 4"]
-    assert record_problems([good(loops=8), good(repeat=1, loops=16)], CELL, range(1, 4), IDENTITY) == \
-        ["the measured records ran different loops"]
+    assert record_problems(three + [good(repeat=3)], CELL, range(1, 4), IDENTITY) == [
+        "expected 1 to 3 measured record(s), got 4"
+    ]
+    assert record_problems([good(loops=8), good(repeat=1, loops=16)], CELL, range(1, 4), IDENTITY) == [
+        "the measured records ran different loops"
+    ]

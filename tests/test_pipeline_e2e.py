@@ -11,9 +11,10 @@ import pytest
 import yaml
 from snakemake.utils import update_config
 
-from conftest import REPO, snakemake
 from parbench.matrix import all_cells
 from parbench.specs import expected_checksum, parse_params_label
+
+from conftest import REPO, snakemake
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -30,12 +31,40 @@ def quick_config() -> dict:
 QUICK = quick_config()
 CELLS = all_cells(QUICK, [0, 1])
 RUNS_COLUMNS = [
-    "runtime", "workload", "mode", "cpuset", "cpus", "workers", "params", "repeat", "seconds",
-    "cpu_seconds", "max_rss_kb", "checksum", "gil_enabled", "affinity", "image_id", "host",
+    "runtime",
+    "workload",
+    "mode",
+    "cpuset",
+    "cpus",
+    "workers",
+    "params",
+    "repeat",
+    "seconds",
+    "cpu_seconds",
+    "max_rss_kb",
+    "checksum",
+    "gil_enabled",
+    "affinity",
+    "image_id",
+    "host",
 ]
 SUMMARY_COLUMNS = [
-    "runtime", "workload", "mode", "cpuset", "workers", "n", "median", "min", "mean", "stdev", "cv",
-    "ci_low", "ci_high", "speedup", "efficiency", "ratio_to_fastest",
+    "runtime",
+    "workload",
+    "mode",
+    "cpuset",
+    "workers",
+    "n",
+    "median",
+    "min",
+    "mean",
+    "stdev",
+    "cv",
+    "ci_low",
+    "ci_high",
+    "speedup",
+    "efficiency",
+    "ratio_to_fastest",
 ]
 
 
@@ -94,12 +123,17 @@ def test_calibrated_sections_and_the_session_stamp(measured):
     runs = pd.read_csv(measured / "results/runs.csv")
     calibrated = runs[runs["workload"] != "spawn"]
     # Every calibrated cell's median timed section reaches min_time; spawn runs one loop by design.
-    medians = calibrated.groupby(["runtime", "workload", "mode", "variant", "cpuset", "workers"], dropna=False)["total_seconds"].median()
+    medians = calibrated.groupby(["runtime", "workload", "mode", "variant", "cpuset", "workers"], dropna=False)[
+        "total_seconds"
+    ].median()
     assert (medians >= QUICK["min_time"]).all(), medians[medians < QUICK["min_time"]]
     assert (runs.loc[runs["workload"] == "spawn", "loops"] == 1).all()
     assert runs["total_seconds"].tolist() == pytest.approx((runs["seconds"] * runs["loops"]).tolist(), rel=1e-9)
     # Every cell keeps its calibrated loops in every round.
-    assert (runs.groupby(["runtime", "workload", "mode", "variant", "cpuset", "workers"], dropna=False)["loops"].nunique() == 1).all()
+    assert (
+        runs.groupby(["runtime", "workload", "mode", "variant", "cpuset", "workers"], dropna=False)["loops"].nunique()
+        == 1
+    ).all()
     sessions = json.loads((measured / "results/sessions.json").read_text())["sessions"]
     assert [s["session"] for s in sessions] == sorted(runs["session"].unique())
     stamp = sessions[-1]
@@ -159,7 +193,9 @@ def test_failed_remeasure_keeps_earlier_results(measured):
     done = snakemake(measured, *TINY, "--forcerun", "measure", "--config", "remeasure=[go]", "timeout_seconds=0.001")
     assert done.returncode != 0
     assert "timeout_seconds" in done.stderr
-    assert {p: text for p, (_, text) in raw_files(measured, "go").items()} == {p: text for p, (_, text) in before.items()}
+    assert {p: text for p, (_, text) in raw_files(measured, "go").items()} == {
+        p: text for p, (_, text) in before.items()
+    }
     assert (measured / "results/runs.csv").read_text() == runs_before
     leftovers = subprocess.run(["docker", "ps", "-aq", "--filter", "name=parbench-go"], capture_output=True, text=True)
     assert leftovers.stdout.strip() == ""
@@ -205,7 +241,6 @@ def test_unreachable_daemon_is_one_line(measured):
 
 
 def test_publish_bundle_verifies_and_keeps_the_host_private(measured):
-    import os
     import re
     import socket
     import sys
@@ -215,8 +250,12 @@ def test_publish_bundle_verifies_and_keeps_the_host_private(measured):
     bundles = sorted((measured / "results/publish").glob("parbench-*.tar.gz"))
     assert len(bundles) == 1
     assert re.fullmatch(r"parbench-host-[0-9a-f]{8}-\d{8}-(nogit|[0-9a-f]{7,})\.tar\.gz", bundles[0].name)
-    verify = subprocess.run([sys.executable, "-m", "parbench.bundle", "verify", str(bundles[0])], cwd=measured,
-                            capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(measured / "workflow")})
+    verify = subprocess.run(
+        [sys.executable, "-m", "parbench", "bundle", "verify", str(bundles[0])],
+        cwd=measured,
+        capture_output=True,
+        text=True,
+    )
     assert verify.returncode == 0 and verify.stdout.strip().endswith(": OK"), verify.stdout + verify.stderr
     from parbench.bundle import read_bundle
 
@@ -241,16 +280,18 @@ def test_snakemake_html_report(measured):
 def test_exports_for_pyperf_and_benchstat(measured):
     import sys
 
-    from parbench.export import stem
     from test_export import validate_benchfmt
+
+    from parbench.export import stem
 
     done = snakemake(measured, *TINY)  # a no-op after the first run; it makes sure the exports are current
     assert done.returncode == 0, done.stderr[-3000:]
     pyperf_dir = measured / "results/pyperf"
     assert {p.stem for p in pyperf_dir.glob("*.json")} == {stem(cell.runtime, cell.variant) for cell in CELLS}
     files = [str(pyperf_dir / f"{runtime}.json") for runtime in QUICK["runtimes"]]
-    compared = subprocess.run([sys.executable, "-m", "pyperf", "compare_to", *files],
-                              capture_output=True, text=True, timeout=300)
+    compared = subprocess.run(
+        [sys.executable, "-m", "pyperf", "compare_to", *files], capture_output=True, text=True, timeout=300
+    )
     assert compared.returncode == 0, compared.stderr
     for runtime in QUICK["runtimes"]:  # every runtime's file takes part in the comparison
         assert f"[{runtime}]" in compared.stdout, compared.stdout[-3000:]

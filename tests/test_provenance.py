@@ -22,12 +22,27 @@ def test_tree_digest_follows_content_and_names(tmp_path):
 
 
 def test_stamp_carries_code_images_machine_settings_and_costs():
-    machine = {"git_commit": "abc", "git_clean": True, "docker_server_version": "20.10", "kernel": "6.1",
-               "cpu_model": "EPYC", "topology": {"counts": {"cpus": 2}}, "cpusets": {"0-1": {"smt_shared": False}}}
-    stamp = build_stamp(session="s1", started_at="t0", ended_at="t1", resumed_at=["t0.5"], label="host-1",
-                        harness={"python": "p", "go": "g"}, images={"go": "sha256:1"},
-                        settings={"cells": ["c"], "repeats": 6, "min_time": 0.2, "calibration_margin": 1.5}, machine=machine,
-                        counts={"containers": 3, "timed_seconds": 1.5})
+    machine = {
+        "git_commit": "abc",
+        "git_clean": True,
+        "docker_server_version": "20.10",
+        "kernel": "6.1",
+        "cpu_model": "EPYC",
+        "topology": {"counts": {"cpus": 2}},
+        "cpusets": {"0-1": {"smt_shared": False}},
+    }
+    stamp = build_stamp(
+        session="s1",
+        started_at="t0",
+        ended_at="t1",
+        resumed_at=["t0.5"],
+        label="host-1",
+        harness={"python": "p", "go": "g"},
+        images={"go": "sha256:1"},
+        settings={"cells": ["c"], "repeats": 6, "min_time": 0.2, "calibration_margin": 1.5},
+        machine=machine,
+        counts={"containers": 3, "timed_seconds": 1.5},
+    )
     assert stamp["session"] == "s1" and stamp["git_commit"] == "abc" and stamp["git_clean"] is True
     assert stamp["harness_sha256"] == {"python": "p", "go": "g"} and stamp["images"] == {"go": "sha256:1"}
     assert stamp["settings"] == {"repeats": 6, "min_time": 0.2, "calibration_margin": 1.5} and stamp["cells"] == ["c"]
@@ -36,10 +51,23 @@ def test_stamp_carries_code_images_machine_settings_and_costs():
 
 
 def test_cpuset_facts_rename_the_topology_description():
-    described = {"cpuset": "0,8", "cpus": [0, 8], "cores": ["p0c0"], "nodes": [0], "smt_shared": True,
-                 "spans_numa": False, "mixed_speed": False}
-    assert cpuset_facts(described) == {"cpus": [0, 8], "physical_cores": ["p0c0"], "numa_nodes": [0],
-                                       "smt_shared": True, "spans_numa": False, "mixed_speed": False}
+    described = {
+        "cpuset": "0,8",
+        "cpus": [0, 8],
+        "cores": ["p0c0"],
+        "nodes": [0],
+        "smt_shared": True,
+        "spans_numa": False,
+        "mixed_speed": False,
+    }
+    assert cpuset_facts(described) == {
+        "cpus": [0, 8],
+        "physical_cores": ["p0c0"],
+        "numa_nodes": [0],
+        "smt_shared": True,
+        "spans_numa": False,
+        "mixed_speed": False,
+    }
 
 
 def test_stamps_are_loaded_by_session_and_a_missing_one_is_named(tmp_path):

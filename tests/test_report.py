@@ -4,27 +4,55 @@ import re
 import pandas as pd
 import pytest
 
-from fixtures import gil1_records, record, scaling_records
 from parbench.aggregate import runs_table, summary_table, write_csv
-from parbench.report import (coordination_rows, headline_rows, main, plot_figures, prepare, render, shown_in,
-                             warning_lines, workload_rows)
+from parbench.report import (
+    coordination_rows,
+    headline_rows,
+    main,
+    plot_figures,
+    prepare,
+    render,
+    shown_in,
+    warning_lines,
+    workload_rows,
+)
+
+from fixtures import gil1_records, record, scaling_records
 
 CATALOGUE = {
     "cpython-3.13": {"kind": "cpython", "free_threading": False},
     "cpython-3.13t": {"kind": "cpython", "free_threading": True},
     "go": {"kind": "go"},
 }
-CONFIG = {"repeats": 6, "warmup": 1, "seed": 1, "catalogue": CATALOGUE, "runtimes": list(CATALOGUE),
-          "workloads": {"cpu_loop": {"iterations": 1000}},
-          "variants": {"gil1": {"runtimes": ["cpython-3.13t"], "modes": ["threads"], "env": {"PYTHON_GIL": "1"}}}}
+CONFIG = {
+    "repeats": 6,
+    "warmup": 1,
+    "seed": 1,
+    "catalogue": CATALOGUE,
+    "runtimes": list(CATALOGUE),
+    "workloads": {"cpu_loop": {"iterations": 1000}},
+    "variants": {"gil1": {"runtimes": ["cpython-3.13t"], "modes": ["threads"], "env": {"PYTHON_GIL": "1"}}},
+}
 TWIN = [dict(record("go", "goroutines", "0", 1, 1, k, 0.10 * (1 + k * 0.01)), variant="aa") for k in range(6)]
-STAMP = {"session": "s1", "started_at": "2026-11-25T16:00:00+00:00", "ended_at": "2026-11-25T16:30:00+00:00",
-         "git_commit": "0123456789abcdef", "git_clean": True, "harness_sha256": {"python": "aa" * 32, "go": "bb" * 32},
-         "images": {"go": "sha256:" + "cd" * 32}, "docker_server_version": "20.10.24", "kernel": "6.1.0-test",
-         "cpu_model": "Test CPU", "settings": {"repeats": 6, "warmup": 1, "min_time": 0.5, "seed": 1, "calibration_margin": 1.5},
-         "cpusets": {"0": {"physical_cores": [0], "numa_nodes": [0], "smt_shared": False, "spans_numa": False},
-                     "0-1": {"physical_cores": [0], "numa_nodes": [0, 1], "smt_shared": True, "spans_numa": True}},
-         "warmup_seconds": 12.5, "timed_seconds": 250.0}
+STAMP = {
+    "session": "s1",
+    "started_at": "2026-11-25T16:00:00+00:00",
+    "ended_at": "2026-11-25T16:30:00+00:00",
+    "git_commit": "0123456789abcdef",
+    "git_clean": True,
+    "harness_sha256": {"python": "aa" * 32, "go": "bb" * 32},
+    "images": {"go": "sha256:" + "cd" * 32},
+    "docker_server_version": "20.10.24",
+    "kernel": "6.1.0-test",
+    "cpu_model": "Test CPU",
+    "settings": {"repeats": 6, "warmup": 1, "min_time": 0.5, "seed": 1, "calibration_margin": 1.5},
+    "cpusets": {
+        "0": {"physical_cores": [0], "numa_nodes": [0], "smt_shared": False, "spans_numa": False},
+        "0-1": {"physical_cores": [0], "numa_nodes": [0, 1], "smt_shared": True, "spans_numa": True},
+    },
+    "warmup_seconds": 12.5,
+    "timed_seconds": 250.0,
+}
 
 
 @pytest.fixture
@@ -56,9 +84,19 @@ def test_summary_fits_on_one_screen_and_reads_top_down(rendered):
     lines = text.splitlines()
     first_figure = next(i for i, line in enumerate(lines) if line.startswith("!["))
     assert first_figure < 40
-    order = ["## The blog's table, on this machine", "## Claims of the blog, tested", "## Figures",
-             "## Claims in detail", "## Ratios of median times", "## Scaling", "## Variants: one effect at a time",
-             "## Noise floor (A/A run)", "## How it was measured", "## Warnings", "## Appendix"]
+    order = [
+        "## The blog's table, on this machine",
+        "## Claims of the blog, tested",
+        "## Figures",
+        "## Claims in detail",
+        "## Ratios of median times",
+        "## Scaling",
+        "## Variants: one effect at a time",
+        "## Noise floor (A/A run)",
+        "## How it was measured",
+        "## Warnings",
+        "## Appendix",
+    ]
     positions = [text.index(heading) for heading in order]
     assert positions == sorted(positions)
     assert "![cpu_loop_scaling](figures/cpu_loop_scaling.png)" in text
@@ -92,7 +130,10 @@ def test_stamp_gives_provenance_cpusets_and_warmup_cost(summary, runs):
     text = render(inputs)
     assert "0123456789ab (clean)" in text and "python aaaaaaaaaaaa" in text and "6.1.0-test" in text
     assert "two CPUs share a physical core (SMT); spans NUMA nodes" in text
-    assert "at least 1.5 × min_time = 0.75 s" in text and "25.0 s against 500.0 s of timed sections (the session stamps)" in text
+    assert (
+        "at least 1.5 × min_time = 0.75 s" in text
+        and "25.0 s against 500.0 s of timed sections (the session stamps)" in text
+    )
     assert "runs.csv holds 2 sessions" in text and "not interleaved" in text
     assert "timed differently" not in text  # both sessions used the same settings
 
@@ -119,11 +160,29 @@ def test_warnings_are_grouped_counted_and_folded(runs):
 def test_coordination_costs_come_from_summary():
     records = []
     for k in range(6):
-        records.append(dict(record("go", "goroutines", "0-1", 2, 2, k, 0.5), workload="channels",
-                            params={"messages": 1000, "capacity": 4}, tasks=4, latency_p50_us=3.0, latency_p99_us=30.0))
-        records.append(dict(record("go", "goroutines", "0-1", 2, 2, k, 0.001), workload="spawn", params={"count": 100},
-                            tasks=100, rss_before_kb=1000, rss_parked_kb=1250, os_threads_before=4, os_threads_parked=4,
-                            spawn_seconds=0.0001))
+        records.append(
+            dict(
+                record("go", "goroutines", "0-1", 2, 2, k, 0.5),
+                workload="channels",
+                params={"messages": 1000, "capacity": 4},
+                tasks=4,
+                latency_p50_us=3.0,
+                latency_p99_us=30.0,
+            )
+        )
+        records.append(
+            dict(
+                record("go", "goroutines", "0-1", 2, 2, k, 0.001),
+                workload="spawn",
+                params={"count": 100},
+                tasks=100,
+                rss_before_kb=1000,
+                rss_parked_kb=1250,
+                os_threads_before=4,
+                os_threads_parked=4,
+                spawn_seconds=0.0001,
+            )
+        )
     costs = coordination_rows(summary_table(runs_table(records))).set_index("workload")
     assert costs.loc["channels", "value"] == "0.500 s; 3.0 / 30.0"
     assert costs.loc["spawn", "value"] == "1.0 µs, 2.5 KB, 0.00" and costs.loc["spawn", "workers"] == 100
@@ -144,11 +203,26 @@ def test_claims_link_their_figures_and_sections(tmp_path):
 def test_cli_writes_report_and_claims_csv_and_tolerates_a_missing_stamp(runs, summary, tmp_path, capsys):
     write_csv(runs, tmp_path / "runs.csv")
     write_csv(summary, tmp_path / "summary.csv")
-    args = ["--runs", str(tmp_path / "runs.csv"), "--summary", str(tmp_path / "summary.csv"),
-            "--sessions", str(tmp_path / "sessions.json"), "--claims", str(tmp_path / "claims.csv"),
-            "--config-json", json.dumps(CONFIG), "--report", str(tmp_path / "report.md"),
-            "--environment", str(tmp_path / "environment.json"), "--figures", str(tmp_path / "figures"),
-            "--host-label", "test"]
+    args = [
+        "--runs",
+        str(tmp_path / "runs.csv"),
+        "--summary",
+        str(tmp_path / "summary.csv"),
+        "--sessions",
+        str(tmp_path / "sessions.json"),
+        "--claims",
+        str(tmp_path / "claims.csv"),
+        "--config-json",
+        json.dumps(CONFIG),
+        "--report",
+        str(tmp_path / "report.md"),
+        "--environment",
+        str(tmp_path / "environment.json"),
+        "--figures",
+        str(tmp_path / "figures"),
+        "--host-label",
+        "test",
+    ]
     assert main(args) == 0
     claims = pd.read_csv(tmp_path / "claims.csv")
     assert list(claims.columns[:5]) == ["claim", "kind", "verdict", "scope", "key_figure"] and len(claims) == 9
@@ -169,8 +243,9 @@ def test_containers_of_several_values_are_said_where_repeats_are_defined():
     from parbench.report import several_values, values_sentence
 
     settings = {"values_time": 1.0, "max_values": 3}
-    assert several_values(settings) == (" that measures up to 3 values (as many as make 1 s); "
-                                        "a repeat is that container's median")
+    assert several_values(settings) == (
+        " that measures up to 3 values (as many as make 1 s); a repeat is that container's median"
+    )
     assert several_values({"values_time": 0, "max_values": 3}) == "" and several_values({}) == ""
     assert "n counts containers" in values_sentence(settings)
     assert values_sentence({"max_values": 1}) == "Each container measures one value. "
@@ -180,10 +255,22 @@ def test_what_a_container_has_once_is_counted_once():
     """Start-up, warm-up and retries are copied onto each of a container's values; the report counts them once."""
     from parbench.report import ReportInputs, session_cells, stamp_totals, startup_lines, warnings_section
 
-    once = {0: {"startup_seconds": 0.3, "warmup_seconds": 2.0, "retries": 1},  # container 0 measured three values
-            1: {"startup_seconds": 0.5, "warmup_seconds": 1.0, "retries": 0}}  # container 1 one
-    rows = [dict(record("go", "goroutines", "0", 1, 1, order, 0.1), order=order, round=order, value=value,
-                 total_seconds=0.4, **once[order]) for order, values in ((0, 3), (1, 1)) for value in range(values)]
+    once = {
+        0: {"startup_seconds": 0.3, "warmup_seconds": 2.0, "retries": 1},  # container 0 measured three values
+        1: {"startup_seconds": 0.5, "warmup_seconds": 1.0, "retries": 0},
+    }  # container 1 one
+    rows = [
+        dict(
+            record("go", "goroutines", "0", 1, 1, order, 0.1),
+            order=order,
+            round=order,
+            value=value,
+            total_seconds=0.4,
+            **once[order],
+        )
+        for order, values in ((0, 3), (1, 1))
+        for value in range(values)
+    ]
     runs = runs_table(rows)
     assert len(runs) == 4 and runs["startup_seconds"].tolist().count(0.3) == 3
     assert startup_lines(runs)[0].endswith("go 0.40 s.")  # the median of two containers, not 0.30 of four rows

@@ -5,8 +5,12 @@ import pytest
 from parbench.matrix import Cell
 from parbench.measure import busy_fraction, session_plan
 
-CELLS = [Cell("go", "cpu_loop", "goroutines", "0", 1), Cell("go", "cpu_loop", "goroutines", "0-1", 2),
-         Cell("cpython-3.13", "cpu_loop", "threads", "0", 1), Cell("cpython-3.13t", "cpu_loop", "threads", "0", 1)]
+CELLS = [
+    Cell("go", "cpu_loop", "goroutines", "0", 1),
+    Cell("go", "cpu_loop", "goroutines", "0-1", 2),
+    Cell("cpython-3.13", "cpu_loop", "threads", "0", 1),
+    Cell("cpython-3.13t", "cpu_loop", "threads", "0", 1),
+]
 
 
 def test_rounds_come_in_order_and_each_holds_every_cell():
@@ -90,8 +94,10 @@ def test_an_invocation_narrows_the_plan_to_a_repair_or_some_runtimes(tmp_path, m
     from parbench.measure import narrowed
 
     monkeypatch.chdir(tmp_path)
-    cells = [c.raw_path for c in (Cell("go", "cpu_loop", "goroutines", "0", 1),
-                                  Cell("cpython-3.13", "cpu_loop", "threads", "0", 1))]
+    cells = [
+        c.raw_path
+        for c in (Cell("go", "cpu_loop", "goroutines", "0", 1), Cell("cpython-3.13", "cpu_loop", "threads", "0", 1))
+    ]
     assert narrowed(cells, False, None) == cells
     assert narrowed(cells, False, "go") == cells[:1]
     intact = tmp_path / cells[0]

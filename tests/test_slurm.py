@@ -102,11 +102,14 @@ def test_slurm_problem_none_when_node_and_account_are_fine():
     assert [c[0] for c in run.calls] == ["sinfo", "sacctmgr"]
 
 
-@pytest.mark.parametrize("answer, words", [
-    (FileNotFoundError(), ["`sinfo` is not installed"]),
-    (subprocess.TimeoutExpired("sinfo", 5), ["did not answer within 5 s"]),
-    (1, ["failed (exit 1", "Unable to contact slurm controller"]),
-])
+@pytest.mark.parametrize(
+    "answer, words",
+    [
+        (FileNotFoundError(), ["`sinfo` is not installed"]),
+        (subprocess.TimeoutExpired("sinfo", 5), ["did not answer within 5 s"]),
+        (1, ["failed (exit 1", "Unable to contact slurm controller"]),
+    ],
+)
 def test_slurm_problem_names_an_unreachable_slurm(answer, words):
     line = slurm.slurm_problem("vm", "parbench", user="root", run=fake_runner({"sinfo": answer}), timeout=5)
     assert line.startswith("SLURM is not reachable") and "\n" not in line

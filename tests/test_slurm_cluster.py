@@ -65,11 +65,19 @@ def test_profile_runs_measure_exclusive_and_others_shared(cluster, tmp_path):
     workdir.mkdir()
     (workdir / "Snakefile").write_text(SNAKEFILE)
     command = [
-        sys.executable, "-m", "snakemake", "--profile", str(REPO / "profiles" / "slurm"),
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--profile",
+        str(REPO / "profiles" / "slurm"),
         # The command line replaces the profile's whole default-resources list.
-        "--default-resources", f"slurm_account={cluster['account']}",
-        f"slurm_partition={cluster['partition']}", "runtime=10", "mem_mb=500",
-        "--slurm-init-seconds-before-status-checks", "3",
+        "--default-resources",
+        f"slurm_account={cluster['account']}",
+        f"slurm_partition={cluster['partition']}",
+        "runtime=10",
+        "mem_mb=500",
+        "--slurm-init-seconds-before-status-checks",
+        "3",
     ]
     try:
         done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=300)
@@ -109,6 +117,10 @@ def test_problems_name_unknown_node_and_refused_account(cluster):
     line = slurm.slurm_problem(node, "no-such-account")
     assert "refuses account 'no-such-account'" in line and "\n" not in line
     # The check agrees with the cluster: sbatch refuses that account too.
-    refused = subprocess.run(["sbatch", "-A", "no-such-account", "-p", cluster["partition"], "--wrap", "true"],
-                             capture_output=True, text=True, timeout=20)
+    refused = subprocess.run(
+        ["sbatch", "-A", "no-such-account", "-p", cluster["partition"], "--wrap", "true"],
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
     assert refused.returncode != 0 and "account" in refused.stderr.lower()

@@ -14,11 +14,12 @@ import json
 
 import pandas as pd
 import pytest
+from test_slurm_cluster import cancel_jobs_in, cluster  # noqa: F401  (fixture)
 
-from conftest import QUICK, snakemake
 from parbench import slurm
 from parbench.specs import expected_checksum_of
-from test_slurm_cluster import cancel_jobs_in, cluster  # noqa: F401  (fixture)
+
+from conftest import QUICK, snakemake
 
 pytestmark = [pytest.mark.docker, pytest.mark.slurm, pytest.mark.slow]
 
@@ -26,11 +27,20 @@ pytestmark = [pytest.mark.docker, pytest.mark.slurm, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def cluster_run(quick_run, cluster):  # noqa: F811
     node = cluster["node"]
-    (quick_run / "hosts.yaml").write_text(json.dumps(
-        {"hosts": [node], "cluster": {"account": cluster["account"], "partition": cluster["partition"]}}))
+    (quick_run / "hosts.yaml").write_text(
+        json.dumps({"hosts": [node], "cluster": {"account": cluster["account"], "partition": cluster["partition"]}})
+    )
     try:
-        done = snakemake(quick_run, "--profile", "profiles/slurm", *QUICK, "hosts.yaml",
-                         "--slurm-init-seconds-before-status-checks", "2", timeout=1800)
+        done = snakemake(
+            quick_run,
+            "--profile",
+            "profiles/slurm",
+            *QUICK,
+            "hosts.yaml",
+            "--slurm-init-seconds-before-status-checks",
+            "2",
+            timeout=1800,
+        )
     finally:
         cancel_jobs_in(quick_run)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -49,8 +59,9 @@ def test_per_host_results_and_the_merge(cluster_run):
     for (workload, params, workers), group in runs.groupby(["workload", "params", "workers"]):
         assert (group["checksum"] == expected_checksum_of(workload, params, int(workers))).all(), workload
     local = pd.read_csv(project / "results/runs.csv", dtype={"params": str})
-    assert set(map(tuple, runs[["workload", "params", "checksum"]].values)) == \
-        set(map(tuple, local[["workload", "params", "checksum"]].values))
+    assert set(map(tuple, runs[["workload", "params", "checksum"]].values)) == set(
+        map(tuple, local[["workload", "params", "checksum"]].values)
+    )
     # One image per runtime: the host loaded the archives of the images built here.
     for runtime, ids in runs.groupby("runtime")["image_id"].unique().items():
         assert list(ids) == [(project / "results/images" / f"{runtime}.iid").read_text().strip()]

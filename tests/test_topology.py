@@ -34,15 +34,22 @@ def flags(description: dict) -> tuple[bool, bool, bool]:
 
 # --- this machine: 2 CPUs, no SMT, one node, no cpufreq ---------------------
 
+
 def test_vm_without_smt_keeps_the_plain_sets():
     topo = topology("vm2", [0, 1])
     assert [(i.cpu, i.siblings, i.core, i.node, i.max_freq_khz, i.capacity) for i in topo] == [
-        (0, (0,), "p0c0", 0, None, 1024), (1, (1,), "p0c1", 0, None, 1024),
+        (0, (0,), "p0c0", 0, None, 1024),
+        (1, (1,), "p0c1", 0, None, 1024),
     ]
     assert auto_cpusets(topo) == ["0", "0-1"]
     assert describe_cpuset("0-1", topo) == {
-        "cpuset": "0-1", "cpus": [0, 1], "cores": ["p0c0", "p0c1"], "nodes": [0],
-        "smt_shared": False, "spans_numa": False, "mixed_speed": False,
+        "cpuset": "0-1",
+        "cpus": [0, 1],
+        "cores": ["p0c0", "p0c1"],
+        "nodes": [0],
+        "smt_shared": False,
+        "spans_numa": False,
+        "mixed_speed": False,
     }
 
 
@@ -52,12 +59,20 @@ def test_summary_is_json_and_counts_cores_smt_and_nodes():
     assert summary["counts"] == {"cpus": 2, "cores": 2, "smt_cores": 0, "packages": 1, "nodes": 1}
     assert summary["smt"] is False and summary["mixed_speed"] is False
     assert summary["cpus"][1] == {
-        "cpu": 1, "core": "p0c1", "siblings": [1], "package": 0, "node": 0,
-        "max_freq_khz": None, "capacity": 1024, "highest_perf": None, "core_type": None,
+        "cpu": 1,
+        "core": "p0c1",
+        "siblings": [1],
+        "package": 0,
+        "node": 0,
+        "max_freq_khz": None,
+        "capacity": 1024,
+        "highest_perf": None,
+        "core_type": None,
     }
 
 
 # --- 8 cores x 2 SMT threads, siblings i and i+8 ----------------------------
+
 
 def test_smt_siblings_come_last_and_small_sets_use_whole_cores():
     topo = topology("smt8x2", list(range(16)))
@@ -85,6 +100,7 @@ def test_only_siblings_available_still_gives_every_cpu():
 
 # --- 2 NUMA nodes, CPUs interleaved -----------------------------------------
 
+
 def test_numa_fills_one_node_before_the_next():
     topo = topology("numa2", list(range(8)))
     assert [i.node for i in topo] == [0, 1] * 4
@@ -106,6 +122,7 @@ def test_numa_starts_on_the_node_with_most_available_cores():
 
 # --- hybrid: SMT P-cores, E-cores without SMT --------------------------------
 
+
 def test_hybrid_takes_fast_cores_first_then_slow_cores_then_siblings():
     topo = topology("hybrid", list(range(12)))
     assert [i.core_type for i in topo] == ["performance"] * 8 + ["efficiency"] * 4
@@ -114,16 +131,29 @@ def test_hybrid_takes_fast_cores_first_then_slow_cores_then_siblings():
     sets = auto_cpusets(topo)
     assert sets == ["2", "0,2", "0,2,4,6", "0,2,4,6,8-11", "0-11"]
     assert [flags(describe_cpuset(s, topo)) for s in sets] == [
-        (False, False, False), (False, False, False), (False, False, False),
-        (False, False, True), (True, False, True),
+        (False, False, False),
+        (False, False, False),
+        (False, False, False),
+        (False, False, True),
+        (True, False, True),
     ]
-    assert describe_cpuset("0,2,4,6,8-11", topo)["cores"] == ["p0c0", "p0c4", "p0c8", "p0c12", "p0c16", "p0c17", "p0c18", "p0c19"]
+    assert describe_cpuset("0,2,4,6,8-11", topo)["cores"] == [
+        "p0c0",
+        "p0c4",
+        "p0c8",
+        "p0c12",
+        "p0c16",
+        "p0c17",
+        "p0c18",
+        "p0c19",
+    ]
     summary = topology_summary(topo)
     assert summary["mixed_speed"] is True and summary["smt"] is True
     assert summary["counts"] == {"cpus": 12, "cores": 8, "smt_cores": 4, "packages": 1, "nodes": 1}
 
 
 # --- properties and degraded input -------------------------------------------
+
 
 @pytest.mark.parametrize("name, count", [("vm2", 2), ("smt8x2", 16), ("numa2", 8), ("hybrid", 12)])
 def test_auto_sets_nest_and_end_with_every_cpu(name, count):
@@ -158,6 +188,7 @@ def test_cpusets_for_uses_the_given_topology_for_auto_only():
 
 # --- the CLI -----------------------------------------------------------------
 
+
 def test_cli_prints_summary_and_described_auto_sets(capsys):
     assert main(["--sysfs", str(root("numa2"))]) == 0
     output = json.loads(capsys.readouterr().out)
@@ -171,10 +202,13 @@ def test_cli_takes_a_cpu_list(capsys):
     assert [d["cpuset"] for d in json.loads(capsys.readouterr().out)["auto_cpusets"]] == ["0", "0,8"]
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--sysfs", "/nonexistent"], "has no cpu/ directory"),
-    (["--sysfs", str(root("vm2")), "--cpus", "0-"], "not a CPU set"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--sysfs", "/nonexistent"], "has no cpu/ directory"),
+        (["--sysfs", str(root("vm2")), "--cpus", "0-"], "not a CPU set"),
+    ],
+)
 def test_cli_bad_input_is_one_line_and_exit_2(capsys, args, message):
     assert main(args) == 2
     err = capsys.readouterr().err

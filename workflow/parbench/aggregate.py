@@ -1,7 +1,8 @@
 """Raw JSON-lines records -> results/runs.csv and results/summary.csv (tidy).
 
 runs.csv has one row per measured value: a container (a repeat) may take
-several, numbered by `value` (warm-ups are kept in the raw files only). summary.csv has one row per cell with its statistics, its speedup over
+several, numbered by `value` (warm-ups are kept in the raw files only).
+summary.csv has one row per cell with its statistics, its speedup over
 one worker of the same runtime and mode, and its ratio to the fastest runtime
 and mode for the same workload, CPU set and worker count.
 """
@@ -24,13 +25,57 @@ from .specs import params_label, scaling, workload_kind
 from .stats import differs, first_repeat_outlier, ratio_ci, summarize
 
 RUN_COLUMNS = [
-    "runtime", "workload", "params", "mode", "variant", "cpuset", "cpus", "workers", "tasks", "repeat", "value", "round", "order",
-    "seconds", "loops", "total_seconds", "cpu_seconds", "max_rss_kb", "checksum", "checksum_hex", "gil_enabled",
-    "gil_build_disabled", "gomaxprocs", "numcpu", "affinity", "runtime_version", "start_method",
-    "setup_seconds", "spawn_seconds", "container_seconds", "startup_seconds", "worker_seconds",
-    "worker_seconds_median", "rss_before_kb", "rss_parked_kb", "os_threads_before", "os_threads_parked", "latency_p50_us", "latency_p99_us",
-    "load_1m_before", "host_busy_before", "governor", "turbo", "throttled_periods",
-    "warmup_seconds", "retries", "image_id", "host", "session", "started_at", "seed",
+    "runtime",
+    "workload",
+    "params",
+    "mode",
+    "variant",
+    "cpuset",
+    "cpus",
+    "workers",
+    "tasks",
+    "repeat",
+    "value",
+    "round",
+    "order",
+    "seconds",
+    "loops",
+    "total_seconds",
+    "cpu_seconds",
+    "max_rss_kb",
+    "checksum",
+    "checksum_hex",
+    "gil_enabled",
+    "gil_build_disabled",
+    "gomaxprocs",
+    "numcpu",
+    "affinity",
+    "runtime_version",
+    "start_method",
+    "setup_seconds",
+    "spawn_seconds",
+    "container_seconds",
+    "startup_seconds",
+    "worker_seconds",
+    "worker_seconds_median",
+    "rss_before_kb",
+    "rss_parked_kb",
+    "os_threads_before",
+    "os_threads_parked",
+    "latency_p50_us",
+    "latency_p99_us",
+    "load_1m_before",
+    "host_busy_before",
+    "governor",
+    "turbo",
+    "throttled_periods",
+    "warmup_seconds",
+    "retries",
+    "image_id",
+    "host",
+    "session",
+    "started_at",
+    "seed",
 ]
 CELL_KEYS = ["host", "runtime", "workload", "params", "mode", "variant", "cpuset", "cpus", "workers"]
 BASELINE_KEYS = ["host", "runtime", "workload", "params", "mode", "variant"]
@@ -143,8 +188,12 @@ def median_of(group: pd.DataFrame, column: str) -> float:
     return float(pd.to_numeric(group[column], errors="coerce").median()) if column in group else math.nan
 
 
-def summary_table(runs: pd.DataFrame, cv_limit: float = DEFAULT_CV_LIMIT,
-                  min_seconds: float = DEFAULT_MIN_SECONDS, busy_limit: float = DEFAULT_BUSY_LIMIT) -> pd.DataFrame:
+def summary_table(
+    runs: pd.DataFrame,
+    cv_limit: float = DEFAULT_CV_LIMIT,
+    min_seconds: float = DEFAULT_MIN_SECONDS,
+    busy_limit: float = DEFAULT_BUSY_LIMIT,
+) -> pd.DataFrame:
     """Statistics per cell, speedup with its bootstrap interval, ratio to the fastest, warnings.
 
     Speedup compares throughput with one worker of the same runtime, mode and
@@ -163,7 +212,9 @@ def summary_table(runs: pd.DataFrame, cv_limit: float = DEFAULT_CV_LIMIT,
         row["values"] = len(group)
         row["cpu_seconds_median"] = float(group["cpu_seconds"].median())
         row["max_rss_kb_max"] = int(group["max_rss_kb"].max())
-        row["tasks"] = int(group["tasks"].max()) if "tasks" in group and group["tasks"].notna().any() else row["workers"]
+        row["tasks"] = (
+            int(group["tasks"].max()) if "tasks" in group and group["tasks"].notna().any() else row["workers"]
+        )
         row["spawn_seconds_median"] = median_of(group, "spawn_seconds")
         row["spawn_us_per_task"] = row["spawn_seconds_median"] / row["tasks"] * 1e6
         row["rss_kb_per_task"] = per_task(group, "rss_parked_kb", "rss_before_kb")
@@ -174,8 +225,9 @@ def summary_table(runs: pd.DataFrame, cv_limit: float = DEFAULT_CV_LIMIT,
         row["warn_cv"] = bool(row["cv"] > cv_limit)
         # spawn's timed section only releases parked workers; its figures are per-worker costs.
         # The timed section (all its loops) is what must be long enough to time, not one loop.
-        row["total_seconds_median"] = (float(np.median(per_container(group, "total_seconds")))
-                                       if "total_seconds" in group else math.nan)
+        row["total_seconds_median"] = (
+            float(np.median(per_container(group, "total_seconds"))) if "total_seconds" in group else math.nan
+        )
         row["warn_short"] = bool(row["total_seconds_median"] < min_seconds) and scaling(row["workload"]) != "none"
         row["warn_first_repeat"] = first_repeat_outlier(seconds)
         busy = pd.to_numeric(group.get("host_busy_before"), errors="coerce")
@@ -212,8 +264,9 @@ def summary_table(runs: pd.DataFrame, cv_limit: float = DEFAULT_CV_LIMIT,
     keys = list(samples)
     fastest = summary.groupby(["host", "workload", "params", "cpuset", "workers"])["median"].transform("idxmin")
     # The fastest cell is exactly 1x itself; resampling it against itself would invent a spread.
-    to_fastest = [ratio_ci(samples[keys[i]], samples[keys[j]]) if i != j else (1.0, 1.0, 1.0)
-                  for i, j in enumerate(fastest)]
+    to_fastest = [
+        ratio_ci(samples[keys[i]], samples[keys[j]]) if i != j else (1.0, 1.0, 1.0) for i, j in enumerate(fastest)
+    ]
     summary[["ratio_to_fastest", "ratio_to_fastest_ci_low", "ratio_to_fastest_ci_high"]] = pd.DataFrame(
         to_fastest, index=summary.index
     )
@@ -264,11 +317,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cv-limit", type=float, default=DEFAULT_CV_LIMIT)
     parser.add_argument("--min-seconds", type=float, default=DEFAULT_MIN_SECONDS)
     parser.add_argument("--busy-limit", type=float, default=DEFAULT_BUSY_LIMIT)
-    parser.add_argument("--sessions", type=Path, default=None,
-                        help="write the stamps of the sessions the records came from here (JSON)")
+    parser.add_argument(
+        "--sessions", type=Path, default=None, help="write the stamps of the sessions the records came from here (JSON)"
+    )
     parser.add_argument("--raw-dir", type=Path, default=Path("results/raw"), help="where session stamps are kept")
-    parser.add_argument("--raw-list", type=Path, default=None,
-                        help="a file naming the raw files, one per line, or a host session's manifest (JSON)")
+    parser.add_argument(
+        "--raw-list",
+        type=Path,
+        default=None,
+        help="a file naming the raw files, one per line, or a host session's manifest (JSON)",
+    )
     parser.add_argument("raw", nargs="*", type=Path)
     args = parser.parse_args(argv)
     raw = args.raw + (listed_raw_files(args.raw_list) if args.raw_list else [])

@@ -15,7 +15,7 @@ import io
 import json
 import sys
 import tarfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -65,19 +65,29 @@ def collect_results(results: Path, config: dict, label: str) -> dict[str, bytes]
     for name in OPTIONAL_FILES:
         if (results / name).is_file():
             files[name] = (results / name).read_bytes()
-    for pattern in ("figures/*.png", "raw/**/*.jsonl", "raw/sessions/*.json", "pyperf/*.json",
-                    "images/*.iid", "images/*.identity.json", "images/*.packages.tsv"):
+    for pattern in (
+        "figures/*.png",
+        "raw/**/*.jsonl",
+        "raw/sessions/*.json",
+        "pyperf/*.json",
+        "images/*.iid",
+        "images/*.identity.json",
+        "images/*.packages.tsv",
+    ):
         for path in sorted(results.glob(pattern)):
             files[path.relative_to(results).as_posix()] = path.read_bytes()
     files["config.yaml"] = yaml.safe_dump(config, sort_keys=False).encode()
     stamps = json.loads(files.get("sessions.json", b'{"sessions": []}'))["sessions"]
-    files[META] = json.dumps({
-        "bundle_format": BUNDLE_FORMAT,
-        "record_schema": RECORD_SCHEMA,
-        "host_label": label,
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        **measuring_code(stamps),
-    }, indent=2).encode()
+    files[META] = json.dumps(
+        {
+            "bundle_format": BUNDLE_FORMAT,
+            "record_schema": RECORD_SCHEMA,
+            "host_label": label,
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            **measuring_code(stamps),
+        },
+        indent=2,
+    ).encode()
     return files
 
 
@@ -91,8 +101,9 @@ def measuring_code(stamps: list[dict]) -> dict:
     return {
         "git_commit": commits.pop() if single else None,
         "git_clean": all(stamp.get("git_clean") for stamp in stamps) if stamps else None,
-        "sessions": [{key: stamp.get(key) for key in ("session", "git_commit", "git_clean", "started_at")}
-                     for stamp in stamps],
+        "sessions": [
+            {key: stamp.get(key) for key in ("session", "git_commit", "git_clean", "started_at")} for stamp in stamps
+        ],
     }
 
 
@@ -177,14 +188,19 @@ def merge_bundles(paths: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
             )
         label = meta["host_label"]
         if label in labels:
-            raise ParbenchError(f"{path.name} and {labels[label].name} share host label {label!r}; set host_label to tell them apart")
+            raise ParbenchError(
+                f"{path.name} and {labels[label].name} share host label {label!r}; set host_label to tell them apart"
+            )
         labels[label] = path
         for name, data in sorted(files.items()):
             if name.startswith("raw/") and name.endswith(".jsonl"):
                 for line in data.decode().splitlines():
                     record = json.loads(line)
                     if record.get("schema") != RECORD_SCHEMA:
-                        raise ParbenchError(f"refusing {path.name}: {name} has record schema {record.get('schema')}, expected {RECORD_SCHEMA}")
+                        raise ParbenchError(
+                            f"refusing {path.name}: {name} has record schema {record.get('schema')}, "
+                            f"expected {RECORD_SCHEMA}"
+                        )
                     records.append(record)
         for runtime, entry in yaml.safe_load(files["config.yaml"]).get("catalogue", {}).items():
             catalogue.setdefault(runtime, entry)
@@ -201,10 +217,17 @@ def merged_report(summary: pd.DataFrame, runs: pd.DataFrame, catalogue: dict) ->
     from .report import RATIOS, flavour_ratios, fmt_seconds, markdown_table, ratio_name
 
     hosts = sorted(summary["host"].unique())
-    lines = ["# parbench: results from several machines", "", f"Hosts: {', '.join(hosts)}.", "",
-             "## Median seconds per cell and host", ""]
-    wide = summary.pivot_table(index=["workload", "runtime", "mode", "cpus", "workers"], columns="host",
-                               values="median", aggfunc="first").reset_index()
+    lines = [
+        "# parbench: results from several machines",
+        "",
+        f"Hosts: {', '.join(hosts)}.",
+        "",
+        "## Median seconds per cell and host",
+        "",
+    ]
+    wide = summary.pivot_table(
+        index=["workload", "runtime", "mode", "cpus", "workers"], columns="host", values="median", aggfunc="first"
+    ).reset_index()
     for host in hosts:
         wide[host] = wide[host].map(fmt_seconds)
     lines += [markdown_table(wide), "", "## Ratios per host", ""]
@@ -215,7 +238,8 @@ def merged_report(summary: pd.DataFrame, runs: pd.DataFrame, catalogue: dict) ->
             for numerator, denominator in RATIOS:
                 name = ratio_name(numerator, denominator)
                 row[f"{numerator} / {denominator}"] = fmt_ratio_ci(
-                    r[name], r[f"{name}_low"], r[f"{name}_high"], r[f"{name}_significant"])
+                    r[name], r[f"{name}_low"], r[f"{name}_high"], r[f"{name}_significant"]
+                )
             rows.append(row)
     lines += [markdown_table(pd.DataFrame(rows)), ""]
     return "\n".join(lines)
@@ -223,7 +247,7 @@ def merged_report(summary: pd.DataFrame, runs: pd.DataFrame, catalogue: dict) ->
 
 @main_guard
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="bundle", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="parbench bundle", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="action", required=True)
     publish = sub.add_parser("publish", help="write a bundle of a finished run")
     publish.add_argument("--results", type=Path, default=Path("results"))

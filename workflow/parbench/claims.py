@@ -24,28 +24,28 @@ HOLDS, FAILS, UNTESTED = "holds", "does not hold", "not measured"
 PASSED, FAILED = "passed", "failed"
 VERDICT, CHECK = "verdict", "check"
 
-SLOWER = 1.05               # a time ratio counts as slower above 1.05 with its interval above 1
-NO_SPEEDUP = 1.25           # a speedup whose interval lies below 1.25x gains nothing; above it, threads run at once
-SCALES_EFFICIENCY = 0.7     # io_wait: threads that sleep reach 70 % of one-per-worker ideal
-GOROUTINE_KB_CLAIM = 2.0    # "~2KB per goroutine"
-ABOUT_FACTOR = 2.0          # "about 2 KB" holds within a factor of two
+SLOWER = 1.05  # a time ratio counts as slower above 1.05 with its interval above 1
+NO_SPEEDUP = 1.25  # a speedup whose interval lies below 1.25x gains nothing; above it, threads run at once
+SCALES_EFFICIENCY = 0.7  # io_wait: threads that sleep reach 70 % of one-per-worker ideal
+GOROUTINE_KB_CLAIM = 2.0  # "~2KB per goroutine"
+ABOUT_FACTOR = 2.0  # "about 2 KB" holds within a factor of two
 OS_THREADS_PER_TASK = 0.05  # "no OS thread each": fewer than one OS thread per 20 goroutines
-NEARLY_FACTOR = 100.0       # "nearly 150x" holds from 100x up
+NEARLY_FACTOR = 100.0  # "nearly 150x" holds from 100x up
 INTERPRETER_WORKLOADS = ("cpu_loop", "cpu_loop_strong", "alloc", "contention")
 PARALLEL_WORKLOADS = ("cpu_loop", "cpu_loop_strong", "alloc")  # independent work: contention's one lock serialises
 
 
 @dataclass(frozen=True)
 class Claim:
-    claim: str                  # what the blog says, in our words
-    test: str                   # the measurement that tests it
-    rule: str                   # how the verdict follows from the figures, in words
-    kind: str = VERDICT         # verdict, or check (cannot come out otherwise while the session succeeds)
-    verdict: str = UNTESTED     # holds / does not hold / depends on ... / not testable on N CPUs / passed
-    scope: str = ""             # runtimes, workloads, mode, CPUs and workers the verdict rests on
-    key_figure: str = ""        # the one figure a reader should remember
-    evidence: str = ""          # every deciding figure
-    context: str = ""           # figures shown beside it that do not decide it
+    claim: str  # what the blog says, in our words
+    test: str  # the measurement that tests it
+    rule: str  # how the verdict follows from the figures, in words
+    kind: str = VERDICT  # verdict, or check (cannot come out otherwise while the session succeeds)
+    verdict: str = UNTESTED  # holds / does not hold / depends on ... / not testable on N CPUs / passed
+    scope: str = ""  # runtimes, workloads, mode, CPUs and workers the verdict rests on
+    key_figure: str = ""  # the one figure a reader should remember
+    evidence: str = ""  # every deciding figure
+    context: str = ""  # figures shown beside it that do not decide it
     shown_in: tuple[str, ...] = ()  # "figure:<workload>" or "table:<report section>"
 
 
@@ -87,8 +87,9 @@ def widest(frame: pd.DataFrame, most_workers: bool = False) -> pd.Series | None:
     return first(frame[frame["b_workers"] == frame["b_cpus"]])
 
 
-def speedup_row(comparisons: pd.DataFrame, flavour: str, workload: str, mode: str, variant: str = "",
-                most_workers: bool = False) -> pd.Series | None:
+def speedup_row(
+    comparisons: pd.DataFrame, flavour: str, workload: str, mode: str, variant: str = "", most_workers: bool = False
+) -> pd.Series | None:
     """The scaling comparison of one runtime flavour and mode on the most CPUs (at least 2)."""
     rows = pick(comparisons, "scaling", workload=workload, a_flavour=flavour, a_mode=mode, a_variant=variant)
     row = widest(rows, most_workers)
@@ -127,7 +128,9 @@ def gain_outcome(row: pd.Series) -> bool | None:
 
 def where(row: pd.Series) -> str:
     workers = int(row["b_workers"])
-    return f"{workers} worker{'' if workers == 1 else 's'} on {int(row['b_cpus'])} CPU{'' if row['b_cpus'] == 1 else 's'}"
+    return (
+        f"{workers} worker{'' if workers == 1 else 's'} on {int(row['b_cpus'])} CPU{'' if row['b_cpus'] == 1 else 's'}"
+    )
 
 
 def speedup_text(row: pd.Series) -> str:
@@ -135,8 +138,11 @@ def speedup_text(row: pd.Series) -> str:
 
 
 def efficiency_text(row: pd.Series) -> str:
-    return f"{row['efficiency']:.0%} of ideal ({row['efficiency_low']:.0%}–{row['efficiency_high']:.0%})" \
-        if not pd.isna(row["efficiency_low"]) else f"{row['efficiency']:.0%} of ideal"
+    return (
+        f"{row['efficiency']:.0%} of ideal ({row['efficiency_low']:.0%}–{row['efficiency_high']:.0%})"
+        if not pd.isna(row["efficiency_low"])
+        else f"{row['efficiency']:.0%} of ideal"
+    )
 
 
 def decide(outcomes: dict[str, bool | None], yes: str, no: str) -> str:
@@ -170,8 +176,9 @@ def single_thread_pair(comparisons: pd.DataFrame, workload: str) -> tuple[pd.Ser
     gil = first(gil.sort_values("a_cpus"))
     build = None
     if gil is not None:
-        build = first(pick(comparisons, "build", workload=workload, a_workers=1, a_mode="threads",
-                           a_cpuset=gil["a_cpuset"]))
+        build = first(
+            pick(comparisons, "build", workload=workload, a_workers=1, a_mode="threads", a_cpuset=gil["a_cpuset"])
+        )
     for mode in ("sequential", "threads"):
         if build is None:
             build = first(pick(comparisons, "build", workload=workload, a_workers=1, a_mode=mode).sort_values("a_cpus"))
@@ -191,7 +198,9 @@ SINGLE_THREAD_VERDICTS = {
     "build": f"{FAILS}: the free-threaded build carries the cost, not the missing GIL",
     "gil": f"{HOLDS}: switching the GIL back on makes the same binary faster",
     "none": f"{FAILS}: no single-thread cost without the GIL",
-    "untested": depends("what is meant: the GIL build is faster, the GIL alone was not measured (no PYTHON_GIL=1 cell)"),
+    "untested": depends(
+        "what is meant: the GIL build is faster, the GIL alone was not measured (no PYTHON_GIL=1 cell)"
+    ),
 }
 
 
@@ -202,14 +211,16 @@ def single_thread_figure(workload: str, build: pd.Series, gil: pd.Series | None)
 
 
 def gil_speeds_single_threads(comparisons: pd.DataFrame) -> Claim:
-    claim = Claim("The GIL makes single-threaded programs faster.",
-                  "One worker: the free-threaded build against the GIL build (the build), and the same free-threaded "
-                  "binary with PYTHON_GIL=1 against without (the GIL alone), in the same 1-worker cell.",
-                  f"The build is slower when its time ratio exceeds {SLOWER} with the interval above 1; the GIL "
-                  f"speeds things up when switching it on gives a ratio below 1/{SLOWER} with the interval below 1. "
-                  "If the build is slower and the GIL alone is not faster, the cost is the build's. Only "
-                  "interpreter-bound workloads decide.",
-                  shown_in=("table:Variants", "table:Ratios of median times"))
+    claim = Claim(
+        "The GIL makes single-threaded programs faster.",
+        "One worker: the free-threaded build against the GIL build (the build), and the same free-threaded "
+        "binary with PYTHON_GIL=1 against without (the GIL alone), in the same 1-worker cell.",
+        f"The build is slower when its time ratio exceeds {SLOWER} with the interval above 1; the GIL "
+        f"speeds things up when switching it on gives a ratio below 1/{SLOWER} with the interval below 1. "
+        "If the build is slower and the GIL alone is not faster, the cost is the build's. Only "
+        "interpreter-bound workloads decide.",
+        shown_in=("table:Variants", "table:Ratios of median times"),
+    )
     found_by, parts, context, scopes = {}, [], [], set()
     for workload in INTERPRETER_WORKLOADS + ("hash", "io_wait"):
         build, gil = single_thread_pair(comparisons, workload)
@@ -225,20 +236,28 @@ def gil_speeds_single_threads(comparisons: pd.DataFrame) -> Claim:
     if not found_by:
         return claim
     outcomes = set(found_by.values())
-    verdict = SINGLE_THREAD_VERDICTS[outcomes.pop()] if len(outcomes) == 1 else depends(
-        "the workload (" + "; ".join(f"{w}: {who}" for w, who in found_by.items()) + ")")
-    scope = (f"{', '.join(found_by)}; {' and '.join(sorted(scopes))}; cpython-3.13 vs cpython-3.13t (build), "
-             "cpython-3.13t with PYTHON_GIL=1 vs without (GIL alone)")
-    return found(claim, verdict=verdict, scope=scope, key_figure=parts[0], evidence=joined(parts),
-                 context=joined(context))
+    verdict = (
+        SINGLE_THREAD_VERDICTS[outcomes.pop()]
+        if len(outcomes) == 1
+        else depends("the workload (" + "; ".join(f"{w}: {who}" for w, who in found_by.items()) + ")")
+    )
+    scope = (
+        f"{', '.join(found_by)}; {' and '.join(sorted(scopes))}; cpython-3.13 vs cpython-3.13t (build), "
+        "cpython-3.13t with PYTHON_GIL=1 vs without (GIL alone)"
+    )
+    return found(
+        claim, verdict=verdict, scope=scope, key_figure=parts[0], evidence=joined(parts), context=joined(context)
+    )
 
 
 def gil_threads_do_not_scale(comparisons: pd.DataFrame) -> Claim:
-    claim = Claim("With the GIL only one thread runs Python code at a time: CPU-bound threads gain nothing.",
-                  "Threads on the GIL build: speedup over one worker, one worker per CPU, on the most CPUs.",
-                  f"Holds when the speedup's 95 % interval lies below {NO_SPEEDUP}, fails when it lies above; "
-                  f"interpreter-bound workloads without a shared lock ({', '.join(PARALLEL_WORKLOADS)}) decide.",
-                  shown_in=("figure:cpu_loop", "figure:hash"))
+    claim = Claim(
+        "With the GIL only one thread runs Python code at a time: CPU-bound threads gain nothing.",
+        "Threads on the GIL build: speedup over one worker, one worker per CPU, on the most CPUs.",
+        f"Holds when the speedup's 95 % interval lies below {NO_SPEEDUP}, fails when it lies above; "
+        f"interpreter-bound workloads without a shared lock ({', '.join(PARALLEL_WORKLOADS)}) decide.",
+        shown_in=("figure:cpu_loop", "figure:hash"),
+    )
     rows = {w: speedup_row(comparisons, "gil", w, "threads") for w in PARALLEL_WORKLOADS}
     rows = {w: r for w, r in rows.items() if r is not None}
     if not rows:
@@ -246,36 +265,52 @@ def gil_threads_do_not_scale(comparisons: pd.DataFrame) -> Claim:
     outcomes = {w: True if gains_nothing(r) else False if gains(r) else None for w, r in rows.items()}
     key = rows.get("cpu_loop", next(iter(rows.values())))
     hashing = speedup_row(comparisons, "gil", "hash", "threads")
-    return found(claim, verdict=decide(outcomes, HOLDS, FAILS),
-                 scope=f"cpython-3.13 threads; {', '.join(rows)}; {where(key)}",
-                 key_figure=speedup_text(key), evidence=joined([speedup_text(r) for r in rows.values()]),
-                 context=speedup_text(hashing) if hashing is not None else "")
+    return found(
+        claim,
+        verdict=decide(outcomes, HOLDS, FAILS),
+        scope=f"cpython-3.13 threads; {', '.join(rows)}; {where(key)}",
+        key_figure=speedup_text(key),
+        evidence=joined([speedup_text(r) for r in rows.values()]),
+        context=speedup_text(hashing) if hashing is not None else "",
+    )
 
 
 def gil_threads_suit_io(comparisons: pd.DataFrame) -> Claim:
-    claim = Claim("GIL threads suit I/O-bound work.",
-                  "io_wait (workers that sleep, as blocking I/O does) in threads on the GIL build, most workers "
-                  "on the most CPUs: speedup against one worker per worker (sleeping workers need no CPU).",
-                  f"Holds when the speedup reaches {SCALES_EFFICIENCY:.0%} of one per worker.",
-                  shown_in=("figure:io_wait",))
+    claim = Claim(
+        "GIL threads suit I/O-bound work.",
+        "io_wait (workers that sleep, as blocking I/O does) in threads on the GIL build, most workers "
+        "on the most CPUs: speedup against one worker per worker (sleeping workers need no CPU).",
+        f"Holds when the speedup reaches {SCALES_EFFICIENCY:.0%} of one per worker.",
+        shown_in=("figure:io_wait",),
+    )
     row = speedup_row(comparisons, "gil", "io_wait", "threads", most_workers=True)
     if row is None:
         return claim
     cpu = speedup_row(comparisons, "gil", "cpu_loop", "threads")
     figure = f"{speedup_text(row)}: {efficiency_text(row)}"
-    return found(claim, verdict=HOLDS if row["efficiency"] >= SCALES_EFFICIENCY else FAILS,
-                 scope=f"cpython-3.13 threads; io_wait (sleep-bound); {where(row)}", key_figure=figure,
-                 evidence=figure, context=speedup_text(cpu) if cpu is not None else "")
+    return found(
+        claim,
+        verdict=HOLDS if row["efficiency"] >= SCALES_EFFICIENCY else FAILS,
+        scope=f"cpython-3.13 threads; io_wait (sleep-bound); {where(row)}",
+        key_figure=figure,
+        evidence=figure,
+        context=speedup_text(cpu) if cpu is not None else "",
+    )
 
 
 def python_needs_processes(comparisons: pd.DataFrame) -> Claim:
-    claim = Claim("Python needs multiple processes for parallelism.",
-                  "cpu_loop speedups on the most CPUs: processes and threads on the GIL build, threads on the "
-                  "free-threaded build.",
-                  f"With the GIL, yes when processes gain (speedup interval above {NO_SPEEDUP}) and threads do not "
-                  f"(interval below); if free-threaded threads gain as well, it depends on the build.",
-                  shown_in=("figure:cpu_loop",))
-    procs, threads = speedup_row(comparisons, "gil", "cpu_loop", "processes"), speedup_row(comparisons, "gil", "cpu_loop", "threads")
+    claim = Claim(
+        "Python needs multiple processes for parallelism.",
+        "cpu_loop speedups on the most CPUs: processes and threads on the GIL build, threads on the "
+        "free-threaded build.",
+        f"With the GIL, yes when processes gain (speedup interval above {NO_SPEEDUP}) and threads do not "
+        f"(interval below); if free-threaded threads gain as well, it depends on the build.",
+        shown_in=("figure:cpu_loop",),
+    )
+    procs, threads = (
+        speedup_row(comparisons, "gil", "cpu_loop", "processes"),
+        speedup_row(comparisons, "gil", "cpu_loop", "threads"),
+    )
     free = speedup_row(comparisons, "free-threaded", "cpu_loop", "threads")
     if procs is None or threads is None:
         return claim
@@ -289,13 +324,20 @@ def python_needs_processes(comparisons: pd.DataFrame) -> Claim:
         verdict = depends("the build: with the GIL yes; free-threaded threads scale as well")
     else:
         verdict = HOLDS
-    return found(claim, verdict=verdict, scope=f"cpu_loop; cpython-3.13 and cpython-3.13t; {where(procs)}",
-                 key_figure=joined(evidence), evidence=joined(evidence))
+    return found(
+        claim,
+        verdict=verdict,
+        scope=f"cpu_loop; cpython-3.13 and cpython-3.13t; {where(procs)}",
+        key_figure=joined(evidence),
+        evidence=joined(evidence),
+    )
 
 
 def amdahl_text(comparisons: pd.DataFrame, workload: str, cpu_counts: list[int]) -> str:
     """The fitted serial fraction of free-threaded threads, or why there is none."""
-    row = first(pick(comparisons, "amdahl", workload=workload, a_flavour="free-threaded", a_mode="threads", a_variant=""))
+    row = first(
+        pick(comparisons, "amdahl", workload=workload, a_flavour="free-threaded", a_mode="threads", a_variant="")
+    )
     if row is None:
         counts = ", ".join(str(c) for c in sorted(set(cpu_counts)))
         return f"an Amdahl fit needs speedups at 3 CPU counts; this run has {counts}"
@@ -303,14 +345,16 @@ def amdahl_text(comparisons: pd.DataFrame, workload: str, cpu_counts: list[int])
 
 
 def free_threading_scales(comparisons: pd.DataFrame) -> Claim:
-    claim = Claim("Disabling the GIL gives truly parallel threads.",
-                  "Free-threaded threads' speedup over one worker, with efficiency against ideal and a fitted "
-                  "Amdahl serial fraction; the same binary with PYTHON_GIL=1 as the control.",
-                  f"Threads run in parallel when the speedup's 95 % interval lies above {NO_SPEEDUP} (a quarter "
-                  "of a CPU or more gained). Efficiency and the serial fraction say how well, and do not decide: "
-                  "a rule demanding 70 % of the CPUs would reject the blog's own 16-core result. Interpreter-bound "
-                  f"workloads without a shared lock ({', '.join(PARALLEL_WORKLOADS)}) decide.",
-                  shown_in=("figure:cpu_loop", "figure:alloc", "table:Scaling", "table:Variants"))
+    claim = Claim(
+        "Disabling the GIL gives truly parallel threads.",
+        "Free-threaded threads' speedup over one worker, with efficiency against ideal and a fitted "
+        "Amdahl serial fraction; the same binary with PYTHON_GIL=1 as the control.",
+        f"Threads run in parallel when the speedup's 95 % interval lies above {NO_SPEEDUP} (a quarter "
+        "of a CPU or more gained). Efficiency and the serial fraction say how well, and do not decide: "
+        "a rule demanding 70 % of the CPUs would reject the blog's own 16-core result. Interpreter-bound "
+        f"workloads without a shared lock ({', '.join(PARALLEL_WORKLOADS)}) decide.",
+        shown_in=("figure:cpu_loop", "figure:alloc", "table:Scaling", "table:Variants"),
+    )
     rows = {w: speedup_row(comparisons, "free-threaded", w, "threads") for w in PARALLEL_WORKLOADS}
     rows = {w: r for w, r in rows.items() if r is not None}
     if not rows:
@@ -318,21 +362,31 @@ def free_threading_scales(comparisons: pd.DataFrame) -> Claim:
     evidence = [f"{speedup_text(r)}, {efficiency_text(r)}" for r in rows.values()]
     counts = [1] + pick(comparisons, "scaling", workload="cpu_loop", a_flavour="free-threaded")["b_cpus"].tolist()
     key = rows.get("cpu_loop", next(iter(rows.values())))
-    context = [speedup_row(comparisons, "free-threaded", "cpu_loop", "threads", variant="gil1"),
-               speedup_row(comparisons, "free-threaded", "contention", "threads"),
-               speedup_row(comparisons, "free-threaded", "hash", "threads")]
+    context = [
+        speedup_row(comparisons, "free-threaded", "cpu_loop", "threads", variant="gil1"),
+        speedup_row(comparisons, "free-threaded", "contention", "threads"),
+        speedup_row(comparisons, "free-threaded", "hash", "threads"),
+    ]
     labels = ["control, GIL switched back on: ", "serialised by its one lock: ", ""]
-    return found(claim, verdict=decide({w: gain_outcome(r) for w, r in rows.items()}, HOLDS, FAILS),
-                 scope=f"cpython-3.13t threads; {', '.join(rows)}; {where(key)}",
-                 key_figure=f"{evidence[list(rows).index(key['workload'])]}; {amdahl_text(comparisons, key['workload'], counts)}",
-                 evidence=joined(evidence),
-                 context=joined([label + speedup_text(r) for label, r in zip(labels, context) if r is not None]))
+    return found(
+        claim,
+        verdict=decide({w: gain_outcome(r) for w, r in rows.items()}, HOLDS, FAILS),
+        scope=f"cpython-3.13t threads; {', '.join(rows)}; {where(key)}",
+        key_figure=f"{evidence[list(rows).index(key['workload'])]}; "
+        f"{amdahl_text(comparisons, key['workload'], counts)}",
+        evidence=joined(evidence),
+        context=joined([label + speedup_text(r) for label, r in zip(labels, context) if r is not None]),
+    )
 
 
 def summary_cell(summary: pd.DataFrame, flavour: str, workload: str, mode: str) -> pd.Series | None:
     """The plain cell on the most CPUs, one worker per CPU (coordination figures live in summary.csv)."""
-    rows = summary[(summary["flavour"] == flavour) & (summary["workload"] == workload)
-                   & (summary["mode"] == mode) & (summary["variant"] == "")]
+    rows = summary[
+        (summary["flavour"] == flavour)
+        & (summary["workload"] == workload)
+        & (summary["mode"] == mode)
+        & (summary["variant"] == "")
+    ]
     if rows.empty:
         return None
     rows = rows[rows["cpus"] == rows["cpus"].max()]
@@ -350,43 +404,59 @@ def thread_contrast(summary: pd.DataFrame, column: str, template: str) -> str:
 
 
 def goroutines_are_small(summary: pd.DataFrame) -> Claim:
-    claim = Claim("A goroutine costs about 2 KB of memory.",
-                  "spawn: resident memory added per parked goroutine, after the warm-up's freed memory went back "
-                  "to the OS.",
-                  f"Holds within a factor of {ABOUT_FACTOR:.0f} of {GOROUTINE_KB_CLAIM:.0f} KB.",
-                  shown_in=("table:Coordination costs",))
+    claim = Claim(
+        "A goroutine costs about 2 KB of memory.",
+        "spawn: resident memory added per parked goroutine, after the warm-up's freed memory went back to the OS.",
+        f"Holds within a factor of {ABOUT_FACTOR:.0f} of {GOROUTINE_KB_CLAIM:.0f} KB.",
+        shown_in=("table:Coordination costs",),
+    )
     go = summary_cell(summary, "go", "spawn", "goroutines")
     if go is None or pd.isna(go["rss_kb_per_task"]):
         return claim
     kb = go["rss_kb_per_task"]
     within = GOROUTINE_KB_CLAIM / ABOUT_FACTOR <= kb <= GOROUTINE_KB_CLAIM * ABOUT_FACTOR
     figure = f"{kb:.1f} KB per goroutine ({int(go['tasks'])} parked)"
-    return found(claim, verdict=HOLDS if within else FAILS, scope=f"go spawn; {int(go['tasks'])} goroutines",
-                 key_figure=figure, evidence=figure,
-                 context=thread_contrast(summary, "rss_kb_per_task", "{flavour} Python thread {value:.1f} KB"))
+    return found(
+        claim,
+        verdict=HOLDS if within else FAILS,
+        scope=f"go spawn; {int(go['tasks'])} goroutines",
+        key_figure=figure,
+        evidence=figure,
+        context=thread_contrast(summary, "rss_kb_per_task", "{flavour} Python thread {value:.1f} KB"),
+    )
 
 
 def goroutines_need_no_os_thread(summary: pd.DataFrame) -> Claim:
-    claim = Claim("Goroutines do not need an OS thread each.",
-                  "spawn: OS threads (/proc/self/status) added per parked goroutine.",
-                  f"Holds below {OS_THREADS_PER_TASK} OS threads per goroutine (one per {1 / OS_THREADS_PER_TASK:.0f}).",
-                  shown_in=("table:Coordination costs",))
+    claim = Claim(
+        "Goroutines do not need an OS thread each.",
+        "spawn: OS threads (/proc/self/status) added per parked goroutine.",
+        f"Holds below {OS_THREADS_PER_TASK} OS threads per goroutine (one per {1 / OS_THREADS_PER_TASK:.0f}).",
+        shown_in=("table:Coordination costs",),
+    )
     go = summary_cell(summary, "go", "spawn", "goroutines")
     if go is None or pd.isna(go["os_threads_per_task"]):
         return claim
     figure = f"{go['os_threads_per_task']:.3f} OS threads per goroutine ({int(go['tasks'])} parked)"
-    return found(claim, verdict=HOLDS if go["os_threads_per_task"] < OS_THREADS_PER_TASK else FAILS,
-                 scope=f"go spawn; {int(go['tasks'])} goroutines", key_figure=figure, evidence=figure,
-                 context=thread_contrast(summary, "os_threads_per_task", "{value:.2f} per {flavour} Python thread"))
+    return found(
+        claim,
+        verdict=HOLDS if go["os_threads_per_task"] < OS_THREADS_PER_TASK else FAILS,
+        scope=f"go spawn; {int(go['tasks'])} goroutines",
+        key_figure=figure,
+        evidence=figure,
+        context=thread_contrast(summary, "os_threads_per_task", "{value:.2f} per {flavour} Python thread"),
+    )
 
 
 def message_counts(runs: pd.DataFrame) -> tuple[int, int, int]:
     """(runs, messages, runs whose checksum is not every message exactly once) over Go's channel runs."""
     loops = runs["loops"].fillna(1) if "loops" in runs else pd.Series(1, index=runs.index)
-    wrong = sum(row["checksum"] != expected_checksum("channels", parse_params_label(row["params"]), int(row["workers"]))
-                for _, row in runs.iterrows())
-    messages = sum(parse_params_label(p)["messages"] * w * int(n)
-                   for p, w, n in zip(runs["params"], runs["workers"], loops))
+    wrong = sum(
+        row["checksum"] != expected_checksum("channels", parse_params_label(row["params"]), int(row["workers"]))
+        for _, row in runs.iterrows()
+    )
+    messages = sum(
+        parse_params_label(p)["messages"] * w * int(n) for p, w, n in zip(runs["params"], runs["workers"], loops)
+    )
     return len(runs), messages, wrong
 
 
@@ -395,39 +465,60 @@ def channel_context(comparisons: pd.DataFrame, summary: pd.DataFrame) -> str:
     row = widest(pick(comparisons, "runtime", workload="channels", a_flavour="gil", a_mode="threads", a_variant=""))
     if row is None:
         return ""
-    text = (f"queue.Queue (cpython-3.13 threads) takes {fmt_row(row)} the Go channel's time for the same messages "
-            f"({int(row['b_workers'])} producers and {int(row['b_workers'])} consumers on {int(row['b_cpus'])} CPUs)")
-    go, queue = summary_cell(summary, "go", "channels", "goroutines"), summary_cell(summary, "gil", "channels", "threads")
+    text = (
+        f"queue.Queue (cpython-3.13 threads) takes {fmt_row(row)} the Go channel's time for the same messages "
+        f"({int(row['b_workers'])} producers and {int(row['b_workers'])} consumers on {int(row['b_cpus'])} CPUs)"
+    )
+    go, queue = (
+        summary_cell(summary, "go", "channels", "goroutines"),
+        summary_cell(summary, "gil", "channels", "threads"),
+    )
     if go is not None and queue is not None and not pd.isna(go["latency_p50_us"]):
-        text += (f"; median send-to-receive latency {go['latency_p50_us']:.1f} µs (channel) vs "
-                 f"{queue['latency_p50_us']:.1f} µs (queue.Queue)")
+        text += (
+            f"; median send-to-receive latency {go['latency_p50_us']:.1f} µs (channel) vs "
+            f"{queue['latency_p50_us']:.1f} µs (queue.Queue)"
+        )
     return text
 
 
 def channels_share_safely(comparisons: pd.DataFrame, summary: pd.DataFrame, runs: pd.DataFrame) -> Claim:
-    claim = Claim("Channels share data between goroutines safely.",
-                  "channels: the sum of the received values shows every message of every run arrived exactly once; "
-                  "beside it, a Go channel against queue.Queue in throughput and latency.",
-                  "A check, not a verdict: a lost message would deadlock and fail the session, so a finished run "
-                  "can only pass it.", kind=CHECK,
-                  shown_in=("table:Coordination costs", "figure:channels"))
+    claim = Claim(
+        "Channels share data between goroutines safely.",
+        "channels: the sum of the received values shows every message of every run arrived exactly once; "
+        "beside it, a Go channel against queue.Queue in throughput and latency.",
+        "A check, not a verdict: a lost message would deadlock and fail the session, so a finished run "
+        "can only pass it.",
+        kind=CHECK,
+        shown_in=("table:Coordination costs", "figure:channels"),
+    )
     go_runtimes = summary.loc[summary["flavour"] == "go", "runtime"].unique()
     go_runs = runs[(runs["workload"] == "channels") & runs["runtime"].isin(go_runtimes)]
     if go_runs.empty:
         return claim
     count, messages, wrong = message_counts(go_runs)
-    figure = (f"every message arrived exactly once in {count} runs ({messages:,} messages)" if wrong == 0
-              else f"{wrong} of {count} runs lost or repeated a message")
-    return found(claim, verdict=PASSED if wrong == 0 else FAILED, scope="go channels, every CPU set and repeat",
-                 key_figure=figure, evidence=figure, context=channel_context(comparisons, summary))
+    figure = (
+        f"every message arrived exactly once in {count} runs ({messages:,} messages)"
+        if wrong == 0
+        else f"{wrong} of {count} runs lost or repeated a message"
+    )
+    return found(
+        claim,
+        verdict=PASSED if wrong == 0 else FAILED,
+        scope="go channels, every CPU set and repeat",
+        key_figure=figure,
+        evidence=figure,
+        context=channel_context(comparisons, summary),
+    )
 
 
 def go_is_150x_faster(comparisons: pd.DataFrame) -> Claim:
-    claim = Claim("Go is nearly 150× faster than free-threaded Python (16 threads on 16 cores).",
-                  "cpu_loop: free-threaded threads' time over Go goroutines', one worker per CPU, as the blog ran it.",
-                  f"Testable only with at least {BLOG_WORKERS} CPUs (the ratio depends on how each side scales); "
-                  f"there it holds from a ratio of {NEARLY_FACTOR:.0f} up. Other workloads are context.",
-                  shown_in=("table:Ratios of median times",))
+    claim = Claim(
+        "Go is nearly 150× faster than free-threaded Python (16 threads on 16 cores).",
+        "cpu_loop: free-threaded threads' time over Go goroutines', one worker per CPU, as the blog ran it.",
+        f"Testable only with at least {BLOG_WORKERS} CPUs (the ratio depends on how each side scales); "
+        f"there it holds from a ratio of {NEARLY_FACTOR:.0f} up. Other workloads are context.",
+        shown_in=("table:Ratios of median times",),
+    )
     rows = pick(comparisons, "runtime", workload="cpu_loop", a_flavour="free-threaded", a_mode="threads", a_variant="")
     row = widest(rows)
     if row is None:
@@ -437,23 +528,42 @@ def go_is_150x_faster(comparisons: pd.DataFrame) -> Claim:
         at_blog = first(rows[rows["b_workers"] == BLOG_WORKERS])
         row = at_blog if at_blog is not None else row
     figure = f"3.13t threads / Go {fmt_row(row)} with {where(row)}"
-    context = [f"{workload_label(r['workload'])} {fmt_row(r)}" for _, r in
-               pick(comparisons, "runtime", a_flavour="free-threaded", a_mode="threads", a_variant="",
-                    b_cpus=cpus, b_workers=cpus).iterrows() if r["workload"] != "cpu_loop"]
+    context = [
+        f"{workload_label(r['workload'])} {fmt_row(r)}"
+        for _, r in pick(
+            comparisons,
+            "runtime",
+            a_flavour="free-threaded",
+            a_mode="threads",
+            a_variant="",
+            b_cpus=cpus,
+            b_workers=cpus,
+        ).iterrows()
+        if r["workload"] != "cpu_loop"
+    ]
     if cpus < BLOG_WORKERS:
         verdict = not_testable(cpus)
-        figure += (f"; testing it takes the blog's protocol: {BLOG_WORKERS} workers pinned to "
-                   f"{BLOG_WORKERS} cores")
+        figure += f"; testing it takes the blog's protocol: {BLOG_WORKERS} workers pinned to {BLOG_WORKERS} cores"
     else:
         verdict = HOLDS if row["ratio"] >= NEARLY_FACTOR else FAILS
-    return found(claim, verdict=verdict, scope=f"cpu_loop; cpython-3.13t threads vs go goroutines; {where(row)}",
-                 key_figure=figure, evidence=figure, context=joined(context))
+    return found(
+        claim,
+        verdict=verdict,
+        scope=f"cpu_loop; cpython-3.13t threads vs go goroutines; {where(row)}",
+        key_figure=figure,
+        evidence=figure,
+        context=joined(context),
+    )
 
 
 def flavour_map(comparisons: pd.DataFrame) -> dict[str, str]:
     """runtime -> flavour as comparisons.csv records it."""
-    pairs = pd.concat([comparisons[["a_runtime", "a_flavour"]].set_axis(["runtime", "flavour"], axis=1),
-                       comparisons[["b_runtime", "b_flavour"]].set_axis(["runtime", "flavour"], axis=1)])
+    pairs = pd.concat(
+        [
+            comparisons[["a_runtime", "a_flavour"]].set_axis(["runtime", "flavour"], axis=1),
+            comparisons[["b_runtime", "b_flavour"]].set_axis(["runtime", "flavour"], axis=1),
+        ]
+    )
     return dict(pairs.drop_duplicates("runtime").itertuples(index=False))
 
 
@@ -485,19 +595,25 @@ def claims_table(claims: list[Claim]) -> pd.DataFrame:
 def average_time_per_thread(summary: pd.DataFrame) -> str | None:
     """What the blog's "Average Time per Thread" (wall time / threads) measures, with this run's figures."""
     lines = []
-    for flavour, mode, label in (("gil", "threads", "GIL threads"), ("free-threaded", "threads", "free-threaded threads"),
-                                 ("go", "goroutines", "goroutines")):
+    for flavour, mode, label in (
+        ("gil", "threads", "GIL threads"),
+        ("free-threaded", "threads", "free-threaded threads"),
+        ("go", "goroutines", "goroutines"),
+    ):
         cell = summary_cell(summary, flavour, "cpu_loop", mode)
         if cell is None or cell["workers"] < 2 or math.isnan(cell.get("worker_seconds_median", math.nan)):
             continue
-        lines.append(f"{label}: wall {cell['median']:.3f} s / {cell['workers']} = {cell['median'] / cell['workers']:.3f} s "
-                     f"\"per thread\", while each worker was busy {cell['worker_seconds_median']:.3f} s")
+        lines.append(
+            f"{label}: wall {cell['median']:.3f} s / {cell['workers']} = {cell['median'] / cell['workers']:.3f} s "
+            f'"per thread", while each worker was busy {cell["worker_seconds_median"]:.3f} s'
+        )
     if not lines:
         return None
     return (
-        "The blog's \"Average Time per Thread\" divides the wall time of the whole run by the number of "
+        'The blog\'s "Average Time per Thread" divides the wall time of the whole run by the number of '
         "threads. Every thread runs the full loop and they all run at once, so the quotient is not how "
         "long any thread took: it is wall time per loop completed, an inverse throughput. Only for threads "
         "that take turns (the GIL) does it come near the time one loop takes alone. In this run: "
-        + "; ".join(lines) + "."
+        + "; ".join(lines)
+        + "."
     )

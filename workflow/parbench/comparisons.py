@@ -38,14 +38,29 @@ BLOG_WORKERS = 16
 BLOG_PARAMS = "iterations=50000000"
 
 KIND_LABELS = {
-    "interpreter": "interpreter-bound", "c_library": "C library, releases the GIL",
-    "sleep": "sleep-bound", "coordination": "coordination", "other": "other",
+    "interpreter": "interpreter-bound",
+    "c_library": "C library, releases the GIL",
+    "sleep": "sleep-bound",
+    "coordination": "coordination",
+    "other": "other",
 }
 SIDE = ["runtime", "flavour", "mode", "variant", "cpuset", "cpus", "workers", "session", "n", "median"]
-COLUMNS = (["kind", "statistic", "host", "workload", "workload_kind", "params"]
-           + [f"a_{c}" for c in SIDE] + [f"b_{c}" for c in SIDE]
-           + ["ratio", "ci_low", "ci_high", "p_value", "significant",
-              "ideal", "efficiency", "efficiency_low", "efficiency_high"])
+COLUMNS = (
+    ["kind", "statistic", "host", "workload", "workload_kind", "params"]
+    + [f"a_{c}" for c in SIDE]
+    + [f"b_{c}" for c in SIDE]
+    + [
+        "ratio",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "significant",
+        "ideal",
+        "efficiency",
+        "efficiency_low",
+        "efficiency_high",
+    ]
+)
 REQUIRED_RUN_COLUMNS = CELL_KEYS + ["seconds", "gil_enabled", "gil_build_disabled", "runtime_version"]
 PARALLEL_PARTNER = {"threads": "goroutines", "processes": "goroutines", "sequential": "sequential"}
 TWIN = "aa"
@@ -100,7 +115,7 @@ def runtime_flavours(runs: pd.DataFrame) -> dict[str, str]:
 
 
 def cell_table(runs: pd.DataFrame) -> dict[tuple, dict]:
-    """Each cell's samples (seconds per loop, one per container), sessions and observed GIL state, keyed by CELL_KEYS."""
+    """Each cell's samples (seconds per loop, one per container), sessions and GIL state, keyed by CELL_KEYS."""
     cells = {}
     for key, group in runs.groupby(CELL_KEYS, sort=True):
         gil_on = {str(v).lower() for v in group["gil_enabled"].dropna()}
@@ -117,10 +132,15 @@ def side(prefix: str, key: tuple, cells: dict, flavours: dict, seconds=None) -> 
     cell = dict(zip(CELL_KEYS, key))
     values = cells[key]["seconds"] if seconds is None else seconds
     return {
-        f"{prefix}_runtime": cell["runtime"], f"{prefix}_flavour": flavours.get(cell["runtime"], "other"),
-        f"{prefix}_mode": cell["mode"], f"{prefix}_variant": cell["variant"], f"{prefix}_cpuset": cell["cpuset"],
-        f"{prefix}_cpus": int(cell["cpus"]), f"{prefix}_workers": int(cell["workers"]),
-        f"{prefix}_session": cells[key]["session"], f"{prefix}_n": len(values),
+        f"{prefix}_runtime": cell["runtime"],
+        f"{prefix}_flavour": flavours.get(cell["runtime"], "other"),
+        f"{prefix}_mode": cell["mode"],
+        f"{prefix}_variant": cell["variant"],
+        f"{prefix}_cpuset": cell["cpuset"],
+        f"{prefix}_cpus": int(cell["cpus"]),
+        f"{prefix}_workers": int(cell["workers"]),
+        f"{prefix}_session": cells[key]["session"],
+        f"{prefix}_n": len(values),
         f"{prefix}_median": float(np.median(values)),
     }
 
@@ -133,10 +153,18 @@ def compare(kind: str, a_key: tuple, b_key: tuple, cells: dict, flavours: dict, 
     p = mann_whitney_p(a, b)
     cell = dict(zip(CELL_KEYS, b_key))
     return {
-        "kind": kind, "statistic": "time_ratio", "host": cell["host"], "workload": cell["workload"],
-        "workload_kind": workload_kind(cell["workload"]), "params": cell["params"],
-        **side("a", a_key, cells, flavours, a), **side("b", b_key, cells, flavours),
-        "ratio": ratio, "ci_low": low, "ci_high": high, "p_value": p,
+        "kind": kind,
+        "statistic": "time_ratio",
+        "host": cell["host"],
+        "workload": cell["workload"],
+        "workload_kind": workload_kind(cell["workload"]),
+        "params": cell["params"],
+        **side("a", a_key, cells, flavours, a),
+        **side("b", b_key, cells, flavours),
+        "ratio": ratio,
+        "ci_low": low,
+        "ci_high": high,
+        "p_value": p,
         "significant": bool(not math.isnan(p) and p < ALPHA),
     }
 
@@ -152,8 +180,9 @@ def timed_work(key: tuple) -> bool:
     return scaling(dict(zip(CELL_KEYS, key))["workload"]) != "none"
 
 
-def partner_rows(kind: str, cells: dict, flavours: dict, own: tuple[str, ...], partner: str,
-                 partner_mode=lambda mode: mode) -> list[dict]:
+def partner_rows(
+    kind: str, cells: dict, flavours: dict, own: tuple[str, ...], partner: str, partner_mode=lambda mode: mode
+) -> list[dict]:
     """Each plain cell of a runtime of flavour `own` against the same cell of every `partner`-flavour runtime."""
     partners = [r for r, f in flavours.items() if f == partner]
     rows = []
@@ -190,8 +219,9 @@ def switch_rows(cells: dict, flavours: dict) -> list[dict]:
 
 def runtime_rows(cells: dict, flavours: dict) -> list[dict]:
     """Python against Go on the same CPU set and worker count: threads and processes against goroutines."""
-    return partner_rows("runtime", cells, flavours, ("gil", "free-threaded"), "go",
-                        lambda mode: PARALLEL_PARTNER.get(mode, ""))
+    return partner_rows(
+        "runtime", cells, flavours, ("gil", "free-threaded"), "go", lambda mode: PARALLEL_PARTNER.get(mode, "")
+    )
 
 
 def noise_rows(cells: dict, flavours: dict) -> list[dict]:
@@ -233,8 +263,13 @@ def scaling_rows(cells: dict, flavours: dict) -> list[dict]:
             continue
         row = compare("scaling", base, key, cells, flavours, scaled_baseline(key, base, cells))
         ideal = ideal_speedup(cell)
-        row.update(statistic="speedup", ideal=ideal, efficiency=row["ratio"] / ideal,
-                   efficiency_low=row["ci_low"] / ideal, efficiency_high=row["ci_high"] / ideal)
+        row.update(
+            statistic="speedup",
+            ideal=ideal,
+            efficiency=row["ratio"] / ideal,
+            efficiency_low=row["ci_low"] / ideal,
+            efficiency_high=row["ci_high"] / ideal,
+        )
         rows.append(row)
     return rows
 
@@ -268,8 +303,14 @@ def amdahl_rows(cells: dict, flavours: dict) -> list[dict]:
             continue
         widest = max(line, key=lambda k: dict(zip(CELL_KEYS, k))["cpus"])
         row = compare("amdahl", base, widest, cells, flavours)
-        row.update(statistic="serial_fraction", ratio=serial, ci_low=low, ci_high=high, p_value=math.nan,
-                   significant=bool(low > 0))
+        row.update(
+            statistic="serial_fraction",
+            ratio=serial,
+            ci_low=low,
+            ci_high=high,
+            p_value=math.nan,
+            significant=bool(low > 0),
+        )
         rows.append(row)
     return rows
 
@@ -278,15 +319,34 @@ def blog_rows() -> list[dict]:
     """The blog's three single runs as comparisons in this table's directions (quoted, no intervals)."""
     rows = []
     for a, b in (("free-threaded", "gil"), ("gil", "go"), ("free-threaded", "go")):
-        row = {"kind": "blog", "statistic": "time_ratio", "host": "blog", "workload": "cpu_loop",
-               "workload_kind": "interpreter", "params": BLOG_PARAMS,
-               "ratio": BLOG[a] / BLOG[b], "ci_low": math.nan, "ci_high": math.nan, "p_value": math.nan,
-               "significant": False}
+        row = {
+            "kind": "blog",
+            "statistic": "time_ratio",
+            "host": "blog",
+            "workload": "cpu_loop",
+            "workload_kind": "interpreter",
+            "params": BLOG_PARAMS,
+            "ratio": BLOG[a] / BLOG[b],
+            "ci_low": math.nan,
+            "ci_high": math.nan,
+            "p_value": math.nan,
+            "significant": False,
+        }
         for prefix, flavour in (("a", a), ("b", b)):
-            row.update({f"{prefix}_runtime": f"blog {flavour}", f"{prefix}_flavour": flavour,
-                        f"{prefix}_mode": "goroutines" if flavour == "go" else "threads", f"{prefix}_variant": "",
-                        f"{prefix}_cpuset": "", f"{prefix}_cpus": BLOG_WORKERS, f"{prefix}_workers": BLOG_WORKERS,
-                        f"{prefix}_session": "blog", f"{prefix}_n": 1, f"{prefix}_median": BLOG[flavour]})
+            row.update(
+                {
+                    f"{prefix}_runtime": f"blog {flavour}",
+                    f"{prefix}_flavour": flavour,
+                    f"{prefix}_mode": "goroutines" if flavour == "go" else "threads",
+                    f"{prefix}_variant": "",
+                    f"{prefix}_cpuset": "",
+                    f"{prefix}_cpus": BLOG_WORKERS,
+                    f"{prefix}_workers": BLOG_WORKERS,
+                    f"{prefix}_session": "blog",
+                    f"{prefix}_n": 1,
+                    f"{prefix}_median": BLOG[flavour],
+                }
+            )
         rows.append(row)
     return rows
 
@@ -296,11 +356,13 @@ def check_matches(runs: pd.DataFrame, summary: pd.DataFrame | None) -> None:
     if summary is None or summary.empty:
         return
     ran = {tuple(k) for k in runs.loc[runs["variant"] != TWIN, CELL_KEYS].drop_duplicates().itertuples(index=False)}
-    summed = {tuple(k) for k in summary[CELL_KEYS].assign(variant=summary["variant"].fillna(""))
-              .itertuples(index=False)}
+    summed = {
+        tuple(k) for k in summary[CELL_KEYS].assign(variant=summary["variant"].fillna("")).itertuples(index=False)
+    }
     if ran != summed:
-        raise ParbenchError(f"summary and runs tables describe different cells ({len(summed)} vs {len(ran)}); "
-                            "rerun parbench.aggregate")
+        raise ParbenchError(
+            f"summary and runs tables describe different cells ({len(summed)} vs {len(ran)}); rerun parbench.aggregate"
+        )
 
 
 def comparisons_table(runs: pd.DataFrame, summary: pd.DataFrame | None = None) -> pd.DataFrame:

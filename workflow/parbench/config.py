@@ -31,9 +31,7 @@ def schema_problem(config: dict, schema: dict) -> str | None:
         return None
     message = error.message
     if error.validator in ("enum", "const") or error.validator == "oneOf":
-        allowed = error.schema.get("enum") or [
-            s.get("const") for s in error.schema.get("oneOf", []) if "const" in s
-        ]
+        allowed = error.schema.get("enum") or [s.get("const") for s in error.schema.get("oneOf", []) if "const" in s]
         if allowed:
             message = f"{error.instance!r} is not allowed (allowed: {', '.join(map(str, allowed))})"
     return f"config key '{_key(error.absolute_path)}': {message}"
@@ -57,16 +55,19 @@ def semantic_problems(config: dict, available: list[int]) -> list[str]:
                     f"(allowed: {', '.join(sorted(catalogue))})"
                 )
     if config.get("hosts") and not (config.get("cluster") or {}).get("account"):
-        problems.append("config key 'cluster.account': required when 'hosts' names SLURM nodes "
-                        "(an account `sacctmgr show assoc user=$USER` lists)")
+        problems.append(
+            "config key 'cluster.account': required when 'hosts' names SLURM nodes "
+            "(an account `sacctmgr show assoc user=$USER` lists)"
+        )
     if config.get("hosts") and config.get("remeasure"):
-        problems.append("config key 'remeasure': not available with 'hosts'; remeasure one host with "
-                        "--forcerun results/hosts/NODE/raw.json")
+        problems.append(
+            "config key 'remeasure': not available with 'hosts'; remeasure one host with "
+            "--forcerun results/hosts/NODE/raw.json"
+        )
     for name in config.get("remeasure") or []:
         if name not in config["runtimes"]:
             problems.append(
-                f"config key 'remeasure': {name!r} is not an enabled runtime "
-                f"(allowed: {', '.join(config['runtimes'])})"
+                f"config key 'remeasure': {name!r} is not an enabled runtime (allowed: {', '.join(config['runtimes'])})"
             )
     for name, entry in catalogue.items():
         source = entry.get("source")
@@ -80,8 +81,7 @@ def semantic_problems(config: dict, available: list[int]) -> list[str]:
     for workload, entry in config["workloads"].items():
         if workload not in KNOWN_WORKLOADS:
             problems.append(
-                f"config key 'workloads': unknown workload {workload!r} "
-                f"(allowed: {', '.join(KNOWN_WORKLOADS)})"
+                f"config key 'workloads': unknown workload {workload!r} (allowed: {', '.join(KNOWN_WORKLOADS)})"
             )
             continue
         if entry is not None:
@@ -103,9 +103,7 @@ def semantic_problems(config: dict, available: list[int]) -> list[str]:
                 )
             canonical = format_cpuset(cpus)
             if canonical in seen:
-                problems.append(
-                    f"config key 'cpusets': {text!r} is the same CPU set as {seen[canonical]!r}"
-                )
+                problems.append(f"config key 'cpusets': {text!r} is the same CPU set as {seen[canonical]!r}")
             seen[canonical] = text
     return problems
 
@@ -119,7 +117,7 @@ def workload_param_problems(workload: str, entry: dict) -> list[str]:
         minimum = spec.params.get(name)
         what = {
             "unknown": f"{workload} has no such parameter "
-                       f"(parameters: {', '.join(spec.params)}; settings: {', '.join(WORKLOAD_SETTINGS)})",
+            f"(parameters: {', '.join(spec.params)}; settings: {', '.join(WORKLOAD_SETTINGS)})",
             "missing": f"missing; {workload} needs it (a whole number >= {minimum})",
             "below": f"{given.get(name)} is below {minimum}",
         }[kind]

@@ -78,15 +78,19 @@ def raw_problem(path: Path, repeats: int | None = None) -> str | None:
     if not measured:
         return "holds no measured repeat"
     # A container may measure several values; `repeats` counts containers (rounds).
-    containers = len({(r.get("session"), r.get("order")) for r in measured}) \
-        if all("order" in r for r in measured) else len(measured)
+    containers = (
+        len({(r.get("session"), r.get("order")) for r in measured})
+        if all("order" in r for r in measured)
+        else len(measured)
+    )
     if repeats is not None and containers < repeats:
         return f"holds {containers} of {repeats} measured repeats"
     return None
 
 
-def cells_to_repair(raw_paths: list[str], last_settings: Path, planned_settings: str,
-                    repeats: int | None = None) -> dict[str, str]:
+def cells_to_repair(
+    raw_paths: list[str], last_settings: Path, planned_settings: str, repeats: int | None = None
+) -> dict[str, str]:
     """Raw files of the current plan that are missing or damaged, with why, when only they need measuring.
 
     Only when the plan is the one last measured (the settings file holds the

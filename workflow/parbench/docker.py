@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from .errors import ParbenchError
 
@@ -23,7 +23,9 @@ def daemon_problem(timeout: float = 20) -> str | None:
     try:
         done = subprocess.run(
             ["docker", "info", "--format", "{{.ServerVersion}}"],
-            capture_output=True, text=True, timeout=timeout,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
     except subprocess.TimeoutExpired:
         return f"the Docker daemon did not answer within {timeout:g} s: {SETUP_HINT}"
@@ -92,7 +94,9 @@ def find_image(reference: str, timeout: float = 30) -> str | None:
     try:
         done = subprocess.run(
             ["docker", "image", "inspect", "--format", "{{.Id}}", reference],
-            capture_output=True, text=True, timeout=timeout,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
     except (OSError, subprocess.TimeoutExpired) as error:
         raise ParbenchError(f"cannot ask the Docker engine about {reference}: {error}") from None

@@ -7,7 +7,7 @@ import os
 import platform
 import socket
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def host_label(configured: str | None, record_hostname: bool) -> str:
@@ -78,7 +78,7 @@ def collect(label: str) -> dict:
     cpuinfo = _read("/proc/cpuinfo") or ""
     return {
         "host_label": label,
-        "collected_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "collected_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "cpu_model": cpuinfo_field(cpuinfo, "model name", "Model", "cpu model"),
         "cpu_flags": cpuinfo_field(cpuinfo, "flags", "Features"),
         "smt_active": _read("/sys/devices/system/cpu/smt/active"),

@@ -101,8 +101,18 @@ def order_key(row: dict) -> tuple:
     """Rows in reading order: workload, mode family, CPU count, CPU set, workers, round, repeat, value."""
     family = mode_family(row["mode"])
     rank = FAMILY_ORDER.index(family) if family in FAMILY_ORDER else len(FAMILY_ORDER)
-    return (row["workload"], str(row.get("params") or ""), rank, family, int(row["cpus"]), str(row["cpuset"]),
-            int(row["workers"]), whole(row.get("round")) or 0, int(row["repeat"]), whole(row.get("value")) or 0)
+    return (
+        row["workload"],
+        str(row.get("params") or ""),
+        rank,
+        family,
+        int(row["cpus"]),
+        str(row["cpuset"]),
+        int(row["workers"]),
+        whole(row.get("round")) or 0,
+        int(row["repeat"]),
+        whole(row.get("value")) or 0,
+    )
 
 
 def stems_in_order(rows: list[dict]) -> list[str]:
@@ -141,8 +151,10 @@ def loops_of(row: dict) -> int:
 def describe(row: dict) -> str:
     """A row in words, for error messages that say where the bad value is."""
     variant = f" ({row['variant']})" if row.get("variant") else ""
-    return (f"runs.csv row {row.get('runtime')}{variant} {row.get('workload')} {row.get('mode')} "
-            f"cpuset {row.get('cpuset')} workers {row.get('workers')} repeat {row.get('repeat')}")
+    return (
+        f"runs.csv row {row.get('runtime')}{variant} {row.get('workload')} {row.get('mode')} "
+        f"cpuset {row.get('cpuset')} workers {row.get('workers')} repeat {row.get('repeat')}"
+    )
 
 
 def tidy_rows(table: pd.DataFrame, host: str | None = None) -> list[dict]:
@@ -199,8 +211,11 @@ def run_metadata(row: dict) -> dict:
         "runtime": row["runtime"],
         "variant": row["variant"] or None,
         "runtime_version": str(row["runtime_version"]) if present(row.get("runtime_version")) else None,
-        "python_version": (str(row["runtime_version"]) if str(row["runtime"]).startswith("cpython")
-                           and present(row.get("runtime_version")) else None),
+        "python_version": (
+            str(row["runtime_version"])
+            if str(row["runtime"]).startswith("cpython") and present(row.get("runtime_version"))
+            else None
+        ),
         "image_id": row.get("image_id"),
         "hostname": str(row["host"]),
         "cpu_affinity": str(row["cpuset"]),
@@ -264,8 +279,10 @@ def pyperf_suite(rows: list[dict], with_params: set[str]) -> dict:
         metadatas = [without({**run_metadata(rows[0]), "name": name}, {"repeat": None}) for rows in group]
         modes = {row["mode"] for rows in group for row in rows}
         if len(modes) > 1:
-            raise ParbenchError(f"benchmark {name} of {stem(group[0][0]['runtime'], group[0][0]['variant'])} "
-                                f"mixes modes {sorted(modes)}; give each mode its own family")
+            raise ParbenchError(
+                f"benchmark {name} of {stem(group[0][0]['runtime'], group[0][0]['variant'])} "
+                f"mixes modes {sorted(modes)}; give each mode its own family"
+            )
         benchmarks.append((name, group, metadatas, common_metadata(metadatas)))
     suite_common = without(common_metadata([common for *_, common in benchmarks]), {"name": None})
     return {
@@ -338,7 +355,9 @@ def benchfmt_lines(rows: list[dict]) -> list[str]:
     config: dict[str, str] = {}
     for name in stems_in_order(rows):
         lines.append("")
-        for container in by_container(sorted((r for r in rows if stem(r["runtime"], r["variant"]) == name), key=order_key)):
+        for container in by_container(
+            sorted((r for r in rows if stem(r["runtime"], r["variant"]) == name), key=order_key)
+        ):
             wanted = benchfmt_config(container[0])
             lines += config_changes(config, wanted)
             config = wanted

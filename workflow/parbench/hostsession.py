@@ -57,15 +57,18 @@ def load_images(host: str, images_dir: Path, runtimes: list[str]) -> dict[str, s
         if problem:
             raise ParbenchError(f"host {host}: {problem}")
         wanted = (images_dir / f"{runtime}.iid").read_text().strip()
-        done = subprocess.run(["docker", "load", "--input", str(archive)], capture_output=True, text=True,
-                              timeout=LOAD_TIMEOUT)
+        done = subprocess.run(
+            ["docker", "load", "--input", str(archive)], capture_output=True, text=True, timeout=LOAD_TIMEOUT
+        )
         if done.returncode != 0:
             detail = (done.stderr.strip().splitlines() or ["no message"])[-1]
             raise ParbenchError(f"host {host}: docker load of {archive} failed: {detail}")
         found = docker.find_image(wanted)
         if found != wanted:
-            raise ParbenchError(f"host {host}: the loaded image of {runtime} has ID {found}, expected {wanted}; "
-                                "the node's engine changed the image, so its figures would not compare")
+            raise ParbenchError(
+                f"host {host}: the loaded image of {runtime} has ID {found}, expected {wanted}; "
+                "the node's engine changed the image, so its figures would not compare"
+            )
         loaded[runtime] = found
     return loaded
 
@@ -107,15 +110,22 @@ def main(argv: list[str] | None = None) -> int:
     session.add_argument("--timeout", type=float, default=1800.0)
     session.add_argument("--retries", type=int, default=1)
     session.add_argument("--log", type=Path, default=None)
-    session.add_argument("--manifest", required=True, type=Path,
-                         help="JSON written last: the session, its stamp and the raw files it wrote")
+    session.add_argument(
+        "--manifest",
+        required=True,
+        type=Path,
+        help="JSON written last: the session, its stamp and the raw files it wrote",
+    )
     args = parser.parse_args(argv)
     if args.action == "probe":
         problem = docker.daemon_problem()
         if problem:
             raise ParbenchError(f"host {args.host}: {problem}")
-        found = {"host": args.host, "cpus": available_cpus(), "docker": docker.output_of(
-            ["docker", "version", "--format", "{{.Server.Version}}"], timeout=30).strip()}
+        found = {
+            "host": args.host,
+            "cpus": available_cpus(),
+            "docker": docker.output_of(["docker", "version", "--format", "{{.Server.Version}}"], timeout=30).strip(),
+        }
         write_text_atomic(args.out, json.dumps(found, indent=2) + "\n")
         return 0
     if args.action == "load":
@@ -136,11 +146,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"parbench: host {args.host}: {line}", file=sys.stderr, flush=True)
 
     settings = host_settings(json.loads(args.settings.read_text()), json.loads(args.config.read_text()), args.host)
-    stamp = measure(settings, args.images, args.host, args.timeout, args.retries, args.state, log, say,
-                    raw_dir=args.out)
+    stamp = measure(
+        settings, args.images, args.host, args.timeout, args.retries, args.state, log, say, raw_dir=args.out
+    )
     counts = json.loads(stamp.read_text())
-    manifest = {"host": args.host, "session": counts["session"], "stamp": str(stamp),
-                "raw": [str(raw_file(Cell.from_raw_path(path), args.out)) for path in settings["cells"]]}
+    manifest = {
+        "host": args.host,
+        "session": counts["session"],
+        "stamp": str(stamp),
+        "raw": [str(raw_file(Cell.from_raw_path(path), args.out)) for path in settings["cells"]],
+    }
     write_text_atomic(args.manifest, json.dumps(manifest, indent=2) + "\n")
     say(f"measured {counts['containers']} containers ({format_duration(counts['wall_seconds'])}); stamp {stamp}")
     return 0

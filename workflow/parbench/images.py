@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC
 from pathlib import Path
 
 from . import docker
@@ -23,6 +24,7 @@ PACKAGE_QUERY = ["dpkg-query", "-W", "-f", "${Package}\t${Version}\t${Architectu
 
 
 # ---- pure helpers ----------------------------------------------------------
+
 
 def base_key(base: dict) -> str:
     """A short digest of what defines the base image, used as its tag."""
@@ -43,9 +45,9 @@ def mmdebstrap_command(base: dict) -> tuple[list[str], dict[str, str]]:
     env: dict[str, str] = {}
     command = ["mmdebstrap", "--variant=minbase", "--include=ca-certificates", "--format=tar"]
     if base.get("snapshot"):
-        from datetime import datetime, timezone
+        from datetime import datetime
 
-        stamp = datetime.strptime(base["snapshot"], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+        stamp = datetime.strptime(base["snapshot"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
         mirror = f"http://snapshot.debian.org/archive/debian/{base['snapshot']}"
         command.append('--aptopt=Acquire::Check-Valid-Until "false"')
         env["SOURCE_DATE_EPOCH"] = str(int(stamp.timestamp()))
@@ -91,8 +93,7 @@ def identity_problems(name: str, entry: dict, identity: dict) -> list[str]:
         if identity.get("gil_enabled") == wants_free:
             state = "with" if identity.get("gil_enabled") else "without"
             problems.append(
-                f"config key '{key}.free_threading': image runs {state} the GIL, "
-                f"but free_threading is {wants_free}"
+                f"config key '{key}.free_threading': image runs {state} the GIL, but free_threading is {wants_free}"
             )
     else:
         version = identity.get("GOVERSION", "")
@@ -103,6 +104,7 @@ def identity_problems(name: str, entry: dict, identity: dict) -> list[str]:
 
 
 # ---- actions ---------------------------------------------------------------
+
 
 def build_base(base: dict, iid_out: Path, packages_out: Path) -> str:
     """Make (or reuse) the base image and record its ID and package list.
@@ -121,8 +123,9 @@ def build_base(base: dict, iid_out: Path, packages_out: Path) -> str:
         command, extra_env = mmdebstrap_command(base)
         print("running " + " ".join(command), file=sys.stderr)
         maker = subprocess.Popen(command, stdout=subprocess.PIPE, env={**os.environ, **extra_env})
-        importer = bounded(["docker", "import", "-", tag], BUILD_TIMEOUT, stdin=maker.stdout, capture_output=True,
-                           text=True)
+        importer = bounded(
+            ["docker", "import", "-", tag], BUILD_TIMEOUT, stdin=maker.stdout, capture_output=True, text=True
+        )
         maker.stdout.close()
         if maker.wait() != 0 or importer.returncode != 0:
             raise ParbenchError(
@@ -148,8 +151,10 @@ def bounded(command: list[str], timeout: float, **kwargs) -> subprocess.Complete
     try:
         return subprocess.run(command, timeout=timeout, **kwargs)
     except subprocess.TimeoutExpired:
-        raise ParbenchError(f"{' '.join(command[:3])} … did not finish within {timeout:g} s; "
-                            "is the Docker daemon answering? (scripts/setup.sh restarts it)") from None
+        raise ParbenchError(
+            f"{' '.join(command[:3])} … did not finish within {timeout:g} s; "
+            "is the Docker daemon answering? (scripts/setup.sh restarts it)"
+        ) from None
 
 
 def build_image(dockerfile: str, build_args: dict[str, str], tag: str, iid_out: Path) -> str:

@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .errors import ParbenchError
@@ -32,7 +32,7 @@ def plan_key(settings: dict, images: dict[str, str], harness: dict[str, str]) ->
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 @dataclass
@@ -121,5 +121,5 @@ def resumed_at(journal: Journal) -> list[str]:
 
 def new_session_id() -> str:
     """Sortable by time, unique on a machine: 20261126T021500Z-3f9a1c."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     return f"{stamp}-{os.urandom(3).hex()}"

@@ -37,13 +37,17 @@ class Cell:
         return RAW_PATTERN.format(**fields, suffix=f".{self.variant}" if self.variant else "")
 
     @classmethod
-    def from_raw_path(cls, path: str) -> "Cell":
+    def from_raw_path(cls, path: str) -> Cell:
         """The cell a raw file holds, read back from its path (the path is the contract)."""
         match = RAW_REGEX.search(str(path))
         if not match:
             raise ValueError(f"{path} is not a raw-record path ({RAW_PATTERN})")
         return cls(
-            match["runtime"], match["workload"], match["mode"], match["cpuset"], int(match["workers"]),
+            match["runtime"],
+            match["workload"],
+            match["mode"],
+            match["cpuset"],
+            int(match["workers"]),
             match["variant"] or "",
         )
 
@@ -87,7 +91,8 @@ def experiment_cells(config: dict, available: list[int]) -> list[Cell]:
                     cells.append(Cell(runtime, workload, mode, cpusets[0], 1))
                     continue
                 variants = [""] + [
-                    name for name, variant in (config.get("variants") or {}).items()
+                    name
+                    for name, variant in (config.get("variants") or {}).items()
                     if runtime in variant["runtimes"] and mode in variant["modes"]
                 ]
                 for variant in variants:

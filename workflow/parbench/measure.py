@@ -34,7 +34,7 @@ import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import docker, environment
@@ -53,7 +53,6 @@ PROGRESS_EVERY_SECONDS = 30.0
 DOCKER_CALL_TIMEOUT = 30.0
 FAULT_SWITCH = "PARBENCH_FAULT_CHECKSUM"  # test-only: the harness misreports this workload's checksum
 CONTAINER_LABEL = "parbench.session"
-REPO = Path(__file__).resolve().parents[2]
 DEFAULT_RAW_DIR = Path("results/raw")
 
 
@@ -96,8 +95,16 @@ def harness_argv(kind: str, cell: Cell, params: dict[str, int], timing: Timing) 
     pairs = [f"{name}={params[name]}" for name in sorted(params)]
     dash = "--" if kind == "cpython" else "-"
     head = ["python3", PYTHON_HARNESS] if kind == "cpython" else ["parbench-go"]
-    argv = head + [f"{dash}runtime", cell.runtime, f"{dash}workload", cell.workload,
-                   f"{dash}mode", cell.mode, f"{dash}workers", str(cell.workers)]
+    argv = head + [
+        f"{dash}runtime",
+        cell.runtime,
+        f"{dash}workload",
+        cell.workload,
+        f"{dash}mode",
+        cell.mode,
+        f"{dash}workers",
+        str(cell.workers),
+    ]
     argv += [arg for pair in pairs for arg in (f"{dash}param", pair)]
     if timing.min_time is not None:
         argv += [f"{dash}min-time", f"{timing.min_time:g}"]
@@ -124,8 +131,12 @@ def timing_for(cell: Cell, round_index: int, loops: int | None, settings: dict, 
     if scaling(cell.workload) == "none":
         return Timing(loops=1, warmup=settings["warmup"])
     if loops is None:
-        return Timing(min_time=settings["min_time"] * CALIBRATION_MARGIN, warmup=0,
-                      values_time=settings.get("values_time", 0.0), max_values=settings.get("max_values", 1))
+        return Timing(
+            min_time=settings["min_time"] * CALIBRATION_MARGIN,
+            warmup=0,
+            values_time=settings.get("values_time", 0.0),
+            max_values=settings.get("max_values", 1),
+        )
     return Timing(loops=loops, warmup=settings["warmup"] if loops > 1 else 0, repeats=values)
 
 
@@ -151,9 +162,15 @@ def parse_records(stdout: str) -> list[dict]:
     return records
 
 
-def record_problems(records: list[dict], cell: Cell, measured: int | range, identity: dict,
-                    env: dict[str, str] | None = None, params: dict[str, int] | None = None,
-                    loops: int | None = None) -> list[str]:
+def record_problems(
+    records: list[dict],
+    cell: Cell,
+    measured: int | range,
+    identity: dict,
+    env: dict[str, str] | None = None,
+    params: dict[str, int] | None = None,
+    loops: int | None = None,
+) -> list[str]:
     """Everything that makes these records untrustworthy, each as one line.
 
     A variant's environment changes what must be seen: PYTHON_GIL=1 turns the
@@ -189,8 +206,10 @@ def record_problems(records: list[dict], cell: Cell, measured: int | range, iden
         if r.get("runtime_version") != version:
             problems.append(f"{where}: runtime version {r.get('runtime_version')} differs from the image's {version}")
         if "gil_enabled" in identity and r.get("gil_enabled") != wanted_gil:
-            problems.append(f"{where}: GIL enabled is {r.get('gil_enabled')}, expected {wanted_gil} "
-                            f"(image identity {identity['gil_enabled']}, PYTHON_GIL={env.get('PYTHON_GIL', 'unset')})")
+            problems.append(
+                f"{where}: GIL enabled is {r.get('gil_enabled')}, expected {wanted_gil} "
+                f"(image identity {identity['gil_enabled']}, PYTHON_GIL={env.get('PYTHON_GIL', 'unset')})"
+            )
         if "GOMAXPROCS" in env and r.get("gomaxprocs") != int(env["GOMAXPROCS"]):
             problems.append(f"{where}: GOMAXPROCS is {r.get('gomaxprocs')}, the variant sets {env['GOMAXPROCS']}")
     return problems
@@ -201,11 +220,13 @@ def checksum_problems(records: list[dict], expected: float) -> list[str]:
     return [
         f"repeat {r.get('repeat')}{' (warm-up)' if r.get('warmup') else ''}: checksum {r.get('checksum')!r}, "
         f"expected {expected!r}"
-        for r in records if r.get("checksum") != expected
+        for r in records
+        if r.get("checksum") != expected
     ]
 
 
 # ---- what the host looked like just before a run ---------------------------
+
 
 def _cpu_times() -> tuple[int, int]:
     with open("/proc/stat") as f:
@@ -253,6 +274,7 @@ def host_diagnostics(cpus: list[int], sample: float = BUSY_SAMPLE_SECONDS) -> di
 
 
 # ---- running containers ----------------------------------------------------
+
 
 class InfrastructureFault(Exception):
     """The container failed for a reason outside the measurement: worth one more try."""
@@ -314,8 +336,10 @@ def classify_failure(returncode: int, stderr: str, cell: Cell) -> Exception:
     if returncode in (125, 126, 127) or "docker daemon" in stderr.lower():
         problem = docker.daemon_problem(timeout=10)
         if problem:
-            return ParbenchError(f"lost the Docker daemon while measuring {cell.raw_path} ({problem}); "
-                                 "after it is back, run the same command again to resume")
+            return ParbenchError(
+                f"lost the Docker daemon while measuring {cell.raw_path} ({problem}); "
+                "after it is back, run the same command again to resume"
+            )
         return InfrastructureFault(f"{cell.raw_path}: docker could not run the container ({last})")
     return ParbenchError(f"harness exited with {returncode} for {cell.raw_path}: {last}")
 
@@ -328,8 +352,16 @@ def stop_container(name: str) -> None:
         pass
 
 
-def run_container(image: str, argv: list[str], cell: Cell, timeout: float, env: dict[str, str],
-                  labels: dict[str, str], log, ancestors: list[int]) -> tuple[list[dict], float]:
+def run_container(
+    image: str,
+    argv: list[str],
+    cell: Cell,
+    timeout: float,
+    env: dict[str, str],
+    labels: dict[str, str],
+    log,
+    ancestors: list[int],
+) -> tuple[list[dict], float]:
     """One pinned, networkless container; returns its records and outside wall time.
 
     Waits in steps of at most a second so that the session notices within
@@ -351,7 +383,7 @@ def run_container(image: str, argv: list[str], cell: Cell, timeout: float, env: 
                 if time.perf_counter() - t0 >= timeout:
                     raise InfrastructureFault(f"{cell.raw_path} exceeded timeout_seconds={timeout:g}") from None
                 if not all(pid_alive(pid) for pid in ancestors):
-                    raise Stopped("the workflow engine that started the session has gone away")
+                    raise Stopped("the workflow engine that started the session has gone away") from None
     except BaseException:
         proc.kill()
         stop_container(name)
@@ -367,8 +399,12 @@ def run_container(image: str, argv: list[str], cell: Cell, timeout: float, env: 
 def remove_stray_containers(log) -> int:
     """Containers a killed session left behind, found by their label, removed before measuring."""
     try:
-        listed = subprocess.run(["docker", "ps", "-aq", "--filter", f"label={CONTAINER_LABEL}"],
-                                capture_output=True, text=True, timeout=DOCKER_CALL_TIMEOUT)
+        listed = subprocess.run(
+            ["docker", "ps", "-aq", "--filter", f"label={CONTAINER_LABEL}"],
+            capture_output=True,
+            text=True,
+            timeout=DOCKER_CALL_TIMEOUT,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return 0
     ids = listed.stdout.split()
@@ -380,6 +416,7 @@ def remove_stray_containers(log) -> int:
 
 
 # ---- the session -------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Runtime:
@@ -396,9 +433,22 @@ def load_runtimes(images_dir: Path, runtimes: set[str]) -> dict[str, Runtime]:
     return found
 
 
-def annotate(records: list[dict], *, cell: Cell, round_index: int, order: int, env: dict, image: str,
-             host: str, session: str, seed: int, diagnostics: dict, container_seconds: float,
-             started_at: str, retries: int) -> None:
+def annotate(
+    records: list[dict],
+    *,
+    cell: Cell,
+    round_index: int,
+    order: int,
+    env: dict,
+    image: str,
+    host: str,
+    session: str,
+    seed: int,
+    diagnostics: dict,
+    container_seconds: float,
+    started_at: str,
+    retries: int,
+) -> None:
     """Add what the session knows about a container to each of its records.
 
     A measured record's `repeat` is its round (the container is the repeat);
@@ -432,8 +482,17 @@ def annotate(records: list[dict], *, cell: Cell, round_index: int, order: int, e
 class Session:
     """One measurement session over a plan, journaled container by container."""
 
-    def __init__(self, settings: dict, runtimes: dict[str, Runtime], host: str, journal: Journal,
-                 timeout: float, retries: int, log, say):
+    def __init__(
+        self,
+        settings: dict,
+        runtimes: dict[str, Runtime],
+        host: str,
+        journal: Journal,
+        timeout: float,
+        retries: int,
+        log,
+        say,
+    ):
         self.settings, self.runtimes, self.host, self.journal = settings, runtimes, host, journal
         self.timeout, self.retries, self.log, self.say = timeout, retries, log, say
         self.cells = [Cell.from_raw_path(path) for path in settings["cells"]]
@@ -470,10 +529,11 @@ class Session:
         failures = []
         while True:
             diagnostics = host_diagnostics(parse_cpuset(cell.cpuset))
-            started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            started_at = datetime.now(UTC).isoformat(timespec="seconds")
             try:
-                records, seconds = run_container(runtime.image, argv, cell, self.timeout, env, labels,
-                                                 self.log, self.ancestors)
+                records, seconds = run_container(
+                    runtime.image, argv, cell, self.timeout, env, labels, self.log, self.ancestors
+                )
                 break
             except InfrastructureFault as fault:
                 failures.append(str(fault))
@@ -482,14 +542,31 @@ class Session:
                 self.say(f"{fault}; retrying ({len(failures)}/{self.retries})")
         self.check(records, cell, runtime, env, params, timing)
         measured = [r for r in records if not r["warmup"]]
-        annotate(records, cell=cell, round_index=round_index, order=order, env=env, image=runtime.image,
-                 host=self.host, session=self.journal.session, seed=self.settings["seed"],
-                 diagnostics=diagnostics, container_seconds=seconds, started_at=started_at,
-                 retries=len(failures))
+        annotate(
+            records,
+            cell=cell,
+            round_index=round_index,
+            order=order,
+            env=env,
+            image=runtime.image,
+            host=self.host,
+            session=self.journal.session,
+            seed=self.settings["seed"],
+            diagnostics=diagnostics,
+            container_seconds=seconds,
+            started_at=started_at,
+            retries=len(failures),
+        )
         for r in records:
             r["retry_reasons"] = failures
-        return {"order": order, "round": round_index, "cell": cell.raw_path, "loops": measured[0]["loops"],
-                "values": len(measured), "records": records}
+        return {
+            "order": order,
+            "round": round_index,
+            "cell": cell.raw_path,
+            "loops": measured[0]["loops"],
+            "values": len(measured),
+            "records": records,
+        }
 
     def check(self, records, cell, runtime, env, params, timing) -> None:
         problems = record_problems(records, cell, timing.measured, runtime.identity, env, params, timing.loops)
@@ -508,8 +585,11 @@ class Session:
                 continue
             first_of_round = order % len(self.cells) == 0
             if first_of_round or time.monotonic() - last_progress >= PROGRESS_EVERY_SECONDS:
-                self.say(progress_line(order, total, round_index, self.settings["repeats"],
-                                       time.monotonic() - started, len(done)))
+                self.say(
+                    progress_line(
+                        order, total, round_index, self.settings["repeats"], time.monotonic() - started, len(done)
+                    )
+                )
                 last_progress = time.monotonic()
             self.log(f"[{order + 1}/{total}] round {round_index + 1}: {cell.raw_path}")
             t0 = time.monotonic()
@@ -531,8 +611,10 @@ def progress_line(order: int, total: int, round_index: int, rounds: int, elapsed
     done_here = max(order - skipped, 0)
     left = (total - order) * elapsed / done_here if done_here else None
     estimate = f", about {format_duration(left)} left" if left is not None else ""
-    return (f"measuring: {order}/{total} containers done, round {round_index + 1}/{rounds}, "
-            f"{format_duration(elapsed)} elapsed{estimate}")
+    return (
+        f"measuring: {order}/{total} containers done, round {round_index + 1}/{rounds}, "
+        f"{format_duration(elapsed)} elapsed{estimate}"
+    )
 
 
 def format_duration(seconds: float) -> str:
@@ -569,10 +651,16 @@ def write_results(session: Session, raw_dir: Path, header: dict, harness: dict, 
     cpusets = sorted({cell.cpuset for cell in session.cells})
     machine = {**machine_facts(label, cpusets), **header.get("code", {})}
     stamp = build_stamp(
-        session=session.journal.session, started_at=header["started_at"], ended_at=now(),
-        resumed_at=resumed_at(session.journal), label=label, harness=harness,
-        images={name: rt.image for name, rt in session.runtimes.items()}, settings=session.settings,
-        machine=machine, counts=session_counts(session.journal),
+        session=session.journal.session,
+        started_at=header["started_at"],
+        ended_at=now(),
+        resumed_at=resumed_at(session.journal),
+        label=label,
+        harness=harness,
+        images={name: rt.image for name, rt in session.runtimes.items()},
+        settings=session.settings,
+        machine=machine,
+        counts=session_counts(session.journal),
     )
     path = stamp_path(raw_dir, session.journal.session)
     write_stamp(path, stamp)
@@ -588,8 +676,9 @@ def hold_session_lock(path: Path):
     except BlockingIOError:
         handle.seek(0)
         holder = handle.read().strip() or "another process"
-        raise ParbenchError(f"a measurement session is already running ({holder}); "
-                            "wait for it to finish or stop it, then run again") from None
+        raise ParbenchError(
+            f"a measurement session is already running ({holder}); wait for it to finish or stop it, then run again"
+        ) from None
     handle.seek(0)
     handle.truncate()
     handle.write(f"pid {os.getpid()}, started {now()}")
@@ -597,8 +686,17 @@ def hold_session_lock(path: Path):
     return handle
 
 
-def measure(settings: dict, images_dir: Path, host: str, timeout: float, retries: int,
-            state_dir: Path, log, say, raw_dir: Path = DEFAULT_RAW_DIR) -> Path:
+def measure(
+    settings: dict,
+    images_dir: Path,
+    host: str,
+    timeout: float,
+    retries: int,
+    state_dir: Path,
+    log,
+    say,
+    raw_dir: Path = DEFAULT_RAW_DIR,
+) -> Path:
     """Run (or resume) the session; return the stamp's path.
 
     Whatever stops it (a signal, the workflow engine gone) ends in one line and
@@ -609,7 +707,7 @@ def measure(settings: dict, images_dir: Path, host: str, timeout: float, retries
     try:
         cells = [Cell.from_raw_path(path) for path in settings["cells"]]
         runtimes = load_runtimes(images_dir, {cell.runtime for cell in cells})
-        harness = harness_hashes(REPO)
+        harness = harness_hashes(Path.cwd())  # the project being measured: the workflow runs in it
         # The margin decides every cell's loops, so it is a setting of the session: it keys the journal
         # (one calibrated under another margin is not resumed) and the stamp records it.
         settings = {**settings, "calibration_margin": CALIBRATION_MARGIN}
@@ -625,8 +723,10 @@ def measure(settings: dict, images_dir: Path, host: str, timeout: float, retries
     except (KeyboardInterrupt, Stopped) as why:
         kept = len(journal.entries) if journal else 0
         planned = len(session_plan([Cell.from_raw_path(p) for p in settings["cells"]], settings["repeats"], 0))
-        raise ParbenchError(f"measurement stopped ({str(why) or 'interrupted'}); {kept} of {planned} "
-                            "containers are kept in the journal: run the same command again to resume") from None
+        raise ParbenchError(
+            f"measurement stopped ({str(why) or 'interrupted'}); {kept} of {planned} "
+            "containers are kept in the journal: run the same command again to resume"
+        ) from None
     finally:
         lock.close()
 
@@ -659,8 +759,12 @@ def open_log(path: Path | None):
 @main_guard
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--settings", required=True, type=Path,
-                        help="JSON: cells, repeats, warmup, min_time, seed, parameters per workload, variant env")
+    parser.add_argument(
+        "--settings",
+        required=True,
+        type=Path,
+        help="JSON: cells, repeats, warmup, min_time, seed, parameters per workload, variant env",
+    )
     parser.add_argument("--images", required=True, type=Path, help="folder of <runtime>.identity.json files")
     parser.add_argument("--host-label", required=True)
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per container")
@@ -668,8 +772,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state", type=Path, default=Path("results/session"), help="journal and lock folder")
     parser.add_argument("--log", type=Path, default=None, help="detail log (default: stderr)")
     narrow = parser.add_mutually_exclusive_group()
-    narrow.add_argument("--repair", action="store_true",
-                        help="measure just the plan's cells whose raw files are missing or damaged")
+    narrow.add_argument(
+        "--repair", action="store_true", help="measure just the plan's cells whose raw files are missing or damaged"
+    )
     narrow.add_argument("--runtimes", default=None, help="comma-separated: measure just these runtimes' cells")
     args = parser.parse_args(argv)
     log = open_log(args.log)
@@ -684,8 +789,10 @@ def main(argv: list[str] | None = None) -> int:
     settings["cells"] = narrowed(settings["cells"], args.repair, args.runtimes, settings["repeats"])
     stamp = measure(settings, args.images, args.host_label, args.timeout, args.retries, args.state, log, say)
     counts = json.loads(stamp.read_text())
-    say(f"measured {counts['containers']} containers in session {counts['session']} "
-        f"({format_duration(counts['wall_seconds'])}); stamp {stamp}")
+    say(
+        f"measured {counts['containers']} containers in session {counts['session']} "
+        f"({format_duration(counts['wall_seconds'])}); stamp {stamp}"
+    )
     return 0
 
 

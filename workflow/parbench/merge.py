@@ -35,9 +35,14 @@ def merged_tables(runs_paths: list[Path], warnings: dict | None = None) -> tuple
     if problem:
         raise ParbenchError(f"hosts disagree: {problem}")
     limits = warnings or {}
-    return runs, summary_table(runs, **{name: limits[key] for key, name in
-                                        (("cv", "cv_limit"), ("min_seconds", "min_seconds"), ("busy", "busy_limit"))
-                                        if key in limits})
+    return runs, summary_table(
+        runs,
+        **{
+            name: limits[key]
+            for key, name in (("cv", "cv_limit"), ("min_seconds", "min_seconds"), ("busy", "busy_limit"))
+            if key in limits
+        },
+    )
 
 
 @main_guard

@@ -37,9 +37,19 @@ def stamp_path(raw_dir: Path, session: str) -> Path:
     return raw_dir / STAMP_DIR / f"{session}.json"
 
 
-def build_stamp(*, session: str, started_at: str, ended_at: str, resumed_at: list[str], label: str,
-                harness: dict[str, str], images: dict[str, str], settings: dict, machine: dict,
-                counts: dict) -> dict:
+def build_stamp(
+    *,
+    session: str,
+    started_at: str,
+    ended_at: str,
+    resumed_at: list[str],
+    label: str,
+    harness: dict[str, str],
+    images: dict[str, str],
+    settings: dict,
+    machine: dict,
+    counts: dict,
+) -> dict:
     """The stamp as plain data: the session, its code, its images, its machine, its settings, its cost.
 
     `machine` is environment.collect() taken while measuring plus the CPU
@@ -78,7 +88,9 @@ def machine_facts(label: str, cpusets: list[str]) -> dict:
     facts["slurm_job_id"] = os.environ.get("SLURM_JOB_ID")
     topology = read_topology(available_cpus())
     facts["topology"] = topology_summary(topology)
-    facts["cpusets"] = {text: cpuset_facts(describe_cpuset(parse_cpuset(text), topology)) for text in sorted(set(cpusets))}
+    facts["cpusets"] = {
+        text: cpuset_facts(describe_cpuset(parse_cpuset(text), topology)) for text in sorted(set(cpusets))
+    }
     return facts
 
 

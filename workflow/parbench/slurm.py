@@ -16,8 +16,8 @@ import re
 import shlex
 import shutil
 import subprocess
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
 
 from .errors import ParbenchError
 
@@ -25,7 +25,9 @@ SINFO_FORMAT = "%N|%c|%T|%P"
 SACCT_FIELDS = ("JobID", "State", "AllocCPUS", "NodeList")
 # Node states in which a node can start a job ("mixed": some CPUs busy).
 READY_STATES = frozenset({"idle", "mixed", "allocated", "completing", "planned", "reserved"})
-SLURM_HINT = "run where SLURM's client commands reach the cluster (for a local test cluster: scripts/slurm-test-cluster.sh)"
+SLURM_HINT = (
+    "run where SLURM's client commands reach the cluster (for a local test cluster: scripts/slurm-test-cluster.sh)"
+)
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class JobRecord:
 
 # Commands (pure).
 
+
 def sinfo_command() -> list[str]:
     """One line per node and partition: name|CPUs|state|partition."""
     return ["sinfo", "-h", "-N", "-o", SINFO_FORMAT]
@@ -58,9 +61,17 @@ def sinfo_command() -> list[str]:
 
 def assoc_command(account: str, user: str) -> list[str]:
     """The associations that let `user` submit with `account` (none: refused)."""
-    return ["sacctmgr", "-n", "-P", "show", "assoc",
-            "where", f"account={account}", f"user={user}",
-            "format=Cluster,Account,User"]
+    return [
+        "sacctmgr",
+        "-n",
+        "-P",
+        "show",
+        "assoc",
+        "where",
+        f"account={account}",
+        f"user={user}",
+        "format=Cluster,Account,User",
+    ]
 
 
 def sacct_command(job_id: str) -> list[str]:
@@ -72,6 +83,7 @@ def scontrol_job_command(job_id: str) -> list[str]:
 
 
 # Parsers (pure).
+
 
 def parse_sinfo(text: str) -> dict[str, Node]:
     """Nodes by name from `sinfo -h -N -o '%N|%c|%T|%P'`.
@@ -132,8 +144,9 @@ def parse_scontrol_job(text: str) -> dict[str, str]:
     return fields
 
 
-def job_exclusive(record: JobRecord | None = None, node_cpus: int | None = None,
-                  scontrol: Mapping[str, str] | None = None) -> bool:
+def job_exclusive(
+    record: JobRecord | None = None, node_cpus: int | None = None, scontrol: Mapping[str, str] | None = None
+) -> bool:
     """Whether a job had its node to itself.
 
     Either sacct's record shows it allocated every CPU of its one node, or
@@ -191,13 +204,16 @@ def node_problem(node: str, nodes: Mapping[str, Node]) -> str | None:
         return f"SLURM node '{node}' is not in this cluster (its nodes: {known}); fix hosts in config.yaml"
     found = nodes[node]
     if not found.ready:
-        return (f"SLURM node '{node}' is {found.state}, so it cannot start jobs; "
-                f"ask the admin, or `scontrol update NodeName={node} State=RESUME`")
+        return (
+            f"SLURM node '{node}' is {found.state}, so it cannot start jobs; "
+            f"ask the admin, or `scontrol update NodeName={node} State=RESUME`"
+        )
     return None
 
 
-def slurm_problem(node: str | None, account: str, user: str | None = None,
-                  run: Runner = run_command, timeout: float = 20) -> str | None:
+def slurm_problem(
+    node: str | None, account: str, user: str | None = None, run: Runner = run_command, timeout: float = 20
+) -> str | None:
     """Why parbench cannot measure on `node` with `account`, as one line, or None.
 
     Checks in order: SLURM answers (sinfo), the node exists and is up, the
@@ -221,9 +237,11 @@ def slurm_problem(node: str | None, account: str, user: str | None = None,
     if problem:
         return problem
     if not parse_assoc(out, account, user):
-        return (f"SLURM refuses account '{account}' for user '{user}': the cluster has no such association "
-                f"(`{shlex.join(cmd)}` lists none); set slurm_account in profiles/slurm/config.yaml "
-                f"to one `sacctmgr show assoc user={user}` lists")
+        return (
+            f"SLURM refuses account '{account}' for user '{user}': the cluster has no such association "
+            f"(`{shlex.join(cmd)}` lists none); set slurm_account in profiles/slurm/config.yaml "
+            f"to one `sacctmgr show assoc user={user}` lists"
+        )
     return None
 
 

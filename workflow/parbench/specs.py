@@ -10,24 +10,55 @@ verification all ask here instead of keeping lists of their own.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import sys
 from pathlib import Path
+from types import ModuleType
 
-PYTHON_WORKLOADS = str(Path(__file__).resolve().parents[2] / "workloads" / "python")
-if PYTHON_WORKLOADS not in sys.path:
-    sys.path.insert(0, PYTHON_WORKLOADS)
+# The registry is the in-container harness's own module (standard library only,
+# never importing the pipeline), so it is loaded from its file, not installed.
+REGISTRY_FILE = Path(__file__).resolve().parents[2] / "workloads" / "python" / "workloads.py"
 
-from workloads import WORKLOADS, expected_checksum  # noqa: E402
 
-__all__ = ["WORKLOADS", "WORKLOAD_KINDS", "expected_checksum", "expected_checksum_of", "modes_for", "params_label",
-           "parse_params_label", "scaling", "workload_kind"]
+def _registry() -> ModuleType:
+    loaded = sys.modules.get("workloads")
+    if loaded is not None and Path(getattr(loaded, "__file__", "") or "").resolve() == REGISTRY_FILE:
+        return loaded
+    spec = importlib.util.spec_from_file_location("workloads", REGISTRY_FILE)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["workloads"] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+_REGISTRY = _registry()
+WORKLOADS = _REGISTRY.WORKLOADS
+expected_checksum = _REGISTRY.expected_checksum
+
+__all__ = [
+    "WORKLOADS",
+    "WORKLOAD_KINDS",
+    "expected_checksum",
+    "expected_checksum_of",
+    "modes_for",
+    "params_label",
+    "parse_params_label",
+    "scaling",
+    "workload_kind",
+]
 
 GO_PARALLEL_MODE = "goroutines"
 # What bounds each workload, and so which claims it can decide: only
 # interpreter-bound ones decide claims about the interpreter.
 WORKLOAD_KINDS = {
-    "cpu_loop": "interpreter", "cpu_loop_strong": "interpreter", "alloc": "interpreter", "contention": "interpreter",
-    "hash": "c_library", "io_wait": "sleep", "channels": "coordination", "spawn": "coordination",
+    "cpu_loop": "interpreter",
+    "cpu_loop_strong": "interpreter",
+    "alloc": "interpreter",
+    "contention": "interpreter",
+    "hash": "c_library",
+    "io_wait": "sleep",
+    "channels": "coordination",
+    "spawn": "coordination",
 }
 
 
@@ -74,7 +105,7 @@ def workload_kind(workload: str) -> str:
 
 
 def scaling(workload: str) -> str:
-    """"weak", "strong" or "none": how a speedup over one worker is computed, if at all."""
+    """ "weak", "strong" or "none": how a speedup over one worker is computed, if at all."""
     return WORKLOADS[workload].scaling
 
 

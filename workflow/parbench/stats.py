@@ -9,7 +9,7 @@ normality is assumed. With fewer than 6 samples no such interval reaches
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from scipy import stats
@@ -54,8 +54,9 @@ def _median_ratio(x, y, axis=-1):
     return np.median(x, axis=axis) / np.median(y, axis=axis)
 
 
-def ratio_ci(a: Sequence[float], b: Sequence[float], seed: int = 0,
-             confidence: float = CONFIDENCE) -> tuple[float, float, float]:
+def ratio_ci(
+    a: Sequence[float], b: Sequence[float], seed: int = 0, confidence: float = CONFIDENCE
+) -> tuple[float, float, float]:
     """median(a) / median(b) with a percentile-bootstrap confidence interval.
 
     The two samples are resampled independently; a fixed seed makes the
@@ -66,8 +67,14 @@ def ratio_ci(a: Sequence[float], b: Sequence[float], seed: int = 0,
     if x.size < 2 or y.size < 2:
         return (ratio, math.nan, math.nan)
     result = stats.bootstrap(
-        (x, y), _median_ratio, vectorized=True, paired=False, method="percentile",
-        n_resamples=BOOTSTRAP_RESAMPLES, confidence_level=confidence, rng=np.random.default_rng(seed),
+        (x, y),
+        _median_ratio,
+        vectorized=True,
+        paired=False,
+        method="percentile",
+        n_resamples=BOOTSTRAP_RESAMPLES,
+        confidence_level=confidence,
+        rng=np.random.default_rng(seed),
     )
     return (ratio, float(result.confidence_interval.low), float(result.confidence_interval.high))
 
@@ -118,8 +125,9 @@ def amdahl_speedup(cpus, serial: float):
     return 1.0 / (serial + (1.0 - serial) / np.asarray(cpus, dtype=float))
 
 
-def amdahl_fit(cpus: Sequence[float], speedups: Sequence[float],
-               confidence: float = CONFIDENCE) -> tuple[float, float, float]:
+def amdahl_fit(
+    cpus: Sequence[float], speedups: Sequence[float], confidence: float = CONFIDENCE
+) -> tuple[float, float, float]:
     """Serial fraction fitted to (CPU count, speedup) points, with an interval from curve_fit's covariance.
 
     Points are individual repeats, not medians, so the covariance reflects the

@@ -102,7 +102,7 @@ def _node_of_each_cpu(root: Path) -> dict[int, int]:
     """CPU number to NUMA node, from node/nodeK/cpulist; empty where there are no node dirs."""
     nodes: dict[int, int] = {}
     for directory in sorted((root / "node").glob("node[0-9]*")):
-        suffix = directory.name[len("node"):]
+        suffix = directory.name[len("node") :]
         if not suffix.isdigit():
             continue
         for cpu in _read_cpulist(directory / "cpulist") or []:
@@ -173,6 +173,7 @@ def _core_speed(threads: list[CpuInfo]) -> tuple[int, int, int, int]:
 
 def _node_order(cores_by_node: dict[int, list[list[CpuInfo]]]) -> list[int]:
     """Nodes with the most available cores first, then the one whose cores are fastest, then by number."""
+
     def key(node: int) -> tuple:
         speeds = sorted((_core_speed(c) for c in cores_by_node[node]), reverse=True)
         return (-len(cores_by_node[node]), [tuple(-x for x in s) for s in speeds], node)
@@ -208,7 +209,9 @@ def _lookup(cpus: list[int], topology: list[CpuInfo]) -> list[CpuInfo]:
     by_cpu = {info.cpu: info for info in topology}
     missing = [cpu for cpu in cpus if cpu not in by_cpu]
     if missing:
-        raise ValueError(f"CPU(s) {format_cpuset(missing)} are not in the topology (it has {format_cpuset(list(by_cpu))})")
+        raise ValueError(
+            f"CPU(s) {format_cpuset(missing)} are not in the topology (it has {format_cpuset(list(by_cpu))})"
+        )
     return [by_cpu[cpu] for cpu in cpus]
 
 
@@ -272,9 +275,13 @@ def topology_summary(topology: list[CpuInfo]) -> dict:
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     """The command line: where sysfs is, and optionally which CPUs to consider."""
-    parser = argparse.ArgumentParser(prog="python -m parbench.topology", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="parbench cpus", description=__doc__.splitlines()[0])
     parser.add_argument("--sysfs", type=Path, default=None, help=f"the directory that is {SYSFS} (default: that)")
-    parser.add_argument("--cpus", default=None, help="CPUs to consider (default: this process's affinity, or ROOT/cpu/online with --sysfs)")
+    parser.add_argument(
+        "--cpus",
+        default=None,
+        help="CPUs to consider (default: this process's affinity, or ROOT/cpu/online with --sysfs)",
+    )
     return parser.parse_args(argv)
 
 
@@ -305,12 +312,12 @@ def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
     root = args.sysfs if args.sysfs is not None else SYSFS
     if not (root / "cpu").is_dir():
-        print(f"parbench.topology: {root} has no cpu/ directory (expected a tree like {SYSFS})", file=sys.stderr)
+        print(f"parbench cpus: {root} has no cpu/ directory (expected a tree like {SYSFS})", file=sys.stderr)
         return 2
     try:
         available = _available(root, args.cpus, own_machine=args.sysfs is None)
     except ValueError as error:
-        print(f"parbench.topology: {error}", file=sys.stderr)
+        print(f"parbench cpus: {error}", file=sys.stderr)
         return 2
     print(json.dumps(report(read_topology(available, root)), indent=2))
     return 0

@@ -8,10 +8,6 @@ from pathlib import Path
 
 import yaml
 
-PARBENCH_PKG = str(Path(workflow.basedir) / "workflow")
-sys.path.insert(0, PARBENCH_PKG)
-os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [PARBENCH_PKG, os.environ.get("PYTHONPATH")]))
-
 from snakemake.utils import validate
 
 from parbench.config import check_config, enabled_workloads, workload_params

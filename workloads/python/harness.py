@@ -52,8 +52,8 @@ import resource
 import sys
 import sysconfig
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from workloads import WORKLOADS, Workload, combine  # noqa: E402
@@ -115,8 +115,7 @@ def predict_loops(loops: int, total_seconds: float, min_time: float, max_loops: 
     about twice the final trial.
     """
     per_loop = total_seconds / loops
-    wanted = (math.ceil(PREDICTION_OVERSHOOT * min_time / per_loop)
-              if per_loop > 0 else PREDICTION_GROWTH * loops)
+    wanted = math.ceil(PREDICTION_OVERSHOOT * min_time / per_loop) if per_loop > 0 else PREDICTION_GROWTH * loops
     return min(max(wanted, loops + 1), PREDICTION_GROWTH * loops, max_loops)
 
 
@@ -155,7 +154,9 @@ def values_for(section_seconds: float, values_time: float, max_values: int) -> i
     return min(max_values, max(1, math.ceil(values_time / section_seconds)))
 
 
-def run_loops(workload: Workload, params: dict, index: int, workers: int, shared, loops: int) -> tuple[Tally, list[float]]:
+def run_loops(
+    workload: Workload, params: dict, index: int, workers: int, shared, loops: int
+) -> tuple[Tally, list[float]]:
     """Task `index` done `loops` times in a row, as one worker does inside the timed section."""
     first, latencies = workload.task(params, index, workers, shared)
     total, stray = first, None
@@ -342,12 +343,22 @@ def run_threads(workload: Workload, params: dict, workers: int, loops: int, cont
     cpu = time.process_time() - cpu0
     checksum = settle(workload, shared, [r[0] for r in results], loops)
     return Outcome(
-        loops, seconds, spawn, [r[1] for r in results], checksum, cpu, peak_rss_kb(False),
-        [x for r in results for x in r[2]], before, parked,
+        loops,
+        seconds,
+        spawn,
+        [r[1] for r in results],
+        checksum,
+        cpu,
+        peak_rss_kb(False),
+        [x for r in results for x in r[2]],
+        before,
+        parked,
     )
 
 
-def _process_worker(barrier, results, workload: str, params: dict, index: int, workers: int, shared, loops: int) -> None:
+def _process_worker(
+    barrier, results, workload: str, params: dict, index: int, workers: int, shared, loops: int
+) -> None:
     spec = WORKLOADS[workload]
     barrier.wait()
     t0 = time.perf_counter()
@@ -375,8 +386,9 @@ def run_processes(
     barrier = context.Barrier(tasks + 1)
     results = context.SimpleQueue()
     procs = [
-        context.Process(target=_process_worker,
-                        args=(barrier, results, workload.name, params, i, workers, shared, loops))
+        context.Process(
+            target=_process_worker, args=(barrier, results, workload.name, params, i, workers, shared, loops)
+        )
         for i in range(tasks)
     ]
     for proc in procs:
@@ -398,9 +410,16 @@ def run_processes(
     rows.sort(key=lambda row: row[0])
     checksum = settle(workload, shared, [Tally(*r[1]) for r in rows], loops)
     return Outcome(
-        loops, seconds, spawn, [r[2] for r in rows], checksum,
-        cpu + sum(r[3] for r in rows), max([peak_rss_kb(True)] + [int(r[4]) for r in rows]),
-        [x for r in rows for x in r[5]], before, parked,
+        loops,
+        seconds,
+        spawn,
+        [r[2] for r in rows],
+        checksum,
+        cpu + sum(r[3] for r in rows),
+        max([peak_rss_kb(True)] + [int(r[4]) for r in rows]),
+        [x for r in rows for x in r[5]],
+        before,
+        parked,
     )
 
 
@@ -478,27 +497,59 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--workload", required=True, choices=sorted(WORKLOADS))
     parser.add_argument("--mode", required=True, choices=MODES)
     parser.add_argument(
-        "--workers", type=int_at_least(1), default=None,
+        "--workers",
+        type=int_at_least(1),
+        default=None,
         help="default: the number of CPUs this process may run on",
     )
-    parser.add_argument("--param", type=param_pair, action="append", default=[], metavar="NAME=VALUE",
-                        help="a workload parameter; repeat for each (e.g. iterations=50000000)")
+    parser.add_argument(
+        "--param",
+        type=param_pair,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a workload parameter; repeat for each (e.g. iterations=50000000)",
+    )
     parser.add_argument("--repeats", type=int_at_least(1), default=1)
-    parser.add_argument("--warmup", type=int_at_least(0), default=0,
-                        help="unmeasured short warm-ups, each running the task set once (loops = 1)")
-    parser.add_argument("--loops", type=int_at_least(1), default=None,
-                        help="times each task does its work inside one timed section (default 1)")
-    parser.add_argument("--min-time", type=seconds_at_least_zero, default=None, metavar="S",
-                        help="calibrate: choose loops so that a timed section lasts S seconds (0: no calibration)")
-    parser.add_argument("--max-loops", type=int_at_least(1), default=DEFAULT_MAX_LOOPS,
-                        help=f"the most loops calibration may choose (default {DEFAULT_MAX_LOOPS})")
-    parser.add_argument("--values-time", type=seconds_at_least_zero, default=0.0, metavar="B",
-                        help="with --min-time: measure as many values as make B seconds instead of --repeats")
-    parser.add_argument("--max-values", type=int_at_least(1), default=1,
-                        help="the most values --values-time may choose (default 1)")
+    parser.add_argument(
+        "--warmup",
+        type=int_at_least(0),
+        default=0,
+        help="unmeasured short warm-ups, each running the task set once (loops = 1)",
+    )
+    parser.add_argument(
+        "--loops",
+        type=int_at_least(1),
+        default=None,
+        help="times each task does its work inside one timed section (default 1)",
+    )
+    parser.add_argument(
+        "--min-time",
+        type=seconds_at_least_zero,
+        default=None,
+        metavar="S",
+        help="calibrate: choose loops so that a timed section lasts S seconds (0: no calibration)",
+    )
+    parser.add_argument(
+        "--max-loops",
+        type=int_at_least(1),
+        default=DEFAULT_MAX_LOOPS,
+        help=f"the most loops calibration may choose (default {DEFAULT_MAX_LOOPS})",
+    )
+    parser.add_argument(
+        "--values-time",
+        type=seconds_at_least_zero,
+        default=0.0,
+        metavar="B",
+        help="with --min-time: measure as many values as make B seconds instead of --repeats",
+    )
+    parser.add_argument(
+        "--max-values", type=int_at_least(1), default=1, help="the most values --values-time may choose (default 1)"
+    )
     parser.add_argument("--runtime", default="cpython", help="name recorded in each record")
     parser.add_argument(
-        "--start-method", default=None,
+        "--start-method",
+        default=None,
         choices=multiprocessing.get_all_start_methods(),
         help="multiprocessing start method for --mode processes (default: the platform's)",
     )
@@ -530,8 +581,10 @@ def loops_problem(args: argparse.Namespace) -> str | None:
     if args.values_time > 0 and not args.min_time:
         return "argument --values-time: needs --min-time, which measures the section it divides"
     if args.workload == "spawn" and ((args.loops or 1) > 1 or (args.min_time or 0) > 0 or args.values_time > 0):
-        return ("argument --loops/--min-time: spawn runs with loops = 1 only: "
-                "its figures are per-worker creation costs, and tasks are created once per timed section")
+        return (
+            "argument --loops/--min-time: spawn runs with loops = 1 only: "
+            "its figures are per-worker creation costs, and tasks are created once per timed section"
+        )
     return None
 
 
@@ -607,19 +660,20 @@ def main(argv: list[str] | None = None) -> int:
             calibration=calibration,
             repeat=index,
             **outcome_fields(outcome),
-            throttled_periods=None if throttled_before is None or throttled_after is None
+            throttled_periods=None
+            if throttled_before is None or throttled_after is None
             else throttled_after - throttled_before,
             checksum=outcome.checksum + fault,
         )
         print(json.dumps(record), flush=True)
         return outcome
 
-
     try:
         loops, repeats = args.loops or 1, args.repeats
         if args.min_time:
-            loops, section = calibrate(lambda n, index: measure(n, True, True, index).seconds,
-                                       args.min_time, args.max_loops)
+            loops, section = calibrate(
+                lambda n, index: measure(n, True, True, index).seconds, args.min_time, args.max_loops
+            )
             if args.values_time > 0:
                 repeats = values_for(section, args.values_time, args.max_values)
         for index in range(args.warmup):

@@ -17,9 +17,10 @@ import hashlib
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Any, Callable
+from typing import Any
 
 Params = dict[str, int]
 TaskResult = tuple[float, list[float]]  # (value, latency samples in seconds)
@@ -105,6 +106,7 @@ def io_wait(tasks: int, sleep_us: int) -> float:
 
 # ---- shared state -----------------------------------------------------------
 
+
 def make_counter(kind: str, context: Any) -> SimpleNamespace:
     """A lock and an integer every worker updates under it."""
     if kind == "processes":
@@ -130,6 +132,7 @@ def make_channel(params: Params, workers: int, kind: str, context: Any) -> Simpl
 
 
 # ---- workloads as tasks -----------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Workload:
@@ -221,28 +224,75 @@ def _spawn_task(params: Params, index: int, workers: int, shared: Any) -> TaskRe
     return float(index), []
 
 
-WORKLOADS: dict[str, Workload] = {w.name: w for w in (
-    Workload("cpu_loop", "the seed's loop: every worker sums (i·i)/(i+1) over all N", {"iterations": 1},
-             lambda p, i, w, s: (cpu_loop(p["iterations"]), [])),
-    Workload("cpu_loop_strong", "the same loop with N split among the workers", {"iterations": 1},
-             lambda p, i, w, s: (cpu_loop_range(*strong_slice(p["iterations"], i, w)), []),
-             scaling="strong", combine="sum"),
-    Workload("alloc", "builds and reduces many small dicts, lists and strings", {"items": 1}, lambda p, i, w, s: (alloc(p["items"]), [])),
-    Workload("hash", "chained SHA-256 over a large buffer (hashlib / crypto/sha256)", {"megabytes": 1, "rounds": 1},
-             lambda p, i, w, s: (hash_rounds(s, p["rounds"]), []),
-             shared=lambda p, w, kind, ctx: hash_buffer(p["megabytes"])),
-    Workload("io_wait", "workers that sleep between tiny steps, as blocking I/O does", {"tasks": 1, "sleep_us": 0},
-             lambda p, i, w, s: (io_wait(p["tasks"], p["sleep_us"]), [])),
-    Workload("contention", "every worker increments one shared counter under one lock", {"increments": 1},
-             _contention_task, combine="sum",
-             shared=lambda p, w, kind, ctx: make_counter(kind, ctx), check=_contention_check),
-    Workload("channels", "W producers and W consumers over one bounded queue or channel",
-             {"messages": 1, "capacity": 1}, _channels_task,
-             modes=("threads", "processes"), combine="sum", loops="accumulate",
-             tasks=lambda p, w: 2 * w, shared=make_channel, check=_channels_check),
-    Workload("spawn", "starts `count` parked threads or goroutines", {"count": 1}, _spawn_task, modes=("threads",), scaling="none", combine="sum",
-             tasks=lambda p, w: p["count"]),
-)}
+WORKLOADS: dict[str, Workload] = {
+    w.name: w
+    for w in (
+        Workload(
+            "cpu_loop",
+            "the seed's loop: every worker sums (i·i)/(i+1) over all N",
+            {"iterations": 1},
+            lambda p, i, w, s: (cpu_loop(p["iterations"]), []),
+        ),
+        Workload(
+            "cpu_loop_strong",
+            "the same loop with N split among the workers",
+            {"iterations": 1},
+            lambda p, i, w, s: (cpu_loop_range(*strong_slice(p["iterations"], i, w)), []),
+            scaling="strong",
+            combine="sum",
+        ),
+        Workload(
+            "alloc",
+            "builds and reduces many small dicts, lists and strings",
+            {"items": 1},
+            lambda p, i, w, s: (alloc(p["items"]), []),
+        ),
+        Workload(
+            "hash",
+            "chained SHA-256 over a large buffer (hashlib / crypto/sha256)",
+            {"megabytes": 1, "rounds": 1},
+            lambda p, i, w, s: (hash_rounds(s, p["rounds"]), []),
+            shared=lambda p, w, kind, ctx: hash_buffer(p["megabytes"]),
+        ),
+        Workload(
+            "io_wait",
+            "workers that sleep between tiny steps, as blocking I/O does",
+            {"tasks": 1, "sleep_us": 0},
+            lambda p, i, w, s: (io_wait(p["tasks"], p["sleep_us"]), []),
+        ),
+        Workload(
+            "contention",
+            "every worker increments one shared counter under one lock",
+            {"increments": 1},
+            _contention_task,
+            combine="sum",
+            shared=lambda p, w, kind, ctx: make_counter(kind, ctx),
+            check=_contention_check,
+        ),
+        Workload(
+            "channels",
+            "W producers and W consumers over one bounded queue or channel",
+            {"messages": 1, "capacity": 1},
+            _channels_task,
+            modes=("threads", "processes"),
+            combine="sum",
+            loops="accumulate",
+            tasks=lambda p, w: 2 * w,
+            shared=make_channel,
+            check=_channels_check,
+        ),
+        Workload(
+            "spawn",
+            "starts `count` parked threads or goroutines",
+            {"count": 1},
+            _spawn_task,
+            modes=("threads",),
+            scaling="none",
+            combine="sum",
+            tasks=lambda p, w: p["count"],
+        ),
+    )
+}
 
 
 def combine(workload: Workload, values: list[float]) -> float:

@@ -1,0 +1,59 @@
+"""`parbench`: the jobs users type by hand. Snakemake stays the way to run the pipeline.
+
+parbench cpus [--sysfs DIR] [--cpus LIST]   this machine's CPU order and the auto CPU sets
+parbench bundle verify|merge|publish ...   check or combine published bundles
+parbench time [--results DIR]              where a measurement session's time went
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from .errors import main_guard
+
+
+def _time(argv: list[str]) -> int:
+    from .timeuse import time_lines
+
+    parser = argparse.ArgumentParser(prog="parbench time", description="where a measurement session's time went")
+    parser.add_argument("--results", type=Path, default=Path("results"), help="the results folder (default results)")
+    args = parser.parse_args(argv)
+    print("\n".join(time_lines(args.results)))
+    return 0
+
+
+def _cpus(argv: list[str]) -> int:
+    from .topology import main as topology_main
+
+    return topology_main(argv)
+
+
+def _bundle(argv: list[str]) -> int:
+    from .bundle import main as bundle_main
+
+    return bundle_main(argv)
+
+
+COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
+    "cpus": (_cpus, "this machine's CPU topology and the CPU sets `cpusets: auto` picks, as JSON"),
+    "bundle": (_bundle, "publish, verify or merge result bundles"),
+    "time": (_time, "where a measurement session's time went (wall time against timed sections)"),
+}
+
+
+@main_guard
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
+        width = max(map(len, COMMANDS))
+        lines = [f"  {name.ljust(width)}  {text}" for name, (_, text) in COMMANDS.items()]
+        print("usage: parbench COMMAND [ARGS]\n\ncommands:\n" + "\n".join(lines))
+        if argv and argv[0] not in ("-h", "--help"):
+            print(f"parbench: no command {argv[0]!r}; choose one of {', '.join(COMMANDS)}", file=sys.stderr)
+            return 2
+        return 0 if argv else 2
+    run, _ = COMMANDS[argv[0]]
+    return run(argv[1:])
