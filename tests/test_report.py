@@ -120,7 +120,7 @@ def test_ci_of_a_median_is_stated_once(rendered):
 def test_without_a_stamp_the_report_says_so(rendered):
     _, text = rendered
     assert "No session stamp (no sessions.json)" in text and "which physical cores each CPU set used is unknown" in text
-    assert "Environment at report time" in text and "Here CPU" in text
+    assert "Environment of the measuring machine" in text and "Here CPU" in text
 
 
 def test_stamp_gives_provenance_cpusets_and_warmup_cost(summary, runs):
@@ -278,3 +278,93 @@ def test_what_a_container_has_once_is_counted_once():
     assert "cost 3.0 s against 1.6 s of timed sections (runs.csv)" in stamp_totals(None, runs)
     inputs = ReportInputs(summary=summary_table(runs), runs=runs, comparisons=pd.DataFrame(), claims=[], config={})
     assert "- **retried** (1 repeats)" in "\n".join(warnings_section(inputs))
+
+
+def test_every_section_heading_appears_in_reading_order(summary, runs):
+    """The report's top headings are exactly these, in this order, when rendered from small fixture tables."""
+    text = render(prepare(summary, runs, None, CONFIG, stamps=[STAMP]))
+    headings = [line for line in text.splitlines() if re.match(r"#{1,3} ", line) and not re.match(r"### \d", line)]
+    assert headings == [
+        "# parbench report",
+        "## The blog's table, on this machine",
+        "## Claims of the blog, tested",
+        "## Claims in detail",
+        '### What "Average Time per Thread" measures',
+        "## Ratios of median times",
+        "## Scaling",
+        "## Variants: one effect at a time",
+        "## Noise floor (A/A run)",
+        "## How it was measured",
+        "### What a timed section holds",
+        "### CPU sets",
+        "### Provenance",
+        "## Warnings",
+        "## Appendix",
+    ]
+
+
+MACHINE = {
+    "host_label": "measured-host",
+    "collected_at": "2026-11-25T16:30:00+00:00",
+    "cpu_model": "Test CPU",
+    "cpu_flags": "fpu sse",
+    "kernel": "6.1.0-test",
+    "docker_server_version": "20.10.24",
+    "topology": {"smt": False},
+}
+
+
+def test_the_environment_comes_from_the_stamps_not_the_machine(runs, summary, tmp_path, monkeypatch):
+    import parbench.environment
+
+    def asked(*_):
+        raise AssertionError("the report asked the machine it runs on")
+
+    monkeypatch.setattr(parbench.environment, "collect", asked)
+    write_csv(runs, tmp_path / "runs.csv")
+    write_csv(summary, tmp_path / "summary.csv")
+    (tmp_path / "sessions.json").write_text(json.dumps({"sessions": [dict(STAMP, machine=MACHINE)]}))
+    args = ["--runs", str(tmp_path / "runs.csv"), "--summary", str(tmp_path / "summary.csv")]
+    args += ["--sessions", str(tmp_path / "sessions.json"), "--config-json", json.dumps(CONFIG)]
+    args += ["--report", str(tmp_path / "report.md"), "--environment", str(tmp_path / "environment.json")]
+    args += ["--figures", str(tmp_path / "figures"), "--host-label", "label-here"]
+    assert main(args) == 0
+    environment = json.loads((tmp_path / "environment.json").read_text())
+    assert environment["session"] == "s1" and environment["host_label"] == "measured-host"
+    assert environment["collected_at"] == "2026-11-25T16:30:00+00:00" and environment["cpu_flags"] == "fpu sse"
+    appendix = (tmp_path / "report.md").read_text().split("## Appendix")[1]
+    assert "| collected_at " in appendix and "2026-11-25T16:30:00+00:00" in appendix and "measured-host" in appendix
+    assert "fpu sse" not in appendix and "'smt'" not in appendix  # flags and topology are not table rows
+    (tmp_path / "sessions.json").unlink()
+    assert main(args) == 0
+    assert json.loads((tmp_path / "environment.json").read_text()) == {"host_label": "label-here", "session": None}
+    assert "the measuring machine is not recorded" in (tmp_path / "report.md").read_text()
+
+
+def test_a_stamp_without_machine_facts_still_gives_its_own():
+    from parbench.report import stamp_environment
+
+    older = {k: v for k, v in STAMP.items() if k != "machine"}
+    assert stamp_environment([older])["cpu_model"] == "Test CPU" and stamp_environment(None) == {}
+    assert stamp_environment([dict(STAMP, machine=MACHINE), dict(STAMP, session="s2", machine={"kernel": "k2"})]) == {
+        "session": "s2",
+        "kernel": "k2",
+    }  # the last session's
+
+
+def test_only_the_compute_module_computes():
+    """Sections reach statistics through report/_compute.py alone, the seam to the analysis layer."""
+    from pathlib import Path
+
+    import parbench.report
+
+    folder = Path(parbench.report.__file__).parent
+    computing = (
+        *("ratio_ci", "differs", "comparisons_table", "all_claims", "average_time_per_thread"),
+        *("per_container", "one_row_per_container", "container_keys", "import environment", "..environment"),
+    )
+    for module in sorted(folder.glob("*.py")):
+        if module.name == "_compute.py":
+            continue
+        imports = [line for line in module.read_text().splitlines() if line.startswith(("from ", "import "))]
+        assert not [line for line in imports if any(name in line for name in computing)], module.name

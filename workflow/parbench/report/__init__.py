@@ -1,0 +1,88 @@
+"""results/report.md, results/claims.csv and results/figures/: what a reader needs, top-down.
+
+The report opens with a summary that fits on one screen (the blog's table on
+this machine, one line per claim, links to the figures), then the figures, then
+details, with the per-cell table, configuration and environment folded in an
+appendix. Every ratio it prints is a row of comparisons.csv, every claim a row
+of claims.csv, every cell figure a row of summary.csv; provenance and the
+measuring machine come from the session stamps (sessions.json) written while
+measuring, never from the machine the report runs on. The blog's own figures
+are quoted as such, never mixed with ours.
+
+One private module per section (_header, _blog, _claims, _figures, _ratios,
+_coordination, _measurement, _provenance, _warnings, _appendix), _format for
+what they share, _inputs for what they read, _document for their order, _cli
+for the command. What the report still computes itself is in _compute alone,
+on its way to the analysis layer.
+"""
+
+from ._appendix import appendix_section, every_cell_table, image_rows, workload_rows
+from ._blog import blog_table_section, headline_rows
+from ._claims import claims_detail_section, claims_summary_section, shown_in
+from ._cli import main
+from ._compute import (
+    PARALLEL_MODE,
+    RATIOS,
+    cell_seconds,
+    flavour,
+    flavour_ratios,
+    plain,
+    ratio_name,
+    session_cells,
+    with_flavours,
+)
+from ._coordination import coordination_rows
+from ._document import SECTIONS, render
+from ._figures import plot_figures
+from ._format import ci_statement, fmt_ci, fmt_seconds, folded, markdown_table
+from ._header import several_values
+from ._inputs import ReportInputs, prepare, read_stamps, stamp_environment
+from ._measurement import cpuset_rows, loops_rows, stamp_totals, startup_lines, timed_section_lines, values_sentence
+from ._provenance import stamp_rows
+from ._warnings import WARNINGS, warning_lines, warnings_section
+
+__all__ = [
+    "PARALLEL_MODE",
+    "RATIOS",
+    "SECTIONS",
+    "WARNINGS",
+    "ReportInputs",
+    "appendix_section",
+    "blog_table_section",
+    "cell_seconds",
+    "ci_statement",
+    "claims_detail_section",
+    "claims_summary_section",
+    "coordination_rows",
+    "cpuset_rows",
+    "every_cell_table",
+    "flavour",
+    "flavour_ratios",
+    "fmt_ci",
+    "fmt_seconds",
+    "folded",
+    "headline_rows",
+    "image_rows",
+    "loops_rows",
+    "main",
+    "markdown_table",
+    "plain",
+    "plot_figures",
+    "prepare",
+    "ratio_name",
+    "read_stamps",
+    "render",
+    "session_cells",
+    "several_values",
+    "shown_in",
+    "stamp_environment",
+    "stamp_rows",
+    "stamp_totals",
+    "startup_lines",
+    "timed_section_lines",
+    "values_sentence",
+    "warning_lines",
+    "warnings_section",
+    "with_flavours",
+    "workload_rows",
+]

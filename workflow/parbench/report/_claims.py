@@ -1,0 +1,82 @@
+"""The claims of the blog: one line each near the top, then each claim's scope, rule and evidence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ..claims import CHECK, Claim
+from ..specs import WORKLOADS, workload_kind
+from . import _compute
+from ._format import markdown_table
+from ._inputs import ReportInputs
+
+
+def shown_in(references: tuple[str, ...], figures: dict[str, Path], report_dir: Path) -> str:
+    """A claim's references as links to its figures and names of report sections."""
+    parts = []
+    for reference in references:
+        kind, _, name = reference.partition(":")
+        if kind == "figure" and name in figures:
+            path = figures[name]
+            rel = path.relative_to(report_dir) if path.is_relative_to(report_dir) else path
+            parts.append(f"[{name} figure]({rel.as_posix()})")
+        elif kind == "table":
+            parts.append(f"§ {name}")
+    return ", ".join(parts) or "–"
+
+
+def claim_links(claim: Claim, inp: ReportInputs) -> str:
+    figures = {path.stem.removesuffix("_scaling"): path for path in inp.figures}
+    return shown_in(claim.shown_in, figures, inp.report_dir)
+
+
+def claims_summary_section(inp: ReportInputs) -> list[str]:
+    rows = [
+        (n, c.claim, f"check {c.verdict}" if c.kind == CHECK else c.verdict, c.key_figure or "–", claim_links(c, inp))
+        for n, c in enumerate(inp.claims, 1)
+    ]
+    table = pd.DataFrame(rows, columns=["#", "the blog says", "verdict", "key figure", "see"])
+    return [
+        "## Claims of the blog, tested",
+        "",
+        markdown_table(table),
+        "",
+        "Scope, rule and every deciding figure of each claim: § Claims in detail.",
+        "",
+    ]
+
+
+def claim_detail(number: int, claim: Claim, inp: ReportInputs) -> list[str]:
+    label = "Check" if claim.kind == CHECK else "Verdict"
+    lines = [f"### {number}. {claim.claim}", "", f"- **{label}:** {claim.verdict}"]
+    for name, value in (
+        ("Scope", claim.scope),
+        ("Test", claim.test),
+        ("Rule", claim.rule),
+        ("Evidence", claim.evidence),
+        ("Context, not deciding", claim.context),
+    ):
+        if value:
+            lines.append(f"- **{name}:** {value}")
+    return lines + [f"- **Shown in:** {claim_links(claim, inp)}", ""]
+
+
+def claims_detail_section(inp: ReportInputs) -> list[str]:
+    lines = [
+        "## Claims in detail",
+        "",
+        "Workloads by kind: interpreter-bound ("
+        + ", ".join(w for w in sorted(WORKLOADS) if workload_kind(w) == "interpreter")
+        + ") decide claims about the "
+        "interpreter; hash (C library code that releases the GIL), io_wait (sleep-bound) and the coordination "
+        "workloads (channels, spawn) are context.",
+        "",
+    ]
+    for number, claim in enumerate(inp.claims, 1):
+        lines += claim_detail(number, claim, inp)
+    explained = _compute.time_per_thread(inp.summary, inp.config["catalogue"])
+    if explained:
+        lines += ['### What "Average Time per Thread" measures', "", explained, ""]
+    return lines

@@ -1,0 +1,153 @@
+"""How it was measured: what a timed section holds, the CPU sets, provenance and container start-up."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..comparisons import workload_label
+from ..specs import TIMED_SECTION
+from . import _compute
+from ._format import markdown_table
+from ._inputs import ReportInputs
+from ._provenance import provenance_section
+
+TIMING_KEYS = ("min_time", "calibration_margin", "warmup", "values_time", "max_values")
+
+
+def loops_rows(runs: pd.DataFrame) -> pd.DataFrame:
+    """Loops per timed section and values per container, per workload: ranges over its cells."""
+    ranges = _compute.loop_ranges(runs)
+    return pd.DataFrame(
+        {
+            "workload": ranges["workload"].map(workload_label),
+            "one loop of the timed section holds": ranges["workload"].map(TIMED_SECTION).fillna("–"),
+            "loops per timed section": ranges["loops"],
+            "values per container": ranges["values"],
+        }
+    )
+
+
+def stamp_totals(stamps: list[dict] | None, runs: pd.DataFrame) -> str:
+    """Warm-up cost against timed seconds: from the stamps, else from runs.csv's columns, else unknown."""
+    cost = _compute.warmup_cost(stamps, runs)
+    if cost is None:
+        return "What the warm-ups cost is unknown: these tables predate the record of it."
+    warm, timed, where = cost
+    return f"Warm-ups and calibration cost {warm:.1f} s against {timed:.1f} s of timed sections ({where})."
+
+
+def timing_differences(stamps: list[dict] | None) -> str:
+    """A sentence naming each session's timing settings when the sessions behind the tables differ in them."""
+    seen = {s.get("session"): tuple((s.get("settings") or {}).get(k) for k in TIMING_KEYS) for s in stamps or []}
+    if len(set(seen.values())) <= 1:
+        return ""
+    return (
+        " The sessions behind these tables timed differently ("
+        + "; ".join(
+            f"{session}: " + ", ".join(f"{k} {v}" for k, v in zip(TIMING_KEYS, values))
+            for session, values in seen.items()
+        )
+        + "); the sentence above is the first session's."
+    )
+
+
+def values_sentence(settings: dict) -> str:
+    """How many values a container measures, and why a cell's statistics still count containers."""
+    values_time, max_values = settings.get("values_time"), settings.get("max_values")
+    if not values_time or not max_values or max_values < 2:
+        return "Each container measures one value. "
+    return (
+        f"A container measures as many values as make {values_time:g} s (at most {max_values}), as pyperf takes "
+        "several values per process, so a short section does not pay a container start-up each; a cell's "
+        "statistics take each container's median, so its n counts containers, the independent repeats. "
+    )
+
+
+def calibration_rule(settings: dict, config: dict) -> str:
+    """How long a timed section lasts at least, as the first session's stamp (or the config) says."""
+    min_time = settings.get("min_time", config.get("min_time"))
+    margin = settings.get("calibration_margin")
+    if not min_time:
+        return "no calibration: one loop per section"
+    target = (
+        f"{margin:g} × min_time = {margin * min_time:g} s, with room for noise"
+        if margin
+        else f"min_time = {min_time} s (this stamp predates the recorded margin)"
+    )
+    return (
+        f"a calibration predicts the loops from a cold pass, as testing.B does, until a section lasts at least {target}"
+    )
+
+
+def timed_section_lines(inp: ReportInputs) -> list[str]:
+    settings = (inp.stamps[0].get("settings") or {}) if inp.stamps else {}
+    warmup = settings.get("warmup", inp.config.get("warmup"))
+    return [
+        "### What a timed section holds",
+        "",
+        f"A measured value is the task set run `loops` times back to back ({calibration_rule(settings, inp.config)}); "
+        f"`seconds` is per loop (total_seconds / loops). A cell's first container calibrates, and its "
+        f"calibration trials are its warm-up. Later containers of cells with more than one loop run "
+        f"{warmup} unmeasured warm-up(s) of one loop first, as does spawn (not calibrated); a calibrated "
+        "one-loop section lasts the minimum by itself and runs none. "
+        + values_sentence(settings)
+        + stamp_totals(inp.stamps, inp.runs)
+        + timing_differences(inp.stamps),
+        "",
+        markdown_table(loops_rows(inp.runs)),
+        "",
+    ]
+
+
+CPUSET_FLAGS = (
+    ("smt_shared", "two CPUs share a physical core (SMT)"),
+    ("spans_numa", "spans NUMA nodes"),
+    ("mixed_speed", "mixed core speeds"),
+)
+
+
+def cpuset_rows(stamps: list[dict]) -> pd.DataFrame:
+    """Each CPU set's physical cores and NUMA nodes, flagged where workers shared a core or crossed nodes."""
+    rows = {}
+    for stamp in stamps:
+        for cpuset, about in (stamp.get("cpusets") or {}).items():
+            flags = [name for key, name in CPUSET_FLAGS if about.get(key)]
+            cores = about.get("physical_cores", about.get("cores", []))
+            nodes = about.get("numa_nodes", about.get("nodes", []))
+            rows[cpuset] = {
+                "CPU set": cpuset,
+                "physical cores": ", ".join(map(str, cores)) or "–",
+                "NUMA nodes": ", ".join(map(str, nodes)) or "–",
+                "flags": "; ".join(flags) or "none",
+            }
+    return pd.DataFrame(list(rows.values()))
+
+
+def cpuset_lines(inp: ReportInputs) -> list[str]:
+    lines = ["### CPU sets", ""]
+    if not inp.stamps:
+        return lines + ["No session stamp: which physical cores each CPU set used is unknown.", ""]
+    return lines + [markdown_table(cpuset_rows(inp.stamps)), ""]
+
+
+def startup_lines(runs: pd.DataFrame) -> list[str]:
+    per_runtime = _compute.startup_medians(runs)
+    if per_runtime.empty:
+        return []
+    return [
+        "Container start-up, outside every timed section (outside wall time minus in-process time, median): "
+        + ", ".join(f"{runtime} {seconds:.2f} s" for runtime, seconds in per_runtime.items())
+        + ".",
+        "",
+    ]
+
+
+def measurement_section(inp: ReportInputs) -> list[str]:
+    return [
+        "## How it was measured",
+        "",
+        *timed_section_lines(inp),
+        *cpuset_lines(inp),
+        *provenance_section(inp),
+        *startup_lines(inp.runs),
+    ]

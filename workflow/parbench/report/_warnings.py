@@ -1,0 +1,61 @@
+"""Warnings: the cells summary.csv flags (noisy, short, under load, throttled) and retried repeats."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..comparisons import workload_label
+from . import _compute
+from ._format import folded
+from ._inputs import ReportInputs
+
+# summary column -> (kind, what it means); the first repeat is no warning: each container is its own first run
+WARNINGS = {
+    "warn_cv": ("noisy", "coefficient of variation above {cv:.0%}: consider more repeats"),
+    "warn_short": ("short", "median timed section below {min_seconds:.3f} s: timer and scheduling noise weigh more"),
+    "warn_load": ("under load", "other processes used more than {busy:.0%} of the CPUs just before a repeat"),
+    "warn_throttled": ("throttled", "the kernel throttled the container's CPU use (cgroup cpu.stat)"),
+}
+DEFAULT_LIMITS = {"cv": 0.05, "min_seconds": 0.1, "busy": 0.1}
+
+
+def cell_name(cell: pd.Series) -> str:
+    mode = f"{cell['mode']} [{cell['variant']}]" if cell["variant"] else cell["mode"]
+    workers = f"{cell['workers']} worker{'' if cell['workers'] == 1 else 's'}"
+    return f"{cell['runtime']} {workload_label(cell['workload'])} {mode} on CPUs {cell['cpuset']} ({workers})"
+
+
+def warning_detail(column: str, cell: pd.Series) -> str:
+    """The figure behind a warning, where one says more than the flag."""
+    if column == "warn_cv":
+        return f" (CV {cell['cv']:.1%})"
+    if column == "warn_short":
+        return f" ({cell.get('total_seconds_median', cell['median']) * 1000:.1f} ms timed section)"
+    return ""
+
+
+def warning_lines(summary: pd.DataFrame, config: dict) -> dict[str, list[str]]:
+    """Per kind of warning, one line per cell it concerns."""
+    grouped: dict[str, list[str]] = {}
+    for _, cell in summary.sort_values(["workload", "runtime", "mode", "cpus"]).iterrows():
+        for column, (kind, _) in WARNINGS.items():
+            if cell.get(column) is True or cell.get(column) == 1:
+                grouped.setdefault(kind, []).append(f"- {cell_name(cell)}{warning_detail(column, cell)}")
+    return grouped
+
+
+def warnings_section(inp: ReportInputs) -> list[str]:
+    limits = {**DEFAULT_LIMITS, **(inp.config.get("warnings") or {})}
+    grouped = warning_lines(inp.summary, inp.config)
+    retries = _compute.retry_count(inp.runs)
+    lines = ["## Warnings", ""]
+    if not grouped and not retries:
+        return lines + ["None: every cell is steady, long enough and measured without load or throttling.", ""]
+    meaning = {kind: text.format(**limits) for kind, text in WARNINGS.values()}
+    lines += [f"- **{kind}** ({len(cells)} cells): {meaning[kind]}." for kind, cells in grouped.items()]
+    if retries:
+        lines.append(f"- **retried** ({retries} repeats): a container failed and its repeat was run again.")
+    lines.append("")
+    for kind, cells in grouped.items():
+        lines += folded(f"{kind}: the {len(cells)} cells", cells)
+    return lines
