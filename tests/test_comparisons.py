@@ -108,12 +108,6 @@ def test_blog_rows_quote_the_blog():
     assert row["ratio"] == pytest.approx(16.19 / 0.11) and row["b_workers"] == 16
 
 
-def test_older_tables_without_loops_or_sessions_still_compare(table):
-    runs = runs_table(scaling_records()).drop(columns=["loops", "total_seconds", "session"], errors="ignore")
-    old = comparisons_table(runs)
-    assert set(old["a_session"].dropna()) <= {"unknown", "blog"}
-
-
 def test_workload_labels_name_what_bounds_them():
     assert workload_label("cpu_loop") == "cpu_loop"
     assert workload_label("hash") == "hash (C library, releases the GIL)"

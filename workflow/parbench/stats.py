@@ -90,21 +90,6 @@ def differs(a: Sequence[float], b: Sequence[float], alpha: float = ALPHA) -> boo
     return bool(stats.mannwhitneyu(x, y, alternative="two-sided").pvalue < alpha)
 
 
-def first_repeat_outlier(values: Sequence[float], tolerance: float = 0.05) -> bool:
-    """True when the first repeat lies outside what the others suggest (warm-up too short).
-
-    "Outside" means further from the others' median than three median
-    absolute deviations and than `tolerance` of that median.
-    """
-    data = np.asarray(values, dtype=float)
-    if data.size < 3:
-        return False
-    rest = data[1:]
-    centre = float(np.median(rest))
-    mad = float(stats.median_abs_deviation(rest))
-    return abs(data[0] - centre) > max(3 * mad, tolerance * centre)
-
-
 def mann_whitney_p(a: Sequence[float], b: Sequence[float]) -> float:
     """Two-sided Mann-Whitney U p-value; nan when either sample has fewer than 2 values.
 
