@@ -1,6 +1,6 @@
 """Raw JSON-lines records -> results/runs.csv and results/summary.csv (tidy).
 
-runs.csv has one row per measured value: a container (a repeat) may take
+runs.csv has one row per measured value: a container (one per cell and round) may take
 several, numbered by `value` (warm-ups are kept in the raw files only).
 summary.csv has one row per cell with its statistics, its warnings and its
 speedup over one worker of the same runtime and mode (computed in `speedup`,
@@ -180,7 +180,7 @@ def per_container(group: pd.DataFrame, column: str = "seconds") -> np.ndarray:
     """One figure per container, the median of its measured values, in round order.
 
     A container may measure several values (pyperf's values per process);
-    they share one process, so they are not independent repeats. The
+    they share one process, so they are not independent samples. The
     containers are: every statistic of a cell, its CI and its comparisons
     take one figure per container.
     """

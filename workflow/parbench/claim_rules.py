@@ -98,7 +98,7 @@ def speedup_row(
 
 
 def lower(row: pd.Series) -> float:
-    """The interval's low end, or the point estimate where there is no interval (fewer than 2 repeats)."""
+    """The interval's low end, or the point estimate where there is no interval (fewer than 2 containers)."""
     return row["ratio"] if pd.isna(row["ci_low"]) else row["ci_low"]
 
 

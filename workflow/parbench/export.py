@@ -63,7 +63,7 @@ PYPERF_FORMAT_VERSION = "1.0"  # the file format pyperf 1.0 and later write and 
 
 
 def run_metadata(row: dict) -> dict:
-    """Everything pyperf should know about one measured repeat, with pyperf's names where it has them.
+    """Everything pyperf should know about one measured value, with pyperf's names where it has them.
 
     pyperf's own keys (loops, date, cpu_affinity, cpu_count, hostname,
     load_avg_1min, mem_max_rss, python_version) get the types pyperf checks;

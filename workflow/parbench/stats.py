@@ -1,4 +1,4 @@
-"""Summary statistics of repeated timings, benchstat-style.
+"""Summary statistics of timings, one figure per container, benchstat-style.
 
 The centre is the median and its 95 % confidence interval is the
 distribution-free one from order statistics (scipy's quantile_test), so no
@@ -115,7 +115,7 @@ def amdahl_fit(
 ) -> tuple[float, float, float]:
     """Serial fraction fitted to (CPU count, speedup) points, with an interval from curve_fit's covariance.
 
-    Points are individual repeats, not medians, so the covariance reflects the
+    Points are individual containers' figures, not medians, so the covariance reflects the
     spread of the measurements. Returns (nan, nan, nan) with fewer than three
     distinct CPU counts, where any serial fraction fits two points exactly.
     """
