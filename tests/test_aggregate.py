@@ -281,3 +281,31 @@ def test_records_without_containers_are_upgraded_to_one_container_each():
     assert (runs["round"] == runs["repeat"]).all()
     cell = runs[(runs["runtime"] == "go") & (runs["cpuset"] == "0")]
     assert list(per_container(cell)) == list(cell["seconds"])
+
+
+def test_one_vocabulary_names_flavours_modes_and_default_limits():
+    from parbench.names import PARALLEL_MODE, catalogue_flavour, flavour, warning_limits
+
+    assert [flavour("go", False), flavour("cpython", True), flavour("cpython", False)] == [
+        "go",
+        "free-threaded",
+        "gil",
+    ]
+    assert catalogue_flavour({"kind": "cpython", "free_threading": True}) == "free-threaded"
+    assert catalogue_flavour({"kind": "go"}) == "go" and PARALLEL_MODE == {"cpython": "threads", "go": "goroutines"}
+    assert warning_limits() == {"cv_limit": 0.05, "min_seconds": 0.1, "busy_limit": 0.1}
+    assert warning_limits({"cv": 0.2}) == {"cv_limit": 0.2, "min_seconds": 0.1, "busy_limit": 0.1}
+
+
+def test_speedup_is_computed_once_from_the_fewest_cpus_one_worker_baseline():
+    from parbench.speedup import baselines, scaled_baseline, speedup, work_factor
+
+    one_cpu = ("h", "go", "cpu_loop", "x=1", "goroutines", "", "0", 1, 1)
+    two_cpus = ("h", "go", "cpu_loop", "x=1", "goroutines", "", "0-1", 2, 1)
+    wide = ("h", "go", "cpu_loop", "x=1", "goroutines", "", "0-1", 2, 2)
+    other = ("h", "go", "cpu_loop", "x=1", "goroutines", "gomaxprocs1", "0-1", 2, 2)
+    assert baselines([two_cpus, wide, one_cpu, other]) == {two_cpus: one_cpu, wide: one_cpu, one_cpu: one_cpu}
+    assert (work_factor("cpu_loop", 4), work_factor("cpu_loop_strong", 4)) == (4, 1)
+    assert list(scaled_baseline([1.0, 2.0], "cpu_loop", 3)) == [3.0, 6.0]
+    ratio, low, high, p = speedup([1.0] * 6, [1.0] * 6, "cpu_loop", 2)  # twice the work in the same time
+    assert (ratio, low, high) == (2.0, 2.0, 2.0) and p < 0.05

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 # What names a cell in the tables (the host first: merged tables hold several).
 CELL_KEYS = ["host", "runtime", "workload", "params", "mode", "variant", "cpuset", "cpus", "workers"]
-# A cell less its CPU set and worker count: the cells that share one 1-worker baseline.
-BASELINE_KEYS = ["host", "runtime", "workload", "params", "mode", "variant"]
+# A cell less its CPU set, CPU count and worker count (CELL_KEYS' head): the cells that share one baseline.
+BASELINE_KEYS = CELL_KEYS[: CELL_KEYS.index("cpuset")]
 
 # ---- modes ------------------------------------------------------------------------------------------------------
 
