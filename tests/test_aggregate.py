@@ -35,19 +35,15 @@ def test_runs_table_is_tidy_and_drops_warmups():
     assert runs["checksum_hex"].unique().tolist() == [(498507.4854708605).hex()]
 
 
-def test_summary_speedup_efficiency_and_ratio():
+def test_summary_speedup_and_efficiency():
     summary = summary_table(runs_table(scaling_records())).set_index(["runtime", "cpuset"])
     go2 = summary.loc[("go", "0-1")]
     assert go2["n"] == 6
     assert go2["speedup"] == pytest.approx(2.0)  # W x T1 / TW = 2 x 0.1 / 0.1
     assert go2["efficiency"] == pytest.approx(1.0)
-    assert go2["ratio_to_fastest"] == pytest.approx(1.0)
     gil2 = summary.loc[("cpython-3.13", "0-1")]
     assert gil2["speedup"] == pytest.approx(1.0)  # twice the work in twice the time
     assert gil2["efficiency"] == pytest.approx(0.5)
-    assert gil2["ratio_to_fastest"] == pytest.approx(100.0)
-    assert gil2["ratio_to_fastest_ci_low"] < 100.0 < gil2["ratio_to_fastest_ci_high"]
-    assert (go2["ratio_to_fastest_ci_low"], go2["ratio_to_fastest_ci_high"]) == (1.0, 1.0)  # itself
     free2 = summary.loc[("cpython-3.13t", "0-1")]
     assert free2["speedup"] == pytest.approx(2.0)
     assert free2["median"] == pytest.approx(6.0 * 1.025)
@@ -67,9 +63,11 @@ def test_warning_flags_follow_the_limits():
     records[0] = dict(records[0], seconds=0.2)  # go on CPU 0, repeat 0: far above the others
     summary = summary_table(runs_table(records), cv_limit=0.05, min_seconds=1.0).set_index(["runtime", "cpuset"])
     go1 = summary.loc[("go", "0")]
-    assert go1["warn_first_repeat"] and go1["warn_cv"] and go1["warn_short"]
+    assert go1["warn_cv"] and go1["warn_short"]
     gil1 = summary.loc[("cpython-3.13", "0")]
-    assert not gil1["warn_first_repeat"] and not gil1["warn_cv"] and not gil1["warn_short"]
+    assert not gil1["warn_cv"] and not gil1["warn_short"]
+    # Nothing read the first-repeat flag or the ratio to the fastest cell (issue 18): they are gone.
+    assert not {"warn_first_repeat", "ratio_to_fastest"} & set(summary.columns)
 
 
 def test_speedup_missing_without_a_one_worker_baseline():
@@ -229,7 +227,7 @@ def test_a_host_manifest_names_its_raw_files(tmp_path):
 
 
 def test_short_means_a_short_timed_section_and_sleepers_are_judged_per_worker():
-    from parbench.aggregate import ideal_speedup
+    from parbench.speedup import ideal_speedup
 
     # 5 ms loops, 64 of them: a 0.32 s section is long enough to time.
     calibrated = [dict(r, seconds=0.005, loops=64, total_seconds=0.32) for r in scaling_records()]
@@ -239,7 +237,7 @@ def test_short_means_a_short_timed_section_and_sleepers_are_judged_per_worker():
     import pandas as pd
 
     cells = pd.DataFrame({"workload": ["io_wait", "cpu_loop", "cpu_loop"], "workers": [16, 16, 2], "cpus": [2, 2, 2]})
-    assert ideal_speedup(cells).tolist() == [16, 2, 2]
+    assert [ideal_speedup(w, n, c) for w, n, c in zip(cells["workload"], cells["workers"], cells["cpus"])] == [16, 2, 2]
 
 
 def several_values_per_container() -> list[dict]:
@@ -275,10 +273,39 @@ def test_a_cells_statistics_take_one_figure_per_container():
     assert summary.loc["0-1", "n"] == 6 and summary.loc["0-1", "values"] == 6
 
 
-def test_tables_without_containers_keep_one_figure_per_row():
+def test_records_without_containers_are_upgraded_to_one_container_each():
     from parbench.aggregate import per_container
 
-    runs = runs_table(scaling_records())
-    assert runs["order"].isna().all()
+    runs = runs_table(scaling_records())  # records from before the journal: no order, no round
+    assert runs["order"].notna().all() and runs["order"].is_unique
+    assert (runs["round"] == runs["repeat"]).all()
     cell = runs[(runs["runtime"] == "go") & (runs["cpuset"] == "0")]
     assert list(per_container(cell)) == list(cell["seconds"])
+
+
+def test_one_vocabulary_names_flavours_modes_and_default_limits():
+    from parbench.names import PARALLEL_MODE, catalogue_flavour, flavour, warning_limits
+
+    assert [flavour("go", False), flavour("cpython", True), flavour("cpython", False)] == [
+        "go",
+        "free-threaded",
+        "gil",
+    ]
+    assert catalogue_flavour({"kind": "cpython", "free_threading": True}) == "free-threaded"
+    assert catalogue_flavour({"kind": "go"}) == "go" and PARALLEL_MODE == {"cpython": "threads", "go": "goroutines"}
+    assert warning_limits() == {"cv_limit": 0.05, "min_seconds": 0.1, "busy_limit": 0.1}
+    assert warning_limits({"cv": 0.2}) == {"cv_limit": 0.2, "min_seconds": 0.1, "busy_limit": 0.1}
+
+
+def test_speedup_is_computed_once_from_the_fewest_cpus_one_worker_baseline():
+    from parbench.speedup import baselines, scaled_baseline, speedup, work_factor
+
+    one_cpu = ("h", "go", "cpu_loop", "x=1", "goroutines", "", "0", 1, 1)
+    two_cpus = ("h", "go", "cpu_loop", "x=1", "goroutines", "", "0-1", 2, 1)
+    wide = ("h", "go", "cpu_loop", "x=1", "goroutines", "", "0-1", 2, 2)
+    other = ("h", "go", "cpu_loop", "x=1", "goroutines", "gomaxprocs1", "0-1", 2, 2)
+    assert baselines([two_cpus, wide, one_cpu, other]) == {two_cpus: one_cpu, wide: one_cpu, one_cpu: one_cpu}
+    assert (work_factor("cpu_loop", 4), work_factor("cpu_loop_strong", 4)) == (4, 1)
+    assert list(scaled_baseline([1.0, 2.0], "cpu_loop", 3)) == [3.0, 6.0]
+    ratio, low, high, p = speedup([1.0] * 6, [1.0] * 6, "cpu_loop", 2)  # twice the work in the same time
+    assert (ratio, low, high) == (2.0, 2.0, 2.0) and p < 0.05

@@ -22,7 +22,7 @@ CONFIG = {
 }
 
 
-def make_results(root, host, schema=1, checksum=None):
+def make_results(root, host, schema=1, checksum=None, config=CONFIG):
     results = root / "results"
     records = []
     for r in scaling_records():
@@ -44,7 +44,7 @@ def make_results(root, host, schema=1, checksum=None):
     (results / "sessions.json").write_text(json.dumps({"sessions": [stamp]}))
     (results / "raw" / "sessions").mkdir()
     (results / "raw" / "sessions" / "s1.json").write_text(json.dumps(stamp))
-    (results / "config.json").write_text(json.dumps(CONFIG))
+    (results / "config.json").write_text(json.dumps(config))
     (results / "figures").mkdir()
     (results / "figures" / "cpu_loop_scaling.png").write_bytes(b"\x89PNG fixture")
     (results / "images").mkdir()
@@ -194,3 +194,37 @@ def test_unreadable_bundle_is_one_line(tmp_path):
     junk.write_bytes(b"not a tarball")
     with pytest.raises(ParbenchError, match="not a readable bundle"):
         verify_problems(junk)
+
+
+def test_bundle_merge_and_cluster_merge_are_one_path_with_the_configs_limits(tmp_path):
+    from parbench.aggregate import read_table
+    from parbench.merge import merged_tables
+
+    strict = dict(CONFIG, warnings={"cv": 0.001, "min_seconds": 0.1, "busy": 0.1})
+    a, b = (publish(tmp_path, host, config=strict) for host in ("hostA", "hostB"))
+    runs, summary, _ = merge_bundles([a, b])
+    # A CV limit of 0.1 % flags every jittered cell; the defaults' 5 % does not.
+    assert summary["warn_cv"].all()
+    per_host = [tmp_path / host / "results" / "runs.csv" for host in ("hostA", "hostB")]
+    cluster_runs, cluster_summary = merged_tables(per_host, strict["warnings"])
+    assert len(cluster_runs) == len(runs)
+    key = ["host", "runtime", "cpuset"]
+    ours = summary.sort_values(key).reset_index(drop=True)
+    theirs = cluster_summary.sort_values(key).reset_index(drop=True)
+    assert ours[["median", "speedup", "efficiency", "warn_cv"]].equals(
+        theirs[["median", "speedup", "efficiency", "warn_cv"]]
+    )
+    assert not read_table(tmp_path / "hostA" / "results" / "summary.csv")["warn_cv"].all()  # made with defaults
+
+
+def test_bundle_merge_refuses_differing_limits_unless_told_which(tmp_path, capsys):
+    a = publish(tmp_path, "hostA", config=dict(CONFIG, warnings={"cv": 0.001}))
+    b = publish(tmp_path, "hostB", config=dict(CONFIG, warnings={"cv": 0.5}))
+    with pytest.raises(ParbenchError, match="warning limits differ.*--config"):
+        merge_bundles([a, b])
+    _, summary, _ = merge_bundles([a, b], {"cv": 0.5})
+    assert not summary["warn_cv"].any()
+    chosen = tmp_path / "chosen.yaml"
+    chosen.write_text("warnings: {cv: 0.001}\n")
+    assert main(["merge", "--out", str(tmp_path / "m"), "--config", str(chosen), str(a), str(b)]) == 0
+    assert aggregate.read_table(tmp_path / "m" / "summary.csv")["warn_cv"].all()

@@ -5,6 +5,7 @@ import math
 import pandas as pd
 import pytest
 
+from parbench import claim_rules as rules
 from parbench import claims
 from parbench.claims import CHECK, FAILS, HOLDS, PASSED, UNTESTED
 
@@ -287,6 +288,7 @@ def test_channels_is_a_check_that_says_what_it_compares(checksum, verdict):
                 "params": "capacity=4,messages=100",
                 "workers": 2,
                 "checksum": checksum,
+                "loops": 1,
             },
             {
                 "runtime": "go",
@@ -307,7 +309,7 @@ def test_channels_is_a_check_that_says_what_it_compares(checksum, verdict):
 
 def test_channels_untested_without_go_runs():
     summary = table(summary_cell("gil", "channels", "threads"))
-    runs = pd.DataFrame(columns=["runtime", "workload", "params", "workers", "checksum"])
+    runs = pd.DataFrame(columns=["runtime", "workload", "params", "workers", "checksum", "loops"])
     assert claims.channels_share_safely(table(), summary, runs).verdict == UNTESTED
 
 
@@ -336,7 +338,7 @@ def test_go_150x_on_16_cpus_decided_by_the_cpu_loop_alone(loop, verdict):
 
 def test_every_claim_untested_on_an_empty_run():
     summary = table(summary_cell("gil", "alloc", "sequential"))
-    runs = pd.DataFrame(columns=["runtime", "workload", "params", "workers", "checksum"])
+    runs = pd.DataFrame(columns=["runtime", "workload", "params", "workers", "checksum", "loops"])
     empty = pd.DataFrame(columns=list(comp("build", "alloc", "gil", "threads", 1.0)))
     assert {c.verdict for c in claims.all_claims(empty, summary, runs)} == {UNTESTED}
 
@@ -360,3 +362,66 @@ def test_without_intervals_the_point_estimate_decides():
     for row in rows:
         row.update(ci_low=math.nan, ci_high=math.nan)
     assert claims.gil_speeds_single_threads(table(*rows)).verdict.startswith("does not hold: the free-threaded build")
+
+
+# ---- the deciding figure as numbers (claims.csv's ratio, ci_low, ci_high, threshold) ----
+
+
+def test_a_speedup_claim_carries_its_deciding_speedup_interval_and_threshold():
+    result = claims.gil_threads_do_not_scale(table(comp("scaling", "cpu_loop", "gil", "threads", 0.95, ci=0.1)))
+    assert (result.ratio, result.threshold) == (pytest.approx(0.95), rules.NO_SPEEDUP)
+    assert (result.ci_low, result.ci_high) == (pytest.approx(0.855), pytest.approx(1.045))
+    assert result.ci_high < result.threshold and result.verdict == HOLDS  # the numbers say why it holds
+
+
+def test_the_single_thread_claim_is_decided_by_the_build_ratio():
+    result = claims.gil_speeds_single_threads(table(*single("cpu_loop", 1.5, 1.0)))
+    assert (result.ratio, result.threshold) == (pytest.approx(1.5), rules.SLOWER)
+    assert result.ci_low == pytest.approx(1.485) and result.ci_low > 1
+
+
+def test_io_is_decided_by_efficiency_against_its_threshold():
+    rows = table(comp("scaling", "io_wait", "gil", "threads", 12.0, workers=16))
+    result = claims.gil_threads_suit_io(rows)
+    assert (result.ratio, result.threshold) == (pytest.approx(0.75), rules.SCALES_EFFICIENCY)
+    assert result.ci_low == pytest.approx(12.0 * 0.99 / 16) and result.verdict == HOLDS
+
+
+def test_per_task_claims_carry_their_figure_and_no_interval():
+    small = claims.goroutines_are_small(table(summary_cell("go", "spawn", "goroutines", rss_kb_per_task=3.0)))
+    assert (small.ratio, small.threshold) == (pytest.approx(1.5), rules.ABOUT_FACTOR)  # 3 KB is 1.5x the 2 KB claimed
+    assert math.isnan(small.ci_low) and math.isnan(small.ci_high)
+    threads = claims.goroutines_need_no_os_thread(
+        table(summary_cell("go", "spawn", "goroutines", os_threads_per_task=0.01))
+    )
+    assert (threads.ratio, threads.threshold) == (pytest.approx(0.01), rules.OS_THREADS_PER_TASK)
+
+
+def test_claims_without_one_deciding_figure_leave_the_ratio_empty():
+    rows = table(
+        comp("scaling", "cpu_loop", "gil", "processes", 1.9),
+        comp("scaling", "cpu_loop", "gil", "threads", 0.9),
+    )
+    processes = claims.python_needs_processes(rows)  # two speedups decide together
+    assert math.isnan(processes.ratio) and processes.threshold == rules.NO_SPEEDUP
+    empty = pd.DataFrame(columns=list(comp("runtime", "cpu_loop", "free-threaded", "threads", 1.0)))
+    untested = claims.go_is_150x_faster(empty)
+    assert math.isnan(untested.ratio) and math.isnan(untested.threshold)
+
+
+def test_claims_csv_has_the_numbers_beside_the_text():
+    frame = claims.claims_table([claims.go_is_150x_faster(go_rows(2, 71.43))])
+    assert list(frame.columns[:9]) == [
+        "claim",
+        "kind",
+        "verdict",
+        "scope",
+        "key_figure",
+        "ratio",
+        "ci_low",
+        "ci_high",
+        "threshold",
+    ]
+    row = frame.iloc[0]
+    assert (row["ratio"], row["ci_low"], row["ci_high"]) == pytest.approx((71.43, 71.43 * 0.99, 71.43 * 1.01))
+    assert row["threshold"] == rules.NEARLY_FACTOR and frame["ratio"].dtype == float

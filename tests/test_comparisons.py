@@ -108,12 +108,6 @@ def test_blog_rows_quote_the_blog():
     assert row["ratio"] == pytest.approx(16.19 / 0.11) and row["b_workers"] == 16
 
 
-def test_older_tables_without_loops_or_sessions_still_compare(table):
-    runs = runs_table(scaling_records()).drop(columns=["loops", "total_seconds", "session"], errors="ignore")
-    old = comparisons_table(runs)
-    assert set(old["a_session"].dropna()) <= {"unknown", "blog"}
-
-
 def test_workload_labels_name_what_bounds_them():
     assert workload_label("cpu_loop") == "cpu_loop"
     assert workload_label("hash") == "hash (C library, releases the GIL)"
@@ -167,3 +161,42 @@ def test_cli_writes_the_table_and_refuses_mismatched_inputs(tmp_path, capsys):
         )
         == 1
     )
+
+
+def test_analysed_gives_the_comparisons_rule_and_the_claims_they_decide():
+    from parbench.analysis import analysed
+    from parbench.claims import all_claims
+    from parbench.flavours import with_flavours
+
+    catalogue = {
+        "cpython-3.13": {"kind": "cpython", "free_threading": False},
+        "cpython-3.13t": {"kind": "cpython", "free_threading": True},
+        "go": {"kind": "go"},
+    }
+    runs = runs_table(scaling_records())
+    summary = summary_table(runs)
+    made, claims = analysed(summary, runs, catalogue)
+    pd.testing.assert_frame_equal(made, comparisons_table(runs, summary))
+    given, same = analysed(summary, runs, catalogue, made.head(3))
+    assert len(given) == 3 and len(same) == len(claims) == 9
+    expected = all_claims(made, with_flavours(summary, catalogue), runs)
+    assert [c.verdict for c in claims] == [c.verdict for c in expected]
+
+
+def test_flavour_ratios_are_the_fastest_cells_median_ratios_with_intervals():
+    from parbench.flavours import flavour_ratios
+
+    catalogue = {
+        "cpython-3.13": {"kind": "cpython", "free_threading": False},
+        "cpython-3.13t": {"kind": "cpython", "free_threading": True},
+        "go": {"kind": "go"},
+    }
+    runs = runs_table(scaling_records())
+    summary = summary_table(runs)
+    ratios = flavour_ratios(summary, runs, catalogue).set_index("cpus")
+    median = summary.set_index(["runtime", "cpus"])["median"]
+    two = ratios.loc[2]
+    assert two["gil_over_go"] == pytest.approx(median[("cpython-3.13", 2)] / median[("go", 2)])
+    assert two["gil_over_free_threaded"] == pytest.approx(median[("cpython-3.13", 2)] / median[("cpython-3.13t", 2)])
+    assert two["gil_over_go_low"] < two["gil_over_go"] < two["gil_over_go_high"]
+    assert bool(two["free_threaded_over_go_significant"]) and list(ratios.index) == [1, 2]

@@ -16,7 +16,6 @@ import pytest
 from parbench.aggregate import read_table, runs_table
 from parbench.export import (
     BENCHFMT_UNIT,
-    benchfmt_lines,
     benchmark_name,
     go_benchmark_name,
     main,
@@ -329,15 +328,6 @@ def test_parameters_join_names_only_when_a_workload_has_several(runs, tmp_path):
         bench["metadata"]["name"] for suite in pyperf_suites(tidy_rows(runs)).values() for bench in suite["benchmarks"]
     }
     assert not any("iterations=" in name for name in plain)
-
-
-def test_missing_loops_count_as_one_and_no_warmups_is_no_warmups(tmp_path):
-    old = runs_table(scaling_records()).drop(columns=["loops", "total_seconds", "warmup_seconds"], errors="ignore")
-    table = csv_roundtrip(old, tmp_path)  # shaped like a runs.csv from before calibrated loops
-    suite = pyperf_suites(tidy_rows(table))["go"]
-    assert suite["metadata"]["loops"] == 1
-    assert all("warmups" not in run for bench in suite["benchmarks"] for run in bench["runs"])
-    assert all(line.split()[1] == "1" for line in benchfmt_lines(tidy_rows(table)) if line.startswith("Benchmark"))
 
 
 def cli_error(tmp_path, capsys, table: pd.DataFrame | None, *extra: str) -> str:

@@ -32,7 +32,7 @@ def pipeline(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFra
     from parbench.aggregate import summary_table
     from parbench.claims import all_claims, claims_table
     from parbench.comparisons import comparisons_table
-    from parbench.report import with_flavours
+    from parbench.flavours import with_flavours
 
     summary = summary_table(runs, **WARNINGS)
     comparisons = comparisons_table(runs, summary)

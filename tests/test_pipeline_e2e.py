@@ -64,7 +64,6 @@ SUMMARY_COLUMNS = [
     "ci_high",
     "speedup",
     "efficiency",
-    "ratio_to_fastest",
 ]
 
 

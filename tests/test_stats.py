@@ -38,7 +38,7 @@ def test_single_sample_has_no_spread():
     assert s["n"] == 1 and s["median"] == 3.0 and math.isnan(s["stdev"]) and math.isnan(s["cv"])
 
 
-from parbench.stats import differs, first_repeat_outlier, ratio_ci  # noqa: E402
+from parbench.stats import differs, ratio_ci  # noqa: E402
 
 
 def test_ratio_ci_brackets_the_ratio_and_is_reproducible():
@@ -64,10 +64,3 @@ def test_differs_like_benchstat():
     assert not differs([1.0, 1.1, 0.9, 1.05], [1.02, 0.95, 1.08, 1.0])  # overlapping: ~
     assert not differs([2.0] * 6, [2.0] * 6)
     assert not differs([1.0], [5.0])  # too few to tell
-
-
-def test_first_repeat_outlier():
-    assert first_repeat_outlier([1.3, 1.0, 1.01, 0.99, 1.0, 1.02])
-    assert not first_repeat_outlier([1.005, 1.0, 1.01, 0.99, 1.0, 1.02])
-    assert not first_repeat_outlier([1.0, 1.0, 1.0, 1.0])  # all equal
-    assert not first_repeat_outlier([5.0, 1.0])  # too few to judge

@@ -1,10 +1,10 @@
 """Raw JSON-lines records -> results/runs.csv and results/summary.csv (tidy).
 
-runs.csv has one row per measured value: a container (a repeat) may take
+runs.csv has one row per measured value: a container (one per cell and round) may take
 several, numbered by `value` (warm-ups are kept in the raw files only).
-summary.csv has one row per cell with its statistics, its speedup over
-one worker of the same runtime and mode, and its ratio to the fastest runtime
-and mode for the same workload, CPU set and worker count.
+summary.csv has one row per cell with its statistics, its warnings and its
+speedup over one worker of the same runtime and mode (computed in `speedup`,
+which comparisons.csv's scaling rows share).
 """
 
 from __future__ import annotations
@@ -20,9 +20,11 @@ import pandas as pd
 
 from .atomic import atomic_path, write_text_atomic
 from .errors import ParbenchError, main_guard
+from .names import AA, CELL_KEYS, DEFAULT_WARNINGS, PLAIN, warning_limits
 from .provenance import load_stamps
-from .specs import params_label, scaling, workload_kind
-from .stats import differs, first_repeat_outlier, ratio_ci, summarize
+from .specs import params_label, scaling
+from .speedup import baselines, has_speedup, ideal_speedup, significant, speedup
+from .stats import summarize
 
 RUN_COLUMNS = [
     "runtime",
@@ -77,12 +79,7 @@ RUN_COLUMNS = [
     "started_at",
     "seed",
 ]
-CELL_KEYS = ["host", "runtime", "workload", "params", "mode", "variant", "cpuset", "cpus", "workers"]
-BASELINE_KEYS = ["host", "runtime", "workload", "params", "mode", "variant"]
 MAX_LISTED_WORKERS = 64
-DEFAULT_CV_LIMIT = 0.05
-DEFAULT_MIN_SECONDS = 0.1
-DEFAULT_BUSY_LIMIT = 0.1
 
 
 def read_table(source) -> pd.DataFrame:
@@ -93,8 +90,7 @@ def read_table(source) -> pd.DataFrame:
     consumer has to patch them.
     """
     table = pd.read_csv(source, dtype={"variant": str, "cpuset": str, "affinity": str, "params": str})
-    if "variant" in table:
-        table["variant"] = table["variant"].fillna("")
+    table["variant"] = table["variant"].fillna(PLAIN)
     return table
 
 
@@ -110,12 +106,32 @@ def load_records(paths: list[Path]) -> list[dict]:
     return records
 
 
+def upgraded(records: list[dict]) -> list[dict]:
+    """The records with every field the tables need, the one place older records are brought up to date.
+
+    Records from before calibration ran the task set once per container
+    (loops 1, the section is the loop); records from before the session's
+    journal name no container, so each is its own: its round is its repeat and
+    it gets an order after every real one. Nothing downstream checks for them.
+    """
+    start = 1 + max((int(r["order"]) for r in records if r.get("order") is not None), default=-1)
+    out = []
+    for number, r in enumerate(records):
+        r = dict(r)
+        r["variant"] = r.get("variant") or PLAIN
+        r["loops"] = r.get("loops") or 1
+        r["total_seconds"] = r.get("total_seconds", r["seconds"])
+        r["retries"] = r.get("retries") or 0
+        if r.get("order") is None:
+            r["order"], r["round"] = start + number, r.get("repeat")
+        out.append(r)
+    return out
+
+
 def runs_table(records: list[dict]) -> pd.DataFrame:
-    """One tidy row per measured (non-warm-up) repeat."""
+    """One tidy row per measured (non-warm-up) value."""
     rows = []
-    for r in records:
-        if r.get("warmup"):
-            continue
+    for r in upgraded([r for r in records if not r.get("warmup")]):
         row = {column: r.get(column) for column in RUN_COLUMNS}
         row["params"] = params_label(r.get("params") or {})
         row["checksum_hex"] = float(r["checksum"]).hex()
@@ -123,11 +139,6 @@ def runs_table(records: list[dict]) -> pd.DataFrame:
         # Thousands of parked spawn tasks would swamp the table; the raw files keep them all.
         row["worker_seconds"] = json.dumps(each) if len(each) <= MAX_LISTED_WORKERS else None
         row["worker_seconds_median"] = float(pd.Series(each, dtype=float).median()) if each else math.nan
-        row["variant"] = r.get("variant") or ""
-        # Records from before calibration ran the task set once per repeat.
-        row["loops"] = r.get("loops") or 1
-        row["total_seconds"] = r.get("total_seconds", r["seconds"])
-        row["retries"] = r.get("retries") or 0
         rows.append(row)
     table = pd.DataFrame(rows, columns=RUN_COLUMNS)
     return table.sort_values(CELL_KEYS + ["repeat"], kind="stable").reset_index(drop=True)
@@ -148,140 +159,108 @@ def checksum_problem(runs: pd.DataFrame) -> str | None:
 
 
 def per_task(group: pd.DataFrame, after: str, before: str) -> float:
-    """Median over repeats of (after - before) / tasks: the cost of one parked worker."""
-    if after not in group or group[after].isna().all():
+    """Median over containers' values of (after - before) / tasks: the cost of one parked worker."""
+    if group[after].isna().all():
         return math.nan
     values = (pd.to_numeric(group[after]) - pd.to_numeric(group[before])) / pd.to_numeric(group["tasks"])
     return float(values.median())
 
 
-def container_keys(frame: pd.DataFrame) -> list[str] | None:
-    """The columns that name a container, or None for tables older than `order` (one row per container)."""
-    if "order" not in frame or frame["order"].isna().any():
-        return None
-    return ["session", "order"] if "session" in frame else ["order"]
+def container_keys(frame: pd.DataFrame) -> list[str]:
+    """The columns that name a container: its session and its place in the session's order."""
+    return ["session", "order"]
 
 
 def one_row_per_container(frame: pd.DataFrame) -> pd.DataFrame:
     """The first record of each container: for what a container has once (start-up, warm-up, retries)."""
-    keys = container_keys(frame)
-    return frame if keys is None else frame.drop_duplicates(keys)
+    return frame.drop_duplicates(container_keys(frame))
 
 
 def per_container(group: pd.DataFrame, column: str = "seconds") -> np.ndarray:
     """One figure per container, the median of its measured values, in round order.
 
     A container may measure several values (pyperf's values per process);
-    they share one process, so they are not independent repeats. The
+    they share one process, so they are not independent samples. The
     containers are: every statistic of a cell, its CI and its comparisons
-    take one figure per container. Tables older than `order` (one value per
-    container) pass through as they are.
+    take one figure per container.
     """
-    keys = container_keys(group)
-    if keys is None:
-        return group[column].to_numpy(dtype=float)
-    ordered = group.sort_values(["round", "order"] if "round" in group else ["order"], kind="stable")
-    return ordered.groupby(keys, sort=False)[column].median().to_numpy(dtype=float)
+    ordered = group.sort_values(["round", "order"], kind="stable")
+    return ordered.groupby(container_keys(group), sort=False, dropna=False)[column].median().to_numpy(dtype=float)
 
 
 def median_of(group: pd.DataFrame, column: str) -> float:
-    return float(pd.to_numeric(group[column], errors="coerce").median()) if column in group else math.nan
+    return float(pd.to_numeric(group[column], errors="coerce").median())
+
+
+def cell_row(key: tuple, group: pd.DataFrame, seconds: np.ndarray, limits: dict[str, float]) -> dict:
+    """One summary row: the cell's statistics over its containers, its per-task costs and its warnings."""
+    row = dict(zip(CELL_KEYS, key))
+    row.update(summarize(seconds))
+    row["values"] = len(group)
+    row["cpu_seconds_median"] = float(group["cpu_seconds"].median())
+    row["max_rss_kb_max"] = int(group["max_rss_kb"].max())
+    row["tasks"] = int(group["tasks"].max()) if group["tasks"].notna().any() else row["workers"]
+    row["spawn_seconds_median"] = median_of(group, "spawn_seconds")
+    row["spawn_us_per_task"] = row["spawn_seconds_median"] / row["tasks"] * 1e6
+    row["rss_kb_per_task"] = per_task(group, "rss_parked_kb", "rss_before_kb")
+    row["os_threads_per_task"] = per_task(group, "os_threads_parked", "os_threads_before")
+    row["latency_p50_us"] = median_of(group, "latency_p50_us")
+    row["latency_p99_us"] = median_of(group, "latency_p99_us")
+    row["worker_seconds_median"] = median_of(group, "worker_seconds_median")
+    row["warn_cv"] = bool(row["cv"] > limits["cv_limit"])
+    # The timed section (all its loops) is what must be long enough to time, not one loop;
+    # spawn's timed section only releases parked workers, its figures are per-worker costs.
+    row["total_seconds_median"] = float(np.median(per_container(group, "total_seconds")))
+    row["warn_short"] = bool(row["total_seconds_median"] < limits["min_seconds"]) and has_speedup(row["workload"])
+    busy = pd.to_numeric(group["host_busy_before"], errors="coerce")
+    throttled = pd.to_numeric(group["throttled_periods"], errors="coerce")
+    row["warn_load"] = bool((busy > limits["busy_limit"]).any())
+    row["warn_throttled"] = bool((throttled > 0).any())
+    return row
+
+
+def speedup_columns(samples: dict[tuple, np.ndarray]) -> pd.DataFrame:
+    """speedup, its interval and significance, and efficiency against ideal, one row per cell in `samples`."""
+    base_of = baselines(samples)
+    rows = []
+    for key, seconds in samples.items():
+        cell = dict(zip(CELL_KEYS, key))
+        if key not in base_of or not has_speedup(cell["workload"]):
+            rows.append((math.nan, math.nan, math.nan, False, math.nan))
+            continue
+        ratio, low, high, p = speedup(samples[base_of[key]], seconds, cell["workload"], cell["workers"])
+        ideal = ideal_speedup(cell["workload"], cell["workers"], cell["cpus"])
+        rows.append((ratio, low, high, significant(p), ratio / ideal))
+    return pd.DataFrame(
+        rows, columns=["speedup", "speedup_ci_low", "speedup_ci_high", "speedup_significant", "efficiency"]
+    )
 
 
 def summary_table(
     runs: pd.DataFrame,
-    cv_limit: float = DEFAULT_CV_LIMIT,
-    min_seconds: float = DEFAULT_MIN_SECONDS,
-    busy_limit: float = DEFAULT_BUSY_LIMIT,
+    cv_limit: float = DEFAULT_WARNINGS["cv"],
+    min_seconds: float = DEFAULT_WARNINGS["min_seconds"],
+    busy_limit: float = DEFAULT_WARNINGS["busy"],
 ) -> pd.DataFrame:
-    """Statistics per cell, speedup with its bootstrap interval, ratio to the fastest, warnings.
+    """Statistics per cell, speedup with its bootstrap interval and efficiency, warnings.
 
     Speedup compares throughput with one worker of the same runtime, mode and
-    variant: W x T1 / TW where every worker does the full work (weak scaling,
-    the seed's protocol), T1 / TW where the work is split (strong scaling), none
-    for spawn. `speedup_significant` is False, shown as `~`, when the two
-    samples cannot be told apart.
+    variant (see `speedup`). `speedup_significant` is False, shown as `~`, when
+    the two samples cannot be told apart.
     """
+    limits = {"cv_limit": cv_limit, "min_seconds": min_seconds, "busy_limit": busy_limit}
     rows, samples = [], {}
-    main = runs[runs["variant"] != "aa"]  # the A/A twin only feeds the report's noise floor
+    main = runs[runs["variant"] != AA]  # the A/A twin only feeds the noise floor
     for key, group in main.sort_values("repeat").groupby(CELL_KEYS, sort=True):
-        seconds = per_container(group)
-        samples[key] = seconds
-        row = dict(zip(CELL_KEYS, key))
-        row.update(summarize(seconds))
-        row["values"] = len(group)
-        row["cpu_seconds_median"] = float(group["cpu_seconds"].median())
-        row["max_rss_kb_max"] = int(group["max_rss_kb"].max())
-        row["tasks"] = (
-            int(group["tasks"].max()) if "tasks" in group and group["tasks"].notna().any() else row["workers"]
-        )
-        row["spawn_seconds_median"] = median_of(group, "spawn_seconds")
-        row["spawn_us_per_task"] = row["spawn_seconds_median"] / row["tasks"] * 1e6
-        row["rss_kb_per_task"] = per_task(group, "rss_parked_kb", "rss_before_kb")
-        row["os_threads_per_task"] = per_task(group, "os_threads_parked", "os_threads_before")
-        row["latency_p50_us"] = median_of(group, "latency_p50_us")
-        row["latency_p99_us"] = median_of(group, "latency_p99_us")
-        row["worker_seconds_median"] = median_of(group, "worker_seconds_median")
-        row["warn_cv"] = bool(row["cv"] > cv_limit)
-        # spawn's timed section only releases parked workers; its figures are per-worker costs.
-        # The timed section (all its loops) is what must be long enough to time, not one loop.
-        row["total_seconds_median"] = (
-            float(np.median(per_container(group, "total_seconds"))) if "total_seconds" in group else math.nan
-        )
-        row["warn_short"] = bool(row["total_seconds_median"] < min_seconds) and scaling(row["workload"]) != "none"
-        row["warn_first_repeat"] = first_repeat_outlier(seconds)
-        busy = pd.to_numeric(group.get("host_busy_before"), errors="coerce")
-        throttled = pd.to_numeric(group.get("throttled_periods"), errors="coerce")
-        row["warn_load"] = bool(busy is not None and (busy > busy_limit).any())
-        row["warn_throttled"] = bool(throttled is not None and (throttled > 0).any())
-        rows.append(row)
+        samples[key] = per_container(group)
+        rows.append(cell_row(key, group, samples[key], limits))
     summary = pd.DataFrame(rows)
     if summary.empty:
         return summary
     summary["scaling"] = summary["workload"].map(scaling)
-    baselines = {}
-    for key in samples:
-        cell = dict(zip(CELL_KEYS, key))
-        if cell["workers"] == 1:
-            base_key = tuple(cell[k] for k in BASELINE_KEYS)
-            if base_key not in baselines or cell["cpus"] < baselines[base_key][0]:
-                baselines[base_key] = (cell["cpus"], samples[key])
-    speedups = []
-    for key in samples:
-        cell = dict(zip(CELL_KEYS, key))
-        base = baselines.get(tuple(cell[k] for k in BASELINE_KEYS))
-        if base is None or scaling(cell["workload"]) == "none":
-            speedups.append((math.nan, math.nan, math.nan, False))
-            continue
-        # Weak scaling: W workers did W times the work; strong: the same work, split.
-        scaled = cell["workers"] * base[1] if scaling(cell["workload"]) == "weak" else base[1]
-        ratio, low, high = ratio_ci(scaled, samples[key])
-        speedups.append((ratio, low, high, differs(scaled, samples[key])))
-    summary[["speedup", "speedup_ci_low", "speedup_ci_high", "speedup_significant"]] = pd.DataFrame(
-        speedups, index=summary.index
-    )
-    summary["efficiency"] = summary["speedup"] / ideal_speedup(summary)
-    keys = list(samples)
-    fastest = summary.groupby(["host", "workload", "params", "cpuset", "workers"])["median"].transform("idxmin")
-    # The fastest cell is exactly 1x itself; resampling it against itself would invent a spread.
-    to_fastest = [
-        ratio_ci(samples[keys[i]], samples[keys[j]]) if i != j else (1.0, 1.0, 1.0) for i, j in enumerate(fastest)
-    ]
-    summary[["ratio_to_fastest", "ratio_to_fastest_ci_low", "ratio_to_fastest_ci_high"]] = pd.DataFrame(
-        to_fastest, index=summary.index
-    )
-    return summary
-
-
-def ideal_speedup(summary: pd.DataFrame) -> pd.Series:
-    """Perfect scaling: one per CPU, or one per worker where the workers only sleep (they need no CPU).
-
-    So oversubscribed sleeping workers (io_wait, 16 on 2 CPUs) are judged
-    against 16, not 2, and no efficiency exceeds 100 % by construction.
-    """
-    per_cpu = summary[["workers", "cpus"]].min(axis=1)
-    sleeping = summary["workload"].map(workload_kind) == "sleep"
-    return per_cpu.where(~sleeping, summary["workers"])
+    speedups = speedup_columns(samples).set_index(summary.index)
+    order = ["speedup", "speedup_ci_low", "speedup_ci_high", "speedup_significant"]
+    return pd.concat([summary, speedups[order]], axis=1).assign(efficiency=speedups["efficiency"])
 
 
 def write_csv(table: pd.DataFrame, path: Path) -> None:
@@ -314,9 +293,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", required=True, type=Path)
     parser.add_argument("--summary", required=True, type=Path)
-    parser.add_argument("--cv-limit", type=float, default=DEFAULT_CV_LIMIT)
-    parser.add_argument("--min-seconds", type=float, default=DEFAULT_MIN_SECONDS)
-    parser.add_argument("--busy-limit", type=float, default=DEFAULT_BUSY_LIMIT)
+    defaults = warning_limits()
+    parser.add_argument("--cv-limit", type=float, default=defaults["cv_limit"])
+    parser.add_argument("--min-seconds", type=float, default=defaults["min_seconds"])
+    parser.add_argument("--busy-limit", type=float, default=defaults["busy_limit"])
     parser.add_argument(
         "--sessions", type=Path, default=None, help="write the stamps of the sessions the records came from here (JSON)"
     )

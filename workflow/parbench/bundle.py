@@ -21,9 +21,10 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from .aggregate import checksum_problem, read_table, runs_table, summary_table, write_csv
+from .aggregate import read_table, runs_table
 from .atomic import atomic_path, write_text_atomic
 from .errors import ParbenchError, main_guard
+from .merge import merged, write_merged
 from .specs import expected_checksum_of
 
 BUNDLE_FORMAT = 1
@@ -170,22 +171,54 @@ def verify_problems(path: Path, recompute: bool = True) -> list[str]:
     return problems
 
 
-def merge_bundles(paths: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """runs and summary tables over several bundles, and the union of their catalogues."""
+def bundle_records(path: Path, name: str, data: bytes) -> list[dict]:
+    """The records of one raw file of a bundle, refused unless their schema is this parbench's."""
+    records = [json.loads(line) for line in data.decode().splitlines() if line.strip()]
+    for record in records:
+        if record.get("schema") != RECORD_SCHEMA:
+            raise ParbenchError(
+                f"refusing {path.name}: {name} has record schema {record.get('schema')}, expected {RECORD_SCHEMA}"
+            )
+    return records
+
+
+def checked_bundle(path: Path) -> tuple[dict[str, bytes], dict]:
+    """A bundle's files and its metadata, refused unless it verifies and has this parbench's format."""
+    problems = verify_problems(path, recompute=False)
+    if problems:
+        raise ParbenchError(f"refusing {path.name}: {problems[0]}")
+    files = read_bundle(path)
+    meta = json.loads(files[META])
+    if meta.get("bundle_format") != BUNDLE_FORMAT or meta.get("record_schema") != RECORD_SCHEMA:
+        raise ParbenchError(
+            f"refusing {path.name}: bundle format {meta.get('bundle_format')} with record schema "
+            f"{meta.get('record_schema')}; this parbench reads format {BUNDLE_FORMAT}, schema {RECORD_SCHEMA}"
+        )
+    return files, meta
+
+
+def agreed_warnings(configs: dict[str, dict]) -> dict | None:
+    """The warning limits every bundle's config used; one line naming them when they differ."""
+    limits = {label: config.get("warnings") for label, config in configs.items()}
+    distinct = {json.dumps(value, sort_keys=True) for value in limits.values()}
+    if len(distinct) > 1:
+        listed = "; ".join(f"{label}: {value}" for label, value in sorted(limits.items()))
+        raise ParbenchError(f"the bundles' warning limits differ ({listed}); name the ones to use with --config FILE")
+    return next(iter(limits.values()), None)
+
+
+def merge_bundles(paths: list[Path], warnings: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """runs and summary tables over several bundles, and the union of their catalogues.
+
+    The summary is `merge.merged`'s, as a cluster merge makes it, with the
+    given warning limits or else the ones the bundles' configs agree on.
+    """
     records: list[dict] = []
     catalogue: dict = {}
+    configs: dict[str, dict] = {}
     labels: dict[str, Path] = {}
     for path in paths:
-        problems = verify_problems(path, recompute=False)
-        if problems:
-            raise ParbenchError(f"refusing {path.name}: {problems[0]}")
-        files = read_bundle(path)
-        meta = json.loads(files[META])
-        if meta.get("bundle_format") != BUNDLE_FORMAT or meta.get("record_schema") != RECORD_SCHEMA:
-            raise ParbenchError(
-                f"refusing {path.name}: bundle format {meta.get('bundle_format')} with record schema "
-                f"{meta.get('record_schema')}; this parbench reads format {BUNDLE_FORMAT}, schema {RECORD_SCHEMA}"
-            )
+        files, meta = checked_bundle(path)
         label = meta["host_label"]
         if label in labels:
             raise ParbenchError(
@@ -194,55 +227,12 @@ def merge_bundles(paths: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
         labels[label] = path
         for name, data in sorted(files.items()):
             if name.startswith("raw/") and name.endswith(".jsonl"):
-                for line in data.decode().splitlines():
-                    record = json.loads(line)
-                    if record.get("schema") != RECORD_SCHEMA:
-                        raise ParbenchError(
-                            f"refusing {path.name}: {name} has record schema {record.get('schema')}, "
-                            f"expected {RECORD_SCHEMA}"
-                        )
-                    records.append(record)
-        for runtime, entry in yaml.safe_load(files["config.yaml"]).get("catalogue", {}).items():
+                records += bundle_records(path, name, data)
+        configs[label] = yaml.safe_load(files["config.yaml"]) or {}
+        for runtime, entry in configs[label].get("catalogue", {}).items():
             catalogue.setdefault(runtime, entry)
-    runs = runs_table(records)
-    problem = checksum_problem(runs)
-    if problem:
-        raise ParbenchError(problem)
-    return runs, summary_table(runs), catalogue
-
-
-def merged_report(summary: pd.DataFrame, runs: pd.DataFrame, catalogue: dict) -> str:
-    """Median times side by side per host, and the cross-machine ratios per host."""
-    from .comparisons import fmt_ratio_ci
-    from .report import RATIOS, flavour_ratios, fmt_seconds, markdown_table, ratio_name
-
-    hosts = sorted(summary["host"].unique())
-    lines = [
-        "# parbench: results from several machines",
-        "",
-        f"Hosts: {', '.join(hosts)}.",
-        "",
-        "## Median seconds per cell and host",
-        "",
-    ]
-    wide = summary.pivot_table(
-        index=["workload", "runtime", "mode", "cpus", "workers"], columns="host", values="median", aggfunc="first"
-    ).reset_index()
-    for host in hosts:
-        wide[host] = wide[host].map(fmt_seconds)
-    lines += [markdown_table(wide), "", "## Ratios per host", ""]
-    rows = []
-    for host, group in summary.groupby("host"):
-        for _, r in flavour_ratios(group, runs[runs["host"] == host], catalogue).iterrows():
-            row = {"host": host, "workload": r["workload"], "CPUs": r["cpus"]}
-            for numerator, denominator in RATIOS:
-                name = ratio_name(numerator, denominator)
-                row[f"{numerator} / {denominator}"] = fmt_ratio_ci(
-                    r[name], r[f"{name}_low"], r[f"{name}_high"], r[f"{name}_significant"]
-                )
-            rows.append(row)
-    lines += [markdown_table(pd.DataFrame(rows)), ""]
-    return "\n".join(lines)
+    runs, summary = merged(runs_table(records), warnings if warnings is not None else agreed_warnings(configs))
+    return runs, summary, catalogue
 
 
 @main_guard
@@ -258,6 +248,9 @@ def main(argv: list[str] | None = None) -> int:
     verify.add_argument("bundles", nargs="+", type=Path)
     merge = sub.add_parser("merge", help="combine bundles from several machines")
     merge.add_argument("--out", required=True, type=Path, help="folder for runs.csv, summary.csv, report.md")
+    merge.add_argument(
+        "--config", type=Path, help="a config (JSON or YAML) whose `warnings` to use; default: the bundles' own"
+    )
     merge.add_argument("bundles", nargs="+", type=Path)
     args = parser.parse_args(argv)
 
@@ -273,10 +266,11 @@ def main(argv: list[str] | None = None) -> int:
             failed = failed or bool(problems)
         return 1 if failed else 0
     else:
-        runs, summary, catalogue = merge_bundles(args.bundles)
-        write_csv(runs, args.out / "runs.csv")
-        write_csv(summary, args.out / "summary.csv")
-        write_text_atomic(args.out / "report.md", merged_report(summary, runs, catalogue))
+        if args.config and not args.config.is_file():
+            raise ParbenchError(f"{args.config} does not exist; name a config file whose `warnings` to use")
+        warnings = (yaml.safe_load(args.config.read_text()) or {}).get("warnings", {}) if args.config else None
+        runs, summary, catalogue = merge_bundles(args.bundles, warnings)
+        write_merged(args.out, runs, summary, catalogue)
         print(f"{args.out}: {len(runs)} runs from {summary['host'].nunique()} hosts")
     return 0
 

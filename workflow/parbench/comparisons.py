@@ -27,23 +27,42 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .aggregate import CELL_KEYS, per_container, read_table, write_csv
+from .aggregate import per_container, read_table, write_csv
+from .blog import BLOG, BLOG_PARAMS, BLOG_WORKERS, blog_rows
 from .errors import ParbenchError, main_guard
-from .specs import scaling, workload_kind
-from .stats import ALPHA, amdahl_fit, mann_whitney_p, ratio_ci
+from .flavours import runtime_flavours, with_flavours
+from .labels import KIND_LABELS, fmt_ratio_ci, fmt_row, workload_label
+from .names import AA, BASELINE_KEYS, CELL_KEYS, FREE_THREADED, GIL, GO, GO_PARTNER_MODE, PLAIN, PYTHON_FLAVOURS
+from .specs import workload_kind
+from .speedup import (
+    baselines,
+    has_speedup,
+    ideal_speedup,
+    scaled_baseline,
+    significant,
+    speedup,
+    speedup_points,
+    time_ratio,
+)
+from .stats import amdahl_fit
 
-# How the blog ran its loop, and what it measured: one run each, 16 threads on 16 cores.
-BLOG = {"gil": 79.27, "free-threaded": 16.19, "go": 0.11}
-BLOG_WORKERS = 16
-BLOG_PARAMS = "iterations=50000000"
+# Names other modules and the report have imported from here; they live where they are computed or spelled.
+__all__ = [
+    "BLOG",
+    "BLOG_PARAMS",
+    "BLOG_WORKERS",
+    "COLUMNS",
+    "KIND_LABELS",
+    "comparisons_table",
+    "fmt_ratio_ci",
+    "fmt_row",
+    "read_comparisons",
+    "runtime_flavours",
+    "with_flavours",
+    "workload_kind",
+    "workload_label",
+]
 
-KIND_LABELS = {
-    "interpreter": "interpreter-bound",
-    "c_library": "C library, releases the GIL",
-    "sleep": "sleep-bound",
-    "coordination": "coordination",
-    "other": "other",
-}
 SIDE = ["runtime", "flavour", "mode", "variant", "cpuset", "cpus", "workers", "session", "n", "median"]
 COLUMNS = (
     ["kind", "statistic", "host", "workload", "workload_kind", "params"]
@@ -62,56 +81,14 @@ COLUMNS = (
     ]
 )
 REQUIRED_RUN_COLUMNS = CELL_KEYS + ["seconds", "gil_enabled", "gil_build_disabled", "runtime_version"]
-PARALLEL_PARTNER = {"threads": "goroutines", "processes": "goroutines", "sequential": "sequential"}
-TWIN = "aa"
 
 
-def workload_label(workload: str) -> str:
-    """The workload with its kind when that is not interpreter-bound: readers must not mistake hash for Python code."""
-    kind = workload_kind(workload)
-    return workload if kind == "interpreter" else f"{workload} ({KIND_LABELS[kind]})"
-
-
-def fmt_ratio_ci(ratio: float, low: float, high: float, significant: bool) -> str:
-    """benchstat's convention: `~` marks a difference that is not significant."""
-    if ratio is None or math.isnan(ratio):
-        return "–"
-    interval = "" if low is None or math.isnan(low) else f" ({low:.2f}–{high:.2f})"
-    return f"{'' if significant else '~ '}{ratio:.2f}×{interval}"
-
-
-def fmt_row(row) -> str:
-    """One comparison row as the report prints it: ratio, interval, `~` when not significant."""
-    if row["kind"] == "blog":
-        return f"{row['ratio']:.2f}×"
-    return fmt_ratio_ci(row["ratio"], row["ci_low"], row["ci_high"], bool(row["significant"]))
-
-
-def normalise_runs(runs: pd.DataFrame) -> pd.DataFrame:
-    """runs.csv with the columns older tables lack filled in: one loop, the whole section, unknown session."""
+def checked_runs(runs: pd.DataFrame) -> pd.DataFrame:
+    """runs.csv as aggregation wrote it, or one line naming the columns it lacks."""
     missing = [c for c in REQUIRED_RUN_COLUMNS if c not in runs]
     if missing:
         raise ParbenchError(f"runs table lacks column(s) {', '.join(missing)}; regenerate it with parbench.aggregate")
-    runs = runs.copy()
-    if "loops" not in runs:
-        runs["loops"] = 1
-    if "total_seconds" not in runs:
-        runs["total_seconds"] = runs["seconds"]
-    runs["session"] = runs["session"].fillna("unknown").astype(str) if "session" in runs else "unknown"
-    runs["variant"] = runs["variant"].fillna("")
     return runs
-
-
-def runtime_flavours(runs: pd.DataFrame) -> dict[str, str]:
-    """Each runtime as one of the blog's rows (gil, free-threaded, go), from what its records say about themselves."""
-    flavours = {}
-    for runtime, group in runs.groupby("runtime"):
-        if group["runtime_version"].astype(str).str.startswith("go").any():
-            flavours[runtime] = "go"
-        else:
-            built_free = {str(v).lower() for v in group["gil_build_disabled"].dropna()}
-            flavours[runtime] = "free-threaded" if "true" in built_free else "gil"
-    return flavours
 
 
 def cell_table(runs: pd.DataFrame) -> dict[tuple, dict]:
@@ -121,7 +98,7 @@ def cell_table(runs: pd.DataFrame) -> dict[tuple, dict]:
         gil_on = {str(v).lower() for v in group["gil_enabled"].dropna()}
         cells[key] = {
             "seconds": per_container(group),
-            "session": "+".join(sorted(group["session"].unique())),
+            "session": "+".join(sorted(group["session"].fillna("unknown").astype(str).unique())),
             "gil_on": "true" in gil_on,
         }
     return cells
@@ -145,12 +122,9 @@ def side(prefix: str, key: tuple, cells: dict, flavours: dict, seconds=None) -> 
     }
 
 
-def compare(kind: str, a_key: tuple, b_key: tuple, cells: dict, flavours: dict, a_seconds=None) -> dict:
-    """median(a) / median(b) with its bootstrap interval, p-value and significance."""
-    a = cells[a_key]["seconds"] if a_seconds is None else a_seconds
-    b = cells[b_key]["seconds"]
-    ratio, low, high = ratio_ci(a, b)
-    p = mann_whitney_p(a, b)
+def row_of(kind: str, a_key: tuple, b_key: tuple, cells: dict, flavours: dict, figures: tuple, a_seconds=None) -> dict:
+    """One comparison row: both sides and the figures (ratio, low, high, p-value) that compare them."""
+    ratio, low, high, p = figures
     cell = dict(zip(CELL_KEYS, b_key))
     return {
         "kind": kind,
@@ -159,14 +133,25 @@ def compare(kind: str, a_key: tuple, b_key: tuple, cells: dict, flavours: dict, 
         "workload": cell["workload"],
         "workload_kind": workload_kind(cell["workload"]),
         "params": cell["params"],
-        **side("a", a_key, cells, flavours, a),
+        **side("a", a_key, cells, flavours, a_seconds),
         **side("b", b_key, cells, flavours),
         "ratio": ratio,
         "ci_low": low,
         "ci_high": high,
         "p_value": p,
-        "significant": bool(not math.isnan(p) and p < ALPHA),
+        "significant": significant(p),
     }
+
+
+def compare(kind: str, a_key: tuple, b_key: tuple, cells: dict, flavours: dict) -> dict:
+    """median(a) / median(b) with its bootstrap interval, p-value and significance."""
+    figures = time_ratio(cells[a_key]["seconds"], cells[b_key]["seconds"])
+    return row_of(kind, a_key, b_key, cells, flavours, figures)
+
+
+def cell_dicts(keys: list[tuple]) -> list[tuple[tuple, dict]]:
+    """Each key beside its cell as a dict of CELL_KEYS."""
+    return [(key, dict(zip(CELL_KEYS, key))) for key in keys]
 
 
 def replaced(key: tuple, **changes) -> tuple:
@@ -177,7 +162,7 @@ def replaced(key: tuple, **changes) -> tuple:
 
 def timed_work(key: tuple) -> bool:
     """False for spawn, whose timed section only releases and joins parked workers: its seconds compare nothing."""
-    return scaling(dict(zip(CELL_KEYS, key))["workload"]) != "none"
+    return has_speedup(dict(zip(CELL_KEYS, key))["workload"])
 
 
 def partner_rows(
@@ -199,7 +184,7 @@ def partner_rows(
 
 def build_rows(cells: dict, flavours: dict) -> list[dict]:
     """3.13t against 3.13 in every cell both measured without a switch."""
-    return partner_rows("build", cells, flavours, ("free-threaded",), "gil")
+    return partner_rows("build", cells, flavours, (FREE_THREADED,), GIL)
 
 
 def switch_rows(cells: dict, flavours: dict) -> list[dict]:
@@ -207,62 +192,43 @@ def switch_rows(cells: dict, flavours: dict) -> list[dict]:
     rows = []
     for key in cells:
         cell = dict(zip(CELL_KEYS, key))
-        if cell["variant"] in ("", TWIN) or not timed_work(key):
+        if cell["variant"] in (PLAIN, AA) or not timed_work(key):
             continue
-        plain = replaced(key, variant="")
+        plain = replaced(key, variant=PLAIN)
         if plain not in cells:
             continue
-        gil_back = flavours.get(cell["runtime"]) == "free-threaded" and cells[key]["gil_on"]
+        gil_back = flavours.get(cell["runtime"]) == FREE_THREADED and cells[key]["gil_on"]
         rows.append(compare("gil" if gil_back else "variant", key, plain, cells, flavours))
     return rows
 
 
 def runtime_rows(cells: dict, flavours: dict) -> list[dict]:
     """Python against Go on the same CPU set and worker count: threads and processes against goroutines."""
-    return partner_rows(
-        "runtime", cells, flavours, ("gil", "free-threaded"), "go", lambda mode: PARALLEL_PARTNER.get(mode, "")
-    )
+    return partner_rows("runtime", cells, flavours, PYTHON_FLAVOURS, GO, lambda mode: GO_PARTNER_MODE.get(mode, ""))
 
 
 def noise_rows(cells: dict, flavours: dict) -> list[dict]:
     """Each A/A twin against its original: the spread the session shows when nothing differs."""
     rows = []
     for key in cells:
-        if dict(zip(CELL_KEYS, key))["variant"] == TWIN and replaced(key, variant="") in cells:
-            rows.append(compare("noise_floor", replaced(key, variant=""), key, cells, flavours))
+        if dict(zip(CELL_KEYS, key))["variant"] == AA and replaced(key, variant=PLAIN) in cells:
+            rows.append(compare("noise_floor", replaced(key, variant=PLAIN), key, cells, flavours))
     return rows
-
-
-def baseline_key(key: tuple, cells: dict) -> tuple | None:
-    """The one-worker cell of the same runtime, mode and variant on the fewest CPUs (as aggregate's speedup uses)."""
-    same = [k for k in cells if k[:6] == key[:6] and dict(zip(CELL_KEYS, k))["workers"] == 1]
-    return min(same, key=lambda k: dict(zip(CELL_KEYS, k))["cpus"]) if same else None
-
-
-def ideal_speedup(cell: dict) -> int:
-    """What perfect scaling reaches: one per CPU, or one per worker where workers only sleep (they need no CPU)."""
-    if workload_kind(cell["workload"]) == "sleep":
-        return int(cell["workers"])
-    return int(min(cell["workers"], cell["cpus"]))
-
-
-def scaled_baseline(key: tuple, base: tuple, cells: dict) -> np.ndarray:
-    """One worker's samples as the W-worker cell's reference: W x T1 when every worker does the full work."""
-    cell = dict(zip(CELL_KEYS, key))
-    factor = cell["workers"] if scaling(cell["workload"]) == "weak" else 1
-    return factor * cells[base]["seconds"]
 
 
 def scaling_rows(cells: dict, flavours: dict) -> list[dict]:
     """Speedup and efficiency against ideal, each with its interval, for every cell with more than one worker."""
     rows = []
+    base_of = baselines(cells)
     for key in cells:
         cell = dict(zip(CELL_KEYS, key))
-        base = baseline_key(key, cells)
-        if cell["workers"] < 2 or cell["variant"] == TWIN or not timed_work(key) or base is None:
+        if cell["workers"] < 2 or cell["variant"] == AA or not timed_work(key) or key not in base_of:
             continue
-        row = compare("scaling", base, key, cells, flavours, scaled_baseline(key, base, cells))
-        ideal = ideal_speedup(cell)
+        base = base_of[key]
+        figures = speedup(cells[base]["seconds"], cells[key]["seconds"], cell["workload"], cell["workers"])
+        scaled = scaled_baseline(cells[base]["seconds"], cell["workload"], cell["workers"])  # side a as compared
+        row = row_of("scaling", base, key, cells, flavours, figures, scaled)
+        ideal = ideal_speedup(cell["workload"], cell["workers"], cell["cpus"])
         row.update(
             statistic="speedup",
             ideal=ideal,
@@ -274,79 +240,26 @@ def scaling_rows(cells: dict, flavours: dict) -> list[dict]:
     return rows
 
 
-def amdahl_points(line: list[tuple], base: tuple, cells: dict) -> tuple[list[float], list[float]]:
-    """(CPUs, speedup) per repeat: the baseline's repeats at 1 CPU, every W-worker cell's at W."""
-    t1 = float(np.median(cells[base]["seconds"]))
-    xs, ys = [1.0] * len(cells[base]["seconds"]), list(t1 / cells[base]["seconds"])
-    for key in line:
-        cell = dict(zip(CELL_KEYS, key))
-        factor = cell["workers"] if scaling(cell["workload"]) == "weak" else 1
-        xs += [float(cell["cpus"])] * len(cells[key]["seconds"])
-        ys += list(factor * t1 / cells[key]["seconds"])
-    return xs, ys
-
-
 def amdahl_rows(cells: dict, flavours: dict) -> list[dict]:
     """Amdahl's serial fraction per runtime, mode and workload, where speedups exist at three or more CPU counts."""
     lines: dict[tuple, list[tuple]] = {}
     for key in cells:
         cell = dict(zip(CELL_KEYS, key))
-        if 1 < cell["workers"] == cell["cpus"] and cell["variant"] != TWIN and timed_work(key):
-            lines.setdefault(key[:6], []).append(key)
+        if 1 < cell["workers"] == cell["cpus"] and cell["variant"] != AA and timed_work(key):
+            lines.setdefault(key[: len(BASELINE_KEYS)], []).append(key)
     rows = []
+    base_of = baselines(cells)
     for line in lines.values():
-        base = baseline_key(line[0], cells)
-        if base is None:
+        if line[0] not in base_of:
             continue
-        serial, low, high = amdahl_fit(*amdahl_points(line, base, cells))
+        base = base_of[line[0]]
+        points = [(c["workload"], c["workers"], c["cpus"], cells[k]["seconds"]) for k, c in cell_dicts(line)]
+        serial, low, high = amdahl_fit(*speedup_points(cells[base]["seconds"], points))
         if math.isnan(serial):
             continue
         widest = max(line, key=lambda k: dict(zip(CELL_KEYS, k))["cpus"])
-        row = compare("amdahl", base, widest, cells, flavours)
-        row.update(
-            statistic="serial_fraction",
-            ratio=serial,
-            ci_low=low,
-            ci_high=high,
-            p_value=math.nan,
-            significant=bool(low > 0),
-        )
-        rows.append(row)
-    return rows
-
-
-def blog_rows() -> list[dict]:
-    """The blog's three single runs as comparisons in this table's directions (quoted, no intervals)."""
-    rows = []
-    for a, b in (("free-threaded", "gil"), ("gil", "go"), ("free-threaded", "go")):
-        row = {
-            "kind": "blog",
-            "statistic": "time_ratio",
-            "host": "blog",
-            "workload": "cpu_loop",
-            "workload_kind": "interpreter",
-            "params": BLOG_PARAMS,
-            "ratio": BLOG[a] / BLOG[b],
-            "ci_low": math.nan,
-            "ci_high": math.nan,
-            "p_value": math.nan,
-            "significant": False,
-        }
-        for prefix, flavour in (("a", a), ("b", b)):
-            row.update(
-                {
-                    f"{prefix}_runtime": f"blog {flavour}",
-                    f"{prefix}_flavour": flavour,
-                    f"{prefix}_mode": "goroutines" if flavour == "go" else "threads",
-                    f"{prefix}_variant": "",
-                    f"{prefix}_cpuset": "",
-                    f"{prefix}_cpus": BLOG_WORKERS,
-                    f"{prefix}_workers": BLOG_WORKERS,
-                    f"{prefix}_session": "blog",
-                    f"{prefix}_n": 1,
-                    f"{prefix}_median": BLOG[flavour],
-                }
-            )
+        row = row_of("amdahl", base, widest, cells, flavours, (serial, low, high, math.nan))
+        row.update(statistic="serial_fraction", significant=bool(low > 0))
         rows.append(row)
     return rows
 
@@ -355,10 +268,8 @@ def check_matches(runs: pd.DataFrame, summary: pd.DataFrame | None) -> None:
     """Stop in one line when summary.csv was not made from this runs.csv."""
     if summary is None or summary.empty:
         return
-    ran = {tuple(k) for k in runs.loc[runs["variant"] != TWIN, CELL_KEYS].drop_duplicates().itertuples(index=False)}
-    summed = {
-        tuple(k) for k in summary[CELL_KEYS].assign(variant=summary["variant"].fillna("")).itertuples(index=False)
-    }
+    ran = {tuple(k) for k in runs.loc[runs["variant"] != AA, CELL_KEYS].drop_duplicates().itertuples(index=False)}
+    summed = {tuple(k) for k in summary[CELL_KEYS].itertuples(index=False)}
     if ran != summed:
         raise ParbenchError(
             f"summary and runs tables describe different cells ({len(summed)} vs {len(ran)}); rerun parbench.aggregate"
@@ -367,7 +278,7 @@ def check_matches(runs: pd.DataFrame, summary: pd.DataFrame | None) -> None:
 
 def comparisons_table(runs: pd.DataFrame, summary: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every comparison, tidy, in a stable order."""
-    runs = normalise_runs(runs)
+    runs = checked_runs(runs)
     check_matches(runs, summary)
     cells, flavours = cell_table(runs), runtime_flavours(runs)
     rows = []

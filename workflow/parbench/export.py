@@ -11,193 +11,59 @@ because its point is to be compared with the same cell without the switch:
 ``pyperf compare_to cpython-3.13t.json cpython-3.13t.gil1.json`` lines the
 benchmarks up by name.
 
-Benchmark names are the same for every runtime so that files line up:
-workload, mode family, CPU set and worker count, e.g.
-``cpu_loop/mode=inproc/cpuset=0-1/workers=2``. Python threads and Go
-goroutines are both "parallel in one process" (family ``inproc``); Python
-processes have no Go twin (``processes``); ``sequential`` is sequential. The
-workload's parameters join the name only when the table holds more than one
-parameter set for that workload. Values are per-loop seconds; each run is one
-container (pyperf's process) with its measured values, with their ``loops``.
-
-In the Go format each container is one result line, as one ``go test`` process
-reports one line per benchmark:
-``Benchmark<Workload>/mode=.../cpuset=.../workers=W-<cpus> <iterations> <sec> sec/op``,
-where the iterations are every loop of its values and sec/op their mean, so
-benchstat counts containers, as summary.csv's ``n`` does (values of one
-process are not independent samples);
-under configuration lines naming the stem (``runtime:``), so
-``benchstat -col runtime -ignore runtime-version,image,session results/benchfmt.txt``
-compares runtimes side by side (the -ignore keys vary by runtime by nature).
+Benchmark names and the checked rows come from `export_rows`; the Go
+format is written by `benchfmt`. In pyperf's files values are per-loop
+seconds; each run is one container (pyperf's process) with its measured
+values, with their ``loops``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 
-import pandas as pd
-
-from .aggregate import container_keys, read_table
+from .aggregate import read_table
 from .atomic import write_text_atomic
+from .benchfmt import BENCHFMT_UNIT, benchfmt_lines
 from .errors import ParbenchError, main_guard
-from .matrix import AA
+from .export_rows import (
+    benchmark_name,
+    by_container,
+    go_benchmark_name,
+    mode_family,
+    order_key,
+    present,
+    stem,
+    stems_in_order,
+    tidy_rows,
+    whole,
+    workloads_with_several_params,
+)
+
+# The exports' parts, importable from here as before the split.
+__all__ = [
+    "BENCHFMT_UNIT",
+    "benchfmt_lines",
+    "benchmark_name",
+    "go_benchmark_name",
+    "main",
+    "mode_family",
+    "pyperf_suites",
+    "stem",
+    "stems_in_order",
+    "tidy_rows",
+]
 
 PYPERF_FORMAT_VERSION = "1.0"  # the file format pyperf 1.0 and later write and read
-MODE_FAMILIES = {"sequential": "sequential", "threads": "inproc", "goroutines": "inproc", "processes": "processes"}
-FAMILY_ORDER = ["sequential", "inproc", "processes"]
-REQUIRED_COLUMNS = ["runtime", "workload", "params", "mode", "cpuset", "cpus", "workers", "repeat", "seconds", "host"]
-BENCHFMT_UNIT = "sec/op"
-# Config keys whose value belongs to the runtime, not the comparison; benchstat must ignore them with -col runtime.
-PER_RUNTIME_KEYS = ["runtime-version", "image", "session"]
-BENCHSTAT_COMMAND = f"benchstat -col runtime -ignore {','.join(PER_RUNTIME_KEYS)} results/benchfmt.txt"
-
-
-# ---------------------------------------------------------------- names
-
-
-def mode_family(mode: str) -> str:
-    """The comparison family of a mode, so Python threads and Go goroutines share benchmark names."""
-    return MODE_FAMILIES.get(mode, mode)
-
-
-def stem(runtime: str, variant: str) -> str:
-    """File stem and benchstat `runtime` value: the runtime, plus the variant when there is one."""
-    return f"{runtime}.{variant}" if variant else runtime
-
-
-def benchmark_name(row: dict, with_params: bool) -> str:
-    """The runtime-independent benchmark name of a row, e.g. cpu_loop/mode=inproc/cpuset=0-1/workers=2."""
-    parts = [str(row["workload"])]
-    if with_params and row.get("params"):
-        parts += str(row["params"]).split(",")
-    parts += [f"mode={mode_family(row['mode'])}", f"cpuset={row['cpuset']}", f"workers={int(row['workers'])}"]
-    return "/".join(parts)
-
-
-def go_benchmark_name(name: str, cpus: int) -> str:
-    """A benchmark name as Go writes it: Benchmark, a capitalised base, sub-name parts, -<procs>.
-
-    The procs suffix is the CPU set's size (what GOMAXPROCS defaults to
-    there), the same for every runtime so that rows line up.
-    """
-    base, _, rest = name.partition("/")
-    camel = "".join(word[:1].upper() + word[1:] for word in base.split("_"))
-    return f"Benchmark{camel}/{rest}-{cpus}" if rest else f"Benchmark{camel}-{cpus}"
-
-
-def workloads_with_several_params(rows: list[dict]) -> set[str]:
-    """Workloads measured with more than one parameter set: only their names carry the parameters."""
-    seen: dict[str, set[str]] = {}
-    for row in rows:
-        seen.setdefault(row["workload"], set()).add(str(row.get("params") or ""))
-    return {workload for workload, labels in seen.items() if len(labels) > 1}
-
-
-def order_key(row: dict) -> tuple:
-    """Rows in reading order: workload, mode family, CPU count, CPU set, workers, round, repeat, value."""
-    family = mode_family(row["mode"])
-    rank = FAMILY_ORDER.index(family) if family in FAMILY_ORDER else len(FAMILY_ORDER)
-    return (
-        row["workload"],
-        str(row.get("params") or ""),
-        rank,
-        family,
-        int(row["cpus"]),
-        str(row["cpuset"]),
-        int(row["workers"]),
-        whole(row.get("round")) or 0,
-        int(row["repeat"]),
-        whole(row.get("value")) or 0,
-    )
-
-
-def stems_in_order(rows: list[dict]) -> list[str]:
-    """Stems in table order of runtimes, plain cells first, then variants, the A/A twin last.
-
-    benchstat compares every column with the first one it sees, so a plain
-    runtime must come first.
-    """
-    runtimes = list(dict.fromkeys(row["runtime"] for row in rows))
-    pairs = {(row["runtime"], row["variant"]) for row in rows}
-    rank = lambda pair: (pair[1] == AA, pair[1] != "", runtimes.index(pair[0]), pair[1])  # noqa: E731
-    return [stem(*pair) for pair in sorted(pairs, key=rank)]
-
-
-# ---------------------------------------------------------------- input
-
-
-def present(value) -> bool:
-    """Whether a table cell holds a value (not None, NaN or an empty string)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return False
-    return not (isinstance(value, str) and not value.strip())
-
-
-def loops_of(row: dict) -> int:
-    """The row's loops: a missing value means 1 (tables from before calibrated loops)."""
-    value = row.get("loops")
-    if not present(value):
-        return 1
-    loops = float(value)
-    if loops < 1 or loops != int(loops):
-        raise ParbenchError(f"{describe(row)} has loops={value!r}; loops must be a whole number >= 1")
-    return int(loops)
-
-
-def describe(row: dict) -> str:
-    """A row in words, for error messages that say where the bad value is."""
-    variant = f" ({row['variant']})" if row.get("variant") else ""
-    return (
-        f"runs.csv row {row.get('runtime')}{variant} {row.get('workload')} {row.get('mode')} "
-        f"cpuset {row.get('cpuset')} workers {row.get('workers')} repeat {row.get('repeat')}"
-    )
-
-
-def tidy_rows(table: pd.DataFrame, host: str | None = None) -> list[dict]:
-    """The runs table as checked plain rows: loops filled in, one host, positive per-loop seconds.
-
-    Refuses a table of several hosts unless one is chosen: a pyperf benchmark
-    or a benchstat cell mixing two machines would compare nothing.
-    """
-    missing = [column for column in REQUIRED_COLUMNS if column not in table.columns]
-    if missing:
-        raise ParbenchError(f"runs table lacks column(s) {', '.join(missing)}; regenerate it with parbench.aggregate")
-    if host is not None:
-        table = table[table["host"] == host]
-        if table.empty:
-            raise ParbenchError(f"runs table has no rows of host {host}")
-    hosts = sorted(set(table["host"].astype(str)))
-    if len(hosts) > 1:
-        raise ParbenchError(f"runs table holds several hosts ({', '.join(hosts)}); export one with --host LABEL")
-    if table.empty:
-        raise ParbenchError("runs table has no rows; nothing to export")
-    keys = container_keys(table)
-    rows = []
-    for number, row in enumerate(table.to_dict("records")):
-        row["container"] = number if keys is None else tuple(row[k] for k in keys)
-        row["variant"] = row.get("variant") if present(row.get("variant")) else ""
-        row["loops"] = loops_of(row)
-        seconds = float(row["seconds"])
-        if not math.isfinite(seconds) or seconds <= 0:
-            raise ParbenchError(f"{describe(row)} has seconds={row['seconds']!r}; a time must be positive")
-        rows.append(row)
-    return rows
 
 
 # ---------------------------------------------------------------- pyperf
 
 
-def whole(value) -> int | None:
-    """A table number as an int (pandas reads whole-number columns with gaps as floats)."""
-    return int(value) if present(value) else None
-
-
 def run_metadata(row: dict) -> dict:
-    """Everything pyperf should know about one measured repeat, with pyperf's names where it has them.
+    """Everything pyperf should know about one measured value, with pyperf's names where it has them.
 
     pyperf's own keys (loops, date, cpu_affinity, cpu_count, hostname,
     load_avg_1min, mem_max_rss, python_version) get the types pyperf checks;
@@ -260,14 +126,6 @@ def pyperf_run(rows: list[dict], metadata: dict) -> dict:
     return {"metadata": metadata, "values": [float(row["seconds"]) for row in rows]}
 
 
-def by_container(rows: list[dict]) -> list[list[dict]]:
-    """Rows grouped by the container that measured them (tidy_rows names it), in reading order."""
-    groups: dict[object, list[dict]] = {}
-    for row in rows:
-        groups.setdefault(row["container"], []).append(row)
-    return list(groups.values())
-
-
 def pyperf_suite(rows: list[dict], with_params: set[str]) -> dict:
     """The pyperf suite (file contents) of one stem's rows, one benchmark per name."""
     by_name: dict[str, list[dict]] = {}
@@ -305,64 +163,6 @@ def pyperf_suites(rows: list[dict]) -> dict[str, dict]:
         name: pyperf_suite([row for row in rows if stem(row["runtime"], row["variant"]) == name], with_params)
         for name in stems_in_order(rows)
     }
-
-
-# ---------------------------------------------------------------- Go benchmark format
-
-
-def config_value(value) -> str:
-    """A configuration value on one line (the format forbids newlines)."""
-    return " ".join(str(value).split())
-
-
-def benchfmt_config(row: dict) -> dict[str, str]:
-    """The configuration lines that describe one result: fixed for the file, then the runtime's own."""
-    config = {
-        "pkg": "parbench",
-        "host": row["host"],
-        "runtime": stem(row["runtime"], row["variant"]),
-        "runtime-version": row.get("runtime_version"),
-        "image": row.get("image_id"),
-        "session": row.get("session"),
-    }
-    return {key: config_value(value) for key, value in config.items() if present(value)}
-
-
-def config_changes(before: dict[str, str], after: dict[str, str]) -> list[str]:
-    """Configuration lines that turn `before` into `after`; an empty value removes a key."""
-    lines = [f"{key}: {value}" for key, value in after.items() if before.get(key) != value]
-    lines += [f"{key}:" for key in before if key not in after]
-    return lines
-
-
-def benchfmt_result(container: list[dict], with_params: bool) -> str:
-    """One result line: one container, the loops of all its values as iterations, their mean seconds per loop."""
-    first = container[0]
-    name = go_benchmark_name(benchmark_name(first, with_params), int(first["cpus"]))
-    iterations = sum(row["loops"] for row in container)
-    seconds = sum(float(row["seconds"]) * row["loops"] for row in container) / iterations
-    return f"{name} {iterations} {seconds!r} {BENCHFMT_UNIT}"
-
-
-def benchfmt_lines(rows: list[dict]) -> list[str]:
-    """The whole file: a comment on use, then each stem's configuration and result lines."""
-    with_params = workloads_with_several_params(rows)
-    lines = [
-        "# parbench measurements in the Go benchmark format (golang.org/design/14313-benchmark-format).",
-        "# One line per container: iterations = the loops of all its values, sec/op = seconds per loop.",
-        f"# Compare runtimes: {BENCHSTAT_COMMAND}",
-    ]
-    config: dict[str, str] = {}
-    for name in stems_in_order(rows):
-        lines.append("")
-        for container in by_container(
-            sorted((r for r in rows if stem(r["runtime"], r["variant"]) == name), key=order_key)
-        ):
-            wanted = benchfmt_config(container[0])
-            lines += config_changes(config, wanted)
-            config = wanted
-            lines.append(benchfmt_result(container, container[0]["workload"] in with_params))
-    return lines
 
 
 # ---------------------------------------------------------------- files

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from .config import enabled_workloads
 from .cpusets import auto_cpusets, format_cpuset, parse_cpuset
+from .names import AA
 from .specs import modes_for
 from .topology import CpuInfo, read_topology
 
@@ -19,7 +20,6 @@ RAW_REGEX = re.compile(
     r"(?:^|/)results/raw/(?P<runtime>[^/]+)/(?P<workload>[^/]+)/(?P<mode>[^/]+)/"
     r"cpus-(?P<cpuset>[0-9,\-]+)_w(?P<workers>\d+)(?:\.(?P<variant>[a-z][a-z0-9_]*))?\.jsonl$"
 )
-AA = "aa"  # the variant of a cell measured twice in one session, for the noise floor
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,12 @@
 """Several hosts' tables -> one runs.csv, summary.csv and report.md with the host as a dimension.
 
-The rules' twin of `scripts/bundle merge`: a cluster run aggregates each host
-apart (its CPU sets are its own), then merges here. Checksums must agree
-across hosts for the same workload, parameters and worker count: the hosts
-did the same work, or the merge stops naming the disagreement.
+The one merge path: a cluster run aggregates each host apart (its CPU sets
+are its own) and merges here (`python -m parbench.merge`, the merge_hosts
+rule); `parbench bundle merge` reads published bundles and merges through
+the same `merged` and `write_merged`, so both print the same tables for the
+same records and thresholds. Checksums must agree across hosts for the same
+workload, parameters and worker count: the hosts did the same work, or the
+merge stops naming the disagreement.
 """
 
 from __future__ import annotations
@@ -18,31 +21,35 @@ import pandas as pd
 from .aggregate import checksum_problem, read_table, summary_table, write_csv
 from .atomic import write_text_atomic
 from .errors import ParbenchError, main_guard
+from .names import warning_limits
+from .render_merged import merged_report
 
 
-def merged_tables(runs_paths: list[Path], warnings: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The hosts' runs in one table, and its summary (cells keyed by host), with the config's warning limits."""
-    tables = [read_table(path) for path in runs_paths]
-    hosts = [sorted(table["host"].unique()) for table in tables]
-    seen: dict[str, Path] = {}
-    for path, labels in zip(runs_paths, hosts):
-        for label in labels:
-            if label in seen:
-                raise ParbenchError(f"{path} and {seen[label]} both hold host {label!r}")
-            seen[label] = path
-    runs = pd.concat(tables, ignore_index=True)
+def merged(runs: pd.DataFrame, warnings: dict | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The hosts' runs checked against each other, and their summary with config's warning limits."""
     problem = checksum_problem(runs)
     if problem:
         raise ParbenchError(f"hosts disagree: {problem}")
-    limits = warnings or {}
-    return runs, summary_table(
-        runs,
-        **{
-            name: limits[key]
-            for key, name in (("cv", "cv_limit"), ("min_seconds", "min_seconds"), ("busy", "busy_limit"))
-            if key in limits
-        },
-    )
+    return runs, summary_table(runs, **warning_limits(warnings))
+
+
+def write_merged(out_dir: Path, runs: pd.DataFrame, summary: pd.DataFrame, catalogue: dict) -> None:
+    """runs.csv, summary.csv and report.md of a merge."""
+    write_csv(runs, out_dir / "runs.csv")
+    write_csv(summary, out_dir / "summary.csv")
+    write_text_atomic(out_dir / "report.md", merged_report(summary, runs, catalogue))
+
+
+def merged_tables(runs_paths: list[Path], warnings: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The hosts' runs.csv files in one table, and its summary (cells keyed by host)."""
+    tables = [read_table(path) for path in runs_paths]
+    seen: dict[str, Path] = {}
+    for path, table in zip(runs_paths, tables):
+        for label in sorted(table["host"].unique()):
+            if label in seen:
+                raise ParbenchError(f"{path} and {seen[label]} both hold host {label!r}")
+            seen[label] = path
+    return merged(pd.concat(tables, ignore_index=True), warnings)
 
 
 @main_guard
@@ -52,14 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", required=True, type=Path, help="the experiment's config (JSON), for the catalogue")
     parser.add_argument("runs", nargs="+", type=Path, help="each host's runs.csv")
     args = parser.parse_args(argv)
-    from .bundle import merged_report
-
     config = json.loads(args.config.read_text())
     runs, summary = merged_tables(args.runs, config.get("warnings"))
-    catalogue = config["catalogue"]
-    write_csv(runs, args.out_dir / "runs.csv")
-    write_csv(summary, args.out_dir / "summary.csv")
-    write_text_atomic(args.out_dir / "report.md", merged_report(summary, runs, catalogue))
+    write_merged(args.out_dir, runs, summary, config["catalogue"])
     print(f"{args.out_dir}: {len(runs)} runs from {summary['host'].nunique()} host(s)", file=sys.stderr)
     return 0
 

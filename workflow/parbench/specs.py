@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+from .names import OTHER_KIND, PARALLEL_MODE, SEQUENTIAL, WORKLOAD_KINDS
+
 # The registry is the in-container harness's own module (standard library only,
 # never importing the pipeline), so it is loaded from its file, not installed.
 REGISTRY_FILE = Path(__file__).resolve().parents[2] / "workloads" / "python" / "workloads.py"
@@ -47,20 +49,6 @@ __all__ = [
     "workload_kind",
 ]
 
-GO_PARALLEL_MODE = "goroutines"
-# What bounds each workload, and so which claims it can decide: only
-# interpreter-bound ones decide claims about the interpreter.
-WORKLOAD_KINDS = {
-    "cpu_loop": "interpreter",
-    "cpu_loop_strong": "interpreter",
-    "alloc": "interpreter",
-    "contention": "interpreter",
-    "hash": "c_library",
-    "io_wait": "sleep",
-    "channels": "coordination",
-    "spawn": "coordination",
-}
-
 
 def modes_for(workload: str, kind: str) -> list[str]:
     """The modes a runtime of this kind can run the workload under.
@@ -71,7 +59,7 @@ def modes_for(workload: str, kind: str) -> list[str]:
     modes = list(WORKLOADS[workload].modes)
     if kind == "cpython":
         return modes
-    return (["sequential"] if "sequential" in modes else []) + [GO_PARALLEL_MODE]
+    return ([SEQUENTIAL] if SEQUENTIAL in modes else []) + [PARALLEL_MODE["go"]]
 
 
 # What each workload's timed section holds, and what is done before the clock
@@ -101,7 +89,7 @@ CALIBRATION_MARGIN = 2.0
 
 def workload_kind(workload: str) -> str:
     """interpreter, c_library, sleep or coordination: what bounds the workload, and so what it can test."""
-    return WORKLOAD_KINDS.get(workload, "other")
+    return WORKLOAD_KINDS.get(workload, OTHER_KIND)
 
 
 def scaling(workload: str) -> str:

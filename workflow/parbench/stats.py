@@ -1,4 +1,4 @@
-"""Summary statistics of repeated timings, benchstat-style.
+"""Summary statistics of timings, one figure per container, benchstat-style.
 
 The centre is the median and its 95 % confidence interval is the
 distribution-free one from order statistics (scipy's quantile_test), so no
@@ -90,21 +90,6 @@ def differs(a: Sequence[float], b: Sequence[float], alpha: float = ALPHA) -> boo
     return bool(stats.mannwhitneyu(x, y, alternative="two-sided").pvalue < alpha)
 
 
-def first_repeat_outlier(values: Sequence[float], tolerance: float = 0.05) -> bool:
-    """True when the first repeat lies outside what the others suggest (warm-up too short).
-
-    "Outside" means further from the others' median than three median
-    absolute deviations and than `tolerance` of that median.
-    """
-    data = np.asarray(values, dtype=float)
-    if data.size < 3:
-        return False
-    rest = data[1:]
-    centre = float(np.median(rest))
-    mad = float(stats.median_abs_deviation(rest))
-    return abs(data[0] - centre) > max(3 * mad, tolerance * centre)
-
-
 def mann_whitney_p(a: Sequence[float], b: Sequence[float]) -> float:
     """Two-sided Mann-Whitney U p-value; nan when either sample has fewer than 2 values.
 
@@ -130,7 +115,7 @@ def amdahl_fit(
 ) -> tuple[float, float, float]:
     """Serial fraction fitted to (CPU count, speedup) points, with an interval from curve_fit's covariance.
 
-    Points are individual repeats, not medians, so the covariance reflects the
+    Points are individual containers' figures, not medians, so the covariance reflects the
     spread of the measurements. Returns (nan, nan, nan) with fewer than three
     distinct CPU counts, where any serial fraction fits two points exactly.
     """

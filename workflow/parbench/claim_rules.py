@@ -1,0 +1,184 @@
+"""What the claims' rules are made of: the Claim record, verdict words, thresholds and row pickers.
+
+Every threshold a claim's rule names is here, beside the small predicates
+(slower, gains, ...) that apply it to one comparisons.csv row, so a rule reads
+as words and a test can put a row on either side of each line.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import pandas as pd
+
+from .labels import fmt_row, workload_label
+from .names import PLAIN
+
+HOLDS, FAILS, UNTESTED = "holds", "does not hold", "not measured"
+PASSED, FAILED = "passed", "failed"
+VERDICT, CHECK = "verdict", "check"
+
+SLOWER = 1.05  # a time ratio counts as slower above 1.05 with its interval above 1
+NO_SPEEDUP = 1.25  # a speedup whose interval lies below 1.25x gains nothing; above it, threads run at once
+SCALES_EFFICIENCY = 0.7  # io_wait: threads that sleep reach 70 % of one-per-worker ideal
+GOROUTINE_KB_CLAIM = 2.0  # "~2KB per goroutine"
+ABOUT_FACTOR = 2.0  # "about 2 KB" holds within a factor of two
+OS_THREADS_PER_TASK = 0.05  # "no OS thread each": fewer than one OS thread per 20 goroutines
+NEARLY_FACTOR = 100.0  # "nearly 150x" holds from 100x up
+INTERPRETER_WORKLOADS = ("cpu_loop", "cpu_loop_strong", "alloc", "contention")
+PARALLEL_WORKLOADS = ("cpu_loop", "cpu_loop_strong", "alloc")  # independent work: contention's one lock serialises
+
+
+@dataclass(frozen=True)
+class Claim:
+    claim: str  # what the blog says, in our words
+    test: str  # the measurement that tests it
+    rule: str  # how the verdict follows from the figures, in words
+    kind: str = VERDICT  # verdict, or check (cannot come out otherwise while the session succeeds)
+    verdict: str = UNTESTED  # holds / does not hold / depends on ... / not testable on N CPUs / passed
+    scope: str = ""  # runtimes, workloads, mode, CPUs and workers the verdict rests on
+    key_figure: str = ""  # the one figure a reader should remember
+    evidence: str = ""  # every deciding figure
+    context: str = ""  # figures shown beside it that do not decide it
+    shown_in: tuple[str, ...] = ()  # "figure:<workload>" or "table:<report section>"
+    # The deciding figure as numbers, NaN where no single figure decides: the ratio (or per-task
+    # figure), its 95 % interval and the threshold the rule compares it with.
+    ratio: float = math.nan
+    ci_low: float = math.nan
+    ci_high: float = math.nan
+    threshold: float = math.nan
+
+
+def depends(on: str) -> str:
+    return f"depends on {on}"
+
+
+def not_testable(cpus: int) -> str:
+    return f"not testable on {cpus} CPU{'' if cpus == 1 else 's'}"
+
+
+def found(claim: Claim, **fields) -> Claim:
+    """The claim as this run's figures decide it."""
+    return replace(claim, **fields)
+
+
+# ---- picking rows --------------------------------------------------------------------------------------
+
+
+def pick(comparisons: pd.DataFrame, kind: str, **equal) -> pd.DataFrame:
+    """Comparison rows of one kind whose columns equal the given values."""
+    mask = comparisons["kind"] == kind
+    for column, value in equal.items():
+        mask &= comparisons[column] == value
+    return comparisons[mask]
+
+
+def first(frame: pd.DataFrame) -> pd.Series | None:
+    return None if frame.empty else frame.iloc[0]
+
+
+def widest(frame: pd.DataFrame, most_workers: bool = False) -> pd.Series | None:
+    """The comparison on the most CPUs: one worker per CPU, or the most workers there."""
+    if frame.empty:
+        return None
+    frame = frame[frame["b_cpus"] == frame["b_cpus"].max()]
+    if most_workers:
+        return first(frame[frame["b_workers"] == frame["b_workers"].max()])
+    return first(frame[frame["b_workers"] == frame["b_cpus"]])
+
+
+def speedup_row(
+    comparisons: pd.DataFrame, flavour: str, workload: str, mode: str, variant: str = "", most_workers: bool = False
+) -> pd.Series | None:
+    """The scaling comparison of one runtime flavour and mode on the most CPUs (at least 2)."""
+    rows = pick(comparisons, "scaling", workload=workload, a_flavour=flavour, a_mode=mode, a_variant=variant)
+    row = widest(rows, most_workers)
+    return row if row is not None and row["b_cpus"] >= 2 else None
+
+
+def lower(row: pd.Series) -> float:
+    """The interval's low end, or the point estimate where there is no interval (fewer than 2 containers)."""
+    return row["ratio"] if pd.isna(row["ci_low"]) else row["ci_low"]
+
+
+def upper(row: pd.Series) -> float:
+    return row["ratio"] if pd.isna(row["ci_high"]) else row["ci_high"]
+
+
+def slower(row: pd.Series) -> bool:
+    return row["ratio"] > SLOWER and lower(row) > 1
+
+
+def faster(row: pd.Series) -> bool:
+    return row["ratio"] < 1 / SLOWER and upper(row) < 1
+
+
+def gains(row: pd.Series) -> bool:
+    return lower(row) >= NO_SPEEDUP
+
+
+def gains_nothing(row: pd.Series) -> bool:
+    return upper(row) < NO_SPEEDUP
+
+
+def gain_outcome(row: pd.Series) -> bool | None:
+    """True when the speedup's interval lies above the no-gain line, False below, None when it straddles it."""
+    return True if gains(row) else False if gains_nothing(row) else None
+
+
+def where(row: pd.Series) -> str:
+    workers = int(row["b_workers"])
+    return (
+        f"{workers} worker{'' if workers == 1 else 's'} on {int(row['b_cpus'])} CPU{'' if row['b_cpus'] == 1 else 's'}"
+    )
+
+
+def speedup_text(row: pd.Series) -> str:
+    return f"{workload_label(row['workload'])} {fmt_row(row)} with {where(row)}"
+
+
+def efficiency_text(row: pd.Series) -> str:
+    return (
+        f"{row['efficiency']:.0%} of ideal ({row['efficiency_low']:.0%}–{row['efficiency_high']:.0%})"
+        if not pd.isna(row["efficiency_low"])
+        else f"{row['efficiency']:.0%} of ideal"
+    )
+
+
+def decide(outcomes: dict[str, bool | None], yes: str, no: str) -> str:
+    """One verdict from per-workload outcomes: all agree, or it depends on the workload (or on the threshold)."""
+    decided = {w: o for w, o in outcomes.items() if o is not None}
+    if not decided:
+        return depends(f"the threshold: every interval straddles a speedup of {NO_SPEEDUP}")
+    if all(decided.values()):
+        return yes
+    if not any(decided.values()):
+        return no
+    agree = [w for w, o in decided.items() if o]
+    disagree = [w for w, o in decided.items() if not o]
+    return depends(f"the workload ({yes}: {', '.join(agree)}; {no}: {', '.join(disagree)})")
+
+
+def joined(parts: list[str]) -> str:
+    return "; ".join(p for p in parts if p)
+
+
+def deciding(row: pd.Series, threshold: float, column: str = "ratio") -> dict:
+    """The numeric fields of a claim decided by one comparison row's `column` (ratio or efficiency)."""
+    low, high = ("ci_low", "ci_high") if column == "ratio" else (f"{column}_low", f"{column}_high")
+    return {"ratio": float(row[column]), "ci_low": float(row[low]), "ci_high": float(row[high]), "threshold": threshold}
+
+
+def summary_cell(summary: pd.DataFrame, flavour: str, workload: str, mode: str) -> pd.Series | None:
+    """The plain cell on the most CPUs, one worker per CPU (coordination figures live in summary.csv)."""
+    rows = summary[
+        (summary["flavour"] == flavour)
+        & (summary["workload"] == workload)
+        & (summary["mode"] == mode)
+        & (summary["variant"] == PLAIN)
+    ]
+    if rows.empty:
+        return None
+    rows = rows[rows["cpus"] == rows["cpus"].max()]
+    return first(rows[rows["workers"] == rows["cpus"]])

@@ -1,0 +1,40 @@
+"""How figures of the analysis read in text: workload labels and benchstat-style ratios.
+
+Formatting apart from computing: claims.csv and the report print ratios the
+same way, so both ask here; nothing in this module computes a statistic.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .specs import workload_kind
+
+KIND_LABELS = {
+    "interpreter": "interpreter-bound",
+    "c_library": "C library, releases the GIL",
+    "sleep": "sleep-bound",
+    "coordination": "coordination",
+    "other": "other",
+}
+
+
+def workload_label(workload: str) -> str:
+    """The workload with its kind when that is not interpreter-bound: readers must not mistake hash for Python code."""
+    kind = workload_kind(workload)
+    return workload if kind == "interpreter" else f"{workload} ({KIND_LABELS[kind]})"
+
+
+def fmt_ratio_ci(ratio: float, low: float, high: float, significant: bool) -> str:
+    """benchstat's convention: `~` marks a difference that is not significant."""
+    if ratio is None or math.isnan(ratio):
+        return "–"
+    interval = "" if low is None or math.isnan(low) else f" ({low:.2f}–{high:.2f})"
+    return f"{'' if significant else '~ '}{ratio:.2f}×{interval}"
+
+
+def fmt_row(row) -> str:
+    """One comparison row as the report prints it: ratio, interval, `~` when not significant."""
+    if row["kind"] == "blog":
+        return f"{row['ratio']:.2f}×"
+    return fmt_ratio_ci(row["ratio"], row["ci_low"], row["ci_high"], bool(row["significant"]))
