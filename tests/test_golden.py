@@ -106,8 +106,9 @@ def test_comparison_figures_are_the_reference_ones(made):
 
 
 def test_claim_verdicts_are_the_reference_ones(made):
-    old = pd.read_csv(REFERENCE / "claims.csv").fillna("")
-    new = made[2].fillna("")
+    text = ["claim", "kind", "verdict", "key_figure", "scope"]
+    old = pd.read_csv(REFERENCE / "claims.csv")[text].fillna("")
+    new = made[2][text].fillna("")
     assert new["claim"].tolist() == old["claim"].tolist()
     assert new["kind"].tolist() == old["kind"].tolist()
     assert new["verdict"].tolist() == old["verdict"].tolist()

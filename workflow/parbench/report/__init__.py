@@ -12,25 +12,14 @@ are quoted as such, never mixed with ours.
 One private module per section (_header, _blog, _claims, _figures, _ratios,
 _coordination, _measurement, _provenance, _warnings, _appendix), _format for
 what they share, _inputs for what they read, _document for their order, _cli
-for the command. What the report still computes itself is in _compute alone,
-on its way to the analysis layer.
+for the command. It computes nothing: every figure comes from the tables, the
+analysis layer (analysis, flavours, runfacts) or the stamps.
 """
 
 from ._appendix import appendix_section, every_cell_table, image_rows, workload_rows
 from ._blog import blog_table_section, headline_rows
 from ._claims import claims_detail_section, claims_summary_section, shown_in
 from ._cli import main
-from ._compute import (
-    PARALLEL_MODE,
-    RATIOS,
-    cell_seconds,
-    flavour,
-    flavour_ratios,
-    plain,
-    ratio_name,
-    session_cells,
-    with_flavours,
-)
 from ._coordination import coordination_rows
 from ._document import SECTIONS, render
 from ._figures import plot_figures
@@ -42,22 +31,17 @@ from ._provenance import stamp_rows
 from ._warnings import WARNINGS, warning_lines, warnings_section
 
 __all__ = [
-    "PARALLEL_MODE",
-    "RATIOS",
     "SECTIONS",
     "WARNINGS",
     "ReportInputs",
     "appendix_section",
     "blog_table_section",
-    "cell_seconds",
     "ci_statement",
     "claims_detail_section",
     "claims_summary_section",
     "coordination_rows",
     "cpuset_rows",
     "every_cell_table",
-    "flavour",
-    "flavour_ratios",
     "fmt_ci",
     "fmt_seconds",
     "folded",
@@ -66,13 +50,10 @@ __all__ = [
     "loops_rows",
     "main",
     "markdown_table",
-    "plain",
     "plot_figures",
     "prepare",
-    "ratio_name",
     "read_stamps",
     "render",
-    "session_cells",
     "several_values",
     "shown_in",
     "stamp_environment",
@@ -83,6 +64,5 @@ __all__ = [
     "values_sentence",
     "warning_lines",
     "warnings_section",
-    "with_flavours",
     "workload_rows",
 ]

@@ -5,30 +5,31 @@ from __future__ import annotations
 import pandas as pd
 
 from ..comparisons import BLOG, BLOG_WORKERS, fmt_row
-from . import _compute
+from ..names import PARALLEL_MODE, catalogue_flavour
+from ..runfacts import plain
 from ._format import fmt_ci, fmt_seconds, markdown_table
 from ._inputs import ReportInputs
 
 
 def headline_rows(summary: pd.DataFrame, catalogue: dict) -> pd.DataFrame:
     """The blog's table on this machine: each runtime's parallel mode on all CPUs it had, the seed's loop."""
-    summary = _compute.plain(summary)
+    summary = plain(summary)
     summary = summary[summary["workload"] == "cpu_loop"]
     rows = []
     for runtime, group in summary.groupby("runtime", sort=False):
         entry = catalogue[runtime]
-        cells = group[(group["mode"] == _compute.PARALLEL_MODE[entry["kind"]]) & (group["workers"] == group["cpus"])]
+        cells = group[(group["mode"] == PARALLEL_MODE[entry["kind"]]) & (group["workers"] == group["cpus"])]
         if cells.empty:
             continue
         best = cells[cells["cpus"] == cells["cpus"].max()].iloc[0]
         rows.append(
             {
                 "runtime": runtime,
-                "flavour": _compute.flavour(entry),
+                "flavour": catalogue_flavour(entry),
                 "workers": int(best["workers"]),
                 "seconds": best["median"],
                 "ci": fmt_ci(best),
-                "blog_seconds": BLOG[_compute.flavour(entry)],
+                "blog_seconds": BLOG[catalogue_flavour(entry)],
             }
         )
     return pd.DataFrame(rows)

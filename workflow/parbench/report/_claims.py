@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..claims import CHECK, Claim
+from ..claims import CHECK, Claim, average_time_per_thread
+from ..flavours import with_flavours
 from ..specs import WORKLOADS, workload_kind
-from . import _compute
 from ._format import markdown_table
 from ._inputs import ReportInputs
 
@@ -76,7 +76,7 @@ def claims_detail_section(inp: ReportInputs) -> list[str]:
     ]
     for number, claim in enumerate(inp.claims, 1):
         lines += claim_detail(number, claim, inp)
-    explained = _compute.time_per_thread(inp.summary, inp.config["catalogue"])
+    explained = average_time_per_thread(with_flavours(inp.summary, inp.config["catalogue"]))
     if explained:
         lines += ['### What "Average Time per Thread" measures', "", explained, ""]
     return lines

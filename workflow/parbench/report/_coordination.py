@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import _compute
+from ..runfacts import plain
 from ._format import fmt_seconds, markdown_table
 from ._inputs import ReportInputs
 
@@ -35,7 +35,7 @@ def _spawn_row(cell: pd.Series) -> dict:
 def coordination_rows(summary: pd.DataFrame) -> pd.DataFrame:
     """Channels latency, spawn cost per worker (figures of summary.csv besides time)."""
     rows = []
-    cells = _compute.plain(summary)
+    cells = plain(summary)
     cells = cells[cells["cpus"] == cells["cpus"].max()].sort_values(["workload", "runtime", "mode", "workers"])
     for _, cell in cells.iterrows():
         if cell["workload"] == "channels":

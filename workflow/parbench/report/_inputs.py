@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..analysis import analysed
 from ..claims import Claim
 from ..errors import ParbenchError
-from . import _compute
 
 STAMP_FACTS = ("host_label", "cpu_model", "kernel", "docker_server_version", "git_commit", "git_clean")
 
@@ -58,6 +58,6 @@ def prepare(
     summary: pd.DataFrame, runs: pd.DataFrame, comparisons: pd.DataFrame | None, config: dict, **rest
 ) -> ReportInputs:
     """Inputs with comparisons (made if not given), the claims they decide and the stamps' environment."""
-    comparisons, claims = _compute.comparisons_and_claims(summary, runs, comparisons, config["catalogue"])
+    comparisons, claims = analysed(summary, runs, config["catalogue"], comparisons)
     rest.setdefault("env", stamp_environment(rest.get("stamps")))
     return ReportInputs(summary, runs, comparisons, claims, config, **rest)

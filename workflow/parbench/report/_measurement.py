@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .. import runfacts
 from ..comparisons import workload_label
 from ..specs import TIMED_SECTION
-from . import _compute
 from ._format import markdown_table
 from ._inputs import ReportInputs
 from ._provenance import provenance_section
@@ -16,7 +16,7 @@ TIMING_KEYS = ("min_time", "calibration_margin", "warmup", "values_time", "max_v
 
 def loops_rows(runs: pd.DataFrame) -> pd.DataFrame:
     """Loops per timed section and values per container, per workload: ranges over its cells."""
-    ranges = _compute.loop_ranges(runs)
+    ranges = runfacts.loop_ranges(runs)
     return pd.DataFrame(
         {
             "workload": ranges["workload"].map(workload_label),
@@ -29,7 +29,7 @@ def loops_rows(runs: pd.DataFrame) -> pd.DataFrame:
 
 def stamp_totals(stamps: list[dict] | None, runs: pd.DataFrame) -> str:
     """Warm-up cost against timed seconds: from the stamps, else from runs.csv's columns, else unknown."""
-    cost = _compute.warmup_cost(stamps, runs)
+    cost = runfacts.warmup_cost(stamps, runs)
     if cost is None:
         return "What the warm-ups cost is unknown: these tables predate the record of it."
     warm, timed, where = cost
@@ -131,7 +131,7 @@ def cpuset_lines(inp: ReportInputs) -> list[str]:
 
 
 def startup_lines(runs: pd.DataFrame) -> list[str]:
-    per_runtime = _compute.startup_medians(runs)
+    per_runtime = runfacts.startup_medians(runs)
     if per_runtime.empty:
         return []
     return [

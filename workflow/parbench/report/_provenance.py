@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import _compute
+from .. import runfacts
 from ._format import markdown_table, short
 from ._inputs import ReportInputs
 
@@ -53,10 +53,10 @@ def provenance_section(inp: ReportInputs) -> list[str]:
     if "session" in inp.runs and inp.runs["session"].nunique() > 1:
         lines += [
             f"runs.csv holds {inp.runs['session'].nunique()} sessions. Cells of different sessions were not "
-            f"interleaved with each other, so {_compute.crossing_comparisons(inp.comparisons)} comparisons "
+            f"interleaved with each other, so {runfacts.crossing_comparisons(inp.comparisons)} comparisons "
             "(a_session ≠ b_session in comparisons.csv) also compare two moments of the machine.",
             "",
-            markdown_table(_compute.session_cells(inp.runs)),
+            markdown_table(runfacts.session_cells(inp.runs)),
             "",
         ]
     return lines

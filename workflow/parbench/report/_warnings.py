@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .. import runfacts
 from ..comparisons import workload_label
-from . import _compute
+from ..names import DEFAULT_WARNINGS
 from ._format import folded
 from ._inputs import ReportInputs
 
@@ -16,7 +17,6 @@ WARNINGS = {
     "warn_load": ("under load", "other processes used more than {busy:.0%} of the CPUs just before a repeat"),
     "warn_throttled": ("throttled", "the kernel throttled the container's CPU use (cgroup cpu.stat)"),
 }
-DEFAULT_LIMITS = {"cv": 0.05, "min_seconds": 0.1, "busy": 0.1}
 
 
 def cell_name(cell: pd.Series) -> str:
@@ -45,9 +45,9 @@ def warning_lines(summary: pd.DataFrame, config: dict) -> dict[str, list[str]]:
 
 
 def warnings_section(inp: ReportInputs) -> list[str]:
-    limits = {**DEFAULT_LIMITS, **(inp.config.get("warnings") or {})}
+    limits = {**DEFAULT_WARNINGS, **(inp.config.get("warnings") or {})}
     grouped = warning_lines(inp.summary, inp.config)
-    retries = _compute.retry_count(inp.runs)
+    retries = runfacts.retry_count(inp.runs)
     lines = ["## Warnings", ""]
     if not grouped and not retries:
         return lines + ["None: every cell is steady, long enough and measured without load or throttling.", ""]
