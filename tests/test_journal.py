@@ -59,7 +59,7 @@ def test_a_torn_last_line_is_dropped_a_damaged_middle_is_named(tmp_path):
 def test_session_counts_take_each_containers_start_up_once():
     from types import SimpleNamespace
 
-    from parbench.measure import session_counts
+    from parbench.sessionrecords import session_counts
 
     def rec(warmup, total, startup=0.3, retries=1):
         return {"warmup": warmup, "total_seconds": total, "startup_seconds": startup, "retries": retries}

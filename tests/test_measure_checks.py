@@ -1,7 +1,7 @@
 """A run that saw the wrong CPUs, interpreter or sums is rejected before it is written."""
 
 from parbench.matrix import Cell
-from parbench.measure import checksum_problems, record_problems
+from parbench.recordchecks import checksum_problems, record_problems
 
 from fixtures import record
 

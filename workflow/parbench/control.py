@@ -13,7 +13,7 @@ import os
 import signal
 from pathlib import Path
 
-LOCK_NAME = "measure.lock"
+from .sessionlock import holder_pid
 
 
 def session_pid(lock_path: Path) -> int | None:
@@ -23,10 +23,9 @@ def session_pid(lock_path: Path) -> int | None:
     a parbench measurement (a reused PID is not signalled).
     """
     try:
-        words = lock_path.read_text().split()
-        pid = int(words[1].rstrip(","))
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except (OSError, IndexError, ValueError):
+        pid = holder_pid(lock_path.read_text())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes() if pid else b""
+    except OSError:
         return None
     return pid if b"parbench.measure" in cmdline else None
 
