@@ -28,10 +28,10 @@ from .sessionrecords import raw_file
 __all__ = ["_terminate", "format_duration", "measure", "open_log", "raw_file"]
 
 
-def narrowed(cells: list[str], repair: bool, runtimes: str | None, repeats: int | None = None) -> list[str]:
+def narrowed(cells: list[str], repair: bool, runtimes: str | None, rounds: int | None = None) -> list[str]:
     """The plan's cells this invocation measures: the damaged ones, some runtimes' cells, or all."""
     if repair:
-        return [path for path in cells if raw_problem(Path(path), repeats)]
+        return [path for path in cells if raw_problem(Path(path), rounds)]
     if runtimes:
         names = set(runtimes.split(","))
         return [path for path in cells if Cell.from_raw_path(path).runtime in names]
@@ -60,7 +60,7 @@ def parser() -> argparse.ArgumentParser:
         "--settings",
         required=True,
         type=Path,
-        help="JSON: cells, repeats, warmup, min_time, seed, parameters per workload, variant env",
+        help="JSON: cells, repeats (rounds), warmup, min_time, seed, parameters per workload, variant env",
     )
     parser.add_argument("--images", required=True, type=Path, help="folder of <runtime>.identity.json files")
     parser.add_argument("--host-label", required=True)

@@ -27,8 +27,8 @@ def parse_records(stdout: str) -> list[dict]:
 
 
 def _where(record: dict) -> str:
-    """Which record a problem is about: the harness's index of the value, and whether it warmed up."""
-    return f"repeat {record.get('repeat')}{' (warm-up)' if record.get('warmup') else ''}"
+    """Which record a problem is about: the value (the harness's `repeat` counts a container's values)."""
+    return f"value {record.get('repeat')}{' (warm-up)' if record.get('warmup') else ''}"
 
 
 def record_problems(
