@@ -36,10 +36,10 @@ def _first_line(pattern: str) -> str | None:
     return None
 
 
-def host_diagnostics(cpus: list[int], sample: float = BUSY_SAMPLE_SECONDS) -> dict:
+def host_diagnostics(cpus: list[int]) -> dict:
     """Load, other processes' CPU use, frequency governor and turbo state, where readable."""
     before = _cpu_times()
-    time.sleep(sample)
+    time.sleep(BUSY_SAMPLE_SECONDS)
     busy = busy_fraction(before, _cpu_times())
     governors = {_first_line(f"/sys/devices/system/cpu/cpu{cpu}/cpufreq/scaling_governor") for cpu in cpus}
     no_turbo = _first_line("/sys/devices/system/cpu/intel_pstate/no_turbo")
