@@ -46,6 +46,17 @@ class Runtime:
     kind: str
 
 
+@dataclass(frozen=True)
+class Ran:
+    """A container that ran to the end: its records, its wall time from outside, and what came before it."""
+
+    records: list[dict]
+    seconds: float
+    diagnostics: dict  # the host's state just before it started
+    started_at: str
+    failures: list[str]  # why earlier attempts of the same container failed
+
+
 def load_runtimes(images_dir: Path, runtimes: set[str]) -> dict[str, Runtime]:
     """Each runtime's image ID and identity, as the image build checked and kept them."""
     found = {}
@@ -93,12 +104,8 @@ class Session:
             env[FAULT_SWITCH] = self.fault
         return env
 
-    def attempts(self, cell: Cell, argv: list[str], env: dict[str, str]) -> tuple[list[dict], float, dict, str, list]:
-        """Run the container until it succeeds or infrastructure faults exceed the retries.
-
-        Returns its records and wall time, the host's state and the time just
-        before the attempt that succeeded, and why earlier attempts failed.
-        """
+    def attempts(self, cell: Cell, argv: list[str], env: dict[str, str]) -> Ran:
+        """Run the container until it succeeds or infrastructure faults exceed the retries."""
         labels = {CONTAINER_LABEL: self.journal.session}
         failures: list[str] = []
         while True:
@@ -107,7 +114,7 @@ class Session:
             image = self.runtimes[cell.runtime].image
             try:
                 records, seconds = run_container(image, argv, cell, self.timeout, env, labels, self.log, self.ancestors)
-                return records, seconds, diagnostics, started_at, failures
+                return Ran(records, seconds, diagnostics, started_at, failures)
             except InfrastructureFault as fault:
                 failures.append(str(fault))
                 if len(failures) > self.retries:
@@ -121,9 +128,8 @@ class Session:
         key = calibration_key(cell)
         timing = timing_for(cell, self.loops.get(key), self.settings, self.values.get(key, 1))
         env = self.env_for(cell)
-        records, seconds, diagnostics, started_at, failures = self.attempts(
-            cell, harness_argv(runtime.kind, cell, params, timing), env
-        )
+        ran = self.attempts(cell, harness_argv(runtime.kind, cell, params, timing), env)
+        records = ran.records
         self.check(records, cell, runtime, env, params, timing)
         measured = [r for r in records if not r["warmup"]]
         annotate(
@@ -136,13 +142,13 @@ class Session:
             host=self.host,
             session=self.journal.session,
             seed=self.settings["seed"],
-            diagnostics=diagnostics,
-            container_seconds=seconds,
-            started_at=started_at,
-            retries=len(failures),
+            diagnostics=ran.diagnostics,
+            container_seconds=ran.seconds,
+            started_at=ran.started_at,
+            retries=len(ran.failures),
         )
         for r in records:
-            r["retry_reasons"] = failures
+            r["retry_reasons"] = ran.failures
         return {
             "order": order,
             "round": round_index,
