@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from parbench.docker import daemon_problem
 from parbench.project import copy_project
 
 REPO = Path(__file__).resolve().parent.parent
@@ -44,6 +45,15 @@ def snakemake(workdir: Path, *args: str, env: dict | None = None, timeout: float
         timeout=timeout,
         env=None if env is None else {**os.environ, **env},
     )
+
+
+@pytest.fixture(scope="session")
+def docker_engine() -> None:
+    problem = daemon_problem()
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the Docker tests, but: {problem}")
+        pytest.skip(problem)
 
 
 @pytest.fixture(scope="session")
