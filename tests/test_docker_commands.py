@@ -249,3 +249,16 @@ def test_no_other_module_names_docker_in_a_command_line():
         path.name for path in package.rglob("*.py") if path.name != "docker.py" and argv.search(path.read_text())
     }
     assert offenders <= {"hostsession.py"}
+
+
+def test_strays_are_this_state_folders_containers_only(tmp_path):
+    """A session removes what a killed session of its own folder left, never another checkout's containers."""
+    from parbench.supervise import STATE_LABEL, container_labels
+
+    mine, theirs = container_labels("s1", tmp_path / "a"), container_labels("s2", tmp_path / "b")
+    assert mine == {"parbench.session": "s1", STATE_LABEL: str((tmp_path / "a").resolve())}
+    command = docker.run_command("img", ["true"], labels=mine)
+    assert f"{STATE_LABEL}={mine[STATE_LABEL]}" in command and "parbench.session=s1" in command
+    assert mine[STATE_LABEL] != theirs[STATE_LABEL]
+    relative = container_labels("s1", tmp_path / "a" / ".." / "a")
+    assert relative[STATE_LABEL] == mine[STATE_LABEL]  # one folder, one label, however it is named

@@ -31,7 +31,7 @@ from .sessionlock import Stopped, hold_session_lock, watched_ancestors
 from .sessionplan import Timing, calibration_key, harness_argv, session_plan, timing_for
 from .sessionrecords import DEFAULT_RAW_DIR, annotate, write_results
 from .specs import CALIBRATION_MARGIN, expected_checksum_of, params_label
-from .supervise import CONTAINER_LABEL, InfrastructureFault, remove_stray_containers, run_container
+from .supervise import InfrastructureFault, container_labels, remove_stray_containers, run_container
 
 PROGRESS_EVERY_SECONDS = 30.0
 FAULT_SWITCH = "PARBENCH_FAULT_CHECKSUM"  # test-only: the harness misreports this workload's checksum
@@ -79,9 +79,12 @@ class Session:
         retries: int,
         log,
         say,
+        *,
+        labels: dict[str, str],
     ):
         self.settings, self.runtimes, self.host, self.journal = settings, runtimes, host, journal
         self.timeout, self.retries, self.log, self.say = timeout, retries, log, say
+        self.labels = labels  # on every container, so a later session can find what this one left
         self.cells = [Cell.from_raw_path(path) for path in settings["cells"]]
         self.plan = session_plan(self.cells, settings["repeats"], settings["seed"])
         self.loops: dict[Cell, int] = {}
@@ -106,15 +109,16 @@ class Session:
 
     def attempts(self, cell: Cell, argv: list[str], env: dict[str, str]) -> Ran:
         """Run the container until it succeeds or infrastructure faults exceed the retries."""
-        labels = {CONTAINER_LABEL: self.journal.session}
         failures: list[str] = []
         while True:
             diagnostics = host_diagnostics(parse_cpuset(cell.cpuset))
             started_at = datetime.now(UTC).isoformat(timespec="seconds")
             image = self.runtimes[cell.runtime].image
             try:
-                records, seconds = run_container(image, argv, cell, self.timeout, env, labels, self.log, self.ancestors)
-                return Ran(records, seconds, diagnostics, started_at, failures)
+                records_and_seconds = run_container(
+                    image, argv, cell, self.timeout, env, self.labels, self.log, self.ancestors
+                )
+                return Ran(*records_and_seconds, diagnostics, started_at, failures)
             except InfrastructureFault as fault:
                 failures.append(str(fault))
                 if len(failures) > self.retries:
@@ -217,8 +221,9 @@ def measure(
         key = plan_key(settings, images, harness)
         # The code that measures is stamped as it was when the session started.
         journal = open_journal(state_dir / "journal.jsonl", key, new_session_id(), say, code=environment.git_state())
-        remove_stray_containers(log)
-        Session(settings, runtimes, host, journal, timeout, retries, log, say).run()
+        remove_stray_containers(log, state_dir)
+        labels = container_labels(journal.session, state_dir)
+        Session(settings, runtimes, host, journal, timeout, retries, log, say, labels=labels).run()
         stamp = write_results(journal, settings, images, raw_dir, harness, host)
         journal.path.unlink()  # every record is in the raw files now, flushed to disk
         return stamp

@@ -12,6 +12,7 @@ from __future__ import annotations
 import subprocess
 import time
 import uuid
+from pathlib import Path
 
 from . import docker
 from .errors import ParbenchError
@@ -19,12 +20,23 @@ from .matrix import Cell
 from .recordchecks import parse_records
 from .sessionlock import Stopped, pid_alive
 
-CONTAINER_LABEL = "parbench.session"  # its value is the session: strays are found by it
+CONTAINER_LABEL = "parbench.session"  # its value is the session that ran the container
+STATE_LABEL = "parbench.state"  # its value is the session's state folder: strays are found by it
 DOCKER_CALL_TIMEOUT = 30.0
 
 
 class InfrastructureFault(Exception):
     """The container failed for a reason outside the measurement: worth one more try."""
+
+
+def container_labels(session: str, state_dir: Path) -> dict[str, str]:
+    """What every container of a session carries: the session, and the state folder it ran under.
+
+    Strays are found by the state folder, whose lock allows one session at a
+    time: a session of another checkout (or another host's folder) on the same
+    machine holds its own lock, and its running containers are not ours to remove.
+    """
+    return {CONTAINER_LABEL: session, STATE_LABEL: str(state_dir.resolve())}
 
 
 def container_name(cell: Cell) -> str:
@@ -103,11 +115,11 @@ def run_container(
     return parse_records(stdout), seconds
 
 
-def remove_stray_containers(log) -> int:
-    """Containers a killed session left behind, found by their label, removed before measuring."""
+def remove_stray_containers(log, state_dir: Path) -> int:
+    """Containers a killed session of this state folder left behind, removed before measuring."""
     try:
         listed = subprocess.run(
-            docker.labelled_containers_command(CONTAINER_LABEL),
+            docker.labelled_containers_command(f"{STATE_LABEL}={state_dir.resolve()}"),
             capture_output=True,
             text=True,
             timeout=DOCKER_CALL_TIMEOUT,
