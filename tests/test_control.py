@@ -23,11 +23,11 @@ def test_raw_problem_names_what_is_wrong(tmp_path):
     path.write_text(GOOD + '{"seconds": 1.0, "war')
     assert raw_problem(path) == "line 2 is not JSON"
     path.write_text(json.dumps({"seconds": 1.0, "warmup": True}) + "\n")
-    assert raw_problem(path) == "holds no measured repeat"
+    assert raw_problem(path) == "holds no measured value"
     path.write_text(GOOD)
     assert raw_problem(path) is None
-    assert raw_problem(path, repeats=2) == "holds 1 of 2 measured repeats"
-    assert raw_problem(path, repeats=1) is None
+    assert raw_problem(path, rounds=2) == "holds 1 of 2 containers (one per round)"
+    assert raw_problem(path, rounds=1) is None
 
 
 def test_only_damaged_files_of_the_last_plan_are_repaired(tmp_path):
@@ -99,5 +99,5 @@ def test_raw_problem_counts_containers_not_values(tmp_path):
         for value in range(3)
     ]
     path.write_text("".join(json.dumps(v) + "\n" for v in values))
-    assert raw_problem(path, repeats=2) is None
-    assert raw_problem(path, repeats=6) == "holds 2 of 6 measured repeats"  # six values, two containers
+    assert raw_problem(path, rounds=2) is None
+    assert raw_problem(path, rounds=6) == "holds 2 of 6 containers (one per round)"  # six values, two containers

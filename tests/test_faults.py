@@ -40,8 +40,8 @@ from snakemake.utils import update_config
 from parbench.control import session_pid
 from parbench.cpusets import available_cpus
 from parbench.matrix import all_cells
-from parbench.measure import pid_alive as alive
-from parbench.measure import session_plan
+from parbench.sessionlock import pid_alive as alive
+from parbench.sessionplan import session_plan
 
 from conftest import REPO
 

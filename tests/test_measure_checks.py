@@ -1,7 +1,7 @@
 """A run that saw the wrong CPUs, interpreter or sums is rejected before it is written."""
 
 from parbench.matrix import Cell
-from parbench.measure import checksum_problems, record_problems
+from parbench.recordchecks import checksum_problems, record_problems
 
 from fixtures import record
 
@@ -21,7 +21,7 @@ def test_good_records_pass():
 
 def test_wrong_affinity_is_rejected():
     problems = record_problems([good(affinity="0")], CELL, 1, IDENTITY)
-    assert problems == ["repeat 0: CPU set 0-1 requested, the harness could use 0"]
+    assert problems == ["value 0: CPU set 0-1 requested, the harness could use 0"]
 
 
 def test_missing_records_and_worker_mismatch():
@@ -44,13 +44,13 @@ def test_every_checksum_must_be_the_one_the_parameters_imply():
     records = [good(warmup=True), good(), good(repeat=1, checksum=2.0)]
     assert checksum_problems(records[:2], records[0]["checksum"]) == []
     problems = checksum_problems(records, records[0]["checksum"])
-    assert problems == [f"repeat 1: checksum 2.0, expected {records[0]['checksum']!r}"]
+    assert problems == [f"value 1: checksum 2.0, expected {records[0]['checksum']!r}"]
 
 
-def test_measured_repeats_must_run_the_calibrated_loops():
+def test_measured_values_must_run_the_calibrated_loops():
     records = [good(warmup=True, loops=1), good(loops=8)]
     assert record_problems(records, CELL, 1, IDENTITY, loops=8) == []
-    assert record_problems(records, CELL, 1, IDENTITY, loops=16) == ["repeat 0: loops is 8, expected 16"]
+    assert record_problems(records, CELL, 1, IDENTITY, loops=16) == ["value 0: loops is 8, expected 16"]
 
 
 def test_go_identity_version():

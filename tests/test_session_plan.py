@@ -2,8 +2,9 @@
 
 import pytest
 
+from parbench.hostload import busy_fraction
 from parbench.matrix import Cell
-from parbench.measure import busy_fraction, session_plan
+from parbench.sessionplan import session_plan
 
 CELLS = [
     Cell("go", "cpu_loop", "goroutines", "0", 1),
@@ -34,31 +35,31 @@ def test_busy_fraction_from_proc_stat_readings():
 
 
 def test_first_container_calibrates_later_ones_reuse_its_loops():
-    from parbench.measure import Timing, timing_for
+    from parbench.sessionplan import Timing, timing_for
 
     settings = {"warmup": 1, "min_time": 0.2}
     cell = Cell("go", "cpu_loop", "goroutines", "0-1", 2)
-    assert timing_for(cell, 0, None, settings) == Timing(min_time=pytest.approx(0.4), warmup=0)
-    assert timing_for(cell, 3, 64, settings) == Timing(loops=64, warmup=1)
-    assert timing_for(cell, 3, 1, settings) == Timing(loops=1, warmup=0)  # one loop lasts min_time: no warm-up
+    assert timing_for(cell, None, settings) == Timing(min_time=pytest.approx(0.4), warmup=0)
+    assert timing_for(cell, 64, settings) == Timing(loops=64, warmup=1)
+    assert timing_for(cell, 1, settings) == Timing(loops=1, warmup=0)  # one loop lasts min_time: no warm-up
     spawn = Cell("go", "spawn", "goroutines", "0-1", 2)
-    assert timing_for(spawn, 0, None, settings) == Timing(loops=1, warmup=1)
+    assert timing_for(spawn, None, settings) == Timing(loops=1, warmup=1)
 
 
 def test_the_first_container_chooses_its_values_later_ones_reuse_them():
-    from parbench.measure import Timing, timing_for
+    from parbench.sessionplan import Timing, timing_for
 
     settings = {"warmup": 1, "min_time": 0.2, "values_time": 1.0, "max_values": 3}
     cell = Cell("go", "cpu_loop", "goroutines", "0-1", 2)
-    first = timing_for(cell, 0, None, settings)
+    first = timing_for(cell, None, settings)
     assert first == Timing(min_time=pytest.approx(0.4), warmup=0, values_time=1.0, max_values=3)
     assert first.measured == range(1, 4)
-    later = timing_for(cell, 2, 64, settings, values=3)
-    assert later == Timing(loops=64, warmup=1, repeats=3) and later.measured == range(3, 4)
+    later = timing_for(cell, 64, settings, values=3)
+    assert later == Timing(loops=64, warmup=1, values=3) and later.measured == range(3, 4)
 
 
 def test_the_aa_twin_shares_its_originals_loops():
-    from parbench.measure import calibration_key
+    from parbench.sessionplan import calibration_key
 
     twin = Cell("go", "cpu_loop", "goroutines", "0-1", 2, "aa")
     assert calibration_key(twin) == Cell("go", "cpu_loop", "goroutines", "0-1", 2)
@@ -69,7 +70,7 @@ def test_the_aa_twin_shares_its_originals_loops():
 def test_failures_outside_the_measurement_are_retried_wrong_answers_are_not(monkeypatch):
     from parbench import docker
     from parbench.errors import ParbenchError
-    from parbench.measure import InfrastructureFault, classify_failure
+    from parbench.supervise import InfrastructureFault, classify_failure
 
     cell = Cell("go", "cpu_loop", "goroutines", "0-1", 2)
     assert isinstance(classify_failure(137, "", cell), InfrastructureFault)
@@ -83,7 +84,7 @@ def test_failures_outside_the_measurement_are_retried_wrong_answers_are_not(monk
 
 
 def test_progress_line_estimates_what_is_left():
-    from parbench.measure import progress_line
+    from parbench.progress import progress_line
 
     line = progress_line(30, 90, 1, 3, 60.0, 0)
     assert line == "measuring: 30/90 containers done, round 2/3, 1m00s elapsed, about 2m00s left"

@@ -13,7 +13,7 @@ import os
 import signal
 from pathlib import Path
 
-LOCK_NAME = "measure.lock"
+from .sessionlock import holder_pid
 
 
 def session_pid(lock_path: Path) -> int | None:
@@ -23,10 +23,9 @@ def session_pid(lock_path: Path) -> int | None:
     a parbench measurement (a reused PID is not signalled).
     """
     try:
-        words = lock_path.read_text().split()
-        pid = int(words[1].rstrip(","))
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except (OSError, IndexError, ValueError):
+        pid = holder_pid(lock_path.read_text())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes() if pid else b""
+    except OSError:
         return None
     return pid if b"parbench.measure" in cmdline else None
 
@@ -58,8 +57,8 @@ def forward_stop_signals(lock_path: Path) -> None:
         signal.signal(signum, handler)
 
 
-def raw_problem(path: Path, repeats: int | None = None) -> str | None:
-    """Why a raw file cannot be aggregated ("missing", "empty", "line N is not JSON", too few repeats), or None."""
+def raw_problem(path: Path, rounds: int | None = None) -> str | None:
+    """Why a raw file cannot be aggregated ("missing", "empty", "line N is not JSON", too few rounds), or None."""
     if not path.exists():
         return "missing"
     lines = [line for line in path.read_text(errors="replace").splitlines() if line.strip()]
@@ -76,20 +75,20 @@ def raw_problem(path: Path, repeats: int | None = None) -> str | None:
         records.append(record)
     measured = [record for record in records if not record.get("warmup")]
     if not measured:
-        return "holds no measured repeat"
-    # A container may measure several values; `repeats` counts containers (rounds).
+        return "holds no measured value"
+    # A container may measure several values; each round gives the cell one container.
     containers = (
         len({(r.get("session"), r.get("order")) for r in measured})
         if all("order" in r for r in measured)
         else len(measured)
     )
-    if repeats is not None and containers < repeats:
-        return f"holds {containers} of {repeats} measured repeats"
+    if rounds is not None and containers < rounds:
+        return f"holds {containers} of {rounds} containers (one per round)"
     return None
 
 
 def cells_to_repair(
-    raw_paths: list[str], last_settings: Path, planned_settings: str, repeats: int | None = None
+    raw_paths: list[str], last_settings: Path, planned_settings: str, rounds: int | None = None
 ) -> dict[str, str]:
     """Raw files of the current plan that are missing or damaged, with why, when only they need measuring.
 
@@ -99,6 +98,6 @@ def cells_to_repair(
     """
     if not last_settings.exists() or last_settings.read_text() != planned_settings:
         return {}
-    problems = {path: raw_problem(Path(path), repeats) for path in raw_paths}
+    problems = {path: raw_problem(Path(path), rounds) for path in raw_paths}
     damaged = {path: why for path, why in problems.items() if why}
     return damaged if len(damaged) < len(raw_paths) else {}

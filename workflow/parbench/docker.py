@@ -1,8 +1,11 @@
-"""The docker commands parbench runs, built as argument lists by pure functions.
+"""Every docker command line parbench runs, built as argument lists by pure functions.
 
-Keeping command construction pure lets the unit tests check every flag
-(pinning, network, naming) without an engine; the few functions that run
-commands are thin wrappers.
+No other module names `docker` in an argument list: they ask this one for the
+command (run, stop, find strays, inspect, build, import, pull, tag, save,
+load, the identity and package probes) and run it. Keeping construction pure
+lets the unit tests check every flag (pinning, network, naming, labels)
+without an engine, and keeps the engine behind one module; the few functions
+here that run commands are thin wrappers.
 """
 
 from __future__ import annotations
@@ -14,31 +17,26 @@ from collections.abc import Mapping, Sequence
 from .errors import ParbenchError
 
 SETUP_HINT = "run scripts/setup.sh as root (installs Debian's docker.io and starts dockerd)"
+PYTHON_IDENTITY = "/opt/parbench/python/identity.py"
+GO_IDENTITY = ["go", "env", "-json", "GOVERSION", "GOOS", "GOARCH", "GOROOT"]
+PACKAGE_QUERY = ["dpkg-query", "-W", "-f", "${Package}\t${Version}\t${Architecture}\n"]
 
 
-def daemon_problem(timeout: float = 20) -> str | None:
-    """Why the Docker engine cannot be used, as one line, or None if it can."""
-    if shutil.which("docker") is None:
-        return f"the docker command is not installed: {SETUP_HINT}"
-    try:
-        done = subprocess.run(
-            ["docker", "info", "--format", "{{.ServerVersion}}"],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-    except subprocess.TimeoutExpired:
-        return f"the Docker daemon did not answer within {timeout:g} s: {SETUP_HINT}"
-    if done.returncode != 0 or not done.stdout.strip():
-        detail = (done.stderr.strip().splitlines() or ["no answer"])[-1]
-        return f"cannot reach the Docker daemon ({detail}): {SETUP_HINT}"
-    return None
+# ---- command lines -----------------------------------------------------------
 
 
-def require_daemon() -> None:
-    problem = daemon_problem()
-    if problem:
-        raise ParbenchError(problem)
+def info_command() -> list[str]:
+    """Asks the daemon its version: answers only when the engine can be used."""
+    return ["docker", "info", "--format", "{{.ServerVersion}}"]
+
+
+def version_command(side: str = "Server") -> list[str]:
+    """The engine's version, of its `Server` or its `Client` side."""
+    return ["docker", "version", "--format", f"{{{{.{side}.Version}}}}"]
+
+
+def inspect_image_command(reference: str) -> list[str]:
+    return ["docker", "image", "inspect", "--format", "{{.Id}}", reference]
 
 
 def build_command(
@@ -47,12 +45,37 @@ def build_command(
     build_args: Mapping[str, str],
     tag: str,
     iidfile: str,
+    *,
+    no_cache: bool = False,
 ) -> list[str]:
-    """`docker build` writing the image ID to `iidfile`."""
-    command = ["docker", "build", "--file", dockerfile, "--iidfile", iidfile, "--tag", tag]
+    """`docker build` writing the image ID to `iidfile`; `no_cache` for cold builds."""
+    command = ["docker", "build", *(["--no-cache"] if no_cache else [])]
+    command += ["--file", dockerfile, "--iidfile", iidfile, "--tag", tag]
     for key in sorted(build_args):
         command += ["--build-arg", f"{key}={build_args[key]}"]
     return command + [context]
+
+
+def import_command(tag: str) -> list[str]:
+    """`docker import` of a root file system's tar stream from stdin."""
+    return ["docker", "import", "-", tag]
+
+
+def pull_command(image: str) -> list[str]:
+    return ["docker", "pull", image]
+
+
+def tag_command(image: str, tag: str) -> list[str]:
+    return ["docker", "tag", image, tag]
+
+
+def save_command(image: str, archive: str) -> list[str]:
+    """`docker save` of one image into an archive a cluster node can load."""
+    return ["docker", "save", "--output", archive, image]
+
+
+def load_command(archive: str) -> list[str]:
+    return ["docker", "load", "--input", archive]
 
 
 def run_command(
@@ -81,8 +104,49 @@ def run_command(
     return command + [image, *argv]
 
 
+def identity_command(kind: str, image: str) -> list[str]:
+    """Asks an image who it is: CPython's version and GIL state, or Go's `go env`."""
+    if kind == "cpython":
+        return run_command(image, ["python3", PYTHON_IDENTITY])
+    return run_command(image, GO_IDENTITY)
+
+
+def packages_command(image: str) -> list[str]:
+    """Lists an image's Debian packages, one `name<TAB>version<TAB>architecture` a line."""
+    return run_command(image, PACKAGE_QUERY)
+
+
+def labelled_containers_command(label: str) -> list[str]:
+    """The IDs of every container, running or not, that carries `label`."""
+    return ["docker", "ps", "-aq", "--filter", f"label={label}"]
+
+
 def remove_container_command(name: str) -> list[str]:
+    """Stops (kills) and removes a container at once."""
     return ["docker", "rm", "--force", name]
+
+
+# ---- running them ------------------------------------------------------------
+
+
+def daemon_problem(timeout: float = 20) -> str | None:
+    """Why the Docker engine cannot be used, as one line, or None if it can."""
+    if shutil.which("docker") is None:
+        return f"the docker command is not installed: {SETUP_HINT}"
+    try:
+        done = subprocess.run(info_command(), capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return f"the Docker daemon did not answer within {timeout:g} s: {SETUP_HINT}"
+    if done.returncode != 0 or not done.stdout.strip():
+        detail = (done.stderr.strip().splitlines() or ["no answer"])[-1]
+        return f"cannot reach the Docker daemon ({detail}): {SETUP_HINT}"
+    return None
+
+
+def require_daemon() -> None:
+    problem = daemon_problem()
+    if problem:
+        raise ParbenchError(problem)
 
 
 def find_image(reference: str, timeout: float = 30) -> str | None:
@@ -92,12 +156,7 @@ def find_image(reference: str, timeout: float = 30) -> str | None:
     stopped daemon never makes an image look pruned.
     """
     try:
-        done = subprocess.run(
-            ["docker", "image", "inspect", "--format", "{{.Id}}", reference],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
+        done = subprocess.run(inspect_image_command(reference), capture_output=True, text=True, timeout=timeout)
     except (OSError, subprocess.TimeoutExpired) as error:
         raise ParbenchError(f"cannot ask the Docker engine about {reference}: {error}") from None
     if done.returncode == 0:

@@ -9,6 +9,8 @@ import socket
 import subprocess
 from datetime import UTC, datetime
 
+from . import docker
+
 
 def host_label(configured: str | None, record_hostname: bool) -> str:
     """The name results carry for this machine.
@@ -87,7 +89,7 @@ def collect(label: str) -> dict:
         "machine": platform.machine(),
         "kernel": platform.release(),
         "os": platform.platform(),
-        "docker_server_version": _output(["docker", "version", "--format", "{{.Server.Version}}"]),
-        "docker_client_version": _output(["docker", "version", "--format", "{{.Client.Version}}"]),
+        "docker_server_version": _output(docker.version_command("Server")),
+        "docker_client_version": _output(docker.version_command("Client")),
         **git_state(),
     }

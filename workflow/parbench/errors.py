@@ -1,5 +1,8 @@
 """The one exception type that reaches users as a single line."""
 
+import os
+import sys
+
 
 class ParbenchError(Exception):
     """Bad input or a broken precondition, with a message that says how to fix it.
@@ -18,8 +21,6 @@ def main_guard(main):
     Under the workflow the line is also kept in the file PARBENCH_ERROR_FILE
     names, so the workflow can repeat it as the last thing the user sees.
     """
-    import os
-    import sys
 
     def wrapped(argv=None):
         try:

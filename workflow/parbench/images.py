@@ -13,15 +13,15 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import docker
 from .atomic import atomic_path, write_text_atomic
 from .errors import ParbenchError, main_guard
 
-PACKAGE_QUERY = ["dpkg-query", "-W", "-f", "${Package}\t${Version}\t${Architecture}\n"]
-
+BUILD_TIMEOUT = 7200.0  # a cold CPython build with PGO+LTO on a small machine stays well within it
+SHORT_TIMEOUT = 60.0
 
 # ---- pure helpers ----------------------------------------------------------
 
@@ -45,8 +45,6 @@ def mmdebstrap_command(base: dict) -> tuple[list[str], dict[str, str]]:
     env: dict[str, str] = {}
     command = ["mmdebstrap", "--variant=minbase", "--include=ca-certificates", "--format=tar"]
     if base.get("snapshot"):
-        from datetime import datetime
-
         stamp = datetime.strptime(base["snapshot"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
         mirror = f"http://snapshot.debian.org/archive/debian/{base['snapshot']}"
         command.append('--aptopt=Acquire::Check-Valid-Until "false"')
@@ -66,12 +64,6 @@ def cpython_build_args(entry: dict, base_tag: str) -> dict[str, str]:
 
 def go_build_args(entry: dict, base_tag: str) -> dict[str, str]:
     return {"BASE_IMAGE": base_tag, "GO_VERSION": entry["version"]}
-
-
-def identity_command(kind: str, image: str) -> list[str]:
-    if kind == "cpython":
-        return docker.run_command(image, ["python3", "/opt/parbench/python/identity.py"])
-    return docker.run_command(image, ["go", "env", "-json", "GOVERSION", "GOOS", "GOARCH", "GOROOT"])
 
 
 def identity_problems(name: str, entry: dict, identity: dict) -> list[str]:
@@ -117,14 +109,14 @@ def build_base(base: dict, iid_out: Path, packages_out: Path) -> str:
     if docker.find_image(tag) and not os.environ.get("PARBENCH_NO_CACHE"):
         print(f"reusing {tag}", file=sys.stderr)
     elif base["method"] == "pull":
-        bounded(["docker", "pull", base["pull_image"]], BUILD_TIMEOUT, check=True)
-        bounded(["docker", "tag", base["pull_image"], tag], SHORT_TIMEOUT, check=True)
+        bounded(docker.pull_command(base["pull_image"]), BUILD_TIMEOUT, check=True)
+        bounded(docker.tag_command(base["pull_image"], tag), SHORT_TIMEOUT, check=True)
     else:
         command, extra_env = mmdebstrap_command(base)
         print("running " + " ".join(command), file=sys.stderr)
         maker = subprocess.Popen(command, stdout=subprocess.PIPE, env={**os.environ, **extra_env})
         importer = bounded(
-            ["docker", "import", "-", tag], BUILD_TIMEOUT, stdin=maker.stdout, capture_output=True, text=True
+            docker.import_command(tag), BUILD_TIMEOUT, stdin=maker.stdout, capture_output=True, text=True
         )
         maker.stdout.close()
         if maker.wait() != 0 or importer.returncode != 0:
@@ -136,14 +128,10 @@ def build_base(base: dict, iid_out: Path, packages_out: Path) -> str:
     image = docker.find_image(tag)
     if image is None:
         raise ParbenchError(f"config key 'base': no image {tag} after building it; see logs/images/base.log")
-    packages = docker.output_of(docker.run_command(image, PACKAGE_QUERY))
+    packages = docker.output_of(docker.packages_command(image))
     write_text_atomic(packages_out, packages)
     write_text_atomic(iid_out, image + "\n")
     return image
-
-
-BUILD_TIMEOUT = 7200.0  # a cold CPython build with PGO+LTO on a small machine stays well within it
-SHORT_TIMEOUT = 60.0
 
 
 def bounded(command: list[str], timeout: float, **kwargs) -> subprocess.CompletedProcess:
@@ -160,9 +148,10 @@ def bounded(command: list[str], timeout: float, **kwargs) -> subprocess.Complete
 def build_image(dockerfile: str, build_args: dict[str, str], tag: str, iid_out: Path) -> str:
     """`docker build` with the repository as context; output streamed to our stdout."""
     with atomic_path(iid_out) as tmp:
-        command = docker.build_command(dockerfile, ".", build_args, tag, str(tmp))
-        if os.environ.get("PARBENCH_NO_CACHE"):  # cold builds, for benchmarks/images.py
-            command.insert(2, "--no-cache")
+        # PARBENCH_NO_CACHE: cold builds, for benchmarks/images.py
+        command = docker.build_command(
+            dockerfile, ".", build_args, tag, str(tmp), no_cache=bool(os.environ.get("PARBENCH_NO_CACHE"))
+        )
         print("running " + " ".join(command), flush=True)
         done = bounded(command, BUILD_TIMEOUT, env={**os.environ, "DOCKER_BUILDKIT": "0"})
         if done.returncode != 0:
@@ -174,13 +163,13 @@ def build_image(dockerfile: str, build_args: dict[str, str], tag: str, iid_out: 
 def verify_identity(name: str, entry: dict, iid_file: Path, out: Path, packages_out: Path) -> dict:
     """Ask the image what it is, stop on any mismatch with config, keep the answer and package list."""
     image = iid_file.read_text().strip()
-    raw = docker.output_of(identity_command(entry["kind"], image))
+    raw = docker.output_of(docker.identity_command(entry["kind"], image))
     identity = json.loads(raw)
     record = {"runtime": name, "image_id": image, "config": entry, "identity": identity}
     problems = identity_problems(name, entry, identity)
     if problems:
         raise ParbenchError(problems[0])
-    write_text_atomic(packages_out, docker.output_of(docker.run_command(image, PACKAGE_QUERY)))
+    write_text_atomic(packages_out, docker.output_of(docker.packages_command(image)))
     write_text_atomic(out, json.dumps(record, indent=2, sort_keys=True) + "\n")
     return record
 
@@ -214,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         base_image = args.base_iid.read_text().strip()
         # Tag the exact base ID for this build so FROM cannot resolve to another base.
         base_tag = f"parbench/base:{base_image.split(':')[-1][:12]}"
-        bounded(["docker", "tag", base_image, base_tag], SHORT_TIMEOUT, check=True)
+        bounded(docker.tag_command(base_image, base_tag), SHORT_TIMEOUT, check=True)
         if entry["kind"] == "cpython":
             dockerfile, build_args = "containers/cpython/Dockerfile", cpython_build_args(entry, base_tag)
         else:

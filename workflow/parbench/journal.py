@@ -42,7 +42,6 @@ class Journal:
     path: Path
     header: dict
     entries: list[dict] = field(default_factory=list)
-    resumed: bool = False
 
     @property
     def session(self) -> str:
@@ -95,7 +94,7 @@ def open_journal(path: Path, key: str, session: str, say, code: dict | None = No
         lines = read_lines(path)
         if lines and lines[0].get("plan") == key:
             rewrite(path, lines)  # drops a torn last line, so appends start on a line of their own
-            journal = Journal(path, lines[0], [e for e in lines[1:] if "order" in e], resumed=True)
+            journal = Journal(path, lines[0], [e for e in lines[1:] if "order" in e])
             say(f"resuming session {journal.session}: {len(journal.entries)} container(s) already measured")
             journal.note_resume()
             return journal

@@ -14,6 +14,9 @@ from pathlib import Path
 
 from . import environment
 from .atomic import write_text_atomic
+from .cpusets import available_cpus, parse_cpuset
+from .errors import ParbenchError
+from .topology import describe_cpuset, read_topology, topology_summary
 
 HARNESS_DIRS = {"python": "workloads/python", "go": "workloads/go"}
 STAMP_DIR = "sessions"  # inside the raw folder: results/raw/sessions/<session>.json
@@ -80,9 +83,6 @@ def build_stamp(
 
 def machine_facts(label: str, cpusets: list[str]) -> dict:
     """What the machine is, as the session sees it: environment, topology, each CPU set's cores."""
-    from .cpusets import available_cpus, parse_cpuset
-    from .topology import describe_cpuset, read_topology, topology_summary
-
     facts = environment.collect(label)
     # Under SLURM, the job that measured: its accounting can show the node was the session's alone.
     facts["slurm_job_id"] = os.environ.get("SLURM_JOB_ID")
@@ -116,8 +116,6 @@ def load_stamps(raw_dir: Path, sessions: list[str]) -> list[dict]:
     for session in sorted(set(sessions)):
         path = stamp_path(raw_dir, session)
         if not path.exists():
-            from .errors import ParbenchError
-
             raise ParbenchError(f"raw records name session {session} but {path} is missing; remeasure or restore it")
         stamps.append(json.loads(path.read_text()))
     return stamps

@@ -1,0 +1,99 @@
+"""Whether a container's records can be trusted: what it printed, checked against what was asked.
+
+A record that saw other CPUs, another interpreter, other loops or a wrong sum
+is rejected before anything is written, with one line saying which and why.
+"""
+
+from __future__ import annotations
+
+import json
+
+from .cpusets import format_cpuset, parse_cpuset
+from .errors import ParbenchError
+from .matrix import Cell
+
+
+def parse_records(stdout: str) -> list[dict]:
+    """The harness's JSON lines; a line that is not JSON stops with its number."""
+    records = []
+    for number, line in enumerate(stdout.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            raise ParbenchError(f"harness output line {number} is not JSON: {line[:120]!r}") from None
+    return records
+
+
+def _where(record: dict) -> str:
+    """Which record a problem is about: the value (the harness's `repeat` counts a container's values)."""
+    return f"value {record.get('repeat')}{' (warm-up)' if record.get('warmup') else ''}"
+
+
+def record_problems(
+    records: list[dict],
+    cell: Cell,
+    measured: int | range,
+    identity: dict,
+    env: dict[str, str] | None = None,
+    params: dict[str, int] | None = None,
+    loops: int | None = None,
+) -> list[str]:
+    """Everything that makes these records untrustworthy, each as one line.
+
+    A variant's environment changes what must be seen: PYTHON_GIL=1 turns the
+    GIL on in a free-threaded build, GOMAXPROCS fixes Go's parallelism. With
+    `loops` given, the measured values must have run exactly that many loops;
+    without, they must all have run the same loops.
+    """
+    measured = range(measured, measured + 1) if isinstance(measured, int) else measured
+    got = [r for r in records if not r.get("warmup")]
+    problems = []
+    if len(got) not in measured:
+        wanted = str(measured.start) if len(measured) == 1 else f"{measured.start} to {measured.stop - 1}"
+        problems.append(f"expected {wanted} measured record(s), got {len(got)}")
+    if len({r.get("loops") for r in got}) > 1:
+        problems.append("the measured records ran different loops")
+    for record in records:
+        problems += _one_record_problems(record, cell, identity, env or {}, params, loops)
+    return problems
+
+
+def _one_record_problems(
+    record: dict, cell: Cell, identity: dict, env: dict[str, str], params: dict | None, loops: int | None
+) -> list[str]:
+    """One record against its cell, its image's identity and its variant's switches."""
+    where, problems = _where(record), []
+    seen = record.get("affinity")
+    if seen != format_cpuset(parse_cpuset(cell.cpuset)):
+        problems.append(f"{where}: CPU set {cell.cpuset} requested, the harness could use {seen}")
+    fields = [("workload", cell.workload), ("mode", cell.mode), ("workers", cell.workers)]
+    if params is not None:
+        fields.append(("params", params))
+    if loops is not None and not record.get("warmup"):
+        fields.append(("loops", loops))
+    for field, wanted in fields:
+        if record.get(field) != wanted:
+            problems.append(f"{where}: {field} is {record.get(field)!r}, expected {wanted!r}")
+    version = identity.get("version") or identity.get("GOVERSION")
+    if record.get("runtime_version") != version:
+        problems.append(f"{where}: runtime version {record.get('runtime_version')} differs from the image's {version}")
+    wanted_gil = {"1": True, "0": False}.get(env.get("PYTHON_GIL"), identity.get("gil_enabled"))
+    if "gil_enabled" in identity and record.get("gil_enabled") != wanted_gil:
+        problems.append(
+            f"{where}: GIL enabled is {record.get('gil_enabled')}, expected {wanted_gil} "
+            f"(image identity {identity['gil_enabled']}, PYTHON_GIL={env.get('PYTHON_GIL', 'unset')})"
+        )
+    if "GOMAXPROCS" in env and record.get("gomaxprocs") != int(env["GOMAXPROCS"]):
+        problems.append(f"{where}: GOMAXPROCS is {record.get('gomaxprocs')}, the variant sets {env['GOMAXPROCS']}")
+    return problems
+
+
+def checksum_problems(records: list[dict], expected: float) -> list[str]:
+    """Every record whose checksum differs from the one the workload's parameters imply."""
+    return [
+        f"{_where(r)}: checksum {r.get('checksum')!r}, expected {expected!r}"
+        for r in records
+        if r.get("checksum") != expected
+    ]

@@ -1,0 +1,238 @@
+"""A measurement session: every cell, in interleaved rounds, one pinned container each.
+
+The plan (sessionplan.py) fixes the order and how each container times its
+cell. Each container's records are checked against what was asked
+(recordchecks.py: CPU set, workers, runtime identity, loops, and the checksum
+the workload's parameters imply) and then appended to a journal, so an
+interrupted session resumes instead of starting over (journal.py). Raw files
+and the session stamp are written when the whole session succeeded, each
+atomically (sessionrecords.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from . import environment
+from .cpusets import parse_cpuset
+from .errors import ParbenchError
+from .hostload import host_diagnostics
+from .journal import Journal, new_session_id, open_journal, plan_key
+from .matrix import Cell
+from .progress import progress_line
+from .provenance import harness_hashes
+from .recordchecks import checksum_problems, record_problems
+from .sessionlock import Stopped, hold_session_lock, watched_ancestors
+from .sessionplan import Timing, calibration_key, harness_argv, session_plan, timing_for
+from .sessionrecords import DEFAULT_RAW_DIR, annotate, write_results
+from .specs import CALIBRATION_MARGIN, expected_checksum_of, params_label
+from .supervise import InfrastructureFault, container_labels, remove_stray_containers, run_container
+
+PROGRESS_EVERY_SECONDS = 30.0
+FAULT_SWITCH = "PARBENCH_FAULT_CHECKSUM"  # test-only: the harness misreports this workload's checksum
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """An image as the session uses it: its ID, what it said it is, and its harness's language."""
+
+    image: str
+    identity: dict
+    kind: str
+
+
+@dataclass(frozen=True)
+class Ran:
+    """A container that ran to the end: its records, its wall time from outside, and what came before it."""
+
+    records: list[dict]
+    seconds: float
+    diagnostics: dict  # the host's state just before it started
+    started_at: str
+    failures: list[str]  # why earlier attempts of the same container failed
+
+
+def load_runtimes(images_dir: Path, runtimes: set[str]) -> dict[str, Runtime]:
+    """Each runtime's image ID and identity, as the image build checked and kept them."""
+    found = {}
+    for runtime in sorted(runtimes):
+        entry = json.loads((images_dir / f"{runtime}.identity.json").read_text())
+        found[runtime] = Runtime(entry["image_id"], entry["identity"], entry["config"]["kind"])
+    return found
+
+
+class Session:
+    """One measurement session over a plan, journaled container by container."""
+
+    def __init__(
+        self,
+        settings: dict,
+        runtimes: dict[str, Runtime],
+        host: str,
+        journal: Journal,
+        timeout: float,
+        retries: int,
+        log,
+        say,
+        *,
+        labels: dict[str, str],
+    ):
+        self.settings, self.runtimes, self.host, self.journal = settings, runtimes, host, journal
+        self.timeout, self.retries, self.log, self.say = timeout, retries, log, say
+        self.labels = labels  # on every container, so a later session can find what this one left
+        self.cells = [Cell.from_raw_path(path) for path in settings["cells"]]
+        self.plan = session_plan(self.cells, settings["repeats"], settings["seed"])
+        self.loops: dict[Cell, int] = {}
+        self.values: dict[Cell, int] = {}
+        for entry in journal.entries:
+            if entry.get("loops") is not None:
+                self.calibrated(Cell.from_raw_path(entry["cell"]), entry)
+        self.ancestors = watched_ancestors()
+        self.fault = os.environ.get(FAULT_SWITCH)
+
+    def calibrated(self, cell: Cell, entry: dict) -> None:
+        """Keep the loops and values of a cell's first container for its later rounds."""
+        key = calibration_key(cell)
+        self.loops.setdefault(key, entry["loops"])
+        self.values.setdefault(key, entry.get("values", 1))
+
+    def env_for(self, cell: Cell) -> dict[str, str]:
+        env = dict(self.settings.get("env", {}).get(cell.variant, {}))
+        if self.fault:
+            env[FAULT_SWITCH] = self.fault
+        return env
+
+    def attempts(self, cell: Cell, argv: list[str], env: dict[str, str]) -> Ran:
+        """Run the container until it succeeds or infrastructure faults exceed the retries."""
+        failures: list[str] = []
+        while True:
+            diagnostics = host_diagnostics(parse_cpuset(cell.cpuset))
+            started_at = datetime.now(UTC).isoformat(timespec="seconds")
+            image = self.runtimes[cell.runtime].image
+            try:
+                records_and_seconds = run_container(
+                    image, argv, cell, self.timeout, env, self.labels, self.log, self.ancestors
+                )
+                return Ran(*records_and_seconds, diagnostics, started_at, failures)
+            except InfrastructureFault as fault:
+                failures.append(str(fault))
+                if len(failures) > self.retries:
+                    raise ParbenchError(f"{fault} ({len(failures)} attempt(s); retries={self.retries})") from None
+                self.say(f"{fault}; retrying ({len(failures)}/{self.retries})")
+
+    def measure_one(self, order: int, round_index: int, cell: Cell) -> dict:
+        """Run one container (retrying infrastructure faults), check it, and return its journal entry."""
+        runtime = self.runtimes[cell.runtime]
+        params = self.settings["params"][cell.workload]
+        key = calibration_key(cell)
+        timing = timing_for(cell, self.loops.get(key), self.settings, self.values.get(key, 1))
+        env = self.env_for(cell)
+        ran = self.attempts(cell, harness_argv(runtime.kind, cell, params, timing), env)
+        records = ran.records
+        self.check(records, cell, runtime, env, params, timing)
+        measured = [r for r in records if not r["warmup"]]
+        annotate(
+            records,
+            cell=cell,
+            round_index=round_index,
+            order=order,
+            env=env,
+            image=runtime.image,
+            host=self.host,
+            session=self.journal.session,
+            seed=self.settings["seed"],
+            diagnostics=ran.diagnostics,
+            container_seconds=ran.seconds,
+            started_at=ran.started_at,
+            retries=len(ran.failures),
+        )
+        for r in records:
+            r["retry_reasons"] = ran.failures
+        return {
+            "order": order,
+            "round": round_index,
+            "cell": cell.raw_path,
+            "loops": measured[0]["loops"],
+            "values": len(measured),
+            "records": records,
+        }
+
+    def check(self, records: list[dict], cell: Cell, runtime: Runtime, env: dict, params: dict, timing: Timing) -> None:
+        """Stop the session on the first problem: a wrong measurement is not worth another try."""
+        problems = record_problems(records, cell, timing.measured, runtime.identity, env, params, timing.loops)
+        if not problems:
+            expected = expected_checksum_of(cell.workload, params_label(params), cell.workers)
+            problems = checksum_problems(records, expected)
+        if problems:
+            raise ParbenchError(f"{cell.raw_path}: {problems[0]} (not retried: the measurement itself is wrong)")
+
+    def run(self) -> None:
+        """Every container of the plan not yet in the journal, in plan order, with progress now and then."""
+        done = self.journal.done()
+        total, started = len(self.plan), time.monotonic()
+        last_progress = -PROGRESS_EVERY_SECONDS
+        for order, (round_index, cell) in enumerate(self.plan):
+            if order in done:
+                continue
+            first_of_round = order % len(self.cells) == 0
+            if first_of_round or time.monotonic() - last_progress >= PROGRESS_EVERY_SECONDS:
+                rounds, elapsed = self.settings["repeats"], time.monotonic() - started
+                self.say(progress_line(order, total, round_index, rounds, elapsed, len(done)))
+                last_progress = time.monotonic()
+            self.log(f"[{order + 1}/{total}] round {round_index + 1}: {cell.raw_path}")
+            t0 = time.monotonic()
+            entry = self.measure_one(order, round_index, cell)
+            entry["elapsed"] = time.monotonic() - t0
+            self.journal.append(entry)
+            self.calibrated(cell, entry)
+
+
+def measure(
+    settings: dict,
+    images_dir: Path,
+    host: str,
+    timeout: float,
+    retries: int,
+    state_dir: Path,
+    log,
+    say,
+    raw_dir: Path = DEFAULT_RAW_DIR,
+) -> Path:
+    """Run (or resume) the session; return the stamp's path.
+
+    Whatever stops it (a signal, the workflow engine gone) ends in one line and
+    leaves the journal; the lock goes with the process either way.
+    """
+    lock = hold_session_lock(state_dir)
+    journal = None
+    try:
+        cells = [Cell.from_raw_path(path) for path in settings["cells"]]
+        runtimes = load_runtimes(images_dir, {cell.runtime for cell in cells})
+        images = {name: rt.image for name, rt in runtimes.items()}
+        harness = harness_hashes(Path.cwd())  # the project being measured: the workflow runs in it
+        # The margin decides every cell's loops, so it is a setting of the session: it keys the journal
+        # (one calibrated under another margin is not resumed) and the stamp records it.
+        settings = {**settings, "calibration_margin": CALIBRATION_MARGIN}
+        key = plan_key(settings, images, harness)
+        # The code that measures is stamped as it was when the session started.
+        journal = open_journal(state_dir / "journal.jsonl", key, new_session_id(), say, code=environment.git_state())
+        remove_stray_containers(log, state_dir)
+        labels = container_labels(journal.session, state_dir)
+        Session(settings, runtimes, host, journal, timeout, retries, log, say, labels=labels).run()
+        stamp = write_results(journal, settings, images, raw_dir, harness, host)
+        journal.path.unlink()  # every record is in the raw files now, flushed to disk
+        return stamp
+    except (KeyboardInterrupt, Stopped) as why:
+        kept = len(journal.entries) if journal else 0
+        planned = len(settings["cells"]) * settings["repeats"]
+        raise ParbenchError(
+            f"measurement stopped ({str(why) or 'interrupted'}); {kept} of {planned} "
+            "containers are kept in the journal: run the same command again to resume"
+        ) from None
+    finally:
+        lock.close()

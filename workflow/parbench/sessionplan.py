@@ -1,0 +1,103 @@
+"""What a session runs and how each container times its cell: pure functions over the plan.
+
+Round r of every cell runs before round r+1, in an order shuffled afresh each
+round from a seed, so slow drift of the machine spreads over all runtimes
+instead of favouring one. A cell's first container calibrates: the harness
+predicts `loops` from a cold pass (and trials, as Go's testing.B does) until
+its timed section lasts CALIBRATION_MARGIN x `min_time`, and chooses how many
+values it measures (enough to fill `values_time`, at most `max_values`,
+pyperf's values per process). Every later container of the cell reuses that
+`loops` and that number of values, so containers stay comparable.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from .matrix import AA, Cell
+from .specs import CALIBRATION_MARGIN, scaling
+
+PYTHON_HARNESS = "/opt/parbench/python/harness.py"
+
+
+def session_plan(cells: list[Cell], rounds: int, seed: int) -> list[tuple[int, Cell]]:
+    """(round, cell) pairs: round-major, each round a seeded shuffle of every cell."""
+    rng = random.Random(seed)
+    plan = []
+    for round_index in range(rounds):
+        order = sorted(cells, key=lambda c: c.raw_path)
+        rng.shuffle(order)
+        plan += [(round_index, cell) for cell in order]
+    return plan
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How a container times its cell: calibrate (`min_time`) or a fixed `loops`, after `warmup` short warm-ups.
+
+    A calibrating container chooses its number of values itself, from
+    `values_time` and `max_values`; a later one measures `values` values.
+    """
+
+    loops: int | None = None
+    min_time: float | None = None
+    warmup: int = 0
+    values: int = 1
+    values_time: float = 0.0
+    max_values: int = 1
+
+    @property
+    def measured(self) -> range:
+        """How many measured records the container may print."""
+        if self.min_time is not None and self.values_time > 0:
+            return range(1, self.max_values + 1)
+        return range(self.values, self.values + 1)
+
+
+def timing_for(cell: Cell, loops: int | None, settings: dict, values: int = 1) -> Timing:
+    """Calibrate in the cell's first container (`loops` not known yet); reuse its loops and values later.
+
+    The calibration trials (a cold pass, then predicted trials) warm the first
+    container up. Later containers run `warmup` one-loop passes first only
+    where one loop is shorter than the section (loops > 1), where a pass costs
+    1/loops of it; a one-loop section lasts min_time by itself, and a
+    full-length warm-up there bought nothing: on a default run a one-loop
+    cell's first pass took as long as its measured one, for every runtime
+    (benchmarks/session.py prints the figures for any run). Spawn's figures
+    are per-worker creation costs, so it always runs one short loop.
+    """
+    if scaling(cell.workload) == "none":
+        return Timing(loops=1, warmup=settings["warmup"])
+    if loops is None:
+        return Timing(
+            min_time=settings["min_time"] * CALIBRATION_MARGIN,
+            warmup=0,
+            values_time=settings.get("values_time", 0.0),
+            max_values=settings.get("max_values", 1),
+        )
+    return Timing(loops=loops, warmup=settings["warmup"] if loops > 1 else 0, values=values)
+
+
+def calibration_key(cell: Cell) -> Cell:
+    """The A/A twin runs with its original's loops, so the two differ only by chance."""
+    return Cell(cell.runtime, cell.workload, cell.mode, cell.cpuset, cell.workers) if cell.variant == AA else cell
+
+
+def harness_argv(kind: str, cell: Cell, params: dict[str, int], timing: Timing) -> list[str]:
+    """The command line of the harness inside the image (Go's flag package takes one dash).
+
+    The harness's `--repeats` flag is how many values the container measures.
+    """
+    dash = "--" if kind == "cpython" else "-"
+    head = ["python3", PYTHON_HARNESS] if kind == "cpython" else ["parbench-go"]
+    named = [("runtime", cell.runtime), ("workload", cell.workload), ("mode", cell.mode), ("workers", cell.workers)]
+    named += [("param", f"{name}={params[name]}") for name in sorted(params)]
+    if timing.min_time is not None:
+        named.append(("min-time", f"{timing.min_time:g}"))
+        if timing.values_time > 0:
+            named += [("values-time", f"{timing.values_time:g}"), ("max-values", timing.max_values)]
+    else:
+        named.append(("loops", timing.loops or 1))
+    named += [("repeats", timing.values), ("warmup", timing.warmup)]
+    return head + [arg for flag, value in named for arg in (f"{dash}{flag}", str(value))]

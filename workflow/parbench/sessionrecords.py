@@ -1,0 +1,122 @@
+"""What a session adds to each record, and what it writes once every container succeeded.
+
+Each record learns its round, its place in the plan, its container's cost and
+the host's state before it ran. At the end the records go to one raw file per
+cell and the session's stamp beside them, each atomically: a raw file that
+exists holds a whole session's records.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+from .atomic import atomic_path
+from .cpusets import parse_cpuset
+from .journal import Journal, now, resumed_at
+from .matrix import Cell
+from .provenance import build_stamp, machine_facts, stamp_path, write_stamp
+
+DEFAULT_RAW_DIR = Path("results/raw")
+
+
+def annotate(
+    records: list[dict],
+    *,
+    cell: Cell,
+    round_index: int,
+    order: int,
+    env: dict,
+    image: str,
+    host: str,
+    session: str,
+    seed: int,
+    diagnostics: dict,
+    container_seconds: float,
+    started_at: str,
+    retries: int,
+) -> None:
+    """Add what the session knows about a container to each of its records.
+
+    A measured record's `repeat` is its round (the container is the repeat);
+    `value` keeps the harness's index, which tells a container's values apart.
+    """
+    inside = sum(r.get("total_seconds", r["seconds"]) + r.get("spawn_seconds", 0.0) for r in records)
+    unmeasured = sum(r.get("total_seconds", r["seconds"]) for r in records if r.get("warmup"))
+    for r in records:
+        r.update(
+            diagnostics,
+            round=round_index,
+            repeat=round_index if not r["warmup"] else r["repeat"],
+            value=r["repeat"],
+            order=order,
+            variant=cell.variant,
+            env=env,
+            cpuset=cell.cpuset,
+            cpus=len(parse_cpuset(cell.cpuset)),
+            image_id=image,
+            host=host,
+            session=session,
+            container_seconds=container_seconds,
+            startup_seconds=container_seconds - inside,
+            warmup_seconds=unmeasured,
+            retries=retries,
+            started_at=started_at,
+            seed=seed,
+        )
+
+
+def session_counts(journal: Journal) -> dict:
+    """What the session cost: containers, wall time, and where it went."""
+    records = [r for e in journal.entries for r in e["records"]]
+    measured = [r for r in records if not r["warmup"]]
+    # Start-up and retries are the container's, repeated on each of its records: count them once.
+    containers = [e["records"][0] for e in journal.entries if e["records"]]
+    return {
+        "containers": len(journal.entries),
+        "retries": sum(r["retries"] for r in containers),
+        "wall_seconds": sum(e.get("elapsed", 0.0) for e in journal.entries),
+        "timed_seconds": sum(r["total_seconds"] for r in measured),
+        "warmup_seconds": sum(r["total_seconds"] for r in records if r["warmup"]),
+        "startup_seconds": sum(r["startup_seconds"] for r in containers),
+    }
+
+
+def collected(journal: Journal) -> dict[Cell, list[dict]]:
+    """Every cell's records in plan order, from the journal."""
+    out: dict[Cell, list[dict]] = defaultdict(list)
+    for entry in sorted(journal.entries, key=lambda e: e["order"]):
+        out[Cell.from_raw_path(entry["cell"])] += entry["records"]
+    return out
+
+
+def raw_file(cell: Cell, raw_dir: Path) -> Path:
+    """Where a cell's records go: its raw path, under another raw folder if given (one per host)."""
+    return raw_dir / Path(cell.raw_path).relative_to(DEFAULT_RAW_DIR)
+
+
+def write_results(
+    journal: Journal, settings: dict, images: dict[str, str], raw_dir: Path, harness: dict, label: str
+) -> Path:
+    """Raw files, then the stamp: each atomically, only after every container succeeded."""
+    for cell, records in collected(journal).items():
+        with atomic_path(raw_file(cell, raw_dir)) as tmp:
+            tmp.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
+    cpusets = sorted({Cell.from_raw_path(path).cpuset for path in settings["cells"]})
+    machine = {**machine_facts(label, cpusets), **journal.header.get("code", {})}
+    stamp = build_stamp(
+        session=journal.session,
+        started_at=journal.header["started_at"],
+        ended_at=now(),
+        resumed_at=resumed_at(journal),
+        label=label,
+        harness=harness,
+        images=images,
+        settings=settings,
+        machine=machine,
+        counts=session_counts(journal),
+    )
+    path = stamp_path(raw_dir, journal.session)
+    write_stamp(path, stamp)
+    return path

@@ -1,0 +1,134 @@
+"""One container at a time: run it pinned and networkless, watch it, and clean up after it.
+
+A container that fails for a reason outside the measurement (killed, or
+docker could not start it) is an InfrastructureFault, worth one more try; a
+harness that exits with an error, or a daemon that is gone, stops the session
+with one line. Whatever stops the wait (a timeout, a signal, the workflow
+engine gone) removes the container before it goes on.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+from . import docker
+from .errors import ParbenchError
+from .matrix import Cell
+from .recordchecks import parse_records
+from .sessionlock import Stopped, pid_alive
+
+CONTAINER_LABEL = "parbench.session"  # its value is the session that ran the container
+STATE_LABEL = "parbench.state"  # its value is the session's state folder: strays are found by it
+DOCKER_CALL_TIMEOUT = 30.0
+
+
+class InfrastructureFault(Exception):
+    """The container failed for a reason outside the measurement: worth one more try."""
+
+
+def container_labels(session: str, state_dir: Path) -> dict[str, str]:
+    """What every container of a session carries: the session, and the state folder it ran under.
+
+    Strays are found by the state folder, whose lock allows one session at a
+    time: a session of another checkout (or another host's folder) on the same
+    machine holds its own lock, and its running containers are not ours to remove.
+    """
+    return {CONTAINER_LABEL: session, STATE_LABEL: str(state_dir.resolve())}
+
+
+def container_name(cell: Cell) -> str:
+    """Unique, so a leftover container can never be mistaken for this run's."""
+    return f"parbench-{cell.runtime}-{cell.mode}-{uuid.uuid4().hex[:10]}"
+
+
+def classify_failure(returncode: int, stderr: str, cell: Cell) -> Exception:
+    """A failed `docker run` as an infrastructure fault (retried) or a measurement error (not)."""
+    last = (stderr.strip().splitlines() or ["no message"])[-1]
+    if returncode == 137:
+        return InfrastructureFault(f"{cell.raw_path}: the container was killed (OOM killer or `docker kill`)")
+    if returncode in (125, 126, 127) or "docker daemon" in stderr.lower():
+        problem = docker.daemon_problem(timeout=10)
+        if problem:
+            return ParbenchError(
+                f"lost the Docker daemon while measuring {cell.raw_path} ({problem}); "
+                "after it is back, run the same command again to resume"
+            )
+        return InfrastructureFault(f"{cell.raw_path}: docker could not run the container ({last})")
+    return ParbenchError(f"harness exited with {returncode} for {cell.raw_path}: {last}")
+
+
+def stop_container(name: str) -> None:
+    """Remove a container we abandon; bounded, so a hung daemon cannot hang the session."""
+    try:
+        subprocess.run(docker.remove_container_command(name), capture_output=True, timeout=DOCKER_CALL_TIMEOUT)
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+
+
+def _wait(proc: subprocess.Popen, cell: Cell, timeout: float, ancestors: list[int], t0: float) -> tuple[str, str]:
+    """The container's output, waiting in steps of at most a second.
+
+    Short steps let the session notice within seconds that the workflow engine
+    that started it has gone away, and a timeout shorter than a step still applies.
+    """
+    while True:
+        left = timeout - (time.perf_counter() - t0)
+        try:
+            return proc.communicate(timeout=max(0.0, min(1.0, left)))
+        except subprocess.TimeoutExpired:
+            if time.perf_counter() - t0 >= timeout:
+                raise InfrastructureFault(f"{cell.raw_path} exceeded timeout_seconds={timeout:g}") from None
+            if not all(pid_alive(pid) for pid in ancestors):
+                raise Stopped("the workflow engine that started the session has gone away") from None
+
+
+def run_container(
+    image: str,
+    argv: list[str],
+    cell: Cell,
+    timeout: float,
+    env: dict[str, str],
+    labels: dict[str, str],
+    log,
+    ancestors: list[int],
+) -> tuple[list[dict], float]:
+    """One pinned, networkless container; returns its records and outside wall time."""
+    name = container_name(cell)
+    command = docker.run_command(image, argv, name=name, cpuset=cell.cpuset, env=env, labels=labels)
+    log(f"running {' '.join(command)}")
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        stdout, stderr = _wait(proc, cell, timeout, ancestors, t0)
+    except BaseException:
+        proc.kill()
+        stop_container(name)
+        proc.communicate()
+        raise
+    seconds = time.perf_counter() - t0
+    log(stderr.rstrip())
+    if proc.returncode != 0:
+        raise classify_failure(proc.returncode, stderr, cell)
+    return parse_records(stdout), seconds
+
+
+def remove_stray_containers(log, state_dir: Path) -> int:
+    """Containers a killed session of this state folder left behind, removed before measuring."""
+    try:
+        listed = subprocess.run(
+            docker.labelled_containers_command(f"{STATE_LABEL}={state_dir.resolve()}"),
+            capture_output=True,
+            text=True,
+            timeout=DOCKER_CALL_TIMEOUT,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return 0
+    ids = listed.stdout.split()
+    for container in ids:
+        stop_container(container)
+    if ids:
+        log(f"removed {len(ids)} stray parbench container(s) left by an earlier session")
+    return len(ids)
