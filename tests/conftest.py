@@ -57,15 +57,6 @@ def snakemake(workdir: Path, *args: str, env: dict | None = None, timeout: float
 
 
 @pytest.fixture(scope="session")
-def docker_engine() -> None:
-    problem = daemon_problem()
-    if problem:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the Docker tests, but: {problem}")
-        pytest.skip(problem)
-
-
-@pytest.fixture(scope="session")
 def built_project(tmp_path_factory, docker_engine) -> Path:
     """A copy of the project with every image of the default config built by the pipeline."""
     workdir = copy_repo(tmp_path_factory.mktemp("project") / "parbench")
