@@ -14,6 +14,7 @@ import json
 
 import pandas as pd
 import pytest
+import slurm_jobs
 from test_slurm_cluster import cancel_jobs_in, cluster  # noqa: F401  (fixture)
 
 from parbench import slurm
@@ -82,7 +83,7 @@ def test_the_session_had_its_node_alone(cluster_run):
     stamp = json.loads((project / "results/hosts" / node / "sessions.json").read_text())["sessions"][-1]
     job = stamp["machine"].get("slurm_job_id")
     assert job, "the stamp names the SLURM job that measured"
-    record = slurm.job_record(job)
+    record = slurm_jobs.job_record(job)
     node_cpus = slurm.cluster_nodes()[node].cpus
-    assert slurm.job_exclusive(record, node_cpus) and record.state == "COMPLETED"
+    assert slurm_jobs.job_exclusive(record, node_cpus) and record.state == "COMPLETED"
     assert stamp["topology"]["counts"]["cpus"] == node_cpus  # the session saw every CPU of the node
