@@ -27,9 +27,9 @@ def paper_project(tmp_path_factory):
     return copy_repo(tmp_path_factory.mktemp("hosts") / "parbench")
 
 
-def plan(project, hosts: list[str]) -> str:
+def plan(project, hosts: list[str], *args: str) -> str:
     (project / "hosts.yaml").write_text(json.dumps({"hosts": hosts, "cluster": {"account": "parbench"}}))
-    done = snakemake(project, "-n", "--configfile", "configs/quick.yaml", "hosts.yaml", timeout=300)
+    done = snakemake(project, "-n", "--configfile", "configs/quick.yaml", "hosts.yaml", *args, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout + done.stderr
 
@@ -38,13 +38,25 @@ def plan(project, hosts: list[str]) -> str:
 def test_three_hosts_plan_three_loads_three_exclusive_sessions_and_one_merge(paper_project):
     out = plan(paper_project, ["n1", "n2", "n3"])
     counts = job_counts(out)
-    assert counts["probe_host"] == counts["load_images"] == counts["measure_host"] == 3
-    assert counts["merge_hosts"] == 1 and counts["save_image"] == 3 and "measure" not in counts
+    # The same rules as on one machine, once per host: no per-host twins.
+    assert counts["probe_host"] == counts["load_images"] == counts["measure"] == 3
+    assert counts["aggregate"] == counts["comparisons"] == counts["report"] == 3
+    assert counts["merge_hosts"] == 1 and counts["save_image"] == 3 and "measure_host" not in counts
     assert counts["base_image"] == 1 and counts["cpython_image"] == 2  # images are built once
     for host in ("n1", "n2", "n3"):
         assert f"slurm_extra=--exclusive --nodelist={host}" in out
     two = plan(paper_project, ["n1", "n2"])
-    assert job_counts(two)["measure_host"] == 2 and "host=n3" not in two and "host=n1" in two
+    assert job_counts(two)["measure"] == 2 and "host=n3" not in two and "host=n1" in two
+
+
+@pytest.mark.slow
+def test_remeasuring_one_runtime_is_the_local_command_on_every_host(paper_project):
+    out = plan(paper_project, ["n1", "n2"], "-p", "--forcerun", "measure", "--config", "remeasure=[go]")
+    commands = [line for line in out.splitlines() if "parbench.hostsession measure" in line]
+    assert len(commands) == 2 and all(line.rstrip().endswith("--runtimes go") for line in commands), commands
+    assert {"--host n1", "--host n2"} == {
+        word for line in commands for word in ("--host n1", "--host n2") if word in line
+    }
 
 
 @pytest.mark.slow

@@ -59,11 +59,6 @@ def semantic_problems(config: dict, available: list[int]) -> list[str]:
             "config key 'cluster.account': required when 'hosts' names SLURM nodes "
             "(an account `sacctmgr show assoc user=$USER` lists)"
         )
-    if config.get("hosts") and config.get("remeasure"):
-        problems.append(
-            "config key 'remeasure': not available with 'hosts'; remeasure one host with "
-            "--forcerun results/hosts/NODE/raw.json"
-        )
     for name in config.get("remeasure") or []:
         if name not in config["runtimes"]:
             problems.append(
