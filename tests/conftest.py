@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from parbench.docker import daemon_problem
 from parbench.project import copy_project
 
 REPO = Path(__file__).resolve().parent.parent
@@ -28,6 +29,15 @@ def _load_harness() -> None:
 
 
 _load_harness()
+
+
+@pytest.fixture(scope="session")
+def docker_engine() -> None:
+    problem = daemon_problem()
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the Docker tests, but: {problem}")
+        pytest.skip(problem)
 
 
 def copy_repo(dest: Path) -> Path:
