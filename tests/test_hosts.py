@@ -10,7 +10,7 @@ import pytest
 
 from parbench.aggregate import runs_table, write_csv
 from parbench.errors import ParbenchError
-from parbench.hostsession import archive_problem, host_settings
+from parbench.hostsession import archive_problem, host_cells, host_settings
 from parbench.merge import merged_tables
 
 from conftest import copy_repo, snakemake
@@ -119,3 +119,14 @@ def test_merge_keeps_hosts_apart_and_refuses_disagreement(tmp_path):
     wrong.to_csv(paths[1], index=False)
     with pytest.raises(ParbenchError, match="hosts disagree"):
         merged_tables(paths)
+
+
+def test_a_host_remeasures_only_the_runtimes_named():
+    cells = [
+        "results/raw/go/cpu_loop/sequential/cpus-0_w1.jsonl",
+        "results/raw/cpython-3.13/cpu_loop/threads/cpus-0-1_w2.jsonl",
+        "results/raw/cpython-3.13/cpu_loop/threads/cpus-0-1_w2.aa.jsonl",
+    ]
+    assert host_cells({"cells": cells}, None) == cells
+    assert host_cells({"cells": cells}, "go") == cells[:1]
+    assert host_cells({"cells": cells}, "cpython-3.13,go") == cells

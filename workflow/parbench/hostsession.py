@@ -20,7 +20,7 @@ from pathlib import Path
 
 from . import docker
 from .atomic import write_text_atomic
-from .config import semantic_problems
+from .config import cpuset_problems
 from .cpusets import available_cpus
 from .errors import ParbenchError, main_guard
 from .matrix import Cell, all_cells
@@ -82,7 +82,7 @@ def host_settings(settings: dict, config: dict, host: str = "this node") -> dict
     Explicit CPU sets are checked against the node's CPUs here, where they are known.
     """
     local = {key: value for key, value in config.items() if key != "hosts"}
-    problems = [p for p in semantic_problems(local, available_cpus()) if p.startswith("config key 'cpusets'")]
+    problems = cpuset_problems(local, available_cpus())
     if problems:
         raise ParbenchError(f"host {host}: {problems[0]}")
     cells = all_cells(config, available_cpus())
