@@ -64,7 +64,8 @@ rule measure:
     input:
         renew=SESSION_RENEWAL,
         settings=rules.session_settings.output[0],
-        config=ancient(rules.experiment_files.output.config),
+        # A host works out its cells from the experiment, on the node, after loading the images.
+        config=ancient(rules.experiment_files.output.config) if HOSTS else [],
         loaded=rules.load_images.output if HOSTS else [],
         iids=expand("results/images/{runtime}.iid", runtime=RUNTIMES),
         identities=IDENTITIES,
