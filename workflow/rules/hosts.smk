@@ -28,6 +28,7 @@ localrules:
 
 CLUSTER_RESOURCES = {f"slurm_{key}": value for key, value in (config.get("cluster") or {}).items() if value}
 HOST = "results/hosts/{host}"
+RUNTIMES_ARG = ",".join(RUNTIMES)
 
 
 rule probe_host:
@@ -76,7 +77,7 @@ rule load_images:
     shell:
         logged(
             "{PY} parbench.hostsession load --host {wildcards.host} --images results/images "
-            f"--runtimes {','.join(RUNTIMES)} --out {{output}}"
+            "--runtimes {RUNTIMES_ARG} --out {output}"
         )
 
 

@@ -34,8 +34,12 @@ rule session_settings:
 
 
 # Timeout, retries and host label change nothing that is measured, so they
-# are in the command, not in params (a changed param remeasures).
-OPTIONS = "--timeout {config[timeout_seconds]} --retries {config[retries]} --log {log}" + PLAN.narrowing
+# are in the command, not in params (a changed param remeasures). They and the
+# narrowing are placeholders, filled in per job: Snakemake compares the
+# command's text before filling in, and a changed text would remeasure too.
+HOST_LABEL = PLAN.host_label
+NARROWING = PLAN.narrowing
+OPTIONS = "--timeout {config[timeout_seconds]} --retries {config[retries]} --log {log}{NARROWING}"
 if HOSTS:
     SESSION = dict(
         output=update(LAYOUT.result("raw.json")),  # the host's manifest, written last
@@ -50,7 +54,7 @@ else:
         output=[update(cell.raw_path) for cell in PLAN.measured],
         message=f"Measuring {len(PLAN.measured)} cell(s) in {config['repeats']} interleaved round(s) (detail: {{log}})",
         command="{PY} parbench.measure --settings {input.settings} --images results/images "
-        f"--host-label {PLAN.host_label} " + OPTIONS,
+        "--host-label {HOST_LABEL} " + OPTIONS,
         resources={},
     )
 
