@@ -33,7 +33,7 @@ rule all:
 # Each job records the SLURM job it ran in and the CPUs it could use.
 rule measure:
     output: "measure.txt"
-    resources: slurm_extra="'NODE_OPTIONS'"
+    resources: slurm_extra="NODE_OPTIONS"
     shell: "echo $SLURM_JOB_ID $(nproc) > {output}"
 
 rule other:
