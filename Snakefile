@@ -13,11 +13,11 @@ report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/hosts.smk"
 include: "workflow/rules/images.smk"
 include: "workflow/rules/measure.smk"
-include: "workflow/rules/export.smk"
 include: "workflow/rules/report.smk"
-include: "workflow/rules/hosts.smk"
+include: "workflow/rules/export.smk"
 
 
 rule all:

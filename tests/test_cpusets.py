@@ -1,7 +1,7 @@
 import pytest
 
-from parbench.cpusets import auto_cpusets, auto_sizes, format_cpuset, parse_cpuset
-from parbench.topology import CpuInfo, flat_topology
+from parbench.cpusets import format_cpuset, parse_cpuset
+from parbench.topology import CpuInfo, auto_cpusets, auto_sizes, flat_topology
 
 
 @pytest.mark.parametrize(

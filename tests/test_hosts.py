@@ -10,7 +10,7 @@ import pytest
 
 from parbench.aggregate import runs_table, write_csv
 from parbench.errors import ParbenchError
-from parbench.hostsession import archive_problem, host_settings
+from parbench.hostsession import archive_problem, host_cells, host_settings
 from parbench.merge import merged_tables
 
 from conftest import copy_repo, snakemake
@@ -27,9 +27,9 @@ def paper_project(tmp_path_factory):
     return copy_repo(tmp_path_factory.mktemp("hosts") / "parbench")
 
 
-def plan(project, hosts: list[str]) -> str:
+def plan(project, hosts: list[str], *args: str) -> str:
     (project / "hosts.yaml").write_text(json.dumps({"hosts": hosts, "cluster": {"account": "parbench"}}))
-    done = snakemake(project, "-n", "--configfile", "configs/quick.yaml", "hosts.yaml", timeout=300)
+    done = snakemake(project, "-n", "--configfile", "configs/quick.yaml", "hosts.yaml", *args, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout + done.stderr
 
@@ -38,13 +38,25 @@ def plan(project, hosts: list[str]) -> str:
 def test_three_hosts_plan_three_loads_three_exclusive_sessions_and_one_merge(paper_project):
     out = plan(paper_project, ["n1", "n2", "n3"])
     counts = job_counts(out)
-    assert counts["probe_host"] == counts["load_images"] == counts["measure_host"] == 3
-    assert counts["merge_hosts"] == 1 and counts["save_image"] == 3 and "measure" not in counts
+    # The same rules as on one machine, once per host: no per-host twins.
+    assert counts["probe_host"] == counts["load_images"] == counts["measure"] == 3
+    assert counts["aggregate"] == counts["comparisons"] == counts["report"] == 3
+    assert counts["merge_hosts"] == 1 and counts["save_image"] == 3 and "measure_host" not in counts
     assert counts["base_image"] == 1 and counts["cpython_image"] == 2  # images are built once
     for host in ("n1", "n2", "n3"):
         assert f"slurm_extra=--exclusive --nodelist={host}" in out
     two = plan(paper_project, ["n1", "n2"])
-    assert job_counts(two)["measure_host"] == 2 and "host=n3" not in two and "host=n1" in two
+    assert job_counts(two)["measure"] == 2 and "host=n3" not in two and "host=n1" in two
+
+
+@pytest.mark.slow
+def test_remeasuring_one_runtime_is_the_local_command_on_every_host(paper_project):
+    out = plan(paper_project, ["n1", "n2"], "-p", "--forcerun", "measure", "--config", "remeasure=[go]")
+    commands = [line for line in out.splitlines() if "parbench.hostsession measure" in line]
+    assert len(commands) == 2 and all(line.rstrip().endswith("--runtimes go") for line in commands), commands
+    assert {"--host n1", "--host n2"} == {
+        word for line in commands for word in ("--host n1", "--host n2") if word in line
+    }
 
 
 @pytest.mark.slow
@@ -107,3 +119,14 @@ def test_merge_keeps_hosts_apart_and_refuses_disagreement(tmp_path):
     wrong.to_csv(paths[1], index=False)
     with pytest.raises(ParbenchError, match="hosts disagree"):
         merged_tables(paths)
+
+
+def test_a_host_remeasures_only_the_runtimes_named():
+    cells = [
+        "results/raw/go/cpu_loop/sequential/cpus-0_w1.jsonl",
+        "results/raw/cpython-3.13/cpu_loop/threads/cpus-0-1_w2.jsonl",
+        "results/raw/cpython-3.13/cpu_loop/threads/cpus-0-1_w2.aa.jsonl",
+    ]
+    assert host_cells({"cells": cells}, None) == cells
+    assert host_cells({"cells": cells}, "go") == cells[:1]
+    assert host_cells({"cells": cells}, "cpython-3.13,go") == cells

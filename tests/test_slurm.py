@@ -3,6 +3,7 @@
 import subprocess
 
 import pytest
+import slurm_jobs
 
 from parbench import slurm
 from parbench.errors import ParbenchError
@@ -42,8 +43,15 @@ def fake_runner(outputs):
 
 def test_commands_are_the_documented_ones():
     assert slurm.sinfo_command() == ["sinfo", "-h", "-N", "-o", "%N|%c|%T|%P"]
-    assert slurm.sacct_command("42") == ["sacct", "-j", "42", "--format=JobID,State,AllocCPUS,NodeList", "-P", "-n"]
-    assert slurm.scontrol_job_command(42) == ["scontrol", "show", "job", "42"]
+    assert slurm_jobs.sacct_command("42") == [
+        "sacct",
+        "-j",
+        "42",
+        "--format=JobID,State,AllocCPUS,NodeList",
+        "-P",
+        "-n",
+    ]
+    assert slurm_jobs.scontrol_job_command(42) == ["scontrol", "show", "job", "42"]
     cmd = slurm.assoc_command("acct", "alice")
     assert cmd[:5] == ["sacctmgr", "-n", "-P", "show", "assoc"]
     assert "account=acct" in cmd and "user=alice" in cmd and cmd[-1] == "format=Cluster,Account,User"
@@ -73,27 +81,27 @@ def test_parse_assoc_needs_account_and_user():
 
 
 def test_parse_sacct_takes_the_job_line_not_its_steps():
-    assert slurm.parse_sacct(SACCT, "7") == slurm.JobRecord("7", "COMPLETED", 2, "vm")
-    assert slurm.parse_sacct(SACCT, "8").alloc_cpus == 1
+    assert slurm_jobs.parse_sacct(SACCT, "7") == slurm_jobs.JobRecord("7", "COMPLETED", 2, "vm")
+    assert slurm_jobs.parse_sacct(SACCT, "8").alloc_cpus == 1
     with pytest.raises(ParbenchError, match="no job 9"):
-        slurm.parse_sacct(SACCT, "9")
+        slurm_jobs.parse_sacct(SACCT, "9")
 
 
 def test_parse_scontrol_job_reads_fields_across_lines():
-    fields = slurm.parse_scontrol_job(SCONTROL_EXCLUSIVE)
+    fields = slurm_jobs.parse_scontrol_job(SCONTROL_EXCLUSIVE)
     assert fields["JobId"] == "7" and fields["OverSubscribe"] == "NO"
     assert fields["NodeList"] == "vm" and fields["ReqNodeList"] == "(null)"
     assert fields["CPUs/Task"] == "1" and fields["NumCPUs"] == "2"
 
 
 def test_job_exclusive_from_sacct_or_scontrol():
-    record = slurm.parse_sacct(SACCT, "7")
-    assert slurm.job_exclusive(record, node_cpus=2)
-    assert not slurm.job_exclusive(slurm.parse_sacct(SACCT, "8"), node_cpus=2)
-    assert not slurm.job_exclusive(slurm.JobRecord("9", "COMPLETED", 4, "vm,vm2"), node_cpus=2)
-    assert slurm.job_exclusive(scontrol=slurm.parse_scontrol_job(SCONTROL_EXCLUSIVE))
-    assert not slurm.job_exclusive(scontrol=slurm.parse_scontrol_job(SCONTROL_SHARED))
-    assert not slurm.job_exclusive()
+    record = slurm_jobs.parse_sacct(SACCT, "7")
+    assert slurm_jobs.job_exclusive(record, node_cpus=2)
+    assert not slurm_jobs.job_exclusive(slurm_jobs.parse_sacct(SACCT, "8"), node_cpus=2)
+    assert not slurm_jobs.job_exclusive(slurm_jobs.JobRecord("9", "COMPLETED", 4, "vm,vm2"), node_cpus=2)
+    assert slurm_jobs.job_exclusive(scontrol=slurm_jobs.parse_scontrol_job(SCONTROL_EXCLUSIVE))
+    assert not slurm_jobs.job_exclusive(scontrol=slurm_jobs.parse_scontrol_job(SCONTROL_SHARED))
+    assert not slurm_jobs.job_exclusive()
 
 
 def test_slurm_problem_none_when_node_and_account_are_fine():
@@ -137,9 +145,15 @@ def test_slurm_problem_without_node_checks_only_reachability_and_account():
     assert slurm.slurm_problem(None, "parbench", user="root", run=run) is None
 
 
+def test_node_options_pin_a_job_and_make_a_measurement_exclusive():
+    assert slurm.node_options("n1") == "--nodelist=n1"
+    assert slurm.node_options("n1", exclusive=True) == "--exclusive --nodelist=n1"
+    assert slurm.node_options(None, exclusive=True) == ""
+
+
 def test_wrappers_raise_one_line_errors():
     with pytest.raises(ParbenchError, match="not reachable"):
         slurm.cluster_nodes(run=fake_runner({"sinfo": 1}))
     assert slurm.cluster_nodes(run=fake_runner({"sinfo": SINFO}))["vm"].cpus == 2
-    assert slurm.job_record("7", run=fake_runner({"sacct": SACCT})).alloc_cpus == 2
-    assert slurm.job_fields("7", run=fake_runner({"scontrol": SCONTROL_EXCLUSIVE}))["OverSubscribe"] == "NO"
+    assert slurm_jobs.job_record("7", run=fake_runner({"sacct": SACCT})).alloc_cpus == 2
+    assert slurm_jobs.job_fields("7", run=fake_runner({"scontrol": SCONTROL_EXCLUSIVE}))["OverSubscribe"] == "NO"

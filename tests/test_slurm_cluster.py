@@ -1,8 +1,9 @@
 """The SLURM profile on a real one-node cluster (scripts/slurm-test-cluster.sh).
 
 A throwaway two-rule workflow runs through profiles/slurm: the rule named
-`measure` must get its node alone (--exclusive from the profile's
-set-resources), the other must not, and both must complete in SLURM's
+`measure` asks for its node as parbench's measure rule does
+(slurm.node_options, --exclusive --nodelist=NODE) and must get it alone, the
+other must not, and both must complete in SLURM's
 accounting. parbench.slurm's checks must name an unknown node and an account
 the cluster refuses. The cluster is left running (the script is idempotent),
 so a second run finds it up in about a second.
@@ -16,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import slurm_jobs
 
 from parbench import slurm
 
@@ -31,6 +33,7 @@ rule all:
 # Each job records the SLURM job it ran in and the CPUs it could use.
 rule measure:
     output: "measure.txt"
+    resources: slurm_extra="NODE_OPTIONS"
     shell: "echo $SLURM_JOB_ID $(nproc) > {output}"
 
 rule other:
@@ -63,7 +66,8 @@ def cancel_jobs_in(workdir: Path) -> None:
 def test_profile_runs_measure_exclusive_and_others_shared(cluster, tmp_path):
     workdir = tmp_path / "wf"
     workdir.mkdir()
-    (workdir / "Snakefile").write_text(SNAKEFILE)
+    options = slurm.node_options(cluster["node"], exclusive=True)
+    (workdir / "Snakefile").write_text(SNAKEFILE.replace("NODE_OPTIONS", options))
     command = [
         sys.executable,
         "-m",
@@ -90,20 +94,20 @@ def test_profile_runs_measure_exclusive_and_others_shared(cluster, tmp_path):
     jobs = {}
     for rule in ("measure", "other"):
         job_id, visible = (workdir / f"{rule}.txt").read_text().split()
-        record = slurm.job_record(job_id)
+        record = slurm_jobs.job_record(job_id)
         assert record.state == "COMPLETED", (rule, record)
         assert record.nodes == cluster["node"]
-        jobs[rule] = (record, slurm.job_fields(job_id), int(visible))
+        jobs[rule] = (record, slurm_jobs.job_fields(job_id), int(visible))
 
     record, fields, _ = jobs["measure"]
-    assert slurm.job_exclusive(record, node_cpus), record
-    assert slurm.job_exclusive(scontrol=fields), fields.get("OverSubscribe")
+    assert slurm_jobs.job_exclusive(record, node_cpus), record
+    assert slurm_jobs.job_exclusive(scontrol=fields), fields.get("OverSubscribe")
     assert record.alloc_cpus == node_cpus
 
     record, fields, visible = jobs["other"]
-    assert not slurm.job_exclusive(scontrol=fields), fields.get("OverSubscribe")
+    assert not slurm_jobs.job_exclusive(scontrol=fields), fields.get("OverSubscribe")
     if node_cpus > 1:
-        assert not slurm.job_exclusive(record, node_cpus), record
+        assert not slurm_jobs.job_exclusive(record, node_cpus), record
     assert visible == 1  # a job sees its --cpus-per-task (threads), not the node
 
 

@@ -14,6 +14,7 @@ import json
 
 import pandas as pd
 import pytest
+import slurm_jobs
 from test_slurm_cluster import cancel_jobs_in, cluster  # noqa: F401  (fixture)
 
 from parbench import slurm
@@ -82,7 +83,55 @@ def test_the_session_had_its_node_alone(cluster_run):
     stamp = json.loads((project / "results/hosts" / node / "sessions.json").read_text())["sessions"][-1]
     job = stamp["machine"].get("slurm_job_id")
     assert job, "the stamp names the SLURM job that measured"
-    record = slurm.job_record(job)
+    record = slurm_jobs.job_record(job)
     node_cpus = slurm.cluster_nodes()[node].cpus
-    assert slurm.job_exclusive(record, node_cpus) and record.state == "COMPLETED"
+    assert slurm_jobs.job_exclusive(record, node_cpus) and record.state == "COMPLETED"
     assert stamp["topology"]["counts"]["cpus"] == node_cpus  # the session saw every CPU of the node
+
+
+def test_remeasuring_one_runtime_on_a_host_is_the_local_command(cluster_run):
+    # Last: it remeasures go on the host, so the tests above see the first cluster run.
+    project, node = cluster_run
+    raw = project / "results/hosts" / node / "raw"
+
+    def raw_files() -> dict:
+        return {p: (p.stat().st_mtime, p.read_text()) for p in sorted(raw.rglob("*.jsonl"))}
+
+    before = raw_files()
+    runs = project / "results/hosts" / node / "runs.csv"
+    runs_mtime = runs.stat().st_mtime
+    on_cluster = ("--profile", "profiles/slurm", *QUICK, "hosts.yaml")
+    try:
+        done = snakemake(
+            project,
+            *on_cluster,
+            "--forcerun",
+            "measure",
+            "--config",
+            "remeasure=[go]",
+            "--slurm-init-seconds-before-status-checks",
+            "2",
+            timeout=1800,
+        )
+    finally:
+        cancel_jobs_in(project)
+    assert done.returncode == 0, done.stderr[-3000:]
+    after = raw_files()
+    assert after.keys() == before.keys()
+    go = [p for p in after if p.relative_to(raw).parts[0] == "go"]
+    assert go and len(go) < len(after)
+    for path in after:
+        if path in go:
+            assert after[path][0] > before[path][0] and after[path][1] != before[path][1], path
+        else:
+            assert after[path] == before[path], f"{path} was remeasured, but only go was asked for"
+    assert runs.stat().st_mtime > runs_mtime
+    remeasured = pd.read_csv(runs, dtype={"params": str})
+    assert remeasured.groupby("runtime")["session"].nunique().max() == 1
+    assert (
+        remeasured.loc[remeasured["runtime"] == "go", "session"].iloc[0]
+        != (remeasured.loc[remeasured["runtime"] != "go", "session"].iloc[0])
+    )
+    # The plain command finds nothing left to do, here as locally.
+    plain = snakemake(project, "-n", *on_cluster, timeout=300)
+    assert plain.returncode == 0 and "Nothing to be done" in plain.stdout + plain.stderr, plain.stderr[-3000:]

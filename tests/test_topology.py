@@ -5,9 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from parbench.cpusets import auto_cpusets, parse_cpuset
+from parbench.cpusets import parse_cpuset
 from parbench.matrix import cpusets_for
 from parbench.topology import (
+    auto_cpusets,
     describe_cpuset,
     flat_topology,
     main,

@@ -59,11 +59,6 @@ def semantic_problems(config: dict, available: list[int]) -> list[str]:
             "config key 'cluster.account': required when 'hosts' names SLURM nodes "
             "(an account `sacctmgr show assoc user=$USER` lists)"
         )
-    if config.get("hosts") and config.get("remeasure"):
-        problems.append(
-            "config key 'remeasure': not available with 'hosts'; remeasure one host with "
-            "--forcerun results/hosts/NODE/raw.json"
-        )
     for name in config.get("remeasure") or []:
         if name not in config["runtimes"]:
             problems.append(
@@ -86,25 +81,32 @@ def semantic_problems(config: dict, available: list[int]) -> list[str]:
             continue
         if entry is not None:
             problems += workload_param_problems(workload, entry)
-    if config.get("cpusets", "auto") != "auto":
-        seen: dict[str, str] = {}
-        for text in config["cpusets"]:
-            try:
-                cpus = parse_cpuset(text)
-            except ValueError as error:
-                problems.append(f"config key 'cpusets': {error}")
-                continue
-            missing = sorted(set(cpus) - set(available))
-            # With hosts, each node checks its own CPUs when its session starts (hostsession).
-            if missing and not config.get("hosts"):
-                problems.append(
-                    f"config key 'cpusets': CPU set {text!r} names CPU(s) {format_cpuset(missing)} "
-                    f"that this machine does not offer (available: {format_cpuset(available)})"
-                )
-            canonical = format_cpuset(cpus)
-            if canonical in seen:
-                problems.append(f"config key 'cpusets': {text!r} is the same CPU set as {seen[canonical]!r}")
-            seen[canonical] = text
+    return problems + cpuset_problems(config, available)
+
+
+def cpuset_problems(config: dict, available: list[int]) -> list[str]:
+    """Malformed, duplicate or (here, without hosts) unavailable explicit CPU sets."""
+    problems: list[str] = []
+    if config.get("cpusets", "auto") == "auto":
+        return problems
+    seen: dict[str, str] = {}
+    for text in config["cpusets"]:
+        try:
+            cpus = parse_cpuset(text)
+        except ValueError as error:
+            problems.append(f"config key 'cpusets': {error}")
+            continue
+        missing = sorted(set(cpus) - set(available))
+        # With hosts, each node checks its own CPUs when its session starts (hostsession).
+        if missing and not config.get("hosts"):
+            problems.append(
+                f"config key 'cpusets': CPU set {text!r} names CPU(s) {format_cpuset(missing)} "
+                f"that this machine does not offer (available: {format_cpuset(available)})"
+            )
+        canonical = format_cpuset(cpus)
+        if canonical in seen:
+            problems.append(f"config key 'cpusets': {text!r} is the same CPU set as {seen[canonical]!r}")
+        seen[canonical] = text
     return problems
 
 

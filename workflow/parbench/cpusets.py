@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .topology import CpuInfo
 
 _ELEMENT = re.compile(r"^(\d+)(?:-(\d+))?$")
 
@@ -47,34 +42,3 @@ def format_cpuset(cpus: list[int] | set[int]) -> str:
 def available_cpus() -> list[int]:
     """CPUs this process may use: the ceiling for every CPU set of a run."""
     return sorted(os.sched_getaffinity(0))
-
-
-def auto_sizes(count: int) -> list[int]:
-    """1, 2, 4, … up to `count`, plus `count` itself if it is not a power of two."""
-    sizes = []
-    k = 1
-    while k <= count:
-        sizes.append(k)
-        k *= 2
-    if count and sizes[-1] != count:
-        sizes.append(count)
-    return sizes
-
-
-def auto_cpusets(topology: Sequence[CpuInfo] | Sequence[int]) -> list[str]:
-    """1, 2, 4, … CPUs up to all available, plus all of them if that is not a power of two.
-
-    Each set is a prefix of the topology's preferred order (one CPU per
-    physical core on one NUMA node, fastest first; other nodes next; SMT
-    siblings last: `parbench.topology.preferred_order`), so sets nest and a
-    larger one only adds CPUs to a smaller one. A plain list of CPU numbers
-    stands for a machine about which nothing is known: each CPU its own core,
-    taken in number order.
-    """
-    from .topology import flat_topology, preferred_order  # topology imports this module
-
-    infos = list(topology)
-    if all(isinstance(item, int) for item in infos):
-        infos = flat_topology(infos)
-    ordered = preferred_order(infos)
-    return [format_cpuset(ordered[:k]) for k in auto_sizes(len(ordered))]

@@ -13,15 +13,18 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 from . import docker
 from .atomic import write_text_atomic
+from .config import cpuset_problems
 from .cpusets import available_cpus
 from .errors import ParbenchError, main_guard
-from .matrix import all_cells
+from .matrix import Cell, all_cells
+from .measure import _terminate, format_duration, measure, open_log, raw_file
 
 LOAD_TIMEOUT = 1800.0
 
@@ -78,18 +81,23 @@ def host_settings(settings: dict, config: dict, host: str = "this node") -> dict
 
     Explicit CPU sets are checked against the node's CPUs here, where they are known.
     """
-    from .config import semantic_problems
-
     local = {key: value for key, value in config.items() if key != "hosts"}
-    problems = [p for p in semantic_problems(local, available_cpus()) if p.startswith("config key 'cpusets'")]
+    problems = cpuset_problems(local, available_cpus())
     if problems:
         raise ParbenchError(f"host {host}: {problems[0]}")
     cells = all_cells(config, available_cpus())
     return dict(settings, cells=[cell.raw_path for cell in cells])
 
 
-@main_guard
-def main(argv: list[str] | None = None) -> int:
+def host_cells(settings: dict, runtimes: str | None) -> list[str]:
+    """The host's cells this invocation measures: all, or those of the named runtimes (comma-separated)."""
+    if not runtimes:
+        return settings["cells"]
+    names = set(runtimes.split(","))
+    return [path for path in settings["cells"] if Cell.from_raw_path(path).runtime in names]
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="action", required=True)
     probe = sub.add_parser("probe", help="check that this node's Docker engine answers")
@@ -110,34 +118,30 @@ def main(argv: list[str] | None = None) -> int:
     session.add_argument("--timeout", type=float, default=1800.0)
     session.add_argument("--retries", type=int, default=1)
     session.add_argument("--log", type=Path, default=None)
+    session.add_argument("--runtimes", default=None, help="comma-separated: measure just these runtimes' cells")
     session.add_argument(
         "--manifest",
         required=True,
         type=Path,
         help="JSON written last: the session, its stamp and the raw files it wrote",
     )
-    args = parser.parse_args(argv)
-    if args.action == "probe":
-        problem = docker.daemon_problem()
-        if problem:
-            raise ParbenchError(f"host {args.host}: {problem}")
-        found = {
-            "host": args.host,
-            "cpus": available_cpus(),
-            "docker": docker.output_of(["docker", "version", "--format", "{{.Server.Version}}"], timeout=30).strip(),
-        }
-        write_text_atomic(args.out, json.dumps(found, indent=2) + "\n")
-        return 0
-    if args.action == "load":
-        loaded = load_images(args.host, args.images, args.runtimes.split(","))
-        write_text_atomic(args.out, json.dumps({"host": args.host, "images": loaded}, indent=2) + "\n")
-        print(f"parbench: host {args.host}: loaded {len(loaded)} image(s)", file=sys.stderr)
-        return 0
-    import signal
+    return parser.parse_args(argv)
 
-    from .matrix import Cell
-    from .measure import _terminate, format_duration, measure, open_log, raw_file
 
+def probe(args: argparse.Namespace) -> None:
+    problem = docker.daemon_problem()
+    if problem:
+        raise ParbenchError(f"host {args.host}: {problem}")
+    found = {
+        "host": args.host,
+        "cpus": available_cpus(),
+        "docker": docker.output_of(["docker", "version", "--format", "{{.Server.Version}}"], timeout=30).strip(),
+    }
+    write_text_atomic(args.out, json.dumps(found, indent=2) + "\n")
+
+
+def session(args: argparse.Namespace) -> None:
+    """Measure this host's cells (or some runtimes' of them); the manifest lists every raw file of the host."""
     signal.signal(signal.SIGTERM, _terminate)
     log = open_log(args.log)
 
@@ -146,8 +150,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"parbench: host {args.host}: {line}", file=sys.stderr, flush=True)
 
     settings = host_settings(json.loads(args.settings.read_text()), json.loads(args.config.read_text()), args.host)
+    measured = dict(settings, cells=host_cells(settings, args.runtimes))
     stamp = measure(
-        settings, args.images, args.host, args.timeout, args.retries, args.state, log, say, raw_dir=args.out
+        measured, args.images, args.host, args.timeout, args.retries, args.state, log, say, raw_dir=args.out
     )
     counts = json.loads(stamp.read_text())
     manifest = {
@@ -158,6 +163,19 @@ def main(argv: list[str] | None = None) -> int:
     }
     write_text_atomic(args.manifest, json.dumps(manifest, indent=2) + "\n")
     say(f"measured {counts['containers']} containers ({format_duration(counts['wall_seconds'])}); stamp {stamp}")
+
+
+@main_guard
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
+    if args.action == "probe":
+        probe(args)
+    elif args.action == "load":
+        loaded = load_images(args.host, args.images, args.runtimes.split(","))
+        write_text_atomic(args.out, json.dumps({"host": args.host, "images": loaded}, indent=2) + "\n")
+        print(f"parbench: host {args.host}: loaded {len(loaded)} image(s)", file=sys.stderr)
+    else:
+        session(args)
     return 0
 
 

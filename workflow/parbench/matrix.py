@@ -10,10 +10,10 @@ import re
 from dataclasses import dataclass
 
 from .config import enabled_workloads
-from .cpusets import auto_cpusets, format_cpuset, parse_cpuset
+from .cpusets import format_cpuset, parse_cpuset
 from .names import AA
 from .specs import modes_for
-from .topology import CpuInfo, read_topology
+from .topology import CpuInfo, auto_cpusets, read_topology
 
 RAW_PATTERN = "results/raw/{runtime}/{workload}/{mode}/cpus-{cpuset}_w{workers}{suffix}.jsonl"
 RAW_REGEX = re.compile(

@@ -3,8 +3,7 @@
 Runs across many machines submit one exclusive measurement session per node
 through Snakemake's SLURM executor. Before that, the workflow checks that SLURM
 answers, that every requested node exists and can take jobs, and that the
-cluster accepts the account; afterwards it can check that a session really had
-its node to itself. Commands are argument lists built here, parsers take the
+cluster accepts the account. Commands are argument lists built here, parsers take the
 commands' text, and the few functions that run anything are thin wrappers with
 timeouts, so the unit tests need no cluster.
 """
@@ -12,7 +11,6 @@ timeouts, so the unit tests need no cluster.
 from __future__ import annotations
 
 import getpass
-import re
 import shlex
 import shutil
 import subprocess
@@ -22,7 +20,6 @@ from dataclasses import dataclass
 from .errors import ParbenchError
 
 SINFO_FORMAT = "%N|%c|%T|%P"
-SACCT_FIELDS = ("JobID", "State", "AllocCPUS", "NodeList")
 # Node states in which a node can start a job ("mixed": some CPUs busy).
 READY_STATES = frozenset({"idle", "mixed", "allocated", "completing", "planned", "reserved"})
 SLURM_HINT = (
@@ -41,14 +38,6 @@ class Node:
     def ready(self) -> bool:
         """Whether the node can start jobs (not down, drained, failing or unreachable)."""
         return self.state.rstrip("*~#!%$@^-+") in READY_STATES and not self.state.endswith("*")
-
-
-@dataclass(frozen=True)
-class JobRecord:
-    job_id: str
-    state: str
-    alloc_cpus: int
-    nodes: str
 
 
 # Commands (pure).
@@ -74,12 +63,11 @@ def assoc_command(account: str, user: str) -> list[str]:
     ]
 
 
-def sacct_command(job_id: str) -> list[str]:
-    return ["sacct", "-j", str(job_id), f"--format={','.join(SACCT_FIELDS)}", "-P", "-n"]
-
-
-def scontrol_job_command(job_id: str) -> list[str]:
-    return ["scontrol", "show", "job", str(job_id)]
+def node_options(host: str | None, exclusive: bool = False) -> str:
+    """sbatch options that put a job on `host` (alone on it, for a measurement); none without a host."""
+    if not host:
+        return ""
+    return f"{'--exclusive ' if exclusive else ''}--nodelist={host}"
 
 
 # Parsers (pure).
@@ -119,51 +107,6 @@ def parse_assoc(text: str, account: str, user: str) -> bool:
     return False
 
 
-def parse_sacct(text: str, job_id: str) -> JobRecord:
-    """The job's own line (not its steps, `ID.batch`, `ID.0`) from `sacct -P -n`."""
-    for line in text.splitlines():
-        fields = line.strip().split("|")
-        if len(fields) != len(SACCT_FIELDS) or fields[0] != str(job_id):
-            continue
-        try:
-            cpus = int(fields[2] or 0)
-        except ValueError:
-            raise ParbenchError(f"sacct gave job {job_id} AllocCPUS {fields[2]!r}, not a number") from None
-        return JobRecord(fields[0], fields[1], cpus, fields[3])
-    raise ParbenchError(f"sacct knows no job {job_id} (is accounting, slurmdbd, running?)")
-
-
-_FIELD = re.compile(r"(?:^|\s)([A-Za-z][\w:/]*)=(\S*)")
-
-
-def parse_scontrol_job(text: str) -> dict[str, str]:
-    """`scontrol show job ID` as a dict; the first of repeated keys wins."""
-    fields: dict[str, str] = {}
-    for key, value in _FIELD.findall(text):
-        fields.setdefault(key, value)
-    return fields
-
-
-def job_exclusive(
-    record: JobRecord | None = None, node_cpus: int | None = None, scontrol: Mapping[str, str] | None = None
-) -> bool:
-    """Whether a job had its node to itself.
-
-    Either sacct's record shows it allocated every CPU of its one node, or
-    scontrol shows it was submitted exclusive (OverSubscribe=NO; older SLURM
-    prints Shared=0, some sites Exclusive=...).
-    """
-    if scontrol is not None:
-        if scontrol.get("OverSubscribe", "").upper() == "NO" or scontrol.get("Shared") == "0":
-            return True
-        if scontrol.get("Exclusive", "").upper() in {"YES", "USER", "MCS", "1"}:
-            return True
-    if record is not None and node_cpus:
-        single_node = record.nodes and "," not in record.nodes and "[" not in record.nodes
-        return bool(single_node) and record.alloc_cpus >= node_cpus
-    return False
-
-
 # Thin wrappers that run commands.
 
 Runner = Callable[[Sequence[str], float], subprocess.CompletedProcess]
@@ -174,7 +117,7 @@ def run_command(cmd: Sequence[str], timeout: float) -> subprocess.CompletedProce
     return subprocess.run(list(cmd), capture_output=True, text=True, timeout=timeout)
 
 
-def _failure(what: str, cmd: Sequence[str], run: Runner, timeout: float) -> tuple[str | None, str]:
+def command_problem(what: str, cmd: Sequence[str], run: Runner, timeout: float) -> tuple[str | None, str]:
     """(one-line problem or None, stdout) of running `cmd`."""
     if run is run_command and shutil.which(cmd[0]) is None:
         return f"{what}: `{cmd[0]}` is not installed here; {SLURM_HINT}", ""
@@ -191,7 +134,7 @@ def _failure(what: str, cmd: Sequence[str], run: Runner, timeout: float) -> tupl
 
 
 def cluster_nodes(run: Runner = run_command, timeout: float = 20) -> dict[str, Node]:
-    problem, out = _failure("SLURM is not reachable", sinfo_command(), run, timeout)
+    problem, out = command_problem("SLURM is not reachable", sinfo_command(), run, timeout)
     if problem:
         raise ParbenchError(problem)
     return parse_sinfo(out)
@@ -221,7 +164,7 @@ def slurm_problem(
     with enforced associations sbatch refuses any other account.
     """
     user = user or getpass.getuser()
-    problem, out = _failure("SLURM is not reachable", sinfo_command(), run, timeout)
+    problem, out = command_problem("SLURM is not reachable", sinfo_command(), run, timeout)
     if problem:
         return problem
     if node is not None:
@@ -233,7 +176,7 @@ def slurm_problem(
         if problem:
             return problem
     cmd = assoc_command(account, user)
-    problem, out = _failure("cannot check the SLURM account", cmd, run, timeout)
+    problem, out = command_problem("cannot check the SLURM account", cmd, run, timeout)
     if problem:
         return problem
     if not parse_assoc(out, account, user):
@@ -243,18 +186,3 @@ def slurm_problem(
             f"to one `sacctmgr show assoc user={user}` lists"
         )
     return None
-
-
-def job_record(job_id: str, run: Runner = run_command, timeout: float = 20) -> JobRecord:
-    problem, out = _failure("cannot ask SLURM's accounting", sacct_command(job_id), run, timeout)
-    if problem:
-        raise ParbenchError(problem)
-    return parse_sacct(out, job_id)
-
-
-def job_fields(job_id: str, run: Runner = run_command, timeout: float = 20) -> dict[str, str]:
-    """scontrol's view of a job; SLURM forgets finished jobs after MinJobAge (300 s by default)."""
-    problem, out = _failure("cannot ask SLURM about the job", scontrol_job_command(job_id), run, timeout)
-    if problem:
-        raise ParbenchError(problem)
-    return parse_scontrol_job(out)

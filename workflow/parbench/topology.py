@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -273,6 +274,35 @@ def topology_summary(topology: list[CpuInfo]) -> dict:
     }
 
 
+def auto_sizes(count: int) -> list[int]:
+    """1, 2, 4, … up to `count`, plus `count` itself if it is not a power of two."""
+    sizes = []
+    k = 1
+    while k <= count:
+        sizes.append(k)
+        k *= 2
+    if count and sizes[-1] != count:
+        sizes.append(count)
+    return sizes
+
+
+def auto_cpusets(topology: Sequence[CpuInfo] | Sequence[int]) -> list[str]:
+    """1, 2, 4, … CPUs up to all available, plus all of them if that is not a power of two.
+
+    Each set is a prefix of the topology's preferred order (one CPU per
+    physical core on one NUMA node, fastest first; other nodes next; SMT
+    siblings last: `parbench.topology.preferred_order`), so sets nest and a
+    larger one only adds CPUs to a smaller one. A plain list of CPU numbers
+    stands for a machine about which nothing is known: each CPU its own core,
+    taken in number order.
+    """
+    infos = list(topology)
+    if all(isinstance(item, int) for item in infos):
+        infos = flat_topology(infos)
+    ordered = preferred_order(infos)
+    return [format_cpuset(ordered[:k]) for k in auto_sizes(len(ordered))]
+
+
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     """The command line: where sysfs is, and optionally which CPUs to consider."""
     parser = argparse.ArgumentParser(prog="parbench cpus", description=__doc__.splitlines()[0])
@@ -299,8 +329,6 @@ def _available(root: Path, cpus: str | None, own_machine: bool) -> list[int]:
 
 def report(topology: list[CpuInfo]) -> dict:
     """The CLI's output: the summary, and each auto CPU set with its description."""
-    from .cpusets import auto_cpusets
-
     return {
         "topology": topology_summary(topology),
         "auto_cpusets": [describe_cpuset(text, topology) for text in auto_cpusets(topology)],

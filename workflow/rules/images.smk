@@ -3,7 +3,18 @@
 
 
 def context_files(folder):
-    return sorted(str(p) for p in Path(folder).rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    """An image's build context, listed when the DAG is built (not while this file is read)."""
+    return lambda wildcards: sorted(
+        str(p) for p in Path(folder).rglob("*") if p.is_file() and "__pycache__" not in p.parts
+    )
+
+
+def runtimes_of_kind(kind):
+    return [r for r in RUNTIMES if CATALOGUE[r]["kind"] == kind]
+
+
+def catalogue_entry(wildcards):
+    return json.dumps(CATALOGUE[wildcards.runtime], sort_keys=True)
 
 
 rule fetch_source:
@@ -19,14 +30,13 @@ rule fetch_source:
     message:
         "Fetching {wildcards.source}"
     shell:
-        "{PY} parbench.fetch --name {wildcards.source:q} --sha256 {params.sha256} "
-        "--dest {output:q} {params.urls:q} > {log} 2>&1 || {{ tail -n1 {log} >&2; exit 1; }}"
+        logged("{PY} parbench.fetch --name {wildcards.source:q} --sha256 {params.sha256} --dest {output:q} {params.urls:q}")
 
 
 rule base_image:
     input:
         renew=renewal("base"),
-        probes=expand("results/hosts/{host}/probe.json", host=HOSTS),
+        probes=expand(rules.probe_host.output[0], host=HOSTS),
     output:
         iid="results/images/base.iid",
         packages="results/images/base.packages.tsv",
@@ -37,21 +47,26 @@ rule base_image:
     message:
         "Building the base image ({config[base][method]}: {config[base][suite]})"
     shell:
-        "{PY} parbench.images base --config-json {params.base:q} --iid {output.iid} "
-        "--packages {output.packages} > {log} 2>&1 || {{ tail -n1 {log} >&2; exit 1; }}"
+        logged("{PY} parbench.images base --config-json {params.base:q} --iid {output.iid} --packages {output.packages}")
+
+
+BUILD = logged(
+    "{PY} parbench.images build --runtime {wildcards.runtime} --entry-json {params.entry:q} "
+    "--base-iid {input.base} --iid {output.iid}"
+)
 
 
 rule cpython_image:
     input:
         dockerfile="containers/cpython/Dockerfile",
-        base="results/images/base.iid",
+        base=rules.base_image.output.iid,
         source=lambda w: f"resources/{CATALOGUE[w.runtime]['source']}",
         harness=context_files("workloads/python"),
         renew=lambda w: renewal(w.runtime),
     output:
         iid="results/images/{runtime}.iid",
     params:
-        entry=lambda w: json.dumps(CATALOGUE[w.runtime], sort_keys=True),
+        entry=catalogue_entry,
     wildcard_constraints:
         runtime=alternation(runtimes_of_kind("cpython")),
     threads: lambda wildcards: workflow.cores
@@ -60,20 +75,19 @@ rule cpython_image:
     message:
         "Building image {wildcards.runtime} (log: {log})"
     shell:
-        "{PY} parbench.images build --runtime {wildcards.runtime} --entry-json {params.entry:q} "
-        "--base-iid {input.base} --iid {output.iid} > {log} 2>&1 || {{ tail -n1 {log} >&2; exit 1; }}"
+        BUILD
 
 
 rule go_image:
     input:
         dockerfile="containers/go/Dockerfile",
-        base="results/images/base.iid",
+        base=rules.base_image.output.iid,
         harness=context_files("workloads/go"),
         renew=lambda w: renewal(w.runtime),
     output:
         iid="results/images/{runtime}.iid",
     params:
-        entry=lambda w: json.dumps(CATALOGUE[w.runtime], sort_keys=True),
+        entry=catalogue_entry,
     wildcard_constraints:
         runtime=alternation(runtimes_of_kind("go")),
     threads: lambda wildcards: workflow.cores
@@ -82,28 +96,31 @@ rule go_image:
     message:
         "Building image {wildcards.runtime} (log: {log})"
     shell:
-        "{PY} parbench.images build --runtime {wildcards.runtime} --entry-json {params.entry:q} "
-        "--base-iid {input.base} --iid {output.iid} > {log} 2>&1 || {{ tail -n1 {log} >&2; exit 1; }}"
+        BUILD
 
 
 rule image_identity:
     input:
-        iid="results/images/{runtime}.iid",
+        iid="results/images/{runtime}.iid",  # made by cpython_image or go_image
     output:
         identity="results/images/{runtime}.identity.json",
         packages="results/images/{runtime}.packages.tsv",
     params:
-        entry=lambda w: json.dumps(CATALOGUE[w.runtime], sort_keys=True),
+        entry=catalogue_entry,
     wildcard_constraints:
         runtime=alternation(RUNTIMES),
     log:
         "logs/images/{runtime}.identity.log",
     shell:
-        "{PY} parbench.images identity --runtime {wildcards.runtime} --entry-json {params.entry:q} "
-        "--iid {input.iid} --out {output.identity} --packages {output.packages} > {log} 2>&1 "
-        "|| {{ tail -n1 {log} >&2; exit 1; }}"
+        logged(
+            "{PY} parbench.images identity --runtime {wildcards.runtime} --entry-json {params.entry:q} "
+            "--iid {input.iid} --out {output.identity} --packages {output.packages}"
+        )
+
+
+IDENTITIES = expand(rules.image_identity.output.identity, runtime=RUNTIMES)
 
 
 rule images:
     input:
-        expand("results/images/{runtime}.identity.json", runtime=RUNTIMES),
+        IDENTITIES,

@@ -1,46 +1,91 @@
 # Measurements: one session job that runs every cell in interleaved rounds,
 # one pinned `docker run` per cell and round. It takes all cores the workflow
-# has, so nothing else runs beside it. Remeasure one runtime alone with
+# has (on a cluster: every CPU of its node, alone on it), so nothing else runs
+# beside it. Remeasure one runtime alone, here or on every host, with
 #   snakemake --cores all --forcerun measure --config remeasure=[go]
-# which makes the session's outputs that runtime's cells only.
+# which makes the session measure that runtime's cells only.
+
+
+# The experiment and what the session measures, in files whose dates change
+# only with their content. A rule's params are one short line per setting
+# (plan.fingerprint), so a changed setting is what a rerun's reason names.
+rule experiment_files:
+    output:
+        config="results/config.json",
+        cells="results/session/cells.txt",
+    params:
+        *fingerprint({"config": PLAN.experiment, "cells": PLAN.raw_paths}),
+    log:
+        "logs/experiment_files.log",
+    run:
+        write_if_changed(output.config, json.dumps(PLAN.experiment, sort_keys=True, indent=1))
+        write_if_changed(output.cells, "".join(path + "\n" for path in PLAN.raw_paths))
 
 
 rule session_settings:
-    # What the session measures, in a file: a changed value rewrites it (and so
-    # remeasures); an unchanged one keeps its date, so nothing is remeasured.
     output:
         "results/session/settings.json",
     params:
-        settings=SESSION_SETTINGS,
+        *fingerprint(json.loads(PLAN.settings)),
     log:
         "logs/session_settings.log",
     run:
-        write_if_changed(output[0], params.settings)
+        write_if_changed(output[0], PLAN.settings)
+
+
+# Timeout, retries and host label change nothing that is measured, so they
+# are in the command, not in params (a changed param remeasures). They and the
+# narrowing are placeholders, filled in per job: Snakemake compares the
+# command's text before filling in, and a changed text would remeasure too.
+HOST_LABEL = PLAN.host_label
+NARROWING = PLAN.narrowing
+OPTIONS = "--timeout {config[timeout_seconds]} --retries {config[retries]} --log {log}{NARROWING}"
+if HOSTS:
+    SESSION = dict(
+        output=update(LAYOUT.result("raw.json")),  # the host's manifest, written last
+        message=None,  # Snakemake then shows the job, with the sbatch options that put it alone on its node
+        command="{PY} parbench.hostsession measure --host {wildcards.host} --images results/images "
+        "--config {input.config} --settings {input.settings} --out results/hosts/{wildcards.host}/raw "
+        "--state results/hosts/{wildcards.host}/session --manifest {output} " + OPTIONS,
+        resources={**CLUSTER_RESOURCES, "slurm_extra": lambda w: node_options(w.host, exclusive=True)},
+    )
+else:
+    SESSION = dict(
+        output=[update(cell.raw_path) for cell in PLAN.measured],
+        message=f"Measuring {len(PLAN.measured)} cell(s) in {config['repeats']} interleaved round(s) (detail: {{log}})",
+        command="{PY} parbench.measure --settings {input.settings} --images results/images "
+        "--host-label {HOST_LABEL} " + OPTIONS,
+        resources={},
+    )
+
+
+def session_threads(wildcards):
+    """All cores here; on a cluster every CPU of the node (SLURM confines a job to its threads)."""
+    return PLAN.host_cpus.get(wildcards.get("host"), workflow.cores)
 
 
 rule measure:
     input:
         renew=SESSION_RENEWAL,
-        settings="results/session/settings.json",
+        settings=rules.session_settings.output[0],
+        # A host works out its cells from the experiment, on the node, after loading the images.
+        config=ancient(rules.experiment_files.output.config) if HOSTS else [],
+        loaded=rules.load_images.output if HOSTS else [],
         iids=expand("results/images/{runtime}.iid", runtime=RUNTIMES),
-        identities=expand("results/images/{runtime}.identity.json", runtime=RUNTIMES),
+        identities=IDENTITIES,
     output:
-        [update(cell.raw_path) for cell in MEASURED_CELLS],
-    threads: lambda wildcards: workflow.cores
+        SESSION["output"],
+    threads: session_threads
+    resources:
+        **SESSION["resources"],
     log:
-        "logs/measure.log",
+        LAYOUT.log("measure"),
     message:
-        "Measuring {n} cell(s) in {r} interleaved round(s) (detail: logs/measure.log)".format(
-            n=len(MEASURED_CELLS), r=config["repeats"]
-        )
+        SESSION["message"]
     shell:
-        # Timeout, retries and host label change nothing that is measured, so
-        # they are passed here, not as params (a changed param remeasures).
-        "{PY} parbench.measure --settings {input.settings} --images results/images "
-        "--host-label {HOST_LABEL} --timeout {config[timeout_seconds]} --retries {config[retries]} "
-        "--log {log}{NARROWING}"
+        SESSION["command"]
 
 
 rule measurements:
     input:
-        [cell.raw_path for cell in CELLS],
+        expand(LAYOUT.result("raw.json"), host=HOSTS) if HOSTS else PLAN.raw_paths,

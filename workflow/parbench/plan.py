@@ -1,0 +1,236 @@
+"""What one invocation of the workflow builds and measures, decided once.
+
+The Snakefile asks `plan` for everything that depends on the machine and on
+the results already on disk: the cells, the ones this invocation measures,
+damaged raw files to repair, an unfinished session to take up again, images
+the engine lost, each cluster node's CPUs, and the notices to print. All
+machine queries go through a `Machine`, so the decision is a function of
+plain data that unit tests drive with fixtures; the Snakefile itself only
+reads the answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from . import docker, environment, slurm
+from .atomic import write_text_atomic
+from .bundle import bundle_stem
+from .config import enabled_workloads, workload_params
+from .control import cells_to_repair
+from .cpusets import available_cpus
+from .errors import ParbenchError
+from .matrix import Cell, all_cells, measured_cells
+
+JOURNAL = Path("results/session/journal.jsonl")
+SETTINGS = Path("results/session/settings.json")
+IMAGES = Path("results/images")
+
+
+@dataclass(frozen=True)
+class Machine:
+    """The questions the plan asks the machine; tests answer them from fixtures.
+
+    `find_image` returns the image ID the engine has (None: it has not) and
+    raises ParbenchError when no engine answers; None in place of the function
+    means "do not ask" (a job's own process, which must not query again).
+    `node_cpus` raises ParbenchError when SLURM does not answer.
+    """
+
+    cpus: list[int]
+    find_image: Callable[[str], str | None] | None
+    node_cpus: Callable[[], dict[str, int]]
+    commit: Callable[[], str]
+    label: Callable[[str | None, bool], str]
+    today: str
+
+
+def git_commit(repo: Path) -> str:
+    """The short commit of the checkout that holds the workflow, or "nogit"."""
+    try:
+        done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=repo)
+    except OSError:
+        return "nogit"
+    return done.stdout.strip() if done.returncode == 0 else "nogit"
+
+
+def this_machine(repo: Path, ask_engine: bool = True) -> Machine:
+    """The real machine: its affinity, Docker engine, SLURM and git checkout."""
+    return Machine(
+        cpus=available_cpus(),
+        find_image=(lambda image: docker.find_image(image, timeout=10)) if ask_engine else None,
+        node_cpus=lambda: {name: node.cpus for name, node in slurm.cluster_nodes().items()},
+        commit=lambda: git_commit(repo),
+        label=environment.host_label,
+        today=date.today().strftime("%Y%m%d"),
+    )
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The answer: what the rules build, measure and say."""
+
+    cells: list[Cell]
+    measured: list[Cell]
+    settings: str  # the session settings file's text: everything that decides what is measured
+    experiment: dict  # the experiment as recorded: the config without `remeasure`
+    host_label: str
+    bundle_stem: str
+    cpus: list[int] = field(default_factory=list)  # this machine's, the ceiling of its CPU sets
+    remeasure: list[str] = field(default_factory=list)
+    hosts: list[str] = field(default_factory=list)
+    host_cpus: dict[str, int] = field(default_factory=dict)
+    repair: dict[str, str] = field(default_factory=dict)
+    resuming: str | None = None
+    gone_images: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def raw_paths(self) -> list[str]:
+        return [cell.raw_path for cell in self.cells]
+
+    @property
+    def narrowing(self) -> str:
+        """The measuring command's options when it measures less than the whole plan."""
+        if self.repair:
+            return " --repair"
+        if self.remeasure:
+            return " --runtimes " + ",".join(self.remeasure)
+        return ""
+
+    @property
+    def renew_session(self) -> bool:
+        """Whether the session must run although Snakemake sees its outputs up to date."""
+        return bool(self.repair or self.resuming)
+
+
+def session_settings(config: dict, cells: list[Cell]) -> str:
+    """The settings file's text; `remeasure` only narrows an invocation, so it is not in it."""
+    settings = {
+        "cells": [cell.raw_path for cell in cells],
+        "repeats": config["repeats"],
+        "warmup": config["warmup"],
+        "min_time": config["min_time"],
+        "values_time": config["values_time"],
+        "max_values": config["max_values"],
+        "seed": config["seed"],
+        "params": {name: workload_params(w) for name, w in enabled_workloads(config).items()},
+        "env": {name: v["env"] for name, v in config["variants"].items()},
+    }
+    return json.dumps(settings, sort_keys=True, indent=1)
+
+
+def unfinished_session(journal: Path) -> str | None:
+    """The session ID in an unfinished session's journal, or None."""
+    try:
+        return json.loads(journal.read_text().splitlines()[0])["session"]
+    except (OSError, IndexError, ValueError, KeyError):
+        return None
+
+
+def gone_images(root: Path, find_image: Callable[[str], str | None] | None) -> tuple[list[str], list[str]]:
+    """(names, notices) of images whose ID file names an image the engine no longer has.
+
+    Without an engine to ask nothing is called gone: the onstart check reports that.
+    """
+    if find_image is None:
+        return [], []
+    gone, notices = [], []
+    for iid in sorted((root / IMAGES).glob("*.iid")):
+        image = iid.read_text().strip()
+        try:
+            found = find_image(image)
+        except ParbenchError:
+            return [], []
+        if found is None:
+            gone.append(iid.stem)
+            notices.append(f"image {image[:19]} of {iid.relative_to(root)} is gone from the engine; it will be rebuilt")
+    return gone, notices
+
+
+def repairs(root: Path, cells: list[Cell], settings: str, repeats: int) -> dict[str, str]:
+    """Raw files of the last session's plan that are missing or damaged, with why."""
+    found = cells_to_repair([str(root / cell.raw_path) for cell in cells], root / SETTINGS, settings, repeats)
+    return {str(Path(path).relative_to(root)): why for path, why in found.items()}
+
+
+def node_cpus(machine: Machine) -> dict[str, int]:
+    """Each SLURM node's CPUs; empty where SLURM does not answer (a cluster run planned on paper)."""
+    try:
+        return machine.node_cpus()
+    except ParbenchError:
+        return {}
+
+
+def plan(config: dict, root: Path, machine: Machine) -> Plan:
+    """The plan for a validated config (defaults filled in), run in project folder `root`.
+
+    A cluster run (`hosts`) resolves its cells on each node and resumes each
+    node's session there, so repairs and resuming are this machine's only.
+    """
+    cells = all_cells(config, machine.cpus)
+    settings = session_settings(config, cells)
+    hosts = list(config.get("hosts") or [])
+    gone, notices = gone_images(root, machine.find_image)
+    resuming = None if hosts else unfinished_session(root / JOURNAL)
+    if resuming:
+        notices.append(f"session {resuming} did not finish: this run takes it up again")
+    repair = {} if hosts or resuming else repairs(root, cells, settings, config["repeats"])
+    measured = measured_cells(config, machine.cpus)
+    if repair:
+        notices.append(
+            f"{len(repair)} raw file(s) missing or damaged, measuring just those again: "
+            + "; ".join(f"{path} ({why})" for path, why in sorted(repair.items()))
+        )
+        measured = [cell for cell in cells if cell.raw_path in repair]
+    label = machine.label(config.get("host_label"), config.get("record_hostname", False))
+    return Plan(
+        cells=cells,
+        measured=measured,
+        settings=settings,
+        experiment={key: value for key, value in config.items() if key != "remeasure"},
+        host_label=label,
+        bundle_stem=bundle_stem(label, machine.today, machine.commit()),
+        cpus=list(machine.cpus),
+        remeasure=[] if repair else list(config.get("remeasure") or []),
+        hosts=hosts,
+        host_cpus=node_cpus(machine) if hosts else {},
+        repair=repair,
+        resuming=resuming,
+        gone_images=gone,
+        notices=notices,
+    )
+
+
+def fingerprint(data: dict, prefix: str = "", longest: int = 80) -> list[str]:
+    """`data` as one short "key.path=value" line per leaf, for a rule's params.
+
+    Snakemake prints the params that differ as a rerun's reason, so a rule
+    whose params are these lines says which setting changed; a value longer
+    than `longest` (a list of cells) stands as its digest.
+    """
+    lines = []
+    for key, value in sorted(data.items()):
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            lines += fingerprint(value, name + ".", longest)
+            continue
+        text = json.dumps(value, sort_keys=True)
+        if len(text) > longest:
+            text = "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:12]
+        lines.append(f"{name}={text}")
+    return lines
+
+
+def write_if_changed(path: Path | str, text: str) -> None:
+    """Write text unless the file already holds it, so its date says when it last changed."""
+    target = Path(path)
+    if target.exists() and target.read_text() == text:
+        return
+    write_text_atomic(target, text)
