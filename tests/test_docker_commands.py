@@ -235,11 +235,7 @@ def test_every_command_line_in_full(command, expected):
 
 
 def test_no_other_module_names_docker_in_a_command_line():
-    """The engine stays behind parbench.docker: nothing else in the package builds its argv.
-
-    hostsession.py (docker load, docker version) is switched to docker.load_command and
-    docker.version_command with the workflow's part of issue 18; until then it is the one exception.
-    """
+    """The engine stays behind parbench.docker: nothing else in the package builds its argv."""
     import re
     from pathlib import Path
 
@@ -248,7 +244,7 @@ def test_no_other_module_names_docker_in_a_command_line():
     offenders = {
         path.name for path in package.rglob("*.py") if path.name != "docker.py" and argv.search(path.read_text())
     }
-    assert offenders <= {"hostsession.py"}
+    assert offenders == set()
 
 
 def test_strays_are_this_state_folders_containers_only(tmp_path):

@@ -24,7 +24,11 @@ from .config import cpuset_problems
 from .cpusets import available_cpus
 from .errors import ParbenchError, main_guard
 from .matrix import Cell, all_cells
-from .measure import _terminate, format_duration, measure, open_log, raw_file
+from .measure import open_log
+from .progress import format_duration
+from .session import measure
+from .sessionlock import stop_on_signals
+from .sessionrecords import raw_file
 
 LOAD_TIMEOUT = 1800.0
 
@@ -60,9 +64,7 @@ def load_images(host: str, images_dir: Path, runtimes: list[str]) -> dict[str, s
         if problem:
             raise ParbenchError(f"host {host}: {problem}")
         wanted = (images_dir / f"{runtime}.iid").read_text().strip()
-        done = subprocess.run(
-            ["docker", "load", "--input", str(archive)], capture_output=True, text=True, timeout=LOAD_TIMEOUT
-        )
+        done = subprocess.run(docker.load_command(str(archive)), capture_output=True, text=True, timeout=LOAD_TIMEOUT)
         if done.returncode != 0:
             detail = (done.stderr.strip().splitlines() or ["no message"])[-1]
             raise ParbenchError(f"host {host}: docker load of {archive} failed: {detail}")
@@ -135,14 +137,14 @@ def probe(args: argparse.Namespace) -> None:
     found = {
         "host": args.host,
         "cpus": available_cpus(),
-        "docker": docker.output_of(["docker", "version", "--format", "{{.Server.Version}}"], timeout=30).strip(),
+        "docker": docker.output_of(docker.version_command(), timeout=30).strip(),
     }
     write_text_atomic(args.out, json.dumps(found, indent=2) + "\n")
 
 
 def session(args: argparse.Namespace) -> None:
     """Measure this host's cells (or some runtimes' of them); the manifest lists every raw file of the host."""
-    signal.signal(signal.SIGTERM, _terminate)
+    stop_on_signals(signal.SIGTERM)
     log = open_log(args.log)
 
     def say(line: str) -> None:

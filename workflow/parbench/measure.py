@@ -21,11 +21,7 @@ from .errors import main_guard
 from .matrix import Cell
 from .progress import format_duration
 from .session import measure
-from .sessionlock import _terminate, stop_on_signals
-from .sessionrecords import raw_file
-
-# hostsession.py runs a host's session with these, imported from here.
-__all__ = ["_terminate", "format_duration", "measure", "open_log", "raw_file"]
+from .sessionlock import stop_on_signals
 
 
 def narrowed(cells: list[str], repair: bool, runtimes: str | None, rounds: int | None = None) -> list[str]:
