@@ -1,4 +1,4 @@
-"""A measurement session: every cell, in interleaved rounds, one pinned `docker run` each.
+"""A measurement session's command line: every cell, in interleaved rounds, one pinned container each.
 
 This module is the session's command line (`python -m parbench.measure`, run
 by the workflow's measure rule): it reads the settings, narrows them to what
