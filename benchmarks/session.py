@@ -8,18 +8,21 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
+from parbench.errors import main_guard
 from parbench.timeuse import time_lines
 
 from common import project_copy, timed_snakemake
 
 
-def main() -> None:
+@main_guard
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", type=Path, default=Path("results"))
     parser.add_argument("--quick", action="store_true", help="run the quick config in a project copy first")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     results = args.results
     if args.quick:
         project = project_copy()
@@ -27,7 +30,8 @@ def main() -> None:
         timed_snakemake(project, "--configfile", "configs/quick.yaml")
         results = project / "results"
     print("\n".join(time_lines(results)))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -228,3 +228,23 @@ def test_bundle_merge_refuses_differing_limits_unless_told_which(tmp_path, capsy
     chosen.write_text("warnings: {cv: 0.001}\n")
     assert main(["merge", "--out", str(tmp_path / "m"), "--config", str(chosen), str(a), str(b)]) == 0
     assert aggregate.read_table(tmp_path / "m" / "summary.csv")["warn_cv"].all()
+
+
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        ("warnings: {cv: [0.1\n", "is not valid YAML"),
+        ("- just\n- a list\n", "must be a mapping with a `warnings` mapping"),
+        ("warnings: 0.05\n", "must be a mapping with a `warnings` mapping"),
+    ],
+)
+def test_a_bad_merge_config_is_one_line(tmp_path, capsys, text, says):
+    a = publish(tmp_path, "hostA")
+    b = publish(tmp_path, "hostB")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text)
+    capsys.readouterr()  # what publishing the bundles printed
+    assert main(["merge", "--out", str(tmp_path / "m"), "--config", str(bad), str(a), str(b)]) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"parbench: {bad} ") and says in lines[0]
+    assert not (tmp_path / "m").exists()

@@ -87,3 +87,23 @@ def test_a_fresh_venv_installs_the_package_and_its_command(tmp_path):
     )
     assert found.returncode == 0 and Path(found.stdout.strip()).parent == REPO / "workflow" / "parbench"
     assert (env_dir / "bin" / "parbench").is_file()
+
+
+def test_time_without_a_summary_is_one_line(tmp_path):
+    sessions = tmp_path / "raw" / "sessions"
+    sessions.mkdir(parents=True)
+    stamp = {
+        "session": "s1",
+        "containers": 1,
+        "wall_seconds": 2.0,
+        "timed_seconds": 1.0,
+        "warmup_seconds": 0.1,
+        "startup_seconds": 0.3,
+        "settings": {"min_time": 0.2},
+    }
+    (sessions / "s1.json").write_text(__import__("json").dumps(stamp))
+    done = parbench("time", "--results", str(tmp_path))
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"parbench: {tmp_path}/summary.csv does not exist: run the aggregate step (`.venv/bin/snakemake`) first"
+    ]

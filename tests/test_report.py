@@ -239,12 +239,12 @@ def test_every_workload_says_what_its_timed_section_holds_and_what_bounds_it():
     assert set(TIMED_SECTION) == set(WORKLOADS) == set(WORKLOAD_KINDS)
 
 
-def test_containers_of_several_values_are_said_where_repeats_are_defined():
+def test_containers_of_several_values_are_said_where_containers_are_defined():
     from parbench.report import several_values, values_sentence
 
     settings = {"values_time": 1.0, "max_values": 3}
     assert several_values(settings) == (
-        " that measures up to 3 values (as many as make 1 s); a repeat is that container's median"
+        " that measures up to 3 values (as many as make 1 s); a container's figure is the median of its values"
     )
     assert several_values({"values_time": 0, "max_values": 3}) == "" and several_values({}) == ""
     assert "n counts containers" in values_sentence(settings)
@@ -278,7 +278,7 @@ def test_what_a_container_has_once_is_counted_once():
     assert session_cells(runs)["containers"].tolist() == [2]
     assert "cost 3.0 s against 1.6 s of timed sections (runs.csv)" in stamp_totals(None, runs)
     inputs = ReportInputs(summary=summary_table(runs), runs=runs, comparisons=pd.DataFrame(), claims=[], config={})
-    assert "- **retried** (1 repeats)" in "\n".join(warnings_section(inputs))
+    assert "- **retried** (1 containers)" in "\n".join(warnings_section(inputs))
 
 
 def test_every_section_heading_appears_in_reading_order(summary, runs):

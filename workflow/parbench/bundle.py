@@ -235,6 +235,23 @@ def merge_bundles(paths: list[Path], warnings: dict | None = None) -> tuple[pd.D
     return runs, summary, catalogue
 
 
+def config_warnings(path: Path) -> dict:
+    """The `warnings` mapping of a config file (YAML or JSON), or one line saying what is wrong with it."""
+    if not path.is_file():
+        raise ParbenchError(f"{path} does not exist; name a config file whose `warnings` to use")
+    try:
+        config = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        raise ParbenchError(
+            f"{path} is not valid YAML ({str(error).splitlines()[0]}); fix it or leave out --config"
+        ) from None
+    if config is None:
+        return {}
+    if not isinstance(config, dict) or not isinstance(config.get("warnings", {}), dict):
+        raise ParbenchError(f"{path} must be a mapping with a `warnings` mapping (cv, min_seconds, busy)")
+    return config.get("warnings", {})
+
+
 @main_guard
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="parbench bundle", description=__doc__.splitlines()[0])
@@ -266,9 +283,7 @@ def main(argv: list[str] | None = None) -> int:
             failed = failed or bool(problems)
         return 1 if failed else 0
     else:
-        if args.config and not args.config.is_file():
-            raise ParbenchError(f"{args.config} does not exist; name a config file whose `warnings` to use")
-        warnings = (yaml.safe_load(args.config.read_text()) or {}).get("warnings", {}) if args.config else None
+        warnings = config_warnings(args.config) if args.config else None
         runs, summary, catalogue = merge_bundles(args.bundles, warnings)
         write_merged(args.out, runs, summary, catalogue)
         print(f"{args.out}: {len(runs)} runs from {summary['host'].nunique()} hosts")

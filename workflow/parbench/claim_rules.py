@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from .labels import fmt_row, workload_label
-from .names import PLAIN
+from .names import C_LIBRARY, INTERPRETER, PLAIN, SLEEP, WORKLOAD_KINDS
 
 HOLDS, FAILS, UNTESTED = "holds", "does not hold", "not measured"
 PASSED, FAILED = "passed", "failed"
@@ -26,7 +26,10 @@ GOROUTINE_KB_CLAIM = 2.0  # "~2KB per goroutine"
 ABOUT_FACTOR = 2.0  # "about 2 KB" holds within a factor of two
 OS_THREADS_PER_TASK = 0.05  # "no OS thread each": fewer than one OS thread per 20 goroutines
 NEARLY_FACTOR = 100.0  # "nearly 150x" holds from 100x up
-INTERPRETER_WORKLOADS = ("cpu_loop", "cpu_loop_strong", "alloc", "contention")
+# Only interpreter-bound workloads decide claims about the interpreter (names.WORKLOAD_KINDS says which).
+INTERPRETER_WORKLOADS = tuple(w for w, kind in WORKLOAD_KINDS.items() if kind == INTERPRETER)
+# Control workloads whose figures are shown beside the single-thread claim but decide nothing.
+SINGLE_THREAD_CONTROLS = tuple(w for w, kind in WORKLOAD_KINDS.items() if kind in (C_LIBRARY, SLEEP))
 PARALLEL_WORKLOADS = ("cpu_loop", "cpu_loop_strong", "alloc")  # independent work: contention's one lock serialises
 
 

@@ -29,6 +29,7 @@ from .claim_rules import (
     PARALLEL_WORKLOADS,
     PASSED,
     SCALES_EFFICIENCY,
+    SINGLE_THREAD_CONTROLS,
     SLOWER,
     UNTESTED,
     VERDICT,
@@ -135,7 +136,7 @@ def gil_speeds_single_threads(comparisons: pd.DataFrame) -> Claim:
         shown_in=("table:Variants", "table:Ratios of median times"),
     )
     found_by, parts, context, scopes, builds = {}, [], [], set(), []
-    for workload in INTERPRETER_WORKLOADS + ("hash", "io_wait"):
+    for workload in INTERPRETER_WORKLOADS + SINGLE_THREAD_CONTROLS:
         build, gil = single_thread_pair(comparisons, workload)
         if build is None:
             continue

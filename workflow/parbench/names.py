@@ -35,15 +35,16 @@ GIL_ON = "gil1"  # a free-threaded build with PYTHON_GIL=1: the GIL alone, same 
 
 # What bounds each workload, and so which claims it can decide: only
 # interpreter-bound ones decide claims about the interpreter.
+INTERPRETER, C_LIBRARY, SLEEP, COORDINATION = "interpreter", "c_library", "sleep", "coordination"
 WORKLOAD_KINDS = {
-    "cpu_loop": "interpreter",
-    "cpu_loop_strong": "interpreter",
-    "alloc": "interpreter",
-    "contention": "interpreter",
-    "hash": "c_library",
-    "io_wait": "sleep",
-    "channels": "coordination",
-    "spawn": "coordination",
+    "cpu_loop": INTERPRETER,
+    "cpu_loop_strong": INTERPRETER,
+    "alloc": INTERPRETER,
+    "contention": INTERPRETER,
+    "hash": C_LIBRARY,
+    "io_wait": SLEEP,
+    "channels": COORDINATION,
+    "spawn": COORDINATION,
 }
 OTHER_KIND = "other"
 

@@ -113,7 +113,10 @@ def time_lines(results: Path) -> list[str]:
     if not stamps:
         raise ParbenchError(f"no session stamps in {results}/raw/sessions: run the pipeline first")
     lines = [line for stamp in stamps for line in cost_lines(stamp, records)]
-    lines.append(shortest_cell(read_table(results / "summary.csv"), stamps[-1]["settings"]["min_time"]))
+    summary = results / "summary.csv"
+    if not summary.is_file():
+        raise ParbenchError(f"{summary} does not exist: run the aggregate step (`.venv/bin/snakemake`) first")
+    lines.append(shortest_cell(read_table(summary), stamps[-1]["settings"]["min_time"]))
     lines.append("warm-up evidence (a container's first pass against its measured passes):")
     lines += warmup_evidence(records) or ["  none: no short warm-ups were run"]
     return lines

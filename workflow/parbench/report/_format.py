@@ -40,11 +40,14 @@ def short(value, width: int = 12) -> str:
 
 
 def ci_statement(summary: pd.DataFrame) -> str:
-    """What the interval of a median is with this run's repeats, said once."""
+    """What the interval of a median is with this run's containers per cell, said once."""
     counts = sorted(summary["n"].unique()) if not summary.empty else []
     if counts == [MIN_SAMPLES_FOR_CI]:
         return (
-            f"With {MIN_SAMPLES_FOR_CI} repeats the 95 % confidence interval of a median is the min–max range "
-            "(order statistics; it covers 97 %)."
+            f"With {MIN_SAMPLES_FOR_CI} containers per cell the 95 % confidence interval of a median is the "
+            "min–max range (order statistics; it covers 97 %)."
         )
-    return "Intervals of medians are order-statistic 95 % confidence intervals (none below 6 repeats)."
+    return (
+        "Intervals of medians are order-statistic 95 % confidence intervals "
+        f"(none below {MIN_SAMPLES_FOR_CI} containers)."
+    )

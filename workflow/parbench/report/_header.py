@@ -7,12 +7,12 @@ from ._inputs import ReportInputs
 
 
 def several_values(config: dict) -> str:
-    """The clause saying a repeat is a container's median, when containers take several values."""
+    """The clause saying a container's figure is the median of its values, when containers take several."""
     if (config.get("max_values") or 1) < 2 or not config.get("values_time"):
         return ""
     return (
         f" that measures up to {config['max_values']} values (as many as make {config['values_time']:g} s); "
-        "a repeat is that container's median"
+        "a container's figure is the median of its values"
     )
 
 
@@ -22,8 +22,9 @@ def header_section(inp: ReportInputs) -> list[str]:
         "# parbench report",
         "",
         "CPython 3.13 with the GIL, 3.13t (free-threaded) and Go on the same workloads, each checksum verified. "
-        f"Times are medians of {config.get('repeats')} repeats in interleaved rounds (seed {config.get('seed')}), "
-        f"each a `docker run` pinned to a CPU set{several_values(config)}. {ci_statement(inp.summary)} "
+        f"Times are medians of {config.get('repeats')} containers per cell, one per interleaved round "
+        f"(seed {config.get('seed')}), each a `docker run` pinned to a CPU set{several_values(config)}. "
+        f"{ci_statement(inp.summary)} "
         "Ratios are of median times with "
         "95 % bootstrap intervals; `~` marks no significant difference (Mann-Whitney U, p ≥ 0.05), as benchstat "
         "does. Every ratio here is a row of comparisons.csv, every verdict a row of claims.csv.",

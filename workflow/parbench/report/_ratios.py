@@ -92,7 +92,7 @@ def amdahl_lines(comparisons: pd.DataFrame) -> list[str]:
         }
     )
     return [
-        "Amdahl's law fitted to every repeat's speedup (scipy curve_fit; interval from its covariance):",
+        "Amdahl's law fitted to every container's speedup (scipy curve_fit; interval from its covariance):",
         "",
         markdown_table(shown),
         "",

@@ -1,4 +1,4 @@
-"""Warnings: the cells summary.csv flags (noisy, short, under load, throttled) and retried repeats."""
+"""Warnings: the cells summary.csv flags (noisy, short, under load, throttled) and retried containers."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from ..names import DEFAULT_WARNINGS
 from ._format import folded
 from ._inputs import ReportInputs
 
-# summary column -> (kind, what it means); the first repeat is no warning: each container is its own first run
+# summary column -> (kind, what it means)
 WARNINGS = {
-    "warn_cv": ("noisy", "coefficient of variation above {cv:.0%}: consider more repeats"),
+    "warn_cv": ("noisy", "coefficient of variation above {cv:.0%}: consider more rounds"),
     "warn_short": ("short", "median timed section below {min_seconds:.3f} s: timer and scheduling noise weigh more"),
-    "warn_load": ("under load", "other processes used more than {busy:.0%} of the CPUs just before a repeat"),
+    "warn_load": ("under load", "other processes used more than {busy:.0%} of the CPUs just before a container"),
     "warn_throttled": ("throttled", "the kernel throttled the container's CPU use (cgroup cpu.stat)"),
 }
 
@@ -54,7 +54,7 @@ def warnings_section(inp: ReportInputs) -> list[str]:
     meaning = {kind: text.format(**limits) for kind, text in WARNINGS.values()}
     lines += [f"- **{kind}** ({len(cells)} cells): {meaning[kind]}." for kind, cells in grouped.items()]
     if retries:
-        lines.append(f"- **retried** ({retries} repeats): a container failed and its repeat was run again.")
+        lines.append(f"- **retried** ({retries} containers): a container failed and was run again.")
     lines.append("")
     for kind, cells in grouped.items():
         lines += folded(f"{kind}: the {len(cells)} cells", cells)
