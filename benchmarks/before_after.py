@@ -16,6 +16,7 @@ import argparse
 import shutil
 import subprocess
 import tempfile
+import venv
 from pathlib import Path
 
 import pandas as pd
@@ -39,11 +40,28 @@ def old_checkout(commit: str) -> Path:
     return dest
 
 
-def run(project: Path, config: Path, label: str) -> pd.DataFrame:
+def old_python(dest: Path) -> Path | None:
+    """The interpreter that runs the old checkout's own package, or None for this one.
+
+    A checkout with a pyproject.toml is an installed package: this venv's
+    editable install points at the current checkout, so the old code gets a
+    venv of its own with its pinned requirements. Older checkouts put their
+    own package on the path in common.smk, so this venv runs them as they were.
+    """
+    if not (dest / "pyproject.toml").is_file():
+        return None
+    venv.create(dest / ".venv", with_pip=True)
+    python = dest / ".venv" / "bin" / "python"
+    for args in (["-r", str(dest / "requirements.txt")], ["--no-deps", "-e", str(dest)]):
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", *args], check=True, capture_output=True)
+    return python
+
+
+def run(project: Path, config: Path, label: str, python: Path | None = None) -> pd.DataFrame:
     """One whole session of the experiment in `project`; its runs table, its containers told apart by `label`."""
     shutil.rmtree(project / "results" / "raw", ignore_errors=True)
     shutil.copy(config, project / "before_after.yaml")
-    timed_snakemake(project, "--configfile", "before_after.yaml", "--forcerun", "measure")
+    timed_snakemake(project, "--configfile", "before_after.yaml", "--forcerun", "measure", python=python)
     runs = pd.read_csv(project / "results" / "runs.csv", dtype={"variant": str, "cpuset": str})
     runs["variant"] = runs["variant"].fillna("")
     runs["session"] = label  # older tables have no session column; the orders of two sessions must not mix
@@ -82,11 +100,12 @@ def main() -> None:
     parser.add_argument("--min-time", type=float, default=0.2, help="old cells at least this long should agree")
     args = parser.parse_args()
     old_project, new_project = old_checkout(args.old), project_copy()
-    for project in (old_project, new_project):
-        timed_snakemake(project, "images", "--configfile", str(args.config.resolve()))
+    pythons = {old_project: old_python(old_project), new_project: None}
+    for project, python in pythons.items():
+        timed_snakemake(project, "images", "--configfile", str(args.config.resolve()), python=python)
     olds, news = [], []
     for pair in range(args.pairs):
-        olds.append(run(old_project, args.config, f"old{pair}"))
+        olds.append(run(old_project, args.config, f"old{pair}", pythons[old_project]))
         news.append(run(new_project, args.config, f"new{pair}"))
     table = compare(pd.concat(olds), pd.concat(news))
     pd.set_option("display.width", 200)

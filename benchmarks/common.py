@@ -19,13 +19,13 @@ def project_copy() -> Path:
     return copy_project(REPO, Path(tempfile.mkdtemp(prefix="parbench-bench-")) / "parbench")
 
 
-def timed_snakemake(workdir: Path, *args: str, env: dict | None = None) -> float:
-    """Run snakemake to completion and return its wall time in seconds."""
+def timed_snakemake(workdir: Path, *args: str, env: dict | None = None, python: Path | None = None) -> float:
+    """Run snakemake (with `python`, by default this one) to completion and return its wall time in seconds."""
     import os
 
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--cores", "all", *args],
+        [str(python or sys.executable), "-m", "snakemake", "--cores", "all", *args],
         cwd=workdir,
         capture_output=True,
         text=True,
