@@ -106,7 +106,7 @@ def test_comparison_figures_are_the_reference_ones(made):
 
 
 def test_claim_verdicts_are_the_reference_ones(made):
-    text = ["claim", "kind", "verdict", "key_figure", "scope"]
+    text = ["claim", "kind", "verdict", "key_figure", "scope", "evidence", "context", "test", "rule"]
     old = pd.read_csv(REFERENCE / "claims.csv")[text].fillna("")
     new = made[2][text].fillna("")
     assert new["claim"].tolist() == old["claim"].tolist()
@@ -114,3 +114,5 @@ def test_claim_verdicts_are_the_reference_ones(made):
     assert new["verdict"].tolist() == old["verdict"].tolist()
     assert new["key_figure"].tolist() == old["key_figure"].tolist()
     assert new["scope"].tolist() == old["scope"].tolist()
+    for column in ("evidence", "context", "test", "rule"):
+        assert new[column].tolist() == old[column].tolist(), column
