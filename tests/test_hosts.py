@@ -40,7 +40,7 @@ def test_three_hosts_plan_three_loads_three_exclusive_sessions_and_one_merge(pap
     counts = job_counts(out)
     # The same rules as on one machine, once per host: no per-host twins.
     assert counts["probe_host"] == counts["load_images"] == counts["measure"] == 3
-    assert counts["aggregate"] == counts["comparisons"] == counts["report"] == 3
+    assert counts["aggregate"] == counts["comparisons"] == counts["claims"] == counts["report"] == 3
     assert counts["merge_hosts"] == 1 and counts["save_image"] == 3 and "measure_host" not in counts
     assert counts["base_image"] == 1 and counts["cpython_image"] == 2  # images are built once
     for host in ("n1", "n2", "n3"):

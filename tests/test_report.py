@@ -65,10 +65,33 @@ def summary(runs):
     return summary_table(runs)
 
 
+def prepared(summary, runs, config, **rest):
+    """The report's inputs as the workflow makes them: comparisons and claims from the analysis layer first."""
+    from parbench.analysis import analysed
+
+    comparisons, claims = analysed(summary, runs, config["catalogue"])
+    return prepare(summary, runs, comparisons, claims, config, **rest)
+
+
+def analysed_files(tmp_path, runs, summary) -> list[str]:
+    """runs, summary, comparisons and claims files as the rules before the report write them; the report's args."""
+    from parbench.comparisons import comparisons_table
+    from parbench.decide import main as decide
+
+    write_csv(runs, tmp_path / "runs.csv")
+    write_csv(summary, tmp_path / "summary.csv")
+    write_csv(comparisons_table(runs, summary), tmp_path / "comparisons.csv")
+    (tmp_path / "config.json").write_text(json.dumps(CONFIG))
+    tables = ["--runs", str(tmp_path / "runs.csv"), "--summary", str(tmp_path / "summary.csv")]
+    tables += ["--comparisons", str(tmp_path / "comparisons.csv")]
+    assert decide([*tables, "--config-file", str(tmp_path / "config.json"), "--out", str(tmp_path / "claims.csv")]) == 0
+    return [*tables, "--claims", str(tmp_path / "claims.csv")]
+
+
 @pytest.fixture
 def rendered(summary, runs, tmp_path):
     figures = plot_figures(summary, tmp_path / "figures")
-    inputs = prepare(summary, runs, None, CONFIG, figures=figures, report_dir=tmp_path, env={"cpu_model": "Here CPU"})
+    inputs = prepared(summary, runs, CONFIG, figures=figures, report_dir=tmp_path, env={"cpu_model": "Here CPU"})
     return inputs, render(inputs)
 
 
@@ -126,7 +149,7 @@ def test_without_a_stamp_the_report_says_so(rendered):
 def test_stamp_gives_provenance_cpusets_and_warmup_cost(summary, runs):
     two = runs.copy()
     two["session"] = ["s2" if rt == "go" else "s1" for rt in two["runtime"]]
-    inputs = prepare(summary, two, None, CONFIG, stamps=[STAMP, dict(STAMP, session="s2")])
+    inputs = prepared(summary, two, CONFIG, stamps=[STAMP, dict(STAMP, session="s2")])
     text = render(inputs)
     assert "0123456789ab (clean)" in text and "python aaaaaaaaaaaa" in text and "6.1.0-test" in text
     assert "two CPUs share a physical core (SMT); spans NUMA nodes" in text
@@ -140,7 +163,7 @@ def test_stamp_gives_provenance_cpusets_and_warmup_cost(summary, runs):
 
 def test_sessions_that_timed_differently_are_named(summary, runs):
     older = dict(STAMP, session="s0", settings={"repeats": 6, "warmup": 1, "min_time": 0.2})
-    text = render(prepare(summary, runs, None, CONFIG, stamps=[STAMP, older]))
+    text = render(prepared(summary, runs, CONFIG, stamps=[STAMP, older]))
     assert "timed differently" in text and "s0: min_time 0.2, calibration_margin None, warmup 1" in text
 
 
@@ -152,7 +175,7 @@ def test_warnings_are_grouped_counted_and_folded(runs):
     grouped = warning_lines(summary, {"warnings": {"cv": 0.05, "min_seconds": 0.5, "busy": 0.1}})
     assert set(grouped) == {"short", "under load"}
     assert len(grouped["under load"]) == 2  # both go cells (the A/A twin is not a cell of summary.csv)
-    text = render(prepare(summary, loaded, None, CONFIG))
+    text = render(prepared(summary, loaded, CONFIG))
     assert "- **under load** (2 cells)" in text and "<summary>under load: the 2 cells</summary>" in text
     assert "first repeat" not in text
 
@@ -200,35 +223,34 @@ def test_claims_link_their_figures_and_sections(tmp_path):
     assert text == "[cpu_loop figure](figures/cpu_loop_scaling.png), § Coordination costs"
 
 
-def test_cli_writes_report_and_claims_csv_and_tolerates_a_missing_stamp(runs, summary, tmp_path, capsys):
-    write_csv(runs, tmp_path / "runs.csv")
-    write_csv(summary, tmp_path / "summary.csv")
-    args = [
-        "--runs",
-        str(tmp_path / "runs.csv"),
-        "--summary",
-        str(tmp_path / "summary.csv"),
-        "--sessions",
-        str(tmp_path / "sessions.json"),
-        "--claims",
-        str(tmp_path / "claims.csv"),
-        "--config-json",
-        json.dumps(CONFIG),
-        "--report",
-        str(tmp_path / "report.md"),
-        "--environment",
-        str(tmp_path / "environment.json"),
-        "--figures",
-        str(tmp_path / "figures"),
-        "--host-label",
-        "test",
-    ]
-    assert main(args) == 0
+def test_claims_are_decided_before_the_report_and_read_back_as_they_were(runs, summary, tmp_path):
+    from parbench.analysis import analysed
+    from parbench.decide import read_claims
+
+    analysed_files(tmp_path, runs, summary)
     claims = pd.read_csv(tmp_path / "claims.csv")
     assert list(claims.columns[:5]) == ["claim", "kind", "verdict", "scope", "key_figure"] and len(claims) == 9
-    assert "No session stamp" in (tmp_path / "report.md").read_text()
+    decided = analysed(summary, runs, CONFIG["catalogue"])[1]
+    read = read_claims(tmp_path / "claims.csv")
+    assert [c.verdict for c in read] == [c.verdict for c in decided]
+    assert [c.shown_in for c in read] == [c.shown_in for c in decided] and any(c.shown_in for c in read)
+    assert [c.key_figure for c in read] == [c.key_figure for c in decided]
+
+
+def test_cli_renders_the_claims_file_and_tolerates_a_missing_stamp(runs, summary, tmp_path, capsys):
+    args = analysed_files(tmp_path, runs, summary)
+    args += ["--sessions", str(tmp_path / "sessions.json"), "--config-json", json.dumps(CONFIG)]
+    args += ["--report", str(tmp_path / "report.md"), "--environment", str(tmp_path / "environment.json")]
+    args += ["--figures", str(tmp_path / "figures"), "--host-label", "test"]
+    assert main(args) == 0
+    text = (tmp_path / "report.md").read_text()
+    assert "No session stamp" in text
+    first_verdict = pd.read_csv(tmp_path / "claims.csv")["verdict"].iloc[0]
+    assert first_verdict in text
     assert main(args + ["--comparisons", str(tmp_path / "missing.csv")]) == 1
     assert "missing.csv does not exist" in capsys.readouterr().err
+    assert main(args + ["--claims", str(tmp_path / "none.csv")]) == 1
+    assert "none.csv does not exist" in capsys.readouterr().err
     (tmp_path / "sessions.json").write_text("[]")
     assert main(args) == 1
 
@@ -283,7 +305,7 @@ def test_what_a_container_has_once_is_counted_once():
 
 def test_every_section_heading_appears_in_reading_order(summary, runs):
     """The report's top headings are exactly these, in this order, when rendered from small fixture tables."""
-    text = render(prepare(summary, runs, None, CONFIG, stamps=[STAMP]))
+    text = render(prepared(summary, runs, CONFIG, stamps=[STAMP]))
     headings = [line for line in text.splitlines() if re.match(r"#{1,3} ", line) and not re.match(r"### \d", line)]
     assert headings == [
         "# parbench report",
@@ -322,10 +344,8 @@ def test_the_environment_comes_from_the_stamps_not_the_machine(runs, summary, tm
         raise AssertionError("the report asked the machine it runs on")
 
     monkeypatch.setattr(parbench.environment, "collect", asked)
-    write_csv(runs, tmp_path / "runs.csv")
-    write_csv(summary, tmp_path / "summary.csv")
     (tmp_path / "sessions.json").write_text(json.dumps({"sessions": [dict(STAMP, machine=MACHINE)]}))
-    args = ["--runs", str(tmp_path / "runs.csv"), "--summary", str(tmp_path / "summary.csv")]
+    args = analysed_files(tmp_path, runs, summary)
     args += ["--sessions", str(tmp_path / "sessions.json"), "--config-json", json.dumps(CONFIG)]
     args += ["--report", str(tmp_path / "report.md"), "--environment", str(tmp_path / "environment.json")]
     args += ["--figures", str(tmp_path / "figures"), "--host-label", "label-here"]

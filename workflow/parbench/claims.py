@@ -336,12 +336,18 @@ CLAIM_COLUMNS = [
     "context",
     "test",
     "rule",
+    "shown_in",
 ]
 
 
 def claims_table(claims: list[Claim]) -> pd.DataFrame:
-    """results/claims.csv: one row per claim, every figure the report prints about it."""
-    return pd.DataFrame([asdict(c) for c in claims]).reindex(columns=CLAIM_COLUMNS)
+    """results/claims.csv: one row per claim, every figure the report prints about it.
+
+    `shown_in` (where the report shows its figures) is joined with ";", so the
+    report can read the claims back from this file alone.
+    """
+    rows = [{**asdict(c), "shown_in": ";".join(c.shown_in)} for c in claims]
+    return pd.DataFrame(rows).reindex(columns=CLAIM_COLUMNS)
 
 
 def average_time_per_thread(summary: pd.DataFrame) -> str | None:

@@ -29,7 +29,7 @@ if not HOSTS:
             summary=rules.aggregate.output.summary,
             sessions=rules.aggregate.output.sessions,
             comparisons=rules.comparisons.output.comparisons,
-            claims=rules.report.output.claims,
+            claims=rules.claims.output.claims,
             report=rules.report.output.report,
             environment=rules.report.output.environment,
             figures=rules.report.output.figures,

@@ -1,5 +1,5 @@
 # Tables and report from the raw records, for this machine or (LAYOUT) for
-# each host of a cluster run: aggregate, comparisons, report. Locally the raw
+# each host of a cluster run: aggregate, comparisons, claims, report. Locally the raw
 # files are the inputs; on a cluster a host's raw files stay on the node's
 # side, listed in the manifest its session writes last.
 RAW_LISTING = rules.measure.output[0] if HOSTS else rules.experiment_files.output.cells
@@ -42,17 +42,34 @@ rule comparisons:
         logged("{PY} parbench.comparisons --runs {input.runs} --summary {input.summary} --out {output.comparisons}")
 
 
+rule claims:
+    input:
+        runs=rules.aggregate.output.runs,
+        summary=rules.aggregate.output.summary,
+        comparisons=rules.comparisons.output.comparisons,
+        config=rules.experiment_files.output.config,
+    output:
+        claims=report(update(LAYOUT.result("claims.csv")), caption="../report/claims.rst", category="Tables"),
+    log:
+        LAYOUT.log("claims"),
+    shell:
+        logged(
+            "{PY} parbench.decide --runs {input.runs} --summary {input.summary} --comparisons {input.comparisons} "
+            "--config-file {input.config} --out {output.claims}"
+        )
+
+
 rule report:
     input:
         runs=rules.aggregate.output.runs,
         summary=rules.aggregate.output.summary,
         comparisons=rules.comparisons.output.comparisons,
+        claims=rules.claims.output.claims,
         sessions=rules.aggregate.output.sessions,
         config=rules.experiment_files.output.config,
         identities=IDENTITIES,
     output:
         report=update(LAYOUT.result("report.md")),
-        claims=report(update(LAYOUT.result("claims.csv")), caption="../report/claims.rst", category="Tables"),
         environment=update(LAYOUT.result("environment.json")),
         figures=report(
             directory(LAYOUT.result("figures")),
@@ -67,7 +84,7 @@ rule report:
     shell:
         logged(
             "{PY} parbench.report --runs {input.runs} --summary {input.summary} --comparisons {input.comparisons} "
-            "--sessions {input.sessions} --claims {output.claims} --config-file {input.config} "
+            "--sessions {input.sessions} --claims {input.claims} --config-file {input.config} "
             "--report {output.report} --environment {output.environment} --figures {output.figures} "
             "--host-label {params.label} {input.identities}"
         )

@@ -1,4 +1,4 @@
-"""python -m parbench.report: the report, claims.csv, figures and environment.json from the tables and stamps."""
+"""python -m parbench.report: the report, figures and environment.json from the tables, claims and stamps."""
 
 from __future__ import annotations
 
@@ -8,24 +8,24 @@ import sys
 from pathlib import Path
 
 from ..aggregate import read_table
-from ..atomic import atomic_path, write_text_atomic
-from ..claims import claims_table
+from ..atomic import write_text_atomic
 from ..comparisons import read_comparisons
+from ..decide import read_claims
 from ..errors import ParbenchError, main_guard
 from ._document import render
 from ._figures import plot_figures
 from ._inputs import prepare, read_stamps, stamp_environment
 
-DESCRIPTION = "results/report.md, results/claims.csv and results/figures/: what a reader needs, top-down."
+DESCRIPTION = "results/report.md and results/figures/: what a reader needs, top-down."
 
 
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m parbench.report", description=DESCRIPTION)
     parser.add_argument("--runs", required=True, type=Path)
     parser.add_argument("--summary", required=True, type=Path)
-    parser.add_argument("--comparisons", type=Path, help="comparisons.csv (made from runs and summary if omitted)")
+    parser.add_argument("--comparisons", required=True, type=Path, help="comparisons.csv (the comparisons rule's)")
     parser.add_argument("--sessions", type=Path, help="sessions.json; a missing file is reported as no stamp")
-    parser.add_argument("--claims", type=Path, help="where to write claims.csv")
+    parser.add_argument("--claims", required=True, type=Path, help="claims.csv (the claims rule's)")
     given = parser.add_mutually_exclusive_group(required=True)
     given.add_argument("--config-json", help="the experiment's config as JSON text")
     given.add_argument("--config-file", type=Path, help="the experiment's config as a JSON file")
@@ -42,11 +42,11 @@ def parser() -> argparse.ArgumentParser:
 @main_guard
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    for path in (args.runs, args.summary, args.comparisons):
-        if path is not None and not path.is_file():
+    for path in (args.runs, args.summary, args.comparisons, args.claims):
+        if not path.is_file():
             raise ParbenchError(f"{path} does not exist; run the steps before the report first")
     summary, runs = read_table(args.summary), read_table(args.runs)
-    comparisons = read_comparisons(args.comparisons) if args.comparisons else None
+    comparisons, claims = read_comparisons(args.comparisons), read_claims(args.claims)
     stamps = read_stamps(args.sessions)
     env = stamp_environment(stamps)
     figures = plot_figures(summary, args.figures)
@@ -54,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         summary,
         runs,
         comparisons,
+        claims,
         json.loads(args.config_json or args.config_file.read_text()),
         identities=[json.loads(p.read_text()) for p in args.identities],
         env=env,
@@ -63,9 +64,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     recorded = env or {"host_label": args.host_label, "session": None}  # no stamp: nothing measured is known
     write_text_atomic(args.environment, json.dumps(recorded, indent=2) + "\n")
-    if args.claims:
-        with atomic_path(args.claims) as tmp:
-            claims_table(inputs.claims).to_csv(tmp, index=False)
     write_text_atomic(args.report, render(inputs))
     print(f"wrote {args.report} and {len(figures)} figure(s)", file=sys.stderr)
     return 0

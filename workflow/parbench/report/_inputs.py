@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..analysis import analysed
 from ..claims import Claim
 from ..errors import ParbenchError
 
@@ -55,9 +54,8 @@ def stamp_environment(stamps: list[dict] | None) -> dict:
 
 
 def prepare(
-    summary: pd.DataFrame, runs: pd.DataFrame, comparisons: pd.DataFrame | None, config: dict, **rest
+    summary: pd.DataFrame, runs: pd.DataFrame, comparisons: pd.DataFrame, claims: list[Claim], config: dict, **rest
 ) -> ReportInputs:
-    """Inputs with comparisons (made if not given), the claims they decide and the stamps' environment."""
-    comparisons, claims = analysed(summary, runs, config["catalogue"], comparisons)
+    """The report's inputs as the analysis layer made them, with the stamps' environment."""
     rest.setdefault("env", stamp_environment(rest.get("stamps")))
     return ReportInputs(summary, runs, comparisons, claims, config, **rest)
