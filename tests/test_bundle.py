@@ -176,6 +176,16 @@ def test_merge_two_hosts_into_one_table(tmp_path):
     assert len(summary) == 12
     report = (out / "report.md").read_text()
     assert "hostA" in report and "hostB" in report and "## Ratios per host" in report
+    # The ratios the merged report prints are a table of the merge, not computed while rendering.
+    from parbench.labels import fmt_ratio_ci
+
+    ratios = pd.read_csv(out / "ratios.csv")
+    assert sorted(ratios["host"].unique()) == ["hostA", "hostB"]
+    row = ratios.dropna(subset=["gil_over_go"]).iloc[0]
+    shown = fmt_ratio_ci(
+        row["gil_over_go"], row["gil_over_go_low"], row["gil_over_go_high"], row["gil_over_go_significant"]
+    )
+    assert shown in report
 
 
 def test_merge_refuses_same_label_and_other_schemas(tmp_path):

@@ -78,3 +78,16 @@ def flavour_ratios(summary: pd.DataFrame, runs: pd.DataFrame, catalogue: dict) -
             row.update(zip((name, f"{name}_low", f"{name}_high", f"{name}_significant"), figures))
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def host_flavour_ratios(summary: pd.DataFrame, runs: pd.DataFrame, catalogue: dict) -> pd.DataFrame:
+    """flavour_ratios per host, one table with a `host` column: the merged report's ratios.csv."""
+    tables = [
+        flavour_ratios(group, runs[runs["host"] == host], catalogue).assign(host=host)
+        for host, group in summary.groupby("host")
+    ]
+    tables = [t for t in tables if not t.empty]
+    if not tables:
+        return pd.DataFrame(columns=["host", "workload", "cpus"])
+    table = pd.concat(tables, ignore_index=True)
+    return table[["host", *[c for c in table.columns if c != "host"]]]

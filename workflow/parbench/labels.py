@@ -38,3 +38,15 @@ def fmt_row(row) -> str:
     if row["kind"] == "blog":
         return f"{row['ratio']:.2f}×"
     return fmt_ratio_ci(row["ratio"], row["ci_low"], row["ci_high"], bool(row["significant"]))
+
+
+def fmt_seconds(value: float) -> str:
+    """Seconds with three decimals below 10 s, two above; a dash where there is none."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:.3f}" if value < 10 else f"{value:.2f}"
+
+
+def markdown_table(frame) -> str:
+    """A table as Markdown, or a note that it is empty."""
+    return frame.to_markdown(index=False) if not frame.empty else "_no data_"

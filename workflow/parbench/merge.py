@@ -21,6 +21,7 @@ import pandas as pd
 from .aggregate import checksum_problem, read_table, summary_table, write_csv
 from .atomic import write_text_atomic
 from .errors import ParbenchError, main_guard
+from .flavours import host_flavour_ratios
 from .names import warning_limits
 from .render_merged import merged_report
 
@@ -34,10 +35,12 @@ def merged(runs: pd.DataFrame, warnings: dict | None) -> tuple[pd.DataFrame, pd.
 
 
 def write_merged(out_dir: Path, runs: pd.DataFrame, summary: pd.DataFrame, catalogue: dict) -> None:
-    """runs.csv, summary.csv and report.md of a merge."""
+    """runs.csv, summary.csv, ratios.csv (the flavour ratios per host) and report.md of a merge."""
+    ratios = host_flavour_ratios(summary, runs, catalogue)
     write_csv(runs, out_dir / "runs.csv")
     write_csv(summary, out_dir / "summary.csv")
-    write_text_atomic(out_dir / "report.md", merged_report(summary, runs, catalogue))
+    write_csv(ratios, out_dir / "ratios.csv")
+    write_text_atomic(out_dir / "report.md", merged_report(summary, ratios))
 
 
 def merged_tables(runs_paths: list[Path], warnings: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:

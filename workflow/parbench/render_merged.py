@@ -2,28 +2,15 @@
 
 Rendering only, and apart from report.py: publishing and merging must not pull
 in the single-host report and its figures. The ratios it prints are
-`flavours.flavour_ratios`, per host.
+those of ratios.csv (`flavours.host_flavour_ratios`), computed by the merge.
 """
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 
-from .flavours import RATIOS, flavour_ratios, ratio_name
-from .labels import fmt_ratio_ci
-
-
-def fmt_seconds(value: float) -> str:
-    """Seconds with three decimals below 10 s, two above; a dash where there is none."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return f"{value:.3f}" if value < 10 else f"{value:.2f}"
-
-
-def markdown_table(frame: pd.DataFrame) -> str:
-    return frame.to_markdown(index=False) if not frame.empty else "_no data_"
+from .flavours import RATIOS, ratio_name
+from .labels import fmt_ratio_ci, fmt_seconds, markdown_table
 
 
 def medians_per_host(summary: pd.DataFrame, hosts: list[str]) -> pd.DataFrame:
@@ -36,25 +23,24 @@ def medians_per_host(summary: pd.DataFrame, hosts: list[str]) -> pd.DataFrame:
     return wide
 
 
-def ratios_per_host(summary: pd.DataFrame, runs: pd.DataFrame, catalogue: dict) -> pd.DataFrame:
+def ratios_per_host(ratios: pd.DataFrame) -> pd.DataFrame:
     """The blog's three flavour ratios per host, workload and CPU count, benchstat-style."""
     rows = []
-    for host, group in summary.groupby("host"):
-        for _, r in flavour_ratios(group, runs[runs["host"] == host], catalogue).iterrows():
-            row = {"host": host, "workload": r["workload"], "CPUs": r["cpus"]}
-            for numerator, denominator in RATIOS:
-                name = ratio_name(numerator, denominator)
-                row[f"{numerator} / {denominator}"] = fmt_ratio_ci(
-                    r[name], r[f"{name}_low"], r[f"{name}_high"], r[f"{name}_significant"]
-                )
-            rows.append(row)
+    for _, r in ratios.iterrows():
+        row = {"host": r["host"], "workload": r["workload"], "CPUs": r["cpus"]}
+        for numerator, denominator in RATIOS:
+            name = ratio_name(numerator, denominator)
+            row[f"{numerator} / {denominator}"] = fmt_ratio_ci(
+                r[name], r[f"{name}_low"], r[f"{name}_high"], r[f"{name}_significant"]
+            )
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
-def merged_report(summary: pd.DataFrame, runs: pd.DataFrame, catalogue: dict) -> str:
+def merged_report(summary: pd.DataFrame, ratios: pd.DataFrame) -> str:
     """Median times side by side per host, and the cross-machine ratios per host."""
     hosts = sorted(summary["host"].unique())
     lines = ["# parbench: results from several machines", "", f"Hosts: {', '.join(hosts)}.", ""]
     lines += ["## Median seconds per cell and host", "", markdown_table(medians_per_host(summary, hosts)), ""]
-    lines += ["## Ratios per host", "", markdown_table(ratios_per_host(summary, runs, catalogue)), ""]
+    lines += ["## Ratios per host", "", markdown_table(ratios_per_host(ratios)), ""]
     return "\n".join(lines)

@@ -88,6 +88,7 @@ rule merge_hosts:
     output:
         runs="results/merged/runs.csv",
         summary="results/merged/summary.csv",
+        ratios="results/merged/ratios.csv",
         report="results/merged/report.md",
     log:
         "logs/merge_hosts.log",

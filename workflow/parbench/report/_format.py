@@ -7,23 +7,16 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..labels import fmt_seconds, markdown_table
 from ..stats import MIN_SAMPLES_FOR_CI
 
-
-def fmt_seconds(value: float) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return f"{value:.3f}" if value < 10 else f"{value:.2f}"
+__all__ = ["fmt_seconds", "markdown_table"]  # shared with the merged report, kept in labels
 
 
 def fmt_ci(row) -> str:
     if math.isnan(row["ci_low"]):
         return f"n={row['n']} too few"
     return f"{fmt_seconds(row['ci_low'])} – {fmt_seconds(row['ci_high'])}"
-
-
-def markdown_table(frame: pd.DataFrame) -> str:
-    return frame.to_markdown(index=False) if not frame.empty else "_no data_"
 
 
 def folded(summary: str, body: list[str]) -> list[str]:
