@@ -4,6 +4,26 @@ from __future__ import annotations
 
 CHECKSUM = 498507.4854708605  # cpu_loop(1000)
 
+# The record fields runs.csv must keep, one row per value (the records contract of shared/DESIGN.md).
+RUNS_CSV_COLUMNS = [
+    "runtime",
+    "workload",
+    "mode",
+    "cpuset",
+    "cpus",
+    "workers",
+    "params",
+    "repeat",
+    "seconds",
+    "cpu_seconds",
+    "max_rss_kb",
+    "checksum",
+    "gil_enabled",
+    "affinity",
+    "image_id",
+    "host",
+]
+
 # Every workload at a size that runs in well under a second, for harness and image tests.
 SMALL_PARAMS = {
     "cpu_loop": {"iterations": 1_000_000},

@@ -5,31 +5,12 @@ import pytest
 
 from parbench.aggregate import checksum_problem, load_records, main, read_table, runs_table, summary_table
 
-from fixtures import record, scaling_records
-
-REQUIRED_RUN_COLUMNS = [
-    "runtime",
-    "workload",
-    "mode",
-    "cpuset",
-    "cpus",
-    "workers",
-    "params",
-    "repeat",
-    "seconds",
-    "cpu_seconds",
-    "max_rss_kb",
-    "checksum",
-    "gil_enabled",
-    "affinity",
-    "image_id",
-    "host",
-]
+from fixtures import RUNS_CSV_COLUMNS, record, scaling_records
 
 
 def test_runs_table_is_tidy_and_drops_warmups():
     runs = runs_table(scaling_records())
-    assert set(REQUIRED_RUN_COLUMNS) <= set(runs.columns)
+    assert set(RUNS_CSV_COLUMNS) <= set(runs.columns)
     assert len(runs) == 36
     assert not (runs["seconds"] == 9.9).any()
     assert runs["checksum_hex"].unique().tolist() == [(498507.4854708605).hex()]

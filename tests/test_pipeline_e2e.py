@@ -15,6 +15,7 @@ from parbench.matrix import all_cells
 from parbench.specs import expected_checksum, parse_params_label
 
 from conftest import REPO, snakemake
+from fixtures import RUNS_CSV_COLUMNS
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -30,24 +31,6 @@ def quick_config() -> dict:
 
 QUICK = quick_config()
 CELLS = all_cells(QUICK, [0, 1])
-RUNS_COLUMNS = [
-    "runtime",
-    "workload",
-    "mode",
-    "cpuset",
-    "cpus",
-    "workers",
-    "params",
-    "repeat",
-    "seconds",
-    "cpu_seconds",
-    "max_rss_kb",
-    "checksum",
-    "gil_enabled",
-    "affinity",
-    "image_id",
-    "host",
-]
 SUMMARY_COLUMNS = [
     "runtime",
     "workload",
@@ -79,7 +62,7 @@ def raw_files(project: Path, runtime: str) -> dict[Path, tuple[float, str]]:
 def test_tables_report_and_figures(measured):
     runs = pd.read_csv(measured / "results/runs.csv")
     summary = pd.read_csv(measured / "results/summary.csv")
-    assert set(RUNS_COLUMNS) <= set(runs.columns)
+    assert set(RUNS_CSV_COLUMNS) <= set(runs.columns)
     assert set(SUMMARY_COLUMNS) <= set(summary.columns)
     # Every cell of the quick config (the A/A twin's rows feed only the noise floor), 2 repeats (containers) each;
     # a container may measure several values, so containers are counted by their first value.
