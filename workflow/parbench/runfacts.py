@@ -53,11 +53,8 @@ def span(low: int, high: int) -> str:
 
 
 def values_per_container(runs: pd.DataFrame) -> pd.Series:
-    """The range of measured values one container took, per workload (1 for tables without containers)."""
-    keys = container_keys(runs)
-    if keys is None:
-        return runs.groupby("workload")["seconds"].agg(lambda _: "1")
-    counts = runs.groupby(["workload", *keys]).size().groupby(level="workload")
+    """The range of measured values one container took, per workload."""
+    counts = runs.groupby(["workload", *container_keys(runs)]).size().groupby(level="workload")
     return counts.agg(lambda c: span(int(c.min()), int(c.max())))
 
 
