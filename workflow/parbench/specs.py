@@ -12,6 +12,8 @@ from __future__ import annotations
 import functools
 import importlib.util
 import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
@@ -38,6 +40,8 @@ WORKLOADS = _REGISTRY.WORKLOADS
 expected_checksum = _REGISTRY.expected_checksum
 
 __all__ = [
+    "USER_WORKLOADS",
+    "UserWorkload",
     "WORKLOADS",
     "WORKLOAD_KINDS",
     "expected_checksum",
@@ -46,8 +50,48 @@ __all__ = [
     "params_label",
     "parse_params_label",
     "scaling",
+    "use_user_workloads",
     "workload_kind",
 ]
+
+
+@dataclass(frozen=True)
+class UserWorkload:
+    """What the pipeline knows of a workload a user brings (a folder with workload.py).
+
+    Read from the folder without running its code (parbench.userworkloads), so
+    the host never executes what the user wrote; only a container does.
+    `go` says whether a Go twin exists (go/), `requirements` whether the
+    CPython images are derived with pip packages (requirements.txt).
+    """
+
+    name: str
+    path: str  # absolute
+    about: str
+    scaling: str = "weak"
+    kind: str = "interpreter"
+    modes: tuple[str, ...] = ("sequential", "threads", "processes")
+    go: bool = False
+    requirements: bool = False
+    sha256: str = ""  # of the folder's files, recorded in the stamp
+
+    @classmethod
+    def from_dict(cls, entry: dict) -> UserWorkload:
+        return cls(**{**entry, "modes": tuple(entry["modes"])})
+
+
+# The user workloads of the experiment being planned, measured or analysed. Each
+# entry point registers them once from the experiment (use_user_workloads),
+# after which every question below answers for them as for the built-ins.
+USER_WORKLOADS: dict[str, UserWorkload] = {}
+
+
+def use_user_workloads(workloads: Iterable[UserWorkload | dict]) -> None:
+    """Make these user workloads known to this process (replacing any registered before)."""
+    USER_WORKLOADS.clear()
+    for workload in workloads:
+        spec = workload if isinstance(workload, UserWorkload) else UserWorkload.from_dict(workload)
+        USER_WORKLOADS[spec.name] = spec
 
 
 def modes_for(workload: str, kind: str) -> list[str]:
@@ -56,7 +100,10 @@ def modes_for(workload: str, kind: str) -> list[str]:
     Go has goroutines where Python has threads and processes, and a
     sequential baseline exactly where Python has one.
     """
-    modes = list(WORKLOADS[workload].modes)
+    user = USER_WORKLOADS.get(workload)
+    modes = list(user.modes if user else WORKLOADS[workload].modes)
+    if user and kind != "cpython" and not user.go:
+        return []  # no Go twin: Go has nothing to run
     if kind == "cpython":
         return modes
     return ([SEQUENTIAL] if SEQUENTIAL in modes else []) + [PARALLEL_MODE["go"]]
@@ -89,11 +136,15 @@ CALIBRATION_MARGIN = 2.0
 
 def workload_kind(workload: str) -> str:
     """interpreter, c_library, sleep or coordination: what bounds the workload, and so what it can test."""
+    if workload in USER_WORKLOADS:
+        return USER_WORKLOADS[workload].kind
     return WORKLOAD_KINDS.get(workload, OTHER_KIND)
 
 
 def scaling(workload: str) -> str:
     """ "weak", "strong" or "none": how a speedup over one worker is computed, if at all."""
+    if workload in USER_WORKLOADS:
+        return USER_WORKLOADS[workload].scaling
     return WORKLOADS[workload].scaling
 
 
@@ -108,12 +159,17 @@ def parse_params_label(label: str) -> dict[str, int]:
     return {name: int(value) for name, _, value in pairs}
 
 
-def expected_checksum_of(workload: str, params: str, workers: int) -> float:
+def expected_checksum_of(workload: str, params: str, workers: int) -> float | None:
     """The checksum a correct run reports, from the harness's own code, computed once per input.
+
+    None for a user workload: its code runs only in containers, never here, so
+    its runs are held to its own `expected` or to each other (recordchecks).
 
     Where every task returns the same value the worker count does not matter,
     so the seed's 50,000,000-iteration loop is computed once, not once per count.
     """
+    if workload in USER_WORKLOADS:
+        return None
     return _expected(workload, params, workers if WORKLOADS[workload].combine == "sum" else 1)
 
 
