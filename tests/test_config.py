@@ -51,7 +51,7 @@ def test_default_config_runs_every_workload():
         (lambda w: w["channels"].update(capacity=0), ["'workloads.channels.capacity'", "0 is below 1"]),
         (lambda w: w["io_wait"].update(sleep_us=-5), ["'workloads.io_wait.sleep_us'", "minimum"]),
         (lambda w: w["io_wait"].update(workers=["all"]), ["'workloads.io_wait.workers.0'"]),
-        (lambda w: w["spawn"].update(count="many"), ["'workloads.spawn.count'", "integer"]),
+        (lambda w: w["spawn"].update(count="many"), ["'workloads.spawn.count'", "not a whole number"]),
     ],
 )
 def test_bad_workload_parameters_name_their_key(change, mentions):

@@ -7,6 +7,23 @@ from parbench.images import base_key, cpython_build_args, go_build_args, mmdebst
 from parbench.matrix import Cell
 from parbench.sessionplan import Timing, harness_argv
 
+# What every container runs with, spelled out once here so a change to it is a visible change to this test.
+LEAST_PRIVILEGE = [
+    "--read-only",
+    "--tmpfs",
+    "/tmp:rw,nosuid,nodev,size=512m",
+    "--user",
+    "65534:65534",
+    "--cap-drop",
+    "ALL",
+    "--security-opt",
+    "no-new-privileges",
+    "--pids-limit",
+    "16384",
+    "--memory",
+    "8g",
+]
+
 
 def test_run_command_pins_and_isolates():
     command = docker.run_command("sha256:abc", ["python3", "x.py"], name="parbench-x", cpuset="0-1")
@@ -15,6 +32,16 @@ def test_run_command_pins_and_isolates():
     assert command[command.index("--cpuset-cpus") + 1] == "0-1"
     assert command[command.index("--name") + 1] == "parbench-x"
     assert command[-3:] == ["sha256:abc", "python3", "x.py"]
+
+
+def test_run_command_mounts_read_only_and_takes_limits():
+    command = docker.run_command(
+        "img", ["true"], mounts={"/home/u/wordfreq": "/workload"}, limits={"memory": "2g", "pids": 512}
+    )
+    assert command[command.index("--mount") + 1] == "type=bind,source=/home/u/wordfreq,target=/workload,readonly"
+    assert command[command.index("--memory") + 1] == "2g"
+    assert command[command.index("--pids-limit") + 1] == "512"
+    assert "--privileged" not in command and "--volume" not in command
 
 
 def test_run_command_passes_environment_sorted():
@@ -156,7 +183,10 @@ def test_a_hung_docker_call_stops_with_one_line():
         (docker.remove_container_command("parbench-go-x"), ["docker", "rm", "--force", "parbench-go-x"]),
         (
             docker.identity_command("cpython", "sha256:p"),
-            ["docker", "run", "--rm", "--network", "none", "sha256:p", "python3", "/opt/parbench/python/identity.py"],
+            [
+                *["docker", "run", "--rm", "--network", "none", *LEAST_PRIVILEGE],
+                *["sha256:p", "python3", "/opt/parbench/python/identity.py"],
+            ],
         ),
         (
             docker.identity_command("go", "sha256:g"),
@@ -166,6 +196,7 @@ def test_a_hung_docker_call_stops_with_one_line():
                 "--rm",
                 "--network",
                 "none",
+                *LEAST_PRIVILEGE,
                 "sha256:g",
                 "go",
                 "env",
@@ -184,6 +215,7 @@ def test_a_hung_docker_call_stops_with_one_line():
                 "--rm",
                 "--network",
                 "none",
+                *LEAST_PRIVILEGE,
                 "sha256:b",
                 "dpkg-query",
                 "-W",
@@ -199,6 +231,7 @@ def test_a_hung_docker_call_stops_with_one_line():
                 "--rm",
                 "--network",
                 "none",
+                *LEAST_PRIVILEGE,
                 "--name",
                 "n",
                 "--label",

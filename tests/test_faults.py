@@ -428,7 +428,7 @@ def test_4_killed_container_is_retried_and_recorded(project):
 
     killed = wait_for(kill_one, 60, "a running container to kill")
     assert started.wait() == 0, started.stderr[-3000:]
-    assert "(OOM killer or `docker kill`); retrying (1/1)" in started.stderr
+    assert "(out of memory, see limits.memory; or `docker kill`); retrying (1/1)" in started.stderr
     records = assert_complete_session(project, session)
     retried = [r for r in records if r["retries"]]
     assert retried and {r["retries"] for r in retried} == {1}

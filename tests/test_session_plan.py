@@ -74,7 +74,7 @@ def test_failures_outside_the_measurement_are_retried_wrong_answers_are_not(monk
 
     cell = Cell("go", "cpu_loop", "goroutines", "0-1", 2)
     assert isinstance(classify_failure(137, "", cell), InfrastructureFault)
-    assert "killed (OOM killer or `docker kill`)" in str(classify_failure(137, "", cell))
+    assert "killed (out of memory, see limits.memory; or `docker kill`)" in str(classify_failure(137, "", cell))
     assert isinstance(classify_failure(1, "harness.py: lost updates", cell), ParbenchError)
     monkeypatch.setattr(docker, "daemon_problem", lambda timeout=10: "cannot reach the Docker daemon")
     lost = classify_failure(125, "docker: Cannot connect to the Docker daemon", cell)

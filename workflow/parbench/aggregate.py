@@ -22,7 +22,7 @@ from .atomic import atomic_path, write_text_atomic
 from .errors import ParbenchError, main_guard
 from .names import AA, CELL_KEYS, DEFAULT_WARNINGS, PLAIN, warning_limits
 from .provenance import load_stamps
-from .specs import params_label, scaling
+from .specs import params_label, scaling, use_experiment
 from .speedup import baselines, has_speedup, ideal_speedup, significant, speedup
 from .stats import summarize
 
@@ -308,7 +308,12 @@ def main(argv: list[str] | None = None) -> int:
         help="a file naming the raw files, one per line, or a host session's manifest (JSON)",
     )
     parser.add_argument("raw", nargs="*", type=Path)
+    parser.add_argument(
+        "--config-file", type=Path, default=None, help="the experiment's config (JSON): names its user workloads"
+    )
     args = parser.parse_args(argv)
+    if args.config_file:
+        use_experiment(json.loads(args.config_file.read_text()))
     raw = args.raw + (listed_raw_files(args.raw_list) if args.raw_list else [])
     if not raw:
         raise ParbenchError("no raw files given: name them, or a --raw-list file naming them")

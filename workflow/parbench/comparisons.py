@@ -20,6 +20,7 @@ Kinds, and what a ratio above 1 means:
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 from pathlib import Path
@@ -33,7 +34,7 @@ from .errors import ParbenchError, main_guard
 from .flavours import runtime_flavours, with_flavours
 from .labels import KIND_LABELS, fmt_ratio_ci, fmt_row, workload_label
 from .names import AA, BASELINE_KEYS, CELL_KEYS, FREE_THREADED, GIL, GO, GO_PARTNER_MODE, PLAIN, PYTHON_FLAVOURS
-from .specs import workload_kind
+from .specs import use_experiment, workload_kind
 from .speedup import (
     baselines,
     has_speedup,
@@ -305,7 +306,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", required=True, type=Path)
     parser.add_argument("--summary", required=True, type=Path)
     parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument(
+        "--config-file", type=Path, default=None, help="the experiment's config (JSON): names its user workloads"
+    )
     args = parser.parse_args(argv)
+    if args.config_file:
+        use_experiment(json.loads(args.config_file.read_text()))
     for path in (args.runs, args.summary):
         if not path.is_file():
             raise ParbenchError(f"{path} does not exist; run the aggregate step first")

@@ -14,6 +14,7 @@ import jsonschema
 from .cpusets import format_cpuset, parse_cpuset
 from .errors import ParbenchError
 from .specs import WORKLOADS
+from .userworkloads import entry_problem, is_user_entry, user_workloads
 
 KNOWN_WORKLOADS = tuple(sorted(WORKLOADS))
 WORKLOAD_SETTINGS = ("workers",)  # keys of a workload entry that are not parameters
@@ -30,6 +31,8 @@ def schema_problem(config: dict, schema: dict) -> str | None:
     if error is None:
         return None
     message = error.message
+    if error.validator == "type" and error.validator_value == "integer":
+        message = f"{error.instance!r} is not a whole number"
     if error.validator in ("enum", "const") or error.validator == "oneOf":
         allowed = error.schema.get("enum") or [s.get("const") for s in error.schema.get("oneOf", []) if "const" in s]
         if allowed:
@@ -74,13 +77,20 @@ def semantic_problems(config: dict, available: list[int]) -> list[str]:
     if not enabled_workloads(config):
         problems.append("config key 'workloads': every workload is switched off (null); enable at least one")
     for workload, entry in config["workloads"].items():
-        if workload not in KNOWN_WORKLOADS:
+        if is_user_entry(entry):
+            problems += [p for p in [entry_problem(workload, entry)] if p]
+        elif workload not in KNOWN_WORKLOADS:
             problems.append(
-                f"config key 'workloads': unknown workload {workload!r} (allowed: {', '.join(KNOWN_WORKLOADS)})"
+                f"config key 'workloads': unknown workload {workload!r} "
+                f"(built-in: {', '.join(KNOWN_WORKLOADS)}; a workload of yours needs a 'path')"
             )
-            continue
-        if entry is not None:
+        elif entry is not None:
             problems += workload_param_problems(workload, entry)
+    if not problems:
+        try:
+            user_workloads(enabled_workloads(config))
+        except ParbenchError as error:
+            problems.append(str(error))
     return problems + cpuset_problems(config, available)
 
 
@@ -131,13 +141,21 @@ def enabled_workloads(config: dict) -> dict[str, dict]:
     """The configured workloads, without those set to null.
 
     Snakemake merges a --configfile over config.yaml key by key, so null is how
-    a smaller config leaves one of the default workloads out.
+    a smaller config leaves one of the default workloads out, and
+    `builtin_workloads: false` leaves out every one without a `path`.
     """
-    return {name: entry for name, entry in config["workloads"].items() if entry is not None}
+    builtins = config.get("builtin_workloads", True)
+    return {
+        name: entry
+        for name, entry in config["workloads"].items()
+        if entry is not None and (builtins or is_user_entry(entry))
+    }
 
 
 def workload_params(entry: dict) -> dict[str, int]:
     """A workload entry's parameters, without its settings (such as its own worker counts)."""
+    if is_user_entry(entry):
+        return dict(entry.get("params") or {})
     return {k: v for k, v in entry.items() if k not in WORKLOAD_SETTINGS}
 
 

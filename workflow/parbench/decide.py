@@ -23,6 +23,7 @@ from .claim_rules import Claim
 from .claims import claims_table
 from .comparisons import read_comparisons
 from .errors import ParbenchError, main_guard
+from .specs import use_experiment
 
 NUMBERS = ("ratio", "ci_low", "ci_high", "threshold")
 
@@ -60,7 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     for path in (args.runs, args.summary, args.comparisons, args.config_file):
         if not path.is_file():
             raise ParbenchError(f"{path} does not exist; run the steps before the claims first")
-    catalogue = json.loads(args.config_file.read_text())["catalogue"]
+    experiment = json.loads(args.config_file.read_text())
+    use_experiment(experiment)
+    catalogue = experiment["catalogue"]
     comparisons = read_comparisons(args.comparisons)
     _, claims = analysed(read_table(args.summary), read_table(args.runs), catalogue, comparisons)
     with atomic_path(args.out) as tmp:

@@ -78,6 +78,34 @@ def load_command(archive: str) -> list[str]:
     return ["docker", "load", "--input", archive]
 
 
+# Every container runs with least privilege, whoever wrote the code it runs: no
+# network, a read-only root with a private /tmp, an unprivileged user, no
+# capabilities, no way to gain any, and bounded processes and memory.
+UNPRIVILEGED_USER = "65534:65534"  # nobody:nogroup
+DEFAULT_LIMITS = {"memory": "8g", "pids": 16384}
+TMPFS = "/tmp:rw,nosuid,nodev,size=512m"
+
+
+def least_privilege(limits: Mapping[str, object] | None = None) -> list[str]:
+    """The `docker run` options that take from a container all it does not need."""
+    bounds = {**DEFAULT_LIMITS, **(limits or {})}
+    return [
+        "--read-only",
+        "--tmpfs",
+        TMPFS,
+        "--user",
+        UNPRIVILEGED_USER,
+        "--cap-drop",
+        "ALL",
+        "--security-opt",
+        "no-new-privileges",
+        "--pids-limit",
+        str(bounds["pids"]),
+        "--memory",
+        str(bounds["memory"]),
+    ]
+
+
 def run_command(
     image: str,
     argv: Sequence[str],
@@ -87,12 +115,17 @@ def run_command(
     env: Mapping[str, str] | None = None,
     network: str = "none",
     labels: Mapping[str, str] | None = None,
+    mounts: Mapping[str, str] | None = None,
+    limits: Mapping[str, object] | None = None,
 ) -> list[str]:
-    """`docker run --rm` for a measurement or a probe: no network, optionally pinned and labelled.
+    """`docker run --rm` for a measurement or a probe: least privilege, optionally pinned and labelled.
 
     A label lets a later session find containers a killed session left behind.
+    `mounts` (host folder -> container folder) are bind-mounted read-only.
     """
-    command = ["docker", "run", "--rm", "--network", network]
+    command = ["docker", "run", "--rm", "--network", network, *least_privilege(limits)]
+    for source in sorted(mounts or {}):
+        command += ["--mount", f"type=bind,source={source},target={mounts[source]},readonly"]
     if name:
         command += ["--name", name]
     for key in sorted(labels or {}):

@@ -29,6 +29,7 @@ from .progress import format_duration
 from .session import measure
 from .sessionlock import stop_on_signals
 from .sessionrecords import raw_file
+from .specs import use_experiment
 
 LOAD_TIMEOUT = 1800.0
 
@@ -87,6 +88,7 @@ def host_settings(settings: dict, config: dict, host: str = "this node") -> dict
     problems = cpuset_problems(local, available_cpus())
     if problems:
         raise ParbenchError(f"host {host}: {problems[0]}")
+    use_experiment(config)  # its user workloads decide their cells' modes
     cells = all_cells(config, available_cpus())
     return dict(settings, cells=[cell.raw_path for cell in cells])
 

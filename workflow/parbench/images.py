@@ -145,19 +145,79 @@ def bounded(command: list[str], timeout: float, **kwargs) -> subprocess.Complete
         ) from None
 
 
-def build_image(dockerfile: str, build_args: dict[str, str], tag: str, iid_out: Path) -> str:
-    """`docker build` with the repository as context; output streamed to our stdout."""
+def build_image(dockerfile: str, build_args: dict[str, str], tag: str, iid_out: Path, context: str = ".") -> str:
+    """`docker build` (the repository as context unless given); output streamed to our stdout.
+
+    A failed build raises ParbenchError with the line `failure_line` picks
+    from its output (a pip or compiler error), else a pointer to the log.
+    """
     with atomic_path(iid_out) as tmp:
         # PARBENCH_NO_CACHE: cold builds, for benchmarks/images.py
         command = docker.build_command(
-            dockerfile, ".", build_args, tag, str(tmp), no_cache=bool(os.environ.get("PARBENCH_NO_CACHE"))
+            dockerfile, context, build_args, tag, str(tmp), no_cache=bool(os.environ.get("PARBENCH_NO_CACHE"))
         )
         print("running " + " ".join(command), flush=True)
-        done = bounded(command, BUILD_TIMEOUT, env={**os.environ, "DOCKER_BUILDKIT": "0"})
+        done = bounded(
+            command,
+            BUILD_TIMEOUT,
+            env={**os.environ, "DOCKER_BUILDKIT": "0"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        print(done.stdout, end="", flush=True)
         if done.returncode != 0:
-            raise ParbenchError(f"docker build of {tag} failed (exit {done.returncode}); see its log")
+            why = failure_line(done.stdout) or f"exit {done.returncode}; see its log"
+            raise BuildFailed(f"docker build of {tag} failed: {why}")
         image = tmp.read_text().strip()
     return image
+
+
+class BuildFailed(ParbenchError):
+    """A build that did not finish, with the line from its output that says why."""
+
+
+# Lines a failed build prints that say why, most telling first: our twin
+# builder's one line, then pip's last error.
+FAILURE_MARKERS = ("parbench-go-twin: error: ", "ERROR: ")
+
+
+def failure_line(output: str) -> str | None:
+    """The line of a failed build's output that names the problem, or None."""
+    lines = [line.strip() for line in output.splitlines()]
+    for marker in FAILURE_MARKERS:
+        found = [line for line in lines if line.startswith(marker)]
+        if found:
+            return found[0].removeprefix("parbench-go-twin: error: ") if marker.startswith("parbench") else found[-1]
+    return None
+
+
+# Images made for one user workload on one runtime (plan.derived_images).
+PACKAGES_DOCKERFILE = "containers/cpython-packages/Dockerfile"
+TWIN_DOCKERFILE = "containers/go-twin/Dockerfile"
+
+
+def derive_image(kind: str, runtime: str, workload: str, folder: Path, runtime_iid: Path, iid_out: Path) -> str:
+    """A runtime's image with a user workload's pip packages (CPython) or its compiled Go twin (Go).
+
+    A requirement pip cannot install, or a twin that does not compile, ends
+    with one line naming the workload, the runtime and the first error.
+    """
+    image = runtime_iid.read_text().strip()
+    runtime_tag = f"parbench/{runtime}:{image.split(':')[-1][:12]}"  # FROM this exact image, never another
+    bounded(docker.tag_command(image, runtime_tag), SHORT_TIMEOUT, check=True)
+    if kind == "cpython":
+        dockerfile, context, args = PACKAGES_DOCKERFILE, folder, {"RUNTIME_IMAGE": runtime_tag}
+        what = f"requirements.txt cannot be installed for {runtime} (3.13t needs cp313t wheels or a buildable source)"
+    else:
+        dockerfile, context, args = TWIN_DOCKERFILE, folder / "go", {"GO_IMAGE": runtime_tag, "WORKLOAD": workload}
+        what = "its Go twin (go/) does not build"
+    try:
+        return build_image(
+            str(Path(dockerfile).resolve()), args, f"parbench/{runtime}+{workload}:latest", iid_out, str(context)
+        )
+    except BuildFailed as error:
+        raise ParbenchError(f"workload {workload!r}: {what}: {str(error).partition(' failed: ')[2]}") from None
 
 
 def verify_identity(name: str, entry: dict, iid_file: Path, out: Path, packages_out: Path) -> dict:
@@ -187,6 +247,13 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--entry-json", required=True)
     build.add_argument("--base-iid", required=True, type=Path)
     build.add_argument("--iid", required=True, type=Path)
+    derive = sub.add_parser("derive")
+    derive.add_argument("--runtime", required=True)
+    derive.add_argument("--kind", required=True, choices=["cpython", "go"])
+    derive.add_argument("--workload", required=True)
+    derive.add_argument("--folder", required=True, type=Path)
+    derive.add_argument("--runtime-iid", required=True, type=Path)
+    derive.add_argument("--iid", required=True, type=Path)
     ident = sub.add_parser("identity")
     ident.add_argument("--runtime", required=True)
     ident.add_argument("--entry-json", required=True)
@@ -209,6 +276,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             dockerfile, build_args = "containers/go/Dockerfile", go_build_args(entry, base_tag)
         print(build_image(dockerfile, build_args, f"parbench/{args.runtime}:latest", args.iid))
+    elif args.action == "derive":
+        print(derive_image(args.kind, args.runtime, args.workload, args.folder, args.runtime_iid, args.iid))
     else:
         record = verify_identity(args.runtime, json.loads(args.entry_json), args.iid, args.out, args.packages)
         print(json.dumps(record["identity"], sort_keys=True))

@@ -15,7 +15,7 @@ import hashlib
 import json
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -27,6 +27,8 @@ from .control import cells_to_repair
 from .cpusets import available_cpus
 from .errors import ParbenchError
 from .matrix import Cell, all_cells, measured_cells
+from .specs import USER_WORKLOADS, use_user_workloads
+from .userworkloads import user_workloads
 
 JOURNAL = Path("results/session/journal.jsonl")
 SETTINGS = Path("results/session/settings.json")
@@ -90,6 +92,7 @@ class Plan:
     resuming: str | None = None
     gone_images: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    derived: list[str] = field(default_factory=list)  # RUNTIME+WORKLOAD images (derived_images)
 
     @property
     def raw_paths(self) -> list[str]:
@@ -122,8 +125,30 @@ def session_settings(config: dict, cells: list[Cell]) -> str:
         "seed": config["seed"],
         "params": {name: workload_params(w) for name, w in enabled_workloads(config).items()},
         "env": {name: v["env"] for name, v in config["variants"].items()},
+        "limits": config["limits"],
     }
+    if USER_WORKLOADS:  # a folder's digest is in the settings: changed code is measured again
+        settings["user_workloads"] = {
+            name: {"path": spec.path, "sha256": spec.sha256} for name, spec in sorted(USER_WORKLOADS.items())
+        }
+        settings["derived_images"] = derived_images(config)
     return json.dumps(settings, sort_keys=True, indent=1)
+
+
+def derived_images(config: dict) -> list[str]:
+    """Images made for one user workload on one runtime, named RUNTIME+WORKLOAD.
+
+    A CPython runtime gets one where the folder brings requirements.txt (its
+    packages installed), Go one where it brings a Go twin (compiled in);
+    otherwise the runtime's own image runs the folder, mounted read-only.
+    """
+    names = []
+    for runtime in config["runtimes"]:
+        kind = config["catalogue"][runtime]["kind"]
+        for name, spec in sorted(USER_WORKLOADS.items()):
+            if spec.requirements if kind == "cpython" else spec.go:
+                names.append(f"{runtime}+{name}")
+    return names
 
 
 def unfinished_session(journal: Path) -> str | None:
@@ -168,12 +193,21 @@ def node_cpus(machine: Machine) -> dict[str, int]:
         return {}
 
 
+def experiment(config: dict) -> dict:
+    """The experiment as recorded: the config without `remeasure`, with what each user workload is."""
+    recorded = {key: value for key, value in config.items() if key != "remeasure"}
+    if USER_WORKLOADS:
+        recorded["user_workloads"] = [asdict(spec) for _, spec in sorted(USER_WORKLOADS.items())]
+    return recorded
+
+
 def plan(config: dict, root: Path, machine: Machine) -> Plan:
     """The plan for a validated config (defaults filled in), run in project folder `root`.
 
     A cluster run (`hosts`) resolves its cells on each node and resumes each
     node's session there, so repairs and resuming are this machine's only.
     """
+    use_user_workloads(user_workloads(enabled_workloads(config)))
     cells = all_cells(config, machine.cpus)
     settings = session_settings(config, cells)
     hosts = list(config.get("hosts") or [])
@@ -194,7 +228,7 @@ def plan(config: dict, root: Path, machine: Machine) -> Plan:
         cells=cells,
         measured=measured,
         settings=settings,
-        experiment={key: value for key, value in config.items() if key != "remeasure"},
+        experiment=experiment(config),
         host_label=label,
         bundle_stem=bundle_stem(label, machine.today, machine.commit()),
         cpus=list(machine.cpus),
@@ -205,6 +239,7 @@ def plan(config: dict, root: Path, machine: Machine) -> Plan:
         resuming=resuming,
         gone_images=gone,
         notices=notices,
+        derived=derived_images(config),
     )
 
 

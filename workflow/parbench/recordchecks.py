@@ -97,3 +97,23 @@ def checksum_problems(records: list[dict], expected: float) -> list[str]:
         for r in records
         if r.get("checksum") != expected
     ]
+
+
+def agreement_problems(records: list[dict], reference: float, first_cell: str) -> list[str]:
+    """Every record of a user workload whose checksum (or own `expected`) differs from the reference.
+
+    The reference is the first container's `expected` or, without one, its
+    checksum: every runtime and mode must compute the same sum for the same
+    parameters and worker count, or the task is not deterministic (or a twin
+    does other work).
+    """
+    problems = []
+    for record in records:
+        for field in ("checksum", "expected_checksum"):
+            value = record.get(field)
+            if value is not None and value != reference:
+                problems.append(
+                    f"{_where(record)}: {field.replace('_', ' ')} {value!r} differs from {reference!r} "
+                    f"of {first_cell} (a task must return the same value for the same parameters and workers)"
+                )
+    return problems

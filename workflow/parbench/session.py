@@ -26,9 +26,9 @@ from .journal import Journal, new_session_id, open_journal, plan_key
 from .matrix import Cell
 from .progress import progress_line
 from .provenance import harness_hashes
-from .recordchecks import checksum_problems, record_problems
+from .recordchecks import agreement_problems, checksum_problems, record_problems
 from .sessionlock import Stopped, hold_session_lock, watched_ancestors
-from .sessionplan import Timing, calibration_key, harness_argv, session_plan, timing_for
+from .sessionplan import WORKLOAD_MOUNT, Timing, calibration_key, harness_argv, session_plan, timing_for
 from .sessionrecords import DEFAULT_RAW_DIR, annotate, write_results
 from .specs import CALIBRATION_MARGIN, expected_checksum_of, params_label
 from .supervise import InfrastructureFault, container_labels, remove_stray_containers, run_container
@@ -58,7 +58,11 @@ class Ran:
 
 
 def load_runtimes(images_dir: Path, runtimes: set[str]) -> dict[str, Runtime]:
-    """Each runtime's image ID and identity, as the image build checked and kept them."""
+    """Each image's ID and identity, as the image build checked and kept them.
+
+    The names are runtimes and the images derived for one user workload
+    (RUNTIME+WORKLOAD, see plan.derived_images).
+    """
     found = {}
     for runtime in sorted(runtimes):
         entry = json.loads((images_dir / f"{runtime}.identity.json").read_text())
@@ -92,8 +96,30 @@ class Session:
         for entry in journal.entries:
             if entry.get("loops") is not None:
                 self.calibrated(Cell.from_raw_path(entry["cell"]), entry)
+        # A user workload without `expected` is held to the first checksum its parameters and
+        # worker count gave, whatever the runtime or mode: (workload, workers) -> (checksum, cell).
+        self.references: dict[tuple[str, int], tuple[float, str]] = {}
+        for entry in journal.entries:
+            self.remember_checksum(Cell.from_raw_path(entry["cell"]), entry["records"])
         self.ancestors = watched_ancestors()
         self.fault = os.environ.get(FAULT_SWITCH)
+        self.users = settings.get("user_workloads", {})
+
+    def remember_checksum(self, cell: Cell, records: list[dict]) -> None:
+        measured = [r for r in records if not r.get("warmup")]
+        if measured:
+            reference = measured[0].get("expected_checksum")
+            reference = measured[0]["checksum"] if reference is None else reference
+            self.references.setdefault((cell.workload, cell.workers), (reference, cell.raw_path))
+
+    def image_for(self, cell: Cell) -> Runtime:
+        """The workload's own image on this runtime if it has one, else the runtime's."""
+        return self.runtimes.get(f"{cell.runtime}+{cell.workload}") or self.runtimes[cell.runtime]
+
+    def mounts_for(self, cell: Cell) -> dict[str, str]:
+        """A user workload's folder, read-only, for CPython (Go's twin is compiled into its image)."""
+        user = self.users.get(cell.workload)
+        return {user["path"]: WORKLOAD_MOUNT} if user and self.image_for(cell).kind == "cpython" else {}
 
     def calibrated(self, cell: Cell, entry: dict) -> None:
         """Keep the loops and values of a cell's first container for its later rounds."""
@@ -113,10 +139,19 @@ class Session:
         while True:
             diagnostics = host_diagnostics(parse_cpuset(cell.cpuset))
             started_at = datetime.now(UTC).isoformat(timespec="seconds")
-            image = self.runtimes[cell.runtime].image
+            image = self.image_for(cell).image
             try:
                 records_and_seconds = run_container(
-                    image, argv, cell, self.timeout, env, self.labels, self.log, self.ancestors
+                    image,
+                    argv,
+                    cell,
+                    self.timeout,
+                    env,
+                    self.labels,
+                    self.log,
+                    self.ancestors,
+                    mounts=self.mounts_for(cell),
+                    limits=self.settings.get("limits"),
                 )
                 return Ran(*records_and_seconds, diagnostics, started_at, failures)
             except InfrastructureFault as fault:
@@ -127,12 +162,13 @@ class Session:
 
     def measure_one(self, order: int, round_index: int, cell: Cell) -> dict:
         """Run one container (retrying infrastructure faults), check it, and return its journal entry."""
-        runtime = self.runtimes[cell.runtime]
+        runtime = self.image_for(cell)
         params = self.settings["params"][cell.workload]
         key = calibration_key(cell)
         timing = timing_for(cell, self.loops.get(key), self.settings, self.values.get(key, 1))
         env = self.env_for(cell)
-        ran = self.attempts(cell, harness_argv(runtime.kind, cell, params, timing), env)
+        argv = harness_argv(runtime.kind, cell, params, timing, user=cell.workload in self.users)
+        ran = self.attempts(cell, argv, env)
         records = ran.records
         self.check(records, cell, runtime, env, params, timing)
         measured = [r for r in records if not r["warmup"]]
@@ -167,7 +203,11 @@ class Session:
         problems = record_problems(records, cell, timing.measured, runtime.identity, env, params, timing.loops)
         if not problems:
             expected = expected_checksum_of(cell.workload, params_label(params), cell.workers)
-            problems = checksum_problems(records, expected)
+            if expected is not None:
+                problems = checksum_problems(records, expected)
+            else:
+                self.remember_checksum(cell, records)
+                problems = agreement_problems(records, *self.references[(cell.workload, cell.workers)])
         if problems:
             raise ParbenchError(f"{cell.raw_path}: {problems[0]} (not retried: the measurement itself is wrong)")
 
@@ -212,12 +252,18 @@ def measure(
     journal = None
     try:
         cells = [Cell.from_raw_path(path) for path in settings["cells"]]
-        runtimes = load_runtimes(images_dir, {cell.runtime for cell in cells})
+        names = {cell.runtime for cell in cells}
+        names |= {name for name in settings.get("derived_images", []) if name.split("+")[0] in names}
+        runtimes = load_runtimes(images_dir, names)
         images = {name: rt.image for name, rt in runtimes.items()}
         harness = harness_hashes(Path.cwd())  # the project being measured: the workflow runs in it
         # The margin decides every cell's loops, so it is a setting of the session: it keys the journal
         # (one calibrated under another margin is not resumed) and the stamp records it.
         settings = {**settings, "calibration_margin": CALIBRATION_MARGIN}
+        # What pip installed into a user workload's images, so the stamp says which versions ran.
+        installed = {n: rt.identity["distributions"] for n, rt in runtimes.items() if "+" in n and rt.kind == "cpython"}
+        if installed:
+            settings["distributions"] = installed
         key = plan_key(settings, images, harness)
         # The code that measures is stamped as it was when the session started.
         journal = open_journal(state_dir / "journal.jsonl", key, new_session_id(), say, code=environment.git_state())

@@ -19,6 +19,7 @@ from .matrix import AA, Cell
 from .specs import CALIBRATION_MARGIN, scaling
 
 PYTHON_HARNESS = "/opt/parbench/python/harness.py"
+WORKLOAD_MOUNT = "/workload"  # where a user's folder is mounted, read-only, in a CPython container
 
 
 def session_plan(cells: list[Cell], rounds: int, seed: int) -> list[tuple[int, Cell]]:
@@ -84,13 +85,17 @@ def calibration_key(cell: Cell) -> Cell:
     return Cell(cell.runtime, cell.workload, cell.mode, cell.cpuset, cell.workers) if cell.variant == AA else cell
 
 
-def harness_argv(kind: str, cell: Cell, params: dict[str, int], timing: Timing) -> list[str]:
+def harness_argv(kind: str, cell: Cell, params: dict[str, int], timing: Timing, user: bool = False) -> list[str]:
     """The command line of the harness inside the image (Go's flag package takes one dash).
 
     The harness's `--repeats` flag is how many values the container measures.
+    A user workload runs in CPython from its mounted folder; Go's twin is
+    compiled into the workload's own image, so Go's command line is the same.
     """
     dash = "--" if kind == "cpython" else "-"
     head = ["python3", PYTHON_HARNESS] if kind == "cpython" else ["parbench-go"]
+    if user and kind == "cpython":
+        head += ["--workload-dir", WORKLOAD_MOUNT]
     named = [("runtime", cell.runtime), ("workload", cell.workload), ("mode", cell.mode), ("workers", cell.workers)]
     named += [("param", f"{name}={params[name]}") for name in sorted(params)]
     if timing.min_time is not None:

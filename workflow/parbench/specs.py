@@ -50,6 +50,7 @@ __all__ = [
     "params_label",
     "parse_params_label",
     "scaling",
+    "use_experiment",
     "use_user_workloads",
     "workload_kind",
 ]
@@ -92,6 +93,11 @@ def use_user_workloads(workloads: Iterable[UserWorkload | dict]) -> None:
     for workload in workloads:
         spec = workload if isinstance(workload, UserWorkload) else UserWorkload.from_dict(workload)
         USER_WORKLOADS[spec.name] = spec
+
+
+def use_experiment(experiment: dict) -> None:
+    """Register the user workloads an experiment (results/config.json) recorded, for an analysis step."""
+    use_user_workloads(experiment.get("user_workloads") or [])
 
 
 def modes_for(workload: str, kind: str) -> list[str]:

@@ -48,7 +48,9 @@ def classify_failure(returncode: int, stderr: str, cell: Cell) -> Exception:
     """A failed `docker run` as an infrastructure fault (retried) or a measurement error (not)."""
     last = (stderr.strip().splitlines() or ["no message"])[-1]
     if returncode == 137:
-        return InfrastructureFault(f"{cell.raw_path}: the container was killed (OOM killer or `docker kill`)")
+        return InfrastructureFault(
+            f"{cell.raw_path}: the container was killed (out of memory, see limits.memory; or `docker kill`)"
+        )
     if returncode in (125, 126, 127) or "docker daemon" in stderr.lower():
         problem = docker.daemon_problem(timeout=10)
         if problem:
@@ -94,10 +96,15 @@ def run_container(
     labels: dict[str, str],
     log,
     ancestors: list[int],
+    *,
+    mounts: dict[str, str] | None = None,
+    limits: dict | None = None,
 ) -> tuple[list[dict], float]:
-    """One pinned, networkless container; returns its records and outside wall time."""
+    """One pinned, least-privilege container; returns its records and outside wall time."""
     name = container_name(cell)
-    command = docker.run_command(image, argv, name=name, cpuset=cell.cpuset, env=env, labels=labels)
+    command = docker.run_command(
+        image, argv, name=name, cpuset=cell.cpuset, env=env, labels=labels, mounts=mounts, limits=limits
+    )
     log(f"running {' '.join(command)}")
     t0 = time.perf_counter()
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -1,5 +1,4 @@
-# Shared set-up: the config, checked; the plan, asked once (parbench.plan);
-# the helpers the rules use. Nothing else here asks the machine anything.
+# Shared set-up: the config, checked; the plan, asked once (parbench.plan); the rules' helpers.
 import json
 import os
 import re
@@ -14,10 +13,13 @@ from parbench.errors import ParbenchError
 from parbench.layout import Layout, logged
 from parbench.plan import fingerprint, plan, this_machine, write_if_changed
 from parbench.slurm import node_options
+from parbench.userworkloads import resolve_paths
 
 SCHEMA_PATH = Path(workflow.basedir, "workflow/schemas/config.schema.yaml")
 # Jobs with a `run:` block read this file again in their own process, which must not ask the engine again.
 MACHINE = this_machine(Path(workflow.basedir), ask_engine=workflow.is_main_process)
+# A user workload's path is relative to the config file naming it (config.yaml, then --configfile).
+config.update(resolve_paths(config, ["config.yaml", *workflow.overwrite_configfiles], Path.cwd()))
 try:
     check_config(config, yaml.safe_load(SCHEMA_PATH.read_text()), MACHINE.cpus)
     validate(config, str(SCHEMA_PATH))  # fills in the schema's defaults
@@ -81,8 +83,7 @@ onstart:
         problem = problem or (found and f"host {host}: {found}")
     if problem:
         sys.exit(f"parbench: {problem}")  # Snakemake releases its lock on the way out
-    # Snakemake lets running jobs finish when interrupted; a measurement
-    # session could run for hours, so it is told to stop (it keeps its journal).
+    # Snakemake lets running jobs finish when interrupted; a session is told to stop (it keeps its journal).
     forward_stop_signals(Path("results/session/measure.lock"))
 
 

@@ -99,16 +99,51 @@ rule go_image:
         BUILD
 
 
+USER_FOLDERS = {spec["name"]: spec["path"] for spec in PLAN.experiment.get("user_workloads", [])}
+
+
+def derived_inputs(wildcards):
+    """What a user workload's image is made from: its requirements.txt, or its Go twin's files."""
+    folder = Path(USER_FOLDERS[wildcards.workload])
+    if CATALOGUE[wildcards.runtime]["kind"] == "cpython":
+        return [str(folder / "requirements.txt"), "containers/cpython-packages/Dockerfile"]
+    return context_files(folder / "go")(wildcards) + ["containers/go-twin/Dockerfile"]
+
+
+rule workload_image:
+    input:
+        runtime="results/images/{runtime}.iid",
+        made_from=derived_inputs,
+        renew=lambda w: renewal(f"{w.runtime}+{w.workload}"),
+    output:
+        iid="results/images/{runtime}+{workload}.iid",
+    params:
+        kind=lambda w: CATALOGUE[w.runtime]["kind"],
+        folder=lambda w: USER_FOLDERS[w.workload],
+    wildcard_constraints:
+        runtime=alternation(RUNTIMES),
+        workload=alternation(USER_FOLDERS),
+    log:
+        "logs/images/{runtime}+{workload}.log",
+    message:
+        "Building image {wildcards.runtime}+{wildcards.workload} for your workload (log: {log})"
+    shell:
+        logged(
+            "{PY} parbench.images derive --runtime {wildcards.runtime} --kind {params.kind} "
+            "--workload {wildcards.workload} --folder {params.folder:q} --runtime-iid {input.runtime} --iid {output.iid}"
+        )
+
+
 rule image_identity:
     input:
-        iid="results/images/{runtime}.iid",  # made by cpython_image or go_image
+        iid="results/images/{runtime}.iid",  # made by cpython_image, go_image or workload_image
     output:
         identity="results/images/{runtime}.identity.json",
         packages="results/images/{runtime}.packages.tsv",
     params:
-        entry=catalogue_entry,
+        entry=lambda w: json.dumps(CATALOGUE[w.runtime.split("+")[0]], sort_keys=True),
     wildcard_constraints:
-        runtime=alternation(RUNTIMES),
+        runtime=alternation(RUNTIMES + PLAN.derived),
     log:
         "logs/images/{runtime}.identity.log",
     shell:
@@ -119,8 +154,10 @@ rule image_identity:
 
 
 IDENTITIES = expand(rules.image_identity.output.identity, runtime=RUNTIMES)
+DERIVED_IDENTITIES = expand(rules.image_identity.output.identity, runtime=PLAN.derived)
 
 
 rule images:
     input:
         IDENTITIES,
+        DERIVED_IDENTITIES,

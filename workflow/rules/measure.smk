@@ -71,8 +71,8 @@ rule measure:
         # A host works out its cells from the experiment, on the node, after loading the images.
         config=ancient(rules.experiment_files.output.config) if HOSTS else [],
         loaded=rules.load_images.output if HOSTS else [],
-        iids=expand("results/images/{runtime}.iid", runtime=RUNTIMES),
-        identities=IDENTITIES,
+        iids=expand("results/images/{runtime}.iid", runtime=RUNTIMES + PLAN.derived),
+        identities=IDENTITIES + DERIVED_IDENTITIES,
     output:
         SESSION["output"],
     threads: session_threads

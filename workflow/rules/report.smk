@@ -9,6 +9,7 @@ rule aggregate:
     input:
         listing=RAW_LISTING,
         raw=[] if HOSTS else PLAN.raw_paths,
+        config=rules.experiment_files.output.config,
     output:
         runs=report(update(LAYOUT.result("runs.csv")), caption="../report/runs.rst", category="Tables"),
         summary=report(update(LAYOUT.result("summary.csv")), caption="../report/summary.rst", category="Tables"),
@@ -23,7 +24,7 @@ rule aggregate:
     shell:
         logged(
             "{PY} parbench.aggregate --runs {output.runs} --summary {output.summary} --sessions {output.sessions} "
-            "--raw-dir {params.raw_dir} --raw-list {input.listing} "
+            "--raw-dir {params.raw_dir} --raw-list {input.listing} --config-file {input.config} "
             "--cv-limit {params.cv} --min-seconds {params.min_seconds} --busy-limit {params.busy}"
         )
 
@@ -32,6 +33,7 @@ rule comparisons:
     input:
         runs=rules.aggregate.output.runs,
         summary=rules.aggregate.output.summary,
+        config=rules.experiment_files.output.config,
     output:
         comparisons=report(
             update(LAYOUT.result("comparisons.csv")), caption="../report/comparisons.rst", category="Tables"
@@ -39,7 +41,10 @@ rule comparisons:
     log:
         LAYOUT.log("comparisons"),
     shell:
-        logged("{PY} parbench.comparisons --runs {input.runs} --summary {input.summary} --out {output.comparisons}")
+        logged(
+            "{PY} parbench.comparisons --runs {input.runs} --summary {input.summary} "
+            "--config-file {input.config} --out {output.comparisons}"
+        )
 
 
 rule claims:

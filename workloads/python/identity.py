@@ -6,11 +6,22 @@ beside the image ID and compared with the configuration that asked for it.
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import platform
 import sys
 import sysconfig
+
+
+def distributions() -> dict[str, str]:
+    """Every installed distribution and its version (pip itself, and a user workload's packages)."""
+    found = {}
+    for dist in importlib.metadata.distributions():
+        name = dist.metadata["Name"]
+        if name:
+            found[name.lower()] = dist.version
+    return dict(sorted(found.items()))
 
 
 def identity() -> dict:
@@ -27,6 +38,7 @@ def identity() -> dict:
         "machine": platform.machine(),
         "sys_version": sys.version,
         "cpu_count": os.cpu_count(),
+        "distributions": distributions(),
     }
 
 

@@ -12,6 +12,7 @@ from ..atomic import write_text_atomic
 from ..comparisons import read_comparisons
 from ..decide import read_claims
 from ..errors import ParbenchError, main_guard
+from ..specs import use_experiment
 from ._document import render
 from ._figures import plot_figures
 from ._inputs import prepare, read_stamps, stamp_environment
@@ -45,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     for path in (args.runs, args.summary, args.comparisons, args.claims):
         if not path.is_file():
             raise ParbenchError(f"{path} does not exist; run the steps before the report first")
+    experiment = json.loads(args.config_json or args.config_file.read_text())
+    use_experiment(experiment)
     summary, runs = read_table(args.summary), read_table(args.runs)
     comparisons, claims = read_comparisons(args.comparisons), read_claims(args.claims)
     stamps = read_stamps(args.sessions)
@@ -55,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         runs,
         comparisons,
         claims,
-        json.loads(args.config_json or args.config_file.read_text()),
+        experiment,
         identities=[json.loads(p.read_text()) for p in args.identities],
         env=env,
         stamps=stamps,

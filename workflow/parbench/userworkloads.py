@@ -1,0 +1,194 @@
+"""A user's workload folder, read without running it: path, contract and identity.
+
+The host never executes what a user wrote (that happens only in a
+least-privilege container), so what the pipeline must know before measuring
+(the modes, the scaling, the kind, whether `task` has the right shape) is
+read from workload.py's syntax tree. What the syntax cannot show (an import
+that fails, a task that raises) the harness reports in one line at run time.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import re
+import stat
+from collections.abc import Iterable
+from pathlib import Path
+
+import yaml
+
+from .errors import ParbenchError
+from .names import WORKLOAD_KINDS
+from .specs import WORKLOADS, UserWorkload
+
+NAME_PATTERN = "^[a-z][a-z0-9_]*$"
+SCALINGS = ("weak", "strong")
+KINDS = tuple(sorted(set(WORKLOAD_KINDS.values())))
+MODES = ("sequential", "threads", "processes")
+# Each function of the contract and the parameters it takes, in order.
+SIGNATURES = {
+    "task": ("params", "index", "workers", "state"),
+    "setup": ("params", "workers"),
+    "expected": ("params", "workers"),
+}
+CONTRACT = "docs/workloads.md"
+
+
+def is_user_entry(entry: dict | None) -> bool:
+    """Whether a config entry names a user's folder (`path:`) rather than a built-in."""
+    return isinstance(entry, dict) and "path" in entry
+
+
+def resolve_paths(config: dict, config_files: Iterable[str | Path], cwd: Path) -> dict:
+    """The config with every user workload's `path` made absolute, relative to the file that set it.
+
+    Snakemake merges config files key by key and forgets where a key came
+    from, so each file is read again: the last one (in merge order) that
+    names the workload's path decides its folder. A path given with
+    `--config` on the command line is relative to the working directory.
+    """
+    origin: dict[str, Path] = {}
+    for file in config_files:
+        try:
+            loaded = yaml.safe_load(Path(file).read_text()) or {}
+        except (OSError, yaml.YAMLError):
+            continue  # Snakemake has read it already and reports its own problems
+        for name, entry in (loaded.get("workloads") or {}).items():
+            if is_user_entry(entry):
+                origin[name] = Path(file).resolve().parent
+    workloads = {}
+    for name, entry in (config.get("workloads") or {}).items():
+        if is_user_entry(entry) and isinstance(entry["path"], str):
+            folder = origin.get(name, cwd) / Path(entry["path"]).expanduser()
+            entry = {**entry, "path": str(folder.resolve())}
+        workloads[name] = entry
+    return {**config, "workloads": workloads}
+
+
+def folder_digest(folder: Path) -> str:
+    """sha256 over every file's relative path and content, so a stamp pins the code that ran."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _constant(tree: ast.Module, name: str):
+    """A module-level constant's literal value, or None if the module does not set it."""
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        targets = [node.target] if isinstance(node, ast.AnnAssign) else targets
+        if any(isinstance(t, ast.Name) and t.id == name for t in targets) and node.value is not None:
+            try:
+                return ast.literal_eval(node.value)
+            except ValueError:
+                raise ParbenchError(f"{name} must be a literal value, not an expression") from None
+    return None
+
+
+def _functions(tree: ast.Module) -> dict[str, ast.FunctionDef]:
+    return {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+
+
+def _signature_problem(name: str, function: ast.FunctionDef) -> str | None:
+    """What is wrong with a contract function's parameters, or None."""
+    arguments = function.args
+    positional = [a.arg for a in arguments.posonlyargs + arguments.args]
+    wanted = SIGNATURES[name]
+    if len(positional) != len(wanted) or arguments.vararg or arguments.kwonlyargs:
+        return (
+            f"{name}({', '.join(positional)}) has the wrong parameters: "
+            f"define {name}({', '.join(wanted)}) (see {CONTRACT})"
+        )
+    return None
+
+
+def _contract(tree: ast.Module) -> dict:
+    """The contract's facts from workload.py's syntax, or ParbenchError with what to fix."""
+    functions = _functions(tree)
+    if "task" not in functions:
+        raise ParbenchError(f"workload.py defines no task(params, index, workers, state) function (see {CONTRACT})")
+    for name in SIGNATURES:
+        problem = name in functions and _signature_problem(name, functions[name])
+        if problem:
+            raise ParbenchError(problem)
+    scaling = _constant(tree, "SCALING") or "weak"
+    kind = _constant(tree, "KIND") or "interpreter"
+    modes = _constant(tree, "MODES") or MODES
+    if scaling not in SCALINGS:
+        raise ParbenchError(f"SCALING = {scaling!r} is not allowed (allowed: {', '.join(SCALINGS)})")
+    if kind not in KINDS:
+        raise ParbenchError(f"KIND = {kind!r} is not allowed (allowed: {', '.join(KINDS)})")
+    if isinstance(modes, str) or not modes or any(m not in MODES for m in modes):
+        raise ParbenchError(f"MODES = {modes!r} must be a list of some of {', '.join(MODES)}")
+    about = (ast.get_docstring(tree) or "").strip().splitlines()
+    return {"scaling": scaling, "kind": kind, "modes": tuple(m for m in MODES if m in modes), "about": about}
+
+
+def _unreadable(folder: Path) -> Path | None:
+    """A file or folder the container's unprivileged user could not read, if any."""
+    for path in [folder, *folder.rglob("*")]:
+        mode = path.stat().st_mode
+        needed = stat.S_IROTH | (stat.S_IXOTH if path.is_dir() else 0)
+        if mode & needed != needed:
+            return path
+    return None
+
+
+def read_user_workload(name: str, folder: Path) -> UserWorkload:
+    """The user workload in `folder`, checked against the contract; ParbenchError names what to fix."""
+    prefix = f"workload {name!r}"
+    if not re.match(NAME_PATTERN, name):
+        raise ParbenchError(f"{prefix}: a name is lower-case letters, digits and _, starting with a letter")
+    if name in WORKLOADS:
+        raise ParbenchError(
+            f"{prefix}: the name is taken by a built-in workload; give yours another name in 'workloads'"
+        )
+    if not folder.is_dir():
+        raise ParbenchError(f"{prefix}: no folder {folder} (config key 'workloads.{name}.path')")
+    source = folder / "workload.py"
+    if not source.is_file():
+        raise ParbenchError(f"{prefix}: {folder} has no workload.py (`parbench new-workload` writes one)")
+    try:
+        tree = ast.parse(source.read_text(), filename=str(source))
+    except SyntaxError as error:
+        raise ParbenchError(f"{prefix}: workload.py line {error.lineno}: {error.msg}") from None
+    try:
+        facts = _contract(tree)
+    except ParbenchError as error:
+        raise ParbenchError(f"{prefix}: {error}") from None
+    hidden = _unreadable(folder)
+    if hidden is not None:
+        raise ParbenchError(
+            f"{prefix}: {hidden} is not readable by other users, and containers run unprivileged: "
+            f"chmod -R o+rX {folder}"
+        )
+    go = folder / "go"
+    return UserWorkload(
+        name=name,
+        path=str(folder),
+        about=facts["about"][0] if facts["about"] else f"your workload {name}",
+        scaling=facts["scaling"],
+        kind=facts["kind"],
+        modes=facts["modes"],
+        go=go.is_dir() and any(go.glob("*.go")),
+        requirements=(folder / "requirements.txt").is_file(),
+        sha256=folder_digest(folder),
+    )
+
+
+def entry_problem(name: str, entry: dict) -> str | None:
+    """A user workload's config entry with keys of a built-in's shape, as one line, or None."""
+    stray = sorted(set(entry) - {"path", "params", "workers"})
+    if stray:
+        return (
+            f"config key 'workloads.{name}.{stray[0]}': a workload with a path takes its parameters "
+            f"under 'params' (e.g. params: {{{stray[0]}: 1}})"
+        )
+    return None
+
+
+def user_workloads(workloads: dict[str, dict | None]) -> list[UserWorkload]:
+    """Every enabled user workload of a config's `workloads`, read and checked."""
+    return [read_user_workload(name, Path(entry["path"])) for name, entry in workloads.items() if is_user_entry(entry)]
