@@ -179,7 +179,13 @@ def read_user_workload(name: str, folder: Path) -> UserWorkload:
 
 
 def entry_problem(name: str, entry: dict) -> str | None:
-    """A user workload's config entry with keys of a built-in's shape, as one line, or None."""
+    """A user workload's config entry with a built-in's name or keys, as one line, or None.
+
+    Snakemake merges a config file over config.yaml key by key, so a folder
+    given a built-in's name arrives with that built-in's parameters too.
+    """
+    if name in WORKLOADS:
+        return f"workload {name!r}: the name is taken by a built-in workload; give yours another name in 'workloads'"
     stray = sorted(set(entry) - {"path", "params", "workers"})
     if stray:
         return (

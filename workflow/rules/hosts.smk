@@ -15,6 +15,7 @@ localrules:
     cpython_image,
     go_image,
     image_identity,
+    workload_image,
     images,
     save_image,
     aggregate,
@@ -28,7 +29,7 @@ localrules:
 
 CLUSTER_RESOURCES = {f"slurm_{key}": value for key, value in (config.get("cluster") or {}).items() if value}
 HOST = "results/hosts/{host}"
-RUNTIMES_ARG = ",".join(RUNTIMES)
+RUNTIMES_ARG = ",".join(RUNTIMES + PLAN.derived)  # and each user workload's own images
 
 
 rule probe_host:
@@ -53,7 +54,7 @@ rule save_image:
         archive="results/images/{runtime}.tar",
         checksum="results/images/{runtime}.tar.sha256",
     wildcard_constraints:
-        runtime=alternation(RUNTIMES),
+        runtime=alternation(RUNTIMES + PLAN.derived),
     log:
         "logs/images/{runtime}.save.log",
     shell:
@@ -65,8 +66,8 @@ rule save_image:
 
 rule load_images:
     input:
-        archives=expand(rules.save_image.output.archive, runtime=RUNTIMES),
-        checksums=expand(rules.save_image.output.checksum, runtime=RUNTIMES),
+        archives=expand(rules.save_image.output.archive, runtime=RUNTIMES + PLAN.derived),
+        checksums=expand(rules.save_image.output.checksum, runtime=RUNTIMES + PLAN.derived),
     output:
         HOST + "/images.json",
     resources:
