@@ -91,7 +91,26 @@ func PredictLoops(loops int, total, minTime float64, maxLoops int) int {
 	if loops <= math.MaxInt/maxGrowth {
 		growth = maxGrowth * loops
 	}
-	return min(max(want, loops+1), growth, maxLoops)
+	return smallest(largest(want, loops+1), growth, maxLoops)
+}
+
+// smallest and largest are the built-ins min and max, which the harness
+// avoids: a user's Go twin compiles the harness inside the user's module,
+// whose go directive may predate go1.21, the first with min and max.
+func smallest(first int, rest ...int) int {
+	for _, v := range rest {
+		if v < first {
+			first = v
+		}
+	}
+	return first
+}
+
+func largest(a, b int) int {
+	if a > b {
+		return a
+	}
+	return b
 }
 
 // Values is how many measured sections one process runs when each lasts
@@ -134,7 +153,10 @@ func runLoops(w workload.Workload, p workload.Params, index, workers int, state 
 // (channels) only that total is checked, and the checksum is total / loops.
 func Settle(w workload.Workload, state any, tallies []Tally, loops int) (float64, error) {
 	var total float64
-	for _, t := range tallies {
+	for i, t := range tallies {
+		if bad := notFinite(t.First, t.Total); bad != nil {
+			return 0, fmt.Errorf("workload %s: task %d returned %v, not a finite number", w.Name, i, *bad)
+		}
 		total += t.Total
 	}
 	checksum := total / float64(loops)
@@ -157,6 +179,55 @@ func Settle(w workload.Workload, state any, tallies []Tally, loops int) (float64
 		}
 	}
 	return checksum, nil
+}
+
+// notFinite is the first of values that is NaN or infinite, or nil. Such a
+// value could not be written as JSON, and no checksum could agree with it.
+func notFinite(values ...float64) *float64 {
+	for i, v := range values {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return &values[i]
+		}
+	}
+	return nil
+}
+
+// guard runs f, one part of a workload's own code (what names it: "task" or
+// "setup"), and stores in *problem why it did not return: a panic, its value
+// on one line, or runtime.Goexit. A user's code must end the run with an
+// error line, never with a crash dump. The store happens in a deferred call,
+// so it is made even when Goexit ends the calling goroutine.
+func guard(w workload.Workload, what string, problem *error, f func()) {
+	returned := false
+	defer func() {
+		if v := recover(); v != nil {
+			*problem = fmt.Errorf("workload %s: %s panicked: %s", w.Name, what, oneLine(v))
+		} else if !returned {
+			*problem = fmt.Errorf("workload %s: %s did not return (runtime.Goexit or panic(nil))", w.Name, what)
+		}
+	}()
+	f()
+	returned = true
+}
+
+// isolated runs f under guard on a goroutine of its own, and waits for it:
+// runtime.Goexit on the calling goroutine (the main one) would kill the
+// process, on a goroutine of its own it only ends f.
+func isolated(w workload.Workload, what string, f func()) error {
+	var problem error
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		guard(w, what, &problem, f)
+	}()
+	<-finished
+	return problem
+}
+
+// oneLine is a panic value as text on one line: a multi-line message would
+// break the one-line error contract.
+func oneLine(v any) string {
+	return strings.Join(strings.Fields(fmt.Sprint(v)), " ")
 }
 
 // Run measures one timed section of w under mode with the given number of
@@ -184,23 +255,37 @@ func Run(mode string, w workload.Workload, p workload.Params, workers, loops int
 	}
 }
 
-func shared(w workload.Workload, p workload.Params, workers int) any {
+// shared makes the state a run's tasks share, before the clock starts.
+func shared(w workload.Workload, p workload.Params, workers int) (any, error) {
 	if w.Shared == nil {
-		return nil
+		return nil, nil
 	}
-	return w.Shared(p, workers)
+	var state any
+	err := isolated(w, "setup", func() { state = w.Shared(p, workers) })
+	return state, err
 }
 
 func runSequential(w workload.Workload, p workload.Params, loops int) (Outcome, error) {
-	state := shared(w, p, 1)
+	state, err := shared(w, p, 1)
+	if err != nil {
+		return Outcome{}, err
+	}
 	before := ReadStatus()
 	cpu0, err := cpuSeconds()
 	if err != nil {
 		return Outcome{}, err
 	}
-	start := time.Now()
-	tally, latencies := runLoops(w, p, 0, 1, state, loops)
-	elapsed := time.Since(start).Seconds()
+	var tally Tally
+	var latencies []time.Duration
+	var elapsed float64
+	// The clock runs inside the task's goroutine, so handing it over is not timed.
+	if err := isolated(w, "task", func() {
+		start := time.Now()
+		tally, latencies = runLoops(w, p, 0, 1, state, loops)
+		elapsed = time.Since(start).Seconds()
+	}); err != nil {
+		return Outcome{}, err
+	}
 	out, err := finish(w, state, loops, elapsed, []float64{elapsed}, []Tally{tally}, [][]time.Duration{latencies}, cpu0)
 	out.Before, out.Parked = before, before
 	return out, err
@@ -208,8 +293,12 @@ func runSequential(w workload.Workload, p workload.Params, loops int) (Outcome, 
 
 func runGoroutines(w workload.Workload, p workload.Params, workers, loops int) (Outcome, error) {
 	tasks := w.TaskCount(p, workers)
-	state := shared(w, p, workers)
+	state, err := shared(w, p, workers)
+	if err != nil {
+		return Outcome{}, err
+	}
 	seconds := make([]float64, tasks)
+	problems := make([]error, tasks)
 	tallies := make([]Tally, tasks)
 	latencies := make([][]time.Duration, tasks)
 	var ready, done sync.WaitGroup
@@ -226,9 +315,11 @@ func runGoroutines(w workload.Workload, p workload.Params, workers, loops int) (
 			defer done.Done()
 			ready.Done()
 			<-release
-			t0 := time.Now()
-			tallies[i], latencies[i] = runLoops(w, p, i, workers, state, loops)
-			seconds[i] = time.Since(t0).Seconds()
+			guard(w, "task", &problems[i], func() {
+				t0 := time.Now()
+				tallies[i], latencies[i] = runLoops(w, p, i, workers, state, loops)
+				seconds[i] = time.Since(t0).Seconds()
+			})
 		}(i)
 	}
 	ready.Wait()
@@ -242,6 +333,12 @@ func runGoroutines(w workload.Workload, p workload.Params, workers, loops int) (
 	close(release)
 	done.Wait()
 	elapsed := time.Since(start).Seconds()
+	// The first task in index order that panicked is the one reported.
+	for _, problem := range problems {
+		if problem != nil {
+			return Outcome{}, problem
+		}
+	}
 	out, err := finish(w, state, loops, elapsed, seconds, tallies, latencies, cpu0)
 	out.SpawnSeconds = spawn
 	out.Before, out.Parked = before, parked
@@ -287,7 +384,7 @@ func Percentile(samples []time.Duration, fraction float64) (time.Duration, bool)
 	}
 	ordered := append([]time.Duration(nil), samples...)
 	sort.Slice(ordered, func(i, j int) bool { return ordered[i] < ordered[j] })
-	rank := max(1, int(math.Ceil(fraction*float64(len(ordered)))))
+	rank := largest(1, int(math.Ceil(fraction*float64(len(ordered)))))
 	return ordered[rank-1], true
 }
 

@@ -29,6 +29,10 @@ type Workload struct {
 	Name string
 	// Params maps each parameter to its smallest allowed value.
 	Params map[string]int
+	// AnyParams accepts parameters of any name and whole-number value
+	// besides those in Params: a user's workload reads whatever its config
+	// gives it, and only the user's code knows which names it reads.
+	AnyParams bool
 	// Sequential says whether a one-task run without concurrency makes sense.
 	Sequential bool
 	// Sum adds the task values in task order; otherwise they must all agree.
@@ -59,7 +63,7 @@ func (w Workload) TaskCount(p Params, workers int) int {
 // Validate returns an error naming the first missing, unknown or too small parameter.
 func (w Workload) Validate(p Params) error {
 	for name := range p {
-		if _, ok := w.Params[name]; !ok {
+		if _, ok := w.Params[name]; !ok && !w.AnyParams {
 			return fmt.Errorf("%s has no parameter %q (parameters: %s)", w.Name, name, strings.Join(w.paramNames(), ", "))
 		}
 	}

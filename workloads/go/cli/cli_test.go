@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -204,15 +204,13 @@ func TestValuesTimeChoosesMeasuredRepeats(t *testing.T) {
 	}
 }
 
-// mainArgsVariable makes the test binary run main with these arguments
-// instead of the tests, so that a test can see main's exit code and output.
+// mainArgsVariable makes the test binary run Main with these arguments
+// instead of the tests, so that a test can see its exit code and output.
 const mainArgsVariable = "PARBENCH_GO_TEST_MAIN_ARGS"
 
 func TestMain(m *testing.M) {
 	if args, ok := os.LookupEnv(mainArgsVariable); ok {
-		os.Args = append([]string{"parbench-go"}, strings.Fields(args)...)
-		main()
-		os.Exit(0)
+		os.Exit(Main(strings.Fields(args), os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
 }
