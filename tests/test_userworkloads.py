@@ -12,6 +12,7 @@ import yaml
 from parbench import specs
 from parbench.config import check_config, enabled_workloads, workload_params
 from parbench.errors import ParbenchError
+from parbench.images import failure_line
 from parbench.matrix import all_cells
 from parbench.plan import derived_images, session_settings
 from parbench.userworkloads import folder_digest, read_user_workload, resolve_paths
@@ -210,3 +211,24 @@ def test_without_a_go_twin_go_has_no_cells(tmp_path):
     assert specs.modes_for("wordfreq", "go") == []
     assert specs.expected_checksum_of("wordfreq", "lines=1", 2) is None
     assert os.access(where / "workload.py", os.R_OK)
+
+
+@pytest.mark.parametrize(
+    "output, line",
+    [
+        (
+            "Step 4/4 : RUN pip install\nCollecting nosuchpkg==9\n"
+            "ERROR: Could not find a version that satisfies the requirement nosuchpkg==9 (from versions: none)\n"
+            "ERROR: No matching distribution found for nosuchpkg==9\n",
+            "ERROR: No matching distribution found for nosuchpkg==9",
+        ),
+        (
+            "Step 5/6 : RUN parbench-go-twin\n\x1b[91mparbench-go-twin: error: ./task.go:7:9: undefined: foo\n"
+            "ERROR: something later\n",
+            "./task.go:7:9: undefined: foo",
+        ),
+        ("Step 1/2 : FROM x\nthe daemon went away\n", None),
+    ],
+)
+def test_a_failed_build_is_told_by_its_telling_line(output, line):
+    assert failure_line(output) == line

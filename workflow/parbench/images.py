@@ -186,7 +186,7 @@ def failure_line(output: str) -> str | None:
     """The line of a failed build's output that names the problem, or None."""
     lines = [line.strip() for line in output.splitlines()]
     for marker in FAILURE_MARKERS:
-        found = [line for line in lines if line.startswith(marker)]
+        found = [line[line.index(marker) :] for line in lines if marker in line]
         if found:
             return found[0].removeprefix("parbench-go-twin: error: ") if marker.startswith("parbench") else found[-1]
     return None
