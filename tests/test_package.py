@@ -45,7 +45,9 @@ def test_the_command_lists_its_jobs_and_refuses_an_unknown_one():
     assert done.returncode == 0 and {"cpus", "bundle", "time"} <= set(re.findall(r"^  (\w+)", done.stdout, re.M))
     wrong = parbench("measure")
     assert wrong.returncode == 2
-    assert wrong.stderr.strip().splitlines() == ["parbench: no command 'measure'; choose one of cpus, bundle, time"]
+    assert wrong.stderr.strip().splitlines() == [
+        "parbench: no command 'measure'; choose one of cpus, bundle, time, new-workload, check-workload"
+    ]
 
 
 def test_time_without_sessions_is_one_line(tmp_path):

@@ -3,6 +3,8 @@
 parbench cpus [--sysfs DIR] [--cpus LIST]   this machine's CPU order and the auto CPU sets
 parbench bundle verify|merge|publish ...   check or combine published bundles
 parbench time [--results DIR]              where a measurement session's time went
+parbench new-workload NAME [--go] [--dir DIR]   a working workload folder of your own to start from
+parbench check-workload PATH [--param K=V]      run that workload's task set once on this Python
 """
 
 from __future__ import annotations
@@ -37,10 +39,24 @@ def _bundle(argv: list[str]) -> int:
     return bundle_main(argv)
 
 
+def _new_workload(argv: list[str]) -> int:
+    from .scaffold import new_workload_main
+
+    return new_workload_main(argv)
+
+
+def _check_workload(argv: list[str]) -> int:
+    from .scaffold import check_workload_main
+
+    return check_workload_main(argv)
+
+
 COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "cpus": (_cpus, "this machine's CPU topology and the CPU sets `cpusets: auto` picks, as JSON"),
     "bundle": (_bundle, "publish, verify or merge result bundles"),
     "time": (_time, "where a measurement session's time went (wall time against timed sections)"),
+    "new-workload": (_new_workload, "write a working workload folder (and a config measuring it) to start from"),
+    "check-workload": (_check_workload, "run a workload folder's task set once on this machine's Python"),
 }
 
 

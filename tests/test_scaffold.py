@@ -1,0 +1,272 @@
+"""What a new user reads and copies: `parbench new-workload`, `parbench check-workload` and examples/.
+
+The examples' and the skeleton's workload.py are the user's own kind of code,
+so the tests import them by file and run them on this Python: the checksum
+expected() promises must be the task values added in index order, for every
+worker count, or the pipeline would reject every run of a correct folder.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import re
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from parbench import scaffold, specs
+from parbench.names import C_LIBRARY, COORDINATION, INTERPRETER, SLEEP
+
+from conftest import REPO
+
+EXAMPLES = REPO / "examples"
+
+
+def parbench(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "parbench", *args], cwd=cwd, capture_output=True, text=True)
+
+
+def load(path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"user_{path.parent.name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def task_parameters(source: str) -> list[str]:
+    tree = ast.parse(source)
+    found = [node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == "task"]
+    assert len(found) == 1, "workload.py defines task() once, at the top level"
+    return [arg.arg for arg in found[0].args.args]
+
+
+def checksum(module: ModuleType, params: dict[str, int], workers: int) -> float:
+    """What the harness reports: one setup, then every task's value added in index order."""
+    state = module.setup(params, workers) if hasattr(module, "setup") else None
+    total = 0.0
+    for index in range(workers):
+        value = module.task(params, index, workers, state)
+        assert isinstance(value, float), f"task returned {type(value).__name__}, not a float"
+        total += value
+    return total
+
+
+# --- new-workload -------------------------------------------------------------------------------
+
+
+def test_new_workload_writes_a_folder_that_works_and_a_config_beside_it(tmp_path):
+    done = parbench("new-workload", "wordfreq", "--go", "--dir", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    folder = tmp_path / "wordfreq"
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()) == [
+        "README.md",
+        "go/wordfreq.go",
+        "workload.py",
+    ]
+    source = (folder / "workload.py").read_text()
+    compile(source, "workload.py", "exec")
+    assert task_parameters(source) == ["params", "index", "workers", "state"]
+    module = load(folder / "workload.py")
+    assert module.__doc__.splitlines()[0].startswith("Count the primes below n") and "wordfreq" in module.__doc__
+    assert (module.SCALING, module.KIND, tuple(module.MODES)) == ("strong", "interpreter", scaffold.MODES)
+    for params, workers in (({}, 1), ({"n": 2000}, 3), ({"n": 2}, 4)):
+        assert checksum(module, params, workers) == module.expected(params, workers)
+    assert len((folder / "README.md").read_text().splitlines()) == 5
+    config = (tmp_path / "wordfreq.yaml").read_text()
+    assert "builtin_workloads: false" in config and re.search(r"^  wordfreq:\n    path: wordfreq\b", config, re.M)
+
+
+def test_the_go_skeleton_names_the_contracts_functions_and_avoids_reserved_package_names():
+    twin = scaffold.skeleton_files("wordfreq", go=True)["go/wordfreq.go"]
+    assert "package wordfreq\n" in twin
+    assert "func Setup(params map[string]int, workers int) any {" in twin
+    assert "func Task(params map[string]int, index, workers int, state any) float64 {" in twin
+    assert "go/select.go" in scaffold.skeleton_files("select", go=True)
+    assert "package select_twin\n" in scaffold.skeleton_files("select", go=True)["go/select.go"]
+    assert scaffold.skeleton_files("wordfreq", go=False).keys() == {"workload.py", "README.md"}
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        (
+            "Word-Freq",
+            "'Word-Freq' is not a workload name: use lower-case letters, digits and _, starting with a letter",
+        ),
+        ("9lives", "'9lives' is not a workload name"),
+        ("cpu_loop", "'cpu_loop' is a built-in workload; choose another name"),
+    ],
+)
+def test_new_workload_refuses_a_bad_or_built_in_name_in_one_line(tmp_path, name, message):
+    done = parbench("new-workload", name, "--dir", str(tmp_path))
+    assert done.returncode == 2
+    assert len(done.stderr.splitlines()) == 1 and done.stderr.startswith(f"parbench new-workload: {message}")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_every_built_in_name_is_refused():
+    assert all(scaffold.name_problem(name) for name in specs.WORKLOADS)
+    assert scaffold.name_problem("my_workload2") is None
+
+
+@pytest.mark.parametrize("existing", ["wordfreq", "wordfreq.yaml"])
+def test_new_workload_refuses_to_overwrite_and_leaves_what_is_there(tmp_path, existing):
+    (tmp_path / existing).mkdir()
+    (tmp_path / existing / "keep").write_text("mine")
+    done = parbench("new-workload", "wordfreq", "--dir", str(tmp_path))
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"parbench new-workload: {tmp_path / existing} already exists; choose another name or --dir"
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [existing]
+    assert (tmp_path / existing / "keep").read_text() == "mine"
+
+
+# --- check-workload -----------------------------------------------------------------------------
+
+
+def test_check_workload_runs_the_harness_once_sequentially_on_this_python(tmp_path):
+    folder = tmp_path / "wordfreq"
+    command = scaffold.harness_command(folder, ["n=100", "k=2"], "sequential", None, python="/usr/bin/python3")
+    assert command == [
+        "/usr/bin/python3",
+        str(REPO / "workloads" / "python" / "harness.py"),
+        "--workload-dir",
+        str(folder),
+        "--workload",
+        "wordfreq",
+        "--mode",
+        "sequential",
+        "--loops",
+        "1",
+        "--param",
+        "n=100",
+        "--param",
+        "k=2",
+    ]
+    assert scaffold.HARNESS_FILE.is_file()
+    threads = scaffold.harness_command(Path("relative/wf"), [], "threads", 4)
+    assert threads[0] == sys.executable and Path(threads[3]).is_absolute() and threads[5] == "wf"
+    assert threads[6:] == ["--mode", "threads", "--loops", "1", "--workers", "4"]
+    named = scaffold.harness_command(folder, [], "sequential", None, name="mine")
+    assert named[4:6] == ["--workload", "mine"] and named[3] == str(folder)
+
+
+def record(**fields) -> dict:
+    base = dict(workload="wf", checksum=5133.0, expected_checksum=5133.0, seconds=0.0912, workers=1)
+    return {**base, "mode": "sequential", "runtime_version": "3.13.5", "gil_enabled": True, **fields}
+
+
+def test_the_check_says_checksum_time_and_where_in_one_line():
+    line, good = scaffold.check_line(record())
+    assert good and line == "wf: checksum 5133.0 = expected(), 0.091 s (sequential, 1 worker, Python 3.13.5)"
+    line, good = scaffold.check_line(record(expected_checksum=None, workers=4, mode="threads", gil_enabled=False))
+    assert good and line == (
+        "wf: checksum 5133.0 (no expected() to hold it to), 0.091 s (threads, 4 workers, Python 3.13.5 without the GIL)"
+    )
+    line, good = scaffold.check_line(record(expected_checksum=5134.0))
+    assert not good and "but expected() gives 5134.0" in line
+
+
+def test_check_workload_passes_the_harness_error_through(tmp_path):
+    done = parbench("check-workload", str(tmp_path / "nowhere"))
+    assert done.returncode != 0
+    assert len(done.stderr.strip().splitlines()) == 1 and done.stderr.startswith("harness.py: ")
+    assert done.stdout == ""
+
+
+@pytest.mark.slow
+def test_check_workload_runs_the_wordcount_example_here():
+    """Needs the harness's --workload-dir (the user-workload harness)."""
+    done = parbench("check-workload", str(EXAMPLES / "wordcount"), "--param", "lines=2000")
+    assert done.returncode == 0, done.stderr
+    assert re.fullmatch(
+        r"wordcount: checksum 617324\.0 = expected\(\), \d+\.\d{3} s \(sequential, 1 worker, .*\)\n", done.stdout
+    )
+    failing = parbench("check-workload", str(EXAMPLES / "wordcount"), "--param", "lines=x")
+    assert failing.returncode == 2 and len(failing.stderr.splitlines()) == 1
+
+
+# --- examples/ ----------------------------------------------------------------------------------
+
+EXAMPLE_CASES = {
+    "wordcount": [({"lines": 1}, 1), ({"lines": 7}, 3), ({"lines": 500}, 4), ({"lines": 1000}, 1)],
+    "numpy_dot": [({"size": 1, "rounds": 1}, 1), ({"size": 16, "rounds": 3}, 2), ({"size": 40, "rounds": 2}, 3)],
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLE_CASES))
+def test_each_example_is_a_workload_folder(name):
+    source = (EXAMPLES / name / "workload.py").read_text()
+    compile(source, "workload.py", "exec")
+    assert task_parameters(source) == ["params", "index", "workers", "state"]
+    module = ast.parse(source)
+    assert ast.get_docstring(module).splitlines()[0]
+    constants = {
+        target.id: ast.literal_eval(node.value)
+        for node in module.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name) and target.id in ("SCALING", "KIND", "MODES")
+    }
+    assert constants["SCALING"] in ("weak", "strong") and constants["KIND"] in (
+        INTERPRETER,
+        C_LIBRARY,
+        SLEEP,
+        COORDINATION,
+    )
+    assert set(constants["MODES"]) <= set(scaffold.MODES)
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "workers"), [(n, p, w) for n, cases in EXAMPLE_CASES.items() for p, w in cases]
+)
+def test_each_examples_expected_is_its_tasks_added_in_index_order(name, params, workers):
+    if name == "numpy_dot":
+        pytest.importorskip("numpy")
+    module = load(EXAMPLES / name / "workload.py")
+    assert checksum(module, params, workers) == module.expected(params, workers)
+    assert checksum(module, params, workers) == checksum(module, params, workers)  # a second loop repeats it
+
+
+def test_wordcount_scales_strongly_so_its_checksum_ignores_the_worker_count():
+    module = load(EXAMPLES / "wordcount" / "workload.py")
+    assert module.SCALING == "strong"
+    assert {checksum(module, {"lines": 300}, workers) for workers in (1, 2, 5, 300, 301)} == {
+        module.expected({"lines": 300}, 1)
+    }
+
+
+def test_the_wordcount_go_twin_has_the_contracts_functions():
+    sources = sorted((EXAMPLES / "wordcount" / "go").glob("*.go"))
+    code = "\n".join(p.read_text() for p in sources if not p.name.endswith("_test.go"))
+    assert re.search(r"^package wordcount$", code, re.M)
+    assert "func Setup(params map[string]int, workers int) any {" in code
+    assert "func Task(params map[string]int, index, workers int, state any) float64 {" in code
+    assert not (EXAMPLES / "wordcount" / "go" / "go.mod").exists()
+    imports = set(re.findall(r'^import "([^"]+)"$', code, re.M))
+    assert imports and all("." not in path.split("/")[0] for path in imports)  # standard library only
+
+
+def test_the_numpy_example_pins_a_version_with_free_threaded_wheels():
+    lines = (EXAMPLES / "numpy_dot" / "requirements.txt").read_text().split()
+    assert len(lines) == 1 and re.fullmatch(r"numpy==2\.[23]\.\d+", lines[0])
+    assert not (EXAMPLES / "numpy_dot" / "go").exists()
+
+
+def test_the_examples_config_measures_only_the_examples():
+    import yaml
+
+    config = yaml.safe_load((EXAMPLES / "config.yaml").read_text())
+    assert config["builtin_workloads"] is False
+    assert {name: entry["path"] for name, entry in config["workloads"].items()} == {
+        "wordcount": "wordcount",
+        "numpy_dot": "numpy_dot",
+    }
+    for entry in config["workloads"].values():
+        assert (EXAMPLES / entry["path"] / "workload.py").is_file()
+        assert entry["params"] and all(type(value) is int for value in entry["params"].values())
