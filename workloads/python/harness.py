@@ -30,6 +30,14 @@ order: calibration trials, warm-ups, measured repeats, each with ``loops``,
 every loop is verified (see ``settle``). Spawn's figures are creation costs,
 which happen once, so it runs with loops = 1 only.
 
+A user's workload: with ``--workload-dir DIR``, ``--workload NAME`` names the
+workload in DIR/workload.py (userworkload.py loads and checks it and makes it
+a Workload like the built-ins). Its records carry ``expected_checksum`` as
+well (null without ``expected``), and its errors are one line naming it. An
+exception in any worker, thread or process, ends the run with its one line
+instead of being lost with the worker. The same command with ``--mode
+sequential`` is the quick check a user runs on their own Python.
+
 Test-only fault switch: if the environment variable PARBENCH_FAULT_CHECKSUM
 names the workload being run, every record's checksum is off by one
 (checksum + 1.0), so the pipeline's checksum check can be shown to fail. Never
@@ -56,6 +64,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import userworkload  # noqa: E402
+
 from workloads import WORKLOADS, Workload, combine  # noqa: E402
 
 SCHEMA_VERSION = 1
@@ -319,11 +329,16 @@ def run_threads(workload: Workload, params: dict, workers: int, loops: int, cont
     shared = workload.shared(params, workers, "threads", None)
     gate = StartGate()
     results: list[tuple[Tally, float, list[float]]] = [(Tally(0.0, 0.0, None), 0.0, [])] * tasks
+    errors: list[BaseException] = []  # in the order they happened; threading itself would only print them
 
     def worker(index: int) -> None:
         gate.wait()
         t0 = time.perf_counter()
-        tally, latencies = run_loops(workload, params, index, workers, shared, loops)
+        try:
+            tally, latencies = run_loops(workload, params, index, workers, shared, loops)
+        except BaseException as error:
+            errors.append(error)
+            return
         results[index] = (tally, time.perf_counter() - t0, latencies)
 
     before = process_status()
@@ -341,6 +356,8 @@ def run_threads(workload: Workload, params: dict, workers: int, loops: int, cont
         thread.join()
     seconds = time.perf_counter() - start
     cpu = time.process_time() - cpu0
+    if errors:
+        raise errors[0]
     checksum = settle(workload, shared, [r[0] for r in results], loops)
     return Outcome(
         loops,
@@ -356,14 +373,31 @@ def run_threads(workload: Workload, params: dict, workers: int, loops: int, cont
     )
 
 
-def _process_worker(
-    barrier, results, workload: str, params: dict, index: int, workers: int, shared, loops: int
-) -> None:
-    spec = WORKLOADS[workload]
+def error_text(error: BaseException) -> str:
+    """An exception as one line for the parent: the harness's own messages as they are, else the exception's line."""
+    if isinstance(error, RuntimeError | ValueError | userworkload.WorkloadProblem):
+        return " ".join(str(error).split())
+    return userworkload.exception_line(error)
+
+
+def _process_worker(barrier, results, workload, params: dict, index: int, workers: int, shared, loops: int) -> None:
+    """One worker process; an error comes back as (index, None, one line), since a child's traceback is lost."""
+    problem = None
+    try:
+        spec, shared = userworkload.in_worker(workload, shared)
+    except BaseException as error:
+        problem = error_text(error)  # still reach the barrier, or the parent waits for this child forever
     barrier.wait()
+    if problem is not None:
+        results.put((index, None, problem))
+        return
     t0 = time.perf_counter()
     c0 = time.process_time()
-    tally, latencies = run_loops(spec, params, index, workers, shared, loops)
+    try:
+        tally, latencies = run_loops(spec, params, index, workers, shared, loops)
+    except BaseException as error:
+        results.put((index, None, error_text(error)))
+        return
     cpu = time.process_time() - c0
     seconds = time.perf_counter() - t0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -381,14 +415,13 @@ def run_processes(
     """
     tasks = workload.tasks(params, workers)
     shared = workload.shared(params, workers, "processes", context)
+    sent, payload = userworkload.for_worker(workload.name, shared)
     before = process_status()
     spawn0 = time.perf_counter()
     barrier = context.Barrier(tasks + 1)
     results = context.SimpleQueue()
     procs = [
-        context.Process(
-            target=_process_worker, args=(barrier, results, workload.name, params, i, workers, shared, loops)
-        )
+        context.Process(target=_process_worker, args=(barrier, results, sent, params, i, workers, payload, loops))
         for i in range(tasks)
     ]
     for proc in procs:
@@ -404,6 +437,9 @@ def run_processes(
     cpu = time.process_time() - cpu0
     for proc in procs:
         proc.join()
+    problems = [row[2] for row in rows if row[1] is None]
+    if problems:
+        raise RuntimeError(problems[0])
     failed = [p.exitcode for p in procs if p.exitcode != 0]
     if failed:
         raise RuntimeError(f"worker processes exited with codes {failed}")
@@ -492,9 +528,21 @@ def params_problem(workload: Workload, given: list[tuple[str, int]]) -> str | No
     return None
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(user_workload: bool = False) -> argparse.ArgumentParser:
+    """The command line; with `user_workload` --workload names the folder's workload, not a built-in."""
     parser = OneLineParser(prog="harness.py", description=__doc__.splitlines()[0])
-    parser.add_argument("--workload", required=True, choices=sorted(WORKLOADS))
+    parser.add_argument(
+        "--workload",
+        required=True,
+        choices=None if user_workload else sorted(WORKLOADS),
+        help="a built-in's name, or with --workload-dir your workload's",
+    )
+    parser.add_argument(
+        "--workload-dir",
+        default=None,
+        metavar="DIR",
+        help="run the user workload in DIR/workload.py, named by --workload (spell this option out in full)",
+    )
     parser.add_argument("--mode", required=True, choices=MODES)
     parser.add_argument(
         "--workers",
@@ -613,10 +661,34 @@ def outcome_fields(outcome: Outcome) -> dict:
     )
 
 
+def wants_user_workload(argv: list[str]) -> bool:
+    """Whether the command line names a workload folder, so --workload may be any name, not only a built-in's."""
+    return any(arg == "--workload-dir" or arg.startswith("--workload-dir=") for arg in argv)
+
+
+def load_workload(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> tuple[Workload, userworkload.UserWorkload | None]:
+    """The built-in named by --workload, or the user's in --workload-dir; a problem with either exits 2."""
+    if args.workload_dir is None:
+        return WORKLOADS[args.workload], None
+    problem = userworkload.name_problem(args.workload)
+    if problem:
+        parser.error(f"argument --workload: {problem}")
+    sys.stdout = sys.stderr  # what the user's code prints must never land among the records
+    try:
+        user = userworkload.load(args.workload_dir, args.workload, [name for name, _ in args.param])
+    except userworkload.WorkloadProblem as problem:
+        parser.exit(2, f"harness.py: workload {args.workload}: {problem}\n")
+    return user.workload, user
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(wants_user_workload(argv))
     args = parser.parse_args(argv)
-    workload = WORKLOADS[args.workload]
+    records = sys.stdout  # taken before any user code runs: stdout holds the records and nothing else
+    workload, user = load_workload(parser, args)
     problem = params_problem(workload, args.param)
     if problem:
         parser.error(f"argument --param: {problem}")
@@ -665,10 +737,12 @@ def main(argv: list[str] | None = None) -> int:
             else throttled_after - throttled_before,
             checksum=outcome.checksum + fault,
         )
-        print(json.dumps(record), flush=True)
+        print(json.dumps(record), file=records, flush=True)
         return outcome
 
     try:
+        if user is not None:  # once, outside every timed section
+            base["expected_checksum"] = user.expected_checksum(params, workers)
         loops, repeats = args.loops or 1, args.repeats
         if args.min_time:
             loops, section = calibrate(
@@ -681,7 +755,8 @@ def main(argv: list[str] | None = None) -> int:
         for index in range(repeats):
             measure(loops, False, False, index)
     except (RuntimeError, ValueError) as error:
-        print(f"harness.py: {error}", file=sys.stderr)
+        named = "" if user is None else f"workload {args.workload}: "
+        print(f"harness.py: {named}{error}", file=sys.stderr)
         return 1
     return 0
 

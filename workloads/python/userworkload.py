@@ -1,0 +1,256 @@
+"""A user's workload folder as a harness Workload: loaded by file, checked, its errors in one line.
+
+The user's workload.py (``task`` and optionally ``setup``, ``expected``,
+``SCALING``, ``KIND``, ``MODES``) becomes the same Workload the built-ins are,
+so the harness times it with the same code and nothing about it is a special
+case there. What is wrong with the folder is found before anything is
+measured and raised as WorkloadProblem (the harness exits 2); what the user's
+code raises or returns wrongly while running becomes UserCodeError, a
+RuntimeError whose message is one line naming the exception and the line of
+workload.py it came from (the harness exits 1).
+
+Worker processes are sent a Source (folder and name), not the module: under
+spawn and forkserver a child is a fresh interpreter that loads workload.py
+again. The state ``setup`` made is sent pickled and unpickled only once the
+module is loaded, so objects of classes defined in workload.py can be found.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import os
+import pickle
+import re
+import reprlib
+import sys
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from workloads import WORKLOADS, Params, TaskResult, Workload
+
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+SOURCE_FILE = "workload.py"
+MODES = ("sequential", "threads", "processes")
+SCALINGS = ("weak", "strong")
+KINDS = ("interpreter", "c_library", "sleep", "coordination")
+# Each function of the contract and the parameters it takes, in order.
+SIGNATURES = {
+    "task": ("params", "index", "workers", "state"),
+    "setup": ("params", "workers"),
+    "expected": ("params", "workers"),
+}
+# A user's parameter may be any whole number its Go twin can take: the smallest Go int is the minimum.
+NO_MINIMUM = -(1 << 63)
+POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+NOT_ALLOWED = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.KEYWORD_ONLY)
+
+
+class WorkloadProblem(Exception):
+    """What is wrong with a workload folder, found before measuring; the message is one line."""
+
+
+class UserCodeError(RuntimeError):
+    """The user's code raised, or returned what it must not, while running; the message is one line."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a user workload comes from: all a worker process needs to load it again."""
+
+    directory: str
+    name: str
+
+
+@dataclass(frozen=True)
+class UserWorkload:
+    """A loaded user workload: the harness's Workload, where it came from, and its `expected`."""
+
+    workload: Workload
+    source: Source
+    path: str
+    expected: Callable[[Params, int], Any] | None
+
+    def expected_checksum(self, params: Params, workers: int) -> float | None:
+        """What `expected` says a correct run's checksum is, or None without one; UserCodeError if it fails."""
+        if self.expected is None:
+            return None
+        value = _call("expected", self.path, self.expected, params, workers)
+        return _float("expected", value)
+
+
+# The user workloads this process has loaded, by name: a forked worker finds its own here.
+_LOADED: dict[str, UserWorkload] = {}
+
+
+def name_problem(name: str) -> str | None:
+    """What is wrong with a user workload's name, as one line, or None."""
+    if not NAME_PATTERN.match(name):
+        return f"{name!r} is not a workload name: lower-case letters, digits and _, starting with a letter"
+    if name in WORKLOADS:
+        return f"{name} is a built-in workload; give yours another name"
+    return None
+
+
+def exception_line(error: BaseException) -> str:
+    """The exception's own line of a traceback ("ZeroDivisionError: division by zero"), on one line."""
+    lines = traceback.format_exception_only(type(error), error)
+    text = next((line for line in lines if not line.startswith(" ")), lines[-1])
+    return " ".join(text.split())
+
+
+def describe(error: BaseException, path: str) -> str:
+    """The exception's line and the innermost place in the user's file it passed through, if any."""
+    lines = [frame.lineno for frame in traceback.extract_tb(error.__traceback__) if frame.filename == path]
+    if isinstance(error, SyntaxError) and error.filename == path and error.lineno:
+        lines.append(error.lineno)
+    where = f" ({os.path.basename(path)}, line {lines[-1]})" if lines else ""
+    return exception_line(error) + where
+
+
+def _call(what: str, path: str, function: Callable, *args: Any) -> Any:
+    try:
+        return function(*args)
+    except (Exception, SystemExit) as error:  # a sys.exit() in user code still ends in one line
+        raise UserCodeError(f"{what} raised {describe(error, path)}") from error
+
+
+def _float(what: str, value: Any) -> float:
+    """The value as a plain float; an int, None or anything else is the user's mistake."""
+    if not isinstance(value, float):  # numpy.float64 is a float subclass
+        raise UserCodeError(
+            f"{what} returned {type(value).__name__} {reprlib.repr(value)}, not a float (return float(...))"
+        )
+    return float(value)
+
+
+def _task(task: Callable, path: str) -> Callable[[Params, int, int, Any], TaskResult]:
+    def run(params: Params, index: int, workers: int, state: Any) -> TaskResult:
+        return _float(f"task {index}", _call("task", path, task, params, index, workers, state)), []
+
+    return run
+
+
+def _setup(setup: Callable | None, path: str) -> Callable[[Params, int, str, Any], Any]:
+    def shared(params: Params, workers: int, kind: str, context: Any) -> Any:
+        return None if setup is None else _call("setup", path, setup, params, workers)
+
+    return shared
+
+
+def _function(module: Any, name: str) -> Callable | None:
+    """The module's contract function `name`, checked for its parameters, or None if absent."""
+    function = getattr(module, name, None)
+    if function is None:
+        return None
+    usage = f"define {name}({', '.join(SIGNATURES[name])})"
+    if not callable(function):
+        raise WorkloadProblem(f"{name} is not a function: {usage}")
+    try:
+        parameters = list(inspect.signature(function).parameters.values())
+    except (TypeError, ValueError):
+        raise WorkloadProblem(f"the parameters of {name} cannot be read: {usage}") from None
+    positional = [p for p in parameters if p.kind in POSITIONAL]
+    if len(positional) != len(SIGNATURES[name]) or any(p.kind in NOT_ALLOWED for p in parameters):
+        shown = ", ".join(str(p) for p in parameters)
+        raise WorkloadProblem(f"{name}({shown}) has the wrong parameters: {usage}")
+    return function
+
+
+def _choice(module: Any, name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = getattr(module, name, default)
+    if not isinstance(value, str) or value not in allowed:
+        raise WorkloadProblem(f"{name} = {value!r} is not allowed (allowed: {', '.join(allowed)})")
+    return value
+
+
+def _modes(module: Any) -> tuple[str, ...]:
+    value = getattr(module, "MODES", MODES)
+    if not isinstance(value, tuple | list) or not value or any(m not in MODES for m in value):
+        raise WorkloadProblem(f"MODES = {value!r} must be a tuple or list of some of {', '.join(MODES)}")
+    return tuple(m for m in MODES if m in value)
+
+
+def adapt(module: Any, name: str, path: str, param_names: Iterable[str] = ()) -> Workload:
+    """The user's module as a Workload: its task values summed in index order, the same in every loop."""
+    task = _function(module, "task")
+    if task is None:
+        raise WorkloadProblem("workload.py defines no task(params, index, workers, state) function")
+    setup = _function(module, "setup")
+    scaling = _choice(module, "SCALING", "weak", SCALINGS)
+    _choice(module, "KIND", "interpreter", KINDS)  # only checked here: the pipeline decides what it means
+    about = (module.__doc__ or "").strip().splitlines()
+    return Workload(
+        name,
+        about[0] if about else f"your workload {name}",
+        {param: NO_MINIMUM for param in param_names},
+        _task(task, path),
+        modes=_modes(module),
+        scaling=scaling,
+        combine="sum",
+        loops="same",
+        shared=_setup(setup, path),
+    )
+
+
+def _import(path: str, name: str) -> Any:
+    """workload.py executed as a private module, registered so that pickle finds its classes."""
+    module_name = f"_parbench_workload_{name}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    folder = os.path.dirname(path)
+    if folder not in sys.path:
+        sys.path.append(folder)  # workload.py may import modules beside it; after the standard library's
+    try:
+        spec.loader.exec_module(module)
+    except (Exception, SystemExit) as error:
+        del sys.modules[module_name]
+        raise WorkloadProblem(f"workload.py could not be imported: {describe(error, path)}") from None
+    return module
+
+
+def load(directory: str, name: str, param_names: Iterable[str] = ()) -> UserWorkload:
+    """The user workload in `directory`, loaded once per process; WorkloadProblem says what to fix."""
+    known = _LOADED.get(name)
+    if known is not None:
+        return known
+    sys.dont_write_bytecode = True  # the folder is mounted read-only: no __pycache__ beside workload.py
+    folder = os.path.abspath(directory)
+    path = os.path.join(folder, SOURCE_FILE)
+    if not os.path.isdir(folder):
+        raise WorkloadProblem(f"no folder {folder} (--workload-dir)")
+    if not os.path.isfile(path):
+        raise WorkloadProblem(f"{folder} has no {SOURCE_FILE}")
+    module = _import(path, name)
+    workload = adapt(module, name, path, param_names)
+    user = UserWorkload(workload, Source(folder, name), path, _function(module, "expected"))
+    _LOADED[name] = user
+    return user
+
+
+def for_worker(name: str, state: Any) -> tuple[str | Source, Any]:
+    """What a worker process is sent: a built-in's name and state as they are, or a user's Source and state pickled.
+
+    A built-in's state may hold multiprocessing objects that only pass to a
+    child while it is created, so it is not touched.
+    """
+    user = _LOADED.get(name)
+    if user is None:
+        return name, state
+    try:
+        return user.source, pickle.dumps(state)
+    except Exception as error:
+        raise UserCodeError(
+            f"setup's state cannot be sent to worker processes: {exception_line(error)} (return something picklable)"
+        ) from error
+
+
+def in_worker(sent: str | Source, state: Any) -> tuple[Workload, Any]:
+    """In a worker process: the workload and state that for_worker sent, loading workload.py if needed."""
+    if isinstance(sent, str):
+        return WORKLOADS[sent], state
+    sys.stdout = sys.stderr  # as in the parent: what the user's code prints never lands among the records
+    return load(sent.directory, sent.name).workload, pickle.loads(state)
