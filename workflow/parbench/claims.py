@@ -30,23 +30,25 @@ from .claim_rules import (
     PASSED,
     SCALES_EFFICIENCY,
     SINGLE_THREAD_CONTROLS,
+    SINGLE_THREAD_VERDICTS,
     SLOWER,
     UNTESTED,
     VERDICT,
     Claim,
+    amdahl_text,
+    attribute,
     decide,
     deciding,
     depends,
     efficiency_text,
-    faster,
-    first,
     found,
     gain_outcome,
     gains,
     gains_nothing,
     joined,
     pick,
-    slower,
+    single_thread_figure,
+    single_thread_pair,
     speedup_row,
     speedup_text,
     summary_cell,
@@ -54,8 +56,8 @@ from .claim_rules import (
 )
 from .claims_go import channels_share_safely, go_is_150x_faster, goroutines_are_small, goroutines_need_no_os_thread
 from .errors import ParbenchError
-from .labels import fmt_row, workload_label
-from .names import FREE_THREADED, GIL, GIL_ON, GO, GOROUTINES, PLAIN, SEQUENTIAL, THREADS
+from .labels import fmt_row
+from .names import FREE_THREADED, GIL, GIL_ON, GO, GOROUTINES, THREADS
 
 # Names tests and the report import from here.
 __all__ = [
@@ -78,50 +80,6 @@ __all__ = [
 
 
 # ---- the claims ------------------------------------------------------------------------------------------------
-
-
-def single_thread_pair(comparisons: pd.DataFrame, workload: str) -> tuple[pd.Series | None, pd.Series | None]:
-    """(build, GIL alone) for one worker: 3.13t vs 3.13 and 3.13t with the GIL vs without, in the same cell.
-
-    The GIL variant runs in threads mode, so the build comparison uses the same
-    1-worker threads cell when it exists (like with like), else sequential.
-    """
-    gil = pick(comparisons, "gil", workload=workload, a_workers=1, a_mode=THREADS)
-    gil = first(gil.sort_values("a_cpus"))
-    build = None
-    if gil is not None:
-        build = first(
-            pick(comparisons, "build", workload=workload, a_workers=1, a_mode=THREADS, a_cpuset=gil["a_cpuset"])
-        )
-    for mode in (SEQUENTIAL, THREADS):
-        if build is None:
-            build = first(pick(comparisons, "build", workload=workload, a_workers=1, a_mode=mode).sort_values("a_cpus"))
-    return build, gil
-
-
-def attribute(build: pd.Series, gil: pd.Series | None) -> str:
-    """Who carries a single-thread cost: none, the build, the GIL, or untested (no GIL-alone control)."""
-    if not slower(build):
-        return "none"
-    if gil is None:
-        return "untested"
-    return "gil" if faster(gil) else "build"
-
-
-SINGLE_THREAD_VERDICTS = {
-    "build": f"{FAILS}: the free-threaded build carries the cost, not the missing GIL",
-    "gil": f"{HOLDS}: switching the GIL back on makes the same binary faster",
-    "none": f"{FAILS}: no single-thread cost without the GIL",
-    "untested": depends(
-        "what is meant: the GIL build is faster, the GIL alone was not measured (no PYTHON_GIL=1 cell)"
-    ),
-}
-
-
-def single_thread_figure(workload: str, build: pd.Series, gil: pd.Series | None) -> str:
-    mode = f"1 worker, {build['a_mode']}"
-    text = f"{workload_label(workload)} ({mode}): 3.13t / 3.13 {fmt_row(build)}"
-    return text + (f", 3.13t with GIL / without {fmt_row(gil)}" if gil is not None else "")
 
 
 def gil_speeds_single_threads(comparisons: pd.DataFrame) -> Claim:
@@ -255,17 +213,6 @@ def python_needs_processes(comparisons: pd.DataFrame) -> Claim:
         evidence=joined(evidence),
         threshold=NO_SPEEDUP,  # two speedups decide (processes and threads): no single ratio
     )
-
-
-def amdahl_text(comparisons: pd.DataFrame, workload: str, cpu_counts: list[int]) -> str:
-    """The fitted serial fraction of free-threaded threads, or why there is none."""
-    row = first(
-        pick(comparisons, "amdahl", workload=workload, a_flavour=FREE_THREADED, a_mode=THREADS, a_variant=PLAIN)
-    )
-    if row is None:
-        counts = ", ".join(str(c) for c in sorted(set(cpu_counts)))
-        return f"an Amdahl fit needs speedups at 3 CPU counts; this run has {counts}"
-    return f"Amdahl serial fraction {row['ratio']:.1%} ({row['ci_low']:.1%}–{row['ci_high']:.1%})"
 
 
 def free_threading_scales(comparisons: pd.DataFrame) -> Claim:
