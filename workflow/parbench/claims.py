@@ -55,6 +55,7 @@ from .claim_rules import (
     where,
 )
 from .claims_go import channels_share_safely, go_is_150x_faster, goroutines_are_small, goroutines_need_no_os_thread
+from .claims_user import user_claims
 from .errors import ParbenchError
 from .labels import fmt_row
 from .names import FREE_THREADED, GIL, GIL_ON, GO, GOROUTINES, THREADS
@@ -252,7 +253,10 @@ def free_threading_scales(comparisons: pd.DataFrame) -> Claim:
 
 
 def all_claims(comparisons: pd.DataFrame, summary: pd.DataFrame, runs: pd.DataFrame) -> list[Claim]:
-    """Every claim, in the order the blog makes them; `summary` carries each runtime's flavour (with_flavours)."""
+    """Every claim: the blog's in its order, then each user workload's.
+
+    `summary` carries each runtime's flavour (with_flavours).
+    """
     if "flavour" not in summary:
         raise ParbenchError("the summary given to the claims has no flavour column; pass it through with_flavours")
     return [
@@ -265,6 +269,7 @@ def all_claims(comparisons: pd.DataFrame, summary: pd.DataFrame, runs: pd.DataFr
         goroutines_need_no_os_thread(summary),
         channels_share_safely(comparisons, summary, runs),
         go_is_150x_faster(comparisons),
+        *user_claims(comparisons, summary),  # none without user workloads (specs.use_user_workloads)
     ]
 
 
