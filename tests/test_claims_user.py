@@ -193,6 +193,14 @@ def test_gil_threads_that_scale_mean_no_processes_are_needed(made):
     assert claims_from(rows, summary)["user:mywork:threads_processes"].verdict == HOLDS
 
 
+def test_threads_against_processes_is_not_measured_without_processes(made):
+    """A workload whose MODES leave processes out has nothing to set its threads against."""
+    summary, comparisons, _ = made
+    rows = comparisons[(comparisons["workload"] != "mywork") | (comparisons["a_mode"] != "processes")]
+    claim = claims_from(rows, summary)["user:mywork:threads_processes"]
+    assert claim.verdict == UNTESTED and claim.evidence == ""
+
+
 def test_a_go_twin_slower_than_free_threaded_threads_refutes_the_go_claim(made):
     summary, comparisons, _ = made
     rows = changed(comparisons, 0.01, kind="runtime", workload="mywork")

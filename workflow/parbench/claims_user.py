@@ -172,11 +172,11 @@ def gil_speeds_one_worker(comparisons: pd.DataFrame, workload: str) -> Claim:
     )
 
 
-def build_outcome(procs: pd.Series | None, threads: pd.Series | None) -> str | None:
-    """What one build's speedups say (a key of BUILD_OUTCOMES), or None where an interval straddles the line."""
-    if threads is not None and gains(threads):
+def build_outcome(procs: pd.Series, threads: pd.Series) -> str | None:
+    """What one build's two speedups say (a key of BUILD_OUTCOMES), or None where an interval straddles the line."""
+    if gains(threads):
         return "threads"
-    if procs is None or threads is None or not gains_nothing(threads):
+    if not gains_nothing(threads):
         return None
     return "processes" if gains(procs) else "neither" if gains_nothing(procs) else None
 
@@ -204,18 +204,18 @@ def needs_processes(comparisons: pd.DataFrame, summary: pd.DataFrame, workload: 
         "on the build. Decided whatever bounds the workload: it is the user's choice of mode.",
         shown_in=(claim_id(workload, "threads_processes"), f"figure:{workload}", "table:Scaling"),
     )
-    pairs = {}
+    pairs = {}  # runtime -> (processes, threads) speedups, for each build that measured both modes
     for flavour in (GIL, FREE_THREADED):
         procs, threads = (speedup_row(comparisons, flavour, workload, mode) for mode in (PROCESSES, THREADS))
-        if procs is not None or threads is not None:
-            pairs[(procs if procs is not None else threads)["a_runtime"]] = (procs, threads)
+        if procs is not None and threads is not None:
+            pairs[procs["a_runtime"]] = (procs, threads)
     if not pairs:
         return without_speedup(claim, summary, workload)
     evidence = [
-        joined([f"{runtime} {mode} {fmt_row(row)}" for mode, row in zip((PROCESSES, THREADS), pair) if row is not None])
-        for runtime, pair in pairs.items()
+        f"{runtime} {PROCESSES} {fmt_row(procs)}; {runtime} {THREADS} {fmt_row(threads)}"
+        for runtime, (procs, threads) in pairs.items()
     ]
-    row = next(row for pair in pairs.values() for row in pair if row is not None)
+    row = next(iter(pairs.values()))[0]
     return found(
         claim,
         verdict=processes_verdict({runtime: build_outcome(*pair) for runtime, pair in pairs.items()}),
