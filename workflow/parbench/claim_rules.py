@@ -3,6 +3,8 @@
 Every threshold a claim's rule names is here, beside the small predicates
 (slower, gains, ...) that apply it to one comparisons.csv row, so a rule reads
 as words and a test can put a row on either side of each line.
+The single-thread pair and the Amdahl text are here as well: the blog's claims
+(claims) and a user workload's (claims_user) read them alike.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from .labels import fmt_row, workload_label
-from .names import C_LIBRARY, INTERPRETER, PLAIN, SLEEP, WORKLOAD_KINDS
+from .names import C_LIBRARY, FREE_THREADED, INTERPRETER, PLAIN, SEQUENTIAL, SLEEP, THREADS, WORKLOAD_KINDS
 
 HOLDS, FAILS, UNTESTED = "holds", "does not hold", "not measured"
 PASSED, FAILED = "passed", "failed"
@@ -185,3 +187,61 @@ def summary_cell(summary: pd.DataFrame, flavour: str, workload: str, mode: str) 
         return None
     rows = rows[rows["cpus"] == rows["cpus"].max()]
     return first(rows[rows["workers"] == rows["cpus"]])
+
+
+# ---- figures two claims share (the blog's and a user workload's) ----------------------------------------
+
+
+def single_thread_pair(comparisons: pd.DataFrame, workload: str) -> tuple[pd.Series | None, pd.Series | None]:
+    """(build, GIL alone) for one worker: 3.13t vs 3.13 and 3.13t with the GIL vs without, in the same cell.
+
+    The GIL variant runs in threads mode, so the build comparison uses the same
+    1-worker threads cell when it exists (like with like), else sequential.
+    """
+    gil = pick(comparisons, "gil", workload=workload, a_workers=1, a_mode=THREADS)
+    gil = first(gil.sort_values("a_cpus"))
+    build = None
+    if gil is not None:
+        build = first(
+            pick(comparisons, "build", workload=workload, a_workers=1, a_mode=THREADS, a_cpuset=gil["a_cpuset"])
+        )
+    for mode in (SEQUENTIAL, THREADS):
+        if build is None:
+            build = first(pick(comparisons, "build", workload=workload, a_workers=1, a_mode=mode).sort_values("a_cpus"))
+    return build, gil
+
+
+def attribute(build: pd.Series, gil: pd.Series | None) -> str:
+    """Who carries a single-thread cost: none, the build, the GIL, or untested (no GIL-alone control)."""
+    if not slower(build):
+        return "none"
+    if gil is None:
+        return "untested"
+    return "gil" if faster(gil) else "build"
+
+
+SINGLE_THREAD_VERDICTS = {
+    "build": f"{FAILS}: the free-threaded build carries the cost, not the missing GIL",
+    "gil": f"{HOLDS}: switching the GIL back on makes the same binary faster",
+    "none": f"{FAILS}: no single-thread cost without the GIL",
+    "untested": depends(
+        "what is meant: the GIL build is faster, the GIL alone was not measured (no PYTHON_GIL=1 cell)"
+    ),
+}
+
+
+def single_thread_figure(workload: str, build: pd.Series, gil: pd.Series | None) -> str:
+    mode = f"1 worker, {build['a_mode']}"
+    text = f"{workload_label(workload)} ({mode}): 3.13t / 3.13 {fmt_row(build)}"
+    return text + (f", 3.13t with GIL / without {fmt_row(gil)}" if gil is not None else "")
+
+
+def amdahl_text(comparisons: pd.DataFrame, workload: str, cpu_counts: list[int]) -> str:
+    """The fitted serial fraction of free-threaded threads, or why there is none."""
+    row = first(
+        pick(comparisons, "amdahl", workload=workload, a_flavour=FREE_THREADED, a_mode=THREADS, a_variant=PLAIN)
+    )
+    if row is None:
+        counts = ", ".join(str(c) for c in sorted(set(cpu_counts)))
+        return f"an Amdahl fit needs speedups at 3 CPU counts; this run has {counts}"
+    return f"Amdahl serial fraction {row['ratio']:.1%} ({row['ci_low']:.1%}–{row['ci_high']:.1%})"

@@ -30,32 +30,35 @@ from .claim_rules import (
     PASSED,
     SCALES_EFFICIENCY,
     SINGLE_THREAD_CONTROLS,
+    SINGLE_THREAD_VERDICTS,
     SLOWER,
     UNTESTED,
     VERDICT,
     Claim,
+    amdahl_text,
+    attribute,
     decide,
     deciding,
     depends,
     efficiency_text,
-    faster,
-    first,
     found,
     gain_outcome,
     gains,
     gains_nothing,
     joined,
     pick,
-    slower,
+    single_thread_figure,
+    single_thread_pair,
     speedup_row,
     speedup_text,
     summary_cell,
     where,
 )
 from .claims_go import channels_share_safely, go_is_150x_faster, goroutines_are_small, goroutines_need_no_os_thread
+from .claims_user import user_claims
 from .errors import ParbenchError
-from .labels import fmt_row, workload_label
-from .names import FREE_THREADED, GIL, GIL_ON, GO, GOROUTINES, PLAIN, SEQUENTIAL, THREADS
+from .labels import fmt_row
+from .names import FREE_THREADED, GIL, GIL_ON, GO, GOROUTINES, THREADS
 
 # Names tests and the report import from here.
 __all__ = [
@@ -78,50 +81,6 @@ __all__ = [
 
 
 # ---- the claims ------------------------------------------------------------------------------------------------
-
-
-def single_thread_pair(comparisons: pd.DataFrame, workload: str) -> tuple[pd.Series | None, pd.Series | None]:
-    """(build, GIL alone) for one worker: 3.13t vs 3.13 and 3.13t with the GIL vs without, in the same cell.
-
-    The GIL variant runs in threads mode, so the build comparison uses the same
-    1-worker threads cell when it exists (like with like), else sequential.
-    """
-    gil = pick(comparisons, "gil", workload=workload, a_workers=1, a_mode=THREADS)
-    gil = first(gil.sort_values("a_cpus"))
-    build = None
-    if gil is not None:
-        build = first(
-            pick(comparisons, "build", workload=workload, a_workers=1, a_mode=THREADS, a_cpuset=gil["a_cpuset"])
-        )
-    for mode in (SEQUENTIAL, THREADS):
-        if build is None:
-            build = first(pick(comparisons, "build", workload=workload, a_workers=1, a_mode=mode).sort_values("a_cpus"))
-    return build, gil
-
-
-def attribute(build: pd.Series, gil: pd.Series | None) -> str:
-    """Who carries a single-thread cost: none, the build, the GIL, or untested (no GIL-alone control)."""
-    if not slower(build):
-        return "none"
-    if gil is None:
-        return "untested"
-    return "gil" if faster(gil) else "build"
-
-
-SINGLE_THREAD_VERDICTS = {
-    "build": f"{FAILS}: the free-threaded build carries the cost, not the missing GIL",
-    "gil": f"{HOLDS}: switching the GIL back on makes the same binary faster",
-    "none": f"{FAILS}: no single-thread cost without the GIL",
-    "untested": depends(
-        "what is meant: the GIL build is faster, the GIL alone was not measured (no PYTHON_GIL=1 cell)"
-    ),
-}
-
-
-def single_thread_figure(workload: str, build: pd.Series, gil: pd.Series | None) -> str:
-    mode = f"1 worker, {build['a_mode']}"
-    text = f"{workload_label(workload)} ({mode}): 3.13t / 3.13 {fmt_row(build)}"
-    return text + (f", 3.13t with GIL / without {fmt_row(gil)}" if gil is not None else "")
 
 
 def gil_speeds_single_threads(comparisons: pd.DataFrame) -> Claim:
@@ -257,17 +216,6 @@ def python_needs_processes(comparisons: pd.DataFrame) -> Claim:
     )
 
 
-def amdahl_text(comparisons: pd.DataFrame, workload: str, cpu_counts: list[int]) -> str:
-    """The fitted serial fraction of free-threaded threads, or why there is none."""
-    row = first(
-        pick(comparisons, "amdahl", workload=workload, a_flavour=FREE_THREADED, a_mode=THREADS, a_variant=PLAIN)
-    )
-    if row is None:
-        counts = ", ".join(str(c) for c in sorted(set(cpu_counts)))
-        return f"an Amdahl fit needs speedups at 3 CPU counts; this run has {counts}"
-    return f"Amdahl serial fraction {row['ratio']:.1%} ({row['ci_low']:.1%}–{row['ci_high']:.1%})"
-
-
 def free_threading_scales(comparisons: pd.DataFrame) -> Claim:
     claim = Claim(
         "Disabling the GIL gives truly parallel threads.",
@@ -305,7 +253,10 @@ def free_threading_scales(comparisons: pd.DataFrame) -> Claim:
 
 
 def all_claims(comparisons: pd.DataFrame, summary: pd.DataFrame, runs: pd.DataFrame) -> list[Claim]:
-    """Every claim, in the order the blog makes them; `summary` carries each runtime's flavour (with_flavours)."""
+    """Every claim: the blog's in its order, then each user workload's.
+
+    `summary` carries each runtime's flavour (with_flavours).
+    """
     if "flavour" not in summary:
         raise ParbenchError("the summary given to the claims has no flavour column; pass it through with_flavours")
     return [
@@ -318,6 +269,7 @@ def all_claims(comparisons: pd.DataFrame, summary: pd.DataFrame, runs: pd.DataFr
         goroutines_need_no_os_thread(summary),
         channels_share_safely(comparisons, summary, runs),
         go_is_150x_faster(comparisons),
+        *user_claims(comparisons, summary),  # none without user workloads (specs.use_user_workloads)
     ]
 
 

@@ -9,7 +9,7 @@ import yaml
 
 from ..comparisons import workload_label
 from ..config import workload_params
-from ..specs import WORKLOADS, params_label
+from ..specs import USER_WORKLOADS, WORKLOADS, params_label
 from ._format import fmt_ci, fmt_seconds, folded, markdown_table
 from ._inputs import ReportInputs
 
@@ -52,18 +52,27 @@ def every_cell_table(summary: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def workload_about(name: str, entry: dict) -> tuple[str, dict, str]:
+    """(what it does, parameters, scaling) of a configured workload, a built-in or a user's folder."""
+    user = USER_WORKLOADS.get(name)
+    if user is not None:  # a user's entry names its folder and puts the parameters under `params`
+        return f"{user.about} (your workload)", dict(entry.get("params") or {}), user.scaling
+    return WORKLOADS[name].about, workload_params(entry), WORKLOADS[name].scaling
+
+
 def workload_rows(config: dict) -> pd.DataFrame:
     """What each configured workload does, with its parameters: the experiment at a glance."""
     rows = []
     for name, entry in (config.get("workloads") or {}).items():
         if entry is None:
             continue
+        about, params, scaling = workload_about(name, entry)
         rows.append(
             {
                 "workload": name,
-                "what it does": WORKLOADS[name].about,
-                "parameters": params_label(workload_params(entry)).replace(",", ", "),
-                "scaling": WORKLOADS[name].scaling,
+                "what it does": about,
+                "parameters": params_label(params).replace(",", ", "),
+                "scaling": scaling,
             }
         )
     return pd.DataFrame(rows)

@@ -1,4 +1,7 @@
-"""The claims of the blog: one line each near the top, then each claim's scope, rule and evidence."""
+"""The claims of the blog: one line each near the top, then each claim's scope, rule and evidence.
+
+A user workload's claims (their id in shown_in, claims_user) are left to § Your workloads (_user).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..claims import CHECK, Claim, average_time_per_thread
+from ..claims_user import user_claim_id
 from ..flavours import with_flavours
 from ..specs import WORKLOADS, workload_kind
 from ._format import markdown_table
@@ -32,10 +36,15 @@ def claim_links(claim: Claim, inp: ReportInputs) -> str:
     return shown_in(claim.shown_in, figures, inp.report_dir)
 
 
+def blog_claims(claims: list[Claim]) -> list[Claim]:
+    """The blog's claims, without those answering for a user workload."""
+    return [claim for claim in claims if not user_claim_id(claim)]
+
+
 def claims_summary_section(inp: ReportInputs) -> list[str]:
     rows = [
         (n, c.claim, f"check {c.verdict}" if c.kind == CHECK else c.verdict, c.key_figure or "–", claim_links(c, inp))
-        for n, c in enumerate(inp.claims, 1)
+        for n, c in enumerate(blog_claims(inp.claims), 1)
     ]
     table = pd.DataFrame(rows, columns=["#", "the blog says", "verdict", "key figure", "see"])
     return [
@@ -48,9 +57,9 @@ def claims_summary_section(inp: ReportInputs) -> list[str]:
     ]
 
 
-def claim_detail(number: int, claim: Claim, inp: ReportInputs) -> list[str]:
+def claim_detail(number: int, claim: Claim, inp: ReportInputs, heading: str = "###") -> list[str]:
     label = "Check" if claim.kind == CHECK else "Verdict"
-    lines = [f"### {number}. {claim.claim}", "", f"- **{label}:** {claim.verdict}"]
+    lines = [f"{heading} {number}. {claim.claim}", "", f"- **{label}:** {claim.verdict}"]
     for name, value in (
         ("Scope", claim.scope),
         ("Test", claim.test),
@@ -74,7 +83,7 @@ def claims_detail_section(inp: ReportInputs) -> list[str]:
         "workloads (channels, spawn) are context.",
         "",
     ]
-    for number, claim in enumerate(inp.claims, 1):
+    for number, claim in enumerate(blog_claims(inp.claims), 1):
         lines += claim_detail(number, claim, inp)
     explained = average_time_per_thread(with_flavours(inp.summary, inp.config["catalogue"]))
     if explained:

@@ -11,12 +11,14 @@ from ._header import header_section
 from ._inputs import ReportInputs
 from ._measurement import measurement_section
 from ._ratios import noise_section, ratios_section, scaling_section, variants_section
+from ._user import user_section
 from ._warnings import warnings_section
 
 SECTIONS = [
     header_section,
     blog_table_section,
     claims_summary_section,
+    user_section,  # the answer for each user workload, after the blog's claims (none: no section)
     figures_section,
     claims_detail_section,
     ratios_section,
