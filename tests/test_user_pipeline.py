@@ -149,43 +149,43 @@ def snapshot(project: Path) -> dict[str, bytes]:
     return {str(p): p.read_bytes() for p in [project / "results" / n for n in names] + raw}
 
 
-RAISES = '''
+RAISES = """
 def task(params, index, workers, state):
     return 1.0 / (params["n"] - params["n"])
-'''
-SETUP_RAISES = '''
+"""
+SETUP_RAISES = """
 def setup(params, workers):
     raise KeyError("corpus")
 
 
 def task(params, index, workers, state):
     return 1.0
-'''
-NOT_FLOAT = '''
+"""
+NOT_FLOAT = """
 def task(params, index, workers, state):
     return 3
-'''
+"""
 # str hashes are salted per process: the same in every loop of a container, different in the next one
-NOT_DETERMINISTIC = '''
+NOT_DETERMINISTIC = """
 def task(params, index, workers, state):
     return float(hash("parbench") % 1000003)
-'''
-NETWORK = '''
+"""
+NETWORK = """
 import socket
 
 
 def task(params, index, workers, state):
     socket.create_connection(("192.0.2.1", 80), timeout=2)
     return 1.0
-'''
-WRITES = '''
+"""
+WRITES = """
 from pathlib import Path
 
 
 def task(params, index, workers, state):
     Path(__file__).with_name("written-by-the-task").write_text("x")
     return 1.0
-'''
+"""
 TWIN_BROKEN = "package broken\n\nfunc Setup(params map[string]int, workers int) any { return nil }\n\n"
 TWIN_BROKEN += "func Task(params map[string]int, index, workers int, state any) float64 { return undefinedName }\n"
 
@@ -209,7 +209,9 @@ TWIN_BROKEN += "func Task(params map[string]int, index, workers int, state any) 
     ],
     ids=["raises", "setup-raises", "not-float", "not-deterministic", "network", "writes", "go-twin", "requirement"],
 )
-def test_a_mistake_in_user_code_is_one_line_and_keeps_earlier_results(project, tmp_path, source, files, runtimes, words):
+def test_a_mistake_in_user_code_is_one_line_and_keeps_earlier_results(
+    project, tmp_path, source, files, runtimes, words
+):
     before = snapshot(project)
     user_folder(tmp_path, "broken", source, **files)
     config = one_workload_config(tmp_path, "broken", {"n": 1000}, runtimes)
