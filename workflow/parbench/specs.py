@@ -50,6 +50,7 @@ __all__ = [
     "params_label",
     "parse_params_label",
     "scaling",
+    "timed_section",
     "use_experiment",
     "use_user_workloads",
     "workload_kind",
@@ -127,6 +128,14 @@ TIMED_SECTION = {
     "channels": "every send and receive; one message in 64 carries a send time for the latency figures",
     "spawn": "releasing and joining the parked workers; creating them is timed apart (per-worker cost)",
 }
+
+
+USER_TIMED_SECTION = "each worker's task(params, index, workers, state); setup() runs before the clock"
+
+
+def timed_section(workload: str) -> str | None:
+    """What one loop of a workload's timed section holds, for the report (None: unknown)."""
+    return USER_TIMED_SECTION if workload in USER_WORKLOADS else TIMED_SECTION.get(workload)
 
 
 # Calibrate to twice min_time, so that a change of pace between containers

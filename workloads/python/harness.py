@@ -65,7 +65,6 @@ from dataclasses import dataclass
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import userworkload  # noqa: E402
-
 from workloads import WORKLOADS, Workload, combine  # noqa: E402
 
 SCHEMA_VERSION = 1

@@ -10,7 +10,7 @@ measuring, never from the machine the report runs on. The blog's own figures
 are quoted as such, never mixed with ours.
 
 One private module per section (_header, _blog, _claims, _figures, _ratios,
-_coordination, _measurement, _provenance, _warnings, _appendix), _format for
+_coordination, _measurement, _provenance, _warnings, _user, _appendix), _format for
 what they share, _inputs for what they read, _document for their order, _cli
 for the command. It computes nothing: every figure comes from the tables, the
 analysis layer (analysis, flavours, runfacts) or the stamps.

@@ -6,7 +6,7 @@ import pandas as pd
 
 from .. import runfacts
 from ..comparisons import workload_label
-from ..specs import TIMED_SECTION
+from ..specs import timed_section
 from ._format import markdown_table
 from ._inputs import ReportInputs
 from ._provenance import provenance_section
@@ -20,7 +20,7 @@ def loops_rows(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "workload": ranges["workload"].map(workload_label),
-            "one loop of the timed section holds": ranges["workload"].map(TIMED_SECTION).fillna("–"),
+            "one loop of the timed section holds": ranges["workload"].map(lambda w: timed_section(w) or "–"),
             "loops per timed section": ranges["loops"],
             "values per container": ranges["values"],
         }
