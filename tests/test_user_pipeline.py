@@ -20,7 +20,7 @@ from conftest import copy_repo, snakemake
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
-SMALL = ("--config", "repeats=2", "cpusets=[0,0-1]", "noise_floor=false")
+SMALL = "repeats: 2\ncpusets: ['0', '0-1']\nnoise_floor: false\n"  # merged over examples/config.yaml
 NUMPY = "2.2.6"  # examples/numpy_dot/requirements.txt
 
 
@@ -28,7 +28,8 @@ NUMPY = "2.2.6"  # examples/numpy_dot/requirements.txt
 def project(tmp_path_factory, docker_engine) -> Path:
     """A project copy that measured the two examples (images built through the pipeline)."""
     workdir = copy_repo(tmp_path_factory.mktemp("userproject") / "parbench")
-    done = snakemake(workdir, "--configfile", "examples/config.yaml", *SMALL)
+    (workdir / "small.yaml").write_text(SMALL)
+    done = snakemake(workdir, "--configfile", "examples/config.yaml", "small.yaml")
     assert done.returncode == 0, done.stderr[-4000:]
     return workdir
 

@@ -192,34 +192,6 @@ def failure_line(output: str) -> str | None:
     return None
 
 
-# Images made for one user workload on one runtime (plan.derived_images).
-PACKAGES_DOCKERFILE = "containers/cpython-packages/Dockerfile"
-TWIN_DOCKERFILE = "containers/go-twin/Dockerfile"
-
-
-def derive_image(kind: str, runtime: str, workload: str, folder: Path, runtime_iid: Path, iid_out: Path) -> str:
-    """A runtime's image with a user workload's pip packages (CPython) or its compiled Go twin (Go).
-
-    A requirement pip cannot install, or a twin that does not compile, ends
-    with one line naming the workload, the runtime and the first error.
-    """
-    image = runtime_iid.read_text().strip()
-    runtime_tag = f"parbench/{runtime}:{image.split(':')[-1][:12]}"  # FROM this exact image, never another
-    bounded(docker.tag_command(image, runtime_tag), SHORT_TIMEOUT, check=True)
-    if kind == "cpython":
-        dockerfile, context, args = PACKAGES_DOCKERFILE, folder, {"RUNTIME_IMAGE": runtime_tag}
-        what = f"requirements.txt cannot be installed for {runtime} (3.13t needs cp313t wheels or a buildable source)"
-    else:
-        dockerfile, context, args = TWIN_DOCKERFILE, folder / "go", {"GO_IMAGE": runtime_tag, "WORKLOAD": workload}
-        what = "its Go twin (go/) does not build"
-    try:
-        return build_image(
-            str(Path(dockerfile).resolve()), args, f"parbench/{runtime}+{workload}:latest", iid_out, str(context)
-        )
-    except BuildFailed as error:
-        raise ParbenchError(f"workload {workload!r}: {what}: {str(error).partition(' failed: ')[2]}") from None
-
-
 def verify_identity(name: str, entry: dict, iid_file: Path, out: Path, packages_out: Path) -> dict:
     """Ask the image what it is, stop on any mismatch with config, keep the answer and package list."""
     image = iid_file.read_text().strip()
@@ -247,13 +219,6 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--entry-json", required=True)
     build.add_argument("--base-iid", required=True, type=Path)
     build.add_argument("--iid", required=True, type=Path)
-    derive = sub.add_parser("derive")
-    derive.add_argument("--runtime", required=True)
-    derive.add_argument("--kind", required=True, choices=["cpython", "go"])
-    derive.add_argument("--workload", required=True)
-    derive.add_argument("--folder", required=True, type=Path)
-    derive.add_argument("--runtime-iid", required=True, type=Path)
-    derive.add_argument("--iid", required=True, type=Path)
     ident = sub.add_parser("identity")
     ident.add_argument("--runtime", required=True)
     ident.add_argument("--entry-json", required=True)
@@ -276,8 +241,6 @@ def main(argv: list[str] | None = None) -> int:
         else:
             dockerfile, build_args = "containers/go/Dockerfile", go_build_args(entry, base_tag)
         print(build_image(dockerfile, build_args, f"parbench/{args.runtime}:latest", args.iid))
-    elif args.action == "derive":
-        print(derive_image(args.kind, args.runtime, args.workload, args.folder, args.runtime_iid, args.iid))
     else:
         record = verify_identity(args.runtime, json.loads(args.entry_json), args.iid, args.out, args.packages)
         print(json.dumps(record["identity"], sort_keys=True))

@@ -129,7 +129,7 @@ rule workload_image:
         "Building image {wildcards.runtime}+{wildcards.workload} for your workload (log: {log})"
     shell:
         logged(
-            "{PY} parbench.images derive --runtime {wildcards.runtime} --kind {params.kind} "
+            "{PY} parbench.derived --runtime {wildcards.runtime} --kind {params.kind} "
             "--workload {wildcards.workload} --folder {params.folder:q} --runtime-iid {input.runtime} --iid {output.iid}"
         )
 
