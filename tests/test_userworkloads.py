@@ -201,7 +201,12 @@ def test_cells_settings_and_images_of_a_user_workload(tmp_path):
     }  # MODES leaves processes out; the Go twin brings Go
     assert derived_images(config) == ["cpython-3.13+wordfreq", "cpython-3.13t+wordfreq", "go+wordfreq"]
     settings = yaml.safe_load(session_settings(config, cells))
-    assert settings["user_workloads"] == {"wordfreq": {"path": str(where), "sha256": folder_digest(where)}}
+    recorded = settings["user_workloads"]["wordfreq"]
+    assert (recorded["path"], recorded["sha256"], recorded["modes"]) == (
+        str(where),
+        folder_digest(where),
+        ["sequential", "threads"],
+    )
     assert settings["params"] == {"wordfreq": {"lines": 100}}
 
 

@@ -128,9 +128,7 @@ def session_settings(config: dict, cells: list[Cell]) -> str:
         "limits": config["limits"],
     }
     if USER_WORKLOADS:  # a folder's digest is in the settings: changed code is measured again
-        settings["user_workloads"] = {
-            name: {"path": spec.path, "sha256": spec.sha256} for name, spec in sorted(USER_WORKLOADS.items())
-        }
+        settings["user_workloads"] = {name: asdict(spec) for name, spec in sorted(USER_WORKLOADS.items())}
         settings["derived_images"] = derived_images(config)
     return json.dumps(settings, sort_keys=True, indent=1)
 

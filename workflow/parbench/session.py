@@ -30,7 +30,7 @@ from .recordchecks import agreement_problems, checksum_problems, record_problems
 from .sessionlock import Stopped, hold_session_lock, watched_ancestors
 from .sessionplan import WORKLOAD_MOUNT, Timing, calibration_key, harness_argv, session_plan, timing_for
 from .sessionrecords import DEFAULT_RAW_DIR, annotate, write_results
-from .specs import CALIBRATION_MARGIN, expected_checksum_of, params_label
+from .specs import CALIBRATION_MARGIN, expected_checksum_of, params_label, use_user_workloads
 from .supervise import InfrastructureFault, container_labels, remove_stray_containers, run_container
 
 PROGRESS_EVERY_SECONDS = 30.0
@@ -250,6 +250,7 @@ def measure(
     """
     lock = hold_session_lock(state_dir)
     journal = None
+    use_user_workloads((settings.get("user_workloads") or {}).values())  # their modes, scaling and kind
     try:
         cells = [Cell.from_raw_path(path) for path in settings["cells"]]
         names = {cell.runtime for cell in cells}
