@@ -282,3 +282,24 @@ def test_in_the_container_good_runs_and_network_and_writes_fail_in_one_line(cpyt
     writes = one_line(in_container(cpython_image, "writes", "processes", "--workers", "2"), 1)
     assert writes.startswith("harness.py: workload writes: task raised OSError: ") and "Read-only file system" in writes
     assert not (FIXTURES / "writes" / "written-by-task").exists()
+
+
+@pytest.mark.parametrize("timing", [("--warmup", "1"), ("--min-time", "0.001")])
+@pytest.mark.parametrize("mode", ["sequential", "threads"])
+def test_a_parameter_no_code_reads_is_a_misspelt_name(mode, timing):
+    given = ("--param", f"n={GOOD_N}", "--param", "N=5")
+    done = run(FIXTURES / "good", "good", mode, *given, *timing, workers=1 if mode == "sequential" else 2)
+    assert done.returncode == 1
+    (line,) = done.stderr.strip().splitlines()[-1:]
+    assert line == (
+        "harness.py: workload good: parameter 'N' is given but never read by setup, task or expected "
+        "(they read: n): is it misspelt in the config's params?"
+    )
+
+
+def test_reads_are_not_watched_in_measured_values_or_worker_processes():
+    given = ("--param", f"n={GOOD_N}", "--param", "N=5")
+    assert records(run(FIXTURES / "good", "good", "sequential", *given, "--loops", "1"))  # no warm-up: not watched
+    assert records(run(FIXTURES / "good", "good", "processes", *given, "--warmup", "1", workers=2))
+    (warm, measured) = records(run(FIXTURES / "good", "good", "threads", "--param", f"n={GOOD_N}", "--warmup", "1"))
+    assert warm["warmup"] and not measured["warmup"]

@@ -129,7 +129,7 @@ def test_new_workload_refuses_to_overwrite_and_leaves_what_is_there(tmp_path, ex
 # --- check-workload -----------------------------------------------------------------------------
 
 
-def test_check_workload_runs_the_harness_once_sequentially_on_this_python(tmp_path):
+def test_check_workload_runs_a_warm_up_and_one_loop_sequentially_on_this_python(tmp_path):
     folder = tmp_path / "wordfreq"
     command = scaffold.harness_command(folder, ["n=100", "k=2"], "sequential", None, python="/usr/bin/python3")
     assert command == [
@@ -143,6 +143,8 @@ def test_check_workload_runs_the_harness_once_sequentially_on_this_python(tmp_pa
         "sequential",
         "--loops",
         "1",
+        "--warmup",
+        "1",
         "--param",
         "n=100",
         "--param",
@@ -151,7 +153,7 @@ def test_check_workload_runs_the_harness_once_sequentially_on_this_python(tmp_pa
     assert scaffold.HARNESS_FILE.is_file()
     threads = scaffold.harness_command(Path("relative/wf"), [], "threads", 4)
     assert threads[0] == sys.executable and Path(threads[3]).is_absolute() and threads[5] == "wf"
-    assert threads[6:] == ["--mode", "threads", "--loops", "1", "--workers", "4"]
+    assert threads[6:] == ["--mode", "threads", "--loops", "1", "--warmup", "1", "--workers", "4"]
     named = scaffold.harness_command(folder, [], "sequential", None, name="mine")
     assert named[4:6] == ["--workload", "mine"] and named[3] == str(folder)
 

@@ -213,7 +213,7 @@ def new_workload_main(argv: list[str]) -> int:
     except OSError as error:  # FileExistsError included
         return refuse("new-workload", str(error))
     print(f"wrote {folder}/ and {config}")
-    print(f"check it:   parbench check-workload {folder}")
+    print(f"check it:   .venv/bin/parbench check-workload {folder}")
     print(f"measure it: .venv/bin/snakemake --cores all --configfile {config.resolve()}  (in the parbench checkout)")
     return 0
 
@@ -226,14 +226,16 @@ def harness_command(
     python: str = sys.executable,
     name: str | None = None,
 ) -> list[str]:
-    """The harness run that does the task set once: one loop, no calibration, one record.
+    """The harness run that does the task set twice: a one-loop warm-up, then one measured loop.
 
-    The workload is named after its folder unless `name` says otherwise (a
+    The warm-up is where the harness watches which parameters the code reads,
+    so a name misspelt in --param is caught here as in the pipeline. The
+    workload is named after its folder unless `name` says otherwise (a
     config may give a folder any name).
     """
     folder = folder.resolve()
     command = [python, str(HARNESS_FILE), "--workload-dir", str(folder), "--workload", name or folder.name]
-    command += ["--mode", mode, "--loops", "1"]
+    command += ["--mode", mode, "--loops", "1", "--warmup", "1"]
     if workers is not None:
         command += ["--workers", str(workers)]
     for pair in params:

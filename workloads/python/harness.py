@@ -739,20 +739,36 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(record), file=records, flush=True)
         return outcome
 
+    # Which parameters user code reads is watched in `expected` and in the first section if that
+    # is a calibration pass or a warm-up, never in a measured value; a worker process reads in its
+    # own memory, so processes mode cannot tell.
+    watch = [user is not None and args.mode != "processes"]
+
+    def section(loops: int, warmup: bool, calibration: bool, index: int) -> Outcome:
+        userworkload.watch_reads(watch[0] and (warmup or calibration))
+        outcome = measure(loops, warmup, calibration, index)
+        problem = watch[0] and (warmup or calibration) and userworkload.unread_problem(params)
+        watch[0] = False
+        userworkload.watch_reads(False)
+        if problem:
+            raise ValueError(problem)
+        return outcome
+
     try:
+        userworkload.watch_reads(watch[0])
         if user is not None:  # once, outside every timed section
             base["expected_checksum"] = user.expected_checksum(params, workers)
         loops, repeats = args.loops or 1, args.repeats
         if args.min_time:
-            loops, section = calibrate(
-                lambda n, index: measure(n, True, True, index).seconds, args.min_time, args.max_loops
+            loops, section_seconds = calibrate(
+                lambda n, index: section(n, True, True, index).seconds, args.min_time, args.max_loops
             )
             if args.values_time > 0:
-                repeats = values_for(section, args.values_time, args.max_values)
+                repeats = values_for(section_seconds, args.values_time, args.max_values)
         for index in range(args.warmup):
-            measure(1, True, False, index)
+            section(1, True, False, index)
         for index in range(repeats):
-            measure(loops, False, False, index)
+            section(loops, False, False, index)
     except (RuntimeError, ValueError) as error:
         named = "" if user is None else f"workload {args.workload}: "
         print(f"harness.py: {named}{error}", file=sys.stderr)

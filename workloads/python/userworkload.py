@@ -77,8 +77,70 @@ class UserWorkload:
         """What `expected` says a correct run's checksum is, or None without one; UserCodeError if it fails."""
         if self.expected is None:
             return None
-        value = _call("expected", self.path, self.expected, params, workers)
+        value = _call("expected", self.path, self.expected, _viewed(params), workers)
         return _float("expected", value)
+
+
+class _Reading(dict):
+    """The parameters as user code sees them while reads are watched: each name read is noted.
+
+    Only the calibration's cold pass, `setup` and `expected` see this view
+    (see watch_reads), so no measured value pays for the bookkeeping; a
+    task reads the same names in every loop, so one pass shows them all.
+    """
+
+    def __init__(self, params: Params, seen: set[str]):
+        super().__init__(params)
+        self._seen = seen
+
+    def __getitem__(self, name):
+        self._seen.add(name)
+        return super().__getitem__(name)
+
+    def get(self, name, default=None):
+        self._seen.add(name)
+        return super().get(name, default)
+
+    def __contains__(self, name):
+        self._seen.add(name)
+        return super().__contains__(name)
+
+    def __iter__(self):
+        self._seen.update(self.keys())
+        return super().__iter__()
+
+    def items(self):
+        self._seen.update(self.keys())
+        return super().items()
+
+    def values(self):
+        self._seen.update(self.keys())
+        return super().values()
+
+
+_SEEN: set[str] = set()  # parameter names user code has read while watched
+_WATCHING = [False]
+
+
+def watch_reads(on: bool) -> None:
+    """Note (on) or stop noting which parameters user code reads, in this process."""
+    _WATCHING[0] = on
+
+
+def _viewed(params: Params) -> Params:
+    return _Reading(params, _SEEN) if _WATCHING[0] else params
+
+
+def unread_problem(params: Params) -> str | None:
+    """A given parameter no watched call read (a name misspelt in the config), as one line, or None."""
+    unread = sorted(set(params) - _SEEN)
+    if not unread:
+        return None
+    reads = ", ".join(sorted(_SEEN & set(params))) or "none of them"
+    return (
+        f"parameter {unread[0]!r} is given but never read by setup, task or expected "
+        f"(they read: {reads}): is it misspelt in the config's params?"
+    )
 
 
 # The user workloads this process has loaded, by name: a forked worker finds its own here.
@@ -128,14 +190,14 @@ def _float(what: str, value: Any) -> float:
 
 def _task(task: Callable, path: str) -> Callable[[Params, int, int, Any], TaskResult]:
     def run(params: Params, index: int, workers: int, state: Any) -> TaskResult:
-        return _float(f"task {index}", _call("task", path, task, params, index, workers, state)), []
+        return _float(f"task {index}", _call("task", path, task, _viewed(params), index, workers, state)), []
 
     return run
 
 
 def _setup(setup: Callable | None, path: str) -> Callable[[Params, int, str, Any], Any]:
     def shared(params: Params, workers: int, kind: str, context: Any) -> Any:
-        return None if setup is None else _call("setup", path, setup, params, workers)
+        return None if setup is None else _call("setup", path, setup, _viewed(params), workers)
 
     return shared
 
