@@ -161,7 +161,9 @@ def test_a_config_of_only_user_workloads(tmp_path):
     "entry, words",
     [
         ({"path": "P", "params": {"lines": 2.5}}, ["'workloads.wordfreq.params.lines'", "2.5 is not a whole number"]),
-        ({"path": "P", "lines": 3}, ["'workloads.wordfreq.lines'", "under 'params'"]),
+        ({"path": "P", "lines": 3}, ["'workloads.wordfreq.lines'", "parameters go under 'params'"]),
+        ({"path": "P", "parms": {"n": 1}}, ["'workloads.wordfreq.parms'", "did you mean 'params'?"]),
+        ({"path": "P", "worker": ["cpus"]}, ["'workloads.wordfreq.worker'", "did you mean 'workers'?"]),
         ({"path": "/no/such/folder"}, ["workload 'wordfreq': no folder /no/such/folder"]),
     ],
 )
@@ -176,6 +178,13 @@ def test_an_unknown_name_without_a_path_says_how_to_bring_one(tmp_path):
     config = copy.deepcopy(DEFAULT)
     config["workloads"]["wordfreq"] = {"lines": 3}
     assert "a workload of yours needs a 'path'" in problem_with(config)
+    config["builtin_workloads"] = False  # the path forgotten in a config of only user workloads
+    assert "unknown workload 'wordfreq'" in problem_with(config)
+
+
+def test_only_user_workloads_asked_for_but_none_has_a_path():
+    config = copy.deepcopy(DEFAULT) | {"builtin_workloads": False}
+    assert "builtin_workloads is false: give yours a 'path'" in problem_with(config)
 
 
 def test_a_built_in_name_with_a_path_is_refused(tmp_path):

@@ -74,8 +74,6 @@ def semantic_problems(config: dict, available: list[int]) -> list[str]:
                 f"config key 'catalogue.{name}.source': {source!r} is not listed under 'sources' "
                 f"(listed: {', '.join(sorted(config.get('sources', {}))) or 'none'})"
             )
-    if not enabled_workloads(config):
-        problems.append("config key 'workloads': every workload is switched off (null); enable at least one")
     for workload, entry in config["workloads"].items():
         if is_user_entry(entry):
             problems += [p for p in [entry_problem(workload, entry)] if p]
@@ -86,6 +84,16 @@ def semantic_problems(config: dict, available: list[int]) -> list[str]:
             )
         elif entry is not None:
             problems += workload_param_problems(workload, entry)
+    if not problems and not enabled_workloads(config):
+        problems.append(
+            "config key 'workloads': every workload is switched off (null)"
+            + (
+                ", and builtin_workloads is false: give yours a 'path'"
+                if not config.get("builtin_workloads", True)
+                else ""
+            )
+            + "; enable at least one"
+        )
     if not problems:
         try:
             user_workloads(enabled_workloads(config))
@@ -160,8 +168,15 @@ def workload_params(entry: dict) -> dict[str, int]:
 
 
 def check_config(config: dict[str, Any], schema: dict, available: list[int]) -> None:
-    """Raise ParbenchError with the first problem found, if any."""
-    problem = schema_problem(config, schema)
+    """Raise ParbenchError with the first problem found, if any.
+
+    A user workload's entry is checked before the schema, whose words for a
+    misspelt key of it ("is not a whole number") would mislead.
+    """
+    workloads = config.get("workloads")
+    entries = workloads.items() if isinstance(workloads, dict) else []
+    early = [entry_problem(name, entry) for name, entry in entries if is_user_entry(entry)]
+    problem = next((p for p in early if p), None) or schema_problem(config, schema)
     if problem:
         raise ParbenchError(problem)
     problems = semantic_problems(config, available)

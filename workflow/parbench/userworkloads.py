@@ -10,6 +10,7 @@ that fails, a task that raises) the harness reports in one line at run time.
 from __future__ import annotations
 
 import ast
+import difflib
 import hashlib
 import re
 import stat
@@ -23,6 +24,7 @@ from .names import WORKLOAD_KINDS
 from .specs import WORKLOADS, UserWorkload
 
 NAME_PATTERN = "^[a-z][a-z0-9_]*$"
+ENTRY_KEYS = ("path", "params", "workers")
 SCALINGS = ("weak", "strong")
 KINDS = tuple(sorted(set(WORKLOAD_KINDS.values())))
 MODES = ("sequential", "threads", "processes")
@@ -186,12 +188,14 @@ def entry_problem(name: str, entry: dict) -> str | None:
     """
     if name in WORKLOADS:
         return f"workload {name!r}: the name is taken by a built-in workload; give yours another name in 'workloads'"
-    stray = sorted(set(entry) - {"path", "params", "workers"})
+    stray = sorted(set(entry) - set(ENTRY_KEYS))
     if stray:
-        return (
-            f"config key 'workloads.{name}.{stray[0]}': a workload with a path takes its parameters "
-            f"under 'params' (e.g. params: {{{stray[0]}: 1}})"
-        )
+        close = difflib.get_close_matches(stray[0], ENTRY_KEYS, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else f"its parameters go under 'params' ({stray[0]}: ...)"
+        keys = ", ".join(ENTRY_KEYS)
+        return f"config key 'workloads.{name}.{stray[0]}': not a key of a workload with a path ({keys}); {hint}"
+    if not isinstance(entry.get("params", {}), dict):
+        return f"config key 'workloads.{name}.params': parameters by name, e.g. params: {{lines: 1000}}"
     return None
 
 
