@@ -169,7 +169,7 @@ def task(params, index, workers, state):
 # str hashes are salted per process: the same in every loop of a container, different in the next one
 NOT_DETERMINISTIC = """
 def task(params, index, workers, state):
-    return float(hash("parbench") % 1000003)
+    return float(hash("parbench") % 1000003 + params["n"])
 """
 NETWORK = """
 import socket
