@@ -303,3 +303,24 @@ def test_reads_are_not_watched_in_measured_values_or_worker_processes():
     assert records(run(FIXTURES / "good", "good", "processes", *given, "--warmup", "1", workers=2))
     (warm, measured) = records(run(FIXTURES / "good", "good", "threads", "--param", f"n={GOOD_N}", "--warmup", "1"))
     assert warm["warmup"] and not measured["warmup"]
+
+
+def test_a_task_value_that_is_not_finite_is_one_line(tmp_path):
+    folder = tmp_path / "nanny"
+    folder.mkdir()
+    (folder / "workload.py").write_text("def task(params, index, workers, state):\n    return float('nan')\n")
+    line = one_line(run(folder, "nanny", "sequential"), 1)
+    assert line == (
+        "harness.py: workload nanny: task 0 returned nan, not a finite float (a checksum must compare equal to itself)"
+    )
+
+
+def test_reading_every_parameter_at_once_counts_as_reading_them(tmp_path):
+    folder = tmp_path / "allkeys"
+    folder.mkdir()
+    (folder / "workload.py").write_text(
+        "def setup(params, workers):\n    return sorted(params.keys())\n\n\n"
+        "def task(params, index, workers, state):\n    return float(len(state))\n"
+    )
+    done = run(folder, "allkeys", "threads", "--param", "a=1", "--param", "b=2", "--warmup", "1", workers=2)
+    assert [r["checksum"] for r in records(done)] == [4.0, 4.0]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import math
 import os
 import pickle
 import re
@@ -117,18 +118,40 @@ class _Reading(dict):
         self._seen.update(self.keys())
         return super().values()
 
+    # Whatever hands out every name counts as reading them all.
+    def keys(self):
+        self._seen.update(super().keys())
+        return super().keys()
+
+    def copy(self):
+        self._seen.update(super().keys())
+        return dict(self)
+
+    def __or__(self, other):
+        self._seen.update(super().keys())
+        return dict(self) | other
+
+    def pop(self, name, *default):
+        self._seen.add(name)
+        return super().pop(name, *default)
+
+    def setdefault(self, name, default=None):
+        self._seen.add(name)
+        return super().setdefault(name, default)
+
 
 _SEEN: set[str] = set()  # parameter names user code has read while watched
-_WATCHING = [False]
+_WATCHING = False
 
 
 def watch_reads(on: bool) -> None:
     """Note (on) or stop noting which parameters user code reads, in this process."""
-    _WATCHING[0] = on
+    global _WATCHING
+    _WATCHING = on
 
 
 def _viewed(params: Params) -> Params:
-    return _Reading(params, _SEEN) if _WATCHING[0] else params
+    return _Reading(params, _SEEN) if _WATCHING else params
 
 
 def unread_problem(params: Params) -> str | None:
@@ -136,7 +159,7 @@ def unread_problem(params: Params) -> str | None:
     unread = sorted(set(params) - _SEEN)
     if not unread:
         return None
-    reads = ", ".join(sorted(_SEEN & set(params))) or "none of them"
+    reads = ", ".join(sorted(_SEEN)) or "none"
     return (
         f"parameter {unread[0]!r} is given but never read by setup, task or expected "
         f"(they read: {reads}): is it misspelt in the config's params?"
@@ -180,17 +203,33 @@ def _call(what: str, path: str, function: Callable, *args: Any) -> Any:
 
 
 def _float(what: str, value: Any) -> float:
-    """The value as a plain float; an int, None or anything else is the user's mistake."""
-    if not isinstance(value, float):  # numpy.float64 is a float subclass
-        raise UserCodeError(
-            f"{what} returned {type(value).__name__} {reprlib.repr(value)}, not a float (return float(...))"
-        )
-    return float(value)
+    """The value as a plain finite float; an int, None, NaN or anything else is the user's mistake."""
+    if isinstance(value, float) and math.isfinite(value):  # numpy.float64 is a float subclass
+        return float(value)
+    raise UserCodeError(_not_a_float(what, value))
+
+
+def _not_a_float(what: str, value: Any) -> str:
+    if isinstance(value, float):
+        return f"{what} returned {value!r}, not a finite float (a checksum must compare equal to itself)"
+    return f"{what} returned {type(value).__name__} {reprlib.repr(value)}, not a float (return float(...))"
 
 
 def _task(task: Callable, path: str) -> Callable[[Params, int, int, Any], TaskResult]:
+    """The user's task as the harness calls it, once per task and loop inside the timed section.
+
+    The fast path is one call, one type test and one finiteness test; the
+    message of a mistake is only made when there is one.
+    """
+
     def run(params: Params, index: int, workers: int, state: Any) -> TaskResult:
-        return _float(f"task {index}", _call("task", path, task, _viewed(params), index, workers, state)), []
+        try:
+            value = task(_Reading(params, _SEEN) if _WATCHING else params, index, workers, state)
+        except (Exception, SystemExit) as error:  # a sys.exit() in user code still ends in one line
+            raise UserCodeError(f"task raised {describe(error, path)}") from error
+        if isinstance(value, float) and math.isfinite(value):
+            return value, []
+        raise UserCodeError(_not_a_float(f"task {index}", value))
 
     return run
 
