@@ -96,7 +96,7 @@ def test_a_changed_file_changes_the_digest(tmp_path):
         (GOOD.replace('SCALING = "strong"', 'SCALING = "linear"'), ["SCALING = 'linear'", "weak, strong"]),
         (GOOD.replace('KIND = "interpreter"', 'KIND = "gpu"'), ["KIND = 'gpu'", "c_library"]),
         (GOOD.replace('("sequential", "threads")', '("fibers",)'), ["MODES", "sequential, threads, processes"]),
-        (GOOD.replace('SCALING = "strong"', "SCALING = pick()"), ["SCALING must be a literal"]),
+        (GOOD.replace('SCALING = "strong"', "SCALING = pick()"), ["SCALING must be a top-level literal"]),
         ("def task(params, index, workers, state)\n", ["workload.py line 1", "expected"]),
     ],
 )
@@ -246,3 +246,37 @@ def test_without_a_go_twin_go_has_no_cells(tmp_path):
 )
 def test_a_failed_build_is_told_by_its_telling_line(output, line):
     assert failure_line(output) == line
+
+
+@pytest.mark.parametrize(
+    "source, words",
+    [
+        (GOOD.replace('MODES = ("sequential", "threads")', "MODES = 5"), ["MODES = 5 must be a list"]),
+        (GOOD.replace('MODES = ("sequential", "threads")', "MODES = ()"), ["MODES = () must be a list"]),
+        (GOOD.replace('KIND = "interpreter"', 'KIND = ""'), ["KIND = '' is not allowed"]),
+        (GOOD.replace('SCALING = "strong"', "SCALING = None"), ["SCALING = None is not allowed"]),
+    ],
+)
+def test_constants_the_harness_would_refuse_are_refused_here(tmp_path, source, words):
+    with pytest.raises(ParbenchError) as caught:
+        read_user_workload("wordfreq", folder(tmp_path, source))
+    assert all(w in str(caught.value) for w in words), caught.value
+
+
+def test_a_task_bound_by_import_or_under_if_is_left_to_the_harness(tmp_path):
+    imported = "from helpers import count as task\n"
+    assert read_user_workload("w", folder(tmp_path / "a", imported)).modes == specs_modes()
+    guarded = 'if True:\n    def task(params, index, workers, state):\n        return 1.0\n'
+    guarded += 'SCALING = "weak"\nSCALING = "strong"\n'
+    assert read_user_workload("w", folder(tmp_path / "b", guarded)).scaling == "strong"  # the last one, as it runs
+
+
+def test_links_commas_and_odd_configs_are_one_line(tmp_path):
+    where = folder(tmp_path)
+    (where / "data").symlink_to(tmp_path / "nowhere")
+    with pytest.raises(ParbenchError, match=r"workload 'wordfreq': .*/data is a symbolic link"):
+        read_user_workload("wordfreq", where)
+    comma = folder(tmp_path, name="a,b")
+    with pytest.raises(ParbenchError, match="holds a comma"):
+        read_user_workload("wordfreq", comma)
+    assert resolve_paths({"workloads": ["x"]}, [], tmp_path) == {"workloads": ["x"]}  # left to the schema

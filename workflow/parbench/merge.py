@@ -24,6 +24,7 @@ from .errors import ParbenchError, main_guard
 from .flavours import host_flavour_ratios
 from .names import warning_limits
 from .render_merged import merged_report
+from .specs import use_experiment
 
 
 def merged(runs: pd.DataFrame, warnings: dict | None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -63,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("runs", nargs="+", type=Path, help="each host's runs.csv")
     args = parser.parse_args(argv)
     config = json.loads(args.config.read_text())
+    use_experiment(config)  # its user workloads, for their scaling
     runs, summary = merged_tables(args.runs, config.get("warnings"))
     write_merged(args.out_dir, runs, summary, config["catalogue"])
     print(f"{args.out_dir}: {len(runs)} runs from {summary['host'].nunique()} host(s)", file=sys.stderr)

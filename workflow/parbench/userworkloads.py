@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import difflib
 import hashlib
+import os
 import re
 import stat
 from collections.abc import Iterable
@@ -50,13 +51,16 @@ def resolve_paths(config: dict, config_files: Iterable[str | Path], cwd: Path) -
     names the workload's path decides its folder. A path given with
     `--config` on the command line is relative to the working directory.
     """
+    if not isinstance(config.get("workloads"), dict):
+        return config  # the schema says what is wrong with it
     origin: dict[str, Path] = {}
     for file in config_files:
         try:
             loaded = yaml.safe_load(Path(file).read_text()) or {}
         except (OSError, yaml.YAMLError):
             continue  # Snakemake has read it already and reports its own problems
-        for name, entry in (loaded.get("workloads") or {}).items():
+        named = loaded.get("workloads") if isinstance(loaded, dict) else None
+        for name, entry in (named if isinstance(named, dict) else {}).items():
             if is_user_entry(entry):
                 origin[name] = Path(file).resolve().parent
     workloads = {}
@@ -71,26 +75,51 @@ def resolve_paths(config: dict, config_files: Iterable[str | Path], cwd: Path) -
 def folder_digest(folder: Path) -> str:
     """sha256 over every file's relative path and content, so a stamp pins the code that ran."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+    for path in (p for p in _files(folder) if p.is_file() and not p.is_symlink()):
         digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
-def _constant(tree: ast.Module, name: str):
-    """A module-level constant's literal value, or None if the module does not set it."""
+MISSING = object()  # a constant the module does not set
+
+
+def _top_level(tree: ast.Module) -> list[ast.stmt]:
+    """The module's statements, with those inside top-level if/try blocks (optional imports, fallbacks)."""
+    found = []
     for node in tree.body:
+        found.append(node)
+        if isinstance(node, ast.If | ast.Try):
+            found += _top_level(ast.Module(body=node.body + node.orelse, type_ignores=[]))
+    return found
+
+
+def _constant(tree: ast.Module, name: str):
+    """A module-level constant's literal value (the last assignment, as when it runs), or MISSING."""
+    value = MISSING
+    for node in _top_level(tree):
         targets = node.targets if isinstance(node, ast.Assign) else []
         targets = [node.target] if isinstance(node, ast.AnnAssign) else targets
         if any(isinstance(t, ast.Name) and t.id == name for t in targets) and node.value is not None:
             try:
-                return ast.literal_eval(node.value)
+                value = ast.literal_eval(node.value)
             except ValueError:
-                raise ParbenchError(f"{name} must be a literal value, not an expression") from None
-    return None
+                raise ParbenchError(f"{name} must be a top-level literal value, not an expression") from None
+    return value
 
 
 def _functions(tree: ast.Module) -> dict[str, ast.FunctionDef]:
-    return {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+    return {node.name: node for node in _top_level(tree) if isinstance(node, ast.FunctionDef)}
+
+
+def _bound(tree: ast.Module) -> set[str]:
+    """Names the module binds otherwise than by `def` (imported or assigned): the harness checks those."""
+    names = set()
+    for node in _top_level(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.Assign):
+            names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return names
 
 
 def _signature_problem(name: str, function: ast.FunctionDef) -> str | None:
@@ -109,28 +138,42 @@ def _signature_problem(name: str, function: ast.FunctionDef) -> str | None:
 def _contract(tree: ast.Module) -> dict:
     """The contract's facts from workload.py's syntax, or ParbenchError with what to fix."""
     functions = _functions(tree)
-    if "task" not in functions:
+    if "task" not in functions and "task" not in _bound(tree):
         raise ParbenchError(f"workload.py defines no task(params, index, workers, state) function (see {CONTRACT})")
     for name in SIGNATURES:
         problem = name in functions and _signature_problem(name, functions[name])
         if problem:
             raise ParbenchError(problem)
-    scaling = _constant(tree, "SCALING") or "weak"
-    kind = _constant(tree, "KIND") or "interpreter"
-    modes = _constant(tree, "MODES") or MODES
-    if scaling not in SCALINGS:
+    given = {name: _constant(tree, name) for name in ("SCALING", "KIND", "MODES")}
+    scaling = "weak" if given["SCALING"] is MISSING else given["SCALING"]
+    kind = "interpreter" if given["KIND"] is MISSING else given["KIND"]
+    modes = MODES if given["MODES"] is MISSING else given["MODES"]
+    if not isinstance(scaling, str) or scaling not in SCALINGS:
         raise ParbenchError(f"SCALING = {scaling!r} is not allowed (allowed: {', '.join(SCALINGS)})")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise ParbenchError(f"KIND = {kind!r} is not allowed (allowed: {', '.join(KINDS)})")
-    if isinstance(modes, str) or not modes or any(m not in MODES for m in modes):
+    if not isinstance(modes, list | tuple) or not modes or any(m not in MODES for m in modes):
         raise ParbenchError(f"MODES = {modes!r} must be a list of some of {', '.join(MODES)}")
     about = (ast.get_docstring(tree) or "").strip().splitlines()
     return {"scaling": scaling, "kind": kind, "modes": tuple(m for m in MODES if m in modes), "about": about}
 
 
+def _files(folder: Path) -> list[Path]:
+    """Everything in the folder, symbolic links not followed (a container sees the folder alone)."""
+    found = [folder]
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        found += [Path(root, name) for name in dirs + sorted(files)]
+    return found
+
+
 def _unreadable(folder: Path) -> Path | None:
     """A file or folder the container's unprivileged user could not read, if any."""
-    for path in [folder, *folder.rglob("*")]:
+    for path in _files(folder):
+        if path.is_symlink():
+            raise ParbenchError(
+                f"{path} is a symbolic link, which a container would not follow out of the folder: copy the file in"
+            )
         mode = path.stat().st_mode
         needed = stat.S_IROTH | (stat.S_IXOTH if path.is_dir() else 0)
         if mode & needed != needed:
@@ -160,7 +203,15 @@ def read_user_workload(name: str, folder: Path) -> UserWorkload:
         facts = _contract(tree)
     except ParbenchError as error:
         raise ParbenchError(f"{prefix}: {error}") from None
-    hidden = _unreadable(folder)
+    if "," in str(folder):
+        raise ParbenchError(f"{prefix}: the path {folder} holds a comma, which Docker's --mount cannot take; rename it")
+    try:
+        hidden = _unreadable(folder)
+        digest = folder_digest(folder)
+    except ParbenchError as error:
+        raise ParbenchError(f"{prefix}: {error}") from None
+    except OSError as error:
+        raise ParbenchError(f"{prefix}: cannot read {error.filename}: {error.strerror}") from None
     if hidden is not None:
         raise ParbenchError(
             f"{prefix}: {hidden} is not readable by other users, and containers run unprivileged: "
@@ -176,7 +227,7 @@ def read_user_workload(name: str, folder: Path) -> UserWorkload:
         modes=facts["modes"],
         go=go.is_dir() and any(go.glob("*.go")),
         requirements=(folder / "requirements.txt").is_file(),
-        sha256=folder_digest(folder),
+        sha256=digest,
     )
 
 
