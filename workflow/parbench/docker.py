@@ -47,9 +47,10 @@ def build_command(
     iidfile: str,
     *,
     no_cache: bool = False,
+    network: str | None = None,
 ) -> list[str]:
-    """`docker build` writing the image ID to `iidfile`; `no_cache` for cold builds."""
-    command = ["docker", "build", *(["--no-cache"] if no_cache else [])]
+    """`docker build` writing the image ID to `iidfile`; `no_cache` for cold builds, network "none" for offline ones."""
+    command = ["docker", "build", *(["--no-cache"] if no_cache else []), *(["--network", network] if network else [])]
     command += ["--file", dockerfile, "--iidfile", iidfile, "--tag", tag]
     for key in sorted(build_args):
         command += ["--build-arg", f"{key}={build_args[key]}"]

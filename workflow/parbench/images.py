@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -145,32 +146,51 @@ def bounded(command: list[str], timeout: float, **kwargs) -> subprocess.Complete
         ) from None
 
 
-def build_image(dockerfile: str, build_args: dict[str, str], tag: str, iid_out: Path, context: str = ".") -> str:
-    """`docker build` (the repository as context unless given); output streamed to our stdout.
+def build_image(
+    dockerfile: str,
+    build_args: dict[str, str],
+    tag: str,
+    iid_out: Path,
+    context: str = ".",
+    network: str | None = None,
+) -> str:
+    """`docker build` (the repository as context unless given), its output streamed to our stdout as it comes.
 
-    A failed build raises ParbenchError with the line `failure_line` picks
+    A failed build raises BuildFailed with the line `failure_line` picks
     from its output (a pip or compiler error), else a pointer to the log.
     """
     with atomic_path(iid_out) as tmp:
         # PARBENCH_NO_CACHE: cold builds, for benchmarks/images.py
-        command = docker.build_command(
-            dockerfile, context, build_args, tag, str(tmp), no_cache=bool(os.environ.get("PARBENCH_NO_CACHE"))
-        )
+        cold = bool(os.environ.get("PARBENCH_NO_CACHE"))
+        command = docker.build_command(dockerfile, context, build_args, tag, str(tmp), no_cache=cold, network=network)
         print("running " + " ".join(command), flush=True)
-        done = bounded(
-            command,
-            BUILD_TIMEOUT,
-            env={**os.environ, "DOCKER_BUILDKIT": "0"},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        print(done.stdout, end="", flush=True)
-        if done.returncode != 0:
-            why = failure_line(done.stdout) or f"exit {done.returncode}; see its log"
+        returncode, output = streamed(command, BUILD_TIMEOUT, {**os.environ, "DOCKER_BUILDKIT": "0"})
+        if returncode != 0:
+            why = failure_line(output) or f"exit {returncode}; see its log"
             raise BuildFailed(f"docker build of {tag} failed: {why}")
         image = tmp.read_text().strip()
     return image
+
+
+def streamed(command: list[str], timeout: float, env: dict[str, str]) -> tuple[int, str]:
+    """Run a long command, copying its output line by line to ours; its exit code and output.
+
+    A build that outlives `timeout` is stopped with one line, its log so far kept.
+    """
+    deadline = time.monotonic() + timeout
+    lines: list[str] = []
+    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+        for line in proc.stdout:
+            print(line, end="", flush=True)
+            lines.append(line)
+            if time.monotonic() > deadline:
+                proc.kill()
+                raise ParbenchError(
+                    f"{' '.join(command[:3])} … did not finish within {timeout:g} s; "
+                    "is the Docker daemon answering? (scripts/setup.sh restarts it)"
+                )
+        returncode = proc.wait()
+    return returncode, "".join(lines)
 
 
 class BuildFailed(ParbenchError):

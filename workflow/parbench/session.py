@@ -32,6 +32,7 @@ from .sessionplan import WORKLOAD_MOUNT, Timing, calibration_key, harness_argv, 
 from .sessionrecords import DEFAULT_RAW_DIR, annotate, write_results
 from .specs import CALIBRATION_MARGIN, expected_checksum_of, params_label, use_user_workloads
 from .supervise import InfrastructureFault, container_labels, remove_stray_containers, run_container
+from .userworkloads import folder_digest
 
 PROGRESS_EVERY_SECONDS = 30.0
 FAULT_SWITCH = "PARBENCH_FAULT_CHECKSUM"  # test-only: the harness misreports this workload's checksum
@@ -251,6 +252,12 @@ def measure(
     lock = hold_session_lock(state_dir)
     journal = None
     use_user_workloads((settings.get("user_workloads") or {}).values())  # their modes, scaling and kind
+    for name, user in (settings.get("user_workloads") or {}).items():  # the code measured is the code stamped
+        if folder_digest(Path(user["path"])) != user["sha256"]:
+            raise ParbenchError(
+                f"workload {name!r}: {user['path']} changed after the workflow was planned; "
+                "run the same command again to measure the code as it is now"
+            )
     try:
         cells = [Cell.from_raw_path(path) for path in settings["cells"]]
         names = {cell.runtime for cell in cells}

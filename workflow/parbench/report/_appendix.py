@@ -8,7 +8,7 @@ import pandas as pd
 import yaml
 
 from ..comparisons import workload_label
-from ..config import workload_params
+from ..config import enabled_workloads, workload_params
 from ..specs import USER_WORKLOADS, WORKLOADS, params_label
 from ._format import fmt_ci, fmt_seconds, folded, markdown_table
 from ._inputs import ReportInputs
@@ -63,9 +63,7 @@ def workload_about(name: str, entry: dict) -> tuple[str, dict, str]:
 def workload_rows(config: dict) -> pd.DataFrame:
     """What each configured workload does, with its parameters: the experiment at a glance."""
     rows = []
-    for name, entry in (config.get("workloads") or {}).items():
-        if entry is None:
-            continue
+    for name, entry in enabled_workloads(config).items() if config.get("workloads") else []:
         about, params, scaling = workload_about(name, entry)
         rows.append(
             {
