@@ -266,7 +266,7 @@ def test_constants_the_harness_would_refuse_are_refused_here(tmp_path, source, w
 def test_a_task_bound_by_import_or_under_if_is_left_to_the_harness(tmp_path):
     imported = "from helpers import count as task\n"
     assert read_user_workload("w", folder(tmp_path / "a", imported)).modes == specs_modes()
-    guarded = 'if True:\n    def task(params, index, workers, state):\n        return 1.0\n'
+    guarded = "if True:\n    def task(params, index, workers, state):\n        return 1.0\n"
     guarded += 'SCALING = "weak"\nSCALING = "strong"\n'
     assert read_user_workload("w", folder(tmp_path / "b", guarded)).scaling == "strong"  # the last one, as it runs
 

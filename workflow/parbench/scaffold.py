@@ -128,7 +128,7 @@ README_MD = Template("""\
 # $name
 
 A parbench workload: `workload.py`$twin. The folder's contract is parbench's docs/workloads.md.
-Run the task once on this machine's Python: `parbench check-workload PATH/$name --param n=50000`.
+Run the task once on this machine's Python: `.venv/bin/parbench check-workload PATH/$name --param n=50000`.
 Measure it from the parbench checkout: `.venv/bin/snakemake --cores all --configfile PATH/$name.yaml`.
 """)
 
