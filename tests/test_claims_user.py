@@ -208,6 +208,22 @@ def test_a_go_twin_slower_than_free_threaded_threads_refutes_the_go_claim(made):
     assert claim.verdict == "does not hold: free-threaded threads are faster" and claim.ci_high < 1
 
 
+@pytest.mark.parametrize(
+    "ratio, low, high, verdict",
+    [
+        (1.50, 1.20, 1.80, "holds"),
+        (1.50, 0.90, 2.10, "depends on the threshold: the interval reaches 1"),
+        (1.00, 0.95, 1.05, "does not hold: about as fast"),
+    ],
+)
+def test_a_go_twin_claim_on_either_side_of_its_line(made, ratio, low, high, verdict):
+    summary, comparisons, _ = made
+    rows = comparisons.copy()
+    mask = (rows["kind"] == "runtime") & (rows["workload"] == "mywork")
+    rows.loc[mask, ["ratio", "ci_low", "ci_high"]] = [ratio, low, high]
+    assert claims_from(rows, summary)["user:mywork:go"].verdict == verdict
+
+
 def test_speedup_and_efficiency_are_given_at_each_cpu_count(reference):
     runs = copied(reference)
     wider = runs[runs["cpus"] == 2].assign(cpuset="0-3", cpus=4, workers=4)
