@@ -324,3 +324,22 @@ def test_reading_every_parameter_at_once_counts_as_reading_them(tmp_path):
     )
     done = run(folder, "allkeys", "threads", "--param", "a=1", "--param", "b=2", "--warmup", "1", workers=2)
     assert [r["checksum"] for r in records(done)] == [4.0, 4.0]
+
+
+@pytest.mark.parametrize("when", ["setup", "task"])
+def test_a_worker_process_that_dies_ends_the_run_in_one_line(tmp_path, when):
+    folder = tmp_path / "dies"
+    folder.mkdir()
+    body = "    import os\n    if index == 1:\n        os._exit(3)\n    return 1.0\n"
+    source = "def task(params, index, workers, state):\n" + body
+    if when == "setup":  # dies while parked: the unpickling of its state kills it before the barrier
+        source = (
+            "import os\n\n\nclass Fatal:\n    def __reduce__(self):\n        return (os._exit, (3,))\n\n\n"
+            "def setup(params, workers):\n    return Fatal()\n\n\n"
+            "def task(params, index, workers, state):\n    return 1.0\n"
+        )
+    (folder / "workload.py").write_text(source)
+    done = run(folder, "dies", "processes", "--loops", "1", workers=2)
+    assert done.returncode == 1, done.stderr
+    line = done.stderr.strip().splitlines()[-1]
+    assert line.startswith("harness.py: workload dies: worker process ") and "exited with code 3" in line

@@ -54,6 +54,7 @@ import argparse
 import json
 import math
 import multiprocessing
+import multiprocessing.connection
 import os
 import platform
 import resource
@@ -254,10 +255,45 @@ def process_status() -> dict[str, int | None]:
     return {"rss_kb": fields["VmRSS"], "os_threads": fields["Threads"]}
 
 
-def wait_until_parked(gate, tasks: int) -> None:
-    """Return once every task waits at the gate or barrier, so creation is over when we look."""
+def wait_until_parked(gate, tasks: int, procs: list | None = None) -> None:
+    """Return once every task waits at the gate or barrier, so creation is over when we look.
+
+    A worker process that died before reaching the barrier never will, so
+    the wait ends with its exit code instead of lasting forever.
+    """
     while gate.n_waiting < tasks:
+        for proc in procs or ():
+            if proc.exitcode is not None:
+                raise RuntimeError(died(procs.index(proc), proc.exitcode))
         time.sleep(0.0002)
+
+
+def died(index: int, code: int) -> str:
+    """Why a worker process ended without its result, as one line."""
+    why = " (killed: out of memory under limits.memory?)" if code == -9 else ""
+    return f"worker process {index} exited with code {code} before sending its result{why}"
+
+
+def collect_rows(results, procs: list) -> list:
+    """One row per worker process, read as they come; a process that dies first ends it in one line.
+
+    Waiting on the queue and on every process's sentinel at once costs one
+    poll per row, and a killed worker (the kernel's OOM killer picks one
+    process of the container) no longer leaves the parent waiting forever.
+    """
+    rows: list = []
+    waiting = {proc.sentinel: index for index, proc in enumerate(procs)}
+    while len(rows) < len(procs):
+        ready = multiprocessing.connection.wait([results._reader, *waiting])
+        if results._reader in ready:
+            rows.append(results.get())
+            continue
+        for sentinel in ready:
+            index = waiting.pop(sentinel)
+            procs[index].join()
+            if procs[index].exitcode != 0:
+                raise RuntimeError(died(index, procs[index].exitcode))
+    return rows
 
 
 def settle(workload: Workload, shared, tallies: list[Tally], loops: int) -> float:
@@ -425,13 +461,13 @@ def run_processes(
     ]
     for proc in procs:
         proc.start()
-    wait_until_parked(barrier, tasks)
+    wait_until_parked(barrier, tasks, procs)
     spawn = time.perf_counter() - spawn0
     parked = process_status()
     cpu0 = time.process_time()
     start = time.perf_counter()
     barrier.wait()
-    rows = [results.get() for _ in range(tasks)]
+    rows = collect_rows(results, procs)
     seconds = time.perf_counter() - start
     cpu = time.process_time() - cpu0
     for proc in procs:
