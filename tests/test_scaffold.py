@@ -272,3 +272,14 @@ def test_the_examples_config_measures_only_the_examples():
     for entry in config["workloads"].values():
         assert (EXAMPLES / entry["path"] / "workload.py").is_file()
         assert entry["params"] and all(type(value) is int for value in entry["params"].values())
+
+
+def test_check_workload_starts_with_the_first_of_the_workloads_modes(tmp_path, capsys):
+    folder = tmp_path / "lackseq"
+    folder.mkdir()
+    (folder / "workload.py").write_text(
+        'MODES = ("threads",)\n\n\ndef task(params, index, workers, state):\n    return 1.0\n'
+    )
+    assert scaffold.first_mode(folder) == "threads"
+    assert scaffold.check_workload_main([str(folder), "--workers", "2"]) == 0
+    assert "checksum 2.0" in capsys.readouterr().out

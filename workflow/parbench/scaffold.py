@@ -20,6 +20,8 @@ from pathlib import Path
 from string import Template
 
 from . import specs
+from .errors import ParbenchError
+from .userworkloads import read_user_workload
 
 # The harness that measures in containers, beside the registry specs loads.
 HARNESS_FILE = specs.REGISTRY_FILE.with_name("harness.py")
@@ -258,15 +260,24 @@ def check_line(record: dict) -> tuple[str, bool]:
     return f"{name}: checksum {checksum!r} {verdict}, {record['seconds']:.3f} s ({where})", good
 
 
+def first_mode(folder: Path) -> str:
+    """The first mode the folder's MODES names (sequential unless it leaves that out), read without running it."""
+    try:
+        return read_user_workload("check", folder).modes[0]
+    except ParbenchError:
+        return "sequential"  # the harness then says what is wrong, in its own one line
+
+
 def check_workload_main(argv: list[str]) -> int:
     parser = OneLineParser(prog="parbench check-workload", description="run a workload's task set once here")
     parser.add_argument("path", type=Path, help="the workload folder (holding workload.py)")
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="a parameter; repeat")
-    parser.add_argument("--mode", choices=MODES, default="sequential", help="default sequential")
+    parser.add_argument("--mode", choices=MODES, default=None, help="default: the first of its MODES")
     parser.add_argument("--workers", type=int, default=None, help="workers for threads or processes")
     parser.add_argument("--name", default=None, help="the workload's name (default: the folder's)")
     args = parser.parse_args(argv)
-    command = harness_command(args.path, args.param, args.mode, args.workers, name=args.name)
+    mode = args.mode or first_mode(args.path)
+    command = harness_command(args.path, args.param, mode, args.workers, name=args.name)
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         sys.stderr.write(done.stderr)
