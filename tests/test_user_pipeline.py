@@ -70,6 +70,7 @@ def test_comparisons_claims_and_report_answer_for_each_example(project):
     report = (project / "results/report.md").read_text()
     assert "wordcount" in report and "numpy_dot" in report
     assert "## Your workloads" in report
+    assert report.count(f"installed: numpy {NUMPY}") == 2  # the images appendix: 3.13's and 3.13t's
 
 
 def test_the_stamp_records_each_folder_and_the_numpy_both_images_installed(project):

@@ -72,7 +72,7 @@ rule report:
         claims=rules.claims.output.claims,
         sessions=rules.aggregate.output.sessions,
         config=rules.experiment_files.output.config,
-        identities=IDENTITIES,
+        identities=IDENTITIES + DERIVED_IDENTITIES,
     output:
         report=update(LAYOUT.result("report.md")),
         environment=update(LAYOUT.result("environment.json")),

@@ -86,6 +86,9 @@ def image_rows(identities: list[dict]) -> pd.DataFrame:
                 f"GIL enabled={ident['gil_enabled']}, {ident['compiler']}, "
                 f"configure: {ident['configure_args'] or '(none)'}"
             )
+            added = {name: v for name, v in (ident.get("distributions") or {}).items() if name != "pip"}
+            if added:  # a user workload's image: the packages its requirements.txt installed
+                what += "; installed: " + ", ".join(f"{name} {v}" for name, v in added.items())
         else:
             what = f"{ident['GOVERSION']} {ident['GOOS']}/{ident['GOARCH']}"
         rows.append((record["runtime"], record["image_id"], what))
