@@ -21,12 +21,10 @@ from string import Template
 
 from . import specs
 from .errors import ParbenchError
-from .userworkloads import read_user_workload
+from .userworkloads import MODES, NAME_PATTERN, read_user_workload
 
 # The harness that measures in containers, beside the registry specs loads.
 HARNESS_FILE = specs.REGISTRY_FILE.with_name("harness.py")
-NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
-MODES = ("sequential", "threads", "processes")
 # Words a Go package cannot be named: the keywords, and main (a command, not a package).
 GO_RESERVED = frozenset(
     "break case chan const continue default defer else fallthrough for func go goto if import interface "
@@ -149,7 +147,7 @@ workloads:
 
 def name_problem(name: str) -> str | None:
     """What keeps `name` from naming a new workload, as one line, or None."""
-    if not NAME_PATTERN.match(name):
+    if not re.match(NAME_PATTERN, name):
         return (
             f"{name!r} is not a workload name: use lower-case letters, digits and _, "
             "starting with a letter (^[a-z][a-z0-9_]*$)"
