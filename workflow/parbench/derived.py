@@ -19,7 +19,7 @@ from pathlib import Path
 
 from . import docker
 from .errors import ParbenchError, main_guard
-from .images import SHORT_TIMEOUT, BuildFailed, bounded, build_image
+from .images import BuildFailed, build_image, pinned_tag
 
 PACKAGES_DOCKERFILE = "containers/cpython-packages/Dockerfile"
 TWIN_DOCKERFILE = "containers/go-twin/Dockerfile"
@@ -52,8 +52,7 @@ def image_tag(runtime: str, workload: str) -> str:
 def derive_image(kind: str, runtime: str, workload: str, folder: Path, runtime_iid: Path, iid_out: Path) -> str:
     """Build the workload's image on this runtime; ParbenchError with one line if it cannot be built."""
     image = runtime_iid.read_text().strip()
-    runtime_tag = f"parbench/{runtime}:{image.split(':')[-1][:12]}"  # FROM this exact image, never another
-    bounded(docker.tag_command(image, runtime_tag), SHORT_TIMEOUT, check=True)
+    runtime_tag = pinned_tag(image, f"parbench/{runtime}")
     with tempfile.TemporaryDirectory(prefix="parbench-context-") as scratch:
         if kind == "cpython":
             dockerfile, args = PACKAGES_DOCKERFILE, {"RUNTIME_IMAGE": runtime_tag}

@@ -193,6 +193,17 @@ def streamed(command: list[str], timeout: float, env: dict[str, str]) -> tuple[i
     return returncode, "".join(lines)
 
 
+def pinned_tag(image: str, repository: str) -> str:
+    """Tag image ID `image` as `repository:<its first 12 hex digits>` and return the tag.
+
+    A Dockerfile's FROM names that tag, so a build can only start from this
+    exact image, never from another one that took over a moving tag.
+    """
+    tag = f"{repository}:{image.split(':')[-1][:12]}"
+    bounded(docker.tag_command(image, tag), SHORT_TIMEOUT, check=True)
+    return tag
+
+
 class BuildFailed(ParbenchError):
     """A build that did not finish, with the line from its output that says why."""
 
@@ -254,8 +265,7 @@ def main(argv: list[str] | None = None) -> int:
         entry = json.loads(args.entry_json)
         base_image = args.base_iid.read_text().strip()
         # Tag the exact base ID for this build so FROM cannot resolve to another base.
-        base_tag = f"parbench/base:{base_image.split(':')[-1][:12]}"
-        bounded(docker.tag_command(base_image, base_tag), SHORT_TIMEOUT, check=True)
+        base_tag = pinned_tag(base_image, "parbench/base")
         if entry["kind"] == "cpython":
             dockerfile, build_args = "containers/cpython/Dockerfile", cpython_build_args(entry, base_tag)
         else:
