@@ -25,6 +25,7 @@ from .provenance import load_stamps
 from .specs import params_label, scaling, use_experiment
 from .speedup import baselines, has_speedup, ideal_speedup, significant, speedup
 from .stats import summarize
+from .stopping import UNFINISHED, StopRule
 
 RUN_COLUMNS = [
     "runtime",
@@ -219,6 +220,12 @@ def cell_row(key: tuple, group: pd.DataFrame, seconds: np.ndarray, limits: dict[
     return row
 
 
+def rounds_columns(seconds: np.ndarray, rule: StopRule | None) -> dict:
+    """How many rounds the cell took and why it took no more (stopping.py), as the session decided it."""
+    stopped = (rule.reason(seconds) or UNFINISHED) if rule else ""
+    return {"rounds": len(seconds), "stopped": stopped}
+
+
 def speedup_columns(samples: dict[tuple, np.ndarray]) -> pd.DataFrame:
     """speedup, its interval and significance, and efficiency against ideal, one row per cell in `samples`."""
     base_of = baselines(samples)
@@ -241,6 +248,7 @@ def summary_table(
     cv_limit: float = DEFAULT_WARNINGS["cv"],
     min_seconds: float = DEFAULT_WARNINGS["min_seconds"],
     busy_limit: float = DEFAULT_WARNINGS["busy"],
+    rule: StopRule | None = None,
 ) -> pd.DataFrame:
     """Statistics per cell, speedup with its bootstrap interval and efficiency, warnings.
 
@@ -253,7 +261,7 @@ def summary_table(
     main = runs[runs["variant"] != AA]  # the A/A twin only feeds the noise floor
     for key, group in main.sort_values("repeat").groupby(CELL_KEYS, sort=True):
         samples[key] = per_container(group)
-        rows.append(cell_row(key, group, samples[key], limits))
+        rows.append(cell_row(key, group, samples[key], limits) | rounds_columns(samples[key], rule))
     summary = pd.DataFrame(rows)
     if summary.empty:
         return summary
@@ -321,7 +329,8 @@ def main(argv: list[str] | None = None) -> int:
     problem = checksum_problem(runs)
     if problem:
         raise ParbenchError(problem)
-    summary = summary_table(runs, args.cv_limit, args.min_seconds, args.busy_limit)
+    rule = StopRule.of(json.loads(args.config_file.read_text())) if args.config_file else None
+    summary = summary_table(runs, args.cv_limit, args.min_seconds, args.busy_limit, rule)
     write_csv(runs, args.runs)
     write_csv(summary, args.summary)
     if args.sessions:

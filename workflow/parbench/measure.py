@@ -22,6 +22,7 @@ from .matrix import Cell
 from .progress import format_duration
 from .session import measure
 from .sessionlock import stop_on_signals
+from .stopping import StopRule
 
 
 def narrowed(cells: list[str], repair: bool, runtimes: str | None, rounds: int | None = None) -> list[str]:
@@ -83,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
 
     stop_on_signals()
     settings = json.loads(args.settings.read_text())
-    settings["cells"] = narrowed(settings["cells"], args.repair, args.runtimes, settings["repeats"])
+    settings["cells"] = narrowed(settings["cells"], args.repair, args.runtimes, StopRule.of(settings).fewest)
     stamp = measure(settings, args.images, args.host_label, args.timeout, args.retries, args.state, log, say)
     counts = json.loads(stamp.read_text())
     say(

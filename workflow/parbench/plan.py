@@ -28,6 +28,7 @@ from .cpusets import available_cpus
 from .errors import ParbenchError
 from .matrix import Cell, all_cells, measured_cells
 from .specs import USER_WORKLOADS, use_user_workloads
+from .stopping import StopRule
 from .userworkloads import user_workloads
 
 JOURNAL = Path("results/session/journal.jsonl")
@@ -118,6 +119,8 @@ def session_settings(config: dict, cells: list[Cell]) -> str:
     settings = {
         "cells": [cell.raw_path for cell in cells],
         "repeats": config["repeats"],
+        "min_rounds": config["min_rounds"],
+        "precision": config["precision"],
         "warmup": config["warmup"],
         "min_time": config["min_time"],
         "values_time": config["values_time"],
@@ -213,7 +216,7 @@ def plan(config: dict, root: Path, machine: Machine) -> Plan:
     resuming = None if hosts else unfinished_session(root / JOURNAL)
     if resuming:
         notices.append(f"session {resuming} did not finish: this run takes it up again")
-    repair = {} if hosts or resuming else repairs(root, cells, settings, config["repeats"])
+    repair = {} if hosts or resuming else repairs(root, cells, settings, StopRule.of(config).fewest)
     measured = measured_cells(config, machine.cpus)
     if repair:
         notices.append(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,6 +32,7 @@ from .sessionlock import Stopped, hold_session_lock, watched_ancestors
 from .sessionplan import WORKLOAD_MOUNT, Timing, calibration_key, harness_argv, session_plan, timing_for
 from .sessionrecords import DEFAULT_RAW_DIR, annotate, write_results
 from .specs import CALIBRATION_MARGIN, expected_checksum_of, params_label, use_user_workloads
+from .stopping import StopRule
 from .supervise import InfrastructureFault, container_labels, remove_stray_containers, run_container
 from .userworkloads import folder_digest
 
@@ -94,9 +96,10 @@ class Session:
         self.plan = session_plan(self.cells, settings["repeats"], settings["seed"])
         self.loops: dict[Cell, int] = {}
         self.values: dict[Cell, int] = {}
-        for entry in journal.entries:
-            if entry.get("loops") is not None:
-                self.calibrated(Cell.from_raw_path(entry["cell"]), entry)
+        self.rule = StopRule.of(settings)
+        self.figures: dict[Cell, list[float]] = {cell: [] for cell in self.cells}  # one per container, in order
+        for entry in sorted(journal.entries, key=lambda e: e["order"]):
+            self.taken(Cell.from_raw_path(entry["cell"]), entry)
         # A user workload without `expected` is held to the first checksum its parameters and
         # worker count gave, whatever the runtime or mode: (workload, workers) -> (checksum, cell).
         self.references: dict[tuple[str, int], tuple[float, str]] = {}
@@ -122,11 +125,18 @@ class Session:
         user = self.users.get(cell.workload)
         return {user["path"]: WORKLOAD_MOUNT} if user and self.image_for(cell).kind == "cpython" else {}
 
-    def calibrated(self, cell: Cell, entry: dict) -> None:
-        """Keep the loops and values of a cell's first container for its later rounds."""
-        key = calibration_key(cell)
-        self.loops.setdefault(key, entry["loops"])
-        self.values.setdefault(key, entry.get("values", 1))
+    def taken(self, cell: Cell, entry: dict) -> None:
+        """Keep a container's figure for the stopping rule, and the first container's loops and values."""
+        measured = [r["seconds"] for r in entry["records"] if not r.get("warmup")]
+        self.figures.setdefault(cell, []).append(statistics.median(measured) if measured else 0.0)
+        if entry.get("loops") is not None:
+            key = calibration_key(cell)
+            self.loops.setdefault(key, entry["loops"])
+            self.values.setdefault(key, entry.get("values", 1))
+
+    def stopped(self, cell: Cell) -> str | None:
+        """Why the cell takes no more rounds (stopping.py), or None while it goes on."""
+        return self.rule.reason(self.figures.get(cell, []))
 
     def env_for(self, cell: Cell) -> dict[str, str]:
         env = dict(self.settings.get("env", {}).get(cell.variant, {}))
@@ -218,7 +228,7 @@ class Session:
         total, started = len(self.plan), time.monotonic()
         last_progress = -PROGRESS_EVERY_SECONDS
         for order, (round_index, cell) in enumerate(self.plan):
-            if order in done:
+            if order in done or self.stopped(cell):
                 continue
             first_of_round = order % len(self.cells) == 0
             if first_of_round or time.monotonic() - last_progress >= PROGRESS_EVERY_SECONDS:
@@ -230,7 +240,7 @@ class Session:
             entry = self.measure_one(order, round_index, cell)
             entry["elapsed"] = time.monotonic() - t0
             self.journal.append(entry)
-            self.calibrated(cell, entry)
+            self.taken(cell, entry)
 
 
 def measure(
@@ -285,7 +295,7 @@ def measure(
         kept = len(journal.entries) if journal else 0
         planned = len(settings["cells"]) * settings["repeats"]
         raise ParbenchError(
-            f"measurement stopped ({str(why) or 'interrupted'}); {kept} of {planned} "
+            f"measurement stopped ({str(why) or 'interrupted'}); {kept} of at most {planned} "
             "containers are kept in the journal: run the same command again to resume"
         ) from None
     finally:

@@ -1,0 +1,139 @@
+"""Adaptive rounds: the stopping rule on quiet and noisy cells, and a session that follows it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from parbench.aggregate import runs_table, summary_table
+from parbench.journal import Journal
+from parbench.matrix import Cell
+from parbench.session import Session
+from parbench.stopping import PRECISE, REPEATS, UNFINISHED, StopRule, rounds_taken, stop_interval, stop_reason
+
+from fixtures import record
+
+QUIET = [1.000, 1.004, 0.998, 1.002, 1.001, 0.999]  # within ±0.5 %
+NOISY = [1.00, 1.12, 0.91, 1.05, 0.95, 1.08]  # ±10 %
+
+
+def test_a_quiet_cell_stops_at_the_fewest_rounds():
+    assert [stop_reason(QUIET[:n], 0.02, 4, 6) for n in range(1, 7)] == [None, None, None, PRECISE, PRECISE, REPEATS]
+    assert rounds_taken(QUIET, 0.02, 4, 6) == (4, PRECISE)
+
+
+def test_a_noisy_cell_goes_on_to_repeats():
+    assert [stop_reason(NOISY[:n], 0.02, 4, 6) for n in range(1, 6)] == [None] * 5
+    assert rounds_taken(NOISY, 0.02, 4, 6) == (6, REPEATS)
+    assert rounds_taken(NOISY[:5], 0.02, 4, 6) == (5, UNFINISHED)  # a session that did not end
+
+
+def test_precision_zero_is_fixed_rounds_and_a_wider_precision_stops_noise_too():
+    assert rounds_taken(QUIET, 0.0, 4, 6) == (6, REPEATS)
+    assert rounds_taken(NOISY, 0.2, 4, 6) == (4, PRECISE)
+
+
+def test_one_outlier_among_four_keeps_the_cell_going():
+    # The range is the interval below 6 containers: one container 5 % off is enough to go on.
+    assert stop_reason([1.0, 1.0, 1.0, 1.05], 0.02, 4, 6) is None
+
+
+def test_from_six_containers_the_rule_holds_the_95_percent_interval_not_the_range():
+    values = [1.0, 1.001, 0.999, 1.0, 1.002, 0.998, 1.0, 1.001, 1.2, 0.8]  # two wild containers among ten
+    low, high = stop_interval(values)
+    assert (low, high) != (min(values), max(values)) and 0.99 < low <= high < 1.01
+    assert stop_reason(values, 0.02, 4, 12) == PRECISE
+    assert stop_interval(values[:4]) == (0.999, 1.001)  # below 6: the range
+
+
+def test_the_rule_from_settings_and_from_settings_before_adaptive_rounds():
+    rule = StopRule.of({"repeats": 6, "min_rounds": 4, "precision": 0.02})
+    assert (rule.fewest, rule.reason(QUIET[:4])) == (4, PRECISE)
+    legacy = StopRule.of({"repeats": 6})  # every cell took all its rounds
+    assert (legacy.fewest, legacy.reason(QUIET[:4]), legacy.reason(QUIET)) == (6, None, REPEATS)
+    assert StopRule.of({"repeats": 2, "min_rounds": 4, "precision": 0.02}).fewest == 2
+
+
+class FakeSession(Session):
+    """A session whose containers return prepared figures instead of running Docker."""
+
+    def __init__(self, settings, journal, figures):
+        super().__init__(settings, {}, "host", journal, 60, 0, lambda line: None, lambda line: None, labels={})
+        self.prepared = {cell: list(values) for cell, values in figures.items()}
+        self.ran: list[tuple[int, str]] = []
+
+    def measure_one(self, order, round_index, cell):
+        self.ran.append((round_index, cell.raw_path))
+        seconds = self.prepared[cell].pop(0)
+        record = {"warmup": False, "seconds": seconds, "checksum": 1.0}
+        return {
+            "order": order,
+            "round": round_index,
+            "cell": cell.raw_path,
+            "loops": 1,
+            "values": 1,
+            "records": [record],
+        }
+
+
+def cells() -> list[Cell]:
+    return [Cell("go", "cpu_loop", "goroutines", "0", 1), Cell("go", "alloc", "goroutines", "0", 1)]
+
+
+def settings(**changes) -> dict:
+    return {
+        "cells": [c.raw_path for c in cells()],
+        "repeats": 6,
+        "min_rounds": 4,
+        "precision": 0.02,
+        "seed": 3,
+    } | changes
+
+
+def test_a_session_skips_the_later_rounds_of_a_settled_cell_and_resumes_the_same_way(tmp_path: Path):
+    quiet, noisy = cells()
+    journal = Journal(tmp_path / "journal.jsonl", {"session": "s"})
+    session = FakeSession(settings(), journal, {quiet: QUIET, noisy: NOISY})
+    session.run()
+    taken = {cell: sum(1 for _, path in session.ran if path == cell.raw_path) for cell in cells()}
+    assert taken == {quiet: 4, noisy: 6}
+    rounds_of_noisy = [r for r, path in session.ran if path == noisy.raw_path]
+    assert rounds_of_noisy == list(range(6))  # interleaving holds for the cells still running
+    # Interrupted after the first 5 containers: the resumed session measures exactly the rest.
+    first = sorted(journal.entries, key=lambda e: e["order"])[:5]
+    again = FakeSession(settings(), Journal(tmp_path / "j2.jsonl", {"session": "s"}, list(first)), {})
+    again.prepared = {
+        cell: list(values)[sum(1 for e in first if e["cell"] == cell.raw_path) :]
+        for cell, values in {quiet: QUIET, noisy: NOISY}.items()
+    }
+    again.run()
+    assert len(first) + len(again.ran) == 10
+
+
+def frame(figures: dict[str, list[float]]):
+    """runs.csv of Go cells, one per mode, one value per container."""
+    records = [
+        record("go", mode, repeat=k, seconds=v) for mode, values in figures.items() for k, v in enumerate(values)
+    ]
+    return runs_table(records)
+
+
+def test_summary_records_each_cells_rounds_and_why_it_stopped():
+    summary = summary_table(frame({"goroutines": QUIET[:4], "sequential": NOISY}), rule=StopRule(6, 4, 0.02))
+    summary = summary.set_index("mode")
+    assert summary.loc["goroutines", ["rounds", "stopped"]].tolist() == [4, PRECISE]
+    assert summary.loc["sequential", ["rounds", "stopped"]].tolist() == [6, REPEATS]
+    assert np.isnan(summary.loc["goroutines", "ci_low"])  # 4 containers: no 95 % interval of the median is printed
+
+
+@pytest.mark.parametrize("precision", [0.0, 0.5])
+def test_summary_of_a_full_cell_says_repeats_whatever_the_precision(precision):
+    summary = summary_table(frame({"goroutines": NOISY}), rule=StopRule(6, 4, precision))
+    assert summary["stopped"].tolist() == [REPEATS] and summary["rounds"].tolist() == [6]
+
+
+def test_summary_names_a_cell_short_of_its_rounds_unfinished():
+    summary = summary_table(frame({"goroutines": NOISY[:3]}), rule=StopRule(6, 4, 0.02))
+    assert summary["stopped"].tolist() == [UNFINISHED]

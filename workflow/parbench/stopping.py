@@ -1,0 +1,102 @@
+"""When a cell has taken enough rounds: adaptive rounds, one rule for the session and the tables.
+
+A cell takes at least `min_rounds` containers and at most `repeats`. In
+between it stops as soon as an interval of its median lies within
+±`precision` of the median: a quiet cell is settled after a few containers,
+a noisy one goes on to `repeats`. The interval is the distribution-free one
+from order statistics (stats.median_ci) once there are enough containers for
+it to reach 95 %; below that (4 or 5 containers) it is the containers' whole
+range, the widest order-statistic interval there is, whose confidence is
+1 - 2**(1 - n): 87.5 % at 4, 93.8 % at 5. At 6 and more the 95 % interval
+lies inside the range, so the rule asks at least as much as the interval the
+tables print.
+
+The default of 4 is the fewest containers at which a comparison of two cells
+can be tested at all: with 4 against 4, the exact Mann-Whitney test's
+smallest two-sided p-value is 2/70 = 0.029 < 0.05; 3 against 3 gives 0.10.
+
+Stopping on a narrow interval is optional stopping: cells that happened to
+look quiet stop, so intervals computed afterwards are a little too narrow.
+`benchmarks/stopping.py` measures what that does to coverage, by simulation
+and on the reference run's recorded rounds.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .stats import MIN_SAMPLES_FOR_CI, median_ci
+
+PRECISE = "precise"  # stopped early: the interval lies within ±precision of the median
+REPEATS = "repeats"  # reached the most rounds a cell may take
+UNFINISHED = "unfinished"  # fewer containers than the rule asks for: the session did not end
+
+
+@dataclass(frozen=True)
+class StopRule:
+    """How many rounds a cell takes: at least `min_rounds`, at most `repeats`, ending once precise.
+
+    Settings from before adaptive rounds name only `repeats`: every cell took
+    them all, so the rule falls back to fixed rounds.
+    """
+
+    repeats: int
+    min_rounds: int
+    precision: float
+
+    @classmethod
+    def of(cls, settings: Mapping) -> StopRule:
+        repeats = int(settings["repeats"])
+        return cls(repeats, int(settings.get("min_rounds", repeats)), float(settings.get("precision", 0.0)))
+
+    @property
+    def fewest(self) -> int:
+        """The fewest containers a finished cell holds."""
+        return min(self.min_rounds, self.repeats) if self.precision > 0 else self.repeats
+
+    def reason(self, values: Sequence[float]) -> str | None:
+        return stop_reason(values, self.precision, self.min_rounds, self.repeats)
+
+
+def stop_interval(values: Sequence[float]) -> tuple[float, float]:
+    """The interval the rule holds to ±precision: the 95 % one from 6 containers on, else the range."""
+    data = np.asarray(values, dtype=float)
+    if data.size >= MIN_SAMPLES_FOR_CI:
+        return median_ci(data)
+    return (float(data.min()), float(data.max())) if data.size else (math.nan, math.nan)
+
+
+def precise(values: Sequence[float], precision: float) -> bool:
+    """Whether the interval of the median lies within ±precision (a fraction) of it."""
+    data = np.asarray(values, dtype=float)
+    if data.size == 0:
+        return False
+    centre = float(np.median(data))
+    low, high = stop_interval(data)
+    return bool(centre > 0 and low >= centre * (1 - precision) and high <= centre * (1 + precision))
+
+
+def stop_reason(values: Sequence[float], precision: float, min_rounds: int, repeats: int) -> str | None:
+    """Why a cell with these container figures (in round order) takes no more rounds, or None to go on."""
+    if len(values) >= repeats:
+        return REPEATS
+    if precision > 0 and len(values) >= min_rounds and precise(values, precision):
+        return PRECISE
+    return None
+
+
+def rounds_taken(values: Sequence[float], precision: float, min_rounds: int, repeats: int) -> tuple[int, str]:
+    """How many of these containers (a fixed-rounds run's, in round order) the rule would have kept, and why.
+
+    The rule applied to recorded rounds: what an adaptive session would have
+    measured, for comparing it with the fixed one (benchmarks/stopping.py).
+    """
+    for n in range(1, len(values) + 1):
+        reason = stop_reason(values[:n], precision, min_rounds, repeats)
+        if reason:
+            return n, reason
+    return len(values), REPEATS if len(values) >= repeats else UNFINISHED
