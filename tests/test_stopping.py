@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from parbench.aggregate import runs_table, summary_table
@@ -137,3 +138,14 @@ def test_summary_of_a_full_cell_says_repeats_whatever_the_precision(precision):
 def test_summary_names_a_cell_short_of_its_rounds_unfinished():
     summary = summary_table(frame({"goroutines": NOISY[:3]}), rule=StopRule(6, 4, 0.02))
     assert summary["stopped"].tolist() == [UNFINISHED]
+
+
+def test_the_report_says_how_many_cells_stopped_early():
+    from parbench.report._measurement import rounds_sentence
+
+    summary = pd.DataFrame({"stopped": [PRECISE, PRECISE, REPEATS]})
+    settings = {"repeats": 6, "min_rounds": 4, "precision": 0.02}
+    sentence = rounds_sentence(settings, summary)
+    assert "2 of 3 cells stopped after 4 or more rounds" in sentence and "±2%" in sentence and "up to 6" in sentence
+    assert rounds_sentence({"repeats": 6}, summary) == ""  # a session of fixed rounds says nothing of it
+    assert rounds_sentence(settings, pd.DataFrame({"median": [1.0]})) == ""  # tables from before the column

@@ -90,3 +90,10 @@ def crossing_comparisons(comparisons: pd.DataFrame) -> int:
     """How many comparisons (not the blog's quotes) set cells of two different sessions side by side."""
     crossing = comparisons[(comparisons["kind"] != "blog") & (comparisons["a_session"] != comparisons["b_session"])]
     return len(crossing)
+
+
+def rounds_counts(summary: pd.DataFrame) -> dict[str, int]:
+    """Cells per reason they took no more rounds (summary.csv's `stopped`); empty for tables from before it."""
+    if "stopped" not in summary or summary["stopped"].isna().all():
+        return {}
+    return {str(reason): int(count) for reason, count in summary["stopped"].value_counts().items() if reason}

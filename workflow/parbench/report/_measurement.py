@@ -7,6 +7,7 @@ import pandas as pd
 from .. import runfacts
 from ..comparisons import workload_label
 from ..specs import timed_section
+from ..stopping import PRECISE
 from ._format import markdown_table
 from ._inputs import ReportInputs
 from ._provenance import provenance_section
@@ -63,6 +64,20 @@ def values_sentence(settings: dict) -> str:
     )
 
 
+def rounds_sentence(settings: dict, summary: pd.DataFrame) -> str:
+    """How many rounds the cells took, when the session stopped quiet cells early (adaptive rounds)."""
+    counts = runfacts.rounds_counts(summary)
+    precision, fewest = settings.get("precision"), settings.get("min_rounds")
+    if not counts or not precision or fewest is None:
+        return ""
+    early, total = counts.get(PRECISE, 0), sum(counts.values())
+    return (
+        f" {early} of {total} cells stopped after {fewest} or more rounds, once the interval of their median lay "
+        f"within ±{precision:.0%} of it; the others took up to {settings.get('repeats')} (summary.csv's `rounds` "
+        "and `stopped`)."
+    )
+
+
 def calibration_rule(settings: dict, config: dict) -> str:
     """How long a timed section lasts at least, as the first session's stamp (or the config) says."""
     min_time = settings.get("min_time", config.get("min_time"))
@@ -92,7 +107,8 @@ def timed_section_lines(inp: ReportInputs) -> list[str]:
         "one-loop section lasts the minimum by itself and runs none. "
         + values_sentence(settings)
         + stamp_totals(inp.stamps, inp.runs)
-        + timing_differences(inp.stamps),
+        + timing_differences(inp.stamps)
+        + rounds_sentence(settings, inp.summary),
         "",
         markdown_table(loops_rows(inp.runs)),
         "",
