@@ -25,19 +25,32 @@ def workload_label(workload: str) -> str:
     return workload if kind == "interpreter" else f"{workload} ({KIND_LABELS[kind]})"
 
 
-def fmt_ratio_ci(ratio: float, low: float, high: float, significant: bool) -> str:
-    """benchstat's convention: `~` marks a difference that is not significant."""
+def fmt_ratio_ci(ratio: float, low: float, high: float, significant: bool, testable: bool = True) -> str:
+    """benchstat's convention, `~` marking a difference that is not significant, and one word more.
+
+    Where the containers are too few for the test to reach its level the ratio
+    says `too few to test`: `~` would read as "no difference", which nobody
+    could have found.
+    """
     if ratio is None or math.isnan(ratio):
         return "–"
+    if not testable:
+        return f"{ratio:.2f}× (too few to test)"
     interval = "" if low is None or math.isnan(low) else f" ({low:.2f}–{high:.2f})"
     return f"{'' if significant else '~ '}{ratio:.2f}×{interval}"
 
 
+def row_testable(row, prefix: str = "") -> bool:
+    """A row's `{prefix}testable` column; tables written before it existed had every ratio tested."""
+    value = row.get(f"{prefix}testable", True)
+    return bool(True if value is None or (isinstance(value, float) and math.isnan(value)) else value)
+
+
 def fmt_row(row) -> str:
-    """One comparison row as the report prints it: ratio, interval, `~` when not significant."""
+    """One comparison row as the report prints it: ratio, interval, `~` or `too few to test` where they apply."""
     if row["kind"] == "blog":
         return f"{row['ratio']:.2f}×"
-    return fmt_ratio_ci(row["ratio"], row["ci_low"], row["ci_high"], bool(row["significant"]))
+    return fmt_ratio_ci(row["ratio"], row["ci_low"], row["ci_high"], bool(row["significant"]), row_testable(row))
 
 
 def fmt_seconds(value: float) -> str:

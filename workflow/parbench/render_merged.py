@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .flavours import RATIOS, ratio_name
-from .labels import fmt_ratio_ci, fmt_seconds, markdown_table
+from .labels import fmt_ratio_ci, fmt_seconds, markdown_table, row_testable
 
 
 def medians_per_host(summary: pd.DataFrame, hosts: list[str]) -> pd.DataFrame:
@@ -31,7 +31,7 @@ def ratios_per_host(ratios: pd.DataFrame) -> pd.DataFrame:
         for numerator, denominator in RATIOS:
             name = ratio_name(numerator, denominator)
             row[f"{numerator} / {denominator}"] = fmt_ratio_ci(
-                r[name], r[f"{name}_low"], r[f"{name}_high"], r[f"{name}_significant"]
+                r[name], r[f"{name}_low"], r[f"{name}_high"], r[f"{name}_significant"], row_testable(r, f"{name}_")
             )
         rows.append(row)
     return pd.DataFrame(rows)
