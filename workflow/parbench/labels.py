@@ -40,10 +40,17 @@ def fmt_ratio_ci(ratio: float, low: float, high: float, significant: bool, testa
     return f"{'' if significant else '~ '}{ratio:.2f}×{interval}"
 
 
-def row_testable(row, prefix: str = "") -> bool:
-    """A row's `{prefix}testable` column; tables written before it existed had every ratio tested."""
-    value = row.get(f"{prefix}testable", True)
-    return bool(True if value is None or (isinstance(value, float) and math.isnan(value)) else value)
+def row_testable(row, testable: str = "testable", low: str = "ci_low") -> bool:
+    """A row's `testable` column; in a table written before it existed, whether the ratio has an interval.
+
+    Either way a ratio without an interval was too few to test (older tables
+    had none only for single containers), so old and new tables read alike.
+    """
+    value = row.get(testable)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        interval = row.get(low)
+        return interval is not None and not (isinstance(interval, float) and math.isnan(interval))
+    return bool(value)
 
 
 def fmt_row(row) -> str:
