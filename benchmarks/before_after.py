@@ -3,8 +3,8 @@
 Runs the same small experiment with an older commit of parbench and with this
 checkout, one whole session after the other (old, new, old, new by default),
 on this machine, and compares each cell's per-loop median: the ratio new/old
-with its 95 % bootstrap interval and whether a Mann-Whitney U test tells the
-two apart, plus each side's coefficient of variation. Made for calibration:
+with its 95 % interval (the one that inverts the exact Mann-Whitney U test)
+and whether that test tells the two apart, plus each side's coefficient of variation. Made for calibration:
 cells whose old timed section was already long enough should agree.
 
     .venv/bin/python benchmarks/before_after.py --old 6e04d45 [--config benchmarks/before_after.yaml] [--pairs 2]
@@ -113,7 +113,7 @@ def main() -> None:
     long_enough = table[table["old median s"] >= args.min_time]
     print(
         f"\ncells whose old section lasted >= {args.min_time} s: {len(long_enough)}, "
-        f"of which {int(long_enough['differs'].sum())} differ significantly (Mann-Whitney, p < 0.05); "
+        f"of which {int(long_enough['differs'].sum())} differ significantly (exact Mann-Whitney, p <= 0.05); "
         f"median |new/old - 1| = {float((long_enough['new/old'] - 1).abs().median()):.3f}"
     )
     short = table[table["old median s"] < args.min_time]

@@ -183,7 +183,11 @@ def test_merge_two_hosts_into_one_table(tmp_path):
     assert sorted(ratios["host"].unique()) == ["hostA", "hostB"]
     row = ratios.dropna(subset=["gil_over_go"]).iloc[0]
     shown = fmt_ratio_ci(
-        row["gil_over_go"], row["gil_over_go_low"], row["gil_over_go_high"], row["gil_over_go_significant"]
+        row["gil_over_go"],
+        row["gil_over_go_low"],
+        row["gil_over_go_high"],
+        row["gil_over_go_significant"],
+        row["gil_over_go_testable"],
     )
     assert shown in report
 

@@ -357,11 +357,48 @@ def test_average_time_per_thread_is_explained_with_this_runs_figures():
     assert claims.average_time_per_thread(table(summary_cell("gil", "alloc", "sequential"))) is None
 
 
-def test_without_intervals_the_point_estimate_decides():
+def test_without_intervals_nothing_is_decided_on_the_point_estimate():
+    """A ratio with no interval (an older table's single containers) was too few to test, as `testable` says now."""
     rows = single("cpu_loop", 1.5, 1.0)
     for row in rows:
         row.update(ci_low=math.nan, ci_high=math.nan)
-    assert claims.gil_speeds_single_threads(table(*rows)).verdict.startswith("does not hold: the free-threaded build")
+    assert claims.gil_speeds_single_threads(table(*rows)).verdict == rules.TOO_FEW
+
+
+def too_few(row: dict) -> dict:
+    """A row as comparisons.csv writes it for 3 containers against 3: no interval, not testable, not significant."""
+    return dict(row, ci_low=math.nan, ci_high=math.nan, significant=False, testable=False, a_n=3, b_n=3)
+
+
+def scaling(flavour, workload, mode, speedup, **extra):
+    return comp("scaling", workload, flavour, mode, speedup, **extra)
+
+
+TOO_FEW_CASES = {
+    "single thread": (claims.gil_speeds_single_threads, single("cpu_loop", 1.65, 1.0)),
+    "gil threads": (claims.gil_threads_do_not_scale, [scaling("gil", "cpu_loop", "threads", 0.95)]),
+    "io": (claims.gil_threads_suit_io, [scaling("gil", "io_wait", "threads", 12.0, workers=16)]),
+    "processes": (
+        claims.python_needs_processes,
+        [scaling("gil", "cpu_loop", "processes", 1.9), scaling("gil", "cpu_loop", "threads", 0.9)],
+    ),
+    "free threads": (claims.free_threading_scales, [scaling("free-threaded", "cpu_loop", "threads", 1.9)]),
+    "go 150x": (
+        claims.go_is_150x_faster,
+        [comp("runtime", "cpu_loop", "free-threaded", "threads", 160.0, cpus=16)],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TOO_FEW_CASES))
+def test_a_comparison_too_few_to_test_neither_confirms_nor_refutes_its_claim(case):
+    rule, rows = TOO_FEW_CASES[case]
+    decided = rule(table(*rows)).verdict
+    assert decided.startswith((HOLDS, FAILS, "depends"))  # tested, the same rows decide
+    undecided = rule(table(*[too_few(row) for row in rows])).verdict
+    assert undecided.startswith(rules.TOO_FEW) and not undecided.startswith((HOLDS, FAILS, "depends"))
+    if case != "single thread":  # the single-thread pair names no sizes: two rows decide it
+        assert "3 against 3 containers" in undecided
 
 
 # ---- the deciding figure as numbers (claims.csv's ratio, ci_low, ci_high, threshold) ----

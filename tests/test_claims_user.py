@@ -335,3 +335,15 @@ def test_the_appendix_describes_a_user_workload_from_its_folder():
     assert rows.loc["mywork", "what it does"] == "Sums its share of a range (your workload)"
     assert rows.loc["mywork", "parameters"] == "lines=200" and rows.loc["mywork", "scaling"] == "strong"
     assert rows.loc["cpu_loop", "parameters"] == "iterations=1000"
+
+
+def test_three_rounds_leave_every_user_claim_too_few_to_test(reference):
+    """3 containers against 3 cannot reach p <= 0.05: no claim is confirmed or refuted on such comparisons."""
+    from parbench.claim_rules import TOO_FEW
+
+    runs = copied(reference)
+    claims = by_id(decided(runs[runs["round"] < 3].reset_index(drop=True), MYWORK)[2])
+    for aspect in ASPECTS:
+        assert claims[f"user:mywork:{aspect}"].verdict.startswith(TOO_FEW), aspect
+    tested = by_id(decided(runs, MYWORK)[2])
+    assert not any(tested[f"user:mywork:{aspect}"].verdict.startswith(TOO_FEW) for aspect in ASPECTS)

@@ -200,3 +200,54 @@ def test_flavour_ratios_are_the_fastest_cells_median_ratios_with_intervals():
     assert two["gil_over_free_threaded"] == pytest.approx(median[("cpython-3.13", 2)] / median[("cpython-3.13t", 2)])
     assert two["gil_over_go_low"] < two["gil_over_go"] < two["gil_over_go_high"]
     assert bool(two["free_threaded_over_go_significant"]) and list(ratios.index) == [1, 2]
+
+
+def few_rounds(rounds: int) -> pd.DataFrame:
+    """The scaling fixture's first `rounds` containers per cell: what a run with that many rounds compares."""
+    return comparisons_table(runs_table([r for r in scaling_records() if r["repeat"] < rounds]))
+
+
+def test_three_rounds_are_too_few_to_test_and_say_so_instead_of_not_significant():
+    from parbench.labels import fmt_row
+
+    row = one(few_rounds(3), kind="runtime", a_runtime="cpython-3.13t", b_cpus=2)
+    assert row["ratio"] == pytest.approx(60.0) and not row["significant"] and not row["testable"]
+    assert row["ci_low"] != row["ci_low"] and row["p_value"] == pytest.approx(0.1)  # no interval; p cannot reach 0.05
+    shown = fmt_row(row)
+    assert "too few to test" in shown and "~" not in shown
+
+
+def test_four_rounds_test_a_clear_difference_and_the_mark_follows_the_interval():
+    from parbench.labels import fmt_row
+
+    table = few_rounds(4)
+    row = one(table, kind="runtime", a_runtime="cpython-3.13t", b_cpus=2)
+    assert row["significant"] and row["testable"] and row["ci_low"] > 1 and fmt_row(row).startswith("60.00×")
+    measured = table[table["kind"] != "blog"]
+    assert measured["testable"].all()
+    outside = (measured["ci_low"] > 1) | (measured["ci_high"] < 1)
+    assert (measured.loc[measured["statistic"] != "serial_fraction", "significant"] == outside).all()
+
+
+def test_the_blog_single_runs_are_never_tested(table):
+    blog = table[table["kind"] == "blog"]
+    assert len(blog) == 3 and not blog["testable"].any() and not blog["significant"].any()
+
+
+def test_flavour_and_speedup_columns_carry_testable_beside_significant():
+    from parbench.flavours import flavour_ratios
+
+    catalogue = {
+        "cpython-3.13": {"kind": "cpython", "free_threading": False},
+        "cpython-3.13t": {"kind": "cpython", "free_threading": True},
+        "go": {"kind": "go"},
+    }
+    for rounds, tested in ((3, False), (6, True)):
+        runs = runs_table([r for r in scaling_records() if r["repeat"] < rounds])
+        summary = summary_table(runs)
+        two = flavour_ratios(summary, runs, catalogue).set_index("cpus").loc[2]
+        assert bool(two["gil_over_go_testable"]) is tested and bool(two["gil_over_go_significant"]) is tested
+        multi = summary[summary["workers"] == 2]
+        assert (multi["speedup_testable"] == tested).all()
+        columns = list(summary.columns)
+        assert columns.index("speedup_testable") == columns.index("speedup_significant") + 1

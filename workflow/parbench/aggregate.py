@@ -23,7 +23,7 @@ from .errors import ParbenchError, main_guard
 from .names import AA, CELL_KEYS, DEFAULT_WARNINGS, PLAIN, warning_limits
 from .provenance import load_stamps
 from .specs import params_label, scaling, use_experiment
-from .speedup import baselines, has_speedup, ideal_speedup, significant, speedup
+from .speedup import baselines, has_speedup, ideal_speedup, marks, speedup
 from .stats import summarize
 from .stopping import UNFINISHED, StopRule
 
@@ -226,21 +226,22 @@ def rounds_columns(seconds: np.ndarray, rule: StopRule | None) -> dict:
     return {"rounds": len(seconds), "stopped": stopped}
 
 
+SPEEDUP_COLUMNS = ["speedup", "speedup_ci_low", "speedup_ci_high", "speedup_significant", "speedup_testable"]
+
+
 def speedup_columns(samples: dict[tuple, np.ndarray]) -> pd.DataFrame:
-    """speedup, its interval and significance, and efficiency against ideal, one row per cell in `samples`."""
+    """speedup, its interval, significance and testability, and efficiency against ideal, one row per cell."""
     base_of = baselines(samples)
     rows = []
     for key, seconds in samples.items():
         cell = dict(zip(CELL_KEYS, key))
         if key not in base_of or not has_speedup(cell["workload"]):
-            rows.append((math.nan, math.nan, math.nan, False, math.nan))
+            rows.append((math.nan, math.nan, math.nan, False, False, math.nan))
             continue
-        ratio, low, high, p = speedup(samples[base_of[key]], seconds, cell["workload"], cell["workers"])
+        ratio, low, high, _ = speedup(samples[base_of[key]], seconds, cell["workload"], cell["workers"])
         ideal = ideal_speedup(cell["workload"], cell["workers"], cell["cpus"])
-        rows.append((ratio, low, high, significant(p), ratio / ideal))
-    return pd.DataFrame(
-        rows, columns=["speedup", "speedup_ci_low", "speedup_ci_high", "speedup_significant", "efficiency"]
-    )
+        rows.append((ratio, low, high, *marks(low, high), ratio / ideal))
+    return pd.DataFrame(rows, columns=[*SPEEDUP_COLUMNS, "efficiency"])
 
 
 def summary_table(
@@ -250,11 +251,12 @@ def summary_table(
     busy_limit: float = DEFAULT_WARNINGS["busy"],
     rule: StopRule | None = None,
 ) -> pd.DataFrame:
-    """Statistics per cell, speedup with its bootstrap interval and efficiency, warnings.
+    """Statistics per cell, speedup with its interval and efficiency, warnings.
 
     Speedup compares throughput with one worker of the same runtime, mode and
     variant (see `speedup`). `speedup_significant` is False, shown as `~`, when
-    the two samples cannot be told apart.
+    the two samples cannot be told apart; `speedup_testable` is False, shown as
+    "too few to test", when the containers are too few for the test at all.
     """
     limits = {"cv_limit": cv_limit, "min_seconds": min_seconds, "busy_limit": busy_limit}
     rows, samples = [], {}
@@ -267,8 +269,7 @@ def summary_table(
         return summary
     summary["scaling"] = summary["workload"].map(scaling)
     speedups = speedup_columns(samples).set_index(summary.index)
-    order = ["speedup", "speedup_ci_low", "speedup_ci_high", "speedup_significant"]
-    return pd.concat([summary, speedups[order]], axis=1).assign(efficiency=speedups["efficiency"])
+    return pd.concat([summary, speedups[SPEEDUP_COLUMNS]], axis=1).assign(efficiency=speedups["efficiency"])
 
 
 def write_csv(table: pd.DataFrame, path: Path) -> None:

@@ -48,6 +48,7 @@ def blog_rows() -> list[dict]:
                 "ci_high": math.nan,
                 "p_value": math.nan,
                 "significant": False,
+                "testable": False,  # one run against one: no test can tell
                 **blog_side("a", a),
                 **blog_side("b", b),
             }

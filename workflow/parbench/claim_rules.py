@@ -14,10 +14,11 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from .labels import fmt_row, workload_label
+from .labels import fmt_row, row_testable, workload_label
 from .names import C_LIBRARY, FREE_THREADED, INTERPRETER, PLAIN, SEQUENTIAL, SLEEP, THREADS, WORKLOAD_KINDS
 
 HOLDS, FAILS, UNTESTED = "holds", "does not hold", "not measured"
+TOO_FEW = "too few to test"
 PASSED, FAILED = "passed", "failed"
 VERDICT, CHECK = "verdict", "check"
 
@@ -102,13 +103,29 @@ def speedup_row(
     return row if row is not None and row["b_cpus"] >= 2 else None
 
 
+def too_few(rows) -> str | None:
+    """The verdict of a claim one of whose deciding comparisons is too few to test; None when all were tested.
+
+    Such a claim is neither confirmed nor refuted: its containers cannot reach
+    the test's level whichever way the point estimate lies, so no rule below
+    may decide on that point (a missing interval means exactly this).
+    """
+    short = [row for row in rows if row is not None and not row_testable(row)]
+    if not short:
+        return None
+    row = short[0]
+    if pd.isna(row.get("a_n")) or pd.isna(row.get("b_n")):
+        return TOO_FEW
+    return f"{TOO_FEW}: {int(row['a_n'])} against {int(row['b_n'])} containers cannot reach p ≤ 0.05"
+
+
 def lower(row: pd.Series) -> float:
-    """The interval's low end, or the point estimate where there is no interval (fewer than 2 containers)."""
-    return row["ratio"] if pd.isna(row["ci_low"]) else row["ci_low"]
+    """The interval's low end: every row a rule reads was tested (too_few first), so it has one."""
+    return row["ci_low"]
 
 
 def upper(row: pd.Series) -> float:
-    return row["ratio"] if pd.isna(row["ci_high"]) else row["ci_high"]
+    return row["ci_high"]
 
 
 def slower(row: pd.Series) -> bool:
@@ -212,7 +229,9 @@ def single_thread_pair(comparisons: pd.DataFrame, workload: str) -> tuple[pd.Ser
 
 
 def attribute(build: pd.Series, gil: pd.Series | None) -> str:
-    """Who carries a single-thread cost: none, the build, the GIL, or untested (no GIL-alone control)."""
+    """Who carries a single-thread cost: none, the build, the GIL, untested (no GIL-alone control) or too few."""
+    if too_few([build, gil]):
+        return "too few"
     if not slower(build):
         return "none"
     if gil is None:
@@ -227,6 +246,7 @@ SINGLE_THREAD_VERDICTS = {
     "untested": depends(
         "what is meant: the GIL build is faster, the GIL alone was not measured (no PYTHON_GIL=1 cell)"
     ),
+    "too few": TOO_FEW,
 }
 
 

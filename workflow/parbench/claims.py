@@ -52,6 +52,7 @@ from .claim_rules import (
     speedup_row,
     speedup_text,
     summary_cell,
+    too_few,
     where,
 )
 from .claims_go import channels_share_safely, go_is_150x_faster, goroutines_are_small, goroutines_need_no_os_thread
@@ -110,6 +111,8 @@ def gil_speeds_single_threads(comparisons: pd.DataFrame) -> Claim:
     if not found_by:
         return claim
     outcomes = set(found_by.values())
+    if len(outcomes) > 1 and "too few" in outcomes:  # one workload too few to test leaves the claim undecided
+        outcomes = {"too few"}
     verdict = (
         SINGLE_THREAD_VERDICTS[outcomes.pop()]
         if len(outcomes) == 1
@@ -147,7 +150,7 @@ def gil_threads_do_not_scale(comparisons: pd.DataFrame) -> Claim:
     hashing = speedup_row(comparisons, GIL, "hash", THREADS)
     return found(
         claim,
-        verdict=decide(outcomes, HOLDS, FAILS),
+        verdict=too_few(rows.values()) or decide(outcomes, HOLDS, FAILS),
         scope=f"cpython-3.13 threads; {', '.join(rows)}; {where(key)}",
         key_figure=speedup_text(key),
         evidence=joined([speedup_text(r) for r in rows.values()]),
@@ -171,7 +174,7 @@ def gil_threads_suit_io(comparisons: pd.DataFrame) -> Claim:
     figure = f"{speedup_text(row)}: {efficiency_text(row)}"
     return found(
         claim,
-        verdict=HOLDS if row["efficiency"] >= SCALES_EFFICIENCY else FAILS,
+        verdict=too_few([row]) or (HOLDS if row["efficiency"] >= SCALES_EFFICIENCY else FAILS),
         scope=f"cpython-3.13 threads; io_wait (sleep-bound); {where(row)}",
         key_figure=figure,
         evidence=figure,
@@ -198,7 +201,9 @@ def python_needs_processes(comparisons: pd.DataFrame) -> Claim:
         return claim
     evidence = [f"3.13 processes {fmt_row(procs)}", f"3.13 threads {fmt_row(threads)}"]
     evidence += [f"3.13t threads {fmt_row(free)}"] if free is not None else []
-    if gain_outcome(procs) is False or gain_outcome(threads) is True:
+    if too_few([procs, threads, free]):
+        verdict = too_few([procs, threads, free])
+    elif gain_outcome(procs) is False or gain_outcome(threads) is True:
         verdict = FAILS
     elif gain_outcome(procs) is None or gain_outcome(threads) is None:
         verdict = depends(f"the threshold: an interval straddles a speedup of {NO_SPEEDUP}")
@@ -242,7 +247,7 @@ def free_threading_scales(comparisons: pd.DataFrame) -> Claim:
     labels = ["control, GIL switched back on: ", "serialised by its one lock: ", ""]
     return found(
         claim,
-        verdict=decide({w: gain_outcome(r) for w, r in rows.items()}, HOLDS, FAILS),
+        verdict=too_few(rows.values()) or decide({w: gain_outcome(r) for w, r in rows.items()}, HOLDS, FAILS),
         scope=f"cpython-3.13t threads; {', '.join(rows)}; {where(key)}",
         key_figure=f"{evidence[list(rows).index(key['workload'])]}; "
         f"{amdahl_text(comparisons, key['workload'], counts)}",

@@ -28,6 +28,7 @@ from .claim_rules import (
     not_testable,
     pick,
     summary_cell,
+    too_few,
     where,
     widest,
 )
@@ -192,7 +193,7 @@ def go_is_150x_faster(comparisons: pd.DataFrame) -> Claim:
         verdict = not_testable(cpus)
         figure += f"; testing it takes the blog's protocol: {BLOG_WORKERS} workers pinned to {BLOG_WORKERS} cores"
     else:
-        verdict = HOLDS if row["ratio"] >= NEARLY_FACTOR else FAILS
+        verdict = too_few([row]) or (HOLDS if row["ratio"] >= NEARLY_FACTOR else FAILS)
     return found(
         claim,
         verdict=verdict,

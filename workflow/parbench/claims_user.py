@@ -52,6 +52,7 @@ from .claim_rules import (
     slower,
     speedup_row,
     speedup_text,
+    too_few,
     where,
     widest,
 )
@@ -131,7 +132,7 @@ def threads_scale(comparisons: pd.DataFrame, summary: pd.DataFrame, workload: st
         )
     return found(
         claim,
-        verdict=decide({workload: gain_outcome(key)}, HOLDS, FAILS),
+        verdict=too_few([key]) or decide({workload: gain_outcome(key)}, HOLDS, FAILS),
         scope=scope,
         key_figure=figure,
         evidence=joined(evidence),
@@ -218,7 +219,8 @@ def needs_processes(comparisons: pd.DataFrame, summary: pd.DataFrame, workload: 
     row = next(iter(pairs.values()))[0]
     return found(
         claim,
-        verdict=processes_verdict({runtime: build_outcome(*pair) for runtime, pair in pairs.items()}),
+        verdict=too_few([row for pair in pairs.values() for row in pair])
+        or processes_verdict({runtime: build_outcome(*pair) for runtime, pair in pairs.items()}),
         scope=f"{workload_label(workload)}; {' and '.join(pairs)}; processes and threads; {where(row)}",
         key_figure=joined(evidence),
         evidence=joined(evidence),
@@ -249,7 +251,9 @@ def go_twin_faster(comparisons: pd.DataFrame, summary: pd.DataFrame, workload: s
         for _, r in others.iterrows()
         if (r["a_runtime"], r["a_mode"]) != (row["a_runtime"], row["a_mode"])
     ]
-    if slower(row):
+    if too_few([row]):
+        verdict = too_few([row])
+    elif slower(row):
         verdict = HOLDS
     elif faster(row):
         verdict = f"{FAILS}: free-threaded threads are faster"

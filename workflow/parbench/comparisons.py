@@ -1,10 +1,12 @@
 """results/comparisons.csv: every comparison the report shows, as data.
 
 One tidy row per comparison of two cells, a against b: the ratio of their
-median seconds (or a speedup, or a fitted serial fraction), its 95 % bootstrap
-interval, the Mann-Whitney U p-value and whether the difference is significant
-(benchstat's `~` when not). The report renders these rows and the claims decide
-on them, so no figure the report prints is arithmetic of its own.
+median seconds (or a speedup, or a fitted serial fraction), its 95 % interval
+(the one that inverts the exact Mann-Whitney U test), that test's p-value,
+whether the difference is significant (`~` when not) and whether the
+containers were enough to test it at all (`testable`; "too few to test" when
+not). The report renders these rows and the claims decide on them, so no
+figure the report prints is arithmetic of its own.
 
 Kinds, and what a ratio above 1 means:
   build        3.13t time / 3.13 time, same mode, CPU set and workers: the free-threaded build costs
@@ -39,8 +41,8 @@ from .speedup import (
     baselines,
     has_speedup,
     ideal_speedup,
+    marks,
     scaled_baseline,
-    significant,
     speedup,
     speedup_points,
     time_ratio,
@@ -75,6 +77,7 @@ COLUMNS = (
         "ci_high",
         "p_value",
         "significant",
+        "testable",
         "ideal",
         "efficiency",
         "efficiency_low",
@@ -127,6 +130,7 @@ def row_of(kind: str, a_key: tuple, b_key: tuple, cells: dict, flavours: dict, f
     """One comparison row: both sides and the figures (ratio, low, high, p-value) that compare them."""
     ratio, low, high, p = figures
     cell = dict(zip(CELL_KEYS, b_key))
+    significant, testable = marks(low, high)
     return {
         "kind": kind,
         "statistic": "time_ratio",
@@ -140,12 +144,13 @@ def row_of(kind: str, a_key: tuple, b_key: tuple, cells: dict, flavours: dict, f
         "ci_low": low,
         "ci_high": high,
         "p_value": p,
-        "significant": significant(p),
+        "significant": significant,
+        "testable": testable,
     }
 
 
 def compare(kind: str, a_key: tuple, b_key: tuple, cells: dict, flavours: dict) -> dict:
-    """median(a) / median(b) with its bootstrap interval, p-value and significance."""
+    """median(a) / median(b) with its interval, p-value and marks."""
     figures = time_ratio(cells[a_key]["seconds"], cells[b_key]["seconds"])
     return row_of(kind, a_key, b_key, cells, flavours, figures)
 
@@ -260,7 +265,7 @@ def amdahl_rows(cells: dict, flavours: dict) -> list[dict]:
             continue
         widest = max(line, key=lambda k: dict(zip(CELL_KEYS, k))["cpus"])
         row = row_of("amdahl", base, widest, cells, flavours, (serial, low, high, math.nan))
-        row.update(statistic="serial_fraction", significant=bool(low > 0))
+        row.update(statistic="serial_fraction", significant=bool(low > 0), testable=not math.isnan(low))
         rows.append(row)
     return rows
 

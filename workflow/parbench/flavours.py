@@ -15,7 +15,7 @@ import pandas as pd
 
 from .aggregate import per_container
 from .names import FREE_THREADED, GIL, GO, PARALLEL_MODE, PLAIN, catalogue_flavour, flavour
-from .speedup import has_speedup, significant, time_ratio
+from .speedup import has_speedup, marks, time_ratio
 
 # numerator, denominator: the blog's three ratios, the slower row on top
 RATIOS = [(GIL, FREE_THREADED), (FREE_THREADED, GO), (GIL, GO)]
@@ -61,8 +61,10 @@ def flavour_ratios(summary: pd.DataFrame, runs: pd.DataFrame, catalogue: dict) -
     """GIL / free-threaded, free-threaded / Go and GIL / Go per workload and CPU count.
 
     Each flavour's fastest cell stands for it. Each ratio of medians comes with
-    its 95 % bootstrap interval (`_low`, `_high`) and whether a Mann-Whitney U
-    test tells the two samples apart (`_significant`; benchstat's `~` if not).
+    the 95 % interval that inverts the exact Mann-Whitney U test (`_low`,
+    `_high`), whether that test tells the two samples apart (`_significant`;
+    `~` if not) and whether the containers were enough to test (`_testable`;
+    "too few to test" if not).
     """
     rows = []
     for (workload, cpus), group in parallel_cells(summary, catalogue).groupby(["workload", "cpus"]):
@@ -70,12 +72,13 @@ def flavour_ratios(summary: pd.DataFrame, runs: pd.DataFrame, catalogue: dict) -
         row = {"workload": workload, "cpus": int(cpus)}
         for numerator, denominator in RATIOS:
             name = ratio_name(numerator, denominator)
-            figures = (math.nan, math.nan, math.nan, False)
+            figures = (math.nan, math.nan, math.nan, False, False)
             if numerator in fastest.index and denominator in fastest.index:
                 a, b = cell_seconds(runs, fastest.loc[numerator]), cell_seconds(runs, fastest.loc[denominator])
-                ratio, low, high, p = time_ratio(a, b)
-                figures = (ratio, low, high, significant(p))
-            row.update(zip((name, f"{name}_low", f"{name}_high", f"{name}_significant"), figures))
+                ratio, low, high, _ = time_ratio(a, b)
+                figures = (ratio, low, high, *marks(low, high))
+            columns = (name, f"{name}_low", f"{name}_high", f"{name}_significant", f"{name}_testable")
+            row.update(zip(columns, figures))
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -25,19 +25,39 @@ def workload_label(workload: str) -> str:
     return workload if kind == "interpreter" else f"{workload} ({KIND_LABELS[kind]})"
 
 
-def fmt_ratio_ci(ratio: float, low: float, high: float, significant: bool) -> str:
-    """benchstat's convention: `~` marks a difference that is not significant."""
+def fmt_ratio_ci(ratio: float, low: float, high: float, significant: bool, testable: bool = True) -> str:
+    """benchstat's convention, `~` marking a difference that is not significant, and one word more.
+
+    Where the containers are too few for the test to reach its level the ratio
+    says `too few to test`: `~` would read as "no difference", which nobody
+    could have found.
+    """
     if ratio is None or math.isnan(ratio):
         return "–"
+    if not testable:
+        return f"{ratio:.2f}× (too few to test)"
     interval = "" if low is None or math.isnan(low) else f" ({low:.2f}–{high:.2f})"
     return f"{'' if significant else '~ '}{ratio:.2f}×{interval}"
 
 
+def row_testable(row, testable: str = "testable", low: str = "ci_low") -> bool:
+    """A row's `testable` column; in a table written before it existed, whether the ratio has an interval.
+
+    Either way a ratio without an interval was too few to test (older tables
+    had none only for single containers), so old and new tables read alike.
+    """
+    value = row.get(testable)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        interval = row.get(low)
+        return interval is not None and not (isinstance(interval, float) and math.isnan(interval))
+    return bool(value)
+
+
 def fmt_row(row) -> str:
-    """One comparison row as the report prints it: ratio, interval, `~` when not significant."""
+    """One comparison row as the report prints it: ratio, interval, `~` or `too few to test` where they apply."""
     if row["kind"] == "blog":
         return f"{row['ratio']:.2f}×"
-    return fmt_ratio_ci(row["ratio"], row["ci_low"], row["ci_high"], bool(row["significant"]))
+    return fmt_ratio_ci(row["ratio"], row["ci_low"], row["ci_high"], bool(row["significant"]), row_testable(row))
 
 
 def fmt_seconds(value: float) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .flavours import RATIOS, ratio_name
-from .labels import fmt_ratio_ci, fmt_seconds, markdown_table
+from .labels import fmt_ratio_ci, fmt_seconds, markdown_table, row_testable
 
 
 def medians_per_host(summary: pd.DataFrame, hosts: list[str]) -> pd.DataFrame:
@@ -30,8 +30,9 @@ def ratios_per_host(ratios: pd.DataFrame) -> pd.DataFrame:
         row = {"host": r["host"], "workload": r["workload"], "CPUs": r["cpus"]}
         for numerator, denominator in RATIOS:
             name = ratio_name(numerator, denominator)
+            tested = row_testable(r, f"{name}_testable", f"{name}_low")
             row[f"{numerator} / {denominator}"] = fmt_ratio_ci(
-                r[name], r[f"{name}_low"], r[f"{name}_high"], r[f"{name}_significant"]
+                r[name], r[f"{name}_low"], r[f"{name}_high"], r[f"{name}_significant"], tested
             )
         rows.append(row)
     return pd.DataFrame(rows)

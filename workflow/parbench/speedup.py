@@ -14,28 +14,36 @@ rows of comparisons.csv are the same figures by construction.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 
 from .names import BASELINE_KEYS, CELL_KEYS
 from .specs import scaling, workload_kind
-from .stats import ALPHA, mann_whitney_p, ratio_ci
+from .stats import SIGNIFICANT, TOO_FEW, mann_whitney_p, ratio_ci, verdict
 
 _BASE = len(BASELINE_KEYS)  # a cell key's first fields name its baseline group
 _CPUS, _WORKERS = CELL_KEYS.index("cpus"), CELL_KEYS.index("workers")
 
 
 def time_ratio(a: Sequence[float], b: Sequence[float]) -> tuple[float, float, float, float]:
-    """median(a) / median(b), its bootstrap interval and the Mann-Whitney p-value: every ratio of two samples."""
+    """median(a) / median(b), the interval that inverts the exact Mann-Whitney test, and its p-value.
+
+    Every ratio of two samples in every table comes from here, so one interval
+    and one test mark them all (`stats.ratio_ci`).
+    """
     ratio, low, high = ratio_ci(a, b)
     return ratio, low, high, mann_whitney_p(a, b)
 
 
-def significant(p_value: float) -> bool:
-    """benchstat's rule: a difference counts when the p-value is below ALPHA (`~` otherwise)."""
-    return bool(not math.isnan(p_value) and p_value < ALPHA)
+def marks(low: float, high: float) -> tuple[bool, bool]:
+    """(significant, testable) of a ratio's interval: the two columns every table writes beside it.
+
+    significant is False when the containers are too few to test (testable
+    False), so a boolean column never claims a difference nobody could test.
+    """
+    word = verdict(low, high)
+    return word == SIGNIFICANT, word != TOO_FEW
 
 
 def has_speedup(workload: str) -> bool:

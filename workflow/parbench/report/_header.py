@@ -25,8 +25,10 @@ def header_section(inp: ReportInputs) -> list[str]:
         f"Times are medians of {config.get('repeats')} containers per cell, one per interleaved round "
         f"(seed {config.get('seed')}), each a `docker run` pinned to a CPU set{several_values(config)}. "
         f"{ci_statement(inp.summary)} "
-        "Ratios are of median times with "
-        "95 % bootstrap intervals; `~` marks no significant difference (Mann-Whitney U, p ≥ 0.05), as benchstat "
-        "does. Every ratio here is a row of comparisons.csv, every verdict a row of claims.csv.",
+        "Ratios are of median times with 95 % intervals that invert the exact Mann-Whitney U test, so an "
+        "interval excludes 1 exactly when the test finds a difference (p ≤ 0.05); `~` marks no significant "
+        "difference, as benchstat does, and `too few to test` a pair whose containers are too few for the test "
+        "to reach p ≤ 0.05 at all (3 against 3, say). Every ratio here is a row of comparisons.csv, every "
+        "verdict a row of claims.csv.",
         "",
     ]

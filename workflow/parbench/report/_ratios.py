@@ -109,7 +109,7 @@ def scaling_section(inp: ReportInputs) -> list[str]:
         "Speedup is throughput over one worker of the same runtime and mode (W × T1 / TW where every worker "
         "does the full work, T1 / TW where it is split). Ideal is one per CPU, or one per worker for io_wait, "
         "whose workers sleep and need no CPU (so 16 sleeping workers on 2 CPUs can reach 16). `~`: not "
-        "significantly different from no speedup.",
+        "significantly different from no speedup; `too few to test`: too few containers for the test to tell.",
         "",
         *amdahl_lines(inp.comparisons),
         *folded(
