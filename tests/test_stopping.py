@@ -149,3 +149,11 @@ def test_the_report_says_how_many_cells_stopped_early():
     assert "2 of 3 cells stopped after 4 or more rounds" in sentence and "±2%" in sentence and "up to 6" in sentence
     assert rounds_sentence({"repeats": 6}, summary) == ""  # a session of fixed rounds says nothing of it
     assert rounds_sentence(settings, pd.DataFrame({"median": [1.0]})) == ""  # tables from before the column
+
+
+def test_the_report_header_counts_containers_per_cell_as_a_range_under_adaptive_rounds():
+    from parbench.report._header import containers_per_cell
+
+    assert containers_per_cell({"repeats": 6, "min_rounds": 4, "precision": 0.02}) == "4 to 6"
+    assert containers_per_cell({"repeats": 6, "min_rounds": 4, "precision": 0}) == "6"
+    assert containers_per_cell({"repeats": 2, "min_rounds": 4, "precision": 0.02}) == "2"
