@@ -33,6 +33,11 @@ rule session_settings:
         write_if_changed(output[0], PLAN.settings)
 
 
+# The predicted session, before anything is measured (a dry run shows it too).
+if workflow.is_main_process and PLAN.estimate:
+    print(f"parbench: {PLAN.estimate}", file=sys.stderr)
+
+
 # Timeout, retries and host label change nothing that is measured, so they
 # are in the command, not in params (a changed param remeasures). They and the
 # narrowing are placeholders, filled in per job: Snakemake compares the
