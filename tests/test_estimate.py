@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import pytest
+import yaml
 from test_plan import machine, quick_config
 
 from parbench.budget import fit_rounds, format_duration
-from parbench.config import parse_duration
+from parbench.config import check_config, parse_duration
 from parbench.errors import ParbenchError
 from parbench.estimate import (
     DEFAULT,
@@ -30,6 +32,8 @@ from parbench.progress import progress_line
 from parbench.sessionplan import session_plan
 from parbench.specs import CALIBRATION_MARGIN
 from parbench.topology import auto_cpusets, read_topology, topology_summary
+
+from conftest import REPO
 
 GIL = Cell("cpython-3.13", "cpu_loop", "threads", "0", 1)
 GIL2 = Cell("cpython-3.13", "cpu_loop", "threads", "0-1", 2)
@@ -268,3 +272,33 @@ def test_the_large_fixtures_are_machines_of_64_and_128_cpus(name, cpus, cores, n
     assert (counts["cpus"], counts["cores"], counts["smt_cores"], counts["nodes"]) == (cpus, cores, cores, nodes)
     sets = auto_cpusets(topo)
     assert sets[-1] == f"0-{cpus - 1}" and len(sets) == cpus.bit_length()
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"budget": "5x"}, "config key 'budget': '5x' is not a duration"),
+        ({"budget": 90}, "config key 'budget': 90 is not a duration"),
+        ({"budget": "15m", "hosts": ["node1"], "cluster": {"account": "a"}}, "not available with 'hosts'"),
+    ],
+)
+def test_a_bad_budget_is_one_line_naming_the_key(changes, message):
+    config = {**yaml.safe_load((REPO / "config.yaml").read_text()), **changes}
+    with pytest.raises(ParbenchError, match=re.escape(message)):
+        check_config(config, yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text()), [0, 1])
+
+
+def test_the_plan_reads_earlier_sessions_of_the_same_images(tmp_path):
+    config = quick_config()
+    cells = plan(config, tmp_path, machine()).cells
+    (tmp_path / "results/images").mkdir(parents=True)
+    (tmp_path / "results/images/cpython-3.13.iid").write_text(IMAGES["cpython-3.13"] + "\n")
+    params = {"iterations": config["workloads"]["cpu_loop"]["iterations"]}
+    measured = [c for c in cells if c.runtime == "cpython-3.13" and c.workload == "cpu_loop"]
+    for cell in measured:
+        target = tmp_path / cell.raw_path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        lines = [{**r, "params": params} for r in records(cell, [1.0] * config["repeats"], 0.01)]
+        target.write_text("".join(json.dumps(r) + "\n" for r in lines))
+    found = plan(config, tmp_path, machine())
+    assert f"({len(measured)} cells from earlier sessions" in found.estimate

@@ -162,7 +162,7 @@ def seen_cells(records: Iterable[dict], images: dict[str, str], settings: dict) 
     `images` maps a runtime (or RUNTIME+WORKLOAD) to its image ID; a record of
     another image or of other parameters describes another cost and is left out.
     """
-    containers: dict[tuple[str, str, int], list[dict]] = defaultdict(list)
+    containers: dict[str, dict[str, dict[int, list[dict]]]] = defaultdict(lambda: defaultdict(dict))
     for r in records:
         image = images.get(f"{r.get('runtime')}+{r.get('workload')}") or images.get(r.get("runtime", ""))
         wanted = settings.get("params", {}).get(r.get("workload"))
@@ -172,13 +172,10 @@ def seen_cells(records: Iterable[dict], images: dict[str, str], settings: dict) 
         if (given if isinstance(given, str) else params_label(given)) != params_label(wanted):
             continue
         cell = Cell(r["runtime"], r["workload"], r["mode"], r["cpuset"], int(r["workers"]), r.get("variant") or "")
-        containers[(cell.raw_path, r["session"], int(r["round"]))].append(r)
-    latest: dict[str, str] = {}
-    for path, session, _ in containers:
-        latest[path] = max(latest.get(path, session), session)
+        containers[cell.raw_path][r["session"]].setdefault(int(r["round"]), []).append(r)
     seen = {}
-    for path, session in latest.items():
-        rounds = {k[2]: rs for k, rs in containers.items() if k[0] == path and k[1] == session}
+    for path, sessions in containers.items():
+        rounds = sessions[max(sessions)]  # session IDs begin with their start time
         later = [rs[0]["container_seconds"] for index, rs in rounds.items() if index > 0]
         seen[path] = Seen(
             rounds=None if any(rs[0].get(UNFINISHED) for rs in rounds.values()) else len(rounds),

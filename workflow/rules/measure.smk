@@ -57,7 +57,7 @@ if HOSTS:
 else:
     SESSION = dict(
         output=[update(cell.raw_path) for cell in PLAN.measured],
-        message=f"Measuring {len(PLAN.measured)} cell(s) in {config['repeats']} interleaved round(s) (detail: {{log}})",
+        message=f"Measuring {len(PLAN.measured)} cell(s) in {json.loads(PLAN.settings)['repeats']} interleaved round(s) (detail: {{log}})",
         command="{PY} parbench.measure --settings {input.settings} --images results/images "
         "--host-label {HOST_LABEL} " + OPTIONS,
         resources={},
