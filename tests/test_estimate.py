@@ -302,3 +302,10 @@ def test_the_plan_reads_earlier_sessions_of_the_same_images(tmp_path):
         target.write_text("".join(json.dumps(r) + "\n" for r in lines))
     found = plan(config, tmp_path, machine())
     assert f"({len(measured)} cells from earlier sessions" in found.estimate
+
+
+def test_a_narrowed_invocation_predicts_only_the_cells_it_measures(tmp_path):
+    config = quick_config(remeasure=["go"])
+    found = plan(config, tmp_path, machine())
+    go = [c for c in found.cells if c.runtime == "go"]
+    assert found.estimate.startswith(f"{len(go)} cells, {len(go) * config['repeats']} containers, ")

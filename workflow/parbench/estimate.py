@@ -91,6 +91,11 @@ class Estimate:
         """The longest predicted container, seconds."""
         return max((max(c.first, c.later) for c in self.costs), default=0.0)
 
+    def only(self, cells: Iterable[str]) -> Estimate:
+        """The cells (raw paths) an invocation measures, when a repair or `remeasure` narrows it."""
+        wanted = set(cells)
+        return Estimate(tuple(c for c in self.costs if c.cell in wanted))
+
     def with_rounds(self, most: int) -> Estimate:
         """The same session with at most `most` rounds per cell (a budget's cut)."""
         return Estimate(tuple(replace(c, rounds=min(c.rounds, most)) for c in self.costs))

@@ -243,7 +243,9 @@ def plan(config: dict, root: Path, machine: Machine) -> Plan:
         gone_images=gone,
         notices=notices,
         derived=derived_images(config),
-        estimate="" if hosts else estimate_line(estimate, json.loads(settings)["repeats"]),
+        estimate=""
+        if hosts
+        else estimate_line(estimate.only(c.raw_path for c in measured), json.loads(settings)["repeats"]),
     )
 
 
