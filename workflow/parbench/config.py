@@ -7,6 +7,7 @@ Every problem becomes one line that names the config key and what is allowed.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import jsonschema
@@ -18,6 +19,36 @@ from .userworkloads import entry_problem, is_user_entry, user_workloads
 
 KNOWN_WORKLOADS = tuple(sorted(WORKLOADS))
 WORKLOAD_SETTINGS = ("workers",)  # keys of a workload entry that are not parameters
+
+
+BUDGET_FORMS = "whole hours, minutes and seconds such as 90s, 15m, 1h or 1h30m; null for no budget"
+_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+
+
+def budget_problems(config: dict) -> list[str]:
+    """A budget that is no duration, or one asked of a cluster run (each node would plan its own)."""
+    budget = config.get("budget")
+    if budget is None:
+        return []
+    try:
+        parse_duration(budget)
+    except ParbenchError as error:
+        return [str(error)]
+    if config.get("hosts"):
+        return ["config key 'budget': not available with 'hosts' yet (each node plans its own); set it to null"]
+    return []
+
+
+def parse_duration(value: object) -> float:
+    """Seconds in a duration written as hours, minutes and seconds, each a whole number: `1h30m`, `90s`."""
+    match = _DURATION.match(value.strip()) if isinstance(value, str) else None
+    if not match or not any(match.groups()):
+        raise ParbenchError(f"config key 'budget': {value!r} is not a duration (accepted: {BUDGET_FORMS})")
+    hours, minutes, seconds = (int(part or 0) for part in match.groups())
+    total = hours * 3600 + minutes * 60 + seconds
+    if total <= 0:
+        raise ParbenchError(f"config key 'budget': {value!r} is no time at all (accepted: {BUDGET_FORMS})")
+    return float(total)
 
 
 def _key(path) -> str:
@@ -99,7 +130,7 @@ def semantic_problems(config: dict, available: list[int]) -> list[str]:
             user_workloads(enabled_workloads(config))
         except ParbenchError as error:
             problems.append(str(error))
-    return problems + cpuset_problems(config, available)
+    return problems + cpuset_problems(config, available) + budget_problems(config)
 
 
 def cpuset_problems(config: dict, available: list[int]) -> list[str]:

@@ -21,11 +21,13 @@ from pathlib import Path
 
 from . import docker, environment, slurm
 from .atomic import write_text_atomic
+from .budget import fit_rounds
 from .bundle import bundle_stem
 from .config import enabled_workloads, workload_params
 from .control import cells_to_repair
 from .cpusets import available_cpus
 from .errors import ParbenchError
+from .estimate import Estimate, Seen, estimate_line, estimate_session, read_records, seen_cells
 from .matrix import Cell, all_cells, measured_cells
 from .specs import USER_WORKLOADS, use_user_workloads
 from .stopping import StopRule
@@ -34,6 +36,7 @@ from .userworkloads import user_workloads
 JOURNAL = Path("results/session/journal.jsonl")
 SETTINGS = Path("results/session/settings.json")
 IMAGES = Path("results/images")
+RAW = Path("results/raw")
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,7 @@ class Plan:
     gone_images: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     derived: list[str] = field(default_factory=list)  # RUNTIME+WORKLOAD images (derived_images)
+    estimate: str = ""  # the predicted session, one line (empty on a cluster: each node plans its own)
 
     @property
     def raw_paths(self) -> list[str]:
@@ -210,13 +214,14 @@ def plan(config: dict, root: Path, machine: Machine) -> Plan:
     """
     use_user_workloads(user_workloads(enabled_workloads(config)))
     cells = all_cells(config, machine.cpus)
-    settings = session_settings(config, cells)
     hosts = list(config.get("hosts") or [])
+    settings, estimate, said = budgeted(config, cells, root)
     gone, notices = gone_images(root, machine.find_image)
     resuming = None if hosts else unfinished_session(root / JOURNAL)
     if resuming:
         notices.append(f"session {resuming} did not finish: this run takes it up again")
-    repair = {} if hosts or resuming else repairs(root, cells, settings, StopRule.of(config).fewest)
+    notices += said
+    repair = {} if hosts or resuming else repairs(root, cells, settings, StopRule.of(json.loads(settings)).fewest)
     measured = measured_cells(config, machine.cpus)
     if repair:
         notices.append(
@@ -241,7 +246,56 @@ def plan(config: dict, root: Path, machine: Machine) -> Plan:
         gone_images=gone,
         notices=notices,
         derived=derived_images(config),
+        estimate=""
+        if hosts
+        else estimate_line(estimate.only(c.raw_path for c in measured), json.loads(settings)["repeats"]),
     )
+
+
+def history(root: Path, settings: dict) -> dict[str, Seen]:
+    """What earlier sessions with today's images measured: raw files and an unfinished journal, read once."""
+    images = {iid.stem: iid.read_text().strip() for iid in sorted((root / IMAGES).glob("*.iid"))}
+    return seen_cells(read_records(root / RAW, root / JOURNAL), images, settings)
+
+
+def budgeted(config: dict, cells: list[Cell], root: Path) -> tuple[str, Estimate, list[str]]:
+    """The settings' text with the rounds a budget allows, the predicted session, and what to say of the cut.
+
+    The settings record the budget, the repeats asked and the repeats chosen,
+    so the stamp says what the budget cut. A choice made for the same budget
+    and otherwise the same settings is kept: the records that session then
+    writes change the prediction, and a new choice would measure it all again.
+    """
+    text = session_settings(config, cells)
+    settings = json.loads(text)
+    free = [name for name, entry in config["catalogue"].items() if entry.get("free_threading")]
+    estimate = estimate_session(settings, history(root, settings), free)
+    budget = config.get("budget")
+    if budget is None:
+        return text, estimate, []
+    asked = config["repeats"]
+    repeats = kept_choice(root / SETTINGS, settings, budget) or fit_rounds(
+        estimate, budget, asked, config["min_rounds"]
+    )
+    settings.update(repeats=repeats, budget={"limit": budget, "asked_repeats": asked, "repeats": repeats})
+    estimate = estimate.with_rounds(repeats)
+    cut = f"{repeats} rounds instead of {asked}" if repeats < asked else f"all {asked} rounds fit"
+    return json.dumps(settings, sort_keys=True, indent=1), estimate, [f"budget {budget}: {cut}"]
+
+
+def kept_choice(path: Path, settings: dict, budget: str) -> int | None:
+    """The repeats an earlier plan chose for this budget, if every other setting is the same."""
+    try:
+        earlier = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    chosen = earlier.get("budget") if isinstance(earlier, dict) else None
+    if not isinstance(chosen, dict) or chosen.get("limit") != budget:
+        return None
+    rest = {k: v for k, v in earlier.items() if k not in ("repeats", "budget")}
+    if rest != {k: v for k, v in settings.items() if k not in ("repeats", "budget")}:
+        return None
+    return chosen.get("repeats") if chosen.get("asked_repeats") == settings["repeats"] else None
 
 
 def fingerprint(data: dict, prefix: str = "", longest: int = 80) -> list[str]:

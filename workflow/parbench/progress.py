@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 def format_duration(seconds: float) -> str:
     """Whole seconds, as `42s` or `3m07s`."""
@@ -9,14 +11,35 @@ def format_duration(seconds: float) -> str:
     return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
 
 
-def progress_line(order: int, total: int, round_index: int, rounds: int, elapsed: float, skipped: int) -> str:
-    """Containers done / total, the round, elapsed time and an estimate of what is left.
+def time_left(order: int, total: int, elapsed: float, skipped: int, costs: Sequence[float] | None) -> float | None:
+    """Seconds the rest of the plan should take, or None before anything here says.
 
-    `skipped` containers were measured by an earlier, interrupted invocation:
-    they cost this one nothing, so they do not enter the estimate.
+    With `costs` (each planned container's predicted seconds, estimate.py) the
+    containers left are summed and scaled by how the ones measured here
+    compared with their prediction, so a slow cell does not stand for all the
+    rest. Without them, the rest goes at the pace so far. The `skipped`
+    containers were measured by an earlier, interrupted invocation: they are
+    the plan's first ones (a session runs in plan order) and cost this one nothing.
     """
     done_here = max(order - skipped, 0)
-    left = (total - order) * elapsed / done_here if done_here else None
+    if costs is None:
+        return (total - order) * elapsed / done_here if done_here else None
+    predicted_here = sum(costs[skipped:order])
+    pace = elapsed / predicted_here if done_here and predicted_here > 0 else 1.0
+    return sum(costs[order:]) * pace
+
+
+def progress_line(
+    order: int,
+    total: int,
+    round_index: int,
+    rounds: int,
+    elapsed: float,
+    skipped: int,
+    costs: Sequence[float] | None = None,
+) -> str:
+    """Containers done / total, the round, elapsed time and an estimate of what is left."""
+    left = time_left(order, total, elapsed, skipped, costs)
     estimate = f", about {format_duration(left)} left" if left is not None else ""
     return (
         f"measuring: {order}/{total} containers done, round {round_index + 1}/{rounds}, "

@@ -22,6 +22,7 @@ from pathlib import Path
 from . import environment
 from .cpusets import parse_cpuset
 from .errors import ParbenchError
+from .estimate import session_costs
 from .hostload import host_diagnostics
 from .journal import Journal, new_session_id, open_journal, plan_key
 from .matrix import Cell
@@ -108,6 +109,7 @@ class Session:
         self.ancestors = watched_ancestors()
         self.fault = os.environ.get(FAULT_SWITCH)
         self.users = settings.get("user_workloads", {})
+        self.costs: list[float] | None = None  # each planned container's predicted seconds (estimate.py)
 
     def remember_checksum(self, cell: Cell, records: list[dict]) -> None:
         measured = [r for r in records if not r.get("warmup")]
@@ -233,7 +235,7 @@ class Session:
             first_of_round = order % len(self.cells) == 0
             if first_of_round or time.monotonic() - last_progress >= PROGRESS_EVERY_SECONDS:
                 rounds, elapsed = self.settings["repeats"], time.monotonic() - started
-                self.say(progress_line(order, total, round_index, rounds, elapsed, len(done)))
+                self.say(progress_line(order, total, round_index, rounds, elapsed, len(done), self.costs))
                 last_progress = time.monotonic()
             self.log(f"[{order + 1}/{total}] round {round_index + 1}: {cell.raw_path}")
             t0 = time.monotonic()
@@ -287,7 +289,10 @@ def measure(
         journal = open_journal(state_dir / "journal.jsonl", key, new_session_id(), say, code=environment.git_state())
         remove_stray_containers(log, state_dir)
         labels = container_labels(journal.session, state_dir)
-        Session(settings, runtimes, host, journal, timeout, retries, log, say, labels=labels).run()
+        session = Session(settings, runtimes, host, journal, timeout, retries, log, say, labels=labels)
+        free = [name for name, rt in runtimes.items() if rt.identity.get("gil_build_disabled")]
+        session.costs = session_costs(settings, images, free, raw_dir, journal.path, session.plan, say)
+        session.run()
         stamp = write_results(journal, settings, images, raw_dir, harness, host)
         journal.path.unlink()  # every record is in the raw files now, flushed to disk
         return stamp

@@ -33,6 +33,11 @@ rule session_settings:
         write_if_changed(output[0], PLAN.settings)
 
 
+# The predicted session, before anything is measured (a dry run shows it too).
+if workflow.is_main_process and PLAN.estimate:
+    print(f"parbench: {PLAN.estimate}", file=sys.stderr)
+
+
 # Timeout, retries and host label change nothing that is measured, so they
 # are in the command, not in params (a changed param remeasures). They and the
 # narrowing are placeholders, filled in per job: Snakemake compares the
@@ -52,7 +57,7 @@ if HOSTS:
 else:
     SESSION = dict(
         output=[update(cell.raw_path) for cell in PLAN.measured],
-        message=f"Measuring {len(PLAN.measured)} cell(s) in up to {config['repeats']} interleaved round(s) (detail: {{log}})",
+        message=f"Measuring {len(PLAN.measured)} cell(s) in up to {json.loads(PLAN.settings)['repeats']} interleaved round(s) (detail: {{log}})",
         command="{PY} parbench.measure --settings {input.settings} --images results/images "
         "--host-label {HOST_LABEL} " + OPTIONS,
         resources={},

@@ -1,0 +1,311 @@
+"""The session's estimate before measuring, the progress line's time left, and the time budget."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from test_plan import machine, quick_config
+
+from parbench.budget import fit_rounds, format_duration
+from parbench.config import check_config, parse_duration
+from parbench.errors import ParbenchError
+from parbench.estimate import (
+    DEFAULT,
+    DEFAULT_STARTUP,
+    HISTORY,
+    OVERHEAD,
+    SCALED,
+    container_costs,
+    estimate_line,
+    estimate_session,
+    read_records,
+    seen_cells,
+)
+from parbench.matrix import Cell
+from parbench.plan import plan
+from parbench.progress import progress_line
+from parbench.sessionplan import session_plan
+from parbench.specs import CALIBRATION_MARGIN
+from parbench.topology import auto_cpusets, read_topology, topology_summary
+
+from conftest import REPO
+
+GIL = Cell("cpython-3.13", "cpu_loop", "threads", "0", 1)
+GIL2 = Cell("cpython-3.13", "cpu_loop", "threads", "0-1", 2)
+FREE = Cell("cpython-3.13t", "cpu_loop", "threads", "0", 1)
+FREE2 = Cell("cpython-3.13t", "cpu_loop", "threads", "0-1", 2)
+IMAGES = {"cpython-3.13": "sha256:gil", "cpython-3.13t": "sha256:free"}
+PARAMS = {"iterations": 1000}
+
+
+def settings(cells: list[Cell], **changes) -> dict:
+    base = {
+        "cells": [c.raw_path for c in cells],
+        "repeats": 6,
+        "warmup": 1,
+        "min_time": 0.2,
+        "values_time": 1.0,
+        "max_values": 3,
+        "seed": 1,
+        "params": {"cpu_loop": PARAMS},
+        "env": {},
+    }
+    return {**base, **changes}
+
+
+def records(cell: Cell, containers: list[float], per_loop: float, *, image: str | None = None, session="s1") -> list:
+    """One measured record per container (round index = position), as a session annotates them."""
+    return [
+        {
+            "runtime": cell.runtime,
+            "workload": cell.workload,
+            "mode": cell.mode,
+            "cpuset": cell.cpuset,
+            "workers": cell.workers,
+            "variant": cell.variant,
+            "params": PARAMS,
+            "warmup": False,
+            "seconds": per_loop,
+            "round": index,
+            "session": session,
+            "image_id": image or IMAGES[cell.runtime],
+            "container_seconds": seconds,
+            "startup_seconds": 0.25,
+        }
+        for index, seconds in enumerate(containers)
+    ]
+
+
+# --- the model --------------------------------------------------------------------------------------------------
+
+
+def test_without_history_a_container_is_its_calibrated_sections_and_a_default_start_up():
+    plan_settings = settings([GIL])
+    found = estimate_session(plan_settings, {})
+    (cost,) = found.costs
+    section = CALIBRATION_MARGIN * plan_settings["min_time"]
+    values = min(plan_settings["max_values"], math.ceil(plan_settings["values_time"] / section))
+    assert cost.source == DEFAULT and cost.rounds == plan_settings["repeats"]
+    assert cost.later == pytest.approx(DEFAULT_STARTUP + OVERHEAD + values * section)
+    assert cost.first > cost.later  # the first container also calibrates
+    assert found.containers == plan_settings["repeats"] and found.from_history == 0
+    assert found.seconds == pytest.approx(cost.first + (plan_settings["repeats"] - 1) * cost.later)
+
+
+def test_a_cell_seen_with_the_same_image_costs_what_its_containers_took():
+    seen = seen_cells(records(GIL, [3.0, 2.0, 2.2, 1.8], 0.01), IMAGES, settings([GIL]))
+    (cost,) = estimate_session(settings([GIL]), seen).costs
+    assert cost.source == HISTORY
+    assert cost.first == pytest.approx(3.0 + OVERHEAD) and cost.later == pytest.approx(2.0 + OVERHEAD)
+
+
+def test_records_of_another_image_or_other_parameters_are_no_history():
+    other_image = records(GIL, [3.0, 2.0], 0.01, image="sha256:old")
+    other_params = [{**r, "params": {"iterations": 5}} for r in records(GIL, [3.0, 2.0], 0.01)]
+    assert seen_cells(other_image + other_params, IMAGES, settings([GIL])) == {}
+
+
+def test_the_latest_session_of_a_cell_is_the_one_that_counts():
+    old = records(GIL, [9.0, 9.0], 0.01, session="20260101T000000Z-a")
+    new = records(GIL, [3.0, 2.0], 0.01, session="20261201T000000Z-b")
+    seen = seen_cells(old + new, IMAGES, settings([GIL]))
+    assert seen[GIL.raw_path].later == 2.0
+
+
+def test_another_worker_count_is_scaled_by_whether_the_mode_runs_in_parallel():
+    # One loop lasts longer than the section's target, so the section is one loop and follows the worker count.
+    long_loop = 2.0
+    history = records(GIL, [5.0, 4.0], long_loop) + records(FREE, [5.0, 4.0], long_loop)
+    plan_settings = settings([GIL2, FREE2], max_values=1)
+    found = estimate_session(plan_settings, seen_cells(history, IMAGES, plan_settings), ["cpython-3.13t"])
+    gil, free = found.costs
+    assert gil.source == free.source == SCALED
+    # Weak scaling: two workers do twice the work; under the GIL they take turns, free-threaded they share 2 CPUs.
+    assert gil.later - free.later == pytest.approx(long_loop)
+    assert free.later == pytest.approx(0.25 + OVERHEAD + long_loop)
+
+
+def test_a_sleeping_workload_overlaps_even_under_the_gil():
+    sleepy = Cell("cpython-3.13", "io_wait", "threads", "0", 1)
+    many = Cell("cpython-3.13", "io_wait", "threads", "0", 16)
+    history = [{**r, "workload": "io_wait", "params": {"tasks": 1}} for r in records(sleepy, [5.0, 4.0], 2.0)]
+    plan_settings = settings([many], params={"io_wait": {"tasks": 1}}, max_values=1)
+    (cost,) = estimate_session(plan_settings, seen_cells(history, IMAGES, plan_settings)).costs
+    assert cost.source == SCALED and cost.later == pytest.approx(0.25 + OVERHEAD + 2.0)
+
+
+def test_adaptive_rounds_take_what_the_cell_took_last_time_else_the_most_and_say_so():
+    plan_settings = settings([GIL, FREE], precision=0.02, min_rounds=4)
+    seen = seen_cells(records(GIL, [3.0, 2.0, 2.0, 2.0], 0.01), IMAGES, plan_settings)
+    found = estimate_session(plan_settings, seen)
+    took, unknown = found.costs
+    assert (took.rounds, took.rounds_known) == (4, True)
+    assert (unknown.rounds, unknown.rounds_known) == (6, False)
+    line = estimate_line(found, 6)
+    assert "1 at the most rounds (6), an upper bound" in line and "1 cells from earlier sessions" in line
+
+
+def test_an_unfinished_journal_gives_costs_but_not_rounds(tmp_path):
+    journal = tmp_path / "journal.jsonl"
+    lines = [{"session": "s2"}, {"order": 0, "records": records(GIL, [3.0, 2.0], 0.01, session="s2")}]
+    journal.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    plan_settings = settings([GIL], precision=0.02, min_rounds=4)
+    seen = seen_cells(read_records(tmp_path / "no-raw", journal), IMAGES, plan_settings)
+    assert seen[GIL.raw_path].rounds is None
+    (cost,) = estimate_session(plan_settings, seen).costs
+    assert cost.source == HISTORY and cost.rounds == 6 and not cost.rounds_known
+
+
+def test_raw_files_are_read_and_damaged_lines_skipped(tmp_path):
+    raw = tmp_path / "raw" / "cpython-3.13" / "x.jsonl"
+    raw.parent.mkdir(parents=True)
+    raw.write_text(json.dumps(records(GIL, [1.0], 0.01)[0]) + "\n{not json\n")
+    assert len(read_records(tmp_path / "raw")) == 1
+
+
+def test_the_printed_line_names_cells_containers_minutes_and_sources():
+    plan_settings = settings([GIL, FREE])
+    seen = seen_cells(records(GIL, [30.0] * 6, 0.01), IMAGES, plan_settings)
+    found = estimate_session(plan_settings, seen)
+    line = estimate_line(found, 6)
+    minutes = round(found.seconds / 60)
+    assert line.startswith(f"2 cells, 12 containers, about {minutes} min predicted (1 cells from earlier sessions")
+    assert "1 from the timing settings" in line
+
+
+def test_container_costs_follow_the_plan_order():
+    plan_settings = settings([GIL, FREE])
+    found = estimate_session(plan_settings, seen_cells(records(GIL, [3.0, 2.0], 0.01), IMAGES, plan_settings))
+    order = session_plan([GIL, FREE], 2, 1)
+    costs = container_costs(order, found)
+    by_cell = {c.cell: c for c in found.costs}
+    assert costs == [by_cell[c.raw_path].first if r == 0 else by_cell[c.raw_path].later for r, c in order]
+
+
+# --- the progress line ------------------------------------------------------------------------------------------
+
+
+def test_time_left_is_the_prediction_corrected_by_how_the_done_containers_compared():
+    costs = [1.0, 1.0, 4.0, 4.0]
+    # The first two took 4 s against 2 s predicted: the 8 s left are predicted to take 16 s.
+    assert progress_line(2, 4, 0, 2, 4.0, 0, costs).endswith("about 16s left")
+    # Before any container here, the prediction stands as it is.
+    assert progress_line(0, 4, 0, 2, 0.0, 0, costs).endswith("about 10s left")
+    # Containers of an earlier invocation count neither as done here nor as left.
+    assert progress_line(3, 4, 1, 2, 8.0, 2, costs).endswith("about 8s left")
+
+
+# --- durations and the budget -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, seconds", [("90s", 90), ("15m", 900), ("1h", 3600), ("1h30m", 5400), (" 2m5s", 125)])
+def test_durations_parse(text, seconds):
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("bad", ["5x", "", "15", 90, "0m", "m", "1.5h", None])
+def test_bad_durations_name_the_key_and_the_forms(bad):
+    with pytest.raises(ParbenchError, match=r"config key 'budget': .* \(accepted: .*90s, 15m, 1h or 1h30m"):
+        parse_duration(bad)
+
+
+def test_a_budget_that_holds_every_round_keeps_them_and_a_smaller_one_cuts_rounds():
+    found = estimate_session(settings([GIL, FREE]), {})
+    assert fit_rounds(found, format_duration(found.seconds), 6, 4) == 6
+    five = found.with_rounds(5).seconds
+    assert fit_rounds(found, format_duration(five + 1), 6, 4) == 5
+
+
+def test_a_budget_below_the_fewest_rounds_is_refused_with_the_smallest_that_would_do():
+    found = estimate_session(settings([GIL, FREE]), {})
+    with pytest.raises(ParbenchError) as refused:
+        fit_rounds(found, "1s", 6, 4)
+    message = str(refused.value)
+    assert message.startswith("budget 1s cannot hold 4 rounds of 2 cells")
+    smallest = message.split("raise budget to at least ")[1].split(",")[0]
+    assert parse_duration(smallest) >= found.with_rounds(4).seconds
+    assert fit_rounds(found, smallest, 6, 4) >= 4
+
+
+def test_the_plan_records_the_budget_and_the_rounds_it_chose(tmp_path):
+    config = quick_config(repeats=6)
+    free = plan(config, tmp_path, machine())
+    assert "budget" not in json.loads(free.settings) and "predicted" in free.estimate
+    needed = format_duration(estimate_session(json.loads(free.settings), {}).with_rounds(config["repeats"] - 1).seconds)
+    cut = plan({**config, "budget": needed}, tmp_path, machine())
+    chosen = json.loads(cut.settings)
+    assert chosen["budget"] == {"limit": needed, "asked_repeats": config["repeats"], "repeats": chosen["repeats"]}
+    assert chosen["repeats"] < config["repeats"]
+    assert any(n.startswith(f"budget {needed}: ") for n in cut.notices)
+
+
+def test_a_budget_choice_is_kept_for_the_same_settings(tmp_path):
+    config = {**quick_config(repeats=6), "budget": "1h"}
+    first = plan(config, tmp_path, machine())
+    chosen = json.loads(first.settings)
+    chosen["budget"]["repeats"] = chosen["repeats"] = chosen["repeats"] - 1  # as if history had said so then
+    (tmp_path / "results/session").mkdir(parents=True)
+    (tmp_path / "results/session/settings.json").write_text(json.dumps(chosen))
+    again = json.loads(plan(config, tmp_path, machine()).settings)
+    assert again["repeats"] == chosen["repeats"]
+    other = json.loads(plan({**config, "budget": "2h"}, tmp_path, machine()).settings)
+    assert other["repeats"] == config["repeats"]
+
+
+def test_a_budget_too_small_is_refused_by_the_plan(tmp_path):
+    with pytest.raises(ParbenchError, match=r"^budget 1s cannot hold \d+ rounds of \d+ cells .*at least \d+"):
+        plan({**quick_config(), "budget": "1s"}, tmp_path, machine())
+
+
+# --- the fixtures the benchmark plans for -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, cpus, cores, nodes", [("smt32x2", 64, 32, 1), ("numa2smt32x2", 128, 64, 2)])
+def test_the_large_fixtures_are_machines_of_64_and_128_cpus(name, cpus, cores, nodes):
+    topo = read_topology(list(range(cpus)), Path(__file__).parent / "data/sysfs" / name / "devices/system")
+    counts = topology_summary(topo)["counts"]
+    assert (counts["cpus"], counts["cores"], counts["smt_cores"], counts["nodes"]) == (cpus, cores, cores, nodes)
+    sets = auto_cpusets(topo)
+    assert sets[-1] == f"0-{cpus - 1}" and len(sets) == cpus.bit_length()
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"budget": "5x"}, "config key 'budget': '5x' is not a duration"),
+        ({"budget": 90}, "config key 'budget': 90 is not a duration"),
+        ({"budget": "15m", "hosts": ["node1"], "cluster": {"account": "a"}}, "not available with 'hosts'"),
+    ],
+)
+def test_a_bad_budget_is_one_line_naming_the_key(changes, message):
+    config = {**yaml.safe_load((REPO / "config.yaml").read_text()), **changes}
+    with pytest.raises(ParbenchError, match=re.escape(message)):
+        check_config(config, yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text()), [0, 1])
+
+
+def test_the_plan_reads_earlier_sessions_of_the_same_images(tmp_path):
+    config = quick_config()
+    cells = plan(config, tmp_path, machine()).cells
+    (tmp_path / "results/images").mkdir(parents=True)
+    (tmp_path / "results/images/cpython-3.13.iid").write_text(IMAGES["cpython-3.13"] + "\n")
+    params = {"iterations": config["workloads"]["cpu_loop"]["iterations"]}
+    measured = [c for c in cells if c.runtime == "cpython-3.13" and c.workload == "cpu_loop"]
+    for cell in measured:
+        target = tmp_path / cell.raw_path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        lines = [{**r, "params": params} for r in records(cell, [1.0] * config["repeats"], 0.01)]
+        target.write_text("".join(json.dumps(r) + "\n" for r in lines))
+    found = plan(config, tmp_path, machine())
+    assert f"({len(measured)} cells from earlier sessions" in found.estimate
+
+
+def test_a_narrowed_invocation_predicts_only_the_cells_it_measures(tmp_path):
+    config = quick_config(remeasure=["go"])
+    found = plan(config, tmp_path, machine())
+    go = [c for c in found.cells if c.runtime == "go"]
+    assert found.estimate.startswith(f"{len(go)} cells, {len(go) * config['repeats']} containers, ")

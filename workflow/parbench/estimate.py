@@ -1,0 +1,346 @@
+"""What a session will cost before it runs: a model of each cell's containers, summed over its rounds.
+
+A container costs its start-up, its warm-ups and its values (each one timed
+section); a cell's first container also calibrates (a cold pass and a trial).
+Where earlier sessions measured a cell with the same image and parameters,
+their container seconds are the best guess and need no model. Where they
+measured the same runtime, workload, mode and variant at another worker count,
+the time of one loop is carried over by the workload's scaling and by whether
+the mode runs its workers in parallel, then the model rebuilds the container.
+Otherwise the timing settings alone say what a container lasts: a calibrated
+section of CALIBRATION_MARGIN x min_time, as many values as fill values_time.
+
+Everything here is a pure function over plain data (records as dicts, the
+session settings as the plan writes them); `read_records` is the one reader.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from .cpusets import parse_cpuset
+from .hostload import BUSY_SAMPLE_SECONDS
+from .matrix import AA, Cell
+from .names import C_LIBRARY, GOROUTINES, SLEEP, THREADS
+from .specs import CALIBRATION_MARGIN, params_label, scaling, workload_kind
+
+DEFAULT_STARTUP = 0.3  # seconds to start a container, where no earlier session says (docs/method.md)
+# Per container, outside it: the host's load is sampled before each start (hostload.host_diagnostics).
+OVERHEAD = BUSY_SAMPLE_SECONDS
+HISTORY, SCALED, DEFAULT = "history", "scaled", "default"
+UNFINISHED = "_unfinished"  # marks a record read from a journal: its session's rounds are not all there
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A cell as its latest session with these images measured it."""
+
+    rounds: int | None  # None: its session has not finished, so how many it takes is not known yet
+    per_loop: float  # median seconds of one loop
+    startup: float  # median seconds to start one of its containers
+    first: float | None = None  # its calibrating container's seconds (None: not among the records)
+    later: float | None = None  # median seconds of its later containers
+
+
+@dataclass(frozen=True)
+class CellCost:
+    """One cell's predicted containers: the first (calibrating) one, each later one, and how many."""
+
+    cell: str  # raw path
+    first: float
+    later: float
+    rounds: int
+    source: str  # HISTORY, SCALED (another worker count) or DEFAULT (the timing settings)
+    rounds_known: bool  # False: `rounds` is the most a cell may take, an upper bound
+
+    @property
+    def seconds(self) -> float:
+        return self.first + self.later * max(self.rounds - 1, 0) if self.rounds else 0.0
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A session's predicted cost, cell by cell."""
+
+    costs: tuple[CellCost, ...]
+
+    @property
+    def cells(self) -> int:
+        return len(self.costs)
+
+    @property
+    def containers(self) -> int:
+        return sum(c.rounds for c in self.costs)
+
+    @property
+    def seconds(self) -> float:
+        return sum(c.seconds for c in self.costs)
+
+    @property
+    def from_history(self) -> int:
+        return sum(c.source == HISTORY for c in self.costs)
+
+    @property
+    def longest(self) -> float:
+        """The longest predicted container, seconds."""
+        return max((max(c.first, c.later) for c in self.costs), default=0.0)
+
+    def only(self, cells: Iterable[str]) -> Estimate:
+        """The cells (raw paths) an invocation measures, when a repair or `remeasure` narrows it."""
+        wanted = set(cells)
+        return Estimate(tuple(c for c in self.costs if c.cell in wanted))
+
+    def with_rounds(self, most: int) -> Estimate:
+        """The same session with at most `most` rounds per cell (a budget's cut)."""
+        return Estimate(tuple(replace(c, rounds=min(c.rounds, most)) for c in self.costs))
+
+
+def runs_in_parallel(cell: Cell, free_threaded: bool, env: dict[str, str]) -> bool:
+    """Whether the cell's workers share its CPUs' time in parallel, as the claims tell modes apart.
+
+    Sleeps overlap and C code that releases the GIL runs beside other threads
+    whatever the mode; threads under a GIL (a default build, or PYTHON_GIL=1)
+    and goroutines under GOMAXPROCS=1 take turns; processes run in parallel.
+    """
+    if workload_kind(cell.workload) in (SLEEP, C_LIBRARY):
+        return True
+    if cell.mode == THREADS:
+        return free_threaded and env.get("PYTHON_GIL") != "1"
+    if cell.mode == GOROUTINES:
+        return env.get("GOMAXPROCS") != "1"
+    return True
+
+
+def pace(cell: Cell, parallel: bool) -> float:
+    """One loop's time relative to one worker's work on one CPU: how worker count moves it.
+
+    Weak scaling gives each worker the whole work, strong splits it; workers
+    in parallel divide the time by the CPUs they have (sleeps by the workers),
+    otherwise they take turns. Contention that grows faster is not modelled.
+    """
+    cpus = len(parse_cpuset(cell.cpuset))
+    work = cell.workers if scaling(cell.workload) == "weak" else 1
+    lanes = cell.workers if workload_kind(cell.workload) == SLEEP else min(cell.workers, cpus)
+    return work / (lanes if parallel else 1)
+
+
+def values_for(section: float, settings: dict) -> int:
+    """Values per container, by the harness's rule: enough to fill values_time, 1 to max_values."""
+    values_time, most = settings.get("values_time", 0.0), settings.get("max_values", 1)
+    if values_time <= 0:
+        return 1
+    return min(most, max(1, math.ceil(values_time / section))) if section > 0 else most
+
+
+def modelled(cell: Cell, per_loop: float | None, startup: float, settings: dict) -> tuple[float, float]:
+    """(first, later) container seconds from one loop's time (None: unknown) and the timing settings.
+
+    A section of one loop shorter than the target is calibrated up to it (a
+    cold pass plus a trial first, then warm-ups in later rounds); a longer one
+    is that one loop, measured once or more, with no warm-up. Spawn always
+    runs one loop, one value, after its warm-ups.
+    """
+    target = CALIBRATION_MARGIN * settings["min_time"]
+    outside = startup + OVERHEAD
+    if scaling(cell.workload) == "none":
+        loop = per_loop if per_loop is not None else target
+        each = outside + (1 + settings["warmup"]) * loop
+        return each, each
+    loop = per_loop if per_loop is not None else 0.0
+    section = max(target, loop)
+    sections = values_for(section, settings) * section
+    many = loop < target  # more than one loop per section
+    first = outside + loop + (section if many else 0.0) + sections
+    later = outside + (settings["warmup"] * loop if many else 0.0) + sections
+    return first, later
+
+
+def seen_cells(records: Iterable[dict], images: dict[str, str], settings: dict) -> dict[str, Seen]:
+    """Each cell's latest session among records measured with these images and these parameters.
+
+    `images` maps a runtime (or RUNTIME+WORKLOAD) to its image ID; a record of
+    another image or of other parameters describes another cost and is left out.
+    """
+    containers: dict[str, dict[str, dict[int, list[dict]]]] = defaultdict(lambda: defaultdict(dict))
+    for r in records:
+        image = images.get(f"{r.get('runtime')}+{r.get('workload')}") or images.get(r.get("runtime", ""))
+        wanted = settings.get("params", {}).get(r.get("workload"))
+        if image is None or r.get("image_id") != image or wanted is None or r.get("warmup"):
+            continue
+        given = r.get("params") or {}
+        if (given if isinstance(given, str) else params_label(given)) != params_label(wanted):
+            continue
+        cell = Cell(r["runtime"], r["workload"], r["mode"], r["cpuset"], int(r["workers"]), r.get("variant") or "")
+        containers[cell.raw_path][r["session"]].setdefault(int(r["round"]), []).append(r)
+    seen = {}
+    for path, sessions in containers.items():
+        rounds = sessions[max(sessions)]  # session IDs begin with their start time
+        later = [rs[0]["container_seconds"] for index, rs in rounds.items() if index > 0]
+        seen[path] = Seen(
+            rounds=None if any(rs[0].get(UNFINISHED) for rs in rounds.values()) else len(rounds),
+            per_loop=statistics.median(r["seconds"] for rs in rounds.values() for r in rs),
+            startup=statistics.median(rs[0]["startup_seconds"] for rs in rounds.values()),
+            first=rounds[0][0]["container_seconds"] if 0 in rounds else None,
+            later=statistics.median(later) if later else None,
+        )
+    return seen
+
+
+def kin(cell: Cell) -> tuple[str, str, str, str]:
+    """What a cell shares with itself at other worker counts (the A/A twin is its original)."""
+    return cell.runtime, cell.workload, cell.mode, "" if cell.variant == AA else cell.variant
+
+
+def nearest(cell: Cell, seen: dict[str, Seen]) -> tuple[Cell, Seen] | None:
+    """The same runtime, workload, mode and variant seen at the worker count closest to this one's."""
+    family = [
+        (other, s)
+        for other, s in ((Cell.from_raw_path(p), s) for p, s in seen.items())
+        if kin(other) == kin(cell) and other.raw_path != cell.raw_path
+    ]
+    if not family:
+        return None
+    return min(family, key=lambda pair: (abs(math.log(pair[0].workers / cell.workers)), -pair[0].workers))
+
+
+def cell_cost(cell: Cell, seen: dict[str, Seen], settings: dict, parallel: bool, startup: float) -> CellCost:
+    """A cell's predicted containers: its own history, else a sibling's scaled, else the settings.
+
+    Rounds: with adaptive rounds (settings carry `precision`) as many as the
+    cell took last time, held between min_rounds and repeats; without a
+    history (or without adaptive rounds) `repeats`, which is then the most.
+    """
+    most = settings["repeats"]
+    adaptive = settings.get("precision", 0) > 0
+    own = seen.get(cell.raw_path)
+    if own is not None:
+        first, later = modelled(cell, own.per_loop, own.startup, settings)
+        took = own.rounds if adaptive and own.rounds is not None else most
+        rounds = min(most, max(settings.get("min_rounds", 1), took))
+        return CellCost(
+            cell.raw_path,
+            first if own.first is None else own.first + OVERHEAD,
+            later if own.later is None else own.later + OVERHEAD,
+            rounds,
+            HISTORY,
+            rounds_known=own.rounds is not None or not adaptive,
+        )
+    sibling = nearest(cell, seen)
+    if sibling is not None:
+        other, s = sibling
+        per_loop = s.per_loop * pace(cell, parallel) / pace(other, parallel)
+        first, later = modelled(cell, per_loop, s.startup, settings)
+        return CellCost(cell.raw_path, first, later, most, SCALED, rounds_known=not adaptive)
+    first, later = modelled(cell, None, startup, settings)
+    return CellCost(cell.raw_path, first, later, most, DEFAULT, rounds_known=not adaptive)
+
+
+def estimate_session(settings: dict, seen: dict[str, Seen], free_threaded: Iterable[str] = ()) -> Estimate:
+    """The session the settings plan: every cell's containers over its rounds.
+
+    `free_threaded` names the runtimes built without a GIL (their threads run
+    in parallel unless PYTHON_GIL=1). A cell with no history of its own starts
+    in the median start-up seen in history, else DEFAULT_STARTUP.
+    """
+    free = set(free_threaded)
+    startups = [s.startup for s in seen.values()]
+    startup = statistics.median(startups) if startups else DEFAULT_STARTUP
+    costs = []
+    for path in settings["cells"]:
+        cell = Cell.from_raw_path(path)
+        env = settings.get("env", {}).get(cell.variant, {})
+        costs.append(cell_cost(cell, seen, settings, runs_in_parallel(cell, cell.runtime in free, env), startup))
+    return Estimate(tuple(costs))
+
+
+def container_costs(plan: Sequence[tuple[int, Cell]], estimate: Estimate) -> list[float]:
+    """Each planned container's predicted seconds, in plan order (0 past a cell's predicted rounds)."""
+    by_cell = {c.cell: c for c in estimate.costs}
+    costs = []
+    for round_index, cell in plan:
+        cost = by_cell.get(cell.raw_path)
+        if cost is None or round_index >= cost.rounds:
+            costs.append(0.0)
+        else:
+            costs.append(cost.first if round_index == 0 else cost.later)
+    return costs
+
+
+def about(seconds: float) -> str:
+    """A predicted duration as a reader wants it: `about 40 s`, `about 24 min`, `about 2 h 05 min`."""
+    if seconds < 60:
+        return f"about {max(int(round(seconds)), 1)} s"
+    minutes = int(round(seconds / 60))
+    return f"about {minutes} min" if minutes < 120 else f"about {minutes // 60} h {minutes % 60:02d} min"
+
+
+def estimate_line(estimate: Estimate, most_rounds: int) -> str:
+    """The one line printed before measuring: cells, containers, predicted time, and where it comes from."""
+    sources = defaultdict(int)
+    for c in estimate.costs:
+        sources[c.source] += 1
+    told = [f"{sources[HISTORY]} cells from earlier sessions"] if sources[HISTORY] else []
+    if sources[SCALED]:
+        told.append(f"{sources[SCALED]} scaled from other worker counts")
+    if sources[DEFAULT]:
+        told.append(f"{sources[DEFAULT]} from the timing settings")
+    if sources[HISTORY] == estimate.cells:
+        told = [f"all {estimate.cells} cells from earlier sessions"]
+    bound = sum(not c.rounds_known for c in estimate.costs)
+    if bound:
+        told.append(f"{bound} at the most rounds ({most_rounds}), an upper bound")
+    return (
+        f"{estimate.cells} cells, {estimate.containers} containers, {about(estimate.seconds)} predicted"
+        f" ({', '.join(told) or 'no cells'})"
+    )
+
+
+def read_records(raw_dir: Path, journal: Path | None = None) -> list[dict]:
+    """Every record of the raw files under `raw_dir` and of an unfinished session's journal.
+
+    A file that cannot be read or a line that is not JSON is skipped: a damaged
+    history only makes the estimate rougher, and repairs are the plan's job.
+    """
+    files = sorted(raw_dir.rglob("*.jsonl")) if raw_dir.is_dir() else []
+    records = []
+    for path in files:
+        records += _lines(path)
+    for entry in _lines(journal) if journal is not None else []:
+        records += [{**r, UNFINISHED: True} for r in entry.get("records") or [] if isinstance(r, dict)]
+    return [r for r in records if isinstance(r, dict)]
+
+
+def _lines(path: Path) -> list[dict]:
+    try:
+        text = path.read_text()
+    except OSError:
+        return []
+    out = []
+    for line in text.splitlines():
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            continue
+    return out
+
+
+def session_costs(
+    settings: dict,
+    images: dict[str, str],
+    free_threaded: Iterable[str],
+    raw_dir: Path,
+    journal: Path,
+    plan: Sequence[tuple[int, Cell]],
+    say,
+) -> list[float]:
+    """At a session's start: say the predicted session in one line; return each container's prediction."""
+    seen = seen_cells(read_records(raw_dir, journal), images, settings)
+    estimate = estimate_session(settings, seen, free_threaded)
+    say(estimate_line(estimate, settings["repeats"]))
+    return container_costs(plan, estimate)
