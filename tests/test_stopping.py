@@ -97,7 +97,9 @@ def test_a_session_skips_the_later_rounds_of_a_settled_cell_and_resumes_the_same
     quiet, noisy = cells()
     journal = Journal(tmp_path / "journal.jsonl", {"session": "s"})
     session = FakeSession(settings(), journal, {quiet: QUIET, noisy: NOISY})
+    session.costs = [1.0] * len(session.plan)  # each container's predicted seconds (estimate.py)
     session.run()
+    assert sum(session.costs) == 10  # the settled cell's two later rounds no longer count toward time left
     taken = {cell: sum(1 for _, path in session.ran if path == cell.raw_path) for cell in cells()}
     assert taken == {quiet: 4, noisy: 6}
     rounds_of_noisy = [r for r, path in session.ran if path == noisy.raw_path]

@@ -7,6 +7,7 @@ pinned to one CPU set. Each cell is one measurement job and one raw file.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .config import enabled_workloads
@@ -70,7 +71,7 @@ def worker_counts(spec: list, cpus: int) -> list[int]:
     return sorted(counts)
 
 
-def experiment_cells(config: dict, available: list[int]) -> list[Cell]:
+def experiment_cells(config: dict, available: list[int], topology: Sequence | None = None) -> list[Cell]:
     """Every cell of the configured experiment, in a stable order.
 
     Sequential mode is the one-worker baseline without any pool; it runs once
@@ -79,7 +80,7 @@ def experiment_cells(config: dict, available: list[int]) -> list[Cell]:
     Each configured variant repeats its runtimes' cells in its modes, with its
     environment switch.
     """
-    cpusets = sorted(cpusets_for(config, available), key=lambda s: (len(parse_cpuset(s)), s))
+    cpusets = sorted(cpusets_for(config, available, topology), key=lambda s: (len(parse_cpuset(s)), s))
     cells = []
     for runtime in config["runtimes"]:
         kind = config["catalogue"][runtime]["kind"]
@@ -110,9 +111,13 @@ def noise_floor_cell(cells: list[Cell]) -> Cell | None:
     return None
 
 
-def all_cells(config: dict, available: list[int]) -> list[Cell]:
-    """Every cell the tables are made from: the experiment, plus the A/A twin if asked for."""
-    cells = experiment_cells(config, available)
+def all_cells(config: dict, available: list[int], topology: Sequence | None = None) -> list[Cell]:
+    """Every cell the tables are made from: the experiment, plus the A/A twin if asked for.
+
+    `topology` stands in for this machine's sysfs: CPU IDs alone plan another
+    machine of that many CPUs (a cluster node, before its job runs there).
+    """
+    cells = experiment_cells(config, available, topology)
     twin = noise_floor_cell(cells) if config.get("noise_floor") else None
     return cells + ([twin] if twin else [])
 

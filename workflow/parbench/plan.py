@@ -28,6 +28,7 @@ from .control import cells_to_repair
 from .cpusets import available_cpus
 from .errors import ParbenchError
 from .estimate import Estimate, Seen, estimate_line, estimate_session, read_records, seen_cells
+from .hostlimits import HostEstimate
 from .matrix import Cell, all_cells, measured_cells
 from .specs import USER_WORKLOADS, use_user_workloads
 from .stopping import StopRule
@@ -98,6 +99,7 @@ class Plan:
     notices: list[str] = field(default_factory=list)
     derived: list[str] = field(default_factory=list)  # RUNTIME+WORKLOAD images (derived_images)
     estimate: str = ""  # the predicted session, one line (empty on a cluster: each node plans its own)
+    host_estimates: dict[str, HostEstimate] = field(default_factory=dict)  # each node's, from its CPU count
 
     @property
     def raw_paths(self) -> list[str]:
@@ -230,6 +232,7 @@ def plan(config: dict, root: Path, machine: Machine) -> Plan:
         )
         measured = [cell for cell in cells if cell.raw_path in repair]
     label = machine.label(config.get("host_label"), config.get("record_hostname", False))
+    host_cpus = node_cpus(machine) if hosts else {}
     return Plan(
         cells=cells,
         measured=measured,
@@ -240,7 +243,7 @@ def plan(config: dict, root: Path, machine: Machine) -> Plan:
         cpus=list(machine.cpus),
         remeasure=[] if repair else list(config.get("remeasure") or []),
         hosts=hosts,
-        host_cpus=node_cpus(machine) if hosts else {},
+        host_cpus=host_cpus,
         repair=repair,
         resuming=resuming,
         gone_images=gone,
@@ -249,13 +252,30 @@ def plan(config: dict, root: Path, machine: Machine) -> Plan:
         estimate=""
         if hosts
         else estimate_line(estimate.only(c.raw_path for c in measured), json.loads(settings)["repeats"]),
+        host_estimates=host_estimates(config, {h: host_cpus[h] for h in hosts if h in host_cpus}, root),
     )
+
+
+def host_estimates(config: dict, host_cpus: dict[str, int], root: Path) -> dict[str, HostEstimate]:
+    """Each node's predicted session: the cells a machine of its CPUs plans, the records it sent back before."""
+    free = [name for name, entry in config["catalogue"].items() if entry.get("free_threading")]
+    out = {}
+    for host, cpus in sorted(host_cpus.items()):
+        ids = list(range(cpus))
+        settings = json.loads(session_settings(config, all_cells(config, ids, topology=ids)))
+        seen = seen_cells(read_records(root / "results" / "hosts" / host / "raw"), image_ids(root), settings)
+        out[host] = HostEstimate(host, cpus, estimate_session(settings, seen, free))
+    return out
+
+
+def image_ids(root: Path) -> dict[str, str]:
+    """Each built image's ID by name, as the image rules wrote them."""
+    return {iid.stem: iid.read_text().strip() for iid in sorted((root / IMAGES).glob("*.iid"))}
 
 
 def history(root: Path, settings: dict) -> dict[str, Seen]:
     """What earlier sessions with today's images measured: raw files and an unfinished journal, read once."""
-    images = {iid.stem: iid.read_text().strip() for iid in sorted((root / IMAGES).glob("*.iid"))}
-    return seen_cells(read_records(root / RAW, root / JOURNAL), images, settings)
+    return seen_cells(read_records(root / RAW, root / JOURNAL), image_ids(root), settings)
 
 
 def budgeted(config: dict, cells: list[Cell], root: Path) -> tuple[str, Estimate, list[str]]:

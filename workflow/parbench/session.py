@@ -230,7 +230,11 @@ class Session:
         total, started = len(self.plan), time.monotonic()
         last_progress = -PROGRESS_EVERY_SECONDS
         for order, (round_index, cell) in enumerate(self.plan):
-            if order in done or self.stopped(cell):
+            if order in done:
+                continue
+            if self.stopped(cell):
+                if self.costs:
+                    self.costs[order] = 0.0  # a settled cell's later rounds cost nothing: time left drops
                 continue
             first_of_round = order % len(self.cells) == 0
             if first_of_round or time.monotonic() - last_progress >= PROGRESS_EVERY_SECONDS:

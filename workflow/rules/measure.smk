@@ -34,8 +34,11 @@ rule session_settings:
 
 
 # The predicted session, before anything is measured (a dry run shows it too).
-if workflow.is_main_process and PLAN.estimate:
-    print(f"parbench: {PLAN.estimate}", file=sys.stderr)
+if workflow.is_main_process:
+    for line in [PLAN.estimate] if PLAN.estimate else []:
+        print(f"parbench: {line}", file=sys.stderr)
+    for host in PLAN.host_estimates.values():
+        print(f"parbench: {host.line(config['repeats'])}", file=sys.stderr)
 
 
 # Timeout, retries and host label change nothing that is measured, so they
@@ -52,7 +55,13 @@ if HOSTS:
         command="{PY} parbench.hostsession measure --host {wildcards.host} --images results/images "
         "--config {input.config} --settings {input.settings} --out results/hosts/{wildcards.host}/raw "
         "--state results/hosts/{wildcards.host}/session --manifest {output} " + OPTIONS,
-        resources={**CLUSTER_RESOURCES, "slurm_extra": lambda w: node_options(w.host, exclusive=True)},
+        resources={
+            **CLUSTER_RESOURCES,
+            "slurm_extra": lambda w: node_options(w.host, exclusive=True),
+            # The job's time limit follows the node's predicted session (hostlimits.py), where SLURM
+            # said every node's CPU count; otherwise the profile's default.
+            **({"runtime": lambda w: PLAN.host_estimates[w.host].minutes} if set(HOSTS) <= set(PLAN.host_estimates) else {}),
+        },
     )
 else:
     SESSION = dict(

@@ -1,0 +1,41 @@
+"""Each cluster node's predicted session, and the time limit its SLURM job asks for.
+
+A node plans its own cells from its own CPUs (with `cpusets: auto`, 1, 2, 4,
+... of them), so the submitting machine predicts each node's session the way
+a local one is predicted (estimate.py): from the cells a machine of that many
+CPUs plans and the records that node sent back from earlier sessions. The
+job's time limit is that prediction with a margin, instead of one limit for
+every node that is too short for a large node and far too long for a small
+one (a scheduler starts short jobs sooner).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .estimate import Estimate, estimate_line
+
+MARGIN = 1.5  # the model misses contention that grows faster than linear, and long single loops with no history
+SLACK_MINUTES = 10  # the session's own start: reading images, the host's checks, writing its results
+
+
+@dataclass(frozen=True)
+class HostEstimate:
+    """One node's predicted session, from its CPU count."""
+
+    host: str
+    cpus: int
+    estimate: Estimate
+
+    @property
+    def minutes(self) -> int:
+        """The SLURM time limit of the node's measurement job, in minutes."""
+        return math.ceil(self.estimate.seconds * MARGIN / 60) + SLACK_MINUTES
+
+    def line(self, most_rounds: int) -> str:
+        """What is printed before the jobs are submitted."""
+        return (
+            f"host {self.host} ({self.cpus} CPUs): {estimate_line(self.estimate, most_rounds)}; "
+            f"SLURM time limit {self.minutes} min"
+        )
