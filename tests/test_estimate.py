@@ -300,8 +300,15 @@ def test_the_plan_reads_earlier_sessions_of_the_same_images(tmp_path):
         target.parent.mkdir(parents=True, exist_ok=True)
         lines = [{**r, "params": params} for r in records(cell, [1.0] * config["repeats"], 0.01)]
         target.write_text("".join(json.dumps(r) + "\n" for r in lines))
+    stamps = tmp_path / "results/raw/sessions"
+    stamps.mkdir(parents=True)
+    settings = json.loads(plan(config, tmp_path, machine()).settings)
+    (stamps / "s1.json").write_text(json.dumps({"session": "s1", "settings": settings}))
     found = plan(config, tmp_path, machine())
     assert f"({len(measured)} cells from earlier sessions" in found.estimate
+    # A session that timed its cells otherwise (another min_time) paid other costs: it is not history.
+    (stamps / "s1.json").write_text(json.dumps({"session": "s1", "settings": {**settings, "min_time": 1.0}}))
+    assert "earlier sessions" not in plan(config, tmp_path, machine()).estimate
 
 
 def test_a_narrowed_invocation_predicts_only_the_cells_it_measures(tmp_path):
@@ -309,3 +316,11 @@ def test_a_narrowed_invocation_predicts_only_the_cells_it_measures(tmp_path):
     found = plan(config, tmp_path, machine())
     go = [c for c in found.cells if c.runtime == "go"]
     assert found.estimate.startswith(f"{len(go)} cells, {len(go) * config['repeats']} containers, ")
+
+
+def test_a_record_without_the_fields_of_a_cost_is_left_out_not_a_crash():
+    from parbench.estimate import seen_cells
+
+    settings = {"params": {"cpu_loop": {"iterations": 1}}}
+    old = {"runtime": "go", "workload": "cpu_loop", "image_id": "sha256:x", "params": {"iterations": 1}}
+    assert seen_cells([old], {"go": "sha256:x"}, settings) == {}

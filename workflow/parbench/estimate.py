@@ -161,6 +161,10 @@ def modelled(cell: Cell, per_loop: float | None, startup: float, settings: dict)
     return first, later
 
 
+# What a record must hold to say what its container cost.
+NEEDED = ("runtime", "workload", "mode", "cpuset", "workers", "session", "round", "seconds", "container_seconds")
+
+
 def seen_cells(records: Iterable[dict], images: dict[str, str], settings: dict) -> dict[str, Seen]:
     """Each cell's latest session among records measured with these images and these parameters.
 
@@ -169,6 +173,8 @@ def seen_cells(records: Iterable[dict], images: dict[str, str], settings: dict) 
     """
     containers: dict[str, dict[str, dict[int, list[dict]]]] = defaultdict(lambda: defaultdict(dict))
     for r in records:
+        if not all(r.get(field) is not None for field in NEEDED):
+            continue  # a record from before these fields, or damaged: the estimate is only rougher
         image = images.get(f"{r.get('runtime')}+{r.get('workload')}") or images.get(r.get("runtime", ""))
         wanted = settings.get("params", {}).get(r.get("workload"))
         if image is None or r.get("image_id") != image or wanted is None or r.get("warmup"):
@@ -185,7 +191,7 @@ def seen_cells(records: Iterable[dict], images: dict[str, str], settings: dict) 
         seen[path] = Seen(
             rounds=None if any(rs[0].get(UNFINISHED) for rs in rounds.values()) else len(rounds),
             per_loop=statistics.median(r["seconds"] for rs in rounds.values() for r in rs),
-            startup=statistics.median(rs[0]["startup_seconds"] for rs in rounds.values()),
+            startup=statistics.median(rs[0].get("startup_seconds") or DEFAULT_STARTUP for rs in rounds.values()),
             first=rounds[0][0]["container_seconds"] if 0 in rounds else None,
             later=statistics.median(later) if later else None,
         )
@@ -314,6 +320,34 @@ def read_records(raw_dir: Path, journal: Path | None = None) -> list[dict]:
     for entry in _lines(journal) if journal is not None else []:
         records += [{**r, UNFINISHED: True} for r in entry.get("records") or [] if isinstance(r, dict)]
     return [r for r in records if isinstance(r, dict)]
+
+
+TIMING = ("min_time", "values_time", "max_values", "warmup")  # the settings a container's cost follows
+
+
+def timed_alike(records: list[dict], stamps_dir: Path, settings: dict) -> list[dict]:
+    """The records of sessions that timed their cells as `settings` do, and of the unfinished one.
+
+    A session with another min_time or values per container paid other
+    costs; its stamp (stamps_dir/SESSION.json) says how it timed. A record
+    whose session left no readable stamp is left out.
+    """
+    wanted = {key: settings.get(key) for key in TIMING if key in settings}
+    alike = set()
+    for path in sorted(stamps_dir.glob("*.json")) if stamps_dir.is_dir() else []:
+        stamp = _json_object(path)
+        timing = stamp.get("settings") or {}
+        if all(timing.get(key) == value for key, value in wanted.items()):
+            alike.add(stamp.get("session"))
+    return [r for r in records if r.get(UNFINISHED) or r.get("session") in alike]
+
+
+def _json_object(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _lines(path: Path) -> list[dict]:

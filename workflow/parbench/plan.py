@@ -27,7 +27,7 @@ from .config import enabled_workloads, workload_params
 from .control import cells_to_repair
 from .cpusets import available_cpus
 from .errors import ParbenchError
-from .estimate import Estimate, Seen, estimate_line, estimate_session, read_records, seen_cells
+from .estimate import Estimate, Seen, estimate_line, estimate_session, read_records, seen_cells, timed_alike
 from .hostlimits import HostEstimate
 from .matrix import Cell, all_cells, measured_cells
 from .specs import USER_WORKLOADS, use_user_workloads
@@ -263,7 +263,8 @@ def host_estimates(config: dict, host_cpus: dict[str, int], root: Path) -> dict[
     for host, cpus in sorted(host_cpus.items()):
         ids = list(range(cpus))
         settings = json.loads(session_settings(config, all_cells(config, ids, topology=ids)))
-        seen = seen_cells(read_records(root / "results" / "hosts" / host / "raw"), image_ids(root), settings)
+        raw = root / "results" / "hosts" / host / "raw"
+        seen = seen_cells(timed_alike(read_records(raw), raw / "sessions", settings), image_ids(root), settings)
         out[host] = HostEstimate(host, cpus, estimate_session(settings, seen, free))
     return out
 
@@ -275,7 +276,8 @@ def image_ids(root: Path) -> dict[str, str]:
 
 def history(root: Path, settings: dict) -> dict[str, Seen]:
     """What earlier sessions with today's images measured: raw files and an unfinished journal, read once."""
-    return seen_cells(read_records(root / RAW, root / JOURNAL), image_ids(root), settings)
+    records = timed_alike(read_records(root / RAW, root / JOURNAL), root / RAW / "sessions", settings)
+    return seen_cells(records, image_ids(root), settings)
 
 
 def budgeted(config: dict, cells: list[Cell], root: Path) -> tuple[str, Estimate, list[str]]:
