@@ -196,8 +196,10 @@ def test_time_left_is_the_prediction_corrected_by_how_the_done_containers_compar
     assert progress_line(2, 4, 0, 2, 4.0, 0, costs).endswith("about 16s left")
     # Before any container here, the prediction stands as it is.
     assert progress_line(0, 4, 0, 2, 0.0, 0, costs).endswith("about 10s left")
-    # Containers of an earlier invocation count neither as done here nor as left.
-    assert progress_line(3, 4, 1, 2, 8.0, 2, costs).endswith("about 8s left")
+    # Containers this invocation does not run (an earlier one measured them) are 0 in the costs.
+    assert progress_line(3, 4, 1, 2, 8.0, 2, [0.0, 0.0, 4.0, 4.0]).endswith("about 8s left")
+    # A resumed invocation that has measured nothing yet: the prediction stands, not "0s left".
+    assert progress_line(2, 4, 1, 2, 0.0, 2, [0.0, 0.0, 4.0, 4.0]).endswith("about 8s left")
 
 
 # --- durations and the budget -----------------------------------------------------------------------------------

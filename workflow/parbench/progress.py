@@ -14,18 +14,19 @@ def format_duration(seconds: float) -> str:
 def time_left(order: int, total: int, elapsed: float, skipped: int, costs: Sequence[float] | None) -> float | None:
     """Seconds the rest of the plan should take, or None before anything here says.
 
-    With `costs` (each planned container's predicted seconds, estimate.py) the
-    containers left are summed and scaled by how the ones measured here
-    compared with their prediction, so a slow cell does not stand for all the
-    rest. Without them, the rest goes at the pace so far. The `skipped`
-    containers were measured by an earlier, interrupted invocation: they are
-    the plan's first ones (a session runs in plan order) and cost this one nothing.
+    With `costs` (each planned container's predicted seconds, estimate.py,
+    and 0 for every container this invocation does not run: measured by an
+    earlier one, or of a cell that settled) the containers left are summed and
+    scaled by how the ones measured here compared with their prediction, so a
+    slow cell does not stand for all the rest. Without them, the rest goes at
+    the pace so far; the `skipped` containers, measured by an earlier
+    invocation, cost this one nothing.
     """
-    done_here = max(order - skipped, 0)
     if costs is None:
+        done_here = max(order - skipped, 0)
         return (total - order) * elapsed / done_here if done_here else None
-    predicted_here = sum(costs[skipped:order])
-    pace = elapsed / predicted_here if done_here and predicted_here > 0 else 1.0
+    predicted_here = sum(costs[:order])
+    pace = elapsed / predicted_here if predicted_here > 0 else 1.0
     return sum(costs[order:]) * pace
 
 

@@ -136,6 +136,17 @@ class Session:
             self.loops.setdefault(key, entry["loops"])
             self.values.setdefault(key, entry.get("values", 1))
 
+    def settle(self, done: set[int], after: int = -1) -> None:
+        """Zero the predicted cost of the containers this invocation will not run, so time left drops.
+
+        Those are the ones an earlier invocation measured and, past position
+        `after`, the rounds of cells that settled (stopping.py).
+        """
+        if self.costs:
+            for order, (_, cell) in enumerate(self.plan):
+                if order in done or (order > after and self.stopped(cell)):
+                    self.costs[order] = 0.0
+
     def stopped(self, cell: Cell) -> str | None:
         """Why the cell takes no more rounds (stopping.py), or None while it goes on."""
         return self.rule.reason(self.figures.get(cell, []))
@@ -229,24 +240,22 @@ class Session:
         done = self.journal.done()
         total, started = len(self.plan), time.monotonic()
         last_progress = -PROGRESS_EVERY_SECONDS
+        last_round = -1
+        self.settle(done)
         for order, (round_index, cell) in enumerate(self.plan):
-            if order in done:
+            if order in done or self.stopped(cell):
                 continue
-            if self.stopped(cell):
-                if self.costs:
-                    self.costs[order] = 0.0  # a settled cell's later rounds cost nothing: time left drops
-                continue
-            first_of_round = order % len(self.cells) == 0
-            if first_of_round or time.monotonic() - last_progress >= PROGRESS_EVERY_SECONDS:
+            if round_index != last_round or time.monotonic() - last_progress >= PROGRESS_EVERY_SECONDS:
                 rounds, elapsed = self.settings["repeats"], time.monotonic() - started
                 self.say(progress_line(order, total, round_index, rounds, elapsed, len(done), self.costs))
-                last_progress = time.monotonic()
+                last_progress, last_round = time.monotonic(), round_index
             self.log(f"[{order + 1}/{total}] round {round_index + 1}: {cell.raw_path}")
             t0 = time.monotonic()
             entry = self.measure_one(order, round_index, cell)
             entry["elapsed"] = time.monotonic() - t0
             self.journal.append(entry)
             self.taken(cell, entry)
+            self.settle(done, after=order)
 
 
 def measure(
