@@ -21,7 +21,7 @@ import pandas as pd
 from .atomic import atomic_path, write_text_atomic
 from .errors import ParbenchError, main_guard
 from .names import AA, CELL_KEYS, DEFAULT_WARNINGS, PLAIN, warning_limits
-from .provenance import load_stamps
+from .provenance import load_stamps, stamp_path
 from .specs import params_label, scaling, use_experiment
 from .speedup import baselines, has_speedup, ideal_speedup, marks, speedup
 from .stats import summarize
@@ -297,6 +297,22 @@ def write_sessions(runs: pd.DataFrame, raw_dir: Path, out: Path) -> None:
     write_text_atomic(out, json.dumps({"sessions": stamps}, indent=2, sort_keys=True) + "\n")
 
 
+def stop_rule(runs: pd.DataFrame, raw_dir: Path, config: dict | None) -> StopRule | None:
+    """The rounds rule the cells were measured under: the latest session's stamp, else the config.
+
+    A budget lowers `repeats` in the session's settings, not in the config,
+    so a cell that took all the rounds the budget left is `repeats`, not
+    `unfinished`.
+    """
+    sessions = sorted(str(s) for s in runs["session"].dropna().unique()) if "session" in runs else []
+    for session in reversed(sessions):
+        path = stamp_path(raw_dir, session)
+        settings = json.loads(path.read_text()).get("settings") if path.is_file() else None
+        if settings and "repeats" in settings:
+            return StopRule.of(settings)
+    return StopRule.of(config) if config else None
+
+
 @main_guard
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
@@ -330,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
     problem = checksum_problem(runs)
     if problem:
         raise ParbenchError(problem)
-    rule = StopRule.of(json.loads(args.config_file.read_text())) if args.config_file else None
+    rule = stop_rule(runs, args.raw_dir, json.loads(args.config_file.read_text()) if args.config_file else None)
     summary = summary_table(runs, args.cv_limit, args.min_seconds, args.busy_limit, rule)
     write_csv(runs, args.runs)
     write_csv(summary, args.summary)

@@ -25,14 +25,17 @@ from .flavours import host_flavour_ratios
 from .names import warning_limits
 from .render_merged import merged_report
 from .specs import use_experiment
+from .stopping import StopRule
 
 
-def merged(runs: pd.DataFrame, warnings: dict | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The hosts' runs checked against each other, and their summary with config's warning limits."""
+def merged(
+    runs: pd.DataFrame, warnings: dict | None, rule: StopRule | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The hosts' runs checked against each other, and their summary with config's warning limits and rounds rule."""
     problem = checksum_problem(runs)
     if problem:
         raise ParbenchError(f"hosts disagree: {problem}")
-    return runs, summary_table(runs, **warning_limits(warnings))
+    return runs, summary_table(runs, **warning_limits(warnings), rule=rule)
 
 
 def write_merged(out_dir: Path, runs: pd.DataFrame, summary: pd.DataFrame, catalogue: dict) -> None:
@@ -44,7 +47,9 @@ def write_merged(out_dir: Path, runs: pd.DataFrame, summary: pd.DataFrame, catal
     write_text_atomic(out_dir / "report.md", merged_report(summary, ratios))
 
 
-def merged_tables(runs_paths: list[Path], warnings: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def merged_tables(
+    runs_paths: list[Path], warnings: dict | None = None, rule: StopRule | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The hosts' runs.csv files in one table, and its summary (cells keyed by host)."""
     tables = [read_table(path) for path in runs_paths]
     seen: dict[str, Path] = {}
@@ -53,7 +58,7 @@ def merged_tables(runs_paths: list[Path], warnings: dict | None = None) -> tuple
             if label in seen:
                 raise ParbenchError(f"{path} and {seen[label]} both hold host {label!r}")
             seen[label] = path
-    return merged(pd.concat(tables, ignore_index=True), warnings)
+    return merged(pd.concat(tables, ignore_index=True), warnings, rule)
 
 
 @main_guard
@@ -65,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     config = json.loads(args.config.read_text())
     use_experiment(config)  # its user workloads, for their scaling
-    runs, summary = merged_tables(args.runs, config.get("warnings"))
+    # A budget is refused with hosts, so every host took the config's rounds rule.
+    runs, summary = merged_tables(args.runs, config.get("warnings"), StopRule.of(config))
     write_merged(args.out_dir, runs, summary, config["catalogue"])
     print(f"{args.out_dir}: {len(runs)} runs from {summary['host'].nunique()} host(s)", file=sys.stderr)
     return 0

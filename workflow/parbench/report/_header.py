@@ -16,6 +16,12 @@ def several_values(config: dict) -> str:
     )
 
 
+def session_settings(inp: ReportInputs) -> dict:
+    """The first session's settings (a budget may have lowered its rounds), else the config."""
+    settings = (inp.stamps[0].get("settings") or {}) if inp.stamps else {}
+    return settings if "repeats" in settings else inp.config
+
+
 def containers_per_cell(config: dict) -> str:
     """`6`, or `4 to 6` where quiet cells stop early (adaptive rounds, stopping.py)."""
     repeats, fewest = config.get("repeats"), config.get("min_rounds")
@@ -30,7 +36,8 @@ def header_section(inp: ReportInputs) -> list[str]:
         "# parbench report",
         "",
         "CPython 3.13 with the GIL, 3.13t (free-threaded) and Go on the same workloads, each checksum verified. "
-        f"Times are medians of {containers_per_cell(config)} containers per cell, one per interleaved round "
+        f"Times are medians of {containers_per_cell(session_settings(inp))} containers per cell, one per "
+        "interleaved round "
         f"(seed {config.get('seed')}), each a `docker run` pinned to a CPU set{several_values(config)}. "
         f"{ci_statement(inp.summary)} "
         "Ratios are of median times with 95 % intervals that invert the exact Mann-Whitney U test, so an "
