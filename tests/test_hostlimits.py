@@ -6,8 +6,8 @@ import math
 
 from test_plan import machine, quick_config
 
-from parbench.estimate import CellCost, Estimate
-from parbench.hostlimits import MARGIN, SLACK_MINUTES, HostEstimate
+from parbench.estimate import HISTORY, CellCost, Estimate
+from parbench.hostlimits import GUESS_MARGIN, HISTORY_MARGIN, SLACK_MINUTES, HostEstimate
 from parbench.plan import plan
 
 HOSTS = {"hosts": ["small", "big"], "cluster": {"account": "parbench"}, "cpusets": "auto"}
@@ -31,8 +31,9 @@ def test_a_node_slurm_does_not_describe_gets_no_prediction(tmp_path):
     assert set(found.host_estimates) == {"small"}
 
 
-def test_the_time_limit_is_the_prediction_with_its_margin_and_slack():
-    cost = CellCost("raw/c.jsonl", first=30.0, later=10.0, rounds=6, source="default", rounds_known=True)
-    host = HostEstimate("n", 4, Estimate((cost,)))
-    assert host.estimate.seconds == 80.0
-    assert host.minutes == math.ceil(80.0 * MARGIN / 60) + SLACK_MINUTES
+def test_the_time_limit_is_the_prediction_with_a_wider_margin_where_there_is_no_history():
+    guessed = CellCost("raw/c.jsonl", first=30.0, later=10.0, rounds=6, source="default", rounds_known=True)
+    seen = CellCost("raw/d.jsonl", first=30.0, later=10.0, rounds=6, source=HISTORY, rounds_known=True)
+    host = HostEstimate("n", 4, Estimate((guessed, seen)))
+    assert host.estimate.seconds == 160.0
+    assert host.minutes == math.ceil((80.0 * GUESS_MARGIN + 80.0 * HISTORY_MARGIN) / 60) + SLACK_MINUTES

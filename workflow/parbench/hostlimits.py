@@ -14,9 +14,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .estimate import Estimate, estimate_line
+from .estimate import HISTORY, Estimate, estimate_line
 
-MARGIN = 1.5  # the model misses contention that grows faster than linear, and long single loops with no history
+# A cell the node measured before is predicted from its own records; the model still misses contention
+# that grows faster than linear. A cell predicted from the settings alone can take twice that: the first
+# default run on 2 CPUs took 1.85 x its prediction without history (docs/evidence.md).
+HISTORY_MARGIN = 1.5
+GUESS_MARGIN = 3.0
 SLACK_MINUTES = 10  # the session's own start: reading images, the host's checks, writing its results
 
 
@@ -30,8 +34,14 @@ class HostEstimate:
 
     @property
     def minutes(self) -> int:
-        """The SLURM time limit of the node's measurement job, in minutes."""
-        return math.ceil(self.estimate.seconds * MARGIN / 60) + SLACK_MINUTES
+        """The SLURM time limit of the node's measurement job, in minutes.
+
+        `--set-resources measure:runtime=M` overrides it.
+        """
+        seconds = sum(
+            c.seconds * (HISTORY_MARGIN if c.source == HISTORY else GUESS_MARGIN) for c in self.estimate.costs
+        )
+        return math.ceil(seconds / 60) + SLACK_MINUTES
 
     def line(self, most_rounds: int) -> str:
         """What is printed before the jobs are submitted."""
