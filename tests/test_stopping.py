@@ -126,15 +126,15 @@ def frame(figures: dict[str, list[float]]):
 def test_summary_records_each_cells_rounds_and_why_it_stopped():
     summary = summary_table(frame({"goroutines": QUIET[:4], "sequential": NOISY}), rule=StopRule(6, 4, 0.02))
     summary = summary.set_index("mode")
-    assert summary.loc["goroutines", ["rounds", "stopped"]].tolist() == [4, PRECISE]
-    assert summary.loc["sequential", ["rounds", "stopped"]].tolist() == [6, REPEATS]
+    assert summary.loc["goroutines", ["n", "stopped"]].tolist() == [4, PRECISE]
+    assert summary.loc["sequential", ["n", "stopped"]].tolist() == [6, REPEATS]
     assert np.isnan(summary.loc["goroutines", "ci_low"])  # 4 containers: no 95 % interval of the median is printed
 
 
 @pytest.mark.parametrize("precision", [0.0, 0.5])
 def test_summary_of_a_full_cell_says_repeats_whatever_the_precision(precision):
     summary = summary_table(frame({"goroutines": NOISY}), rule=StopRule(6, 4, precision))
-    assert summary["stopped"].tolist() == [REPEATS] and summary["rounds"].tolist() == [6]
+    assert summary["stopped"].tolist() == [REPEATS] and summary["n"].tolist() == [6]
 
 
 def test_summary_names_a_cell_short_of_its_rounds_unfinished():
@@ -150,6 +150,8 @@ def test_the_report_says_how_many_cells_stopped_early():
     sentence = rounds_sentence(settings, summary)
     assert "2 of 3 cells stopped after 4 or more rounds" in sentence and "±2%" in sentence and "up to 6" in sentence
     assert rounds_sentence({"repeats": 6}, summary) == ""  # a session of fixed rounds says nothing of it
+    budgeted = {**settings, "repeats": 4, "budget": {"limit": "15m", "asked_repeats": 6, "repeats": 4}}
+    assert rounds_sentence(budgeted, summary).endswith("The budget of 15m left 4 of the 6 rounds asked.")
     assert rounds_sentence(settings, pd.DataFrame({"median": [1.0]})) == ""  # tables from before the column
 
 

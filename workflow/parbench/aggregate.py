@@ -221,9 +221,8 @@ def cell_row(key: tuple, group: pd.DataFrame, seconds: np.ndarray, limits: dict[
 
 
 def rounds_columns(seconds: np.ndarray, rule: StopRule | None) -> dict:
-    """How many rounds the cell took and why it took no more (stopping.py), as the session decided it."""
-    stopped = (rule.reason(seconds) or UNFINISHED) if rule else ""
-    return {"rounds": len(seconds), "stopped": stopped}
+    """Why the cell took no more rounds than its `n` (stopping.py), as the session decided it."""
+    return {"stopped": (rule.reason(seconds) or UNFINISHED) if rule else ""}
 
 
 SPEEDUP_COLUMNS = ["speedup", "speedup_ci_low", "speedup_ci_high", "speedup_significant", "speedup_testable"]

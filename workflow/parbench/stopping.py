@@ -9,7 +9,8 @@ it to reach 95 %; below that (4 or 5 containers) it is the containers' whole
 range, the widest order-statistic interval there is, whose confidence is
 1 - 2**(1 - n): 87.5 % at 4, 93.8 % at 5. At 6 and more the 95 % interval
 lies inside the range, so the rule asks at least as much as the interval the
-tables print.
+tables print; a cell that stopped at 4 or 5 has no 95 % interval of its
+median to print (its ratios to other cells have theirs).
 
 The default of 4 is the fewest containers at which a comparison of two cells
 can be tested at all: with 4 against 4, the exact Mann-Whitney test's

@@ -71,10 +71,16 @@ def rounds_sentence(settings: dict, summary: pd.DataFrame) -> str:
     if not counts or not precision or fewest is None:
         return ""
     early, total = counts.get(PRECISE, 0), sum(counts.values())
+    budget = settings.get("budget") or {}
+    cut = (
+        f" The budget of {budget['limit']} left {budget['repeats']} of the {budget['asked_repeats']} rounds asked."
+        if budget.get("repeats") is not None and budget.get("repeats") != budget.get("asked_repeats")
+        else ""
+    )
     return (
         f" {early} of {total} cells stopped after {fewest} or more rounds, once the interval of their median lay "
-        f"within ±{precision:.0%} of it; the others took up to {settings.get('repeats')} (summary.csv's `rounds` "
-        "and `stopped`)."
+        f"within ±{precision:.0%} of it; the others took up to {settings.get('repeats')} (summary.csv's `n` "
+        "and `stopped`)." + cut
     )
 
 
