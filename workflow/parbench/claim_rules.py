@@ -16,9 +16,9 @@ import pandas as pd
 
 from .labels import fmt_row, row_testable, workload_label
 from .names import C_LIBRARY, FREE_THREADED, INTERPRETER, PLAIN, SEQUENTIAL, SLEEP, THREADS, WORKLOAD_KINDS
+from .stats import TOO_FEW
 
 HOLDS, FAILS, UNTESTED = "holds", "does not hold", "not measured"
-TOO_FEW = "too few to test"
 PASSED, FAILED = "passed", "failed"
 VERDICT, CHECK = "verdict", "check"
 

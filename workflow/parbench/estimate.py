@@ -34,7 +34,7 @@ DEFAULT_STARTUP = 0.3  # seconds to start a container, where no earlier session 
 # Per container, outside it: the host's load is sampled before each start (hostload.host_diagnostics).
 OVERHEAD = BUSY_SAMPLE_SECONDS
 HISTORY, SCALED, DEFAULT = "history", "scaled", "default"
-UNFINISHED = "_unfinished"  # marks a record read from a journal: its session's rounds are not all there
+FROM_JOURNAL = "_unfinished"  # marks a record read from a journal: its session's rounds are not all there
 
 
 @dataclass(frozen=True)
@@ -189,7 +189,7 @@ def seen_cells(records: Iterable[dict], images: dict[str, str], settings: dict) 
         rounds = sessions[max(sessions)]  # session IDs begin with their start time
         later = [rs[0]["container_seconds"] for index, rs in rounds.items() if index > 0]
         seen[path] = Seen(
-            rounds=None if any(rs[0].get(UNFINISHED) for rs in rounds.values()) else len(rounds),
+            rounds=None if any(rs[0].get(FROM_JOURNAL) for rs in rounds.values()) else len(rounds),
             per_loop=statistics.median(r["seconds"] for rs in rounds.values() for r in rs),
             startup=statistics.median(rs[0].get("startup_seconds") or DEFAULT_STARTUP for rs in rounds.values()),
             first=rounds[0][0]["container_seconds"] if 0 in rounds else None,
@@ -318,7 +318,7 @@ def read_records(raw_dir: Path, journal: Path | None = None) -> list[dict]:
     for path in files:
         records += _lines(path)
     for entry in _lines(journal) if journal is not None else []:
-        records += [{**r, UNFINISHED: True} for r in entry.get("records") or [] if isinstance(r, dict)]
+        records += [{**r, FROM_JOURNAL: True} for r in entry.get("records") or [] if isinstance(r, dict)]
     return [r for r in records if isinstance(r, dict)]
 
 
@@ -339,7 +339,7 @@ def timed_alike(records: list[dict], stamps_dir: Path, settings: dict) -> list[d
         timing = stamp.get("settings") or {}
         if all(timing.get(key) == value for key, value in wanted.items()):
             alike.add(stamp.get("session"))
-    return [r for r in records if r.get(UNFINISHED) or r.get("session") in alike]
+    return [r for r in records if r.get(FROM_JOURNAL) or r.get("session") in alike]
 
 
 def _json_object(path: Path) -> dict:
