@@ -18,6 +18,7 @@ are computed again from what is kept. Printed:
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ import yaml
 from parbench.aggregate import CELL_KEYS, per_container, read_table, summary_table
 from parbench.analysis import analysed
 from parbench.speedup import time_ratio
+from parbench.stats import shift_rank, u_counts
 from parbench.stopping import PRECISE, StopRule, rounds_taken
 
 REPO = Path(__file__).resolve().parent.parent
@@ -112,21 +114,30 @@ def coverage(rule: StopRule, cv: float, trials: int, seed: int) -> tuple[float, 
     return held_fixed / trials, held_adaptive / trials, rounds / (2 * trials)
 
 
+def exact_level(n: int, m: int) -> float:
+    """The confidence the Mann-Whitney interval of n against m containers actually has (it is discrete)."""
+    k = shift_rank(n, m)
+    counts = u_counts(n, m)
+    return 1 - 2 * sum(counts[:k]) / sum(counts)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=Path, default=REPO / "results" / "reference" / "runs.csv")
     parser.add_argument("--precision", type=float, default=0.02)
     parser.add_argument("--min-rounds", type=int, default=4)
     parser.add_argument("--repeats", type=int, default=6)
-    parser.add_argument("--trials", type=int, default=400)
+    parser.add_argument("--trials", type=int, default=4000)
     args = parser.parse_args()
     rule = StopRule(args.repeats, args.min_rounds, args.precision)
     catalogue = yaml.safe_load((REPO / "config.yaml").read_text())["catalogue"]
     replay(args.runs, rule, catalogue)
-    print(f"coverage of the 95 % ratio interval, true ratio 1, {args.trials} simulated pairs per row:")
+    error = math.sqrt(0.95 * 0.05 / args.trials)
+    print(f"coverage of the 95 % ratio interval, true ratio 1, {args.trials} simulated pairs per row")
+    print(f"(standard error of each share about {error:.1%}; 6 against 6 is exact at {exact_level(6, 6):.1%}):")
     print("  cv      fixed  adaptive  mean rounds")
-    for cv in (0.003, 0.01, 0.02, 0.05):
-        fixed, adaptive, mean_rounds = coverage(rule, cv, args.trials, seed=int(cv * 1e4))
+    for number, cv in enumerate((0.003, 0.01, 0.02, 0.05)):
+        fixed, adaptive, mean_rounds = coverage(rule, cv, args.trials, seed=number)
         print(f"  {cv:<6.3f}  {fixed:5.1%}  {adaptive:8.1%}  {mean_rounds:11.2f}")
 
 

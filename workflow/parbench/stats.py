@@ -89,11 +89,6 @@ def shift_rank(n: int, m: int, alpha: float = ALPHA) -> int:
     return k
 
 
-def can_test(n: int, m: int, alpha: float = ALPHA) -> bool:
-    """Whether n containers against m can reach level alpha at all: 2 / C(n+m, n) <= alpha."""
-    return shift_rank(n, m, alpha) > 0
-
-
 def ratio_ci(a: Sequence[float], b: Sequence[float], alpha: float = ALPHA) -> tuple[float, float, float]:
     """median(a) / median(b) with the interval that inverts the exact Mann-Whitney test.
 
