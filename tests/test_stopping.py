@@ -166,14 +166,14 @@ def test_the_report_header_counts_containers_per_cell_as_a_range_under_adaptive_
 def test_the_tables_take_the_rounds_rule_from_the_session_a_budget_cut_not_from_the_config(tmp_path):
     import json
 
-    from parbench.aggregate import stop_rule
+    from parbench.aggregate import session_stamps, stop_rule
 
     runs = frame({"goroutines": NOISY[:4]})  # session s1: 4 rounds, all a budget of 4 left
     config = {"repeats": 6, "min_rounds": 4, "precision": 0.02}
-    assert stop_rule(runs, tmp_path, config) == StopRule(6, 4, 0.02)  # no stamp: the config
+    assert stop_rule([], config) == StopRule(6, 4, 0.02)  # no stamp: the config
     (tmp_path / "sessions").mkdir()
     stamp = {"session": "s1", "settings": {**config, "repeats": 4, "budget": {"limit": "5m", "repeats": 4}}}
     (tmp_path / "sessions" / "s1.json").write_text(json.dumps(stamp))
-    rule = stop_rule(runs, tmp_path, config)
+    rule = stop_rule(session_stamps(runs, tmp_path), config)
     assert rule == StopRule(4, 4, 0.02)
     assert summary_table(runs, rule=rule)["stopped"].tolist() == [REPEATS]  # not "unfinished"

@@ -21,7 +21,7 @@ import pandas as pd
 from .atomic import atomic_path, write_text_atomic
 from .errors import ParbenchError, main_guard
 from .names import AA, CELL_KEYS, DEFAULT_WARNINGS, PLAIN, warning_limits
-from .provenance import load_stamps, stamp_path
+from .provenance import load_stamps
 from .specs import params_label, scaling, use_experiment
 from .speedup import baselines, has_speedup, ideal_speedup, marks, speedup
 from .stats import summarize
@@ -289,25 +289,21 @@ def listed_raw_files(listing: Path) -> list[Path]:
     return [Path(line) for line in text.split()]
 
 
-def write_sessions(runs: pd.DataFrame, raw_dir: Path, out: Path) -> None:
-    """The stamps of every session whose records are in the tables, so the report reads provenance, not the checkout."""
-    sessions = sorted(str(s) for s in runs["session"].dropna().unique())
-    stamps = load_stamps(raw_dir, sessions)
-    write_text_atomic(out, json.dumps({"sessions": stamps}, indent=2, sort_keys=True) + "\n")
+def session_stamps(runs: pd.DataFrame, raw_dir: Path) -> list[dict]:
+    """The stamps of every session whose records are in the tables, oldest first (a missing one is named)."""
+    return load_stamps(raw_dir, sorted(str(s) for s in runs["session"].dropna().unique()))
 
 
-def stop_rule(runs: pd.DataFrame, raw_dir: Path, config: dict | None) -> StopRule | None:
+def stop_rule(stamps: list[dict], config: dict | None) -> StopRule | None:
     """The rounds rule the cells were measured under: the latest session's stamp, else the config.
 
     A budget lowers `repeats` in the session's settings, not in the config,
     so a cell that took all the rounds the budget left is `repeats`, not
     `unfinished`.
     """
-    sessions = sorted(str(s) for s in runs["session"].dropna().unique()) if "session" in runs else []
-    for session in reversed(sessions):
-        path = stamp_path(raw_dir, session)
-        settings = json.loads(path.read_text()).get("settings") if path.is_file() else None
-        if settings and "repeats" in settings:
+    for stamp in reversed(stamps):
+        settings = stamp.get("settings") or {}
+        if "repeats" in settings:
             return StopRule.of(settings)
     return StopRule.of(config) if config else None
 
@@ -345,12 +341,14 @@ def main(argv: list[str] | None = None) -> int:
     problem = checksum_problem(runs)
     if problem:
         raise ParbenchError(problem)
-    rule = stop_rule(runs, args.raw_dir, json.loads(args.config_file.read_text()) if args.config_file else None)
+    # The stamps are read once: for the rounds rule and for sessions.json, the report's provenance.
+    stamps = session_stamps(runs, args.raw_dir) if args.sessions else []
+    rule = stop_rule(stamps, json.loads(args.config_file.read_text()) if args.config_file else None)
     summary = summary_table(runs, args.cv_limit, args.min_seconds, args.busy_limit, rule)
     write_csv(runs, args.runs)
     write_csv(summary, args.summary)
     if args.sessions:
-        write_sessions(runs, args.raw_dir, args.sessions)
+        write_text_atomic(args.sessions, json.dumps({"sessions": stamps}, indent=2, sort_keys=True) + "\n")
     print(f"{len(runs)} runs in {len(summary)} cells", file=sys.stderr)
     return 0
 

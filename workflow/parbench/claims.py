@@ -201,8 +201,8 @@ def python_needs_processes(comparisons: pd.DataFrame) -> Claim:
         return claim
     evidence = [f"3.13 processes {fmt_row(procs)}", f"3.13 threads {fmt_row(threads)}"]
     evidence += [f"3.13t threads {fmt_row(free)}"] if free is not None else []
-    if too_few([procs, threads, free]):
-        verdict = too_few([procs, threads, free])
+    if few := too_few([procs, threads, free]):
+        verdict = few
     elif gain_outcome(procs) is False or gain_outcome(threads) is True:
         verdict = FAILS
     elif gain_outcome(procs) is None or gain_outcome(threads) is None:

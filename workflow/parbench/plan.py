@@ -30,6 +30,7 @@ from .errors import ParbenchError
 from .estimate import Estimate, Seen, estimate_line, estimate_session, read_records, seen_cells, timed_alike
 from .hostlimits import HostEstimate
 from .matrix import Cell, all_cells, measured_cells
+from .names import FREE_THREADED, catalogue_flavour
 from .specs import USER_WORKLOADS, use_user_workloads
 from .stopping import StopRule
 from .userworkloads import user_workloads
@@ -174,15 +175,14 @@ def gone_images(root: Path, find_image: Callable[[str], str | None] | None) -> t
     if find_image is None:
         return [], []
     gone, notices = [], []
-    for iid in sorted((root / IMAGES).glob("*.iid")):
-        image = iid.read_text().strip()
+    for name, image in image_ids(root).items():
         try:
             found = find_image(image)
         except ParbenchError:
             return [], []
         if found is None:
-            gone.append(iid.stem)
-            notices.append(f"image {image[:19]} of {iid.relative_to(root)} is gone from the engine; it will be rebuilt")
+            gone.append(name)
+            notices.append(f"image {image[:19]} of {IMAGES / name}.iid is gone from the engine; it will be rebuilt")
     return gone, notices
 
 
@@ -258,7 +258,7 @@ def plan(config: dict, root: Path, machine: Machine) -> Plan:
 
 def host_estimates(config: dict, host_cpus: dict[str, int], root: Path) -> dict[str, HostEstimate]:
     """Each node's predicted session: the cells a machine of its CPUs plans, the records it sent back before."""
-    free = [name for name, entry in config["catalogue"].items() if entry.get("free_threading")]
+    free = free_threaded(config)
     out = {}
     for host, cpus in sorted(host_cpus.items()):
         ids = list(range(cpus))
@@ -267,6 +267,11 @@ def host_estimates(config: dict, host_cpus: dict[str, int], root: Path) -> dict[
         seen = seen_cells(timed_alike(read_records(raw), raw / "sessions", settings), image_ids(root), settings)
         out[host] = HostEstimate(host, cpus, estimate_session(settings, seen, free))
     return out
+
+
+def free_threaded(config: dict) -> list[str]:
+    """The runtimes built without a GIL: their threads run in parallel, which the estimate's model asks."""
+    return [name for name, entry in config["catalogue"].items() if catalogue_flavour(entry) == FREE_THREADED]
 
 
 def image_ids(root: Path) -> dict[str, str]:
@@ -290,7 +295,7 @@ def budgeted(config: dict, cells: list[Cell], root: Path) -> tuple[str, Estimate
     """
     text = session_settings(config, cells)
     settings = json.loads(text)
-    free = [name for name, entry in config["catalogue"].items() if entry.get("free_threading")]
+    free = free_threaded(config)
     estimate = estimate_session(settings, history(root, settings), free)
     budget = config.get("budget")
     if budget is None:

@@ -35,8 +35,8 @@ rule session_settings:
 
 # The predicted session, before anything is measured (a dry run shows it too).
 if workflow.is_main_process:
-    for line in [PLAN.estimate] if PLAN.estimate else []:
-        print(f"parbench: {line}", file=sys.stderr)
+    if PLAN.estimate:
+        print(f"parbench: {PLAN.estimate}", file=sys.stderr)
     for host in PLAN.host_estimates.values():
         print(f"parbench: {host.line(config['repeats'])}", file=sys.stderr)
 

@@ -18,8 +18,7 @@ def several_values(config: dict) -> str:
 
 def session_settings(inp: ReportInputs) -> dict:
     """The first session's settings (a budget may have lowered its rounds), else the config."""
-    settings = (inp.stamps[0].get("settings") or {}) if inp.stamps else {}
-    return settings if "repeats" in settings else inp.config
+    return inp.settings if "repeats" in inp.settings else inp.config
 
 
 def containers_per_cell(config: dict) -> str:

@@ -29,6 +29,11 @@ class ReportInputs:
     figures: list[Path] = field(default_factory=list)
     report_dir: Path = Path(".")
 
+    @property
+    def settings(self) -> dict:
+        """The first session's settings as its stamp recorded them; {} without a stamp."""
+        return (self.stamps[0].get("settings") or {}) if self.stamps else {}
+
 
 def read_stamps(path: Path | None) -> list[dict] | None:
     """The session stamps of sessions.json; None when there is no such file (older tables)."""

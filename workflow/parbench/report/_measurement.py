@@ -101,7 +101,7 @@ def calibration_rule(settings: dict, config: dict) -> str:
 
 
 def timed_section_lines(inp: ReportInputs) -> list[str]:
-    settings = (inp.stamps[0].get("settings") or {}) if inp.stamps else {}
+    settings = inp.settings
     warmup = settings.get("warmup", inp.config.get("warmup"))
     return [
         "### What a timed section holds",
