@@ -18,7 +18,7 @@ from .estimate import HISTORY, Estimate, estimate_line
 
 # A cell the node measured before is predicted from its own records; the model still misses contention
 # that grows faster than linear. A cell predicted from the settings alone can take twice that: the first
-# default run on 2 CPUs took 1.85 x its prediction without history (docs/evidence.md).
+# default run on 2 CPUs took about 1.8 x its prediction without history (docs/evidence.md).
 HISTORY_MARGIN = 1.5
 GUESS_MARGIN = 3.0
 SLACK_MINUTES = 10  # the session's own start: reading images, the host's checks, writing its results
