@@ -36,6 +36,17 @@ SMALL_PARAMS = {
     "spawn": {"count": 300},
 }
 
+# A number of units that divides each divisible workload's SMALL_PARAMS evenly (spawn does not divide).
+SMALL_UNITS = {
+    "cpu_loop": 100,
+    "cpu_loop_strong": 13,
+    "alloc": 50,
+    "hash": 3,
+    "io_wait": 5,
+    "contention": 10,
+    "channels": 10,
+}
+
 
 def record(
     runtime="go",

@@ -66,7 +66,7 @@ from dataclasses import dataclass
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import userworkload  # noqa: E402
-from workloads import WORKLOADS, Workload, combine  # noqa: E402
+from workloads import WORKLOADS, Workload, combine, unit_params, units_problem  # noqa: E402
 
 SCHEMA_VERSION = 1
 MODES = ("sequential", "threads", "processes")
@@ -629,6 +629,13 @@ def build_parser(user_workload: bool = False) -> argparse.ArgumentParser:
     parser.add_argument(
         "--max-values", type=int_at_least(1), default=1, help="the most values --values-time may choose (default 1)"
     )
+    parser.add_argument(
+        "--units",
+        type=int,
+        default=1,
+        metavar="P",
+        help="divide each loop into P equal units and time units (passes) instead; figures stay per loop",
+    )
     parser.add_argument("--runtime", default="cpython", help="name recorded in each record")
     parser.add_argument(
         "--start-method",
@@ -676,16 +683,22 @@ def faulty_checksum(workload: str, environ: dict[str, str]) -> bool:
     return environ.get(FAULT_VARIABLE) == workload
 
 
-def outcome_fields(outcome: Outcome) -> dict:
-    """A timed section's figures as record fields: times per loop beside the section's total."""
+def outcome_fields(outcome: Outcome, units: int = 1) -> dict:
+    """A timed section's figures as record fields: times per configured loop beside the section's total.
+
+    `loops` counts passes of the timed body; with units, a pass is 1/units of
+    a configured loop, so per-loop figures are the section's / loops × units.
+    """
     loops = outcome.loops
+    per_loop = units / loops
     return dict(
+        units=units,
         loops=loops,
         total_seconds=outcome.seconds,
-        seconds=outcome.seconds / loops,
+        seconds=outcome.seconds * per_loop,
         spawn_seconds=outcome.spawn_seconds,
-        worker_seconds=[s / loops for s in outcome.worker_seconds],
-        cpu_seconds=outcome.cpu_seconds / loops,
+        worker_seconds=[s * per_loop for s in outcome.worker_seconds],
+        cpu_seconds=outcome.cpu_seconds * per_loop,
         max_rss_kb=outcome.max_rss_kb,
         rss_before_kb=outcome.before["rss_kb"],
         rss_parked_kb=outcome.parked["rss_kb"],
@@ -734,8 +747,12 @@ def main(argv: list[str] | None = None) -> int:
     problem = loops_problem(args)
     if problem:
         parser.error(problem)
-    workers = 1 if args.mode == "sequential" else (args.workers or default_workers())
     params = dict(sorted(args.param))
+    problem = units_problem(workload, params, args.units)
+    if problem:
+        parser.error(f"argument --units: {problem}")
+    run_params = unit_params(workload, params, args.units)  # what the tasks do: one unit per pass
+    workers = 1 if args.mode == "sequential" else (args.workers or default_workers())
     fault = 1.0 if faulty_checksum(args.workload, dict(os.environ)) else 0.0
 
     context = None
@@ -751,7 +768,7 @@ def main(argv: list[str] | None = None) -> int:
         params=params,
         mode=args.mode,
         workers=workers,
-        tasks=workload.tasks(params, workers) if args.mode != "sequential" else 1,
+        tasks=workload.tasks(run_params, workers) if args.mode != "sequential" else 1,
         start_method=start_method,
         setup_seconds=time.perf_counter() - _STARTED,
     )
@@ -759,14 +776,14 @@ def main(argv: list[str] | None = None) -> int:
     def measure(loops: int, warmup: bool, calibration: bool, index: int) -> Outcome:
         """One timed section, printed as one record; errors propagate and end the run."""
         throttled_before = throttled_periods()
-        outcome = runner(workload, params, workers, loops, context)
+        outcome = runner(workload, run_params, workers, loops, context)
         throttled_after = throttled_periods()
         record = dict(
             base,
             warmup=warmup,
             calibration=calibration,
             repeat=index,
-            **outcome_fields(outcome),
+            **outcome_fields(outcome, args.units),
             throttled_periods=None
             if throttled_before is None or throttled_after is None
             else throttled_after - throttled_before,

@@ -26,22 +26,22 @@ Params = dict[str, int]
 TaskResult = tuple[float, list[float]]  # (value, latency samples in seconds)
 
 
-def cpu_loop_range(start: int, stop: int) -> float:
-    """Sum (i*i)/(i+1) in float64 for i = start .. stop-1, in order.
+def cpu_loop_range(start: int, stop: int, step: int = 1) -> float:
+    """Sum (i*i)/(i+1) in float64 for i = start, start+step, ... below stop, in order.
 
     i*i stays below 2**53 for every iteration count parbench uses, so the
     integer-to-float conversion is exact and the division correctly rounded
     in Python and Go alike: the sums agree to the last bit.
     """
     total = 0.0
-    for i in range(start, stop):
+    for i in range(start, stop, step):
         total += (i * i) / (i + 1)
     return total
 
 
-def cpu_loop(iterations: int) -> float:
-    """The seed's loop: every worker sums the whole range (weak scaling)."""
-    return cpu_loop_range(0, iterations)
+def cpu_loop(iterations: int, stride: int = 1) -> float:
+    """The seed's loop: every worker sums the whole range (weak scaling); a unit takes every stride-th i."""
+    return cpu_loop_range(0, iterations, stride)
 
 
 def strong_slice(iterations: int, index: int, workers: int) -> tuple[int, int]:
@@ -49,17 +49,27 @@ def strong_slice(iterations: int, index: int, workers: int) -> tuple[int, int]:
     return index * iterations // workers, (index + 1) * iterations // workers
 
 
-def alloc(items: int) -> float:
+def strong_share(iterations: int, index: int, workers: int, stride: int = 1) -> float:
+    """Worker `index`'s share of the strong loop: of the elements i = k·stride (k below
+    iterations / stride), the contiguous run of k that strong_slice gives it."""
+    first, last = strong_slice(iterations // stride, index, workers)
+    return cpu_loop_range(first * stride, last * stride, stride)
+
+
+def alloc(items: int, stride: int = 1) -> float:
     """Build many small records (a dict, a string, a list each) and reduce them.
 
     A window of the last 64 records stays alive, so every record is a real heap
-    object in both languages and the allocator and collector do real work.
+    object in both languages and the allocator and collector do real work. A
+    unit builds the records of every stride-th i only, so its numbers have
+    the digit counts of the whole range.
     """
     window: list[Any] = [None] * 64
     total = 0
-    for i in range(items):
+    for k in range(items // stride):
+        i = k * stride
         record = {"id": i, "name": "item-" + str(i), "tags": [i % 3, i % 5, i % 7]}
-        window[i & 63] = record
+        window[k & 63] = record
         total += len(record["name"]) + sum(record["tags"])
     return float(total)
 
@@ -133,6 +143,24 @@ def make_channel(params: Params, workers: int, kind: str, context: Any) -> Simpl
 
 # ---- workloads as tasks -----------------------------------------------------
 
+STRIDE = "stride"  # the key a strided unit adds to the parameters its tasks see
+
+
+@dataclass(frozen=True)
+class Division:
+    """How one configured loop divides into `units` equal units, so a timed section can be shorter than a loop.
+
+    param: the parameter that divides (units must divide its value evenly).
+    strided: a unit takes every units-th element of the whole range (cpu_loop's
+      cost per i grows with i's size in CPython, alloc's with its digits), so
+      every unit has the mix of a whole loop; otherwise the parameter shrinks
+      to value / units, for work whose steps all cost the same (a hash round,
+      a sleep, an increment, a message).
+    """
+
+    param: str
+    strided: bool = False
+
 
 @dataclass(frozen=True)
 class Workload:
@@ -150,6 +178,8 @@ class Workload:
       as a channel consumer's does; only the total over all loops is checked).
     check: (shared state, the values summed over every task and loop, loops)
       -> a problem or None; it sees state that accumulated over all loops.
+    division: how a loop divides into units (None: it does not, for the
+      reason `undivided` gives).
     """
 
     name: str
@@ -163,6 +193,8 @@ class Workload:
     tasks: Callable[[Params, int], int] = field(default=lambda params, workers: workers)
     shared: Callable[[Params, int, str, Any], Any] = field(default=lambda params, workers, kind, context: None)
     check: Callable[[Any, float, int], str | None] = field(default=lambda shared, total, loops: None)
+    division: Division | None = None
+    undivided: str = "a user's workload does not say how its work divides"
 
     def params_problems(self, params: Params) -> list[tuple[str, str]]:
         """("unknown" | "missing" | "below", parameter) for each bad parameter, in a stable order.
@@ -231,21 +263,24 @@ WORKLOADS: dict[str, Workload] = {
             "cpu_loop",
             "the seed's loop: every worker sums (i·i)/(i+1) over all N",
             {"iterations": 1},
-            lambda p, i, w, s: (cpu_loop(p["iterations"]), []),
+            lambda p, i, w, s: (cpu_loop(p["iterations"], p.get(STRIDE, 1)), []),
+            division=Division("iterations", strided=True),
         ),
         Workload(
             "cpu_loop_strong",
             "the same loop with N split among the workers",
             {"iterations": 1},
-            lambda p, i, w, s: (cpu_loop_range(*strong_slice(p["iterations"], i, w)), []),
+            lambda p, i, w, s: (strong_share(p["iterations"], i, w, p.get(STRIDE, 1)), []),
             scaling="strong",
             combine="sum",
+            division=Division("iterations", strided=True),
         ),
         Workload(
             "alloc",
             "builds and reduces many small dicts, lists and strings",
             {"items": 1},
-            lambda p, i, w, s: (alloc(p["items"]), []),
+            lambda p, i, w, s: (alloc(p["items"], p.get(STRIDE, 1)), []),
+            division=Division("items", strided=True),
         ),
         Workload(
             "hash",
@@ -253,12 +288,14 @@ WORKLOADS: dict[str, Workload] = {
             {"megabytes": 1, "rounds": 1},
             lambda p, i, w, s: (hash_rounds(s, p["rounds"]), []),
             shared=lambda p, w, kind, ctx: hash_buffer(p["megabytes"]),
+            division=Division("rounds"),
         ),
         Workload(
             "io_wait",
             "workers that sleep between tiny steps, as blocking I/O does",
             {"tasks": 1, "sleep_us": 0},
             lambda p, i, w, s: (io_wait(p["tasks"], p["sleep_us"]), []),
+            division=Division("tasks"),
         ),
         Workload(
             "contention",
@@ -268,6 +305,7 @@ WORKLOADS: dict[str, Workload] = {
             combine="sum",
             shared=lambda p, w, kind, ctx: make_counter(kind, ctx),
             check=_contention_check,
+            division=Division("increments"),
         ),
         Workload(
             "channels",
@@ -280,6 +318,7 @@ WORKLOADS: dict[str, Workload] = {
             tasks=lambda p, w: 2 * w,
             shared=make_channel,
             check=_channels_check,
+            division=Division("messages"),
         ),
         Workload(
             "spawn",
@@ -290,6 +329,7 @@ WORKLOADS: dict[str, Workload] = {
             scaling="none",
             combine="sum",
             tasks=lambda p, w: p["count"],
+            undivided="its figures are creation costs, which happen once",
         ),
     )
 }
@@ -307,22 +347,50 @@ def combine(workload: Workload, values: list[float]) -> float:
     return total
 
 
-def expected_checksum(name: str, params: Params, workers: int) -> float:
-    """The checksum a correct run must report, computed without any concurrency.
+def units_problem(workload: Workload, params: Params, units: int) -> str | None:
+    """Why a loop of this workload cannot be run as `units` units, as one line, or None."""
+    if units == 1:
+        return None
+    if units < 1:
+        return f"{units} is below 1"
+    if workload.division is None:
+        return f"{workload.name} cannot be divided into units: {workload.undivided}"
+    name = workload.division.param
+    if params[name] % units:
+        return f"{units} does not divide {name}={params[name]} evenly"
+    return None
+
+
+def unit_params(workload: Workload, params: Params, units: int) -> Params:
+    """The parameters one unit's tasks run with (units_problem must be None first).
+
+    A strided unit keeps the range and adds its stride; otherwise the dividing
+    parameter shrinks, and the shared state and check follow it.
+    """
+    if units == 1:
+        return dict(params)
+    division = workload.division
+    if division.strided:
+        return {**params, STRIDE: units}
+    return {**params, division.param: params[division.param] // units}
+
+
+def expected_checksum(name: str, params: Params, workers: int, units: int = 1) -> float:
+    """The checksum a correct run must report (one unit's with units > 1), computed without any concurrency.
 
     Used to verify published results; the sums of the coordination workloads
     (contention, channels, spawn) follow from their parameters alone.
     """
-    p = params
+    workload = WORKLOADS[name]
+    p = unit_params(workload, params, units)
     if name == "contention":
         return float(workers * p["increments"])
     if name == "channels":
         return float(channel_sum(workers, p["messages"]))
     if name == "spawn":
         return float(p["count"] * (p["count"] - 1) // 2)
-    workload = WORKLOADS[name]
-    shared = workload.shared(params, workers, "threads", None)
+    shared = workload.shared(p, workers, "threads", None)
     if workload.combine == "same":
-        return workload.task(params, 0, workers, shared)[0]
-    tasks = workload.tasks(params, workers)
-    return combine(workload, [workload.task(params, i, workers, shared)[0] for i in range(tasks)])
+        return workload.task(p, 0, workers, shared)[0]
+    tasks = workload.tasks(p, workers)
+    return combine(workload, [workload.task(p, i, workers, shared)[0] for i in range(tasks)])
