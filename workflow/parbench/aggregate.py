@@ -43,6 +43,7 @@ RUN_COLUMNS = [
     "order",
     "seconds",
     "loops",
+    "units",
     "total_seconds",
     "cpu_seconds",
     "max_rss_kb",
@@ -92,6 +93,8 @@ def read_table(source) -> pd.DataFrame:
     """
     table = pd.read_csv(source, dtype={"variant": str, "cpuset": str, "affinity": str, "params": str})
     table["variant"] = table["variant"].fillna(PLAIN)
+    if "loops" in table and "units" not in table:  # a runs table from before units ran whole loops
+        table["units"] = 1
     return table
 
 
@@ -111,7 +114,8 @@ def upgraded(records: list[dict]) -> list[dict]:
     """The records with every field the tables need, the one place older records are brought up to date.
 
     Records from before calibration ran the task set once per container
-    (loops 1, the section is the loop); records from before the session's
+    (loops 1, the section is the loop), and before units whole loops (units
+    1); records from before the session's
     journal name no container, so each is its own: its round is its repeat and
     it gets an order after every real one. Nothing downstream checks for them.
     """
@@ -121,6 +125,7 @@ def upgraded(records: list[dict]) -> list[dict]:
         r = dict(r)
         r["variant"] = r.get("variant") or PLAIN
         r["loops"] = r.get("loops") or 1
+        r["units"] = r.get("units") or 1
         r["total_seconds"] = r.get("total_seconds", r["seconds"])
         r["retries"] = r.get("retries") or 0
         if r.get("order") is None:
@@ -146,12 +151,13 @@ def runs_table(records: list[dict]) -> pd.DataFrame:
 
 
 def checksum_problem(runs: pd.DataFrame) -> str | None:
-    """One line if any two records of the same workload, parameters and worker count disagree.
+    """One line if any two records of the same workload, parameters, worker count and units disagree.
 
     The worker count is part of the key because split work (cpu_loop_strong)
-    adds partial sums, and coordination workloads count every worker's share.
+    adds partial sums, and coordination workloads count every worker's share;
+    the units because a record's checksum is one unit's.
     """
-    for (workload, params, workers), group in runs.groupby(["workload", "params", "workers"]):
+    for (workload, params, workers, _), group in runs.groupby(["workload", "params", "workers", "units"]):
         distinct = group.groupby("checksum_hex")["runtime"].unique()
         if len(distinct) > 1:
             detail = "; ".join(f"{', '.join(sorted(rts))} gave {value}" for value, rts in distinct.items())

@@ -161,8 +161,8 @@ def verify_problems(path: Path, recompute: bool = True) -> list[str]:
         return problems
     runs = read_table(io.BytesIO(files["runs.csv"]))
     use_experiment(yaml.safe_load(files.get("config.yaml", b"")) or {})  # the user workloads it measured
-    for (workload, params, workers), group in runs.groupby(["workload", "params", "workers"]):
-        expected = expected_checksum_of(workload, params, int(workers))
+    for (workload, params, workers, units), group in runs.groupby(["workload", "params", "workers", "units"]):
+        expected = expected_checksum_of(workload, params, int(workers), int(units))
         # A user workload's code is not run here: its records must agree with each other.
         expected = float(group["checksum"].iloc[0]) if expected is None else expected
         wrong = group[group["checksum"] != expected]

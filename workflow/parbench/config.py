@@ -14,11 +14,11 @@ import jsonschema
 
 from .cpusets import format_cpuset, parse_cpuset
 from .errors import ParbenchError
-from .specs import WORKLOADS
+from .specs import WORKLOADS, default_units, units_problem
 from .userworkloads import entry_problem, is_user_entry, user_workloads
 
 KNOWN_WORKLOADS = tuple(sorted(WORKLOADS))
-WORKLOAD_SETTINGS = ("workers",)  # keys of a workload entry that are not parameters
+WORKLOAD_SETTINGS = ("workers", "units")  # keys of a workload entry that are not parameters
 
 
 BUDGET_FORMS = "whole hours, minutes and seconds such as 90s, 15m, 1h or 1h30m; null for no budget"
@@ -173,7 +173,22 @@ def workload_param_problems(workload: str, entry: dict) -> list[str]:
             "below": f"{given.get(name)} is below {minimum}",
         }[kind]
         lines.append(f"config key 'workloads.{workload}.{name}': {what}")
+    if not lines and "units" in entry:
+        problem = units_problem(spec, given, entry["units"])
+        if problem:
+            fix = "give a number of units that divides it, or 1 for whole loops" if spec.division else "remove it"
+            lines.append(f"config key 'workloads.{workload}.units': {problem}; {fix}")
     return lines
+
+
+def workload_units(name: str, entry: dict) -> int:
+    """How many units a loop of this workload divides into: the entry's `units`, else the registry's default.
+
+    A user's workload is not divided (its code does not say how its work splits).
+    """
+    if is_user_entry(entry):
+        return 1
+    return entry.get("units") or default_units(WORKLOADS[name], workload_params(entry))
 
 
 def enabled_workloads(config: dict) -> dict[str, dict]:

@@ -9,6 +9,9 @@ the time of one loop is carried over by the workload's scaling and by whether
 the mode runs its workers in parallel, then the model rebuilds the container.
 Otherwise the timing settings alone say what a container lasts: a calibrated
 section of CALIBRATION_MARGIN x min_time, as many values as fill values_time.
+A divided loop (settings' `units`) is calibrated in passes of one unit, so
+only a unit longer than the target makes a section longer than it; a record
+of other units still tells one loop's time, but not its containers'.
 
 Everything here is a pure function over plain data (records as dicts, the
 session settings as the plan writes them); `read_records` is the one reader.
@@ -138,13 +141,18 @@ def values_for(section: float, settings: dict) -> int:
     return min(most, max(1, math.ceil(values_time / section))) if section > 0 else most
 
 
+def units_of(cell: Cell, settings: dict) -> int:
+    """How many units the settings divide the cell's loop into (1: whole loops, or settings from before units)."""
+    return settings.get("units", {}).get(cell.workload, 1)
+
+
 def modelled(cell: Cell, per_loop: float | None, startup: float, settings: dict) -> tuple[float, float]:
     """(first, later) container seconds from one loop's time (None: unknown) and the timing settings.
 
-    A section of one loop shorter than the target is calibrated up to it (a
-    cold pass plus a trial first, then warm-ups in later rounds); a longer one
-    is that one loop, measured once or more, with no warm-up. Spawn always
-    runs one loop, one value, after its warm-ups.
+    A pass (one loop, or one unit of a divided one) shorter than the target
+    is calibrated up to it (a cold pass plus a trial first, then warm-ups in
+    later rounds); a longer one is that one pass, measured once or more, with
+    no warm-up. Spawn always runs one loop, one value, after its warm-ups.
     """
     target = CALIBRATION_MARGIN * settings["min_time"]
     outside = startup + OVERHEAD
@@ -152,7 +160,7 @@ def modelled(cell: Cell, per_loop: float | None, startup: float, settings: dict)
         loop = per_loop if per_loop is not None else target
         each = outside + (1 + settings["warmup"]) * loop
         return each, each
-    loop = per_loop if per_loop is not None else 0.0
+    loop = per_loop / units_of(cell, settings) if per_loop is not None else 0.0  # one pass
     section = max(target, loop)
     sections = values_for(section, settings) * section
     many = loop < target  # more than one loop per section
@@ -170,6 +178,7 @@ def seen_cells(records: Iterable[dict], images: dict[str, str], settings: dict) 
 
     `images` maps a runtime (or RUNTIME+WORKLOAD) to its image ID; a record of
     another image or of other parameters describes another cost and is left out.
+    A record of other units keeps its loop's time but not its containers' seconds.
     """
     containers: dict[str, dict[str, dict[int, list[dict]]]] = defaultdict(lambda: defaultdict(dict))
     for r in records:
@@ -187,13 +196,15 @@ def seen_cells(records: Iterable[dict], images: dict[str, str], settings: dict) 
     seen = {}
     for path, sessions in containers.items():
         rounds = sessions[max(sessions)]  # session IDs begin with their start time
+        units = settings.get("units", {}).get(Cell.from_raw_path(path).workload, 1)
+        alike = all(int(rs[0].get("units") or 1) == units for rs in rounds.values())
         later = [rs[0]["container_seconds"] for index, rs in rounds.items() if index > 0]
         seen[path] = Seen(
             rounds=None if any(rs[0].get(FROM_JOURNAL) for rs in rounds.values()) else len(rounds),
             per_loop=statistics.median(r["seconds"] for rs in rounds.values() for r in rs),
             startup=statistics.median(rs[0].get("startup_seconds") or DEFAULT_STARTUP for rs in rounds.values()),
-            first=rounds[0][0]["container_seconds"] if 0 in rounds else None,
-            later=statistics.median(later) if later else None,
+            first=rounds[0][0]["container_seconds"] if 0 in rounds and alike else None,
+            later=statistics.median(later) if later and alike else None,
         )
     return seen
 

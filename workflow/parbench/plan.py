@@ -23,7 +23,7 @@ from . import docker, environment, slurm
 from .atomic import write_text_atomic
 from .budget import fit_rounds
 from .bundle import bundle_stem
-from .config import enabled_workloads, workload_params
+from .config import enabled_workloads, workload_params, workload_units
 from .control import cells_to_repair
 from .cpusets import available_cpus
 from .errors import ParbenchError
@@ -134,6 +134,7 @@ def session_settings(config: dict, cells: list[Cell]) -> str:
         "max_values": config["max_values"],
         "seed": config["seed"],
         "params": {name: workload_params(w) for name, w in enabled_workloads(config).items()},
+        "units": {name: workload_units(name, w) for name, w in enabled_workloads(config).items()},
         "env": {name: v["env"] for name, v in config["variants"].items()},
         "limits": config["limits"],
     }

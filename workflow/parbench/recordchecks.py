@@ -39,13 +39,15 @@ def record_problems(
     env: dict[str, str] | None = None,
     params: dict[str, int] | None = None,
     loops: int | None = None,
+    units: int = 1,
 ) -> list[str]:
     """Everything that makes these records untrustworthy, each as one line.
 
     A variant's environment changes what must be seen: PYTHON_GIL=1 turns the
     GIL on in a free-threaded build, GOMAXPROCS fixes Go's parallelism. With
     `loops` given, the measured values must have run exactly that many loops;
-    without, they must all have run the same loops.
+    without, they must all have run the same loops. Every record must have
+    divided its loop into `units` (a record without the field ran whole loops).
     """
     measured = range(measured, measured + 1) if isinstance(measured, int) else measured
     got = [r for r in records if not r.get("warmup")]
@@ -57,6 +59,8 @@ def record_problems(
         problems.append("the measured records ran different loops")
     for record in records:
         problems += _one_record_problems(record, cell, identity, env or {}, params, loops)
+        if record.get("units", 1) != units:
+            problems.append(f"{_where(record)}: units is {record.get('units')!r}, expected {units!r}")
     return problems
 
 

@@ -191,10 +191,11 @@ class Session:
         key = calibration_key(cell)
         timing = timing_for(cell, self.loops.get(key), self.settings, self.values.get(key, 1))
         env = self.env_for(cell)
-        argv = harness_argv(runtime.kind, cell, params, timing, user=cell.workload in self.users)
+        units = self.units(cell)
+        argv = harness_argv(runtime.kind, cell, params, timing, user=cell.workload in self.users, units=units)
         ran = self.attempts(cell, argv, env)
         records = ran.records
-        self.check(records, cell, runtime, env, params, timing)
+        self.check(records, cell, runtime, env, params, timing, units)
         measured = [r for r in records if not r["warmup"]]
         annotate(
             records,
@@ -222,11 +223,17 @@ class Session:
             "records": records,
         }
 
-    def check(self, records: list[dict], cell: Cell, runtime: Runtime, env: dict, params: dict, timing: Timing) -> None:
+    def units(self, cell: Cell) -> int:
+        """How many units the cell's loop divides into (sessions planned before units: 1)."""
+        return self.settings.get("units", {}).get(cell.workload, 1)
+
+    def check(
+        self, records: list[dict], cell: Cell, runtime: Runtime, env: dict, params: dict, timing: Timing, units: int
+    ) -> None:
         """Stop the session on the first problem: a wrong measurement is not worth another try."""
-        problems = record_problems(records, cell, timing.measured, runtime.identity, env, params, timing.loops)
+        problems = record_problems(records, cell, timing.measured, runtime.identity, env, params, timing.loops, units)
         if not problems:
-            expected = expected_checksum_of(cell.workload, params_label(params), cell.workers)
+            expected = expected_checksum_of(cell.workload, params_label(params), cell.workers, units)
             if expected is not None:
                 problems = checksum_problems(records, expected)
             else:

@@ -85,10 +85,13 @@ def calibration_key(cell: Cell) -> Cell:
     return Cell(cell.runtime, cell.workload, cell.mode, cell.cpuset, cell.workers) if cell.variant == AA else cell
 
 
-def harness_argv(kind: str, cell: Cell, params: dict[str, int], timing: Timing, user: bool = False) -> list[str]:
+def harness_argv(
+    kind: str, cell: Cell, params: dict[str, int], timing: Timing, user: bool = False, units: int = 1
+) -> list[str]:
     """The command line of the harness inside the image (Go's flag package takes one dash).
 
-    The harness's `--repeats` flag is how many values the container measures.
+    The harness's `--repeats` flag is how many values the container measures;
+    `--units` (given only when a loop is divided) what one pass of it runs.
     A user workload runs in CPython from its mounted folder; Go's twin is
     compiled into the workload's own image, so Go's command line is the same.
     """
@@ -98,6 +101,8 @@ def harness_argv(kind: str, cell: Cell, params: dict[str, int], timing: Timing, 
         head += ["--workload-dir", WORKLOAD_MOUNT]
     named = [("runtime", cell.runtime), ("workload", cell.workload), ("mode", cell.mode), ("workers", cell.workers)]
     named += [("param", f"{name}={params[name]}") for name in sorted(params)]
+    if units > 1:
+        named.append(("units", units))
     if timing.min_time is not None:
         named.append(("min-time", f"{timing.min_time:g}"))
         if timing.values_time > 0:

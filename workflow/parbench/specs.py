@@ -38,12 +38,15 @@ def _registry() -> ModuleType:
 _REGISTRY = _registry()
 WORKLOADS = _REGISTRY.WORKLOADS
 expected_checksum = _REGISTRY.expected_checksum
+default_units = _REGISTRY.default_units
+units_problem = _REGISTRY.units_problem
 
 __all__ = [
     "USER_WORKLOADS",
     "UserWorkload",
     "WORKLOADS",
     "WORKLOAD_KINDS",
+    "default_units",
     "expected_checksum",
     "expected_checksum_of",
     "modes_for",
@@ -51,6 +54,7 @@ __all__ = [
     "parse_params_label",
     "scaling",
     "timed_section",
+    "units_problem",
     "use_experiment",
     "use_user_workloads",
     "workload_kind",
@@ -174,8 +178,8 @@ def parse_params_label(label: str) -> dict[str, int]:
     return {name: int(value) for name, _, value in pairs}
 
 
-def expected_checksum_of(workload: str, params: str, workers: int) -> float | None:
-    """The checksum a correct run reports, from the harness's own code, computed once per input.
+def expected_checksum_of(workload: str, params: str, workers: int, units: int = 1) -> float | None:
+    """The checksum a correct run reports (one unit's), from the harness's own code, computed once per input.
 
     None for a user workload: its code runs only in containers, never here, so
     its runs are held to its own `expected` or to each other (recordchecks).
@@ -185,9 +189,9 @@ def expected_checksum_of(workload: str, params: str, workers: int) -> float | No
     """
     if workload in USER_WORKLOADS:
         return None
-    return _expected(workload, params, workers if WORKLOADS[workload].combine == "sum" else 1)
+    return _expected(workload, params, workers if WORKLOADS[workload].combine == "sum" else 1, units)
 
 
 @functools.cache
-def _expected(workload: str, params: str, workers: int) -> float:
-    return expected_checksum(workload, parse_params_label(params), workers)
+def _expected(workload: str, params: str, workers: int, units: int) -> float:
+    return expected_checksum(workload, parse_params_label(params), workers, units)

@@ -151,6 +151,10 @@ class Division:
     """How one configured loop divides into `units` equal units, so a timed section can be shorter than a loop.
 
     param: the parameter that divides (units must divide its value evenly).
+    size: how much of that parameter one unit holds by default: a few
+      milliseconds of one CPython worker, so that even a 64-worker cell of a
+      mode that runs its workers one at a time has a unit shorter than
+      min_time and its container stays short.
     strided: a unit takes every units-th element of the whole range (cpu_loop's
       cost per i grows with i's size in CPython, alloc's with its digits), so
       every unit has the mix of a whole loop; otherwise the parameter shrinks
@@ -159,6 +163,7 @@ class Division:
     """
 
     param: str
+    size: int
     strided: bool = False
 
 
@@ -264,7 +269,7 @@ WORKLOADS: dict[str, Workload] = {
             "the seed's loop: every worker sums (i·i)/(i+1) over all N",
             {"iterations": 1},
             lambda p, i, w, s: (cpu_loop(p["iterations"], p.get(STRIDE, 1)), []),
-            division=Division("iterations", strided=True),
+            division=Division("iterations", 50_000, strided=True),
         ),
         Workload(
             "cpu_loop_strong",
@@ -273,14 +278,14 @@ WORKLOADS: dict[str, Workload] = {
             lambda p, i, w, s: (strong_share(p["iterations"], i, w, p.get(STRIDE, 1)), []),
             scaling="strong",
             combine="sum",
-            division=Division("iterations", strided=True),
+            division=Division("iterations", 50_000, strided=True),
         ),
         Workload(
             "alloc",
             "builds and reduces many small dicts, lists and strings",
             {"items": 1},
             lambda p, i, w, s: (alloc(p["items"], p.get(STRIDE, 1)), []),
-            division=Division("items", strided=True),
+            division=Division("items", 2_000, strided=True),
         ),
         Workload(
             "hash",
@@ -288,14 +293,14 @@ WORKLOADS: dict[str, Workload] = {
             {"megabytes": 1, "rounds": 1},
             lambda p, i, w, s: (hash_rounds(s, p["rounds"]), []),
             shared=lambda p, w, kind, ctx: hash_buffer(p["megabytes"]),
-            division=Division("rounds"),
+            division=Division("rounds", 1),
         ),
         Workload(
             "io_wait",
             "workers that sleep between tiny steps, as blocking I/O does",
             {"tasks": 1, "sleep_us": 0},
             lambda p, i, w, s: (io_wait(p["tasks"], p["sleep_us"]), []),
-            division=Division("tasks"),
+            division=Division("tasks", 10),
         ),
         Workload(
             "contention",
@@ -305,7 +310,7 @@ WORKLOADS: dict[str, Workload] = {
             combine="sum",
             shared=lambda p, w, kind, ctx: make_counter(kind, ctx),
             check=_contention_check,
-            division=Division("increments"),
+            division=Division("increments", 1_000),
         ),
         Workload(
             "channels",
@@ -318,7 +323,7 @@ WORKLOADS: dict[str, Workload] = {
             tasks=lambda p, w: 2 * w,
             shared=make_channel,
             check=_channels_check,
-            division=Division("messages"),
+            division=Division("messages", 1_000),
         ),
         Workload(
             "spawn",
@@ -359,6 +364,23 @@ def units_problem(workload: Workload, params: Params, units: int) -> str | None:
     if params[name] % units:
         return f"{units} does not divide {name}={params[name]} evenly"
     return None
+
+
+def default_units(workload: Workload, params: Params) -> int:
+    """The units a loop divides into when the config does not say: about `size` each, dividing evenly.
+
+    The largest divisor of the parameter that leaves units of at least
+    `size`; 1 (whole loops) where the parameter is no larger than one unit or
+    the workload does not divide.
+    """
+    division = workload.division
+    if division is None:
+        return 1
+    value = params[division.param]
+    for units in range(max(1, value // division.size), 1, -1):
+        if value % units == 0:
+            return units
+    return 1
 
 
 def unit_params(workload: Workload, params: Params, units: int) -> Params:
