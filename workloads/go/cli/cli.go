@@ -163,7 +163,7 @@ func parseArgs(args []string) (options, error) {
 	fs.IntVar(&o.repeats, "repeats", 1, "measured repeats")
 	fs.IntVar(&o.warmup, "warmup", 0, "unmeasured short warm-ups, each running the task set once")
 	fs.IntVar(&o.units, "units", 1, "divide each configured loop into this many equal units, one per pass of the timed body")
-	fs.IntVar(&o.loops, "loops", 1, "times each task does its work inside one timed section")
+	fs.IntVar(&o.loops, "loops", 1, "passes of the task set inside one timed section (each pass one unit; see -units)")
 	fs.Float64Var(&o.minTime, "min-time", 0, "calibrate: a cold one-loop pass, then trials with loops predicted from it, until a timed section lasts this many seconds (0: no calibration)")
 	fs.IntVar(&o.maxLoops, "max-loops", DefaultMaxLoops, "the most loops calibration may choose")
 	fs.Float64Var(&o.valuesTime, "values-time", 0, "with -min-time: run as many measured repeats as last this many seconds together, instead of -repeats (0: -repeats)")
