@@ -17,6 +17,19 @@
 // worker_seconds per loop; the checksum is one loop's. Spawn runs with
 // loops = 1 only: its figures are creation costs, which happen once.
 //
+// Units: with -units P (default 1), a configured loop of a divisible
+// workload is divided into P equal units, and one pass of the timed body is
+// one unit, so a section can be shorter than one configured loop. Strided
+// workloads (cpu_loop, cpu_loop_strong, alloc) take every P-th element of
+// the configured range; shrunk ones (hash, io_wait, contention, channels)
+// run with their divided parameter made P times smaller (see
+// workload.Unit). P must divide that parameter; spawn and a user's workload
+// cannot be divided. Loops, calibration and warm-ups count passes (units);
+// the records keep the configured params, gain units, give one unit's
+// checksum, and report seconds, cpu_seconds and worker_seconds per
+// configured loop: the section's figure / loops * P. With P = 1 everything
+// is as without units.
+//
 // Test-only fault switch: if the environment variable
 // PARBENCH_FAULT_CHECKSUM names the workload being run, every record's
 // checksum is off by one (checksum + 1), so the pipeline's checksum check can
@@ -70,6 +83,7 @@ type Record struct {
 	PID              int            `json:"pid"`
 	Workload         string         `json:"workload"`
 	Params           map[string]int `json:"params"`
+	Units            int            `json:"units"`
 	Mode             string         `json:"mode"`
 	Workers          int            `json:"workers"`
 	Tasks            int            `json:"tasks"`
@@ -100,12 +114,15 @@ type options struct {
 	mode     string
 	workers  int
 	params   workload.Params
-	repeats  int
-	warmup   int
-	runtime  string
-	loops    int
-	minTime  float64
-	maxLoops int
+	// units divides each configured loop; unitParams are what its tasks run with.
+	units      int
+	unitParams workload.Params
+	repeats    int
+	warmup     int
+	runtime    string
+	loops      int
+	minTime    float64
+	maxLoops   int
 	// valuesTime and maxValues choose the measured repeats instead of
 	// repeats when valuesTime > 0 (see harness.Values).
 	valuesTime float64
@@ -145,7 +162,8 @@ func parseArgs(args []string) (options, error) {
 	fs.Var(paramFlag(o.params), "param", "workload parameter NAME=VALUE; repeat for each")
 	fs.IntVar(&o.repeats, "repeats", 1, "measured repeats")
 	fs.IntVar(&o.warmup, "warmup", 0, "unmeasured short warm-ups, each running the task set once")
-	fs.IntVar(&o.loops, "loops", 1, "times each task does its work inside one timed section")
+	fs.IntVar(&o.units, "units", 1, "divide each configured loop into this many equal units, one per pass of the timed body")
+	fs.IntVar(&o.loops, "loops", 1, "passes of the task set inside one timed section (each pass one unit; see -units)")
 	fs.Float64Var(&o.minTime, "min-time", 0, "calibrate: a cold one-loop pass, then trials with loops predicted from it, until a timed section lasts this many seconds (0: no calibration)")
 	fs.IntVar(&o.maxLoops, "max-loops", DefaultMaxLoops, "the most loops calibration may choose")
 	fs.Float64Var(&o.valuesTime, "values-time", 0, "with -min-time: run as many measured repeats as last this many seconds together, instead of -repeats (0: -repeats)")
@@ -163,6 +181,9 @@ func parseArgs(args []string) (options, error) {
 	}
 	if err := w.Validate(o.params); err != nil {
 		return o, usageError{"argument -param: " + err.Error()}
+	}
+	if o.unitParams, err = w.UnitParams(o.params, o.units); err != nil {
+		return o, usageError{"argument -units: " + err.Error()}
 	}
 	switch {
 	case o.mode != "sequential" && o.mode != "goroutines":
@@ -260,6 +281,7 @@ func run(args []string, stdout io.Writer) error {
 		PID:            os.Getpid(),
 		Workload:       o.workload,
 		Params:         o.params,
+		Units:          o.units,
 		Mode:           o.mode,
 		Workers:        o.workers,
 		Tasks:          tasks(w, o),
@@ -272,12 +294,12 @@ func run(args []string, stdout io.Writer) error {
 	enc := json.NewEncoder(stdout)
 	var measure measureFunc = func(loops int, warmup, calibration bool, index int) (harness.Outcome, error) {
 		before, okBefore := affinity.ThrottledPeriods()
-		out, err := harness.Run(o.mode, w, o.params, o.workers, loops)
+		out, err := harness.Run(o.mode, w, o.unitParams, o.workers, loops)
 		if err != nil {
 			return out, err
 		}
 		after, okAfter := affinity.ThrottledPeriods()
-		rec := withOutcome(base, out)
+		rec := withOutcome(base, out, o.units)
 		rec.Warmup, rec.Calibration, rec.Repeat = warmup, calibration, index
 		if okBefore && okAfter {
 			delta := after - before
@@ -350,19 +372,21 @@ func calibrate(measure measureFunc, minTime float64, maxLoops int) (int, float64
 	}
 }
 
-// withOutcome is base with one timed section's figures: times per loop
-// beside the section's total; creation, memory and thread figures as measured.
-func withOutcome(base Record, out harness.Outcome) Record {
-	rec, loops := base, float64(out.Loops)
+// withOutcome is base with one timed section's figures: times per
+// configured loop (the section's figure / passes * units, each pass being one
+// of units units of a loop) beside the section's total; creation, memory and
+// thread figures as measured.
+func withOutcome(base Record, out harness.Outcome, units int) Record {
+	rec, loops, p := base, float64(out.Loops), float64(units)
 	rec.Loops = out.Loops
 	rec.TotalSeconds = out.Seconds
-	rec.Seconds = out.Seconds / loops
+	rec.Seconds = out.Seconds / loops * p
 	rec.SpawnSeconds = out.SpawnSeconds
 	rec.WorkerSeconds = make([]float64, len(out.WorkerSeconds))
 	for i, s := range out.WorkerSeconds {
-		rec.WorkerSeconds[i] = s / loops
+		rec.WorkerSeconds[i] = s / loops * p
 	}
-	rec.CPUSeconds = out.CPUSeconds / loops
+	rec.CPUSeconds = out.CPUSeconds / loops * p
 	rec.MaxRSSKB = out.MaxRSSKB
 	rec.RSSBeforeKB, rec.RSSParkedKB = out.Before.RSSKB, out.Parked.RSSKB
 	rec.OSThreadsBefore, rec.OSThreadsParked = out.Before.OSThreads, out.Parked.OSThreads
@@ -376,7 +400,7 @@ func tasks(w workload.Workload, o options) int {
 	if o.mode == "sequential" {
 		return 1
 	}
-	return w.TaskCount(o.params, o.workers)
+	return w.TaskCount(o.unitParams, o.workers)
 }
 
 func micros(d time.Duration, ok bool) *float64 {

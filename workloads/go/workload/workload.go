@@ -2,6 +2,11 @@
 // timing or scheduling. Each is split into tasks whose values combine into
 // one float64 checksum, the same one its Python twin in
 // workloads/python/workloads.py computes for the same parameters.
+//
+// A divisible workload's configured loop can also run as one of P equal
+// units (see Unit and Workload.UnitParams), so a timed section can be
+// shorter than one configured loop; spawn and a user's workload cannot be
+// divided.
 package workload
 
 import (
@@ -50,6 +55,11 @@ type Workload struct {
 	// Check inspects the shared state after a timed section of loops loops,
 	// given the task values summed over every task and loop (nil: nothing to check).
 	Check func(shared any, total float64, loops int) error
+	// Unit says how a configured loop divides into units (nil: it cannot be divided).
+	Unit *Unit
+	// Indivisible says why a workload without a Unit cannot be divided
+	// (empty for a user's workload, whose code parbench cannot divide).
+	Indivisible string
 }
 
 // TaskCount returns how many tasks a run with this many workers starts.
@@ -119,12 +129,38 @@ func CPULoopRange(start, stop int) float64 {
 	return total
 }
 
+// CPULoopStep sums (i*i)/(i+1) in float64 for i = start, start+step, ...
+// below stop, in order (step >= 1). Step 1 runs CPULoopRange itself, so a
+// whole loop is timed with exactly the code it was before units existed.
+func CPULoopStep(start, stop, step int) float64 {
+	if step == 1 {
+		return CPULoopRange(start, stop)
+	}
+	var total float64
+	for i := start; i < stop; i += step {
+		total += float64(i*i) / float64(i+1)
+	}
+	return total
+}
+
 // CPULoop is the seed's loop over the whole range.
 func CPULoop(iterations int) float64 { return CPULoopRange(0, iterations) }
+
+// CPULoopStrided is one unit of the seed's loop: every stride-th i of the
+// whole range, i = 0, stride, 2*stride, ... below iterations.
+func CPULoopStrided(iterations, stride int) float64 { return CPULoopStep(0, iterations, stride) }
 
 // StrongSlice is worker index's contiguous share of the range when it is split.
 func StrongSlice(iterations, index, workers int) (int, int) {
 	return index * iterations / workers, (index + 1) * iterations / workers
+}
+
+// StrongShare is worker index's share of one unit of the strong loop: of the
+// unit's elements i = k*stride (k below iterations/stride), the contiguous
+// run of k that StrongSlice gives it. Stride 1 is the whole loop's share.
+func StrongShare(iterations, index, workers, stride int) float64 {
+	first, last := StrongSlice(iterations/stride, index, workers)
+	return CPULoopStep(first*stride, last*stride, stride)
 }
 
 type record struct {
@@ -135,12 +171,18 @@ type record struct {
 
 // Alloc builds many small records and reduces them; a window of the last 64
 // stays alive so every record is a real heap object.
-func Alloc(items int) float64 {
+func Alloc(items int) float64 { return AllocStrided(items, 1) }
+
+// AllocStrided is one unit of Alloc: the records of every stride-th i only
+// (i = k*stride for k below items/stride), so its names have the digit
+// counts of the whole range; the window is indexed by k.
+func AllocStrided(items, stride int) float64 {
 	window := make([]*record, 64)
 	total := 0
-	for i := 0; i < items; i++ {
+	for k := 0; k < items/stride; k++ {
+		i := k * stride
 		r := &record{id: i, name: "item-" + strconv.Itoa(i), tags: []int{i % 3, i % 5, i % 7}}
-		window[i&63] = r
+		window[k&63] = r
 		total += len(r.name) + r.tags[0] + r.tags[1] + r.tags[2]
 	}
 	return float64(total)
@@ -249,20 +291,26 @@ func register(w Workload) { registry[w.Name] = w }
 func init() {
 	register(Workload{
 		Name: "cpu_loop", Params: map[string]int{"iterations": 1}, Sequential: true,
-		Task: func(p Params, _, _ int, _ any) Result { return Result{Value: CPULoop(p["iterations"])} },
+		Unit: &Unit{Param: "iterations", Kind: Strided},
+		Task: func(p Params, _, _ int, _ any) Result {
+			return Result{Value: CPULoopStrided(p["iterations"], stride(p))}
+		},
 	})
 	register(Workload{
 		Name: "cpu_loop_strong", Params: map[string]int{"iterations": 1}, Sequential: true, Sum: true,
+		Unit: &Unit{Param: "iterations", Kind: Strided},
 		Task: func(p Params, index, workers int, _ any) Result {
-			return Result{Value: CPULoopRange(StrongSlice(p["iterations"], index, workers))}
+			return Result{Value: StrongShare(p["iterations"], index, workers, stride(p))}
 		},
 	})
 	register(Workload{
 		Name: "alloc", Params: map[string]int{"items": 1}, Sequential: true,
-		Task: func(p Params, _, _ int, _ any) Result { return Result{Value: Alloc(p["items"])} },
+		Unit: &Unit{Param: "items", Kind: Strided},
+		Task: func(p Params, _, _ int, _ any) Result { return Result{Value: AllocStrided(p["items"], stride(p))} },
 	})
 	register(Workload{
 		Name: "hash", Params: map[string]int{"megabytes": 1, "rounds": 1}, Sequential: true,
+		Unit:   &Unit{Param: "rounds", Kind: Shrunk},
 		Shared: func(p Params, _ int) any { return HashBuffer(p["megabytes"]) },
 		Task: func(p Params, _, _ int, shared any) Result {
 			return Result{Value: HashRounds(shared.([]byte), p["rounds"])}
@@ -270,10 +318,12 @@ func init() {
 	})
 	register(Workload{
 		Name: "io_wait", Params: map[string]int{"tasks": 1, "sleep_us": 0}, Sequential: true,
+		Unit: &Unit{Param: "tasks", Kind: Shrunk},
 		Task: func(p Params, _, _ int, _ any) Result { return Result{Value: IOWait(p["tasks"], p["sleep_us"])} },
 	})
 	register(Workload{
 		Name: "contention", Params: map[string]int{"increments": 1}, Sequential: true, Sum: true,
+		Unit:   &Unit{Param: "increments", Kind: Shrunk},
 		Shared: func(Params, int) any { return &counter{} },
 		Task: func(p Params, _, _ int, shared any) Result {
 			c := shared.(*counter)
@@ -294,6 +344,7 @@ func init() {
 	})
 	register(Workload{
 		Name: "channels", Params: map[string]int{"messages": 1, "capacity": 1}, Sum: true, Accumulates: true,
+		Unit:  &Unit{Param: "messages", Kind: Shrunk},
 		Tasks: func(_ Params, workers int) int { return 2 * workers },
 		Shared: func(p Params, workers int) any {
 			return &channelState{make(chan message, p["capacity"]), ChannelSum(workers, p["messages"])}
@@ -310,8 +361,9 @@ func init() {
 	})
 	register(Workload{
 		Name: "spawn", Params: map[string]int{"count": 1}, Sum: true,
-		Tasks: func(p Params, _ int) int { return p["count"] },
-		Task:  func(_ Params, index, _ int, _ any) Result { return Result{Value: float64(index)} },
+		Indivisible: "its figures are creation costs, which happen once",
+		Tasks:       func(p Params, _ int) int { return p["count"] },
+		Task:        func(_ Params, index, _ int, _ any) Result { return Result{Value: float64(index)} },
 	})
 }
 
