@@ -39,6 +39,15 @@ def test_quick_config_is_valid_and_shrinks_every_workload():
     assert set(quick["workloads"]) == set(DEFAULT["workloads"])
 
 
+def test_units_default_to_the_registry_size_and_an_explicit_count_wins():
+    from parbench.config import workload_units
+
+    assert workload_units("cpu_loop", {"iterations": 50_000_000}) == 1000  # units of 50,000 iterations
+    assert workload_units("cpu_loop", {"iterations": 300_001}) == 1  # 13 x 47 x 491: no divisor leaves 50,000
+    assert workload_units("cpu_loop", {"iterations": 1000, "units": 4}) == 4
+    assert workload_units("spawn", {"count": 2000}) == 1
+
+
 def test_default_config_runs_every_workload():
     assert set(DEFAULT["workloads"]) == set(KNOWN_WORKLOADS)
 
@@ -52,6 +61,9 @@ def test_default_config_runs_every_workload():
         (lambda w: w["io_wait"].update(sleep_us=-5), ["'workloads.io_wait.sleep_us'", "minimum"]),
         (lambda w: w["io_wait"].update(workers=["all"]), ["'workloads.io_wait.workers.0'"]),
         (lambda w: w["spawn"].update(count="many"), ["'workloads.spawn.count'", "not a whole number"]),
+        (lambda w: w["cpu_loop"].update(units=7), ["'workloads.cpu_loop.units'", "7 does not divide iterations"]),
+        (lambda w: w["hash"].update(units=0), ["'workloads.hash.units'", "minimum"]),
+        (lambda w: w["spawn"].update(units=2), ["'workloads.spawn.units'", "cannot be divided", "remove it"]),
     ],
 )
 def test_bad_workload_parameters_name_their_key(change, mentions):

@@ -140,6 +140,9 @@ def test_harness_argv_for_each_language():
     assert [go[i + 1] for i, arg in enumerate(go) if arg == "-param"] == ["megabytes=8", "rounds=2"]
     assert go[go.index("-repeats") + 1] == "2" and go[go.index("-warmup") + 1] == "0"
     assert go[go.index("-loops") + 1] == "64" and "-min-time" not in go
+    assert "-units" not in go  # whole loops: the command line is the one from before units
+    divided = harness_argv("go", Cell("go", "hash", "goroutines", "0", 1), {"rounds": 2}, Timing(loops=3), units=2)
+    assert divided[divided.index("-units") + 1] == "2"
 
 
 def test_run_command_labels_containers_for_clean_up():

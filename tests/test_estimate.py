@@ -326,3 +326,24 @@ def test_a_record_without_the_fields_of_a_cost_is_left_out_not_a_crash():
     settings = {"params": {"cpu_loop": {"iterations": 1}}}
     old = {"runtime": "go", "workload": "cpu_loop", "image_id": "sha256:x", "params": {"iterations": 1}}
     assert seen_cells([old], {"go": "sha256:x"}, settings) == {}
+
+
+def test_a_divided_loop_is_calibrated_in_units_so_a_long_loop_no_longer_sets_the_container():
+    long_loop = 2.0
+    history = records(GIL, [5.0, 4.0], long_loop)
+    whole = settings([GIL2], max_values=1)
+    divided = settings([GIL2], max_values=1, units={"cpu_loop": 100})
+    (as_loops,) = estimate_session(whole, seen_cells(history, IMAGES, whole)).costs
+    (as_units,) = estimate_session(divided, seen_cells(history, IMAGES, divided)).costs
+    target = CALIBRATION_MARGIN * whole["min_time"]
+    # Two GIL workers make a 4 s loop: whole loops time it as it is; 100 units of 40 ms are calibrated to the target.
+    assert as_loops.later == pytest.approx(0.25 + OVERHEAD + 2 * long_loop)
+    assert as_units.later == pytest.approx(0.25 + OVERHEAD + whole["warmup"] * 2 * long_loop / 100 + target)
+
+
+def test_records_of_other_units_give_a_loops_time_but_not_their_containers_seconds():
+    divided = settings([GIL], units={"cpu_loop": 10})
+    seen = seen_cells(records(GIL, [3.0, 2.0], 0.01), IMAGES, divided)
+    assert seen[GIL.raw_path].per_loop == 0.01 and seen[GIL.raw_path].later is None
+    same = [{**r, "units": 10} for r in records(GIL, [3.0, 2.0], 0.01)]
+    assert seen_cells(same, IMAGES, divided)[GIL.raw_path].later == 2.0

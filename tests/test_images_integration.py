@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import snakemake
-from fixtures import SMALL_PARAMS
+from fixtures import SMALL_PARAMS, SMALL_UNITS
 from workloads import WORKLOADS, expected_checksum
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -99,19 +99,23 @@ def test_go_harness_tests_vet_and_format_inside_the_image(built_project):
     assert "FAIL" not in done.stdout
 
 
-@pytest.mark.parametrize("name", sorted(SMALL_PARAMS))
-def test_same_checksum_in_every_runtime(built_project, name):
-    """Python threads on both builds and Go goroutines, 3 workers each, give the checksum computed here."""
+@pytest.mark.parametrize(
+    "name, units", [(name, 1) for name in sorted(SMALL_PARAMS)] + [(name, n) for name, n in sorted(SMALL_UNITS.items())]
+)
+def test_same_checksum_in_every_runtime(built_project, name, units):
+    """Python threads on both builds and Go goroutines, 3 workers each, give the checksum computed here,
+    of a whole loop and of one unit of a divided one."""
     params, spec = SMALL_PARAMS[name], WORKLOADS[name]
-    expected = expected_checksum(name, params, 3)
+    expected = expected_checksum(name, params, 3, units)
     pairs = [f"{k}={v}" for k, v in params.items()]
     harness = ["python3", "/opt/parbench/python/harness.py", "--workload", name, "--mode", "threads", "--workers", "3"]
+    harness += ["--units", str(units)]
     seen = {}
     for runtime in ("cpython-3.13", "cpython-3.13t"):
         record = json.loads(
             docker_run(image(built_project, runtime), *harness, *[a for p in pairs for a in ("--param", p)]).stdout
         )
-        seen[runtime] = record["checksum"]
+        seen[runtime] = (record["checksum"], record["units"])
     go_args = [
         "parbench-go",
         "-workload",
@@ -120,11 +124,14 @@ def test_same_checksum_in_every_runtime(built_project, name):
         "goroutines",
         "-workers",
         "3",
+        "-units",
+        str(units),
         *[a for p in pairs for a in ("-param", p)],
     ]
-    seen["go"] = json.loads(docker_run(image(built_project, "go"), *go_args).stdout)["checksum"]
-    assert seen == {runtime: expected for runtime in seen}, (name, spec.combine)
-    if name == "cpu_loop":
+    record = json.loads(docker_run(image(built_project, "go"), *go_args).stdout)
+    seen["go"] = (record["checksum"], record["units"])
+    assert seen == {runtime: (expected, units) for runtime in seen}, (name, spec.combine)
+    if name == "cpu_loop" and units == 1:
         assert expected == 499998500012.9994
 
 

@@ -82,3 +82,11 @@ def test_a_calibrating_container_may_measure_one_to_max_values():
     assert record_problems([good(loops=8), good(repeat=1, loops=16)], CELL, range(1, 4), IDENTITY) == [
         "the measured records ran different loops"
     ]
+
+
+def test_every_record_must_have_divided_its_loop_into_the_units_asked():
+    divided = [good(units=10), good(repeat=1, units=10)]
+    assert record_problems(divided, CELL, 2, IDENTITY, units=10) == []
+    problems = record_problems([good(units=10), good(repeat=1)], CELL, 2, IDENTITY, units=10)
+    assert problems == ["value 1: units is None, expected 10"]
+    assert record_problems(divided, CELL, 2, IDENTITY) == [f"value {i}: units is 10, expected 1" for i in (0, 1)]

@@ -122,7 +122,8 @@ def test_calibration_counts_passes_of_one_unit():
     out = [json.loads(line) for line in done.stdout.splitlines()]
     trials, measured = out[:-1], out[-1]
     assert all(r["calibration"] for r in trials) and not measured["calibration"]
-    assert trials[0]["loops"] == 1 and measured["loops"] > 1 and measured["total_seconds"] >= 0.04
+    assert trials[0]["loops"] == 1 and trials[-1]["total_seconds"] >= 0.05  # a trial of min_time ends it
+    assert measured["loops"] == trials[-1]["loops"] > 1
     assert {r["units"] for r in out} == {100}
 
 
@@ -138,3 +139,13 @@ def test_bad_units_are_one_line_exit_2_and_no_record(args, words):
     done = run(*args, "--mode", "threads", "--workers", "1")
     assert done.returncode == 2 and done.stdout == ""
     assert len(done.stderr.strip().splitlines()) == 1 and f"argument --units: {words}" in done.stderr
+
+
+def test_units_let_calibration_time_less_than_one_loop():
+    """A loop longer than min_time is no longer the shortest section: units of it are calibrated up to min_time."""
+    options = "--workload cpu_loop --mode sequential --units 100 --min-time 0.01"
+    done = run(*options.split(), *pairs("cpu_loop"))
+    assert done.returncode == 0, done.stderr
+    measured = json.loads(done.stdout.splitlines()[-1])
+    assert measured["seconds"] > 0.02, "the test needs a loop of more than twice min_time"
+    assert 0.01 <= measured["total_seconds"] < measured["seconds"] and measured["loops"] < 100

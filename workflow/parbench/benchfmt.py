@@ -69,7 +69,8 @@ def benchfmt_lines(rows: list[dict]) -> list[str]:
     with_params = workloads_with_several_params(rows)
     lines = [
         "# parbench measurements in the Go benchmark format (golang.org/design/14313-benchmark-format).",
-        "# One line per container: iterations = the loops of all its values, sec/op = seconds per loop.",
+        "# One line per container: iterations = the passes of all its values (a loop, or one unit of a divided"
+        " loop), sec/op = seconds per configured loop.",
         f"# Compare runtimes: {BENCHSTAT_COMMAND}",
     ]
     config: dict[str, str] = {}

@@ -73,7 +73,8 @@ def run_metadata(row: dict) -> dict:
     metadata = {
         "name": None,  # filled in by the benchmark
         "unit": "second",
-        "loops": row["loops"],
+        "loops": row["loops"],  # passes: with units > 1, each pass is one unit of a configured loop
+        "units": whole(row.get("units")),
         "runtime": row["runtime"],
         "variant": row["variant"] or None,
         "runtime_version": str(row["runtime_version"]) if present(row.get("runtime_version")) else None,

@@ -59,14 +59,21 @@ def values_per_container(runs: pd.DataFrame) -> pd.Series:
 
 
 def loop_ranges(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per workload: the range of loops per timed section and of values per container over its cells."""
-    loops = runs["loops"].fillna(1) if "loops" in runs else pd.Series(1, index=runs.index)
-    frame = runs.assign(loops=loops.astype(int)).groupby("workload")["loops"].agg(["min", "max"]).reset_index()
+    """Per workload: the range of passes per timed section, of units per loop and of values per container."""
+    ones = pd.Series(1, index=runs.index)
+    counts = runs.assign(
+        loops=(runs["loops"].fillna(1) if "loops" in runs else ones).astype(int),
+        units=(runs["units"].fillna(1) if "units" in runs else ones).astype(int),
+    ).groupby("workload")
+    frame = counts.agg(
+        loops_min=("loops", "min"), loops_max=("loops", "max"), units_min=("units", "min"), units_max=("units", "max")
+    ).reset_index()
     values = values_per_container(runs)
     return pd.DataFrame(
         {
             "workload": frame["workload"],
-            "loops": [span(lo, hi) for lo, hi in zip(frame["min"], frame["max"])],
+            "loops": [span(lo, hi) for lo, hi in zip(frame["loops_min"], frame["loops_max"])],
+            "units": [span(lo, hi) for lo, hi in zip(frame["units_min"], frame["units_max"])],
             "values": frame["workload"].map(values).fillna("1").tolist(),
         }
     )

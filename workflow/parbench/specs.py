@@ -54,6 +54,7 @@ __all__ = [
     "parse_params_label",
     "scaling",
     "timed_section",
+    "undivided",
     "units_problem",
     "use_experiment",
     "use_user_workloads",
@@ -135,6 +136,14 @@ TIMED_SECTION = {
 
 
 USER_TIMED_SECTION = "each worker's task(params, index, workers, state); setup() runs before the clock"
+
+
+def undivided(workload: str) -> str | None:
+    """Why a workload's loop is not divided into units (None: it divides)."""
+    if workload in USER_WORKLOADS:
+        return "a user's workload does not say how its work divides"
+    spec = WORKLOADS.get(workload)
+    return None if spec is None or spec.division is not None else spec.undivided
 
 
 def timed_section(workload: str) -> str | None:

@@ -6,7 +6,7 @@ import pandas as pd
 
 from .. import runfacts
 from ..comparisons import workload_label
-from ..specs import timed_section
+from ..specs import timed_section, undivided
 from ..stopping import PRECISE
 from ._format import markdown_table
 from ._inputs import ReportInputs
@@ -16,16 +16,23 @@ TIMING_KEYS = ("min_time", "calibration_margin", "warmup", "values_time", "max_v
 
 
 def loops_rows(runs: pd.DataFrame) -> pd.DataFrame:
-    """Loops per timed section and values per container, per workload: ranges over its cells."""
+    """Passes per timed section, units per loop and values per container, per workload: ranges over its cells."""
     ranges = runfacts.loop_ranges(runs)
     return pd.DataFrame(
         {
             "workload": ranges["workload"].map(workload_label),
             "one loop of the timed section holds": ranges["workload"].map(lambda w: timed_section(w) or "–"),
-            "loops per timed section": ranges["loops"],
+            "units per loop": [units_cell(w, u) for w, u in zip(ranges["workload"], ranges["units"])],
+            "passes per timed section": ranges["loops"],
             "values per container": ranges["values"],
         }
     )
+
+
+def units_cell(workload: str, units: str) -> str:
+    """The units a workload's loop was divided into, or why it is not divided."""
+    why = undivided(workload)
+    return f"1 ({why})" if units == "1" and why else units
 
 
 def stamp_totals(stamps: list[dict] | None, runs: pd.DataFrame) -> str:
@@ -106,10 +113,12 @@ def timed_section_lines(inp: ReportInputs) -> list[str]:
     return [
         "### What a timed section holds",
         "",
-        f"A measured value is the task set run `loops` times back to back ({calibration_rule(settings, inp.config)}); "
-        f"`seconds` is per loop (total_seconds / loops). A cell's first container calibrates, and its "
-        f"calibration trials are its warm-up. Later containers of cells with more than one loop run "
-        f"{warmup} unmeasured warm-up(s) of one loop first, as does spawn (not calibrated); a calibrated "
+        "A measured value is the task set run `loops` passes back to back, a pass being one loop or, where a "
+        "workload's loop divides into units, one unit of it "
+        f"({calibration_rule(settings, inp.config)}); "
+        "`seconds` is per configured loop (total_seconds / loops × units). A cell's first container calibrates, "
+        "and its calibration trials are its warm-up. Later containers of cells with more than one pass run "
+        f"{warmup} unmeasured warm-up(s) of one pass first, as does spawn (not calibrated); a calibrated "
         "one-loop section lasts the minimum by itself and runs none. "
         + values_sentence(settings)
         + stamp_totals(inp.stamps, inp.runs)
