@@ -70,7 +70,7 @@ def replay(runs_path: Path, rule: StopRule, catalogue: dict) -> None:
     summary_full, full, verdicts_full = analyse(runs, fixed, catalogue)
     summary_kept, part, verdicts_kept = analyse(kept, rule, catalogue)
     containers = lambda frame: frame.drop_duplicates(["session", "order"]).shape[0]  # noqa: E731
-    timed = lambda frame: frame["seconds"].mul(frame["loops"]).sum()  # noqa: E731
+    timed = lambda frame: frame["total_seconds"].sum()  # noqa: E731
     early = int((summary_kept["stopped"] == PRECISE).sum())
     print(f"replayed {runs_path} with precision {rule.precision}, rounds {rule.min_rounds}..{rule.repeats}")
     print(f"  containers kept: {containers(kept)} of {containers(runs)} ({containers(kept) / containers(runs):.0%})")

@@ -19,6 +19,7 @@ from parbench.estimate import (
     DEFAULT_STARTUP,
     HISTORY,
     OVERHEAD,
+    OVERSHOOT,
     SCALED,
     container_costs,
     estimate_line,
@@ -88,7 +89,7 @@ def test_without_history_a_container_is_its_calibrated_sections_and_a_default_st
     plan_settings = settings([GIL])
     found = estimate_session(plan_settings, {})
     (cost,) = found.costs
-    section = CALIBRATION_MARGIN * plan_settings["min_time"]
+    section = OVERSHOOT * CALIBRATION_MARGIN * plan_settings["min_time"]
     values = min(plan_settings["max_values"], math.ceil(plan_settings["values_time"] / section))
     assert cost.source == DEFAULT and cost.rounds == plan_settings["repeats"]
     assert cost.later == pytest.approx(DEFAULT_STARTUP + OVERHEAD + values * section)
@@ -328,6 +329,12 @@ def test_a_record_without_the_fields_of_a_cost_is_left_out_not_a_crash():
     assert seen_cells([old], {"go": "sha256:x"}, settings) == {}
 
 
+def test_the_model_aims_past_the_target_as_the_harness_does():
+    from harness import PREDICTION_OVERSHOOT
+
+    assert OVERSHOOT == PREDICTION_OVERSHOOT
+
+
 def test_a_divided_loop_is_calibrated_in_units_so_a_long_loop_no_longer_sets_the_container():
     long_loop = 2.0
     history = records(GIL, [5.0, 4.0], long_loop)
@@ -338,7 +345,8 @@ def test_a_divided_loop_is_calibrated_in_units_so_a_long_loop_no_longer_sets_the
     target = CALIBRATION_MARGIN * whole["min_time"]
     # Two GIL workers make a 4 s loop: whole loops time it as it is; 100 units of 40 ms are calibrated to the target.
     assert as_loops.later == pytest.approx(0.25 + OVERHEAD + 2 * long_loop)
-    assert as_units.later == pytest.approx(0.25 + OVERHEAD + whole["warmup"] * 2 * long_loop / 100 + target)
+    passes = OVERSHOOT * target
+    assert as_units.later == pytest.approx(0.25 + OVERHEAD + whole["warmup"] * 2 * long_loop / 100 + passes)
 
 
 def test_records_of_other_units_give_a_loops_time_but_not_their_containers_seconds():

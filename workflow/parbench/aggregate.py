@@ -93,7 +93,7 @@ def read_table(source) -> pd.DataFrame:
     """
     table = pd.read_csv(source, dtype={"variant": str, "cpuset": str, "affinity": str, "params": str})
     table["variant"] = table["variant"].fillna(PLAIN)
-    if "loops" in table and "units" not in table:  # a runs table from before units ran whole loops
+    if "checksum" in table and "units" not in table:  # a runs table from before units ran whole loops
         table["units"] = 1
     return table
 

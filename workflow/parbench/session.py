@@ -32,7 +32,7 @@ from .recordchecks import agreement_problems, checksum_problems, record_problems
 from .sessionlock import Stopped, hold_session_lock, watched_ancestors
 from .sessionplan import WORKLOAD_MOUNT, Timing, calibration_key, harness_argv, session_plan, timing_for
 from .sessionrecords import DEFAULT_RAW_DIR, annotate, write_results
-from .specs import CALIBRATION_MARGIN, expected_checksum_of, params_label, use_user_workloads
+from .specs import CALIBRATION_MARGIN, expected_checksum_of, params_label, units_in, use_user_workloads
 from .stopping import StopRule
 from .supervise import InfrastructureFault, container_labels, remove_stray_containers, run_container
 from .userworkloads import folder_digest
@@ -191,7 +191,7 @@ class Session:
         key = calibration_key(cell)
         timing = timing_for(cell, self.loops.get(key), self.settings, self.values.get(key, 1))
         env = self.env_for(cell)
-        units = self.units(cell)
+        units = units_in(self.settings, cell.workload)
         argv = harness_argv(runtime.kind, cell, params, timing, user=cell.workload in self.users, units=units)
         ran = self.attempts(cell, argv, env)
         records = ran.records
@@ -222,10 +222,6 @@ class Session:
             "values": len(measured),
             "records": records,
         }
-
-    def units(self, cell: Cell) -> int:
-        """How many units the cell's loop divides into (sessions planned before units: 1)."""
-        return self.settings.get("units", {}).get(cell.workload, 1)
 
     def check(
         self, records: list[dict], cell: Cell, runtime: Runtime, env: dict, params: dict, timing: Timing, units: int

@@ -60,9 +60,10 @@ def timing_for(cell: Cell, loops: int | None, settings: dict, values: int = 1) -
     """Calibrate in the cell's first container (`loops` not known yet); reuse its loops and values later.
 
     The calibration trials (a cold pass, then predicted trials) warm the first
-    container up. Later containers run `warmup` one-loop passes first only
-    where one loop is shorter than the section (loops > 1), where a pass costs
-    1/loops of it; a one-loop section lasts min_time by itself, and a
+    container up. Later containers run `warmup` one-pass warm-ups first only
+    where a pass (a loop, or a unit of one) is shorter than the section
+    (loops > 1), where a pass costs 1/loops of it; a one-pass section lasts
+    min_time by itself, and a
     full-length warm-up there bought nothing: on a default run a one-loop
     cell's first pass took as long as its measured one, for every runtime
     (benchmarks/session.py prints the figures for any run). Spawn's figures

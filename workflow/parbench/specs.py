@@ -55,6 +55,7 @@ __all__ = [
     "scaling",
     "timed_section",
     "undivided",
+    "units_in",
     "units_problem",
     "use_experiment",
     "use_user_workloads",
@@ -136,6 +137,11 @@ TIMED_SECTION = {
 
 
 USER_TIMED_SECTION = "each worker's task(params, index, workers, state); setup() runs before the clock"
+
+
+def units_in(settings: dict, workload: str) -> int:
+    """The units a session's settings divide the workload's loop into (settings from before units: 1)."""
+    return settings.get("units", {}).get(workload, 1)
 
 
 def undivided(workload: str) -> str | None:

@@ -96,7 +96,7 @@ def calibration_rule(settings: dict, config: dict) -> str:
     min_time = settings.get("min_time", config.get("min_time"))
     margin = settings.get("calibration_margin")
     if not min_time:
-        return "no calibration: one loop per section"
+        return "no calibration: one pass per section"
     target = (
         f"{margin:g} × min_time = {margin * min_time:g} s, with room for noise"
         if margin
@@ -119,7 +119,7 @@ def timed_section_lines(inp: ReportInputs) -> list[str]:
         "`seconds` is per configured loop (total_seconds / loops × units). A cell's first container calibrates, "
         "and its calibration trials are its warm-up. Later containers of cells with more than one pass run "
         f"{warmup} unmeasured warm-up(s) of one pass first, as does spawn (not calibrated); a calibrated "
-        "one-loop section lasts the minimum by itself and runs none. "
+        "one-pass section lasts the minimum by itself and runs none. "
         + values_sentence(settings)
         + stamp_totals(inp.stamps, inp.runs)
         + timing_differences(inp.stamps)
