@@ -113,6 +113,13 @@ def test_without_setup_the_state_is_none_and_without_expected_the_field_is_null(
     assert r["checksum"] == 21.0 and r["expected_checksum"] is None
 
 
+def test_a_users_workload_is_not_divided_into_units_and_says_so_in_one_line():
+    line = one_line(run(FIXTURES / "nosetup", "nosetup", "threads", "--param", "n=7", "--units", "2"), 2)
+    assert "argument --units: a user's workload cannot be divided into units" in line
+    (r,) = records(run(FIXTURES / "nosetup", "nosetup", "threads", "--param", "n=7", "--units", "1", workers=3))
+    assert r["units"] == 1 and r["checksum"] == 21.0
+
+
 def test_calibration_works_on_a_user_workload():
     out = records(run(FIXTURES / "good", "good", "threads", "--param", "n=2000", "--min-time", "0.01", workers=2))
     trials = [r for r in out if r["calibration"]]

@@ -16,6 +16,9 @@ which is what the spawn workload is for.
 Calibrated timing, as pyperf and Go's testing.B do it: the timed section runs
 the task set ``--loops`` times back to back (tasks are created and parked
 once, released once, and each task does its work that many times in a row).
+Each of those passes is one loop of the parameters or, with ``--units P``,
+one of P equal units of it (workloads.py says how each workload divides), so
+a section can be shorter than one loop; figures stay per configured loop.
 With ``--min-time S`` the harness first runs a cold pass (one loop), then,
 unless that pass alone lasted S, trials whose loops are predicted from the
 pass before, as Go's testing.B does, until one lasts at least S (at most
@@ -23,11 +26,12 @@ pass before, as Go's testing.B does, until one lasts at least S (at most
 ``--values-time B`` as well, a container measures as many values as make B
 seconds (at most ``--max-values``) instead of ``--repeats``: pyperf's values per
 process, which spread a container's start-up over several short sections.
-Each ``--warmup`` runs the task set once (loops = 1). Records come in that
-order: calibration trials, warm-ups, measured repeats, each with ``loops``,
-``total_seconds`` (the whole timed section) and ``seconds``,
-``cpu_seconds`` and ``worker_seconds`` per loop. The checksum is one loop's;
-every loop is verified (see ``settle``). Spawn's figures are creation costs,
+Each ``--warmup`` runs the task set once (one pass). Records come in that
+order: calibration trials, warm-ups, measured repeats, each with ``loops``
+(passes), ``units``, ``total_seconds`` (the whole timed section) and
+``seconds``, ``cpu_seconds`` and ``worker_seconds`` per configured loop
+(section / loops × units). The checksum is one pass's; every pass is
+verified (see ``settle``). Spawn's figures are creation costs,
 which happen once, so it runs with loops = 1 only.
 
 A user's workload: with ``--workload-dir DIR``, ``--workload NAME`` names the
@@ -598,13 +602,13 @@ def build_parser(user_workload: bool = False) -> argparse.ArgumentParser:
         "--warmup",
         type=int_at_least(0),
         default=0,
-        help="unmeasured short warm-ups, each running the task set once (loops = 1)",
+        help="unmeasured short warm-ups, each running the task set once (one pass)",
     )
     parser.add_argument(
         "--loops",
         type=int_at_least(1),
         default=None,
-        help="times each task does its work inside one timed section (default 1)",
+        help="passes (loops, or units with --units) each task does inside one timed section (default 1)",
     )
     parser.add_argument(
         "--min-time",
@@ -731,12 +735,10 @@ def load_workload(
     return user.workload, user
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    parser = build_parser(wants_user_workload(argv))
-    args = parser.parse_args(argv)
-    records = sys.stdout  # taken before any user code runs: stdout holds the records and nothing else
-    workload, user = load_workload(parser, args)
+def argument_problems(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, workload: Workload, user: object
+) -> None:
+    """Exit 2 with one line on the first argument the workload cannot run with; return if there is none."""
     problem = params_problem(workload, args.param)
     if problem:
         parser.error(f"argument --param: {problem}")
@@ -747,10 +749,21 @@ def main(argv: list[str] | None = None) -> int:
     problem = loops_problem(args)
     if problem:
         parser.error(problem)
-    params = dict(sorted(args.param))
-    problem = units_problem(workload, params, args.units)
+    if user is not None and args.units != 1:
+        parser.error("argument --units: a user's workload cannot be divided into units")
+    problem = units_problem(workload, dict(args.param), args.units)
     if problem:
         parser.error(f"argument --units: {problem}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(wants_user_workload(argv))
+    args = parser.parse_args(argv)
+    records = sys.stdout  # taken before any user code runs: stdout holds the records and nothing else
+    workload, user = load_workload(parser, args)
+    argument_problems(parser, args, workload, user)
+    params = dict(sorted(args.param))
     run_params = unit_params(workload, params, args.units)  # what the tasks do: one unit per pass
     workers = 1 if args.mode == "sequential" else (args.workers or default_workers())
     fault = 1.0 if faulty_checksum(args.workload, dict(os.environ)) else 0.0

@@ -152,9 +152,10 @@ class Division:
 
     param: the parameter that divides (units must divide its value evenly).
     size: how much of that parameter one unit holds by default: a few
-      milliseconds of one CPython worker, so that even a 64-worker cell of a
-      mode that runs its workers one at a time has a unit shorter than
-      min_time and its container stays short.
+      milliseconds of one CPython worker (a hash round, over the whole
+      buffer, is tens), so that even a 64-worker cell of a mode that runs its
+      workers one at a time has a unit shorter than min_time and its
+      container stays short.
     strided: a unit takes every units-th element of the whole range (cpu_loop's
       cost per i grows with i's size in CPython, alloc's with its digits), so
       every unit has the mix of a whole loop; otherwise the parameter shrinks
@@ -199,7 +200,7 @@ class Workload:
     shared: Callable[[Params, int, str, Any], Any] = field(default=lambda params, workers, kind, context: None)
     check: Callable[[Any, float, int], str | None] = field(default=lambda shared, total, loops: None)
     division: Division | None = None
-    undivided: str = "a user's workload does not say how its work divides"
+    undivided: str = ""  # why `division` is None
 
     def params_problems(self, params: Params) -> list[tuple[str, str]]:
         """("unknown" | "missing" | "below", parameter) for each bad parameter, in a stable order.
@@ -359,7 +360,7 @@ def units_problem(workload: Workload, params: Params, units: int) -> str | None:
     if units < 1:
         return f"{units} is below 1"
     if workload.division is None:
-        return f"{workload.name} cannot be divided into units: {workload.undivided}"
+        return f"{workload.name} cannot be divided into units: {workload.undivided or 'it does not say how'}"
     name = workload.division.param
     if params[name] % units:
         return f"{units} does not divide {name}={params[name]} evenly"
