@@ -77,8 +77,9 @@ def test_tables_report_and_figures(measured):
     go = runs[(variant == "") & (runs["runtime"] == "go") & (runs["mode"] == "goroutines")]
     assert (go["gomaxprocs"] == go["cpus"]).all()
     assert set(runs["runtime"]) == {"cpython-3.13", "cpython-3.13t", "go"}
-    for (workload, params, workers), group in runs.groupby(["workload", "params", "workers"]):
-        assert (group["checksum"] == expected_checksum(workload, parse_params_label(params), workers)).all(), workload
+    for (workload, params, workers, units), group in runs.groupby(["workload", "params", "workers", "units"]):
+        expected = expected_checksum(workload, parse_params_label(params), workers, units)
+        assert (group["checksum"] == expected).all(), workload
     assert (runs["affinity"].astype(str) == runs["cpuset"].astype(str)).all()
     io = runs["workload"] == "io_wait"
     assert (runs.loc[~io, "workers"] == runs.loc[~io, "cpus"]).all()

@@ -57,8 +57,8 @@ def test_per_host_results_and_the_merge(cluster_run):
     assert set(merged["host"]) == {node}
     assert "Hosts: " + node in (project / "results/merged/report.md").read_text()
     runs = pd.read_csv(host / "runs.csv", dtype={"params": str})
-    for (workload, params, workers), group in runs.groupby(["workload", "params", "workers"]):
-        assert (group["checksum"] == expected_checksum_of(workload, params, int(workers))).all(), workload
+    for (workload, params, workers, units), group in runs.groupby(["workload", "params", "workers", "units"]):
+        assert (group["checksum"] == expected_checksum_of(workload, params, int(workers), int(units))).all(), workload
     local = pd.read_csv(project / "results/runs.csv", dtype={"params": str})
     assert set(map(tuple, runs[["workload", "params", "checksum"]].values)) == set(
         map(tuple, local[["workload", "params", "checksum"]].values)
