@@ -111,7 +111,10 @@ def test_calibrated_sections_and_the_session_stamp(measured):
     ].median()
     assert (medians >= QUICK["min_time"]).all(), medians[medians < QUICK["min_time"]]
     assert (runs.loc[runs["workload"] == "spawn", "loops"] == 1).all()
-    assert runs["total_seconds"].tolist() == pytest.approx((runs["seconds"] * runs["loops"]).tolist(), rel=1e-9)
+    # seconds are per configured loop; `loops` counts passes, each one unit where a loop is divided
+    per_pass = runs["seconds"] * runs["loops"] / runs["units"]
+    assert runs["total_seconds"].tolist() == pytest.approx(per_pass.tolist(), rel=1e-9)
+    assert (runs.loc[runs["workload"] == "cpu_loop", "units"] > 1).all()  # the quick loops divide too
     # Every cell keeps its calibrated loops in every round.
     assert (
         runs.groupby(["runtime", "workload", "mode", "variant", "cpuset", "workers"], dropna=False)["loops"].nunique()
