@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -30,13 +29,14 @@ from pathlib import Path
 import yaml
 
 from parbench.config import workload_params, workload_units
-from parbench.docker import run_command
+from parbench.docker import output_of, run_command
+from parbench.errors import ParbenchError
 from parbench.matrix import Cell
 from parbench.plan import image_ids
 from parbench.recordchecks import checksum_problems, parse_records
 from parbench.sessionplan import Timing, harness_argv
 from parbench.specs import CALIBRATION_MARGIN, WORKLOADS, expected_checksum_of, modes_for, params_label
-from parbench.stats import ratio_ci, verdict
+from parbench.stats import ratio_ci, summarize, verdict
 
 REPO = Path(__file__).resolve().parent.parent
 CPUSET, WORKERS = "0-1", 2
@@ -51,11 +51,12 @@ def container(image: str, kind: str, cell: Cell, params: dict, settings: dict, u
     )
     argv = harness_argv(kind, cell, params, timing, units=units)
     started = time.monotonic()
-    done = subprocess.run(run_command(image, argv, cpuset=cell.cpuset), capture_output=True, text=True)
+    try:
+        stdout = output_of(run_command(image, argv, cpuset=cell.cpuset), timeout=None)
+    except ParbenchError as error:
+        sys.exit(f"{cell.raw_path} (units {units}): {error}")
     wall = time.monotonic() - started
-    if done.returncode != 0:
-        sys.exit(f"{cell.raw_path} (units {units}): {done.stderr.strip()[-500:]}")
-    measured = [r for r in parse_records(done.stdout) if not r["warmup"]]
+    measured = [r for r in parse_records(stdout) if not r["warmup"]]
     expected = expected_checksum_of(cell.workload, params_label(params), cell.workers, units)
     problems = checksum_problems(measured, expected) + [
         f"units {r.get('units')!r}, asked {units}" for r in measured if r.get("units") != units
@@ -63,10 +64,6 @@ def container(image: str, kind: str, cell: Cell, params: dict, settings: dict, u
     if problems:
         sys.exit(f"{cell.raw_path} (units {units}): {problems[0]}")
     return statistics.median(r["seconds"] for r in measured), wall
-
-
-def cv(values: list[float]) -> float:
-    return statistics.stdev(values) / statistics.mean(values) if len(values) > 1 else float("nan")
 
 
 def main() -> None:
@@ -98,12 +95,13 @@ def main() -> None:
                     got[each].append(container(images[runtime], kind, cell, params, config, each))
             divided, whole = [s for s, _ in got[units]], [s for s, _ in got[1]]
             ratio, low, high = ratio_ci(divided, whole)
+            spread = summarize(divided), summarize(whole)
             walls = [statistics.median(w for _, w in got[each]) for each in (units, 1)]
             label = f"{runtime}/{name}/{mode}/w{WORKERS}"
             print(
-                f"{label:<34} {units:>5} {statistics.median(divided):>9.4f} {statistics.median(whole):>9.4f} "
+                f"{label:<34} {units:>5} {spread[0]['median']:>9.4f} {spread[1]['median']:>9.4f} "
                 f"{ratio:>6.3f} {low:>7.3f}-{high:<7.3f}  {verdict(low, high):<16} "
-                f"{cv(divided):>5.1%}/{cv(whole):<5.1%} {walls[0]:>7.1f}/{walls[1]:<7.1f}",
+                f"{spread[0]['cv']:>5.1%}/{spread[1]['cv']:<5.1%} {walls[0]:>7.1f}/{walls[1]:<7.1f}",
                 flush=True,
             )
 
