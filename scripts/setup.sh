@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up everything parbench needs on a Debian machine, idempotently:
-# Debian's docker.io and mmdebstrap, a running Docker engine, and the Python
+# Debian's docker.io, mmdebstrap and podman, a running Docker engine, and the Python
 # virtual environment in .venv. Safe to run again; a second run takes seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +14,7 @@ missing=()
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 command -v docker >/dev/null 2>&1 || missing+=(docker.io)
 command -v mmdebstrap >/dev/null 2>&1 || missing+=(mmdebstrap)
+command -v podman >/dev/null 2>&1 || missing+=(podman)  # engine: podman (docs/engines.md); no daemon
 command -v git >/dev/null 2>&1 || missing+=(git)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 if [ ${#missing[@]} -gt 0 ]; then

@@ -180,11 +180,6 @@ def test_a_hung_docker_call_stops_with_one_line():
         ),
         (docker.load_command("results/images/go.tar"), ["docker", "load", "--input", "results/images/go.tar"]),
         (
-            docker.labelled_containers_command("parbench.session"),
-            ["docker", "ps", "-aq", "--filter", "label=parbench.session"],
-        ),
-        (docker.remove_container_command("parbench-go-x"), ["docker", "rm", "--force", "parbench-go-x"]),
-        (
             docker.identity_command("cpython", "sha256:p"),
             [
                 *["docker", "run", "--rm", "--network", "none", *LEAST_PRIVILEGE],

@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 from parbench.aggregate import runs_table, write_csv
+from parbench.engineimages import archive_problem
 from parbench.errors import ParbenchError
-from parbench.hostsession import archive_problem, host_cells, host_settings
+from parbench.hostsession import host_cells, host_settings
 from parbench.merge import merged_tables
 
 from conftest import copy_repo, snakemake

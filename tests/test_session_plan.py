@@ -67,20 +67,24 @@ def test_the_aa_twin_shares_its_originals_loops():
     assert calibration_key(variant) == variant
 
 
-def test_failures_outside_the_measurement_are_retried_wrong_answers_are_not(monkeypatch):
-    from parbench import docker
+@pytest.mark.parametrize("name", ["docker", "podman", "apptainer"])
+def test_failures_outside_the_measurement_are_retried_wrong_answers_are_not(monkeypatch, name):
+    from parbench.engines import engine_named
     from parbench.errors import ParbenchError
-    from parbench.supervise import InfrastructureFault, classify_failure
+    from parbench.supervise import ENGINE_EXITS, InfrastructureFault, classify_failure
 
+    engine = engine_named(name)
     cell = Cell("go", "cpu_loop", "goroutines", "0-1", 2)
-    assert isinstance(classify_failure(137, "", cell), InfrastructureFault)
-    assert "killed (out of memory, see limits.memory; or `docker kill`)" in str(classify_failure(137, "", cell))
-    assert isinstance(classify_failure(1, "harness.py: lost updates", cell), ParbenchError)
-    monkeypatch.setattr(docker, "daemon_problem", lambda timeout=10: "cannot reach the Docker daemon")
-    lost = classify_failure(125, "docker: Cannot connect to the Docker daemon", cell)
-    assert isinstance(lost, ParbenchError) and "lost the Docker daemon" in str(lost) and "resume" in str(lost)
-    monkeypatch.setattr(docker, "daemon_problem", lambda timeout=10: None)
-    assert isinstance(classify_failure(125, "docker: some hiccup", cell), InfrastructureFault)
+    assert isinstance(classify_failure(137, "", cell, engine), InfrastructureFault)
+    killed = str(classify_failure(137, "", cell, engine))
+    assert f"killed (out of memory, see limits.memory; or `{name} kill`)" in killed
+    assert isinstance(classify_failure(1, "harness.py: lost updates", cell, engine), ParbenchError)
+    started = ENGINE_EXITS[name][0]  # the engine's own "could not start it"
+    monkeypatch.setattr(type(engine), "problem", lambda self, timeout=10: f"cannot reach {name}")
+    lost = classify_failure(started, f"{name}: cannot connect", cell, engine)
+    assert isinstance(lost, ParbenchError) and f"lost the {name} engine" in str(lost) and "resume" in str(lost)
+    monkeypatch.setattr(type(engine), "problem", lambda self, timeout=10: None)
+    assert isinstance(classify_failure(started, f"{name}: some hiccup", cell, engine), InfrastructureFault)
 
 
 def test_progress_line_estimates_what_is_left():

@@ -71,6 +71,24 @@ def schema_problem(config: dict, schema: dict) -> str | None:
     return f"config key '{_key(error.absolute_path)}': {message}"
 
 
+def cluster_problems(config: dict) -> list[str]:
+    """With hosts: an account to submit with, and engines only for nodes that are measured."""
+    problems = []
+    hosts = config.get("hosts") or []
+    if hosts and not (config.get("cluster") or {}).get("account"):
+        problems.append(
+            "config key 'cluster.account': required when 'hosts' names SLURM nodes "
+            "(an account `sacctmgr show assoc user=$USER` lists)"
+        )
+    for host in config.get("host_engines") or {}:
+        if host not in hosts:
+            problems.append(
+                f"config key 'host_engines': {host!r} is not one of 'hosts' "
+                f"({', '.join(hosts) or 'none'}); name a node of hosts, or remove it"
+            )
+    return problems
+
+
 def semantic_problems(config: dict, available: list[int]) -> list[str]:
     """Problems the schema cannot see, each one line naming its key."""
     problems = []
@@ -88,11 +106,7 @@ def semantic_problems(config: dict, available: list[int]) -> list[str]:
                     f"config key 'variants.{variant}.runtimes': unknown runtime {runtime!r} "
                     f"(allowed: {', '.join(sorted(catalogue))})"
                 )
-    if config.get("hosts") and not (config.get("cluster") or {}).get("account"):
-        problems.append(
-            "config key 'cluster.account': required when 'hosts' names SLURM nodes "
-            "(an account `sacctmgr show assoc user=$USER` lists)"
-        )
+    problems += cluster_problems(config)
     for name in config.get("remeasure") or []:
         if name not in config["runtimes"]:
             problems.append(

@@ -13,7 +13,27 @@ import os
 import signal
 from pathlib import Path
 
+from . import docker
+from .engines import DEFAULT, engine_named
 from .sessionlock import holder_pid
+from .slurm import slurm_problem
+
+
+def start_problem(config: dict, hosts: list[str]) -> str | None:
+    """Why the workflow cannot start, as one line: Docker (it builds the images), this machine's engine, SLURM.
+
+    Asked before anything is built, so a missing engine costs no build.
+    A node's own engine is asked on the node (hostsession probe).
+    """
+    problem = docker.daemon_problem()
+    engine = config.get("engine", DEFAULT)
+    if not problem and not hosts and engine != DEFAULT:
+        problem = engine_named(engine).problem()
+        problem = problem and f"engine {engine}: {problem}"
+    for host in hosts:
+        found = None if problem else slurm_problem(host, config["cluster"]["account"])
+        problem = problem or (found and f"host {host}: {found}")
+    return problem
 
 
 def session_pid(lock_path: Path) -> int | None:

@@ -1,8 +1,9 @@
 """Every docker command line parbench runs, built as argument lists by pure functions.
 
-No other module names `docker` in an argument list: they ask this one for the
-command (run, stop, find strays, inspect, build, import, pull, tag, save,
-load, the identity and package probes) and run it. Keeping construction pure
+It is the engine that builds the images: no other module names `docker` in
+an argument list for that (build, import, pull, tag, save, load, inspect,
+the identity and package probes). The engines a session measures with,
+Docker among them, are in engines/. Keeping construction pure
 lets the unit tests check every flag (pinning, network, naming, labels)
 without an engine, and keeps the engine behind one module; the few functions
 here that run commands are thin wrappers.
@@ -14,6 +15,7 @@ import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
 
+from .engines._oci import oci_run_command
 from .errors import ParbenchError
 
 SETUP_HINT = "run scripts/setup.sh as root (installs Debian's docker.io and starts dockerd)"
@@ -79,63 +81,9 @@ def load_command(archive: str) -> list[str]:
     return ["docker", "load", "--input", archive]
 
 
-# Every container runs with least privilege, whoever wrote the code it runs: no
-# network, a read-only root with a private /tmp, an unprivileged user, no
-# capabilities, no way to gain any, and bounded processes and memory.
-UNPRIVILEGED_USER = "65534:65534"  # nobody:nogroup
-DEFAULT_LIMITS = {"memory": "8g", "pids": 16384}
-TMPFS = "/tmp:rw,nosuid,nodev,size=512m"
-
-
-def least_privilege(limits: Mapping[str, object] | None = None) -> list[str]:
-    """The `docker run` options that take from a container all it does not need."""
-    bounds = {**DEFAULT_LIMITS, **(limits or {})}
-    return [
-        "--read-only",
-        "--tmpfs",
-        TMPFS,
-        "--user",
-        UNPRIVILEGED_USER,
-        "--cap-drop",
-        "ALL",
-        "--security-opt",
-        "no-new-privileges",
-        "--pids-limit",
-        str(bounds["pids"]),
-        "--memory",
-        str(bounds["memory"]),
-    ]
-
-
-def run_command(
-    image: str,
-    argv: Sequence[str],
-    *,
-    name: str | None = None,
-    cpuset: str | None = None,
-    env: Mapping[str, str] | None = None,
-    network: str = "none",
-    labels: Mapping[str, str] | None = None,
-    mounts: Mapping[str, str] | None = None,
-    limits: Mapping[str, object] | None = None,
-) -> list[str]:
-    """`docker run --rm` for a measurement or a probe: least privilege, optionally pinned and labelled.
-
-    A label lets a later session find containers a killed session left behind.
-    `mounts` (host folder -> container folder) are bind-mounted read-only.
-    """
-    command = ["docker", "run", "--rm", "--network", network, *least_privilege(limits)]
-    for source in sorted(mounts or {}):
-        command += ["--mount", f"type=bind,source={source},target={mounts[source]},readonly"]
-    if name:
-        command += ["--name", name]
-    for key in sorted(labels or {}):
-        command += ["--label", f"{key}={labels[key]}"]
-    if cpuset is not None:
-        command += ["--cpuset-cpus", cpuset]
-    for key in sorted(env or {}):
-        command += ["--env", f"{key}={env[key]}"]
-    return command + [image, *argv]
+def run_command(image: str, argv: Sequence[str], **options) -> list[str]:
+    """`docker run --rm` with least privilege (engines/_oci.py builds it for Docker and Podman alike)."""
+    return oci_run_command("docker", image, argv, **options)
 
 
 def identity_command(kind: str, image: str) -> list[str]:
@@ -148,16 +96,6 @@ def identity_command(kind: str, image: str) -> list[str]:
 def packages_command(image: str) -> list[str]:
     """Lists an image's Debian packages, one `name<TAB>version<TAB>architecture` a line."""
     return run_command(image, PACKAGE_QUERY)
-
-
-def labelled_containers_command(label: str) -> list[str]:
-    """The IDs of every container, running or not, that carries `label`."""
-    return ["docker", "ps", "-aq", "--filter", f"label={label}"]
-
-
-def remove_container_command(name: str) -> list[str]:
-    """Stops (kills) and removes a container at once."""
-    return ["docker", "rm", "--force", name]
 
 
 # ---- running them ------------------------------------------------------------

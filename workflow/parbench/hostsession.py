@@ -2,26 +2,24 @@
 
 Runs on the node itself (a SLURM job pinned to it), so the node's own CPUs
 decide the CPU sets (`cpusets: auto` is resolved here, not on the machine that
-submitted the workflow) and the node's own Docker engine runs the containers.
-Images arrive as `docker save` archives in the shared working directory, each
-with its sha256; a node whose loaded image ID differs from the one built stops
-with one line, so every host measures byte-identical runtimes.
+submitted the workflow) and the node's own engine (`engine`, or its entry in
+`host_engines`) runs the containers. Images arrive as `docker save` archives
+in the shared working directory and are loaded by engineimages.py, which
+checks them, so every host measures byte-identical runtimes.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import signal
-import subprocess
 import sys
 from pathlib import Path
 
-from . import docker
 from .atomic import write_text_atomic
 from .config import cpuset_problems
 from .cpusets import available_cpus
+from .engines import DEFAULT, ENGINES, engine_named
 from .errors import ParbenchError, main_guard
 from .matrix import Cell, all_cells
 from .measure import open_log
@@ -31,52 +29,10 @@ from .sessionlock import stop_on_signals
 from .sessionrecords import raw_file
 from .specs import use_experiment
 
-LOAD_TIMEOUT = 1800.0
 
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def archive_problem(archive: Path) -> str | None:
-    """Why an image archive cannot be trusted (missing, or not what was saved), or None."""
-    sidecar = archive.with_name(archive.name + ".sha256")
-    if not archive.is_file() or not sidecar.is_file():
-        return f"{archive} or its .sha256 is missing from the shared working directory"
-    wanted = sidecar.read_text().split()[0]
-    if file_sha256(archive) != wanted:
-        return f"{archive} differs from the archive that was saved (sha256 mismatch): is the working directory shared?"
-    return None
-
-
-def load_images(host: str, images_dir: Path, runtimes: list[str]) -> dict[str, str]:
-    """Load each runtime's archive into this node's engine; return runtime -> image ID, checked."""
-    problem = docker.daemon_problem()
-    if problem:
-        raise ParbenchError(f"host {host}: {problem}")
-    loaded = {}
-    for runtime in runtimes:
-        archive = images_dir / f"{runtime}.tar"
-        problem = archive_problem(archive)
-        if problem:
-            raise ParbenchError(f"host {host}: {problem}")
-        wanted = (images_dir / f"{runtime}.iid").read_text().strip()
-        done = subprocess.run(docker.load_command(str(archive)), capture_output=True, text=True, timeout=LOAD_TIMEOUT)
-        if done.returncode != 0:
-            detail = (done.stderr.strip().splitlines() or ["no message"])[-1]
-            raise ParbenchError(f"host {host}: docker load of {archive} failed: {detail}")
-        found = docker.find_image(wanted)
-        if found != wanted:
-            raise ParbenchError(
-                f"host {host}: the loaded image of {runtime} has ID {found}, expected {wanted}; "
-                "the node's engine changed the image, so its figures would not compare"
-            )
-        loaded[runtime] = found
-    return loaded
+def host_engine(settings: dict, host: str) -> str:
+    """The engine a node measures with: its own in `host_engines`, else the session's."""
+    return (settings.get("host_engines") or {}).get(host) or settings.get("engine", DEFAULT)
 
 
 def host_settings(settings: dict, config: dict, host: str = "this node") -> dict:
@@ -104,17 +60,14 @@ def host_cells(settings: dict, runtimes: str | None) -> list[str]:
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="action", required=True)
-    probe = sub.add_parser("probe", help="check that this node's Docker engine answers")
+    probe = sub.add_parser("probe", help="check that this node's engine answers")
     probe.add_argument("--host", required=True)
+    probe.add_argument("--engine", default=DEFAULT, choices=sorted(ENGINES))
     probe.add_argument("--out", required=True, type=Path)
-    load = sub.add_parser("load", help="load and check the images on this node")
-    load.add_argument("--host", required=True)
-    load.add_argument("--images", required=True, type=Path)
-    load.add_argument("--runtimes", required=True, help="comma-separated")
-    load.add_argument("--out", required=True, type=Path, help="JSON: runtime -> image ID as loaded")
     session = sub.add_parser("measure", help="measure every cell on this node")
     session.add_argument("--host", required=True)
     session.add_argument("--images", required=True, type=Path)
+    session.add_argument("--loaded", required=True, type=Path, help="JSON: how this node's engine holds each image")
     session.add_argument("--config", required=True, type=Path, help="the experiment's config (JSON)")
     session.add_argument("--settings", required=True, type=Path)
     session.add_argument("--out", required=True, type=Path, help="this host's raw folder")
@@ -133,14 +86,11 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 
 
 def probe(args: argparse.Namespace) -> None:
-    problem = docker.daemon_problem()
+    engine = engine_named(args.engine)
+    problem = engine.problem()
     if problem:
         raise ParbenchError(f"host {args.host}: {problem}")
-    found = {
-        "host": args.host,
-        "cpus": available_cpus(),
-        "docker": docker.output_of(docker.version_command(), timeout=30).strip(),
-    }
+    found = {"host": args.host, "cpus": available_cpus(), "engine": engine.name, "version": engine.version()}
     write_text_atomic(args.out, json.dumps(found, indent=2) + "\n")
 
 
@@ -154,9 +104,24 @@ def session(args: argparse.Namespace) -> None:
         print(f"parbench: host {args.host}: {line}", file=sys.stderr, flush=True)
 
     settings = host_settings(json.loads(args.settings.read_text()), json.loads(args.config.read_text()), args.host)
-    measured = dict(settings, cells=host_cells(settings, args.runtimes))
+    measured = dict(settings, cells=host_cells(settings, args.runtimes), engine=host_engine(settings, args.host))
+    loaded = json.loads(args.loaded.read_text())
+    if loaded.get("engine", DEFAULT) != measured["engine"]:
+        raise ParbenchError(
+            f"host {args.host}: its images were loaded into {loaded.get('engine')}, "
+            f"but it measures with {measured['engine']}: run the workflow again to load them"
+        )
     stamp = measure(
-        measured, args.images, args.host, args.timeout, args.retries, args.state, log, say, raw_dir=args.out
+        measured,
+        args.images,
+        args.host,
+        args.timeout,
+        args.retries,
+        args.state,
+        log,
+        say,
+        raw_dir=args.out,
+        loaded=loaded["images"],
     )
     counts = json.loads(stamp.read_text())
     manifest = {
@@ -174,10 +139,6 @@ def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
     if args.action == "probe":
         probe(args)
-    elif args.action == "load":
-        loaded = load_images(args.host, args.images, args.runtimes.split(","))
-        write_text_atomic(args.out, json.dumps({"host": args.host, "images": loaded}, indent=2) + "\n")
-        print(f"parbench: host {args.host}: loaded {len(loaded)} image(s)", file=sys.stderr)
     else:
         session(args)
     return 0

@@ -61,6 +61,9 @@ def parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--images", required=True, type=Path, help="folder of <runtime>.identity.json files")
     parser.add_argument("--host-label", required=True)
+    parser.add_argument(
+        "--loaded", type=Path, default=None, help="JSON: how the settings' engine holds each image (engines.Loaded)"
+    )
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per container")
     parser.add_argument("--retries", type=int, default=1, help="extra attempts after an infrastructure fault")
     parser.add_argument("--state", type=Path, default=Path("results/session"), help="journal and lock folder")
@@ -85,7 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     stop_on_signals()
     settings = json.loads(args.settings.read_text())
     settings["cells"] = narrowed(settings["cells"], args.repair, args.runtimes, StopRule.of(settings).fewest)
-    stamp = measure(settings, args.images, args.host_label, args.timeout, args.retries, args.state, log, say)
+    loaded = json.loads(args.loaded.read_text())["images"] if args.loaded else None
+    stamp = measure(
+        settings, args.images, args.host_label, args.timeout, args.retries, args.state, log, say, loaded=loaded
+    )
     counts = json.loads(stamp.read_text())
     say(
         f"measured {counts['containers']} containers in session {counts['session']} "

@@ -138,6 +138,11 @@ def session_settings(config: dict, cells: list[Cell]) -> str:
         "env": {name: v["env"] for name, v in config["variants"].items()},
         "limits": config["limits"],
     }
+    # Docker is the engine when none is named, so settings (and results) from before engines stay as they were.
+    if config.get("engine", "docker") != "docker":
+        settings["engine"] = config["engine"]
+    if config.get("host_engines"):
+        settings["host_engines"] = dict(sorted(config["host_engines"].items()))
     if USER_WORKLOADS:  # a folder's digest is in the settings: changed code is measured again
         settings["user_workloads"] = {name: asdict(spec) for name, spec in sorted(USER_WORKLOADS.items())}
         settings["derived_images"] = derived_images(config)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from . import environment
 from .cpusets import parse_cpuset
+from .engines import DEFAULT, DOCKER, Engine, engine_named
 from .errors import ParbenchError
 from .estimate import session_costs
 from .hostload import host_diagnostics
@@ -43,11 +44,16 @@ FAULT_SWITCH = "PARBENCH_FAULT_CHECKSUM"  # test-only: the harness misreports th
 
 @dataclass(frozen=True)
 class Runtime:
-    """An image as the session uses it: its ID, what it said it is, and its harness's language."""
+    """An image as the session uses it: its ID, what it said it is, its harness's language, and how the engine runs it.
+
+    `reference` is what the engine is given: the image ID for Docker and
+    Podman, a sandbox folder for Apptainer (engines.Loaded).
+    """
 
     image: str
     identity: dict
     kind: str
+    reference: str
 
 
 @dataclass(frozen=True)
@@ -61,16 +67,27 @@ class Ran:
     failures: list[str]  # why earlier attempts of the same container failed
 
 
-def load_runtimes(images_dir: Path, runtimes: set[str]) -> dict[str, Runtime]:
-    """Each image's ID and identity, as the image build checked and kept them.
+def load_runtimes(images_dir: Path, runtimes: set[str], loaded: dict[str, dict] | None = None) -> dict[str, Runtime]:
+    """Each image's ID and identity, as the image build checked and kept them, and the engine's reference.
 
     The names are runtimes and the images derived for one user workload
-    (RUNTIME+WORKLOAD, see plan.derived_images).
+    (RUNTIME+WORKLOAD, see plan.derived_images). `loaded` is what an engine
+    other than the building one made of each image (engines.Loaded); an
+    image it does not hold, or holds under another ID, stops the session.
     """
     found = {}
     for runtime in sorted(runtimes):
         entry = json.loads((images_dir / f"{runtime}.identity.json").read_text())
-        found[runtime] = Runtime(entry["image_id"], entry["identity"], entry["config"]["kind"])
+        reference = entry["image_id"]
+        if loaded is not None:
+            held = loaded.get(runtime)
+            if held is None or held["image_id"] != entry["image_id"]:
+                raise ParbenchError(
+                    f"the engine holds {'no image' if held is None else held['image_id']} for {runtime}, "
+                    f"built as {entry['image_id']}: run the workflow again to load the images"
+                )
+            reference = held["reference"]
+        found[runtime] = Runtime(entry["image_id"], entry["identity"], entry["config"]["kind"], reference)
     return found
 
 
@@ -89,8 +106,10 @@ class Session:
         say,
         *,
         labels: dict[str, str],
+        engine: Engine = DOCKER,
     ):
         self.settings, self.runtimes, self.host, self.journal = settings, runtimes, host, journal
+        self.engine = engine
         self.timeout, self.retries, self.log, self.say = timeout, retries, log, say
         self.labels = labels  # on every container, so a later session can find what this one left
         self.cells = [Cell.from_raw_path(path) for path in settings["cells"]]
@@ -163,9 +182,10 @@ class Session:
         while True:
             diagnostics = host_diagnostics(parse_cpuset(cell.cpuset))
             started_at = datetime.now(UTC).isoformat(timespec="seconds")
-            image = self.image_for(cell).image
+            image = self.image_for(cell).reference
             try:
                 records_and_seconds = run_container(
+                    self.engine,
                     image,
                     argv,
                     cell,
@@ -261,6 +281,49 @@ class Session:
             self.settle(done, after=order)
 
 
+def check_user_folders(settings: dict) -> None:
+    """The code measured is the code stamped: a user's folder changed since planning stops the session."""
+    for name, user in (settings.get("user_workloads") or {}).items():
+        if folder_digest(Path(user["path"])) != user["sha256"]:
+            raise ParbenchError(
+                f"workload {name!r}: {user['path']} changed after the workflow was planned; "
+                "run the same command again to measure the code as it is now"
+            )
+
+
+def usable_engine(settings: dict) -> Engine:
+    """The settings' engine (Docker when none is named), once it answered; else one line why not."""
+    engine = engine_named(settings.get("engine", DEFAULT))
+    problem = engine.problem()
+    if problem:
+        raise ParbenchError(problem)
+    return engine
+
+
+def engine_facts(engine: Engine, runtimes: dict[str, Runtime]) -> dict:
+    """What the stamp says of the engine: name, version, the promises it cannot keep, each image's reference."""
+    return {
+        "name": engine.name,
+        "version": engine.version(),
+        "gaps": engine.gaps(),
+        "references": {name: rt.reference for name, rt in sorted(runtimes.items())},
+    }
+
+
+def stamped_settings(settings: dict, runtimes: dict[str, Runtime], engine: Engine) -> dict:
+    """The settings as the journal is keyed and the stamp records them: what else decides the figures."""
+    # Which engine ran the containers, its version, what it could not enforce, and how it held each image.
+    settings = {**settings, "engine_facts": engine_facts(engine, runtimes)}
+    # The margin decides every cell's loops, so it is a setting of the session: it keys the journal
+    # (one calibrated under another margin is not resumed) and the stamp records it.
+    settings["calibration_margin"] = CALIBRATION_MARGIN
+    # What pip installed into a user workload's images, so the stamp says which versions ran.
+    installed = {n: rt.identity["distributions"] for n, rt in runtimes.items() if "+" in n and rt.kind == "cpython"}
+    if installed:
+        settings["distributions"] = installed
+    return settings
+
+
 def measure(
     settings: dict,
     images_dir: Path,
@@ -271,41 +334,34 @@ def measure(
     log,
     say,
     raw_dir: Path = DEFAULT_RAW_DIR,
+    loaded: dict[str, dict] | None = None,
 ) -> Path:
-    """Run (or resume) the session; return the stamp's path.
+    """Run (or resume) the session with the settings' engine; return the stamp's path.
 
-    Whatever stops it (a signal, the workflow engine gone) ends in one line and
-    leaves the journal; the lock goes with the process either way.
+    `loaded` is the engine's reference for each image when it is not the
+    engine that built them. Whatever stops it (a signal, the workflow engine
+    gone) ends in one line and leaves the journal; the lock goes with the
+    process either way.
     """
     lock = hold_session_lock(state_dir)
     journal = None
     use_user_workloads((settings.get("user_workloads") or {}).values())  # their modes, scaling and kind
-    for name, user in (settings.get("user_workloads") or {}).items():  # the code measured is the code stamped
-        if folder_digest(Path(user["path"])) != user["sha256"]:
-            raise ParbenchError(
-                f"workload {name!r}: {user['path']} changed after the workflow was planned; "
-                "run the same command again to measure the code as it is now"
-            )
+    check_user_folders(settings)
     try:
         cells = [Cell.from_raw_path(path) for path in settings["cells"]]
         names = {cell.runtime for cell in cells}
         names |= {name for name in settings.get("derived_images", []) if name.split("+")[0] in names}
-        runtimes = load_runtimes(images_dir, names)
+        runtimes = load_runtimes(images_dir, names, loaded)
         images = {name: rt.image for name, rt in runtimes.items()}
+        engine = usable_engine(settings)
+        settings = stamped_settings(settings, runtimes, engine)
         harness = harness_hashes(Path.cwd())  # the project being measured: the workflow runs in it
-        # The margin decides every cell's loops, so it is a setting of the session: it keys the journal
-        # (one calibrated under another margin is not resumed) and the stamp records it.
-        settings = {**settings, "calibration_margin": CALIBRATION_MARGIN}
-        # What pip installed into a user workload's images, so the stamp says which versions ran.
-        installed = {n: rt.identity["distributions"] for n, rt in runtimes.items() if "+" in n and rt.kind == "cpython"}
-        if installed:
-            settings["distributions"] = installed
         key = plan_key(settings, images, harness)
         # The code that measures is stamped as it was when the session started.
         journal = open_journal(state_dir / "journal.jsonl", key, new_session_id(), say, code=environment.git_state())
-        remove_stray_containers(log, state_dir)
+        remove_stray_containers(engine, log, state_dir)
         labels = container_labels(journal.session, state_dir)
-        session = Session(settings, runtimes, host, journal, timeout, retries, log, say, labels=labels)
+        session = Session(settings, runtimes, host, journal, timeout, retries, log, say, labels=labels, engine=engine)
         free = [name for name, rt in runtimes.items() if rt.identity.get("gil_build_disabled")]
         session.costs = session_costs(settings, images, free, raw_dir, journal.path, session.plan, say)
         session.run()

@@ -1,9 +1,10 @@
 """One container at a time: run it pinned and networkless, watch it, and clean up after it.
 
 A container that fails for a reason outside the measurement (killed, or
-docker could not start it) is an InfrastructureFault, worth one more try; a
-harness that exits with an error, or a daemon that is gone, stops the session
-with one line. Whatever stops the wait (a timeout, a signal, the workflow
+the engine could not start it) is an InfrastructureFault, worth one more try; a
+harness that exits with an error, or an engine that is gone, stops the session
+with one line. The engine (engines/) builds the command lines; this module
+only runs them. Whatever stops the wait (a timeout, a signal, the workflow
 engine gone) removes the container before it goes on.
 """
 
@@ -14,7 +15,7 @@ import time
 import uuid
 from pathlib import Path
 
-from . import docker
+from .engines import Engine
 from .errors import ParbenchError
 from .matrix import Cell
 from .recordchecks import parse_records
@@ -22,7 +23,6 @@ from .sessionlock import Stopped, pid_alive
 
 CONTAINER_LABEL = "parbench.session"  # its value is the session that ran the container
 STATE_LABEL = "parbench.state"  # its value is the session's state folder: strays are found by it
-DOCKER_CALL_TIMEOUT = 30.0
 
 
 class InfrastructureFault(Exception):
@@ -44,30 +44,26 @@ def container_name(cell: Cell) -> str:
     return f"parbench-{cell.runtime}-{cell.mode}-{uuid.uuid4().hex[:10]}"
 
 
-def classify_failure(returncode: int, stderr: str, cell: Cell) -> Exception:
-    """A failed `docker run` as an infrastructure fault (retried) or a measurement error (not)."""
+# How each engine says it could not start a container, as opposed to the harness failing in it.
+ENGINE_EXITS = {"docker": (125, 126, 127), "podman": (125, 126, 127), "apptainer": (255,)}
+
+
+def classify_failure(returncode: int, stderr: str, cell: Cell, engine: Engine) -> Exception:
+    """A failed container as an infrastructure fault (retried) or a measurement error (not)."""
     last = (stderr.strip().splitlines() or ["no message"])[-1]
     if returncode == 137:
         return InfrastructureFault(
-            f"{cell.raw_path}: the container was killed (out of memory, see limits.memory; or `docker kill`)"
+            f"{cell.raw_path}: the container was killed (out of memory, see limits.memory; or `{engine.name} kill`)"
         )
-    if returncode in (125, 126, 127) or "docker daemon" in stderr.lower():
-        problem = docker.daemon_problem(timeout=10)
+    if returncode in ENGINE_EXITS.get(engine.name, ()) or "docker daemon" in stderr.lower():
+        problem = engine.problem(timeout=10)
         if problem:
             return ParbenchError(
-                f"lost the Docker daemon while measuring {cell.raw_path} ({problem}); "
+                f"lost the {engine.name} engine while measuring {cell.raw_path} ({problem}); "
                 "after it is back, run the same command again to resume"
             )
-        return InfrastructureFault(f"{cell.raw_path}: docker could not run the container ({last})")
+        return InfrastructureFault(f"{cell.raw_path}: {engine.name} could not run the container ({last})")
     return ParbenchError(f"harness exited with {returncode} for {cell.raw_path}: {last}")
-
-
-def stop_container(name: str) -> None:
-    """Remove a container we abandon; bounded, so a hung daemon cannot hang the session."""
-    try:
-        subprocess.run(docker.remove_container_command(name), capture_output=True, timeout=DOCKER_CALL_TIMEOUT)
-    except (OSError, subprocess.TimeoutExpired):
-        pass
 
 
 def _wait(proc: subprocess.Popen, cell: Cell, timeout: float, ancestors: list[int], t0: float) -> tuple[str, str]:
@@ -88,6 +84,7 @@ def _wait(proc: subprocess.Popen, cell: Cell, timeout: float, ancestors: list[in
 
 
 def run_container(
+    engine: Engine,
     image: str,
     argv: list[str],
     cell: Cell,
@@ -102,7 +99,7 @@ def run_container(
 ) -> tuple[list[dict], float]:
     """One pinned, least-privilege container; returns its records and outside wall time."""
     name = container_name(cell)
-    command = docker.run_command(
+    command = engine.run_command(
         image, argv, name=name, cpuset=cell.cpuset, env=env, labels=labels, mounts=mounts, limits=limits
     )
     log(f"running {' '.join(command)}")
@@ -112,30 +109,21 @@ def run_container(
         stdout, stderr = _wait(proc, cell, timeout, ancestors, t0)
     except BaseException:
         proc.kill()
-        stop_container(name)
+        engine.stop(name)
         proc.communicate()
         raise
     seconds = time.perf_counter() - t0
     log(stderr.rstrip())
     if proc.returncode != 0:
-        raise classify_failure(proc.returncode, stderr, cell)
+        raise classify_failure(proc.returncode, stderr, cell, engine)
     return parse_records(stdout), seconds
 
 
-def remove_stray_containers(log, state_dir: Path) -> int:
+def remove_stray_containers(engine: Engine, log, state_dir: Path) -> int:
     """Containers a killed session of this state folder left behind, removed before measuring."""
-    try:
-        listed = subprocess.run(
-            docker.labelled_containers_command(f"{STATE_LABEL}={state_dir.resolve()}"),
-            capture_output=True,
-            text=True,
-            timeout=DOCKER_CALL_TIMEOUT,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return 0
-    ids = listed.stdout.split()
-    for container in ids:
-        stop_container(container)
-    if ids:
-        log(f"removed {len(ids)} stray parbench container(s) left by an earlier session")
-    return len(ids)
+    strays = engine.strays(STATE_LABEL, str(state_dir.resolve()))
+    for container in strays:
+        engine.stop(container)
+    if strays:
+        log(f"removed {len(strays)} stray parbench container(s) left by an earlier session")
+    return len(strays)

@@ -71,16 +71,11 @@ os.environ["PARBENCH_ERROR_FILE"] = str(ERROR_FILE)
 
 
 onstart:
-    from parbench.control import forward_stop_signals
-    from parbench.docker import daemon_problem
-    from parbench.slurm import slurm_problem
+    from parbench.control import forward_stop_signals, start_problem
 
     ERROR_FILE.parent.mkdir(parents=True, exist_ok=True)
     ERROR_FILE.unlink(missing_ok=True)
-    problem = daemon_problem()
-    for host in HOSTS:
-        found = None if problem else slurm_problem(host, config["cluster"]["account"])
-        problem = problem or (found and f"host {host}: {found}")
+    problem = start_problem(config, HOSTS)
     if problem:
         sys.exit(f"parbench: {problem}")  # Snakemake releases its lock on the way out
     # Snakemake lets running jobs finish when interrupted; a session is told to stop (it keeps its journal).

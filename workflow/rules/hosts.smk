@@ -32,36 +32,24 @@ HOST = "results/hosts/{host}"
 RUNTIMES_ARG = ",".join(RUNTIMES + PLAN.derived)  # and each user workload's own images
 
 
+def host_engine(wildcards):
+    """A node's engine: its own in host_engines, else the config's."""
+    return config["host_engines"].get(wildcards.host, config["engine"])
+
+
 rule probe_host:
-    # Each node answers for its Docker engine before anything is built.
+    # Each node answers for its engine before anything is built.
     output:
         HOST + "/probe.json",
+    params:
+        engine=host_engine,
     resources:
         **CLUSTER_RESOURCES,
         slurm_extra=lambda w: node_options(w.host),
     log:
         "logs/hosts/{host}/probe.log",
     shell:
-        logged("{PY} parbench.hostsession probe --host {wildcards.host} --out {output}")
-
-
-rule save_image:
-    # The image built here, as an archive in the shared working directory, so
-    # every node loads byte-identical runtimes.
-    input:
-        iid="results/images/{runtime}.iid",
-    output:
-        archive="results/images/{runtime}.tar",
-        checksum="results/images/{runtime}.tar.sha256",
-    wildcard_constraints:
-        runtime=alternation(RUNTIMES + PLAN.derived),
-    log:
-        "logs/images/{runtime}.save.log",
-    shell:
-        logged(
-            "{{ docker save --output {output.archive} $(cat {input.iid}) "
-            "&& sha256sum {output.archive} > {output.checksum}; }}"
-        )
+        logged("{PY} parbench.hostsession probe --host {wildcards.host} --engine {params.engine} --out {output}")
 
 
 rule load_images:
@@ -70,6 +58,8 @@ rule load_images:
         checksums=expand(rules.save_image.output.checksum, runtime=RUNTIMES + PLAN.derived),
     output:
         HOST + "/images.json",
+    params:
+        engine=host_engine,
     resources:
         **CLUSTER_RESOURCES,
         slurm_extra=lambda w: node_options(w.host),
@@ -77,8 +67,8 @@ rule load_images:
         "logs/hosts/{host}/load.log",
     shell:
         logged(
-            "{PY} parbench.hostsession load --host {wildcards.host} --images results/images "
-            "--runtimes {RUNTIMES_ARG} --out {output}"
+            "{PY} parbench.engineimages --engine {params.engine} --host {wildcards.host} --images results/images "
+            "--runtimes {RUNTIMES_ARG} --dest " + HOST + "/images --out {output}"
         )
 
 

@@ -48,11 +48,13 @@ if workflow.is_main_process:
 HOST_LABEL = PLAN.host_label
 NARROWING = PLAN.narrowing
 OPTIONS = "--timeout {config[timeout_seconds]} --retries {config[retries]} --log {log}{NARROWING}"
+# Another engine than Docker measures here from the images loaded into it (rule engine_images).
+LOCAL_LOADED = [] if HOSTS or config["engine"] == "docker" else [f"results/images/loaded-{config['engine']}.json"]
 if HOSTS:
     SESSION = dict(
         output=update(LAYOUT.result("raw.json")),  # the host's manifest, written last
         message=None,  # Snakemake then shows the job, with the sbatch options that put it alone on its node
-        command="{PY} parbench.hostsession measure --host {wildcards.host} --images results/images "
+        command="{PY} parbench.hostsession measure --host {wildcards.host} --images results/images --loaded {input.loaded} "
         "--config {input.config} --settings {input.settings} --out results/hosts/{wildcards.host}/raw "
         "--state results/hosts/{wildcards.host}/session --manifest {output} " + OPTIONS,
         resources={
@@ -68,7 +70,7 @@ else:
         output=[update(cell.raw_path) for cell in PLAN.measured],
         message=f"Measuring {len(PLAN.measured)} cell(s) in up to {json.loads(PLAN.settings)['repeats']} interleaved round(s) (detail: {{log}})",
         command="{PY} parbench.measure --settings {input.settings} --images results/images "
-        "--host-label {HOST_LABEL} " + OPTIONS,
+        "--host-label {HOST_LABEL} " + ("--loaded {input.loaded} " if LOCAL_LOADED else "") + OPTIONS,
         resources={},
     )
 
@@ -84,7 +86,7 @@ rule measure:
         settings=rules.session_settings.output[0],
         # A host works out its cells from the experiment, on the node, after loading the images.
         config=ancient(rules.experiment_files.output.config) if HOSTS else [],
-        loaded=rules.load_images.output if HOSTS else [],
+        loaded=rules.load_images.output if HOSTS else LOCAL_LOADED,
         iids=expand("results/images/{runtime}.iid", runtime=RUNTIMES + PLAN.derived),
         identities=IDENTITIES + DERIVED_IDENTITIES,
     output:

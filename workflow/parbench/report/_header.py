@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ._format import ci_statement
 from ._inputs import ReportInputs
+from ._provenance import engine_gap_lines, engines_phrase
 
 
 def several_values(config: dict) -> str:
@@ -37,7 +38,7 @@ def header_section(inp: ReportInputs) -> list[str]:
         "CPython 3.13 with the GIL, 3.13t (free-threaded) and Go on the same workloads, each checksum verified. "
         f"Times are medians of {containers_per_cell(session_settings(inp))} containers per cell, one per "
         "interleaved round "
-        f"(seed {config.get('seed')}), each a `docker run` pinned to a CPU set{several_values(config)}. "
+        f"(seed {config.get('seed')}), each {engines_phrase(inp.stamps)} pinned to a CPU set{several_values(config)}. "
         f"{ci_statement(inp.summary)} "
         "Ratios are of median times with 95 % intervals that invert the exact Mann-Whitney U test, so an "
         "interval excludes 1 exactly when the test finds a difference (p ≤ 0.05); `~` marks no significant "
@@ -45,4 +46,5 @@ def header_section(inp: ReportInputs) -> list[str]:
         "to reach p ≤ 0.05 at all (3 against 3, say). Every ratio here is a row of comparisons.csv, every "
         "verdict a row of claims.csv.",
         "",
+        *[part for line in engine_gap_lines(inp.stamps) for part in (f"**Not enforced:** {line}", "")],
     ]

@@ -16,6 +16,35 @@ def commit_text(stamp: dict) -> str:
     return f"{short(stamp['git_commit'])} ({'clean' if stamp.get('git_clean') else 'uncommitted changes'})"
 
 
+# How each engine starts one container, for the report's words.
+ENGINE_VERBS = {"docker": "`docker run`", "podman": "`podman run`", "apptainer": "`apptainer exec`"}
+
+
+def stamp_engine(stamp: dict) -> dict:
+    """The engine a session measured with, as its stamp says (a stamp from before engines: Docker)."""
+    facts = (stamp.get("settings") or {}).get("engine_facts")
+    if facts:
+        return {"name": facts["name"], "version": facts.get("version") or "unknown", "gaps": facts.get("gaps") or []}
+    return {"name": "docker", "version": stamp.get("docker_server_version") or "unknown", "gaps": []}
+
+
+def engines_phrase(stamps: list[dict] | None) -> str:
+    """'a `docker run`', or, across sessions of several engines, the engines named."""
+    names = sorted({stamp_engine(s)["name"] for s in stamps or [{}]})
+    if len(names) == 1:
+        return f"a {ENGINE_VERBS.get(names[0], names[0])}"
+    return f"a container of its session's engine ({', '.join(names)}: see Provenance)"
+
+
+def engine_gap_lines(stamps: list[dict] | None) -> list[str]:
+    """One line per engine that could not keep a promise every container is meant to keep."""
+    lines = []
+    for name, gaps in sorted({stamp_engine(s)["name"]: tuple(stamp_engine(s)["gaps"]) for s in stamps or []}.items()):
+        if gaps:
+            lines.append(f"{name} did not enforce {'; '.join(gaps)}.")
+    return lines
+
+
 def _stamp_row(s: dict) -> dict:
     harness = s.get("harness_sha256") or {}
     images = s.get("images") or {}
@@ -25,7 +54,7 @@ def _stamp_row(s: dict) -> dict:
         "commit": commit_text(s),
         "harness sha256": ", ".join(f"{k} {short(v)}" for k, v in sorted(harness.items())) or "–",
         "images": ", ".join(f"{k} {short(str(v).removeprefix('sha256:'))}" for k, v in sorted(images.items())) or "–",
-        "Docker": s.get("docker_server_version") or "–",
+        "engine": f"{stamp_engine(s)['name']} {stamp_engine(s)['version']}",
         "kernel": s.get("kernel") or "–",
         "CPU": s.get("cpu_model") or "–",
     }

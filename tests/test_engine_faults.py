@@ -1,0 +1,104 @@
+"""The faults that make sense for every engine, with Podman and with Apptainer.
+
+As in test_faults.py, on configs/faults.yaml (15 containers of a second or
+two): a container killed from outside is retried once and recorded, and a
+session interrupted with Ctrl-C keeps its journal, leaves no container
+behind, and resumes when the same command runs again. What Docker alone has
+(a daemon to stop, `docker events`) stays in test_faults.py.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+
+import pytest
+from engines_env import engine_env
+from test_faults import (
+    CONTAINERS,
+    Run,
+    assert_complete_session,
+    assert_one_parbench_line_last,
+    journal,
+    journal_with,
+    stamps,
+    wait_for,
+)
+
+from parbench.engines._apptainer import process_environments, tagged
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.faults, pytest.mark.engines]
+
+
+@pytest.fixture(scope="module", params=["podman", "apptainer"])
+def engine(request):
+    return request.param, engine_env(request.param)
+
+
+@pytest.fixture(scope="module")
+def project(engine, built_project, tmp_path_factory):
+    """A copy of the built project per engine (images built, so none is rebuilt; loaded once by the first test)."""
+    copy = tmp_path_factory.mktemp(engine[0]) / "parbench"
+    shutil.copytree(built_project, copy, symlinks=True)
+    return copy
+
+
+def running(name: str, session: str) -> list[str]:
+    """What of `session` still runs: Podman's container names, or Apptainer's processes (by their environment)."""
+    if name == "podman":
+        listed = subprocess.run(
+            ["podman", "ps", "-a", "--filter", f"label=parbench.session={session}", "--format", "{{.Names}}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return listed.stdout.split()
+    return [str(pid) for pid, env in process_environments().items() if tagged(env, "PARBENCH_SESSION", session)]
+
+
+def kill(name: str, handle: str) -> bool:
+    if name == "podman":
+        return subprocess.run(["podman", "kill", handle], capture_output=True).returncode == 0
+    try:
+        os.kill(int(handle), signal.SIGKILL)
+    except OSError:
+        return False
+    return True
+
+
+def test_killed_container_is_retried_and_recorded(engine, project):
+    name, env = engine
+    started = Run(project, "--config", f"engine={name}", "seed=5", env=env)
+    header, _ = journal_with(project, 1, timeout=600)  # the first run also loads the images into the engine
+    session = header["session"]
+    killed = wait_for(lambda: next((h for h in running(name, session) if kill(name, h)), None), 60, "a container")
+    assert started.wait() == 0, started.stderr[-3000:]
+    assert f"(out of memory, see limits.memory; or `{name} kill`); retrying (1/1)" in started.stderr, killed
+    records = assert_complete_session(project, session)
+    retried = [r for r in records if r["retries"]]
+    assert retried and len({r["order"] for r in retried}) == 1, "exactly one container was retried"
+    assert stamps(project)[-1]["retries"] == 1
+    assert stamps(project)[-1]["settings"]["engine_facts"]["name"] == name
+    assert running(name, session) == []
+
+
+def test_ctrl_c_keeps_the_journal_and_a_rerun_resumes(engine, project):
+    name, env = engine
+    started = Run(project, "--config", f"engine={name}", "seed=2", env=env)
+    header, _ = journal_with(project, 2, timeout=600)
+    os.killpg(started.proc.pid, signal.SIGINT)
+    assert started.wait(60) != 0
+    assert_one_parbench_line_last(started, "measurement stopped", "run the same command again to resume")
+    _, kept = journal(project)
+    assert 2 <= len(kept) < CONTAINERS
+    session = header["session"]
+    wait_for(lambda: running(name, session) == [], 30, "the interrupted session's containers to go")
+
+    again = Run(project, "--config", f"engine={name}", "seed=2", env=env)
+    assert again.wait() == 0, again.stderr[-3000:]
+    assert f"parbench: resuming session {session}: {len(kept)} container(s) already measured" in again.stderr
+    assert_complete_session(project, session)
+    assert stamps(project)[-1]["resumed_at"], "the stamp says when the session was resumed"
+    assert running(name, session) == []

@@ -1,0 +1,164 @@
+"""Each engine's command line, checked flag by flag without the engine, and its one-line problems."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+
+import pytest
+
+from parbench.engines import ENGINES, engine_named
+from parbench.engines._apptainer import archive_image_id, label_variable, tagged, userns_problem, value_of
+from parbench.engines._base import version_tuple
+from parbench.engines._oci import rootless_problem
+from parbench.errors import ParbenchError
+
+LABELS = {"parbench.session": "s1", "parbench.state": "/work/results/session"}
+
+
+def run(name: str, **options) -> list[str]:
+    defaults = dict(name="parbench-go-x", cpuset="0-1", env={"GOMAXPROCS": "1"}, labels=LABELS)
+    return engine_named(name).run_command("REF", ["parbench-go", "-workers", "2"], **{**defaults, **options})
+
+
+def after(command: list[str], flag: str) -> list[str]:
+    return [command[i + 1] for i, part in enumerate(command) if part == flag]
+
+
+@pytest.mark.parametrize("name", ["docker", "podman"])
+def test_oci_engines_pin_isolate_name_and_label(name):
+    command = run(name)
+    assert command[:3] == [name, "run", "--rm"]
+    assert after(command, "--network") == ["none"]
+    assert after(command, "--cpuset-cpus") == ["0-1"]
+    assert after(command, "--name") == ["parbench-go-x"]
+    assert after(command, "--label") == ["parbench.session=s1", "parbench.state=/work/results/session"]
+    assert after(command, "--user") == ["65534:65534"] and after(command, "--cap-drop") == ["ALL"]
+    assert "--read-only" in command and after(command, "--security-opt") == ["no-new-privileges"]
+    assert after(command, "--tmpfs") == ["/tmp:rw,nosuid,nodev,size=512m"]
+    assert after(command, "--env") == ["GOMAXPROCS=1"]
+    assert command[-4:] == ["REF", "parbench-go", "-workers", "2"]
+
+
+def test_podman_alone_gets_limits_the_container_may_raise_to():
+    assert after(run("podman"), "--ulimit") == ["nofile=1024:1024", "nproc=16384:16384"]
+    assert after(run("podman", limits={"pids": 512}), "--ulimit") == ["nofile=1024:1024", "nproc=512:512"]
+    assert "--ulimit" not in run("docker")
+
+
+@pytest.mark.parametrize("name", ["docker", "podman"])
+def test_oci_limits_and_read_only_mounts(name):
+    command = run(name, limits={"memory": "2g", "pids": 512}, mounts={"/home/u/wordfreq": "/workload"})
+    assert after(command, "--memory") == ["2g"] and after(command, "--pids-limit") == ["512"]
+    assert after(command, "--mount") == ["type=bind,source=/home/u/wordfreq,target=/workload,readonly"]
+    assert "--privileged" not in command
+
+
+def test_apptainer_runs_unprivileged_networkless_clean_and_pins_with_taskset():
+    command = run("apptainer", mounts={"/home/u/wordfreq": "/workload"})
+    assert command[:2] == ["apptainer", "exec"]
+    head = command[: command.index("REF")]
+    for flag in ("--userns", "--containall", "--cleanenv"):
+        assert flag in head
+    assert head[head.index("--no-mount") + 1] == "devpts"
+    assert "--net" in head and after(head, "--network") == ["none"]
+    assert after(head, "--bind") == ["/home/u/wordfreq:/workload:ro"]
+    assert "--writable" not in head and "--writable-tmpfs" not in head  # the image's root stays read-only
+    # The pin comes first inside, so the harness and every thread it starts inherit it.
+    assert command[command.index("REF") + 1 :] == ["taskset", "--cpu-list", "0-1", "parbench-go", "-workers", "2"]
+
+
+def test_apptainer_carries_name_and_labels_as_environment():
+    env = after(run("apptainer"), "--env")
+    assert env == [
+        "GOMAXPROCS=1",
+        "PARBENCH_CONTAINER=parbench-go-x",
+        "PARBENCH_SESSION=s1",
+        "PARBENCH_STATE=/work/results/session",
+    ]
+    assert label_variable("parbench.state") == "PARBENCH_STATE"
+
+
+def test_apptainer_without_a_cpuset_runs_the_command_as_given():
+    command = engine_named("apptainer").run_command("REF", ["true"])
+    assert command[-2:] == ["REF", "true"]
+
+
+def test_stray_processes_are_found_by_their_environment_only():
+    environ = b"PATH=/usr/bin\0PARBENCH_STATE=/a/results/session\0PARBENCH_CONTAINER=parbench-x\0"
+    assert tagged(environ, "PARBENCH_STATE", "/a/results/session")
+    assert not tagged(environ, "PARBENCH_STATE", "/a/results")  # another folder's session is not ours
+    assert not tagged(b"X=PARBENCH_STATE=/a/results/session\0", "PARBENCH_STATE", "/a/results/session")
+    assert value_of(environ, "PARBENCH_CONTAINER") == "parbench-x"
+    assert value_of(environ, "PARBENCH_SESSION") is None
+
+
+def test_only_apptainer_names_what_it_cannot_enforce():
+    assert ENGINES["docker"].gaps() == [] and ENGINES["podman"].gaps() == []
+    assert any("limits.memory" in gap for gap in ENGINES["apptainer"].gaps())
+
+
+def test_version_words_are_read_as_numbers():
+    assert version_tuple("4.3.1") == (4, 3, 1)
+    assert version_tuple("apptainer version 1.4.5-1") == (1, 4, 5)
+    assert version_tuple("20.10.24+dfsg1") == (20, 10, 24)
+    assert version_tuple("podman version 4.3") == (4, 3)
+    assert version_tuple("unknown") == ()
+
+
+def test_rootless_podman_on_cgroups_v1_is_refused_with_the_fix():
+    line = rootless_problem("podman", True, "v1")
+    assert "cannot pin containers to CPUs" in line and "cgroups v2" in line
+    assert rootless_problem("podman", False, "v1") is None
+    assert rootless_problem("podman", True, "v2") is None
+
+
+def test_user_namespaces_off_is_one_line_with_the_fix():
+    assert "sysctl -w user.max_user_namespaces" in userns_problem("0\n")
+    assert userns_problem("15000\n") is None and userns_problem(None) is None
+
+
+@pytest.mark.parametrize("name", sorted(ENGINES))
+def test_a_missing_engine_is_one_line_naming_it(monkeypatch, name):
+    monkeypatch.setattr("shutil.which", lambda program: None)
+    problem = engine_named(name).problem()
+    assert problem.startswith(f"the {name} command is not installed: ")
+    assert "\n" not in problem
+
+
+def test_podman_too_old_is_refused(monkeypatch):
+    from parbench.engines import _oci
+
+    monkeypatch.setattr(_oci, "installed", lambda program: True)
+    monkeypatch.setattr(_oci, "answer", lambda command, timeout: (0, "3.4.4 false v2\n", ""))
+    assert "podman 3.4.4 is too old (parbench needs 4.0 or newer)" in engine_named("podman").problem()
+    monkeypatch.setattr(_oci, "answer", lambda command, timeout: (0, "4.3.1 true v1\n", ""))
+    assert "rootless on cgroups v1" in engine_named("podman").problem()
+    monkeypatch.setattr(_oci, "answer", lambda command, timeout: (125, "", "Error: cannot connect\n"))
+    assert engine_named("podman").problem().startswith("cannot use podman (Error: cannot connect): ")
+
+
+def archive(tmp_path, manifest) -> object:
+    path = tmp_path / "image.tar"
+    with tarfile.open(path, "w") as tar:
+        data = json.dumps(manifest).encode()
+        info = tarfile.TarInfo("manifest.json")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def test_a_docker_archive_says_which_image_it_holds(tmp_path):
+    held = archive(tmp_path, [{"Config": "94525dec10ae.json", "RepoTags": None, "Layers": []}])
+    assert archive_image_id(held) == "sha256:94525dec10ae"
+    both = archive(tmp_path, [{"Config": "a.json"}, {"Config": "b.json"}])
+    assert archive_image_id(both) is None  # one archive, one image
+    (tmp_path / "junk.tar").write_bytes(b"not a tar")
+    assert archive_image_id(tmp_path / "junk.tar") is None
+
+
+def test_apptainer_refuses_an_archive_of_another_image(tmp_path):
+    held = archive(tmp_path, [{"Config": "aaaa.json"}])
+    with pytest.raises(ParbenchError, match="holds image sha256:aaaa, expected sha256:bbbb: save the image again"):
+        engine_named("apptainer").load(held, "sha256:bbbb", tmp_path / "sandbox")

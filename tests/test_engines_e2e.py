@@ -1,0 +1,81 @@
+"""The quick config measured with Podman and with Apptainer gives what Docker gives.
+
+Each engine measures a private copy of the project that already ran the
+quick config with Docker (fixture quick_run): same images (the copy keeps
+their IDs, so nothing is rebuilt), same settings but the engine. Every
+checksum must be the one the parameters imply and the one Docker's run
+found; the claims must be the same rows, the checks the same verdicts; the
+stamp and the report must name the engine, and Apptainer's what it could not
+enforce.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pandas as pd
+import pytest
+from engines_env import engine_env
+
+from parbench.project import copy_project
+from parbench.specs import expected_checksum_of
+
+from conftest import QUICK, snakemake
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.engines]
+
+VERBS = {"podman": "`podman run`", "apptainer": "`apptainer exec`"}
+
+
+@pytest.fixture(scope="module", params=["podman", "apptainer"])
+def engine_run(request, quick_run, tmp_path_factory):
+    name = request.param
+    env = engine_env(name)
+    project = copy_project(quick_run, tmp_path_factory.mktemp(name) / "parbench")
+    shutil.copytree(quick_run / "results/images", project / "results/images")  # built once, by Docker
+    done = snakemake(project, *QUICK, "--config", f"engine={name}", env=env, timeout=1800)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return name, project, quick_run
+
+
+def test_checksums_are_those_of_the_parameters_and_of_docker(engine_run):
+    name, project, docker_project = engine_run
+    runs = pd.read_csv(project / "results/runs.csv", dtype={"params": str})
+    docker = pd.read_csv(docker_project / "results/runs.csv", dtype={"params": str})
+    for (workload, params, workers, units), group in runs.groupby(["workload", "params", "workers", "units"]):
+        assert (group["checksum"] == expected_checksum_of(workload, params, int(workers), int(units))).all(), workload
+    key = ["runtime", "workload", "params", "mode", "variant", "cpuset", "workers", "units", "checksum"]
+    assert set(map(tuple, runs[key].values)) == set(map(tuple, docker[key].values))
+    # Every cell pinned where it was asked, as the harness saw it from inside.
+    assert (runs["affinity"].astype(str) == runs["cpuset"].astype(str)).all(), name
+    for runtime, ids in runs.groupby("runtime")["image_id"].unique().items():
+        assert list(ids) == [(project / "results/images" / f"{runtime}.iid").read_text().strip()]
+
+
+def test_claims_are_the_same_rows_as_dockers(engine_run):
+    _, project, docker_project = engine_run
+    here = pd.read_csv(project / "results/claims.csv")
+    docker = pd.read_csv(docker_project / "results/claims.csv")
+    assert list(here["claim"]) == list(docker["claim"]) and list(here["kind"]) == list(docker["kind"])
+    checks = here["kind"] == "check"
+    # A check cannot come out otherwise on correct data; verdicts on a 50 ms quick run may differ by noise.
+    assert list(here.loc[checks, "verdict"]) == list(docker.loc[checks, "verdict"])
+
+
+def test_the_stamp_and_the_report_name_the_engine(engine_run):
+    name, project, _ = engine_run
+    stamp = json.loads((project / "results/sessions.json").read_text())["sessions"][-1]
+    facts = stamp["settings"]["engine_facts"]
+    assert facts["name"] == name and facts["version"] not in ("", "unknown")
+    loaded = json.loads((project / f"results/images/loaded-{name}.json").read_text())
+    assert facts["references"] == {runtime: held["reference"] for runtime, held in loaded["images"].items()}
+    report = (project / "results/report.md").read_text()
+    assert f"each a {VERBS[name]} pinned to a CPU set" in report
+    assert f"| {name} {facts['version']} |" in report  # the Provenance table's engine column
+    if name == "apptainer":
+        assert "**Not enforced:** apptainer did not enforce memory and process limits" in report
+        for held in loaded["images"].values():
+            assert held["digest"].startswith("sha256:") and (project / held["reference"]).is_dir()
+    else:
+        assert "Not enforced" not in report

@@ -1,0 +1,194 @@
+"""Apptainer: no daemon, the user is the same inside and out, images are folders made from archives.
+
+What Docker's flags say, Apptainer says differently:
+- the CPU set: Apptainer has no flag of its own, so the command is started
+  under `taskset -c`; the harness then reports the affinity it saw, and the
+  session checks it as for any engine;
+- least privilege: `--userns --containall --cleanenv` runs unprivileged in a
+  user namespace, with a private /tmp and home, the host's environment
+  dropped and the image's root read-only (a sandbox is not `--writable`);
+  an unprivileged user holds no capabilities there;
+- no network: `--net --network none`, a namespace with a loopback only;
+- memory and process limits need cgroups an unprivileged user is not given
+  here, so they are not applied, and `gaps` says so for the report;
+- names and labels: Apptainer has none, so they travel as environment
+  variables of the container's processes, where a later session finds the
+  strays of its state folder (`/proc/PID/environ`) and kills them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import tarfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ParbenchError
+from ..fetch import sha256_of
+from ._base import CALL_TIMEOUT, Loaded, answer, installed, last_line, version_tuple
+
+NAME_VARIABLE = "PARBENCH_CONTAINER"
+BUILD_TIMEOUT = 1800.0
+USERNS_FILE = "/proc/sys/user/max_user_namespaces"
+
+
+def label_variable(label: str) -> str:
+    """'parbench.state' -> 'PARBENCH_STATE': a label as an environment variable's name."""
+    return "".join(c if c.isalnum() else "_" for c in label).upper()
+
+
+def tagged(environ: bytes, variable: str, value: str) -> bool:
+    """Whether a process's environment (NUL-separated, as /proc shows it) sets variable=value."""
+    return f"{variable}={value}".encode() in environ.split(b"\0")
+
+
+def value_of(environ: bytes, variable: str) -> str | None:
+    prefix = f"{variable}=".encode()
+    for item in environ.split(b"\0"):
+        if item.startswith(prefix):
+            return item[len(prefix) :].decode(errors="replace")
+    return None
+
+
+def process_environments() -> dict[int, bytes]:
+    """Every process's environment this user may read, by PID (others are not ours to stop)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                found[int(entry.name)] = (entry / "environ").read_bytes()
+            except OSError:
+                continue
+    return found
+
+
+def archive_image_id(archive: Path) -> str | None:
+    """The image ID a `docker save` archive holds: its manifest's config blob, named by its sha256."""
+    try:
+        with tarfile.open(archive) as tar:
+            member = tar.extractfile("manifest.json")
+            manifest = json.loads(member.read()) if member else []
+    except (OSError, KeyError, tarfile.TarError, ValueError):
+        return None
+    if len(manifest) != 1:
+        return None
+    config = manifest[0].get("Config", "")
+    return "sha256:" + Path(config).name.removesuffix(".json")
+
+
+@dataclass(frozen=True)
+class ApptainerEngine:
+    name: str = "apptainer"
+    hint: str = (
+        "install Apptainer 1.1 or newer (unprivileged, with user namespaces on; or its setuid package), "
+        "see the README's cluster section"
+    )
+    minimum: tuple[int, ...] = (1, 1)
+
+    def run_command(
+        self,
+        reference: str,
+        argv: Sequence[str],
+        *,
+        name: str | None = None,
+        cpuset: str | None = None,
+        env: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | None = None,
+        mounts: Mapping[str, str] | None = None,
+        limits: Mapping[str, object] | None = None,
+    ) -> list[str]:
+        """`apptainer exec` unprivileged, networkless, clean, pinned with taskset; limits are not applied."""
+        command = ["apptainer", "exec", "--userns", "--containall", "--cleanenv", "--no-mount", "devpts"]
+        command += ["--net", "--network", "none"]
+        for source in sorted(mounts or {}):
+            command += ["--bind", f"{source}:{mounts[source]}:ro"]
+        tags = {label_variable(key): value for key, value in (labels or {}).items()}
+        if name:
+            tags[NAME_VARIABLE] = name
+        variables = {**tags, **(env or {})}
+        for key in sorted(variables):
+            command += ["--env", f"{key}={variables[key]}"]
+        command.append(reference)
+        if cpuset is not None:
+            command += ["taskset", "--cpu-list", cpuset]
+        return command + list(argv)
+
+    def problem(self, timeout: float = 20) -> str | None:
+        if not installed(self.name):
+            return f"the apptainer command is not installed: {self.hint}"
+        status, out, err = answer([self.name, "--version"], timeout)
+        if status != 0:
+            return f"cannot use apptainer ({last_line(err, 'no answer')}): {self.hint}"
+        found = version_tuple(out)
+        if found and found < self.minimum:
+            return f"apptainer {out.strip()} is too old (parbench needs 1.1 or newer): {self.hint}"
+        return userns_problem(_read(USERNS_FILE))
+
+    def version(self) -> str:
+        status, out, _ = answer([self.name, "--version"], CALL_TIMEOUT)
+        return out.strip().removeprefix("apptainer version ") if status == 0 and out.strip() else "unknown"
+
+    def gaps(self) -> list[str]:
+        return ["memory and process limits (limits.memory, limits.pids): an unprivileged user has no cgroups here"]
+
+    def stop(self, name: str) -> None:
+        for pid, environ in process_environments().items():
+            if tagged(environ, NAME_VARIABLE, name):
+                _kill(pid)
+
+    def strays(self, label: str, value: str) -> list[str]:
+        names = set()
+        for environ in process_environments().values():
+            if tagged(environ, label_variable(label), value):
+                names.add(value_of(environ, NAME_VARIABLE) or "")
+        return sorted(n for n in names if n)
+
+    def load(self, archive: Path, image_id: str, dest: Path) -> Loaded:
+        """A sandbox folder made from the archive, once: its digest is the archive's sha256."""
+        held = archive_image_id(archive)
+        if held != image_id:
+            raise ParbenchError(f"{archive} holds image {held}, expected {image_id}: save the image again")
+        digest = "sha256:" + sha256_of(archive)
+        stamp = dest / ".parbench-digest"
+        if not (stamp.is_file() and stamp.read_text().strip() == digest):
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            command = [self.name, "build", "--force", "--sandbox", str(dest), f"docker-archive://{archive}"]
+            try:
+                done = subprocess.run(command, capture_output=True, text=True, timeout=BUILD_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                raise ParbenchError(f"apptainer build from {archive} took over {BUILD_TIMEOUT:g} s") from None
+            if done.returncode != 0:
+                raise ParbenchError(f"apptainer could not convert {archive}: {last_line(done.stderr)}")
+            stamp.write_text(digest + "\n")
+        return Loaded(image_id, str(dest), digest)
+
+
+def userns_problem(limit: str | None) -> str | None:
+    """Unprivileged Apptainer needs user namespaces; a limit of 0 turns them off."""
+    if limit is not None and limit.strip() == "0":
+        return (
+            f"user namespaces are off ({USERNS_FILE} is 0), which unprivileged Apptainer needs: "
+            "sysctl -w user.max_user_namespaces=15000, or install Apptainer's setuid package"
+        )
+    return None
+
+
+def _read(path: str) -> str | None:
+    try:
+        return Path(path).read_text()
+    except OSError:
+        return None
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+APPTAINER = ApptainerEngine()

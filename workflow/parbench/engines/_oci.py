@@ -1,0 +1,180 @@
+"""Docker and Podman: engines with the same command line, images by ID, containers by name and label.
+
+Podman reads Docker's flags, so one builder serves both; what differs is
+kept as data: Podman asks for open-file and process limits the container may
+raise to (its defaults exceed what many hosts allow a process: "error setting
+rlimit type 7"), and it runs rootless when started by an ordinary user, where
+cgroups v1 cannot pin CPUs or bound memory.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ParbenchError
+from ._base import CALL_TIMEOUT, DEFAULT_LIMITS, UNPRIVILEGED_USER, Loaded, answer, installed, last_line, version_tuple
+
+TMPFS = "/tmp:rw,nosuid,nodev,size=512m"
+LOAD_TIMEOUT = 1800.0
+ABSENT = ("no such image", "image not known", "failed to find image")
+
+
+def least_privilege(limits: Mapping[str, object] | None = None) -> list[str]:
+    """The `run` options that take from a container all it does not need."""
+    bounds = {**DEFAULT_LIMITS, **(limits or {})}
+    return [
+        "--read-only",
+        "--tmpfs",
+        TMPFS,
+        "--user",
+        UNPRIVILEGED_USER,
+        "--cap-drop",
+        "ALL",
+        "--security-opt",
+        "no-new-privileges",
+        "--pids-limit",
+        str(bounds["pids"]),
+        "--memory",
+        str(bounds["memory"]),
+    ]
+
+
+def oci_run_command(
+    program: str,
+    reference: str,
+    argv: Sequence[str],
+    *,
+    name: str | None = None,
+    cpuset: str | None = None,
+    env: Mapping[str, str] | None = None,
+    network: str = "none",
+    labels: Mapping[str, str] | None = None,
+    mounts: Mapping[str, str] | None = None,
+    limits: Mapping[str, object] | None = None,
+    extra: Sequence[str] = (),
+) -> list[str]:
+    """`PROGRAM run --rm` with least privilege, optionally pinned, named and labelled.
+
+    A label lets a later session find containers a killed session left behind.
+    `mounts` (host folder -> container folder) are bind-mounted read-only.
+    """
+    command = [program, "run", "--rm", "--network", network, *least_privilege(limits), *extra]
+    for source in sorted(mounts or {}):
+        command += ["--mount", f"type=bind,source={source},target={mounts[source]},readonly"]
+    if name:
+        command += ["--name", name]
+    for key in sorted(labels or {}):
+        command += ["--label", f"{key}={labels[key]}"]
+    if cpuset is not None:
+        command += ["--cpuset-cpus", cpuset]
+    for key in sorted(env or {}):
+        command += ["--env", f"{key}={env[key]}"]
+    return command + [reference, *argv]
+
+
+def podman_rlimits(limits: Mapping[str, object] | None) -> list[str]:
+    """Open files a container may hold, and its processes and threads, no more than `limits.pids`."""
+    pids = {**DEFAULT_LIMITS, **(limits or {})}["pids"]
+    return ["--ulimit", "nofile=1024:1024", "--ulimit", f"nproc={pids}:{pids}"]
+
+
+def rootless_problem(name: str, rootless: bool, cgroups: str) -> str | None:
+    """Rootless on cgroups v1 cannot pin a container to CPUs: the one thing a measurement needs."""
+    if rootless and cgroups.strip() == "v1":
+        return (
+            f"{name} runs rootless on cgroups v1, where it cannot pin containers to CPUs: "
+            "boot with cgroups v2 (systemd.unified_cgroup_hierarchy=1) or run it as root"
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class OciEngine:
+    """Docker or Podman, told apart by program name, the options only one needs, and the probe."""
+
+    name: str
+    hint: str
+    minimum: tuple[int, ...]
+    info_format: str  # what `info --format` prints: the version, then (Podman) rootless and cgroups version
+    rlimits: bool = False  # give the open-file and process limits explicitly
+
+    def run_command(self, reference: str, argv: Sequence[str], **options) -> list[str]:
+        extra = podman_rlimits(options.get("limits")) if self.rlimits else []
+        return oci_run_command(self.name, reference, argv, extra=extra, **options)
+
+    def problem(self, timeout: float = 20) -> str | None:
+        if not installed(self.name):
+            return f"the {self.name} command is not installed: {self.hint}"
+        status, out, err = answer([self.name, "info", "--format", self.info_format], timeout)
+        if status != 0 or not out.strip():
+            return f"cannot use {self.name} ({last_line(err, 'no answer')}): {self.hint}"
+        fields = out.split()
+        found = version_tuple(fields[0])
+        if found and found < self.minimum:
+            wanted = ".".join(map(str, self.minimum))
+            return f"{self.name} {fields[0]} is too old (parbench needs {wanted} or newer): {self.hint}"
+        if len(fields) >= 3:
+            return rootless_problem(self.name, fields[1] == "true", fields[2])
+        return None
+
+    def version(self) -> str:
+        status, out, err = answer([self.name, "info", "--format", self.info_format], CALL_TIMEOUT)
+        return out.split()[0] if status == 0 and out.strip() else "unknown"
+
+    def gaps(self) -> list[str]:
+        return []
+
+    def stop(self, name: str) -> None:
+        answer([self.name, "rm", "--force", name], CALL_TIMEOUT)
+
+    def strays(self, label: str, value: str) -> list[str]:
+        status, out, _ = answer([self.name, "ps", "-aq", "--filter", f"label={label}={value}"], CALL_TIMEOUT)
+        return out.split() if status == 0 else []
+
+    def find_image(self, reference: str, timeout: float = 30) -> str | None:
+        """The ID of an image, or None if the engine has none; an engine that cannot answer is an error."""
+        status, out, err = answer([self.name, "image", "inspect", "--format", "{{.Id}}", reference], timeout)
+        if status == 0:  # Podman prints the ID without the algorithm Docker names it by
+            found = out.strip()
+            return found if found.startswith("sha256:") else f"sha256:{found}"
+        if any(phrase in err.lower() for phrase in ABSENT):
+            return None
+        raise ParbenchError(f"cannot ask {self.name} about image {reference}: {last_line(err, 'no answer')}")
+
+    def load(self, archive: Path, image_id: str, dest: Path) -> Loaded:
+        """`load` the archive unless the image is there already; the loaded ID must be the one built."""
+        if self.find_image(image_id) != image_id:
+            try:
+                done = subprocess.run(
+                    [self.name, "load", "--input", str(archive)], capture_output=True, text=True, timeout=LOAD_TIMEOUT
+                )
+            except subprocess.TimeoutExpired:
+                raise ParbenchError(f"{self.name} load of {archive} took over {LOAD_TIMEOUT:g} s") from None
+            if done.returncode != 0:
+                raise ParbenchError(f"{self.name} load of {archive} failed: {last_line(done.stderr)}")
+        found = self.find_image(image_id)
+        if found != image_id:
+            raise ParbenchError(
+                f"{self.name} holds the image of {archive} as {found}, expected {image_id}: "
+                "the engine changed the image, so its figures would not compare"
+            )
+        return Loaded(image_id, image_id, image_id)
+
+
+DOCKER = OciEngine(
+    name="docker",
+    hint="run scripts/setup.sh as root (installs Debian's docker.io and starts dockerd)",
+    minimum=(20, 10),
+    info_format="{{.ServerVersion}}",
+)
+PODMAN = OciEngine(
+    name="podman",
+    hint="install Podman 4 or newer (Debian: apt-get install podman); rootless, give the user "
+    "subuid/subgid ranges (usermod --add-subuids 100000-165535 --add-subgids 100000-165535 USER)",
+    minimum=(4, 0),
+    info_format="{{.Version.Version}} {{.Host.Security.Rootless}} {{.Host.CgroupsVersion}}",
+    rlimits=True,
+)
