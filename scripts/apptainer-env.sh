@@ -60,8 +60,11 @@ make_user() {
 	mkdir -p "$ROOT$home"
 	chown "$uid:$gid" "$ROOT$home"
 	chmod 700 "$ROOT$home"
-	# apptainer.conf binds /etc/hosts into every container; sid's minimal root has none.
+	# apptainer.conf binds /etc/hosts and /etc/localtime into every container, and fails when
+	# they are missing; sid's minimal root has neither (localtime: the host's, else an empty UTC).
 	[ -e "$ROOT/etc/hosts" ] || printf '127.0.0.1\tlocalhost\n::1\tlocalhost\n' >"$ROOT/etc/hosts"
+	[ -e "$ROOT/etc/localtime" ] || cp -L /etc/localtime "$ROOT/etc/localtime" 2>/dev/null ||
+		: >"$ROOT/etc/localtime"
 }
 
 write_wrapper() {
