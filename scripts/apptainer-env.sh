@@ -123,8 +123,14 @@ mkdir -p "$ROOT/.oldroot"
 cd "$ROOT"
 pivot_root . .oldroot || fail "pivot_root into $ROOT failed"
 umount -l /.oldroot
-cd "$here" 2>/dev/null || cd /
 user=parbench-apptainer
+# Start where the caller is, if the ordinary user may enter it (root's home, say, it may not):
+# apptainer refuses to start in a folder it cannot enter, so such a caller starts at /.
+if setpriv --reuid "$user" --regid "$user" --init-groups -- sh -c 'cd "$1"' sh "$here" 2>/dev/null; then
+	cd "$here"
+else
+	cd /
+fi
 exec env HOME="/home/$user" USER="$user" LOGNAME="$user" \
 	PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 	setpriv --reuid "$user" --regid "$user" --init-groups --inh-caps=-all --bounding-set=-all \
