@@ -124,6 +124,21 @@ cd "$ROOT"
 pivot_root . .oldroot || fail "pivot_root into $ROOT failed"
 umount -l /.oldroot
 user=parbench-apptainer
+# parbench runs as root here while apptainer runs as $user; on a cluster the two are one user.
+# So a build's destination folder (the last but one argument) is handed to $user, and the
+# docker archive it reads (root-only as docker save writes it) is made readable.
+if [ "${1:-}" = build ] && [ $# -ge 3 ]; then
+	dest=${*: -2:1}
+	source=${*: -1}
+	case "$dest" in /*) ;; *) dest=$here/$dest ;; esac
+	mkdir -p "$(dirname "$dest")" && chown "$user:$user" "$(dirname "$dest")"
+	case "$source" in docker-archive://*)
+		archive=${source#docker-archive://}
+		case "$archive" in /*) ;; *) archive=$here/$archive ;; esac
+		chmod a+r "$archive" 2>/dev/null || true
+		;;
+	esac
+fi
 # Start where the caller is, if the ordinary user may enter it (root's home, say, it may not):
 # apptainer refuses to start in a folder it cannot enter, so such a caller starts at /.
 if setpriv --reuid "$user" --regid "$user" --init-groups -- sh -c 'cd "$1"' sh "$here" 2>/dev/null; then

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -74,3 +75,28 @@ def quick_run(built_project) -> Path:
     done = snakemake(built_project, *QUICK)
     assert done.returncode == 0, done.stderr[-3000:]
     return built_project
+
+
+@pytest.fixture(scope="session")
+def engine_project(built_project, tmp_path_factory):
+    """For an engine other than Docker: a copy of the built project and the environment the engine answers in.
+
+    One copy per engine for the whole session, so its images are saved and
+    loaded into the engine once (Apptainer makes a sandbox of each, most of a
+    minute per image) and the engine and fault tests share them. Apptainer
+    runs as an ordinary user here, so its copy lives where that user may
+    enter (tests/engines_env.py).
+    """
+    from engines_env import engine_env, engine_workdir
+
+    made: dict[str, tuple[Path, dict]] = {}
+
+    def project(name: str) -> tuple[Path, dict]:
+        if name not in made:
+            env = engine_env(name)
+            root = engine_workdir(name, tmp_path_factory)
+            made[name] = (copy_project(built_project, root / "parbench"), env)
+            shutil.copytree(built_project / "results/images", made[name][0] / "results/images")  # built by Docker
+        return made[name]
+
+    return project

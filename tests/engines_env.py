@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,16 @@ def unusable(problem: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"CI must run the engine tests, but: {problem}")
     pytest.skip(problem)
+
+
+def engine_workdir(name: str, factory) -> Path:
+    """A fresh folder for a project copy; Apptainer's ordinary user must be able to enter it and its parents."""
+    if name != "apptainer":
+        return factory.mktemp(name)
+    (APPTAINER_DIR / "projects").mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(dir=APPTAINER_DIR / "projects"))
+    folder.chmod(0o755)
+    return folder
 
 
 def engine_env(name: str) -> dict[str, str]:

@@ -10,12 +10,10 @@ behind, and resumes when the same command runs again. What Docker alone has
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 
 import pytest
-from engines_env import engine_env
 from test_faults import (
     CONTAINERS,
     Run,
@@ -33,16 +31,15 @@ pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.faults, pytest.m
 
 
 @pytest.fixture(scope="module", params=["podman", "apptainer"])
-def engine(request):
-    return request.param, engine_env(request.param)
+def engine(request, engine_project):
+    project, env = engine_project(request.param)
+    return request.param, env, project
 
 
-@pytest.fixture(scope="module")
-def project(engine, built_project, tmp_path_factory):
-    """A copy of the built project per engine (images built, so none is rebuilt; loaded once by the first test)."""
-    copy = tmp_path_factory.mktemp(engine[0]) / "parbench"
-    shutil.copytree(built_project, copy, symlinks=True)
-    return copy
+@pytest.fixture
+def project(engine):
+    """The engine's copy of the built project (conftest.engine_project), shared with test_engines_e2e.py."""
+    return engine[2]
 
 
 def running(name: str, session: str) -> list[str]:
@@ -69,7 +66,7 @@ def kill(name: str, handle: str) -> bool:
 
 
 def test_killed_container_is_retried_and_recorded(engine, project):
-    name, env = engine
+    name, env, _ = engine
     started = Run(project, "--config", f"engine={name}", "seed=5", env=env)
     header, _ = journal_with(project, 1, timeout=600)  # the first run also loads the images into the engine
     session = header["session"]
@@ -85,7 +82,7 @@ def test_killed_container_is_retried_and_recorded(engine, project):
 
 
 def test_ctrl_c_keeps_the_journal_and_a_rerun_resumes(engine, project):
-    name, env = engine
+    name, env, _ = engine
     started = Run(project, "--config", f"engine={name}", "seed=2", env=env)
     header, _ = journal_with(project, 2, timeout=600)
     os.killpg(started.proc.pid, signal.SIGINT)

@@ -162,3 +162,38 @@ def test_apptainer_refuses_an_archive_of_another_image(tmp_path):
     held = archive(tmp_path, [{"Config": "aaaa.json"}])
     with pytest.raises(ParbenchError, match="holds image sha256:aaaa, expected sha256:bbbb: save the image again"):
         engine_named("apptainer").load(held, "sha256:bbbb", tmp_path / "sandbox")
+
+
+def stamp_of(name: str | None, gaps=(), version="1.4.5") -> dict:
+    if name is None:  # a stamp from before engines
+        return {"docker_server_version": "20.10.24", "settings": {}}
+    return {"settings": {"engine_facts": {"name": name, "version": version, "gaps": list(gaps), "references": {}}}}
+
+
+def test_the_report_names_each_sessions_engine():
+    from parbench.report._provenance import engine_gap_lines, engines_phrase, stamp_engine
+
+    assert stamp_engine(stamp_of(None)) == {"name": "docker", "version": "20.10.24", "gaps": []}
+    assert engines_phrase([stamp_of(None)]) == "a `docker run`"
+    assert engines_phrase(None) == "a `docker run`"  # no stamp: the engine of every run before engines
+    assert engines_phrase([stamp_of("apptainer")]) == "an `apptainer exec`"
+    mixed = engines_phrase([stamp_of("podman"), stamp_of(None)])
+    assert mixed == "a container of its session's engine (docker, podman: see Provenance)"
+    gaps = ["memory and process limits (limits.memory, limits.pids): an unprivileged user has no cgroups here"]
+    assert engine_gap_lines([stamp_of("apptainer", gaps), stamp_of("podman")]) == [
+        f"apptainer did not enforce {gaps[0]}."
+    ]
+    assert engine_gap_lines([stamp_of("podman")]) == []
+
+
+def test_a_merged_report_says_when_hosts_measured_with_different_engines():
+    import pandas as pd
+
+    from parbench.render_merged import engines_lines
+
+    same = pd.DataFrame({"host": ["a", "b"], "engine": ["apptainer", "apptainer"]})
+    assert engines_lines(same) == ["Engine: apptainer.", ""]
+    mixed = pd.DataFrame({"host": ["a", "b", "b"], "engine": ["apptainer", "docker", "docker"]})
+    line = engines_lines(mixed)[0]
+    assert line.startswith("Engines differ between hosts (a apptainer; b docker).")
+    assert "Ratios within a host compare containers of one engine" in line

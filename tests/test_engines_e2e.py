@@ -12,28 +12,23 @@ enforce.
 from __future__ import annotations
 
 import json
-import shutil
 
 import pandas as pd
 import pytest
-from engines_env import engine_env
 
-from parbench.project import copy_project
 from parbench.specs import expected_checksum_of
 
 from conftest import QUICK, snakemake
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.engines]
 
-VERBS = {"podman": "`podman run`", "apptainer": "`apptainer exec`"}
+VERBS = {"podman": "a `podman run`", "apptainer": "an `apptainer exec`"}
 
 
 @pytest.fixture(scope="module", params=["podman", "apptainer"])
-def engine_run(request, quick_run, tmp_path_factory):
+def engine_run(request, quick_run, engine_project):
     name = request.param
-    env = engine_env(name)
-    project = copy_project(quick_run, tmp_path_factory.mktemp(name) / "parbench")
-    shutil.copytree(quick_run / "results/images", project / "results/images")  # built once, by Docker
+    project, env = engine_project(name)
     done = snakemake(project, *QUICK, "--config", f"engine={name}", env=env, timeout=1800)
     assert done.returncode == 0, done.stderr[-3000:]
     return name, project, quick_run
@@ -71,7 +66,7 @@ def test_the_stamp_and_the_report_name_the_engine(engine_run):
     loaded = json.loads((project / f"results/images/loaded-{name}.json").read_text())
     assert facts["references"] == {runtime: held["reference"] for runtime, held in loaded["images"].items()}
     report = (project / "results/report.md").read_text()
-    assert f"each a {VERBS[name]} pinned to a CPU set" in report
+    assert f"each {VERBS[name]} pinned to a CPU set" in report
     assert f"| {name} {facts['version']} |" in report  # the Provenance table's engine column
     if name == "apptainer":
         assert "**Not enforced:** apptainer did not enforce memory and process limits" in report

@@ -76,6 +76,7 @@ RUN_COLUMNS = [
     "warmup_seconds",
     "retries",
     "image_id",
+    "engine",
     "host",
     "session",
     "started_at",
@@ -95,6 +96,8 @@ def read_table(source) -> pd.DataFrame:
     table["variant"] = table["variant"].fillna(PLAIN)
     if "checksum" in table and "units" not in table:  # a runs table from before units ran whole loops
         table["units"] = 1
+    if "checksum" in table and "engine" not in table:  # and from before engines, Docker's
+        table["engine"] = "docker"
     return table
 
 
@@ -114,8 +117,8 @@ def upgraded(records: list[dict]) -> list[dict]:
     """The records with every field the tables need, the one place older records are brought up to date.
 
     Records from before calibration ran the task set once per container
-    (loops 1, the section is the loop), and before units whole loops (units
-    1); records from before the session's
+    (loops 1, the section is the loop), before units whole loops (units
+    1), and before engines Docker's containers; records from before the session's
     journal name no container, so each is its own: its round is its repeat and
     it gets an order after every real one. Nothing downstream checks for them.
     """
@@ -126,6 +129,7 @@ def upgraded(records: list[dict]) -> list[dict]:
         r["variant"] = r.get("variant") or PLAIN
         r["loops"] = r.get("loops") or 1
         r["units"] = r.get("units") or 1
+        r["engine"] = r.get("engine") or "docker"
         r["total_seconds"] = r.get("total_seconds", r["seconds"])
         r["retries"] = r.get("retries") or 0
         if r.get("order") is None:

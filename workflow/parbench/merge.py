@@ -44,7 +44,7 @@ def write_merged(out_dir: Path, runs: pd.DataFrame, summary: pd.DataFrame, catal
     write_csv(runs, out_dir / "runs.csv")
     write_csv(summary, out_dir / "summary.csv")
     write_csv(ratios, out_dir / "ratios.csv")
-    write_text_atomic(out_dir / "report.md", merged_report(summary, ratios))
+    write_text_atomic(out_dir / "report.md", merged_report(summary, ratios, runs))
 
 
 def merged_tables(

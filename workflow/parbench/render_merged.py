@@ -38,10 +38,25 @@ def ratios_per_host(ratios: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def merged_report(summary: pd.DataFrame, ratios: pd.DataFrame) -> str:
-    """Median times side by side per host, and the cross-machine ratios per host."""
+def engines_lines(runs: pd.DataFrame) -> list[str]:
+    """Which engine ran each host's containers, and, when they differ, what that means for reading the tables."""
+    engines = runs.groupby("host")["engine"].unique() if "engine" in runs else pd.Series(dtype=object)
+    named = {host: ", ".join(sorted(values)) for host, values in engines.items()}
+    if len(set(named.values())) <= 1:
+        return [f"Engine: {next(iter(named.values()), 'docker')}.", ""]
+    listed = "; ".join(f"{host} {engine}" for host, engine in sorted(named.items()))
+    return [
+        f"Engines differ between hosts ({listed}). Ratios within a host compare containers of one engine; "
+        "a time set beside another host's also compares two engines' start-up and isolation.",
+        "",
+    ]
+
+
+def merged_report(summary: pd.DataFrame, ratios: pd.DataFrame, runs: pd.DataFrame) -> str:
+    """The engines, median times side by side per host, and the cross-machine ratios per host."""
     hosts = sorted(summary["host"].unique())
     lines = ["# parbench: results from several machines", "", f"Hosts: {', '.join(hosts)}.", ""]
+    lines += engines_lines(runs)
     lines += ["## Median seconds per cell and host", "", markdown_table(medians_per_host(summary, hosts)), ""]
     lines += ["## Ratios per host", "", markdown_table(ratios_per_host(ratios)), ""]
     return "\n".join(lines)

@@ -224,6 +224,7 @@ class Session:
             order=order,
             env=env,
             image=runtime.image,
+            engine=self.engine.name,
             host=self.host,
             session=self.journal.session,
             seed=self.settings["seed"],

@@ -156,7 +156,9 @@ class ApptainerEngine:
         stamp = dest / ".parbench-digest"
         if not (stamp.is_file() and stamp.read_text().strip() == digest):
             dest.parent.mkdir(parents=True, exist_ok=True)
-            command = [self.name, "build", "--force", "--sandbox", str(dest), f"docker-archive://{archive}"]
+            # Absolute paths: apptainer may start elsewhere (a site's wrapper, a batch job's folder).
+            command = [self.name, "build", "--force", "--sandbox", str(dest.resolve())]
+            command.append(f"docker-archive://{archive.resolve()}")
             try:
                 done = subprocess.run(command, capture_output=True, text=True, timeout=BUILD_TIMEOUT)
             except subprocess.TimeoutExpired:
@@ -164,7 +166,7 @@ class ApptainerEngine:
             if done.returncode != 0:
                 raise ParbenchError(f"apptainer could not convert {archive}: {last_line(done.stderr)}")
             stamp.write_text(digest + "\n")
-        return Loaded(image_id, str(dest), digest)
+        return Loaded(image_id, str(dest.resolve()), digest)
 
 
 def userns_problem(limit: str | None) -> str | None:

@@ -16,8 +16,8 @@ def commit_text(stamp: dict) -> str:
     return f"{short(stamp['git_commit'])} ({'clean' if stamp.get('git_clean') else 'uncommitted changes'})"
 
 
-# How each engine starts one container, for the report's words.
-ENGINE_VERBS = {"docker": "`docker run`", "podman": "`podman run`", "apptainer": "`apptainer exec`"}
+# How each engine starts one container, in the report's words.
+ENGINE_VERBS = {"docker": "a `docker run`", "podman": "a `podman run`", "apptainer": "an `apptainer exec`"}
 
 
 def stamp_engine(stamp: dict) -> dict:
@@ -32,7 +32,7 @@ def engines_phrase(stamps: list[dict] | None) -> str:
     """'a `docker run`', or, across sessions of several engines, the engines named."""
     names = sorted({stamp_engine(s)["name"] for s in stamps or [{}]})
     if len(names) == 1:
-        return f"a {ENGINE_VERBS.get(names[0], names[0])}"
+        return ENGINE_VERBS.get(names[0], f"a {names[0]} container")
     return f"a container of its session's engine ({', '.join(names)}: see Provenance)"
 
 
