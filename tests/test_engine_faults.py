@@ -25,6 +25,7 @@ from test_faults import (
     wait_for,
 )
 
+from parbench.engines import engine_named
 from parbench.engines._apptainer import process_environments, tagged
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.faults, pytest.mark.engines]
@@ -72,7 +73,7 @@ def test_killed_container_is_retried_and_recorded(engine, project):
     session = header["session"]
     killed = wait_for(lambda: next((h for h in running(name, session) if kill(name, h)), None), 60, "a container")
     assert started.wait() == 0, started.stderr[-3000:]
-    assert f"(out of memory, see limits.memory; or `{name} kill`); retrying (1/1)" in started.stderr, killed
+    assert f"({engine_named(name).kill_hint}); retrying (1/1)" in started.stderr, killed
     records = assert_complete_session(project, session)
     retried = [r for r in records if r["retries"]]
     assert retried and len({r["order"] for r in retried}) == 1, "exactly one container was retried"

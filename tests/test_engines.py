@@ -107,11 +107,14 @@ def test_version_words_are_read_as_numbers():
     assert version_tuple("unknown") == ()
 
 
-def test_rootless_podman_on_cgroups_v1_is_refused_with_the_fix():
+def test_rootless_podman_that_cannot_pin_is_refused_with_the_fix():
     line = rootless_problem("podman", True, "v1")
     assert "cannot pin containers to CPUs" in line and "cgroups v2" in line
     assert rootless_problem("podman", False, "v1") is None
-    assert rootless_problem("podman", True, "v2") is None
+    undelegated = rootless_problem("podman", True, "v2", "[memory pids]")
+    assert "without the cpuset cgroup controller (it has: memory pids)" in undelegated
+    assert "Delegate=cpuset" in undelegated
+    assert rootless_problem("podman", True, "v2", "[cpuset cpu io memory pids]") is None
 
 
 def test_user_namespaces_off_is_one_line_with_the_fix():
@@ -131,12 +134,16 @@ def test_podman_too_old_is_refused(monkeypatch):
     from parbench.engines import _oci
 
     monkeypatch.setattr(_oci, "installed", lambda program: True)
-    monkeypatch.setattr(_oci, "answer", lambda command, timeout: (0, "3.4.4 false v2\n", ""))
+    monkeypatch.setattr(_oci, "answer", lambda command, timeout: (0, "3.4.4 false v2 [cpuset]\n", ""))
     assert "podman 3.4.4 is too old (parbench needs 4.0 or newer)" in engine_named("podman").problem()
-    monkeypatch.setattr(_oci, "answer", lambda command, timeout: (0, "4.3.1 true v1\n", ""))
+    monkeypatch.setattr(_oci, "answer", lambda command, timeout: (0, "4.3.1 true v1 []\n", ""))
     assert "rootless on cgroups v1" in engine_named("podman").problem()
+    monkeypatch.setattr(_oci, "answer", lambda command, timeout: (0, "4.9.3 true v2 [cpu memory pids]\n", ""))
+    assert "without the cpuset cgroup controller (it has: cpu memory pids)" in engine_named("podman").problem()
+    monkeypatch.setattr(_oci, "answer", lambda command, timeout: (0, "4.3.1 false v1 [cpuset cpu memory pids]\n", ""))
+    assert engine_named("podman").problem() is None  # rootful: cgroups v1 pins
     monkeypatch.setattr(_oci, "answer", lambda command, timeout: (125, "", "Error: cannot connect\n"))
-    assert engine_named("podman").problem().startswith("cannot use podman (Error: cannot connect): ")
+    assert engine_named("podman").problem().startswith("cannot reach Podman (Error: cannot connect): ")
 
 
 def archive(tmp_path, manifest) -> object:
@@ -197,3 +204,90 @@ def test_a_merged_report_says_when_hosts_measured_with_different_engines():
     line = engines_lines(mixed)[0]
     assert line.startswith("Engines differ between hosts (a apptainer; b docker).")
     assert "Ratios within a host compare containers of one engine" in line
+
+
+@pytest.mark.parametrize("name", ["docker", "podman"])
+def test_oci_cleanup_command_lines(name):
+    engine = engine_named(name)
+    assert engine.strays_command("parbench.state", "/s") == [name, "ps", "-aq", "--filter", "label=parbench.state=/s"]
+    assert engine.remove_command("parbench-go-x") == [name, "rm", "--force", "parbench-go-x"]
+
+
+def test_an_oci_load_that_fails_or_changes_the_image_is_one_line(monkeypatch, tmp_path):
+    import subprocess
+
+    from parbench.engines import _oci
+
+    podman = engine_named("podman")
+    held = {"id": None}
+    monkeypatch.setattr(_oci.OciEngine, "find_image", lambda self, reference, timeout=30: held["id"])
+    failed = subprocess.CompletedProcess([], 125, "", "Error: payload does not match\n")
+    monkeypatch.setattr(_oci.subprocess, "run", lambda *a, **k: failed)
+    with pytest.raises(ParbenchError, match=r"^podman load of .*go.tar failed: Error: payload does not match$"):
+        podman.load(tmp_path / "go.tar", "sha256:aa", tmp_path)
+    monkeypatch.setattr(_oci.subprocess, "run", lambda *a, **k: subprocess.CompletedProcess([], 0, "", ""))
+    held["id"] = "sha256:bb"
+    with pytest.raises(ParbenchError, match="holds the image of .* as sha256:bb, expected sha256:aa"):
+        podman.load(tmp_path / "go.tar", "sha256:aa", tmp_path)
+    held["id"] = "sha256:aa"
+    assert podman.load(tmp_path / "go.tar", "sha256:aa", tmp_path).as_dict() == {
+        "image_id": "sha256:aa",
+        "reference": "sha256:aa",
+        "digest": "sha256:aa",
+    }
+
+
+def test_an_engine_that_cannot_answer_about_an_image_is_an_error_not_an_absent_image(monkeypatch):
+    from parbench.engines import _oci
+
+    monkeypatch.setattr(_oci, "answer", lambda command, timeout: (125, "", "Error: no such image: x\n"))
+    assert engine_named("docker").find_image("x") is None
+    monkeypatch.setattr(_oci, "answer", lambda command, timeout: (0, "94525dec\n", ""))
+    assert engine_named("podman").find_image("x") == "sha256:94525dec"  # Podman leaves the algorithm out
+    monkeypatch.setattr(_oci, "answer", lambda command, timeout: (1, "", "Cannot connect to the Docker daemon\n"))
+    with pytest.raises(ParbenchError, match="^cannot ask the Docker daemon about x: Cannot connect"):
+        engine_named("docker").find_image("x")
+
+
+def test_a_sandbox_is_held_while_its_digest_stamp_is_there(tmp_path):
+    apptainer = engine_named("apptainer")
+    assert not apptainer.holds(str(tmp_path / "gone"))
+    (tmp_path / "go").mkdir()
+    (tmp_path / "go" / ".parbench-digest").write_text("sha256:ab\n")
+    assert apptainer.holds(str(tmp_path / "go"))
+
+
+def test_a_session_whose_engine_lost_an_image_stops_before_measuring():
+    from parbench.session import Runtime, check_held
+
+    class Forgetful:
+        name = "podman"
+
+        def holds(self, reference):
+            return reference != "sha256:gone"
+
+    runtimes = {"go": Runtime("sha256:gone", {}, "go", "sha256:gone")}
+    with pytest.raises(ParbenchError, match="^podman no longer holds the image of go .*loaded-podman.json"):
+        check_held(Forgetful(), runtimes, loaded=True)
+    check_held(Forgetful(), runtimes, loaded=False)  # Docker's own images: the plan rebuilds them
+
+
+def test_host_engines_must_name_measured_hosts():
+    from parbench.config import cluster_problems
+
+    config = {"hosts": ["n1"], "cluster": {"account": "a"}, "host_engines": {"n2": "apptainer"}}
+    assert cluster_problems(config) == [
+        "config key 'host_engines': 'n2' is not one of 'hosts' (n1); name a node of hosts, or remove it"
+    ]
+    assert cluster_problems(dict(config, host_engines={"n1": "apptainer"})) == []
+
+
+def test_the_start_asks_docker_then_the_engine(monkeypatch):
+    from parbench import control
+
+    monkeypatch.setattr(control.docker, "daemon_problem", lambda: None)
+    monkeypatch.setattr(type(engine_named("apptainer")), "problem", lambda self, timeout=20: "not installed")
+    assert control.start_problem({"engine": "apptainer"}, []) == "engine apptainer: not installed"
+    assert control.start_problem({"engine": "docker"}, []) is None
+    monkeypatch.setattr(control.docker, "daemon_problem", lambda: "cannot reach the Docker daemon")
+    assert control.start_problem({"engine": "apptainer"}, []) == "cannot reach the Docker daemon"

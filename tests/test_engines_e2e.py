@@ -74,3 +74,12 @@ def test_the_stamp_and_the_report_name_the_engine(engine_run):
             assert held["digest"].startswith("sha256:") and (project / held["reference"]).is_dir()
     else:
         assert "Not enforced" not in report
+
+
+def test_an_engine_that_is_not_there_is_one_line_before_anything_is_built(quick_run):
+    # Without the wrapper on PATH there is no apptainer here, as on a machine that never installed it.
+    done = snakemake(quick_run, *QUICK, "--config", "engine=apptainer", timeout=300)
+    assert done.returncode != 0
+    last = [line for line in done.stderr.splitlines() if line.strip()][-1]
+    assert last.startswith("parbench: engine apptainer: the apptainer command is not installed: install Apptainer")
+    assert "Traceback" not in done.stderr and "rule engine_images" not in done.stderr + done.stdout

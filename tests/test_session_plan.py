@@ -71,20 +71,29 @@ def test_the_aa_twin_shares_its_originals_loops():
 def test_failures_outside_the_measurement_are_retried_wrong_answers_are_not(monkeypatch, name):
     from parbench.engines import engine_named
     from parbench.errors import ParbenchError
-    from parbench.supervise import ENGINE_EXITS, InfrastructureFault, classify_failure
+    from parbench.supervise import InfrastructureFault, classify_failure
 
     engine = engine_named(name)
     cell = Cell("go", "cpu_loop", "goroutines", "0-1", 2)
     assert isinstance(classify_failure(137, "", cell, engine), InfrastructureFault)
-    killed = str(classify_failure(137, "", cell, engine))
-    assert f"killed (out of memory, see limits.memory; or `{name} kill`)" in killed
+    assert f"the container was killed ({engine.kill_hint})" in str(classify_failure(137, "", cell, engine))
     assert isinstance(classify_failure(1, "harness.py: lost updates", cell, engine), ParbenchError)
-    started = ENGINE_EXITS[name][0]  # the engine's own "could not start it"
+    started = engine.start_failures[0]  # the engine's own "could not start it"
     monkeypatch.setattr(type(engine), "problem", lambda self, timeout=10: f"cannot reach {name}")
     lost = classify_failure(started, f"{name}: cannot connect", cell, engine)
-    assert isinstance(lost, ParbenchError) and f"lost the {name} engine" in str(lost) and "resume" in str(lost)
+    assert isinstance(lost, ParbenchError) and f"lost {engine.title} while measuring" in str(lost)
+    assert "resume" in str(lost)
     monkeypatch.setattr(type(engine), "problem", lambda self, timeout=10: None)
     assert isinstance(classify_failure(started, f"{name}: some hiccup", cell, engine), InfrastructureFault)
+
+
+def test_docker_keeps_its_words():
+    from parbench.engines import engine_named
+
+    docker = engine_named("docker")
+    assert docker.title == "the Docker daemon"  # "lost the Docker daemon while measuring ..."
+    assert docker.kill_hint == "out of memory, see limits.memory; or `docker kill`"
+    assert engine_named("apptainer").kill_hint.startswith("killed from outside")
 
 
 def test_progress_line_estimates_what_is_left():

@@ -11,14 +11,11 @@ here that run commands are thin wrappers.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from collections.abc import Mapping, Sequence
 
-from .engines._oci import oci_run_command
+from .engines._oci import DOCKER, oci_run_command
 from .errors import ParbenchError
 
-SETUP_HINT = "run scripts/setup.sh as root (installs Debian's docker.io and starts dockerd)"
 PYTHON_IDENTITY = "/opt/parbench/python/identity.py"
 GO_IDENTITY = ["go", "env", "-json", "GOVERSION", "GOOS", "GOARCH", "GOROOT"]
 PACKAGE_QUERY = ["dpkg-query", "-W", "-f", "${Package}\t${Version}\t${Architecture}\n"]
@@ -27,18 +24,9 @@ PACKAGE_QUERY = ["dpkg-query", "-W", "-f", "${Package}\t${Version}\t${Architectu
 # ---- command lines -----------------------------------------------------------
 
 
-def info_command() -> list[str]:
-    """Asks the daemon its version: answers only when the engine can be used."""
-    return ["docker", "info", "--format", "{{.ServerVersion}}"]
-
-
 def version_command(side: str = "Server") -> list[str]:
     """The engine's version, of its `Server` or its `Client` side."""
     return ["docker", "version", "--format", f"{{{{.{side}.Version}}}}"]
-
-
-def inspect_image_command(reference: str) -> list[str]:
-    return ["docker", "image", "inspect", "--format", "{{.Id}}", reference]
 
 
 def build_command(
@@ -77,10 +65,6 @@ def save_command(image: str, archive: str) -> list[str]:
     return ["docker", "save", "--output", archive, image]
 
 
-def load_command(archive: str) -> list[str]:
-    return ["docker", "load", "--input", archive]
-
-
 def run_command(image: str, argv: Sequence[str], **options) -> list[str]:
     """`docker run --rm` with least privilege (engines/_oci.py builds it for Docker and Podman alike)."""
     return oci_run_command("docker", image, argv, **options)
@@ -102,17 +86,8 @@ def packages_command(image: str) -> list[str]:
 
 
 def daemon_problem(timeout: float = 20) -> str | None:
-    """Why the Docker engine cannot be used, as one line, or None if it can."""
-    if shutil.which("docker") is None:
-        return f"the docker command is not installed: {SETUP_HINT}"
-    try:
-        done = subprocess.run(info_command(), capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return f"the Docker daemon did not answer within {timeout:g} s: {SETUP_HINT}"
-    if done.returncode != 0 or not done.stdout.strip():
-        detail = (done.stderr.strip().splitlines() or ["no answer"])[-1]
-        return f"cannot reach the Docker daemon ({detail}): {SETUP_HINT}"
-    return None
+    """Why the Docker engine cannot be used, as one line, or None if it can (engines/ asks it)."""
+    return DOCKER.problem(timeout)
 
 
 def require_daemon() -> None:
@@ -127,22 +102,4 @@ def find_image(reference: str, timeout: float = 30) -> str | None:
     An engine that cannot be asked is an error, not an absent image, so a
     stopped daemon never makes an image look pruned.
     """
-    try:
-        done = subprocess.run(inspect_image_command(reference), capture_output=True, text=True, timeout=timeout)
-    except (OSError, subprocess.TimeoutExpired) as error:
-        raise ParbenchError(f"cannot ask the Docker engine about {reference}: {error}") from None
-    if done.returncode == 0:
-        return done.stdout.strip()
-    if "no such image" in done.stderr.lower():
-        return None
-    detail = (done.stderr.strip().splitlines() or ["no answer"])[-1]
-    raise ParbenchError(f"cannot ask the Docker engine about {reference}: {detail}")
-
-
-def output_of(command: Sequence[str], timeout: float | None = 600) -> str:
-    """Run a short command and return its stdout; one-line error if it fails."""
-    done = subprocess.run(list(command), capture_output=True, text=True, timeout=timeout)
-    if done.returncode != 0:
-        detail = (done.stderr.strip().splitlines() or ["no message"])[-1]
-        raise ParbenchError(f"{' '.join(command[:3])} … failed: {detail}")
-    return done.stdout
+    return DOCKER.find_image(reference, timeout)

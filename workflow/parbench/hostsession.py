@@ -30,11 +30,6 @@ from .sessionrecords import raw_file
 from .specs import use_experiment
 
 
-def host_engine(settings: dict, host: str) -> str:
-    """The engine a node measures with: its own in `host_engines`, else the session's."""
-    return (settings.get("host_engines") or {}).get(host) or settings.get("engine", DEFAULT)
-
-
 def host_settings(settings: dict, config: dict, host: str = "this node") -> dict:
     """The session's settings with the cells this node measures (its own CPUs decide the CPU sets).
 
@@ -68,6 +63,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     session.add_argument("--host", required=True)
     session.add_argument("--images", required=True, type=Path)
     session.add_argument("--loaded", required=True, type=Path, help="JSON: how this node's engine holds each image")
+    session.add_argument("--engine", required=True, choices=sorted(ENGINES), help="this node's engine")
     session.add_argument("--config", required=True, type=Path, help="the experiment's config (JSON)")
     session.add_argument("--settings", required=True, type=Path)
     session.add_argument("--out", required=True, type=Path, help="this host's raw folder")
@@ -104,7 +100,7 @@ def session(args: argparse.Namespace) -> None:
         print(f"parbench: host {args.host}: {line}", file=sys.stderr, flush=True)
 
     settings = host_settings(json.loads(args.settings.read_text()), json.loads(args.config.read_text()), args.host)
-    measured = dict(settings, cells=host_cells(settings, args.runtimes), engine=host_engine(settings, args.host))
+    measured = dict(settings, cells=host_cells(settings, args.runtimes), engine=args.engine)
     loaded = json.loads(args.loaded.read_text())
     if loaded.get("engine", DEFAULT) != measured["engine"]:
         raise ParbenchError(

@@ -139,10 +139,9 @@ def session_settings(config: dict, cells: list[Cell]) -> str:
         "limits": config["limits"],
     }
     # Docker is the engine when none is named, so settings (and results) from before engines stay as they were.
+    # A node's own engine (host_engines) is its measure job's parameter, so changing it remeasures that node alone.
     if config.get("engine", "docker") != "docker":
         settings["engine"] = config["engine"]
-    if config.get("host_engines"):
-        settings["host_engines"] = dict(sorted(config["host_engines"].items()))
     if USER_WORKLOADS:  # a folder's digest is in the settings: changed code is measured again
         settings["user_workloads"] = {name: asdict(spec) for name, spec in sorted(USER_WORKLOADS.items())}
         settings["derived_images"] = derived_images(config)

@@ -301,6 +301,22 @@ def usable_engine(settings: dict) -> Engine:
     return engine
 
 
+def check_held(engine: Engine, runtimes: dict[str, Runtime], loaded: bool) -> None:
+    """Stop before round 1 if the engine lost an image it was loaded with (pruned, a sandbox deleted).
+
+    Docker's own images are checked when the workflow is planned (plan.gone_images) and rebuilt.
+    """
+    if not loaded:
+        return
+    for name, runtime in sorted(runtimes.items()):
+        if not engine.holds(runtime.reference):
+            raise ParbenchError(
+                f"{engine.name} no longer holds the image of {name} ({runtime.reference}): delete "
+                f"results/images/loaded-{engine.name}.json (on a cluster, the node's images.json) "
+                "and run the same command again to load it"
+            )
+
+
 def engine_facts(engine: Engine, runtimes: dict[str, Runtime]) -> dict:
     """What the stamp says of the engine: name, version, the promises it cannot keep, each image's reference."""
     return {
@@ -355,6 +371,7 @@ def measure(
         runtimes = load_runtimes(images_dir, names, loaded)
         images = {name: rt.image for name, rt in runtimes.items()}
         engine = usable_engine(settings)
+        check_held(engine, runtimes, loaded is not None)
         settings = stamped_settings(settings, runtimes, engine)
         harness = harness_hashes(Path.cwd())  # the project being measured: the workflow runs in it
         key = plan_key(settings, images, harness)

@@ -44,22 +44,16 @@ def container_name(cell: Cell) -> str:
     return f"parbench-{cell.runtime}-{cell.mode}-{uuid.uuid4().hex[:10]}"
 
 
-# How each engine says it could not start a container, as opposed to the harness failing in it.
-ENGINE_EXITS = {"docker": (125, 126, 127), "podman": (125, 126, 127), "apptainer": (255,)}
-
-
 def classify_failure(returncode: int, stderr: str, cell: Cell, engine: Engine) -> Exception:
     """A failed container as an infrastructure fault (retried) or a measurement error (not)."""
     last = (stderr.strip().splitlines() or ["no message"])[-1]
     if returncode == 137:
-        return InfrastructureFault(
-            f"{cell.raw_path}: the container was killed (out of memory, see limits.memory; or `{engine.name} kill`)"
-        )
-    if returncode in ENGINE_EXITS.get(engine.name, ()) or "docker daemon" in stderr.lower():
+        return InfrastructureFault(f"{cell.raw_path}: the container was killed ({engine.kill_hint})")
+    if returncode in engine.start_failures or "docker daemon" in stderr.lower():
         problem = engine.problem(timeout=10)
         if problem:
             return ParbenchError(
-                f"lost the {engine.name} engine while measuring {cell.raw_path} ({problem}); "
+                f"lost {engine.title} while measuring {cell.raw_path} ({problem}); "
                 "after it is back, run the same command again to resume"
             )
         return InfrastructureFault(f"{cell.raw_path}: {engine.name} could not run the container ({last})")

@@ -68,7 +68,7 @@ rule load_images:
     shell:
         logged(
             "{PY} parbench.engineimages --engine {params.engine} --host {wildcards.host} --images results/images "
-            "--runtimes {RUNTIMES_ARG} --dest " + HOST + "/images --out {output}"
+            "--runtimes {RUNTIMES_ARG} --dest results/hosts/{wildcards.host}/images --out {output}"
         )
 
 

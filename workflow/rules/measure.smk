@@ -54,7 +54,9 @@ if HOSTS:
     SESSION = dict(
         output=update(LAYOUT.result("raw.json")),  # the host's manifest, written last
         message=None,  # Snakemake then shows the job, with the sbatch options that put it alone on its node
-        command="{PY} parbench.hostsession measure --host {wildcards.host} --images results/images --loaded {input.loaded} "
+        params={"engine": host_engine},  # the node's own: changing it remeasures that node alone
+        command="{PY} parbench.hostsession measure --host {wildcards.host} --engine {params.engine} "
+        "--images results/images --loaded {input.loaded} "
         "--config {input.config} --settings {input.settings} --out results/hosts/{wildcards.host}/raw "
         "--state results/hosts/{wildcards.host}/session --manifest {output} " + OPTIONS,
         resources={
@@ -71,6 +73,7 @@ else:
         message=f"Measuring {len(PLAN.measured)} cell(s) in up to {json.loads(PLAN.settings)['repeats']} interleaved round(s) (detail: {{log}})",
         command="{PY} parbench.measure --settings {input.settings} --images results/images "
         "--host-label {HOST_LABEL} " + ("--loaded {input.loaded} " if LOCAL_LOADED else "") + OPTIONS,
+        params={},  # the engine is in the settings here
         resources={},
     )
 
@@ -91,6 +94,8 @@ rule measure:
         identities=IDENTITIES + DERIVED_IDENTITIES,
     output:
         SESSION["output"],
+    params:
+        **SESSION["params"],
     threads: session_threads
     resources:
         **SESSION["resources"],

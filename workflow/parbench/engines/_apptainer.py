@@ -47,6 +47,7 @@ def tagged(environ: bytes, variable: str, value: str) -> bool:
 
 
 def value_of(environ: bytes, variable: str) -> str | None:
+    """The value a process's environment gives `variable`, or None where it does not set it."""
     prefix = f"{variable}=".encode()
     for item in environ.split(b"\0"):
         if item.startswith(prefix):
@@ -82,12 +83,14 @@ def archive_image_id(archive: Path) -> str | None:
 
 @dataclass(frozen=True)
 class ApptainerEngine:
+    """Apptainer run unprivileged (`--userns`): no daemon, no setuid starter, user namespaces only."""
+
     name: str = "apptainer"
-    hint: str = (
-        "install Apptainer 1.1 or newer (unprivileged, with user namespaces on; or its setuid package), "
-        "see the README's cluster section"
-    )
+    title: str = "Apptainer"
+    hint: str = "install Apptainer 1.1 or newer with user namespaces on (see docs/engines.md, What a site needs)"
     minimum: tuple[int, ...] = (1, 1)
+    start_failures: tuple[int, ...] = (255,)  # FATAL: the container could not be made or started
+    kill_hint: str = "killed from outside: Apptainer applies no memory limit here"
 
     def run_command(
         self,
@@ -122,7 +125,7 @@ class ApptainerEngine:
             return f"the apptainer command is not installed: {self.hint}"
         status, out, err = answer([self.name, "--version"], timeout)
         if status != 0:
-            return f"cannot use apptainer ({last_line(err, 'no answer')}): {self.hint}"
+            return f"cannot run apptainer ({last_line(err, 'no answer')}): {self.hint}"
         found = version_tuple(out)
         if found and found < self.minimum:
             return f"apptainer {out.strip()} is too old (parbench needs 1.1 or newer): {self.hint}"
@@ -133,12 +136,20 @@ class ApptainerEngine:
         return out.strip().removeprefix("apptainer version ") if status == 0 and out.strip() else "unknown"
 
     def gaps(self) -> list[str]:
-        return ["memory and process limits (limits.memory, limits.pids): an unprivileged user has no cgroups here"]
+        return [
+            "memory and process limits (limits.memory, limits.pids): an unprivileged user has no cgroups here",
+            "the user 65534: containers run as the calling user, in a user namespace of their own",
+            "a 512 MB /tmp: Apptainer's private /tmp holds 64 MB (sessiondir max size)",
+        ]
 
     def stop(self, name: str) -> None:
         for pid, environ in process_environments().items():
             if tagged(environ, NAME_VARIABLE, name):
-                _kill(pid)
+                _kill_if_tagged(pid, name)
+
+    def holds(self, reference: str) -> bool:
+        """The sandbox folder is still there, with the digest `load` left in it."""
+        return (Path(reference) / ".parbench-digest").is_file()
 
     def strays(self, label: str, value: str) -> list[str]:
         names = set()
@@ -174,7 +185,7 @@ def userns_problem(limit: str | None) -> str | None:
     if limit is not None and limit.strip() == "0":
         return (
             f"user namespaces are off ({USERNS_FILE} is 0), which unprivileged Apptainer needs: "
-            "sysctl -w user.max_user_namespaces=15000, or install Apptainer's setuid package"
+            "sysctl -w user.max_user_namespaces=15000"
         )
     return None
 
@@ -186,11 +197,23 @@ def _read(path: str) -> str | None:
         return None
 
 
-def _kill(pid: int) -> None:
+def _kill_if_tagged(pid: int, name: str) -> None:
+    """SIGKILL a container's process, through a pidfd opened after its environment is read again.
+
+    A PID read from /proc may be reused by the time it is signalled; a pidfd
+    names one process, so what is killed is the process that was checked.
+    """
     try:
-        os.kill(pid, signal.SIGKILL)
+        handle = os.pidfd_open(pid)
+    except OSError:
+        return
+    try:
+        if tagged(Path(f"/proc/{pid}/environ").read_bytes(), NAME_VARIABLE, name):
+            signal.pidfd_send_signal(handle, signal.SIGKILL)
     except OSError:
         pass
+    finally:
+        os.close(handle)
 
 
 APPTAINER = ApptainerEngine()

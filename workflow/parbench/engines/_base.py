@@ -37,7 +37,10 @@ class Engine(Protocol):
     """A container engine, as a session uses it."""
 
     name: str
+    title: str  # what a message calls it: "the Docker daemon", "Podman", "Apptainer"
     hint: str  # how to install it or make it usable, for the one-line errors
+    start_failures: tuple[int, ...]  # its exit statuses when it could not start a container
+    kill_hint: str  # why a container of it was killed, for the retry's line
 
     def problem(self, timeout: float = 20) -> str | None:
         """Why this engine cannot be used on this machine, in one line, or None if it can."""
@@ -71,8 +74,12 @@ class Engine(Protocol):
     def load(self, archive: Path, image_id: str, dest: Path) -> Loaded:
         """Make the image of a `docker save` archive runnable by this engine, checked against its ID."""
 
+    def holds(self, reference: str) -> bool:
+        """Whether the engine still has what `load` made, so a session does not start without it."""
+
 
 def last_line(text: str, default: str = "no message") -> str:
+    """The last line of a command's output: where engines put the reason they failed."""
     return (text.strip().splitlines() or [default])[-1]
 
 
@@ -82,12 +89,15 @@ def answer(command: Sequence[str], timeout: float) -> tuple[int, str, str]:
         done = subprocess.run(list(command), capture_output=True, text=True, timeout=timeout)
     except FileNotFoundError:
         return -1, "", f"{command[0]}: command not found"
+    except OSError as error:
+        return -1, "", f"{command[0]}: {error}"
     except subprocess.TimeoutExpired:
         return -1, "", f"{command[0]} did not answer within {timeout:g} s"
     return done.returncode, done.stdout, done.stderr
 
 
 def installed(program: str) -> bool:
+    """Whether `program` is on PATH: asked first, so a missing engine gets its own line."""
     return shutil.which(program) is not None
 
 

@@ -81,12 +81,26 @@ def podman_rlimits(limits: Mapping[str, object] | None) -> list[str]:
     return ["--ulimit", "nofile=1024:1024", "--ulimit", f"nproc={pids}:{pids}"]
 
 
-def rootless_problem(name: str, rootless: bool, cgroups: str) -> str | None:
-    """Rootless on cgroups v1 cannot pin a container to CPUs: the one thing a measurement needs."""
-    if rootless and cgroups.strip() == "v1":
+def rootless_problem(name: str, rootless: bool, cgroups: str, controllers: str = "") -> str | None:
+    """Rootless Podman pins a container to CPUs only through a delegated cpuset controller of cgroups v2.
+
+    On cgroups v1 it cannot pin at all; on v2 systemd delegates only memory
+    and pids to a user unless told otherwise. Pinning is the one thing a
+    measurement cannot do without, so either is refused before anything runs.
+    """
+    if not rootless:
+        return None
+    if cgroups.strip() == "v1":
         return (
             f"{name} runs rootless on cgroups v1, where it cannot pin containers to CPUs: "
             "boot with cgroups v2 (systemd.unified_cgroup_hierarchy=1) or run it as root"
+        )
+    if "cpuset" not in controllers:
+        shown = controllers.strip("[] \n") or "none"
+        return (
+            f"{name} runs rootless without the cpuset cgroup controller "
+            f"(it has: {shown}), so it cannot pin containers to CPUs: "
+            "delegate it (systemd: Delegate=cpuset cpu io memory pids for user@.service) or run it as root"
         )
     return None
 
@@ -96,10 +110,17 @@ class OciEngine:
     """Docker or Podman, told apart by program name, the options only one needs, and the probe."""
 
     name: str
+    title: str  # what a message calls it: "the Docker daemon", "Podman"
     hint: str
     minimum: tuple[int, ...]
-    info_format: str  # what `info --format` prints: the version, then (Podman) rootless and cgroups version
+    # What `info --format` prints: the version, then (Podman) rootless, the cgroups version and controllers.
+    info_format: str
     rlimits: bool = False  # give the open-file and process limits explicitly
+    start_failures: tuple[int, ...] = (125, 126, 127)  # its exits when it could not start a container
+
+    @property
+    def kill_hint(self) -> str:
+        return f"out of memory, see limits.memory; or `{self.name} kill`"
 
     def run_command(self, reference: str, argv: Sequence[str], **options) -> list[str]:
         extra = podman_rlimits(options.get("limits")) if self.rlimits else []
@@ -110,14 +131,15 @@ class OciEngine:
             return f"the {self.name} command is not installed: {self.hint}"
         status, out, err = answer([self.name, "info", "--format", self.info_format], timeout)
         if status != 0 or not out.strip():
-            return f"cannot use {self.name} ({last_line(err, 'no answer')}): {self.hint}"
-        fields = out.split()
+            return f"cannot reach {self.title} ({last_line(err, 'no answer')}): {self.hint}"
+        fields = out.strip().split(maxsplit=3)
         found = version_tuple(fields[0])
         if found and found < self.minimum:
             wanted = ".".join(map(str, self.minimum))
             return f"{self.name} {fields[0]} is too old (parbench needs {wanted} or newer): {self.hint}"
         if len(fields) >= 3:
-            return rootless_problem(self.name, fields[1] == "true", fields[2])
+            controllers = fields[3] if len(fields) > 3 else ""
+            return rootless_problem(self.name, fields[1] == "true", fields[2], controllers)
         return None
 
     def version(self) -> str:
@@ -128,10 +150,22 @@ class OciEngine:
         return []
 
     def stop(self, name: str) -> None:
-        answer([self.name, "rm", "--force", name], CALL_TIMEOUT)
+        answer(self.remove_command(name), CALL_TIMEOUT)
+
+    def remove_command(self, name: str) -> list[str]:
+        """Stops (kills) and removes a container at once."""
+        return [self.name, "rm", "--force", name]
+
+    def strays_command(self, label: str, value: str) -> list[str]:
+        """The IDs of every container, running or not, that carries label=value."""
+        return [self.name, "ps", "-aq", "--filter", f"label={label}={value}"]
+
+    def holds(self, reference: str) -> bool:
+        """Whether the engine still has the image a session is about to run."""
+        return self.find_image(reference, timeout=CALL_TIMEOUT) is not None
 
     def strays(self, label: str, value: str) -> list[str]:
-        status, out, _ = answer([self.name, "ps", "-aq", "--filter", f"label={label}={value}"], CALL_TIMEOUT)
+        status, out, _ = answer(self.strays_command(label, value), CALL_TIMEOUT)
         return out.split() if status == 0 else []
 
     def find_image(self, reference: str, timeout: float = 30) -> str | None:
@@ -142,7 +176,7 @@ class OciEngine:
             return found if found.startswith("sha256:") else f"sha256:{found}"
         if any(phrase in err.lower() for phrase in ABSENT):
             return None
-        raise ParbenchError(f"cannot ask {self.name} about image {reference}: {last_line(err, 'no answer')}")
+        raise ParbenchError(f"cannot ask {self.title} about {reference}: {last_line(err, 'no answer')}")
 
     def load(self, archive: Path, image_id: str, dest: Path) -> Loaded:
         """`load` the archive unless the image is there already; the loaded ID must be the one built."""
@@ -166,15 +200,17 @@ class OciEngine:
 
 DOCKER = OciEngine(
     name="docker",
+    title="the Docker daemon",
     hint="run scripts/setup.sh as root (installs Debian's docker.io and starts dockerd)",
     minimum=(20, 10),
     info_format="{{.ServerVersion}}",
 )
 PODMAN = OciEngine(
     name="podman",
+    title="Podman",
     hint="install Podman 4 or newer (Debian: apt-get install podman); rootless, give the user "
     "subuid/subgid ranges (usermod --add-subuids 100000-165535 --add-subgids 100000-165535 USER)",
     minimum=(4, 0),
-    info_format="{{.Version.Version}} {{.Host.Security.Rootless}} {{.Host.CgroupsVersion}}",
+    info_format="{{.Version.Version}} {{.Host.Security.Rootless}} {{.Host.CgroupsVersion}} {{.Host.CgroupControllers}}",
     rlimits=True,
 )
