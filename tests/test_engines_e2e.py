@@ -12,6 +12,8 @@ enforce.
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -77,8 +79,9 @@ def test_the_stamp_and_the_report_name_the_engine(engine_run):
 
 
 def test_an_engine_that_is_not_there_is_one_line_before_anything_is_built(quick_run):
-    # Without the wrapper on PATH there is no apptainer here, as on a machine that never installed it.
-    done = snakemake(quick_run, *QUICK, "--config", "engine=apptainer", timeout=300)
+    # PATH without any folder that holds an apptainer: a machine that never installed it.
+    folders = [f for f in os.environ["PATH"].split(":") if f and not (Path(f) / "apptainer").exists()]
+    done = snakemake(quick_run, *QUICK, "--config", "engine=apptainer", env={"PATH": ":".join(folders)}, timeout=300)
     assert done.returncode != 0
     last = [line for line in done.stderr.splitlines() if line.strip()][-1]
     assert last.startswith("parbench: engine apptainer: the apptainer command is not installed: install Apptainer")
