@@ -11,6 +11,7 @@ here that run commands are thin wrappers.
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Mapping, Sequence
 
 from .engines._oci import DOCKER, oci_run_command
@@ -103,3 +104,12 @@ def find_image(reference: str, timeout: float = 30) -> str | None:
     stopped daemon never makes an image look pruned.
     """
     return DOCKER.find_image(reference, timeout)
+
+
+def output_of(command: Sequence[str], timeout: float | None = 600) -> str:
+    """Run a short command and return its stdout; one-line error if it fails."""
+    done = subprocess.run(list(command), capture_output=True, text=True, timeout=timeout)
+    if done.returncode != 0:
+        detail = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        raise ParbenchError(f"{' '.join(command[:3])} … failed: {detail}")
+    return done.stdout
