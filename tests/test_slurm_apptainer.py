@@ -1,7 +1,7 @@
 """A cluster node that has Apptainer and no Docker daemon of its own to measure with.
 
 On the one-node test cluster, with `host_engines` giving the node
-Apptainer: the probe asks the node's Apptainer, the node makes its sandboxes
+Apptainer: the node's load job asks its Apptainer and makes its sandboxes
 from the archives in the shared working directory, and its exclusive SLURM
 job measures the faults config with `apptainer exec`. The checksums must be
 the ones the parameters imply, and the host's stamp must name the engine.
@@ -57,8 +57,8 @@ def apptainer_cluster_run(engine_project, cluster):  # noqa: F811
 def test_the_node_measured_with_apptainer(apptainer_cluster_run):
     project, node = apptainer_cluster_run
     host = project / "results/hosts" / node
-    probe = json.loads((host / "probe.json").read_text())
-    assert probe["engine"] == "apptainer" and probe["version"] not in ("", "unknown")
+    # The node's load job asked its Apptainer (the probe runs only before images are built: they were).
+    assert "apptainer holds 2 image(s)" in (project / "logs/hosts" / node / "load.log").read_text()
     loaded = json.loads((host / "images.json").read_text())
     assert loaded["engine"] == "apptainer"
     for runtime, held in loaded["images"].items():

@@ -1,9 +1,10 @@
 """Every docker command line parbench runs, built as argument lists by pure functions.
 
 It is the engine that builds the images: no other module names `docker` in
-an argument list for that (build, import, pull, tag, save, load, inspect,
-the identity and package probes). The engines a session measures with,
-Docker among them, are in engines/. Keeping construction pure
+an argument list for that (build, import, pull, tag, save, the identity and
+package probes). The engines a session measures with, Docker among them,
+are in engines/, which also answer whether Docker can be used and which
+images it holds. Keeping construction pure
 lets the unit tests check every flag (pinning, network, naming, labels)
 without an engine, and keeps the engine behind one module; the few functions
 here that run commands are thin wrappers.
