@@ -7,9 +7,11 @@ for the images in results/images, if there are any; or the records of a
 runs.csv given with --runs (each row taken with its own image ID), so a
 reference run can stand in. Prints, per machine: cells, containers, predicted
 session minutes, the longest predicted container, and the session's ratio to
-the 2-CPU figure.
+the 2-CPU figure. With --budget, then what the planner makes of that budget on
+each machine (budget.fit): the rounds, the CPU sets it leaves out and the
+session it predicts, or the line that refuses it.
 
-    .venv/bin/python benchmarks/estimate.py [--runs results/reference/runs.csv]
+    .venv/bin/python benchmarks/estimate.py [--runs results/reference/runs.csv] [--budget 15m]
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from pathlib import Path
 import yaml
 from snakemake.utils import validate
 
-from parbench.estimate import estimate_session, read_records, seen_cells
-from parbench.matrix import all_cells, cpusets_for
+from parbench.budget import cut_text, fit
+from parbench.errors import ParbenchError
+from parbench.estimate import Estimate, estimate_session, read_records, seen_cells
+from parbench.matrix import Cell, all_cells, cpusets_for
 from parbench.plan import IMAGES, JOURNAL, RAW, session_settings
 from parbench.topology import read_topology
 
@@ -61,32 +65,48 @@ def history(runs: Path | None) -> tuple[list[dict], dict[str, str], str]:
     return records, images, f"{len(records)} records of {REPO / RAW} for the images in {REPO / IMAGES}"
 
 
-def machine_settings(config: dict, name: str, count: int) -> dict:
-    """The session settings the default config gives on the fixture machine."""
+def machine_cells(config: dict, name: str, count: int) -> tuple[list[Cell], dict]:
+    """The cells and session settings the default config gives on the fixture machine."""
     topology = read_topology(list(range(count)), SYSFS / name / "devices" / "system")
     sets = cpusets_for(config, list(range(count)), topology)
     explicit = {**config, "cpusets": sets}  # the auto sets of that machine, given as explicit ones
-    return json.loads(session_settings(explicit, all_cells(explicit, list(range(count)))))
+    cells = all_cells(explicit, list(range(count)))
+    return cells, json.loads(session_settings(explicit, cells))
+
+
+def budget_line(found: Estimate, cells: list[Cell], budget: str, config: dict) -> str:
+    """What the planner makes of the budget for these cells: its cut and the session it predicts, or its refusal."""
+    try:
+        chosen = fit(found, cells, budget, config["repeats"], config["min_rounds"])
+    except ParbenchError as refused:
+        return str(refused)
+    kept = found.only(c.raw_path for c in cells if chosen.keeps(c)).with_rounds(chosen.repeats)
+    return f"{cut_text(chosen, config['repeats'], cells)}: {kept.cells} cells, {kept.seconds / 60:.1f} minutes"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=Path, help="a runs.csv whose records stand for history")
+    parser.add_argument("--budget", help="a budget as config.yaml takes it (15m): what the planner cuts to fit it")
     args = parser.parse_args()
     config = default_config()
     records, images, about = history(args.runs)
     free = [name for name, entry in config["catalogue"].items() if entry.get("free_threading")]
     print(f"history: {about}")
     print(f"{'cpus':>5} {'cells':>6} {'containers':>10} {'minutes':>8} {'longest s':>10} {'x 2 cpus':>8}  from history")
-    base = None
+    base, fits = None, []
     for name, count in MACHINES:
-        settings = machine_settings(config, name, count)
+        cells, settings = machine_cells(config, name, count)
         found = estimate_session(settings, seen_cells(records, images, settings), free)
         base = base or found.seconds
         print(
             f"{count:>5} {found.cells:>6} {found.containers:>10} {found.seconds / 60:>8.1f} "
             f"{found.longest:>10.1f} {found.seconds / base:>8.2f}  {found.from_history} cells"
         )
+        if args.budget:
+            fits.append(f"{count:>5}  {budget_line(found, cells, args.budget, config)}")
+    if fits:
+        print(f"budget {args.budget}:", *fits, sep="\n")
 
 
 if __name__ == "__main__":

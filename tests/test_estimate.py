@@ -11,7 +11,7 @@ import pytest
 import yaml
 from test_plan import machine, quick_config
 
-from parbench.budget import fit_rounds, format_duration
+from parbench.budget import Fit, claimed_cpusets, fit, format_duration
 from parbench.config import check_config, parse_duration
 from parbench.errors import ParbenchError
 from parbench.estimate import (
@@ -21,6 +21,8 @@ from parbench.estimate import (
     OVERHEAD,
     OVERSHOOT,
     SCALED,
+    CellCost,
+    Estimate,
     container_costs,
     estimate_line,
     estimate_session,
@@ -28,7 +30,7 @@ from parbench.estimate import (
     seen_cells,
 )
 from parbench.matrix import Cell
-from parbench.plan import plan
+from parbench.plan import Machine, plan
 from parbench.progress import progress_line
 from parbench.sessionplan import session_plan
 from parbench.specs import CALIBRATION_MARGIN
@@ -218,21 +220,73 @@ def test_bad_durations_name_the_key_and_the_forms(bad):
 
 
 def test_a_budget_that_holds_every_round_keeps_them_and_a_smaller_one_cuts_rounds():
-    found = estimate_session(settings([GIL, FREE]), {})
-    assert fit_rounds(found, format_duration(found.seconds), 6, 4) == 6
+    cells = [GIL, FREE]
+    found = estimate_session(settings(cells), {})
+    assert fit(found, cells, format_duration(found.seconds), 6, 4) == Fit(6)
     five = found.with_rounds(5).seconds
-    assert fit_rounds(found, format_duration(five + 1), 6, 4) == 5
+    assert fit(found, cells, format_duration(five + 1), 6, 4) == Fit(5)
 
 
 def test_a_budget_below_the_fewest_rounds_is_refused_with_the_smallest_that_would_do():
-    found = estimate_session(settings([GIL, FREE]), {})
+    cells = [GIL, FREE]
+    found = estimate_session(settings(cells), {})
     with pytest.raises(ParbenchError) as refused:
-        fit_rounds(found, "1s", 6, 4)
+        fit(found, cells, "1s", 6, 4)
     message = str(refused.value)
-    assert message.startswith("budget 1s cannot hold 4 rounds of 2 cells")
+    assert message.startswith("budget 1s cannot hold 4 rounds of the 2 cells the claims need (CPU set 0; about ")
     smallest = message.split("raise budget to at least ")[1].split(",")[0]
     assert parse_duration(smallest) >= found.with_rounds(4).seconds
-    assert fit_rounds(found, smallest, 6, 4) >= 4
+    assert fit(found, cells, smallest, 6, 4).repeats >= 4
+
+
+def sets_of_eight(workload_cells: list[Cell]) -> list[Cell]:
+    """The same cells on 1, 2, 4 and 8 CPUs, one worker per CPU."""
+    sizes = {"0": 1, "0-1": 2, "0-3": 4, "0-7": 8}
+    return [Cell(c.runtime, c.workload, c.mode, cpuset, n) for cpuset, n in sizes.items() for c in workload_cells]
+
+
+def test_the_claims_read_the_smallest_and_the_largest_cpu_set():
+    assert claimed_cpusets(sets_of_eight([GIL, FREE])) == ("0", "0-7")
+    assert claimed_cpusets([GIL, FREE]) == ("0",)
+    assert claimed_cpusets([]) == ()
+
+
+def test_below_the_fewest_rounds_a_budget_leaves_out_the_costliest_sets_between_the_ends():
+    cells = sets_of_eight([GIL, FREE])
+    # A container costs a second per worker, as GIL threads taking turns do.
+    found = Estimate(tuple(CellCost(c.raw_path, c.workers, c.workers, 6, DEFAULT, False) for c in cells))
+    at_four = found.with_rounds(4)
+    cost = {s: at_four.only(c.raw_path for c in cells if c.cpuset == s).seconds for s in ("0", "0-1", "0-3", "0-7")}
+    assert cost == {"0": 8, "0-1": 16, "0-3": 32, "0-7": 64}
+    assert fit(found, cells, "120s", 6, 4) == Fit(4)
+    assert fit(found, cells, "119s", 6, 4) == Fit(4, ("0-3",))  # the costliest between the ends goes first
+    assert fit(found, cells, "88s", 6, 4) == Fit(4, ("0-3",))
+    assert fit(found, cells, "87s", 6, 4) == Fit(4, ("0-1", "0-3"))
+    assert fit(found, cells, "72s", 6, 4) == Fit(4, ("0-1", "0-3"))
+    with pytest.raises(ParbenchError, match=r"of the 4 cells the claims need \(CPU sets 0 and 0-7; about 2m "):
+        fit(found, cells, "71s", 6, 4)
+
+
+def test_a_plan_on_eight_cpus_leaves_sets_out_names_them_and_keeps_the_choice(tmp_path):
+    config = quick_config(repeats=6, cpusets=["0", "0-1", "0-3", "0-7"])
+    eight = Machine(**{**machine().__dict__, "cpus": list(range(8))})
+    whole = plan(config, tmp_path, eight)
+    every = estimate_session(json.loads(whole.settings), {}).with_rounds(config["min_rounds"])
+    middle = {c.raw_path for c in whole.cells if c.cpuset in ("0-1", "0-3")}
+    budget = format_duration(every.seconds - every.only(middle).seconds)
+    cut = plan({**config, "budget": budget}, tmp_path, eight)
+    chosen = json.loads(cut.settings)
+    left_out = chosen["budget"]["left_out"]
+    assert chosen["repeats"] == config["min_rounds"] and left_out and set(left_out) <= {"0-1", "0-3"}
+    assert {c.cpuset for c in cut.cells} == {"0", "0-7"} | ({"0-1", "0-3"} - set(left_out))
+    assert chosen["cells"] == [c.raw_path for c in cut.cells] and set(cut.measured) <= set(cut.cells)
+    gone = sum(c.cpuset in left_out for c in whole.cells)
+    assert "leaves out CPU set" in next(n for n in cut.notices if n.startswith(f"budget {budget}: "))
+    assert f"({gone} cells; the claims read the smallest and the largest)" in " ".join(cut.notices)
+    assert cut.estimate.startswith(f"{len(cut.cells)} cells")
+    (tmp_path / "results/session").mkdir(parents=True)
+    (tmp_path / "results/session/settings.json").write_text(cut.settings)
+    assert plan({**config, "budget": budget}, tmp_path, eight).settings == cut.settings
 
 
 def test_the_plan_records_the_budget_and_the_rounds_it_chose(tmp_path):
@@ -261,7 +315,9 @@ def test_a_budget_choice_is_kept_for_the_same_settings(tmp_path):
 
 
 def test_a_budget_too_small_is_refused_by_the_plan(tmp_path):
-    with pytest.raises(ParbenchError, match=r"^budget 1s cannot hold \d+ rounds of \d+ cells .*at least \d+"):
+    with pytest.raises(
+        ParbenchError, match=r"^budget 1s cannot hold \d+ rounds of the \d+ cells the claims need .*at least \d+"
+    ):
         plan({**quick_config(), "budget": "1s"}, tmp_path, machine())
 
 

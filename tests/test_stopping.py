@@ -150,9 +150,19 @@ def test_the_report_says_how_many_cells_stopped_early():
     sentence = rounds_sentence(settings, summary)
     assert "2 of 3 cells stopped after 4 or more rounds" in sentence and "±2%" in sentence and "up to 6" in sentence
     assert rounds_sentence({"repeats": 6}, summary) == ""  # a session of fixed rounds says nothing of it
-    budgeted = {**settings, "repeats": 4, "budget": {"limit": "15m", "asked_repeats": 6, "repeats": 4}}
-    assert rounds_sentence(budgeted, summary).endswith("The budget of 15m left 4 of the 6 rounds asked.")
     assert rounds_sentence(settings, pd.DataFrame({"median": [1.0]})) == ""  # tables from before the column
+
+
+def test_the_report_says_what_a_budget_cut():
+    from parbench.report._measurement import budget_sentence
+
+    rounds = {"limit": "15m", "asked_repeats": 6, "repeats": 4}
+    assert budget_sentence({"repeats": 4, "budget": rounds}) == " The budget of 15m left 4 of the 6 rounds asked."
+    sets = {**rounds, "left_out": ["0-3", "0-7"]}
+    said = budget_sentence({"repeats": 4, "budget": sets})
+    assert said.startswith(" The budget of 15m left 4 of the 6 rounds asked and left out CPU sets 0-3, 0-7, which ")
+    assert budget_sentence({"repeats": 6, "budget": {**rounds, "repeats": 6}}) == ""  # it cut nothing
+    assert budget_sentence({"repeats": 6}) == ""
 
 
 def test_the_report_header_counts_containers_per_cell_as_a_range_under_adaptive_rounds():

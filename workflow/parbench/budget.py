@@ -1,19 +1,36 @@
-"""A time budget for a session: `budget: 15m` fits the session into it by taking fewer rounds.
+"""A time budget for a session: `budget: 15m` fits the session into it, first by rounds, then by CPU sets.
 
 The planner lowers `repeats` (the most rounds a cell may take) until the
-predicted session fits, never below `min_rounds`; a budget too small for
-min_rounds rounds of every cell is refused before anything is built, with the
-smallest budget that would do. Leaving cells out to fit is not done yet: the
-user drops them from the config instead.
+predicted session fits, never below `min_rounds`. If even that is too long,
+it leaves out whole CPU sets between the smallest and the largest, the most
+costly first: every claim reads one worker on the smallest set against the
+most CPUs, so the sets in between only draw the scaling curve. A budget that
+cannot hold `min_rounds` rounds of the cells on those two sets is refused
+before anything is built, with the smallest budget that would do.
 """
 
 from __future__ import annotations
 
 import math
+from collections import defaultdict
+from dataclasses import dataclass
 
 from .config import parse_duration
+from .cpusets import parse_cpuset
 from .errors import ParbenchError
 from .estimate import Estimate
+from .matrix import Cell
+
+
+@dataclass(frozen=True)
+class Fit:
+    """What a budget leaves: the most rounds per cell, and the CPU sets it leaves out (smallest first)."""
+
+    repeats: int
+    left_out: tuple[str, ...] = ()
+
+    def keeps(self, cell: Cell) -> bool:
+        return cell.cpuset not in self.left_out
 
 
 def format_duration(seconds: float) -> str:
@@ -26,20 +43,59 @@ def format_duration(seconds: float) -> str:
     return f"{minutes // 60}h{minutes % 60:02d}m" if minutes % 60 else f"{minutes // 60}h"
 
 
-def fit_rounds(estimate: Estimate, budget: str, repeats: int, min_rounds: int) -> int:
-    """The most rounds, from `repeats` down to `min_rounds`, whose predicted session fits the budget.
+def by_size(cpusets: set[str]) -> list[str]:
+    """CPU sets from the fewest CPUs to the most, as the experiment orders them."""
+    return sorted(cpusets, key=lambda s: (len(parse_cpuset(s)), s))
 
-    Raises ParbenchError (one line, with the smallest budget that would do)
-    when even min_rounds rounds of every cell do not fit.
+
+def claimed_cpusets(cells: list[Cell]) -> tuple[str, ...]:
+    """The CPU sets every claim reads: the smallest (one worker) and the largest (the most CPUs)."""
+    sets = by_size({cell.cpuset for cell in cells})
+    return tuple(dict.fromkeys([sets[0], sets[-1]])) if sets else ()
+
+
+def fit(estimate: Estimate, cells: list[Cell], budget: str, repeats: int, min_rounds: int) -> Fit:
+    """The most rounds, then the fewest CPU sets left out, whose predicted session fits the budget.
+
+    Rounds go first (down to min_rounds), as they cost precision, not
+    answers; then the sets between the smallest and the largest, each time
+    the one predicted to cost most, so as few as possible go. Raises
+    ParbenchError (one line, with the smallest budget that would do) when
+    min_rounds rounds of the claims' CPU sets do not fit.
     """
     limit = parse_duration(budget)
     floor = min(min_rounds, repeats)
     for rounds in range(repeats, floor - 1, -1):
         if estimate.with_rounds(rounds).seconds <= limit:
-            return rounds
-    need = estimate.with_rounds(floor).seconds
+            return Fit(rounds)
+    at_floor = estimate.with_rounds(floor)
+    cpuset_of = {cell.raw_path: cell.cpuset for cell in cells}
+    cost: dict[str, float] = defaultdict(float)
+    for spent in at_floor.costs:
+        cost[cpuset_of[spent.cell]] += spent.seconds
+    claimed = claimed_cpusets(cells)
+    left_out: list[str] = []
+    for cpuset in sorted((s for s in cost if s not in claimed), key=lambda s: (-cost[s], s)):
+        left_out.append(cpuset)
+        if sum(cost.values()) - sum(cost[s] for s in left_out) <= limit:
+            return Fit(floor, tuple(by_size(set(left_out))))
+    need = sum(cost[s] for s in claimed)
+    needed = sum(cell.cpuset in claimed for cell in cells)
+    where = " and ".join(claimed)
     raise ParbenchError(
-        f"budget {budget} cannot hold {floor} rounds of {estimate.cells} cells "
-        f"(about {format_duration(need)} predicted): raise budget to at least {format_duration(need)}, "
-        "or drop cells from the config"
+        f"budget {budget} cannot hold {floor} rounds of the {needed} cells the claims need "
+        f"(CPU set{'s' if len(claimed) > 1 else ''} {where}; about {format_duration(need)} predicted): "
+        f"raise budget to at least {format_duration(need)}, or drop runtimes or workloads from the config"
+    )
+
+
+def cut_text(chosen: Fit, asked: int, cells: list[Cell]) -> str:
+    """What the budget cut, in the words the run prints: rounds, and the CPU sets left out with their cells."""
+    rounds = f"{chosen.repeats} rounds instead of {asked}" if chosen.repeats < asked else f"all {asked} rounds fit"
+    if not chosen.left_out:
+        return rounds
+    count = sum(not chosen.keeps(cell) for cell in cells)
+    return (
+        f"{rounds}; leaves out CPU set{'s' if len(chosen.left_out) > 1 else ''} {', '.join(chosen.left_out)} "
+        f"({count} cells; the claims read the smallest and the largest)"
     )

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from . import docker, environment, slurm
 from .atomic import write_text_atomic
-from .budget import fit_rounds
+from .budget import Fit, cut_text, fit
 from .bundle import bundle_stem
 from .config import enabled_workloads, workload_params, workload_units
 from .control import cells_to_repair
@@ -222,14 +222,16 @@ def plan(config: dict, root: Path, machine: Machine) -> Plan:
     use_user_workloads(user_workloads(enabled_workloads(config)))
     cells = all_cells(config, machine.cpus)
     hosts = list(config.get("hosts") or [])
-    settings, estimate, said = budgeted(config, cells, root)
+    session = budgeted(config, cells, root)
+    cells, settings = session.cells, session.settings
     gone, notices = gone_images(root, machine.find_image)
     resuming = None if hosts else unfinished_session(root / JOURNAL)
     if resuming:
         notices.append(f"session {resuming} did not finish: this run takes it up again")
-    notices += said
+    notices += session.said
     repair = {} if hosts or resuming else repairs(root, cells, settings, StopRule.of(json.loads(settings)).fewest)
-    measured = measured_cells(config, machine.cpus)
+    kept = set(cells)  # a budget may have left CPU sets out
+    measured = [cell for cell in measured_cells(config, machine.cpus) if cell in kept]
     if repair:
         notices.append(
             f"{len(repair)} raw file(s) missing or damaged, measuring just those again: "
@@ -256,7 +258,7 @@ def plan(config: dict, root: Path, machine: Machine) -> Plan:
         derived=derived_images(config),
         estimate=""
         if hosts
-        else estimate_line(estimate.only(c.raw_path for c in measured), json.loads(settings)["repeats"]),
+        else estimate_line(session.estimate.only(c.raw_path for c in measured), json.loads(settings)["repeats"]),
         host_estimates=host_estimates(config, {h: host_cpus[h] for h in hosts if h in host_cpus}, root),
     )
 
@@ -290,44 +292,67 @@ def history(root: Path, settings: dict) -> dict[str, Seen]:
     return seen_cells(records, image_ids(root), settings)
 
 
-def budgeted(config: dict, cells: list[Cell], root: Path) -> tuple[str, Estimate, list[str]]:
-    """The settings' text with the rounds a budget allows, the predicted session, and what to say of the cut.
+@dataclass(frozen=True)
+class Budgeted:
+    """A session as a budget leaves it: its settings' text, its cells, its predicted cost, what to say."""
 
-    The settings record the budget, the repeats asked and the repeats chosen,
-    so the stamp says what the budget cut. A choice made for the same budget
-    and otherwise the same settings is kept: the records that session then
-    writes change the prediction, and a new choice would measure it all again.
+    settings: str
+    cells: list[Cell]
+    estimate: Estimate
+    said: list[str]
+
+
+def budgeted(config: dict, cells: list[Cell], root: Path) -> Budgeted:
+    """The session a budget allows: fewer rounds, then fewer CPU sets (budget.fit), and what to say of the cut.
+
+    The settings record the budget, the repeats asked, the repeats chosen and
+    any CPU sets left out, so the stamp says what the budget cut. A choice
+    made for the same budget and otherwise the same settings is kept: the
+    records that session then writes change the prediction, and a new choice
+    would measure it all again.
     """
-    text = session_settings(config, cells)
-    settings = json.loads(text)
-    free = free_threaded(config)
-    estimate = estimate_session(settings, history(root, settings), free)
+    settings = json.loads(session_settings(config, cells))
+    estimate = estimate_session(settings, history(root, settings), free_threaded(config))
     budget = config.get("budget")
     if budget is None:
-        return text, estimate, []
+        return Budgeted(json.dumps(settings, sort_keys=True, indent=1), cells, estimate, [])
     asked = config["repeats"]
-    repeats = kept_choice(root / SETTINGS, settings, budget) or fit_rounds(
-        estimate, budget, asked, config["min_rounds"]
+    chosen = kept_choice(root / SETTINGS, settings, cells, budget) or fit(
+        estimate, cells, budget, asked, config["min_rounds"]
     )
-    settings.update(repeats=repeats, budget={"limit": budget, "asked_repeats": asked, "repeats": repeats})
-    estimate = estimate.with_rounds(repeats)
-    cut = f"{repeats} rounds instead of {asked}" if repeats < asked else f"all {asked} rounds fit"
-    return json.dumps(settings, sort_keys=True, indent=1), estimate, [f"budget {budget}: {cut}"]
+    kept = [cell for cell in cells if chosen.keeps(cell)]
+    return Budgeted(
+        json.dumps(with_budget(settings, cells, chosen, budget), sort_keys=True, indent=1),
+        kept,
+        estimate.only(cell.raw_path for cell in kept).with_rounds(chosen.repeats),
+        [f"budget {budget}: {cut_text(chosen, asked, cells)}"],
+    )
 
 
-def kept_choice(path: Path, settings: dict, budget: str) -> int | None:
-    """The repeats an earlier plan chose for this budget, if every other setting is the same."""
+def with_budget(settings: dict, cells: list[Cell], chosen: Fit, budget: str) -> dict:
+    """The settings with a budget's choice applied: its cells, its rounds, and a record of what it cut."""
+    record = {"limit": budget, "asked_repeats": settings["repeats"], "repeats": chosen.repeats}
+    if chosen.left_out:  # only then, so a budget's settings from before sets could be left out stay as they were
+        record["left_out"] = list(chosen.left_out)
+    return {
+        **settings,
+        "cells": [cell.raw_path for cell in cells if chosen.keeps(cell)],
+        "repeats": chosen.repeats,
+        "budget": record,
+    }
+
+
+def kept_choice(path: Path, settings: dict, cells: list[Cell], budget: str) -> Fit | None:
+    """The choice an earlier plan made for this budget, if it gives exactly the settings it wrote then."""
     try:
         earlier = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
     chosen = earlier.get("budget") if isinstance(earlier, dict) else None
-    if not isinstance(chosen, dict) or chosen.get("limit") != budget:
+    if not isinstance(chosen, dict) or chosen.get("limit") != budget or not isinstance(chosen.get("repeats"), int):
         return None
-    rest = {k: v for k, v in earlier.items() if k not in ("repeats", "budget")}
-    if rest != {k: v for k, v in settings.items() if k not in ("repeats", "budget")}:
-        return None
-    return chosen.get("repeats") if chosen.get("asked_repeats") == settings["repeats"] else None
+    again = Fit(chosen["repeats"], tuple(chosen.get("left_out") or ()))
+    return again if with_budget(settings, cells, again, budget) == earlier else None
 
 
 def fingerprint(data: dict, prefix: str = "", longest: int = 80) -> list[str]:

@@ -78,17 +78,26 @@ def rounds_sentence(settings: dict, summary: pd.DataFrame) -> str:
     if not counts or not precision or fewest is None:
         return ""
     early, total = counts.get(PRECISE, 0), sum(counts.values())
-    budget = settings.get("budget") or {}
-    cut = (
-        f" The budget of {budget['limit']} left {budget['repeats']} of the {budget['asked_repeats']} rounds asked."
-        if budget.get("repeats") is not None and budget.get("repeats") != budget.get("asked_repeats")
-        else ""
-    )
     return (
         f" {early} of {total} cells stopped after {fewest} or more rounds, once the interval of their median lay "
         f"within ±{precision:.0%} of it; the others took up to {settings.get('repeats')} (summary.csv's `n` "
-        "and `stopped`)." + cut
+        "and `stopped`)."
     )
+
+
+def budget_sentence(settings: dict) -> str:
+    """What a time budget cut, as the session's settings recorded it: rounds, then whole CPU sets."""
+    budget = settings.get("budget") or {}
+    cuts = []
+    if budget.get("repeats") is not None and budget.get("repeats") != budget.get("asked_repeats"):
+        cuts.append(f"left {budget['repeats']} of the {budget['asked_repeats']} rounds asked")
+    if budget.get("left_out"):
+        sets = budget["left_out"]
+        cuts.append(
+            f"left out CPU set{'s' if len(sets) > 1 else ''} {', '.join(sets)}, which no claim reads (the claims "
+            "read one worker on the smallest set and the most CPUs on the largest), so their cells are in no table"
+        )
+    return f" The budget of {budget['limit']} {' and '.join(cuts)}." if cuts else ""
 
 
 def calibration_rule(settings: dict, config: dict) -> str:
@@ -123,7 +132,8 @@ def timed_section_lines(inp: ReportInputs) -> list[str]:
         + values_sentence(settings)
         + stamp_totals(inp.stamps, inp.runs)
         + timing_differences(inp.stamps)
-        + rounds_sentence(settings, inp.summary),
+        + rounds_sentence(settings, inp.summary)
+        + budget_sentence(settings),
         "",
         markdown_table(loops_rows(inp.runs)),
         "",
