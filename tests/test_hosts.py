@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from parbench.aggregate import runs_table, write_csv
-from parbench.engineimages import archive_problem
+from parbench.engineimages import archive_problem, read_loaded
 from parbench.errors import ParbenchError
 from parbench.hostsession import host_cells, host_settings
 from parbench.merge import merged_tables
@@ -78,6 +78,26 @@ def test_an_archive_is_checked_against_its_sha256(tmp_path):
     assert archive_problem(archive) is None
     archive.write_bytes(b"other bytes")
     assert "sha256 mismatch" in archive_problem(archive)
+
+
+def test_loaded_images_are_read_for_the_engine_they_were_loaded_into_only(tmp_path):
+    path = tmp_path / "images.json"
+    with pytest.raises(ParbenchError, match=r"^host n1: .*images.json is missing: run the workflow again"):
+        read_loaded(path, "apptainer", "n1")
+    path.write_text("{")
+    with pytest.raises(ParbenchError, match=r"^host n1: .*images.json is not valid JSON: delete .*images.json so"):
+        read_loaded(path, "apptainer", "n1")
+    images = {"go": {"image_id": "sha256:aa", "reference": "sha256:aa", "digest": "sha256:aa"}}
+    path.write_text(json.dumps({"host": "n1", "engine": "podman", "images": images}))
+    assert read_loaded(path, "podman", "n1") == images
+    with pytest.raises(ParbenchError) as stopped:
+        read_loaded(path, "apptainer", "n1")
+    assert str(stopped.value) == (
+        f"host n1: its images were loaded into podman, but it measures with apptainer: "
+        f"delete {path} so the images are loaded again"
+    )
+    path.write_text(json.dumps({"host": "n1", "images": images}))  # from before engines: Docker loaded them
+    assert read_loaded(path, "docker", "n1") == images
 
 
 def test_a_host_measures_the_cells_its_own_cpus_give(monkeypatch):

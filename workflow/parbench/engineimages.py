@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from .atomic import write_text_atomic
-from .engines import ENGINES, engine_named
+from .engines import DEFAULT, ENGINES, engine_named
 from .errors import ParbenchError, main_guard
 from .fetch import sha256_of
 
@@ -53,6 +53,33 @@ def load_images(engine_name: str, host: str, images_dir: Path, runtimes: list[st
         except ParbenchError as error:
             raise ParbenchError(f"host {host}: {error}") from None
     return loaded
+
+
+def read_loaded(path: Path, engine: str, host: str) -> dict[str, dict]:
+    """The images `main` loaded into `engine` (runtime -> Loaded as a dict), as a session reads them.
+
+    A file loaded into another engine holds references this one cannot run
+    (a Podman image ID is no Apptainer sandbox), so it stops the session in
+    one line that says how to load them again. A file without an engine is
+    from before engines, when Docker loaded them.
+    """
+    again = f"delete {path} so the images are loaded again"
+    try:
+        answer = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ParbenchError(f"host {host}: {path} is missing: run the workflow again to load the images") from None
+    except OSError as error:
+        raise ParbenchError(f"host {host}: cannot read {path}: {error.strerror or error}") from None
+    except ValueError:
+        raise ParbenchError(f"host {host}: {path} is not valid JSON: {again}") from None
+    if not isinstance(answer, dict) or not isinstance(answer.get("images"), dict):
+        raise ParbenchError(f"host {host}: {path} names no images: {again}")
+    held_by = answer.get("engine", DEFAULT)
+    if held_by != engine:
+        raise ParbenchError(
+            f"host {host}: its images were loaded into {held_by}, but it measures with {engine}: {again}"
+        )
+    return answer["images"]
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
