@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import tarfile
@@ -130,20 +131,56 @@ def test_a_missing_engine_is_one_line_naming_it(monkeypatch, name):
     assert "\n" not in problem
 
 
+def fresh(name: str):
+    """An engine object of its own, so the `info` answer a test fakes is not kept by the shared one."""
+    return dataclasses.replace(engine_named(name))
+
+
 def test_podman_too_old_is_refused(monkeypatch):
     from parbench.engines import _oci
 
+    podman = fresh("podman")
     monkeypatch.setattr(_oci, "installed", lambda program: True)
     monkeypatch.setattr(_oci, "answer", lambda command, timeout: (0, "3.4.4 false v2 [cpuset]\n", ""))
-    assert "podman 3.4.4 is too old (parbench needs 4.0 or newer)" in engine_named("podman").problem()
+    assert "podman 3.4.4 is too old (parbench needs 4.0 or newer)" in podman.problem()
     monkeypatch.setattr(_oci, "answer", lambda command, timeout: (0, "4.3.1 true v1 []\n", ""))
-    assert "rootless on cgroups v1" in engine_named("podman").problem()
+    assert "rootless on cgroups v1" in podman.problem()
     monkeypatch.setattr(_oci, "answer", lambda command, timeout: (0, "4.9.3 true v2 [cpu memory pids]\n", ""))
-    assert "without the cpuset cgroup controller (it has: cpu memory pids)" in engine_named("podman").problem()
+    assert "without the cpuset cgroup controller (it has: cpu memory pids)" in podman.problem()
     monkeypatch.setattr(_oci, "answer", lambda command, timeout: (0, "4.3.1 false v1 [cpuset cpu memory pids]\n", ""))
-    assert engine_named("podman").problem() is None  # rootful: cgroups v1 pins
+    assert podman.problem() is None  # rootful: cgroups v1 pins
     monkeypatch.setattr(_oci, "answer", lambda command, timeout: (125, "", "Error: cannot connect\n"))
-    assert engine_named("podman").problem().startswith("cannot reach Podman (Error: cannot connect): ")
+    assert podman.problem().startswith("cannot reach Podman (Error: cannot connect): ")
+
+
+@pytest.mark.parametrize(
+    "name, said, version", [("docker", "27.5.1", "27.5.1"), ("podman", "4.9.3 false v2 [cpuset memory]", "4.9.3")]
+)
+def test_one_info_answers_both_the_problem_and_the_version(monkeypatch, name, said, version):
+    from parbench.engines import _oci
+
+    engine, asked = fresh(name), []
+
+    def info(command, timeout):
+        asked.append(command)
+        return 0, said + "\n", ""
+
+    monkeypatch.setattr(_oci, "installed", lambda program: True)
+    monkeypatch.setattr(_oci, "answer", info)
+    assert engine.problem() is None and engine.version() == version
+    assert [command[:2] for command in asked] == [[name, "info"]]
+    engine.problem()  # asked again: a session asks it to tell a lost daemon from one bad container
+    assert len(asked) == 2
+
+
+def test_a_version_asked_first_asks_once_and_unknown_when_there_is_no_answer(monkeypatch):
+    from parbench.engines import _oci
+
+    docker = fresh("docker")
+    monkeypatch.setattr(_oci, "answer", lambda command, timeout: (1, "", "Cannot connect to the Docker daemon\n"))
+    assert docker.version() == "unknown"
+    monkeypatch.setattr(_oci, "answer", lambda command, timeout: (0, "27.5.1\n", ""))
+    assert docker.version() == "27.5.1"  # a failed answer is not kept
 
 
 def archive(tmp_path, manifest) -> object:
