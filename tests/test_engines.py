@@ -6,10 +6,11 @@ import dataclasses
 import io
 import json
 import tarfile
+from pathlib import Path
 
 import pytest
 
-from parbench.engines import ENGINES, engine_named
+from parbench.engines import ENGINES, Loaded, engine_named
 from parbench.engines._apptainer import archive_image_id, label_variable, tagged, userns_problem, value_of
 from parbench.engines._base import version_tuple
 from parbench.engines._oci import rootless_problem
@@ -205,7 +206,33 @@ def test_a_docker_archive_says_which_image_it_holds(tmp_path):
 def test_apptainer_refuses_an_archive_of_another_image(tmp_path):
     held = archive(tmp_path, [{"Config": "aaaa.json"}])
     with pytest.raises(ParbenchError, match="holds image sha256:aaaa, expected sha256:bbbb: save the image again"):
-        engine_named("apptainer").load(held, "sha256:bbbb", tmp_path / "sandbox")
+        engine_named("apptainer").load(held, "sha256:bbbb", tmp_path / "sandbox", digest="sha256:cc")
+
+
+def test_apptainer_names_its_sandbox_by_the_digest_it_is_given_and_builds_it_once(monkeypatch, tmp_path):
+    import subprocess
+
+    from parbench.engines import _apptainer
+
+    held = archive(tmp_path, [{"Config": "aaaa.json"}])
+    builds = []
+
+    def build(command, **options):
+        builds.append(command)
+        Path(command[4]).mkdir(exist_ok=True)
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.setattr(_apptainer.subprocess, "run", build)
+    apptainer, sandbox = engine_named("apptainer"), tmp_path / "sandbox"
+    # Not the archive's own sha256: the digest the caller checked is used as given, not hashed again.
+    loaded = apptainer.load(held, "sha256:aaaa", sandbox, digest="sha256:checked")
+    assert loaded == Loaded("sha256:aaaa", str(sandbox.resolve()), "sha256:checked")
+    assert (sandbox / ".parbench-digest").read_text() == "sha256:checked\n"
+    assert builds[0][:4] == ["apptainer", "build", "--force", "--sandbox"]
+    apptainer.load(held, "sha256:aaaa", sandbox, digest="sha256:checked")
+    assert len(builds) == 1  # the sandbox of that digest is there already
+    apptainer.load(held, "sha256:aaaa", sandbox, digest="sha256:other")
+    assert len(builds) == 2
 
 
 def stamp_of(name: str | None, gaps=(), version="1.4.5") -> dict:
@@ -261,13 +288,13 @@ def test_an_oci_load_that_fails_or_changes_the_image_is_one_line(monkeypatch, tm
     failed = subprocess.CompletedProcess([], 125, "", "Error: payload does not match\n")
     monkeypatch.setattr(_oci.subprocess, "run", lambda *a, **k: failed)
     with pytest.raises(ParbenchError, match=r"^podman load of .*go.tar failed: Error: payload does not match$"):
-        podman.load(tmp_path / "go.tar", "sha256:aa", tmp_path)
+        podman.load(tmp_path / "go.tar", "sha256:aa", tmp_path, digest="sha256:cc")
     monkeypatch.setattr(_oci.subprocess, "run", lambda *a, **k: subprocess.CompletedProcess([], 0, "", ""))
     held["id"] = "sha256:bb"
     with pytest.raises(ParbenchError, match="holds the image of .* as sha256:bb, expected sha256:aa"):
-        podman.load(tmp_path / "go.tar", "sha256:aa", tmp_path)
+        podman.load(tmp_path / "go.tar", "sha256:aa", tmp_path, digest="sha256:cc")
     held["id"] = "sha256:aa"
-    assert podman.load(tmp_path / "go.tar", "sha256:aa", tmp_path).as_dict() == {
+    assert podman.load(tmp_path / "go.tar", "sha256:aa", tmp_path, digest="sha256:cc").as_dict() == {
         "image_id": "sha256:aa",
         "reference": "sha256:aa",
         "digest": "sha256:aa",

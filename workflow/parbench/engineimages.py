@@ -21,15 +21,22 @@ from .errors import ParbenchError, main_guard
 from .fetch import sha256_of
 
 
-def archive_problem(archive: Path) -> str | None:
-    """Why an image archive cannot be trusted (missing, or not what was saved), or None."""
+def checked_digest(archive: Path) -> str:
+    """The archive's digest ('sha256:HEX') once it matches the .sha256 saved beside it; one line why not.
+
+    Hashing an archive of a GB takes seconds, so it is done here only: the
+    engine that names what it made by the archive's digest (Apptainer) is
+    given this one rather than hashing the archive again.
+    """
     sidecar = archive.with_name(archive.name + ".sha256")
     if not archive.is_file() or not sidecar.is_file():
-        return f"{archive} or its .sha256 is missing from the shared working directory"
-    wanted = sidecar.read_text().split()[0]
+        raise ParbenchError(f"{archive} or its .sha256 is missing from the shared working directory")
+    wanted = (sidecar.read_text().split() or [""])[0]
     if sha256_of(archive) != wanted:
-        return f"{archive} differs from the archive that was saved (sha256 mismatch): is the working directory shared?"
-    return None
+        raise ParbenchError(
+            f"{archive} differs from the archive that was saved (sha256 mismatch): is the working directory shared?"
+        )
+    return f"sha256:{wanted}"
 
 
 def load_images(engine_name: str, host: str, images_dir: Path, runtimes: list[str], dest: Path) -> dict[str, dict]:
@@ -44,12 +51,10 @@ def load_images(engine_name: str, host: str, images_dir: Path, runtimes: list[st
     loaded = {}
     for runtime in runtimes:
         archive = images_dir / f"{runtime}.tar"
-        problem = archive_problem(archive)
-        if problem:
-            raise ParbenchError(f"host {host}: {problem}")
-        wanted = (images_dir / f"{runtime}.iid").read_text().strip()
         try:
-            loaded[runtime] = engine.load(archive, wanted, dest / runtime).as_dict()
+            digest = checked_digest(archive)
+            wanted = (images_dir / f"{runtime}.iid").read_text().strip()
+            loaded[runtime] = engine.load(archive, wanted, dest / runtime, digest=digest).as_dict()
         except ParbenchError as error:
             raise ParbenchError(f"host {host}: {error}") from None
     return loaded

@@ -194,8 +194,11 @@ class OciEngine:
             return None
         raise ParbenchError(f"cannot ask {self.title} about {reference}: {last_line(err, 'no answer')}")
 
-    def load(self, archive: Path, image_id: str, dest: Path) -> Loaded:
-        """`load` the archive unless the image is there already; the loaded ID must be the one built."""
+    def load(self, archive: Path, image_id: str, dest: Path, *, digest: str) -> Loaded:
+        """`load` the archive unless the image is there already; the loaded ID must be the one built.
+
+        The image ID names the image's bytes here, so the archive's digest is not needed.
+        """
         if self.find_image(image_id) != image_id:
             try:
                 done = subprocess.run(
