@@ -19,13 +19,13 @@ For Apptainer here, put the wrapper of scripts/apptainer-env.sh on PATH.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from parbench.engineimages import read_loaded
 from parbench.engines import ENGINES, engine_named
 from parbench.stats import summarize
 
@@ -45,7 +45,7 @@ def references(project: Path, runtime: str) -> dict[str, str]:
         if not loaded.is_file():
             print(f"{name}: left out (no {loaded}: run with --config engine={name} first)", file=sys.stderr)
             continue
-        found[name] = json.loads(loaded.read_text())["images"][runtime]["reference"]
+        found[name] = read_loaded(loaded, name, "this-machine")[runtime]["reference"]
     return found
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import tarfile
+from pathlib import Path
 
 import pytest
 
-from parbench.engines import ENGINES, engine_named
+from parbench.engines import ENGINES, Loaded, engine_named
 from parbench.engines._apptainer import archive_image_id, label_variable, tagged, userns_problem, value_of
 from parbench.engines._base import version_tuple
 from parbench.engines._oci import rootless_problem
@@ -130,20 +132,56 @@ def test_a_missing_engine_is_one_line_naming_it(monkeypatch, name):
     assert "\n" not in problem
 
 
+def fresh(name: str):
+    """An engine object of its own, so the `info` answer a test fakes is not kept by the shared one."""
+    return dataclasses.replace(engine_named(name))
+
+
 def test_podman_too_old_is_refused(monkeypatch):
     from parbench.engines import _oci
 
+    podman = fresh("podman")
     monkeypatch.setattr(_oci, "installed", lambda program: True)
     monkeypatch.setattr(_oci, "answer", lambda command, timeout: (0, "3.4.4 false v2 [cpuset]\n", ""))
-    assert "podman 3.4.4 is too old (parbench needs 4.0 or newer)" in engine_named("podman").problem()
+    assert "podman 3.4.4 is too old (parbench needs 4.0 or newer)" in podman.problem()
     monkeypatch.setattr(_oci, "answer", lambda command, timeout: (0, "4.3.1 true v1 []\n", ""))
-    assert "rootless on cgroups v1" in engine_named("podman").problem()
+    assert "rootless on cgroups v1" in podman.problem()
     monkeypatch.setattr(_oci, "answer", lambda command, timeout: (0, "4.9.3 true v2 [cpu memory pids]\n", ""))
-    assert "without the cpuset cgroup controller (it has: cpu memory pids)" in engine_named("podman").problem()
+    assert "without the cpuset cgroup controller (it has: cpu memory pids)" in podman.problem()
     monkeypatch.setattr(_oci, "answer", lambda command, timeout: (0, "4.3.1 false v1 [cpuset cpu memory pids]\n", ""))
-    assert engine_named("podman").problem() is None  # rootful: cgroups v1 pins
+    assert podman.problem() is None  # rootful: cgroups v1 pins
     monkeypatch.setattr(_oci, "answer", lambda command, timeout: (125, "", "Error: cannot connect\n"))
-    assert engine_named("podman").problem().startswith("cannot reach Podman (Error: cannot connect): ")
+    assert podman.problem().startswith("cannot reach Podman (Error: cannot connect): ")
+
+
+@pytest.mark.parametrize(
+    "name, said, version", [("docker", "27.5.1", "27.5.1"), ("podman", "4.9.3 false v2 [cpuset memory]", "4.9.3")]
+)
+def test_one_info_answers_both_the_problem_and_the_version(monkeypatch, name, said, version):
+    from parbench.engines import _oci
+
+    engine, asked = fresh(name), []
+
+    def info(command, timeout):
+        asked.append(command)
+        return 0, said + "\n", ""
+
+    monkeypatch.setattr(_oci, "installed", lambda program: True)
+    monkeypatch.setattr(_oci, "answer", info)
+    assert engine.problem() is None and engine.version() == version
+    assert [command[:2] for command in asked] == [[name, "info"]]
+    engine.problem()  # asked again: a session asks it to tell a lost daemon from one bad container
+    assert len(asked) == 2
+
+
+def test_a_version_asked_first_asks_once_and_unknown_when_there_is_no_answer(monkeypatch):
+    from parbench.engines import _oci
+
+    docker = fresh("docker")
+    monkeypatch.setattr(_oci, "answer", lambda command, timeout: (1, "", "Cannot connect to the Docker daemon\n"))
+    assert docker.version() == "unknown"
+    monkeypatch.setattr(_oci, "answer", lambda command, timeout: (0, "27.5.1\n", ""))
+    assert docker.version() == "27.5.1"  # a failed answer is not kept
 
 
 def archive(tmp_path, manifest) -> object:
@@ -168,7 +206,33 @@ def test_a_docker_archive_says_which_image_it_holds(tmp_path):
 def test_apptainer_refuses_an_archive_of_another_image(tmp_path):
     held = archive(tmp_path, [{"Config": "aaaa.json"}])
     with pytest.raises(ParbenchError, match="holds image sha256:aaaa, expected sha256:bbbb: save the image again"):
-        engine_named("apptainer").load(held, "sha256:bbbb", tmp_path / "sandbox")
+        engine_named("apptainer").load(held, "sha256:bbbb", tmp_path / "sandbox", digest="sha256:cc")
+
+
+def test_apptainer_names_its_sandbox_by_the_digest_it_is_given_and_builds_it_once(monkeypatch, tmp_path):
+    import subprocess
+
+    from parbench.engines import _apptainer
+
+    held = archive(tmp_path, [{"Config": "aaaa.json"}])
+    builds = []
+
+    def build(command, **options):
+        builds.append(command)
+        Path(command[4]).mkdir(exist_ok=True)
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.setattr(_apptainer.subprocess, "run", build)
+    apptainer, sandbox = engine_named("apptainer"), tmp_path / "sandbox"
+    # Not the archive's own sha256: the digest the caller checked is used as given, not hashed again.
+    loaded = apptainer.load(held, "sha256:aaaa", sandbox, digest="sha256:checked")
+    assert loaded == Loaded("sha256:aaaa", str(sandbox.resolve()), "sha256:checked")
+    assert (sandbox / ".parbench-digest").read_text() == "sha256:checked\n"
+    assert builds[0][:4] == ["apptainer", "build", "--force", "--sandbox"]
+    apptainer.load(held, "sha256:aaaa", sandbox, digest="sha256:checked")
+    assert len(builds) == 1  # the sandbox of that digest is there already
+    apptainer.load(held, "sha256:aaaa", sandbox, digest="sha256:other")
+    assert len(builds) == 2
 
 
 def stamp_of(name: str | None, gaps=(), version="1.4.5") -> dict:
@@ -224,13 +288,13 @@ def test_an_oci_load_that_fails_or_changes_the_image_is_one_line(monkeypatch, tm
     failed = subprocess.CompletedProcess([], 125, "", "Error: payload does not match\n")
     monkeypatch.setattr(_oci.subprocess, "run", lambda *a, **k: failed)
     with pytest.raises(ParbenchError, match=r"^podman load of .*go.tar failed: Error: payload does not match$"):
-        podman.load(tmp_path / "go.tar", "sha256:aa", tmp_path)
+        podman.load(tmp_path / "go.tar", "sha256:aa", tmp_path, digest="sha256:cc")
     monkeypatch.setattr(_oci.subprocess, "run", lambda *a, **k: subprocess.CompletedProcess([], 0, "", ""))
     held["id"] = "sha256:bb"
     with pytest.raises(ParbenchError, match="holds the image of .* as sha256:bb, expected sha256:aa"):
-        podman.load(tmp_path / "go.tar", "sha256:aa", tmp_path)
+        podman.load(tmp_path / "go.tar", "sha256:aa", tmp_path, digest="sha256:cc")
     held["id"] = "sha256:aa"
-    assert podman.load(tmp_path / "go.tar", "sha256:aa", tmp_path).as_dict() == {
+    assert podman.load(tmp_path / "go.tar", "sha256:aa", tmp_path, digest="sha256:cc").as_dict() == {
         "image_id": "sha256:aa",
         "reference": "sha256:aa",
         "digest": "sha256:aa",

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from parbench.aggregate import runs_table, write_csv
-from parbench.engineimages import archive_problem
+from parbench.engineimages import checked_digest, read_loaded
 from parbench.errors import ParbenchError
 from parbench.hostsession import host_cells, host_settings
 from parbench.merge import merged_tables
@@ -70,14 +70,66 @@ def test_hosts_without_an_account_stop_in_one_line(paper_project):
 
 def test_an_archive_is_checked_against_its_sha256(tmp_path):
     archive = tmp_path / "go.tar"
-    assert "missing" in archive_problem(archive)
+    with pytest.raises(ParbenchError, match="missing"):
+        checked_digest(archive)
     archive.write_bytes(b"image bytes")
     import hashlib
 
-    (tmp_path / "go.tar.sha256").write_text(f"{hashlib.sha256(b'image bytes').hexdigest()}  {archive}\n")
-    assert archive_problem(archive) is None
+    hexdigest = hashlib.sha256(b"image bytes").hexdigest()
+    (tmp_path / "go.tar.sha256").write_text(f"{hexdigest}  {archive}\n")
+    assert checked_digest(archive) == f"sha256:{hexdigest}"
     archive.write_bytes(b"other bytes")
-    assert "sha256 mismatch" in archive_problem(archive)
+    with pytest.raises(ParbenchError, match="sha256 mismatch"):
+        checked_digest(archive)
+    (tmp_path / "go.tar.sha256").write_text("")
+    with pytest.raises(ParbenchError, match="sha256 mismatch"):
+        checked_digest(archive)
+
+
+def test_each_archive_is_hashed_once_and_its_engine_given_the_digest(monkeypatch, tmp_path):
+    from parbench import engineimages
+    from parbench.engines import Loaded
+
+    hashed, given = [], {}
+
+    class Engine:
+        def problem(self):
+            return None
+
+        def load(self, archive, image_id, dest, *, digest):
+            given[archive.name] = digest
+            return Loaded(image_id, str(dest), digest)
+
+    for runtime in ("go", "cpython-3.13"):
+        (tmp_path / f"{runtime}.tar").write_bytes(runtime.encode())
+        (tmp_path / f"{runtime}.tar.sha256").write_text(f"{runtime}-hex  {runtime}.tar\n")
+        (tmp_path / f"{runtime}.iid").write_text(f"sha256:{runtime}\n")
+    monkeypatch.setattr(engineimages, "engine_named", lambda name: Engine())
+    monkeypatch.setattr(engineimages, "sha256_of", lambda path: hashed.append(path.name) or f"{path.stem}-hex")
+    loaded = engineimages.load_images("apptainer", "n1", tmp_path, ["go", "cpython-3.13"], tmp_path / "sandboxes")
+    assert hashed == ["go.tar", "cpython-3.13.tar"]
+    assert given == {"go.tar": "sha256:go-hex", "cpython-3.13.tar": "sha256:cpython-3.13-hex"}
+    assert loaded["go"]["digest"] == "sha256:go-hex"
+
+
+def test_loaded_images_are_read_for_the_engine_they_were_loaded_into_only(tmp_path):
+    path = tmp_path / "images.json"
+    with pytest.raises(ParbenchError, match=r"^host n1: .*images.json is missing: run the workflow again"):
+        read_loaded(path, "apptainer", "n1")
+    path.write_text("{")
+    with pytest.raises(ParbenchError, match=r"^host n1: .*images.json is not valid JSON: delete .*images.json so"):
+        read_loaded(path, "apptainer", "n1")
+    images = {"go": {"image_id": "sha256:aa", "reference": "sha256:aa", "digest": "sha256:aa"}}
+    path.write_text(json.dumps({"host": "n1", "engine": "podman", "images": images}))
+    assert read_loaded(path, "podman", "n1") == images
+    with pytest.raises(ParbenchError) as stopped:
+        read_loaded(path, "apptainer", "n1")
+    assert str(stopped.value) == (
+        f"host n1: its images were loaded into podman, but it measures with apptainer: "
+        f"delete {path} so the images are loaded again"
+    )
+    path.write_text(json.dumps({"host": "n1", "images": images}))  # from before engines: Docker loaded them
+    assert read_loaded(path, "docker", "n1") == images
 
 
 def test_a_host_measures_the_cells_its_own_cpus_give(monkeypatch):

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from parbench import environment
 from parbench.environment import host_label, machine_identity
 from parbench.errors import ParbenchError
 from parbench.provenance import build_stamp, cpuset_facts, load_stamps, stamp_path, tree_sha256, write_stamp
@@ -94,3 +95,35 @@ def test_two_machines_with_one_host_name_get_different_labels(tmp_path, monkeypa
         labels.add(host_label(None, False))
     assert len(labels) == 2 and all(label.startswith("host-") for label in labels)
     assert host_label("lab-1", False) == "lab-1" and host_label(None, True) == "vm"
+
+
+@pytest.mark.parametrize("engine", ["podman", "apptainer"])
+def test_a_session_of_another_engine_does_not_ask_docker(monkeypatch, engine):
+    asked = []
+    monkeypatch.setattr(environment, "_output", lambda command: asked.append(command[0]) or "27.5.1")
+    facts = environment.collect("host-1", engine)
+    assert "docker" not in asked and asked  # git is still asked
+    assert "docker_server_version" not in facts and "docker_client_version" not in facts
+    assert build_stamp(**stamp_parts(facts))["docker_server_version"] is None
+
+
+def test_a_docker_session_records_dockers_versions(monkeypatch):
+    monkeypatch.setattr(environment, "_output", lambda command: "27.5.1" if command[0] == "docker" else None)
+    facts = environment.collect("host-1", "docker")
+    assert facts["docker_server_version"] == facts["docker_client_version"] == "27.5.1"
+    assert build_stamp(**stamp_parts(facts))["docker_server_version"] == "27.5.1"
+
+
+def stamp_parts(machine: dict) -> dict:
+    return dict(
+        session="s1",
+        started_at="t0",
+        ended_at="t1",
+        resumed_at=[],
+        label="host-1",
+        harness={},
+        images={},
+        settings={"cells": []},
+        machine=machine,
+        counts={},
+    )

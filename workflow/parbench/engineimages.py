@@ -16,20 +16,27 @@ import sys
 from pathlib import Path
 
 from .atomic import write_text_atomic
-from .engines import ENGINES, engine_named
+from .engines import DEFAULT, ENGINES, engine_named
 from .errors import ParbenchError, main_guard
 from .fetch import sha256_of
 
 
-def archive_problem(archive: Path) -> str | None:
-    """Why an image archive cannot be trusted (missing, or not what was saved), or None."""
+def checked_digest(archive: Path) -> str:
+    """The archive's digest ('sha256:HEX') once it matches the .sha256 saved beside it; one line why not.
+
+    Hashing an archive of a GB takes seconds, so it is done here only: the
+    engine that names what it made by the archive's digest (Apptainer) is
+    given this one rather than hashing the archive again.
+    """
     sidecar = archive.with_name(archive.name + ".sha256")
     if not archive.is_file() or not sidecar.is_file():
-        return f"{archive} or its .sha256 is missing from the shared working directory"
-    wanted = sidecar.read_text().split()[0]
+        raise ParbenchError(f"{archive} or its .sha256 is missing from the shared working directory")
+    wanted = (sidecar.read_text().split() or [""])[0]
     if sha256_of(archive) != wanted:
-        return f"{archive} differs from the archive that was saved (sha256 mismatch): is the working directory shared?"
-    return None
+        raise ParbenchError(
+            f"{archive} differs from the archive that was saved (sha256 mismatch): is the working directory shared?"
+        )
+    return f"sha256:{wanted}"
 
 
 def load_images(engine_name: str, host: str, images_dir: Path, runtimes: list[str], dest: Path) -> dict[str, dict]:
@@ -44,15 +51,40 @@ def load_images(engine_name: str, host: str, images_dir: Path, runtimes: list[st
     loaded = {}
     for runtime in runtimes:
         archive = images_dir / f"{runtime}.tar"
-        problem = archive_problem(archive)
-        if problem:
-            raise ParbenchError(f"host {host}: {problem}")
-        wanted = (images_dir / f"{runtime}.iid").read_text().strip()
         try:
-            loaded[runtime] = engine.load(archive, wanted, dest / runtime).as_dict()
+            digest = checked_digest(archive)
+            wanted = (images_dir / f"{runtime}.iid").read_text().strip()
+            loaded[runtime] = engine.load(archive, wanted, dest / runtime, digest=digest).as_dict()
         except ParbenchError as error:
             raise ParbenchError(f"host {host}: {error}") from None
     return loaded
+
+
+def read_loaded(path: Path, engine: str, host: str) -> dict[str, dict]:
+    """The images `main` loaded into `engine` (runtime -> Loaded as a dict), as a session reads them.
+
+    A file loaded into another engine holds references this one cannot run
+    (a Podman image ID is no Apptainer sandbox), so it stops the session in
+    one line that says how to load them again. A file without an engine is
+    from before engines, when Docker loaded them.
+    """
+    again = f"delete {path} so the images are loaded again"
+    try:
+        answer = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ParbenchError(f"host {host}: {path} is missing: run the workflow again to load the images") from None
+    except OSError as error:
+        raise ParbenchError(f"host {host}: cannot read {path}: {error.strerror or error}") from None
+    except ValueError:
+        raise ParbenchError(f"host {host}: {path} is not valid JSON: {again}") from None
+    if not isinstance(answer, dict) or not isinstance(answer.get("images"), dict):
+        raise ParbenchError(f"host {host}: {path} names no images: {again}")
+    held_by = answer.get("engine", DEFAULT)
+    if held_by != engine:
+        raise ParbenchError(
+            f"host {host}: its images were loaded into {held_by}, but it measures with {engine}: {again}"
+        )
+    return answer["images"]
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:

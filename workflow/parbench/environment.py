@@ -10,6 +10,7 @@ import subprocess
 from datetime import UTC, datetime
 
 from . import docker
+from .engines import DOCKER
 
 
 def host_label(configured: str | None, record_hostname: bool) -> str:
@@ -76,7 +77,23 @@ def git_state() -> dict:
     return {"git_commit": _output(["git", "rev-parse", "HEAD"]), "git_clean": None if status is None else status == ""}
 
 
-def collect(label: str) -> dict:
+def docker_versions(engine: str) -> dict:
+    """Docker's server and client versions when Docker measured the session; {} for another engine.
+
+    Another engine's name and version are in the stamp's settings.engine_facts;
+    asking Docker there would record a daemon that ran none of the containers,
+    or wait for one that is not installed.
+    """
+    if engine != DOCKER.name:
+        return {}
+    return {
+        "docker_server_version": _output(docker.version_command("Server")),
+        "docker_client_version": _output(docker.version_command("Client")),
+    }
+
+
+def collect(label: str, engine: str) -> dict:
+    """The machine that measured with `engine`, as the session stamp records it."""
     cpuinfo = _read("/proc/cpuinfo") or ""
     return {
         "host_label": label,
@@ -89,7 +106,6 @@ def collect(label: str) -> dict:
         "machine": platform.machine(),
         "kernel": platform.release(),
         "os": platform.platform(),
-        "docker_server_version": _output(docker.version_command("Server")),
-        "docker_client_version": _output(docker.version_command("Client")),
+        **docker_versions(engine),
         **git_state(),
     }

@@ -19,6 +19,7 @@ from pathlib import Path
 from .atomic import write_text_atomic
 from .config import cpuset_problems
 from .cpusets import available_cpus
+from .engineimages import read_loaded
 from .engines import DEFAULT, ENGINES, engine_named
 from .errors import ParbenchError, main_guard
 from .matrix import Cell, all_cells
@@ -101,12 +102,7 @@ def session(args: argparse.Namespace) -> None:
 
     settings = host_settings(json.loads(args.settings.read_text()), json.loads(args.config.read_text()), args.host)
     measured = dict(settings, cells=host_cells(settings, args.runtimes), engine=args.engine)
-    loaded = json.loads(args.loaded.read_text())
-    if loaded.get("engine", DEFAULT) != measured["engine"]:
-        raise ParbenchError(
-            f"host {args.host}: its images were loaded into {loaded.get('engine')}, "
-            f"but it measures with {measured['engine']}: run the workflow again to load them"
-        )
+    loaded = read_loaded(args.loaded, args.engine, args.host)
     stamp = measure(
         measured,
         args.images,
@@ -117,7 +113,7 @@ def session(args: argparse.Namespace) -> None:
         log,
         say,
         raw_dir=args.out,
-        loaded=loaded["images"],
+        loaded=loaded,
     )
     counts = json.loads(stamp.read_text())
     manifest = {

@@ -17,6 +17,8 @@ import sys
 from pathlib import Path
 
 from .control import raw_problem
+from .engineimages import read_loaded
+from .engines import DEFAULT
 from .errors import main_guard
 from .matrix import Cell
 from .progress import format_duration
@@ -88,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     stop_on_signals()
     settings = json.loads(args.settings.read_text())
     settings["cells"] = narrowed(settings["cells"], args.repair, args.runtimes, StopRule.of(settings).fewest)
-    loaded = json.loads(args.loaded.read_text())["images"] if args.loaded else None
+    loaded = read_loaded(args.loaded, settings.get("engine", DEFAULT), args.host_label) if args.loaded else None
     stamp = measure(
         settings, args.images, args.host_label, args.timeout, args.retries, args.state, log, say, loaded=loaded
     )

@@ -58,6 +58,9 @@ def build_stamp(
     `machine` is environment.collect() taken while measuring plus the CPU
     topology and the description of each CPU set; `counts` the containers
     run and the seconds spent in timed sections, warm-ups and start-up.
+    Docker's version is None at the top for a session of another engine
+    (settings.engine_facts names it); stamps from before engines have no
+    engine_facts, so the report still reads Docker's from there.
     """
     return {
         "session": session,
@@ -81,9 +84,9 @@ def build_stamp(
     }
 
 
-def machine_facts(label: str, cpusets: list[str]) -> dict:
-    """What the machine is, as the session sees it: environment, topology, each CPU set's cores."""
-    facts = environment.collect(label)
+def machine_facts(label: str, cpusets: list[str], engine: str) -> dict:
+    """What the machine is, as the session with `engine` sees it: environment, topology, each CPU set's cores."""
+    facts = environment.collect(label, engine)
     # Under SLURM, the job that measured: its accounting can show the node was the session's alone.
     facts["slurm_job_id"] = os.environ.get("SLURM_JOB_ID")
     topology = read_topology(available_cpus())

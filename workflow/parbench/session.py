@@ -383,7 +383,7 @@ def measure(
         free = [name for name, rt in runtimes.items() if rt.identity.get("gil_build_disabled")]
         session.costs = session_costs(settings, images, free, raw_dir, journal.path, session.plan, say)
         session.run()
-        stamp = write_results(journal, settings, images, raw_dir, harness, host)
+        stamp = write_results(journal, settings, images, raw_dir, harness, host, engine.name)
         journal.path.unlink()  # every record is in the raw files now, flushed to disk
         return stamp
     except (KeyboardInterrupt, Stopped) as why:

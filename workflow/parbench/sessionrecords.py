@@ -99,14 +99,17 @@ def raw_file(cell: Cell, raw_dir: Path) -> Path:
 
 
 def write_results(
-    journal: Journal, settings: dict, images: dict[str, str], raw_dir: Path, harness: dict, label: str
+    journal: Journal, settings: dict, images: dict[str, str], raw_dir: Path, harness: dict, label: str, engine: str
 ) -> Path:
-    """Raw files, then the stamp: each atomically, only after every container succeeded."""
+    """Raw files, then the stamp: each atomically, only after every container succeeded.
+
+    `engine` names the engine that ran the containers: Docker's versions are asked only of a Docker session.
+    """
     for cell, records in collected(journal).items():
         with atomic_path(raw_file(cell, raw_dir)) as tmp:
             tmp.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
     cpusets = sorted({Cell.from_raw_path(path).cpuset for path in settings["cells"]})
-    machine = {**machine_facts(label, cpusets), **journal.header.get("code", {})}
+    machine = {**machine_facts(label, cpusets, engine), **journal.header.get("code", {})}
     stamp = build_stamp(
         session=journal.session,
         started_at=journal.header["started_at"],

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ParbenchError
-from ..fetch import sha256_of
 from ._base import CALL_TIMEOUT, Loaded, answer, installed, last_line, version_tuple
 
 NAME_VARIABLE = "PARBENCH_CONTAINER"
@@ -158,12 +157,11 @@ class ApptainerEngine:
                 names.add(value_of(environ, NAME_VARIABLE) or "")
         return sorted(n for n in names if n)
 
-    def load(self, archive: Path, image_id: str, dest: Path) -> Loaded:
-        """A sandbox folder made from the archive, once: its digest is the archive's sha256."""
+    def load(self, archive: Path, image_id: str, dest: Path, *, digest: str) -> Loaded:
+        """A sandbox folder made from the archive, once: its digest is the archive's sha256, as checked."""
         held = archive_image_id(archive)
         if held != image_id:
             raise ParbenchError(f"{archive} holds image {held}, expected {image_id}: save the image again")
-        digest = "sha256:" + sha256_of(archive)
         stamp = dest / ".parbench-digest"
         if not (stamp.is_file() and stamp.read_text().strip() == digest):
             dest.parent.mkdir(parents=True, exist_ok=True)

@@ -71,8 +71,12 @@ class Engine(Protocol):
     def strays(self, label: str, value: str) -> list[str]:
         """The names (or IDs) of containers still around that carry label=value."""
 
-    def load(self, archive: Path, image_id: str, dest: Path) -> Loaded:
-        """Make the image of a `docker save` archive runnable by this engine, checked against its ID."""
+    def load(self, archive: Path, image_id: str, dest: Path, *, digest: str) -> Loaded:
+        """Make the image of a `docker save` archive runnable by this engine, checked against its ID.
+
+        `digest` is the archive's sha256 ('sha256:HEX') as the caller checked
+        it against the sidecar saved with it, so no engine hashes the archive again.
+        """
 
     def holds(self, reference: str) -> bool:
         """Whether the engine still has what `load` made, so a session does not start without it."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ParbenchError
@@ -117,6 +117,8 @@ class OciEngine:
     info_format: str
     rlimits: bool = False  # give the open-file and process limits explicitly
     start_failures: tuple[int, ...] = (125, 126, 127)  # its exits when it could not start a container
+    # The last good `info` answer, which `version` reads instead of asking again (see `info`).
+    _answered: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def kill_hint(self) -> str:
@@ -126,10 +128,23 @@ class OciEngine:
         extra = podman_rlimits(options.get("limits")) if self.rlimits else []
         return oci_run_command(self.name, reference, argv, extra=extra, **options)
 
+    def info(self, timeout: float) -> tuple[int, str, str]:
+        """`ENGINE info` asked now, as `answer` gives it; a good answer is kept for `version`.
+
+        `problem` always asks again: a session asks it after a container failed
+        to start, to tell a lost daemon from one bad container. The version
+        changes only with an upgrade, not within a session, so `version` (for
+        the stamp) reads the answer `problem` got when the session began.
+        """
+        status, out, err = answer([self.name, "info", "--format", self.info_format], timeout)
+        if status == 0 and out.strip():
+            self._answered["info"] = out
+        return status, out, err
+
     def problem(self, timeout: float = 20) -> str | None:
         if not installed(self.name):
             return f"the {self.name} command is not installed: {self.hint}"
-        status, out, err = answer([self.name, "info", "--format", self.info_format], timeout)
+        status, out, err = self.info(timeout)
         if status != 0 or not out.strip():
             return f"cannot reach {self.title} ({last_line(err, 'no answer')}): {self.hint}"
         fields = out.strip().split(maxsplit=3)
@@ -143,8 +158,9 @@ class OciEngine:
         return None
 
     def version(self) -> str:
-        status, out, err = answer([self.name, "info", "--format", self.info_format], CALL_TIMEOUT)
-        return out.split()[0] if status == 0 and out.strip() else "unknown"
+        if "info" not in self._answered:
+            self.info(CALL_TIMEOUT)
+        return self._answered["info"].split()[0] if "info" in self._answered else "unknown"
 
     def gaps(self) -> list[str]:
         return []
@@ -178,8 +194,11 @@ class OciEngine:
             return None
         raise ParbenchError(f"cannot ask {self.title} about {reference}: {last_line(err, 'no answer')}")
 
-    def load(self, archive: Path, image_id: str, dest: Path) -> Loaded:
-        """`load` the archive unless the image is there already; the loaded ID must be the one built."""
+    def load(self, archive: Path, image_id: str, dest: Path, *, digest: str) -> Loaded:
+        """`load` the archive unless the image is there already; the loaded ID must be the one built.
+
+        The image ID names the image's bytes here, so the archive's digest is not needed.
+        """
         if self.find_image(image_id) != image_id:
             try:
                 done = subprocess.run(
