@@ -12,7 +12,17 @@ from parbench.aggregate import runs_table, summary_table
 from parbench.journal import Journal
 from parbench.matrix import Cell
 from parbench.session import Session
-from parbench.stopping import PRECISE, REPEATS, UNFINISHED, StopRule, rounds_taken, stop_interval, stop_reason
+from parbench.stopping import (
+    BUDGET,
+    PRECISE,
+    REPEATS,
+    UNFINISHED,
+    StopRule,
+    budget_spent,
+    rounds_taken,
+    stop_interval,
+    stop_reason,
+)
 
 from fixtures import record
 
@@ -163,6 +173,9 @@ def test_the_report_says_what_a_budget_cut():
     assert said.startswith(" The budget of 15m left 4 of the 6 rounds asked and left out CPU sets 0-3, 0-7, which ")
     assert budget_sentence({"repeats": 6, "budget": {**rounds, "repeats": 6}}) == ""  # it cut nothing
     assert budget_sentence({"repeats": 6}) == ""
+    spent = pd.DataFrame({"stopped": [BUDGET, BUDGET, REPEATS]})
+    said = budget_sentence({"repeats": 6, "min_rounds": 4, "budget": {**rounds, "repeats": 6}}, spent)
+    assert said.startswith(" The budget of 15m was spent while measuring, so 2 cells with 4 rounds took no more")
 
 
 def test_the_report_header_counts_containers_per_cell_as_a_range_under_adaptive_rounds():
@@ -171,6 +184,7 @@ def test_the_report_header_counts_containers_per_cell_as_a_range_under_adaptive_
     assert containers_per_cell({"repeats": 6, "min_rounds": 4, "precision": 0.02}) == "4 to 6"
     assert containers_per_cell({"repeats": 6, "min_rounds": 4, "precision": 0}) == "6"
     assert containers_per_cell({"repeats": 2, "min_rounds": 4, "precision": 0.02}) == "2"
+    assert containers_per_cell({"repeats": 6, "min_rounds": 4, "precision": 0, "budget": {"limit": "9m"}}) == "4 to 6"
 
 
 def test_the_tables_take_the_rounds_rule_from_the_session_a_budget_cut_not_from_the_config(tmp_path):
@@ -185,5 +199,73 @@ def test_the_tables_take_the_rounds_rule_from_the_session_a_budget_cut_not_from_
     stamp = {"session": "s1", "settings": {**config, "repeats": 4, "budget": {"limit": "5m", "repeats": 4}}}
     (tmp_path / "sessions" / "s1.json").write_text(json.dumps(stamp))
     rule = stop_rule(session_stamps(runs, tmp_path), config)
-    assert rule == StopRule(4, 4, 0.02)
+    assert rule == StopRule(4, 4, 0.02, budget=True)
     assert summary_table(runs, rule=rule)["stopped"].tolist() == [REPEATS]  # not "unfinished"
+
+
+def test_a_cell_a_spent_budget_stopped_at_min_rounds_is_budget_in_the_tables(tmp_path):
+    import json
+
+    from parbench.aggregate import session_stamps, stop_rule
+
+    runs = frame({"goroutines": NOISY[:4], "sequential": NOISY[:3]})
+    settings = {"repeats": 6, "min_rounds": 4, "precision": 0.02, "budget": {"limit": "1m", "repeats": 6}}
+    (tmp_path / "sessions").mkdir()
+    for spent in (False, True):
+        stamp = {"session": "s1", "settings": settings, "budget_spent": spent}
+        (tmp_path / "sessions" / "s1.json").write_text(json.dumps(stamp))
+        summary = summary_table(runs, rule=stop_rule(session_stamps(runs, tmp_path), None)).set_index("mode")
+        # Three containers are short of min_rounds whatever the budget: that session did not end.
+        assert summary["stopped"].to_dict() == {"goroutines": BUDGET if spent else UNFINISHED, "sequential": UNFINISHED}
+
+
+def test_a_budget_stops_nothing_until_spent_and_then_only_cells_with_min_rounds():
+    rule = StopRule.of({"repeats": 6, "min_rounds": 4, "precision": 0.0, "budget": {"limit": "1m"}})
+    assert rule.fewest == 4  # a budget may end a cell at min_rounds even under fixed rounds
+    assert [rule.reason(NOISY[:n]) for n in (3, 4, 6)] == [None, None, REPEATS]
+    spent = StopRule.of({"repeats": 6, "min_rounds": 4, "precision": 0.0, "budget": {"limit": "1m"}}, spent=True)
+    assert [spent.reason(NOISY[:n]) for n in (3, 4, 5, 6)] == [None, BUDGET, BUDGET, REPEATS]
+    assert StopRule.of({"repeats": 6, "min_rounds": 4, "precision": 0.0}).fewest == 6  # no budget: fixed rounds
+
+
+def test_a_budget_is_spent_by_the_journals_measuring_time():
+    settings = {"budget": {"limit": "1m"}}
+    assert not budget_spent(settings, [{"elapsed": 30.0}, {"elapsed": 29.5}])
+    assert budget_spent(settings, [{"elapsed": 30.0}, {"elapsed": 30.0}])
+    assert not budget_spent({}, [{"elapsed": 1e9}])  # no budget, nothing to spend
+
+
+def test_a_session_that_spends_its_budget_stops_every_cell_at_min_rounds_and_resumes_alike(tmp_path, monkeypatch):
+    import parbench.session
+
+    clock = [0.0]
+    monkeypatch.setattr(parbench.session.time, "monotonic", lambda: clock[0])
+
+    class Timed(FakeSession):
+        def measure_one(self, order, round_index, cell):
+            clock[0] += 10.0  # every container takes 10 s
+            return super().measure_one(order, round_index, cell)
+
+    a, b = cells()
+    budgeted = settings(budget={"limit": "30s", "asked_repeats": 6, "repeats": 6})
+    journal = Journal(tmp_path / "journal.jsonl", {"session": "s"})
+    said: list[str] = []
+    session = Timed(budgeted, journal, {a: NOISY, b: NOISY})
+    session.say = said.append
+    session.run()
+    # Spent after the third container; both noisy cells still take their 4 rounds, then no more.
+    assert len(session.ran) == 8 and session.rule.spent
+    assert [line for line in said if "spent" in line] == [
+        "budget 30s spent (30 s of 30 s measuring): cells with 4 rounds take no more"
+    ]
+    assert budget_spent(budgeted, journal.entries)
+    # Interrupted after 5 containers (50 s measured): the resumed session knows it spent the budget.
+    first = sorted(journal.entries, key=lambda e: e["order"])[:5]
+    again = Timed(budgeted, Journal(tmp_path / "j2.jsonl", {"session": "s"}, list(first)), {a: NOISY[2:], b: NOISY[2:]})
+    assert again.rule.spent
+    again.run()
+    assert len(first) + len(again.ran) == 8
+    # Without a budget the same cells take all 6 rounds.
+    free = Timed(settings(), Journal(tmp_path / "j3.jsonl", {"session": "s"}), {a: NOISY, b: NOISY})
+    free.run()
+    assert len(free.ran) == 12

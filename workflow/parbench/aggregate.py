@@ -309,12 +309,14 @@ def stop_rule(stamps: list[dict], config: dict | None) -> StopRule | None:
 
     A budget lowers `repeats` in the session's settings, not in the config,
     so a cell that took all the rounds the budget left is `repeats`, not
-    `unfinished`.
+    `unfinished`; and a cell it stopped at min_rounds once spent (in any of
+    the sessions, as its stamp says) is `budget`.
     """
+    spent = any(stamp.get("budget_spent") for stamp in stamps)
     for stamp in reversed(stamps):
         settings = stamp.get("settings") or {}
         if "repeats" in settings:
-            return StopRule.of(settings)
+            return StopRule.of(settings, spent=spent)
     return StopRule.of(config) if config else None
 
 

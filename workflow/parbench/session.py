@@ -34,7 +34,7 @@ from .sessionlock import Stopped, hold_session_lock, watched_ancestors
 from .sessionplan import WORKLOAD_MOUNT, Timing, calibration_key, harness_argv, session_plan, timing_for
 from .sessionrecords import DEFAULT_RAW_DIR, annotate, write_results
 from .specs import CALIBRATION_MARGIN, expected_checksum_of, params_label, units_in, use_user_workloads
-from .stopping import StopRule
+from .stopping import StopRule, budget_seconds, budget_spent, measuring_seconds
 from .supervise import InfrastructureFault, container_labels, remove_stray_containers, run_container
 from .userworkloads import folder_digest
 
@@ -116,7 +116,7 @@ class Session:
         self.plan = session_plan(self.cells, settings["repeats"], settings["seed"])
         self.loops: dict[Cell, int] = {}
         self.values: dict[Cell, int] = {}
-        self.rule = StopRule.of(settings)
+        self.rule = StopRule.of(settings, spent=budget_spent(settings, journal.entries))
         self.figures: dict[Cell, list[float]] = {cell: [] for cell in self.cells}  # one per container, in order
         for entry in sorted(journal.entries, key=lambda e: e["order"]):
             self.taken(Cell.from_raw_path(entry["cell"]), entry)
@@ -279,7 +279,18 @@ class Session:
             entry["elapsed"] = time.monotonic() - t0
             self.journal.append(entry)
             self.taken(cell, entry)
+            self.spend()
             self.settle(done, after=order)
+
+    def spend(self) -> None:
+        """Once the journal's measuring time reaches the budget, cells with min_rounds take no more (stopping.py)."""
+        if self.rule.spent or not budget_spent(self.settings, self.journal.entries):
+            return
+        self.rule = StopRule.of(self.settings, spent=True)
+        self.say(
+            f"budget {self.settings['budget']['limit']} spent ({measuring_seconds(self.journal.entries):.0f} s of "
+            f"{budget_seconds(self.settings):.0f} s measuring): cells with {self.rule.fewest} rounds take no more"
+        )
 
 
 def check_user_folders(settings: dict) -> None:

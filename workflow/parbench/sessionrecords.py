@@ -17,6 +17,7 @@ from .cpusets import parse_cpuset
 from .journal import Journal, now, resumed_at
 from .matrix import Cell
 from .provenance import build_stamp, machine_facts, stamp_path, write_stamp
+from .stopping import budget_spent, measuring_seconds
 
 DEFAULT_RAW_DIR = Path("results/raw")
 
@@ -78,11 +79,16 @@ def session_counts(journal: Journal) -> dict:
     return {
         "containers": len(journal.entries),
         "retries": sum(r["retries"] for r in containers),
-        "wall_seconds": sum(e.get("elapsed", 0.0) for e in journal.entries),
+        "wall_seconds": measuring_seconds(journal.entries),
         "timed_seconds": sum(r["total_seconds"] for r in measured),
         "warmup_seconds": sum(r["total_seconds"] for r in records if r["warmup"]),
         "startup_seconds": sum(r["startup_seconds"] for r in containers),
     }
+
+
+def budget_fact(settings: dict, entries: list[dict]) -> dict:
+    """`budget_spent` for the stamp of a session with a budget; nothing for one without."""
+    return {"budget_spent": budget_spent(settings, entries)} if settings.get("budget") else {}
 
 
 def collected(journal: Journal) -> dict[Cell, list[dict]]:
@@ -120,7 +126,8 @@ def write_results(
         images=images,
         settings=settings,
         machine=machine,
-        counts=session_counts(journal),
+        # Whether a budget stopped cells at min_rounds: the tables' `stopped` says `budget` for them.
+        counts={**session_counts(journal), **budget_fact(settings, journal.entries)},
     )
     path = stamp_path(raw_dir, journal.session)
     write_stamp(path, stamp)

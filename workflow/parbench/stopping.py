@@ -16,6 +16,12 @@ The default of 4 is the fewest containers at which a comparison of two cells
 can be tested at all: with 4 against 4, the exact Mann-Whitney test's
 smallest two-sided p-value is 2/70 = 0.029 < 0.05; 3 against 3 gives 0.10.
 
+A time budget (budget.py) plans fewer rounds to fit; if the session still
+spends its budget, measuring time summed over the journal (so a resumed
+session decides alike), every cell that has `min_rounds` containers takes no
+more: rounds past the minimum are the ones a budget may cut. Cells short of
+it go on to `min_rounds`, so a session overruns its budget by at most those.
+
 Stopping on a narrow interval is optional stopping: cells that happened to
 look quiet stop, so intervals computed afterwards are a little too narrow.
 `benchmarks/stopping.py` measures what that does to coverage, by simulation
@@ -25,16 +31,18 @@ and on the reference run's recorded rounds.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from .config import parse_duration
 from .stats import MIN_SAMPLES_FOR_CI, median_ci
 
 PRECISE = "precise"  # stopped early: the interval lies within ±precision of the median
 REPEATS = "repeats"  # reached the most rounds a cell may take
 UNFINISHED = "unfinished"  # fewer containers than the rule asks for: the session did not end
+BUDGET = "budget"  # had min_rounds when the session's time budget was spent
 
 
 @dataclass(frozen=True)
@@ -42,25 +50,54 @@ class StopRule:
     """How many rounds a cell takes: at least `min_rounds`, at most `repeats`, ending once precise.
 
     Settings from before adaptive rounds name only `repeats`: every cell took
-    them all, so the rule falls back to fixed rounds.
+    them all, so the rule falls back to fixed rounds. With a budget in the
+    settings a cell may also stop at `min_rounds` once the budget is `spent`.
     """
 
     repeats: int
     min_rounds: int
     precision: float
+    budget: bool = False  # the settings hold a time budget
+    spent: bool = False  # and the session spent it
 
     @classmethod
-    def of(cls, settings: Mapping) -> StopRule:
+    def of(cls, settings: Mapping, spent: bool = False) -> StopRule:
         repeats = int(settings["repeats"])
-        return cls(repeats, int(settings.get("min_rounds", repeats)), float(settings.get("precision", 0.0)))
+        return cls(
+            repeats,
+            int(settings.get("min_rounds", repeats)),
+            float(settings.get("precision", 0.0)),
+            budget=bool(settings.get("budget")) or spent,  # a spent budget was one, in whichever session
+            spent=spent,
+        )
 
     @property
     def fewest(self) -> int:
         """The fewest containers a finished cell holds."""
-        return min(self.min_rounds, self.repeats) if self.precision > 0 else self.repeats
+        return min(self.min_rounds, self.repeats) if self.precision > 0 or self.budget else self.repeats
 
     def reason(self, values: Sequence[float]) -> str | None:
-        return stop_reason(values, self.precision, self.min_rounds, self.repeats)
+        why = stop_reason(values, self.precision, self.min_rounds, self.repeats)
+        if why is None and self.budget and self.spent and len(values) >= self.fewest:
+            return BUDGET
+        return why
+
+
+def budget_seconds(settings: Mapping) -> float | None:
+    """The session's time budget in seconds, or None for none."""
+    budget = settings.get("budget")
+    return parse_duration(budget["limit"]) if isinstance(budget, Mapping) and budget.get("limit") else None
+
+
+def measuring_seconds(entries: Iterable[Mapping]) -> float:
+    """The time a session's journal entries took to measure (each container and the checks around it)."""
+    return sum(float(entry.get("elapsed") or 0.0) for entry in entries)
+
+
+def budget_spent(settings: Mapping, entries: Iterable[Mapping]) -> bool:
+    """Whether the journal's measuring time reached the settings' budget: a function of the journal alone."""
+    limit = budget_seconds(settings)
+    return limit is not None and measuring_seconds(entries) >= limit
 
 
 def stop_interval(values: Sequence[float]) -> tuple[float, float]:

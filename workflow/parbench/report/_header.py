@@ -23,9 +23,9 @@ def session_settings(inp: ReportInputs) -> dict:
 
 
 def containers_per_cell(config: dict) -> str:
-    """`6`, or `4 to 6` where quiet cells stop early (adaptive rounds, stopping.py)."""
+    """`6`, or `4 to 6` where quiet cells stop early (adaptive rounds) or a budget may stop them (stopping.py)."""
     repeats, fewest = config.get("repeats"), config.get("min_rounds")
-    if config.get("precision") and fewest is not None and fewest < repeats:
+    if (config.get("precision") or config.get("budget")) and fewest is not None and fewest < repeats:
         return f"{fewest} to {repeats}"
     return str(repeats)
 

@@ -7,7 +7,7 @@ import pandas as pd
 from .. import runfacts
 from ..comparisons import workload_label
 from ..specs import timed_section, undivided
-from ..stopping import PRECISE
+from ..stopping import BUDGET, PRECISE
 from ._format import markdown_table
 from ._inputs import ReportInputs
 from ._provenance import provenance_section
@@ -85,9 +85,10 @@ def rounds_sentence(settings: dict, summary: pd.DataFrame) -> str:
     )
 
 
-def budget_sentence(settings: dict) -> str:
-    """What a time budget cut, as the session's settings recorded it: rounds, then whole CPU sets."""
+def budget_sentence(settings: dict, summary: pd.DataFrame | None = None) -> str:
+    """What a time budget cut: rounds and whole CPU sets as planned (the settings), cells it stopped (summary)."""
     budget = settings.get("budget") or {}
+    stopped = runfacts.rounds_counts(summary).get(BUDGET, 0) if summary is not None else 0
     cuts = []
     if budget.get("repeats") is not None and budget.get("repeats") != budget.get("asked_repeats"):
         cuts.append(f"left {budget['repeats']} of the {budget['asked_repeats']} rounds asked")
@@ -96,6 +97,11 @@ def budget_sentence(settings: dict) -> str:
         cuts.append(
             f"left out CPU set{'s' if len(sets) > 1 else ''} {', '.join(sets)}, which no claim reads (the claims "
             "read one worker on the smallest set and the most CPUs on the largest), so their cells are in no table"
+        )
+    if stopped:
+        cuts.append(
+            f"was spent while measuring, so {stopped} cell{'s' if stopped > 1 else ''} with "
+            f"{settings.get('min_rounds')} rounds took no more (`stopped` is `budget`)"
         )
     return f" The budget of {budget['limit']} {' and '.join(cuts)}." if cuts else ""
 
@@ -133,7 +139,7 @@ def timed_section_lines(inp: ReportInputs) -> list[str]:
         + stamp_totals(inp.stamps, inp.runs)
         + timing_differences(inp.stamps)
         + rounds_sentence(settings, inp.summary)
-        + budget_sentence(settings),
+        + budget_sentence(settings, inp.summary),
         "",
         markdown_table(loops_rows(inp.runs)),
         "",
