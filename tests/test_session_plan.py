@@ -78,13 +78,29 @@ def test_failures_outside_the_measurement_are_retried_wrong_answers_are_not(monk
     assert isinstance(classify_failure(137, "", cell, engine), InfrastructureFault)
     assert f"the container was killed ({engine.kill_hint})" in str(classify_failure(137, "", cell, engine))
     assert isinstance(classify_failure(1, "harness.py: lost updates", cell, engine), ParbenchError)
-    started = engine.start_failures[0]  # the engine's own "could not start it"
+    started = engine.start_failures[0]  # the engine's own "could not start it", in its own words
+    says = "FATAL:   container creation failed" if name == "apptainer" else f"{name}: cannot connect"
     monkeypatch.setattr(type(engine), "problem", lambda self, timeout=10: f"cannot reach {name}")
-    lost = classify_failure(started, f"{name}: cannot connect", cell, engine)
+    lost = classify_failure(started, says, cell, engine)
     assert isinstance(lost, ParbenchError) and f"lost {engine.title} while measuring" in str(lost)
     assert "resume" in str(lost)
     monkeypatch.setattr(type(engine), "problem", lambda self, timeout=10: None)
-    assert isinstance(classify_failure(started, f"{name}: some hiccup", cell, engine), InfrastructureFault)
+    assert isinstance(classify_failure(started, says, cell, engine), InfrastructureFault)
+
+
+def test_a_harness_that_exits_255_itself_is_its_own_failure_under_apptainer_and_a_lost_daemon_is_dockers():
+    from parbench.engines import engine_named
+    from parbench.errors import ParbenchError
+    from parbench.supervise import classify_failure
+
+    cell = Cell("cpython-3.13", "cpu_loop", "threads", "0", 1)
+    apptainer, docker, podman = (engine_named(n) for n in ("apptainer", "docker", "podman"))
+    mine = classify_failure(255, "Traceback ...\nSystemExit: -1", cell, apptainer)
+    assert type(mine) is ParbenchError and str(mine).startswith("harness exited with 255 for ")
+    assert apptainer.start_failed(255, "INFO: x\nFATAL:   could not open image")
+    assert not apptainer.start_failed(1, "FATAL:   words a workload printed")
+    assert docker.start_failed(1, "error during connect: Is the docker daemon running?")
+    assert not podman.start_failed(1, "the docker daemon is a word a workload may print")
 
 
 def test_docker_keeps_its_words():

@@ -49,7 +49,7 @@ def classify_failure(returncode: int, stderr: str, cell: Cell, engine: Engine) -
     last = (stderr.strip().splitlines() or ["no message"])[-1]
     if returncode == 137:
         return InfrastructureFault(f"{cell.raw_path}: the container was killed ({engine.kill_hint})")
-    if returncode in engine.start_failures or "docker daemon" in stderr.lower():
+    if engine.start_failed(returncode, stderr):
         problem = engine.problem(timeout=10)
         if problem:
             return ParbenchError(

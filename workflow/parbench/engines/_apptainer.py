@@ -88,7 +88,7 @@ class ApptainerEngine:
     title: str = "Apptainer"
     hint: str = "install Apptainer 1.1 or newer with user namespaces on (see docs/engines.md, What a site needs)"
     minimum: tuple[int, ...] = (1, 1)
-    start_failures: tuple[int, ...] = (255,)  # FATAL: the container could not be made or started
+    start_failures: tuple[int, ...] = (255,)  # with a FATAL line: the container could not be made or started
     kill_hint: str = "killed from outside: Apptainer applies no memory limit here"
 
     def run_command(
@@ -140,6 +140,10 @@ class ApptainerEngine:
             "the user 65534: containers run as the calling user, in a user namespace of their own",
             "a 512 MB /tmp: Apptainer's private /tmp holds 64 MB (sessiondir max size)",
         ]
+
+    def start_failed(self, returncode: int, stderr: str) -> bool:
+        """255 with Apptainer's own FATAL line; a harness that exits 255 itself prints none, and is not retried."""
+        return returncode in self.start_failures and any(line.startswith("FATAL:") for line in stderr.splitlines())
 
     def stop(self, name: str) -> None:
         for pid, environ in process_environments().items():

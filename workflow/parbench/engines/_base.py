@@ -48,6 +48,9 @@ class Engine(Protocol):
     def version(self) -> str:
         """The engine's version, for the stamp."""
 
+    def start_failed(self, returncode: int, stderr: str) -> bool:
+        """Whether a container's exit says the engine could not run it (retried), not that the harness failed."""
+
     def run_command(
         self,
         reference: str,

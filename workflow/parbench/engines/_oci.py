@@ -117,6 +117,7 @@ class OciEngine:
     info_format: str
     rlimits: bool = False  # give the open-file and process limits explicitly
     start_failures: tuple[int, ...] = (125, 126, 127)  # its exits when it could not start a container
+    lost_words: str = ""  # what its client says, whatever the exit, when it lost its daemon mid-container
     # The last good `info` answer, which `version` reads instead of asking again (see `info`).
     _answered: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -164,6 +165,9 @@ class OciEngine:
 
     def gaps(self) -> list[str]:
         return []
+
+    def start_failed(self, returncode: int, stderr: str) -> bool:
+        return returncode in self.start_failures or bool(self.lost_words and self.lost_words in stderr.lower())
 
     def stop(self, name: str) -> None:
         answer(self.remove_command(name), CALL_TIMEOUT)
@@ -223,6 +227,7 @@ DOCKER = OciEngine(
     hint="run scripts/setup.sh as root (installs Debian's docker.io and starts dockerd)",
     minimum=(20, 10),
     info_format="{{.ServerVersion}}",
+    lost_words="docker daemon",
 )
 PODMAN = OciEngine(
     name="podman",
