@@ -185,6 +185,10 @@ def test_failed_remeasure_keeps_earlier_results(measured):
     assert (measured / "results/runs.csv").read_text() == runs_before
     leftovers = subprocess.run(["docker", "ps", "-aq", "--filter", "name=parbench-go"], capture_output=True, text=True)
     assert leftovers.stdout.strip() == ""
+    # The next plain command takes up the stopped remeasure as what it was: Go's cells, not the whole plan.
+    after = snakemake(measured, *TINY, "-n")
+    assert after.returncode == 0, after.stderr[-3000:]
+    assert f"Measuring {len(before)} cell(s)" in after.stdout + after.stderr
 
 
 @pytest.mark.parametrize(

@@ -89,6 +89,24 @@ def test_an_unfinished_session_is_taken_up_again(tmp_path):
     assert found.notices == ["session 20261201-x did not finish: this run takes it up again"]
 
 
+def test_an_unfinished_narrowed_session_is_taken_up_again_as_that_part_not_the_whole_plan(tmp_path):
+    config = quick_config()
+    cells = plan(config, tmp_path, machine()).cells
+    go = [c.raw_path for c in cells if c.runtime == "go"]
+    journal = tmp_path / "results/session/journal.jsonl"
+    journal.parent.mkdir(parents=True)
+    journal.write_text(json.dumps({"session": "20261201-go", "cells": go}) + "\n")
+    found = plan(config, tmp_path, machine())  # a plain command after `remeasure=[go]` stopped
+    assert [c.raw_path for c in found.measured] == go and found.narrowing == " --resume"
+    assert found.renew_session and found.estimate.startswith(f"{len(go)} cells")
+    journal.write_text(json.dumps({"session": "20261201-all", "cells": [c.raw_path for c in cells]}) + "\n")
+    whole = plan(config, tmp_path, machine())
+    assert whole.measured == cells and whole.narrowing == ""  # the whole plan: nothing to narrow
+    journal.write_text(json.dumps({"session": "20261201-old", "cells": go + ["results/raw/go/x/y/cpus-0_w1.jsonl"]}))
+    other = plan(config, tmp_path, machine())
+    assert other.measured == cells and other.narrowing == ""  # a cell the plan no longer has: another plan
+
+
 def test_damaged_raw_files_of_the_last_plan_are_repaired_alone(tmp_path):
     config = quick_config()
     first = plan(config, tmp_path, machine())

@@ -134,3 +134,22 @@ def test_an_invocation_narrows_the_plan_to_a_repair_or_some_runtimes(tmp_path, m
     intact.parent.mkdir(parents=True)
     intact.write_text('{"seconds": 1.0, "warmup": false}\n')
     assert narrowed(cells, True, None) == cells[1:]  # the second is missing
+
+
+def test_a_resumed_invocation_measures_the_cells_its_journal_names_in_the_plans_order(tmp_path):
+    import json
+
+    import pytest
+
+    from parbench.errors import ParbenchError
+    from parbench.journal import open_journal
+    from parbench.measure import narrowed, resumed_cells
+
+    cells = [Cell("go", "cpu_loop", "goroutines", "0", w).raw_path for w in (1, 2, 3)]
+    journal = tmp_path / "journal.jsonl"
+    open_journal(journal, "key", "s1", lambda line: None, cells=[cells[2], cells[0]])
+    assert json.loads(journal.read_text().splitlines()[0])["cells"] == [cells[2], cells[0]]
+    assert narrowed(cells, False, None, resume=resumed_cells(journal)) == [cells[0], cells[2]]
+    journal.write_text(json.dumps({"session": "s0"}) + "\n")  # a journal from before it named its cells
+    with pytest.raises(ParbenchError, match="no longer names an unfinished session's cells"):
+        resumed_cells(journal)

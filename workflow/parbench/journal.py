@@ -81,13 +81,17 @@ def read_lines(path: Path) -> list[dict]:
     return entries
 
 
-def open_journal(path: Path, key: str, session: str, say, code: dict | None = None) -> Journal:
+def open_journal(
+    path: Path, key: str, session: str, say, code: dict | None = None, cells: list[str] | None = None
+) -> Journal:
     """Resume the journal at `path` if it belongs to this plan, else start a new one.
 
     `say` gets one line for the user whenever something other than a plain
     fresh start happens. `code` (the git commit and whether the tree was
     clean) is kept in the header: the stamp names the code that started the
-    session, whenever it ends.
+    session, whenever it ends. So are the session's `cells` (raw paths): an
+    invocation that narrowed the plan (some runtimes, a repair) is taken up
+    again by a plain one as what it was, not as the whole plan.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
@@ -103,8 +107,20 @@ def open_journal(path: Path, key: str, session: str, say, code: dict | None = No
             os.replace(path, aside)
             say(f"the plan changed since the interrupted session; its journal is kept as {aside}, starting afresh")
     header = {"plan": key, "session": session, "started_at": now(), "code": code or {}}
+    if cells is not None:
+        header["cells"] = list(cells)
     write_line(path, header, "w")
     return Journal(path, header)
+
+
+def journal_cells(path: Path) -> list[str] | None:
+    """The cells an unfinished session's journal says it measures, or None (no journal, or one from before)."""
+    try:
+        with open(path) as f:
+            cells = json.loads(f.readline()).get("cells")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return cells if isinstance(cells, list) else None
 
 
 def rewrite(path: Path, lines: list[dict]) -> None:

@@ -19,7 +19,8 @@ from pathlib import Path
 from .control import raw_problem
 from .engineimages import read_loaded
 from .engines import DEFAULT
-from .errors import main_guard
+from .errors import ParbenchError, main_guard
+from .journal import journal_cells
 from .matrix import Cell
 from .progress import format_duration
 from .session import measure
@@ -27,13 +28,26 @@ from .sessionlock import stop_on_signals
 from .stopping import StopRule
 
 
-def narrowed(cells: list[str], repair: bool, runtimes: str | None, rounds: int | None = None) -> list[str]:
-    """The plan's cells this invocation measures: the damaged ones, some runtimes' cells, or all."""
+def narrowed(
+    cells: list[str], repair: bool, runtimes: str | None, rounds: int | None = None, resume: list[str] | None = None
+) -> list[str]:
+    """The plan's cells this invocation measures: an unfinished session's, the damaged ones, some runtimes', or all."""
+    if resume is not None:
+        wanted = set(resume)
+        return [path for path in cells if path in wanted]
     if repair:
         return [path for path in cells if raw_problem(Path(path), rounds)]
     if runtimes:
         names = set(runtimes.split(","))
         return [path for path in cells if Cell.from_raw_path(path).runtime in names]
+    return cells
+
+
+def resumed_cells(journal: Path) -> list[str]:
+    """The cells of the unfinished session to take up again; one line when its journal is gone meanwhile."""
+    cells = journal_cells(journal)
+    if cells is None:
+        raise ParbenchError(f"{journal} no longer names an unfinished session's cells: run the same command again")
     return cells
 
 
@@ -75,6 +89,9 @@ def parser() -> argparse.ArgumentParser:
         "--repair", action="store_true", help="measure just the plan's cells whose raw files are missing or damaged"
     )
     narrow.add_argument("--runtimes", default=None, help="comma-separated: measure just these runtimes' cells")
+    narrow.add_argument(
+        "--resume", action="store_true", help="measure just the cells of the unfinished session in --state's journal"
+    )
     return parser
 
 
@@ -89,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
 
     stop_on_signals()
     settings = json.loads(args.settings.read_text())
-    settings["cells"] = narrowed(settings["cells"], args.repair, args.runtimes, StopRule.of(settings).fewest)
+    resume = resumed_cells(args.state / "journal.jsonl") if args.resume else None
+    settings["cells"] = narrowed(settings["cells"], args.repair, args.runtimes, StopRule.of(settings).fewest, resume)
     loaded = read_loaded(args.loaded, settings.get("engine", DEFAULT), args.host_label) if args.loaded else None
     stamp = measure(
         settings, args.images, args.host_label, args.timeout, args.retries, args.state, log, say, loaded=loaded

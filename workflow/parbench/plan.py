@@ -29,6 +29,7 @@ from .cpusets import available_cpus
 from .errors import ParbenchError
 from .estimate import Estimate, Seen, estimate_line, estimate_session, read_records, seen_cells, timed_alike
 from .hostlimits import HostEstimate
+from .journal import journal_cells
 from .matrix import Cell, all_cells, measured_cells
 from .names import FREE_THREADED, catalogue_flavour
 from .specs import USER_WORKLOADS, use_user_workloads
@@ -96,6 +97,7 @@ class Plan:
     host_cpus: dict[str, int] = field(default_factory=dict)
     repair: dict[str, str] = field(default_factory=dict)
     resuming: str | None = None
+    resume_narrowed: bool = False  # the unfinished session measured part of the plan: take up just that part
     gone_images: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     derived: list[str] = field(default_factory=list)  # RUNTIME+WORKLOAD images (derived_images)
@@ -111,6 +113,8 @@ class Plan:
         """The measuring command's options when it measures less than the whole plan."""
         if self.repair:
             return " --repair"
+        if self.resume_narrowed:
+            return " --resume"
         if self.remeasure:
             return " --runtimes " + ",".join(self.remeasure)
         return ""
@@ -170,6 +174,22 @@ def unfinished_session(journal: Path) -> str | None:
         return json.loads(journal.read_text().splitlines()[0])["session"]
     except (OSError, IndexError, ValueError, KeyError):
         return None
+
+
+def resumed_part(journal: Path, cells: list[Cell]) -> list[Cell] | None:
+    """The plan's cells an unfinished session measures, when it measured part of them; else None.
+
+    A session narrowed to some runtimes (`remeasure`) or to damaged files
+    that stopped is taken up again by the next plain command as that part,
+    instead of remeasuring the whole plan; a journal from another plan (cells
+    no longer in it) or from before journals named their cells narrows nothing.
+    """
+    named = journal_cells(journal)
+    if named is None:
+        return None
+    wanted = set(named)
+    part = [cell for cell in cells if cell.raw_path in wanted]
+    return part if len(part) == len(wanted) and len(part) < len(cells) else None
 
 
 def gone_images(root: Path, find_image: Callable[[str], str | None] | None) -> tuple[list[str], list[str]]:
@@ -232,6 +252,9 @@ def plan(config: dict, root: Path, machine: Machine) -> Plan:
     repair = {} if hosts or resuming else repairs(root, cells, settings, StopRule.of(json.loads(settings)).fewest)
     kept = set(cells)  # a budget may have left CPU sets out
     measured = [cell for cell in measured_cells(config, machine.cpus) if cell in kept]
+    part = resumed_part(root / JOURNAL, cells) if resuming else None
+    if part is not None:
+        measured = part
     if repair:
         notices.append(
             f"{len(repair)} raw file(s) missing or damaged, measuring just those again: "
@@ -253,6 +276,7 @@ def plan(config: dict, root: Path, machine: Machine) -> Plan:
         host_cpus=host_cpus,
         repair=repair,
         resuming=resuming,
+        resume_narrowed=part is not None,
         gone_images=gone,
         notices=notices,
         derived=derived_images(config),

@@ -387,7 +387,14 @@ def measure(
         harness = harness_hashes(Path.cwd())  # the project being measured: the workflow runs in it
         key = plan_key(settings, images, harness)
         # The code that measures is stamped as it was when the session started.
-        journal = open_journal(state_dir / "journal.jsonl", key, new_session_id(), say, code=environment.git_state())
+        journal = open_journal(
+            state_dir / "journal.jsonl",
+            key,
+            new_session_id(),
+            say,
+            code=environment.git_state(),
+            cells=settings["cells"],
+        )
         remove_stray_containers(engine, log, state_dir)
         labels = container_labels(journal.session, state_dir)
         session = Session(settings, runtimes, host, journal, timeout, retries, log, say, labels=labels, engine=engine)
