@@ -11,6 +11,7 @@ so a second run finds it up in about a second.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -61,6 +62,40 @@ def cancel_jobs_in(workdir: Path) -> None:
     ids = [line.split("|")[0] for line in listed.stdout.splitlines() if line.split("|")[-1] == str(workdir)]
     if ids:
         subprocess.run(["scancel", *ids], timeout=20)
+
+
+def cluster_snakemake(project: Path, cluster: dict[str, str], *configfiles: str, env: dict | None = None, **hosts):
+    """The workflow in `project` on the test cluster's node: its config files, then hosts.yaml made here.
+
+    `hosts` adds to that file (host_engines, ...), which later commands in
+    the project can name too; jobs left queued are cancelled whatever
+    happens, and the run must succeed.
+    """
+    from conftest import snakemake
+
+    node = cluster["node"]
+    cluster_file = project / "hosts.yaml"
+    cluster_file.write_text(
+        json.dumps(
+            {"hosts": [node], "cluster": {"account": cluster["account"], "partition": cluster["partition"]}, **hosts}
+        )
+    )
+    try:
+        done = snakemake(
+            project,
+            "--profile",
+            "profiles/slurm",
+            "--configfile",
+            *configfiles,
+            cluster_file.name,
+            "--slurm-init-seconds-before-status-checks",
+            "2",
+            env=env,
+            timeout=1800,
+        )
+    finally:
+        cancel_jobs_in(project)
+    assert done.returncode == 0, done.stderr[-3000:]
 
 
 def test_profile_runs_measure_exclusive_and_others_shared(cluster, tmp_path):

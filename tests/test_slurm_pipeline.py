@@ -15,7 +15,7 @@ import json
 import pandas as pd
 import pytest
 import slurm_jobs
-from test_slurm_cluster import cancel_jobs_in, cluster  # noqa: F401  (fixture)
+from test_slurm_cluster import cancel_jobs_in, cluster, cluster_snakemake  # noqa: F401  (fixture)
 
 from parbench import slurm
 from parbench.specs import expected_checksum_of
@@ -27,24 +27,8 @@ pytestmark = [pytest.mark.docker, pytest.mark.slurm, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def cluster_run(quick_run, cluster):  # noqa: F811
+    cluster_snakemake(quick_run, cluster, *QUICK[1:])
     node = cluster["node"]
-    (quick_run / "hosts.yaml").write_text(
-        json.dumps({"hosts": [node], "cluster": {"account": cluster["account"], "partition": cluster["partition"]}})
-    )
-    try:
-        done = snakemake(
-            quick_run,
-            "--profile",
-            "profiles/slurm",
-            *QUICK,
-            "hosts.yaml",
-            "--slurm-init-seconds-before-status-checks",
-            "2",
-            timeout=1800,
-        )
-    finally:
-        cancel_jobs_in(quick_run)
-    assert done.returncode == 0, done.stderr[-3000:]
     return quick_run, node
 
 
