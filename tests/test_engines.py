@@ -322,7 +322,7 @@ def test_a_sandbox_is_held_while_its_digest_stamp_is_there(tmp_path):
 
 
 def test_a_session_whose_engine_lost_an_image_stops_before_measuring():
-    from parbench.session import Runtime, check_held
+    from parbench.sessionstart import Runtime, check_held
 
     class Forgetful:
         name = "podman"

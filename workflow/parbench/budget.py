@@ -11,9 +11,11 @@ before anything is built, with the smallest budget that would do.
 
 from __future__ import annotations
 
+import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 
 from .config import parse_duration
 from .cpusets import parse_cpuset
@@ -99,3 +101,29 @@ def cut_text(chosen: Fit, asked: int, cells: list[Cell]) -> str:
         f"{rounds}; leaves out CPU set{'s' if len(chosen.left_out) > 1 else ''} {', '.join(chosen.left_out)} "
         f"({count} cells; the claims read the smallest and the largest)"
     )
+
+
+def with_budget(settings: dict, cells: list[Cell], chosen: Fit, budget: str) -> dict:
+    """The settings with a budget's choice applied: its cells, its rounds, and a record of what it cut."""
+    record = {"limit": budget, "asked_repeats": settings["repeats"], "repeats": chosen.repeats}
+    if chosen.left_out:  # only then, so a budget's settings from before sets could be left out stay as they were
+        record["left_out"] = list(chosen.left_out)
+    return {
+        **settings,
+        "cells": [cell.raw_path for cell in cells if chosen.keeps(cell)],
+        "repeats": chosen.repeats,
+        "budget": record,
+    }
+
+
+def kept_choice(path: Path, settings: dict, cells: list[Cell], budget: str) -> Fit | None:
+    """The choice an earlier plan made for this budget, if it gives exactly the settings it wrote then."""
+    try:
+        earlier = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    chosen = earlier.get("budget") if isinstance(earlier, dict) else None
+    if not isinstance(chosen, dict) or chosen.get("limit") != budget or not isinstance(chosen.get("repeats"), int):
+        return None
+    again = Fit(chosen["repeats"], tuple(chosen.get("left_out") or ()))
+    return again if with_budget(settings, cells, again, budget) == earlier else None

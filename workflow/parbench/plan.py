@@ -21,7 +21,7 @@ from pathlib import Path
 
 from . import docker, environment, slurm
 from .atomic import write_text_atomic
-from .budget import Fit, cut_text, fit
+from .budget import cut_text, fit, kept_choice, with_budget
 from .bundle import bundle_stem
 from .config import enabled_workloads, workload_params, workload_units
 from .control import cells_to_repair
@@ -351,32 +351,6 @@ def budgeted(config: dict, cells: list[Cell], root: Path) -> Budgeted:
         estimate.only(cell.raw_path for cell in kept).with_rounds(chosen.repeats),
         [f"budget {budget}: {cut_text(chosen, asked, cells)}"],
     )
-
-
-def with_budget(settings: dict, cells: list[Cell], chosen: Fit, budget: str) -> dict:
-    """The settings with a budget's choice applied: its cells, its rounds, and a record of what it cut."""
-    record = {"limit": budget, "asked_repeats": settings["repeats"], "repeats": chosen.repeats}
-    if chosen.left_out:  # only then, so a budget's settings from before sets could be left out stay as they were
-        record["left_out"] = list(chosen.left_out)
-    return {
-        **settings,
-        "cells": [cell.raw_path for cell in cells if chosen.keeps(cell)],
-        "repeats": chosen.repeats,
-        "budget": record,
-    }
-
-
-def kept_choice(path: Path, settings: dict, cells: list[Cell], budget: str) -> Fit | None:
-    """The choice an earlier plan made for this budget, if it gives exactly the settings it wrote then."""
-    try:
-        earlier = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    chosen = earlier.get("budget") if isinstance(earlier, dict) else None
-    if not isinstance(chosen, dict) or chosen.get("limit") != budget or not isinstance(chosen.get("repeats"), int):
-        return None
-    again = Fit(chosen["repeats"], tuple(chosen.get("left_out") or ()))
-    return again if with_budget(settings, cells, again, budget) == earlier else None
 
 
 def fingerprint(data: dict, prefix: str = "", longest: int = 80) -> list[str]:
