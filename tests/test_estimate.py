@@ -282,7 +282,7 @@ def test_a_plan_on_eight_cpus_leaves_sets_out_names_them_and_keeps_the_choice(tm
     assert chosen["cells"] == [c.raw_path for c in cut.cells] and set(cut.measured) <= set(cut.cells)
     gone = sum(c.cpuset in left_out for c in whole.cells)
     assert "leaves out CPU set" in next(n for n in cut.notices if n.startswith(f"budget {budget}: "))
-    assert f"({gone} cells; the claims read the smallest and the largest)" in " ".join(cut.notices)
+    assert f"({gone} cells; the claims' verdicts read the smallest and the largest)" in " ".join(cut.notices)
     assert cut.estimate.startswith(f"{len(cut.cells)} cells")
     (tmp_path / "results/session").mkdir(parents=True)
     (tmp_path / "results/session/settings.json").write_text(cut.settings)

@@ -90,21 +90,33 @@ def test_an_unfinished_session_is_taken_up_again(tmp_path):
 
 
 def test_an_unfinished_narrowed_session_is_taken_up_again_as_that_part_not_the_whole_plan(tmp_path):
+    from parbench.journal import settings_digest
+
     config = quick_config()
-    cells = plan(config, tmp_path, machine()).cells
-    go = [c.raw_path for c in cells if c.runtime == "go"]
+    first = plan(config, tmp_path, machine())
+    go = [c.raw_path for c in first.cells if c.runtime == "go"]
+    planned = settings_digest(first.settings)
     journal = tmp_path / "results/session/journal.jsonl"
     journal.parent.mkdir(parents=True)
-    journal.write_text(json.dumps({"session": "20261201-go", "cells": go}) + "\n")
+
+    def stopped(cells: list[str], digest: str = planned) -> None:
+        journal.write_text(json.dumps({"session": "20261201-x", "cells": cells, "planned": digest}) + "\n")
+
+    stopped(go)
     found = plan(config, tmp_path, machine())  # a plain command after `remeasure=[go]` stopped
     assert [c.raw_path for c in found.measured] == go and found.narrowing == " --resume"
     assert found.renew_session and found.estimate.startswith(f"{len(go)} cells")
-    journal.write_text(json.dumps({"session": "20261201-all", "cells": [c.raw_path for c in cells]}) + "\n")
+    asked = plan({**config, "remeasure": ["cpython-3.13"]}, tmp_path, machine())  # what the user asks now wins
+    assert {c.runtime for c in asked.measured} == {"cpython-3.13"} and asked.narrowing == " --runtimes cpython-3.13"
+    stopped(go, settings_digest(plan({**config, "seed": 7}, tmp_path, machine()).settings))
+    changed = plan(config, tmp_path, machine())  # planned from other settings: the whole plan as it now is
+    assert changed.measured == first.cells and changed.narrowing == ""
+    stopped([c.raw_path for c in first.cells])
     whole = plan(config, tmp_path, machine())
-    assert whole.measured == cells and whole.narrowing == ""  # the whole plan: nothing to narrow
-    journal.write_text(json.dumps({"session": "20261201-old", "cells": go + ["results/raw/go/x/y/cpus-0_w1.jsonl"]}))
+    assert whole.measured == first.cells and whole.narrowing == ""  # the whole plan: nothing to narrow
+    stopped(go + ["results/raw/go/x/y/cpus-0_w1.jsonl"])
     other = plan(config, tmp_path, machine())
-    assert other.measured == cells and other.narrowing == ""  # a cell the plan no longer has: another plan
+    assert other.measured == first.cells and other.narrowing == ""  # a cell the plan no longer has
 
 
 def test_damaged_raw_files_of_the_last_plan_are_repaired_alone(tmp_path):

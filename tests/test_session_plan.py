@@ -147,8 +147,9 @@ def test_a_resumed_invocation_measures_the_cells_its_journal_names_in_the_plans_
 
     cells = [Cell("go", "cpu_loop", "goroutines", "0", w).raw_path for w in (1, 2, 3)]
     journal = tmp_path / "journal.jsonl"
-    open_journal(journal, "key", "s1", lambda line: None, cells=[cells[2], cells[0]])
-    assert json.loads(journal.read_text().splitlines()[0])["cells"] == [cells[2], cells[0]]
+    open_journal(journal, "key", "s1", lambda line: None, cells=[cells[2], cells[0]], planned="abc")
+    header = json.loads(journal.read_text().splitlines()[0])
+    assert (header["cells"], header["planned"]) == ([cells[2], cells[0]], "abc")
     assert narrowed(cells, False, None, resume=resumed_cells(journal)) == [cells[0], cells[2]]
     journal.write_text(json.dumps({"session": "s0"}) + "\n")  # a journal from before it named its cells
     with pytest.raises(ParbenchError, match="no longer names an unfinished session's cells"):

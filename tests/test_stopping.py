@@ -170,7 +170,7 @@ def test_the_report_says_what_a_budget_cut():
     assert budget_sentence({"repeats": 4, "budget": rounds}) == " The budget of 15m left 4 of the 6 rounds asked."
     sets = {**rounds, "left_out": ["0-3", "0-7"]}
     said = budget_sentence({"repeats": 4, "budget": sets})
-    assert said.startswith(" The budget of 15m left 4 of the 6 rounds asked and left out CPU sets 0-3, 0-7, which ")
+    assert said.startswith(" The budget of 15m left 4 of the 6 rounds asked. It left out CPU sets 0-3, 0-7, which no ")
     assert budget_sentence({"repeats": 6, "budget": {**rounds, "repeats": 6}}) == ""  # it cut nothing
     assert budget_sentence({"repeats": 6}) == ""
     spent = pd.DataFrame({"stopped": [BUDGET, BUDGET, REPEATS]})

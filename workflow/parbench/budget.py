@@ -3,7 +3,7 @@
 The planner lowers `repeats` (the most rounds a cell may take) until the
 predicted session fits, never below `min_rounds`. If even that is too long,
 it leaves out whole CPU sets between the smallest and the largest, the most
-costly first: every claim reads one worker on the smallest set against the
+costly first: every claim's verdict reads one worker on the smallest set against the
 most CPUs, so the sets in between only draw the scaling curve. A budget that
 cannot hold `min_rounds` rounds of the cells on those two sets is refused
 before anything is built, with the smallest budget that would do.
@@ -99,7 +99,7 @@ def cut_text(chosen: Fit, asked: int, cells: list[Cell]) -> str:
     count = sum(not chosen.keeps(cell) for cell in cells)
     return (
         f"{rounds}; leaves out CPU set{'s' if len(chosen.left_out) > 1 else ''} {', '.join(chosen.left_out)} "
-        f"({count} cells; the claims read the smallest and the largest)"
+        f"({count} cells; the claims' verdicts read the smallest and the largest)"
     )
 
 

@@ -82,16 +82,23 @@ def read_lines(path: Path) -> list[dict]:
 
 
 def open_journal(
-    path: Path, key: str, session: str, say, code: dict | None = None, cells: list[str] | None = None
+    path: Path,
+    key: str,
+    session: str,
+    say,
+    code: dict | None = None,
+    cells: list[str] | None = None,
+    planned: str | None = None,
 ) -> Journal:
     """Resume the journal at `path` if it belongs to this plan, else start a new one.
 
     `say` gets one line for the user whenever something other than a plain
     fresh start happens. `code` (the git commit and whether the tree was
     clean) is kept in the header: the stamp names the code that started the
-    session, whenever it ends. So are the session's `cells` (raw paths): an
-    invocation that narrowed the plan (some runtimes, a repair) is taken up
-    again by a plain one as what it was, not as the whole plan.
+    session, whenever it ends. So are the session's `cells` (raw paths) and
+    the sha256 of the settings file it was `planned` from: an invocation
+    that narrowed the plan (some runtimes, a repair) is taken up again by a
+    plain one as what it was, not as the whole plan, while the plan is the same.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
@@ -109,18 +116,31 @@ def open_journal(
     header = {"plan": key, "session": session, "started_at": now(), "code": code or {}}
     if cells is not None:
         header["cells"] = list(cells)
+    if planned is not None:
+        header["planned"] = planned
     write_line(path, header, "w")
     return Journal(path, header)
 
 
-def journal_cells(path: Path) -> list[str] | None:
-    """The cells an unfinished session's journal says it measures, or None (no journal, or one from before)."""
+def journal_cells(path: Path, planned: str | None = None) -> list[str] | None:
+    """The cells an unfinished session's journal says it measures, or None (no journal, or one from before).
+
+    With `planned` (a settings file's sha256), only if the session was planned from that same file.
+    """
     try:
         with open(path) as f:
-            cells = json.loads(f.readline()).get("cells")
+            header = json.loads(f.readline())
+        cells = header.get("cells")
     except (OSError, ValueError, AttributeError):
         return None
+    if planned is not None and header.get("planned") != planned:
+        return None
     return cells if isinstance(cells, list) else None
+
+
+def settings_digest(text: str) -> str:
+    """The sha256 of a session settings file's text, as a journal's header keeps it."""
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def rewrite(path: Path, lines: list[dict]) -> None:

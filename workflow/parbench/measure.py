@@ -20,7 +20,7 @@ from .control import raw_problem
 from .engineimages import read_loaded
 from .engines import DEFAULT
 from .errors import ParbenchError, main_guard
-from .journal import journal_cells
+from .journal import journal_cells, settings_digest
 from .matrix import Cell
 from .progress import format_duration
 from .session import measure
@@ -105,12 +105,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"parbench: {line}", file=sys.stderr, flush=True)
 
     stop_on_signals()
-    settings = json.loads(args.settings.read_text())
+    text = args.settings.read_text()
+    settings = json.loads(text)
     resume = resumed_cells(args.state / "journal.jsonl") if args.resume else None
     settings["cells"] = narrowed(settings["cells"], args.repair, args.runtimes, StopRule.of(settings).fewest, resume)
     loaded = read_loaded(args.loaded, settings.get("engine", DEFAULT), args.host_label) if args.loaded else None
     stamp = measure(
-        settings, args.images, args.host_label, args.timeout, args.retries, args.state, log, say, loaded=loaded
+        settings,
+        args.images,
+        args.host_label,
+        args.timeout,
+        args.retries,
+        args.state,
+        log,
+        say,
+        loaded=loaded,
+        planned=settings_digest(text),
     )
     counts = json.loads(stamp.read_text())
     say(

@@ -29,7 +29,7 @@ from .cpusets import available_cpus
 from .errors import ParbenchError
 from .estimate import Estimate, Seen, estimate_line, estimate_session, read_records, seen_cells, timed_alike
 from .hostlimits import HostEstimate
-from .journal import journal_cells
+from .journal import journal_cells, settings_digest
 from .matrix import Cell, all_cells, measured_cells
 from .names import FREE_THREADED, catalogue_flavour
 from .specs import USER_WORKLOADS, use_user_workloads
@@ -176,15 +176,16 @@ def unfinished_session(journal: Path) -> str | None:
         return None
 
 
-def resumed_part(journal: Path, cells: list[Cell]) -> list[Cell] | None:
+def resumed_part(journal: Path, cells: list[Cell], settings: str) -> list[Cell] | None:
     """The plan's cells an unfinished session measures, when it measured part of them; else None.
 
     A session narrowed to some runtimes (`remeasure`) or to damaged files
     that stopped is taken up again by the next plain command as that part,
-    instead of remeasuring the whole plan; a journal from another plan (cells
-    no longer in it) or from before journals named their cells narrows nothing.
+    instead of remeasuring the whole plan. A journal planned from other
+    settings (its header keeps their sha256), or from before journals named
+    their cells, narrows nothing: the whole plan is measured as it now is.
     """
-    named = journal_cells(journal)
+    named = journal_cells(journal, settings_digest(settings))
     if named is None:
         return None
     wanted = set(named)
@@ -252,7 +253,8 @@ def plan(config: dict, root: Path, machine: Machine) -> Plan:
     repair = {} if hosts or resuming else repairs(root, cells, settings, StopRule.of(json.loads(settings)).fewest)
     kept = set(cells)  # a budget may have left CPU sets out
     measured = [cell for cell in measured_cells(config, machine.cpus) if cell in kept]
-    part = resumed_part(root / JOURNAL, cells) if resuming else None
+    # A new `remeasure` is what the user asks now: it wins over a stopped session's part.
+    part = resumed_part(root / JOURNAL, cells, settings) if resuming and not config.get("remeasure") else None
     if part is not None:
         measured = part
     if repair:

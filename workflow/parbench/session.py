@@ -265,11 +265,13 @@ def measure(
     say,
     raw_dir: Path = DEFAULT_RAW_DIR,
     loaded: dict[str, dict] | None = None,
+    planned: str | None = None,
 ) -> Path:
     """Run (or resume) the session with the settings' engine; return the stamp's path.
 
     `loaded` is the engine's reference for each image when it is not the
-    engine that built them. Whatever stops it (a signal, the workflow engine
+    engine that built them; `planned` the sha256 of the settings file before
+    an invocation narrowed it, kept in the journal's header. Whatever stops it (a signal, the workflow engine
     gone) ends in one line and leaves the journal; the lock goes with the
     process either way.
     """
@@ -289,8 +291,8 @@ def measure(
         harness = harness_hashes(Path.cwd())  # the project being measured: the workflow runs in it
         key = plan_key(settings, images, harness)
         # The code that measures is stamped as it was when the session started.
-        path = state_dir / "journal.jsonl"  # its header names the cells: a plain run takes up a narrowed session
-        journal = open_journal(path, key, new_session_id(), say, environment.git_state(), settings["cells"])
+        path, code = state_dir / "journal.jsonl", environment.git_state()  # its header names the cells and plan
+        journal = open_journal(path, key, new_session_id(), say, code, settings["cells"], planned)
         remove_stray_containers(engine, log, state_dir)
         labels = container_labels(journal.session, state_dir)
         session = Session(settings, runtimes, host, journal, timeout, retries, log, say, labels=labels, engine=engine)

@@ -95,15 +95,17 @@ def budget_sentence(settings: dict, summary: pd.DataFrame | None = None) -> str:
     if budget.get("left_out"):
         sets = budget["left_out"]
         cuts.append(
-            f"left out CPU set{'s' if len(sets) > 1 else ''} {', '.join(sets)}, which no claim reads (the claims "
-            "read one worker on the smallest set and the most CPUs on the largest), so their cells are in no table"
+            f"left out CPU set{'s' if len(sets) > 1 else ''} {', '.join(sets)}, which no claim's verdict reads "
+            "(verdicts read one worker on the smallest set and the most CPUs on the largest; the scaling "
+            "figures and the Amdahl fit have fewer points), so their cells are in no table"
         )
     if stopped:
         cuts.append(
             f"was spent while measuring, so {stopped} cell{'s' if stopped > 1 else ''} with "
             f"{settings.get('min_rounds')} rounds took no more (`stopped` is `budget`)"
         )
-    return f" The budget of {budget['limit']} {' and '.join(cuts)}." if cuts else ""
+    subjects = [f"The budget of {budget.get('limit')}"] + ["It"] * len(cuts)
+    return "".join(f" {subject} {cut}." for subject, cut in zip(subjects, cuts))
 
 
 def calibration_rule(settings: dict, config: dict) -> str:
