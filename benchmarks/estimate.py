@@ -80,7 +80,7 @@ def budget_line(found: Estimate, cells: list[Cell], budget: str, config: dict) -
         chosen = fit(found, cells, budget, config["repeats"], config["min_rounds"])
     except ParbenchError as refused:
         return str(refused)
-    kept = found.only(c.raw_path for c in cells if chosen.keeps(c)).with_rounds(chosen.repeats)
+    kept = chosen.estimate(found, cells)
     return f"{cut_text(chosen, config['repeats'], cells)}: {kept.cells} cells, {kept.seconds / 60:.1f} minutes"
 
 

@@ -18,10 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import parse_duration
-from .cpusets import parse_cpuset
 from .errors import ParbenchError
 from .estimate import Estimate
-from .matrix import Cell
+from .matrix import Cell, by_size
 
 
 @dataclass(frozen=True)
@@ -34,6 +33,10 @@ class Fit:
     def keeps(self, cell: Cell) -> bool:
         return cell.cpuset not in self.left_out
 
+    def estimate(self, estimate: Estimate, cells: list[Cell]) -> Estimate:
+        """The predicted session of the cells it keeps, at its rounds."""
+        return estimate.only(cell.raw_path for cell in cells if self.keeps(cell)).with_rounds(self.repeats)
+
 
 def format_duration(seconds: float) -> str:
     """A budget as a user writes one, rounded up: 45s, 18m, 1h05m."""
@@ -43,11 +46,6 @@ def format_duration(seconds: float) -> str:
     if minutes < 60:
         return f"{minutes}m"
     return f"{minutes // 60}h{minutes % 60:02d}m" if minutes % 60 else f"{minutes // 60}h"
-
-
-def by_size(cpusets: set[str]) -> list[str]:
-    """CPU sets from the fewest CPUs to the most, as the experiment orders them."""
-    return sorted(cpusets, key=lambda s: (len(parse_cpuset(s)), s))
 
 
 def claimed_cpusets(cells: list[Cell]) -> tuple[str, ...]:
@@ -91,6 +89,11 @@ def fit(estimate: Estimate, cells: list[Cell], budget: str, repeats: int, min_ro
     )
 
 
+def cpusets_phrase(sets) -> str:
+    """`CPU set 1` or `CPU sets 0-1, 0-3`, as the run's line and the report name the sets left out."""
+    return f"CPU set{'s' if len(sets) > 1 else ''} {', '.join(sets)}"
+
+
 def cut_text(chosen: Fit, asked: int, cells: list[Cell]) -> str:
     """What the budget cut, in the words the run prints: rounds, and the CPU sets left out with their cells."""
     rounds = f"{chosen.repeats} rounds instead of {asked}" if chosen.repeats < asked else f"all {asked} rounds fit"
@@ -98,7 +101,7 @@ def cut_text(chosen: Fit, asked: int, cells: list[Cell]) -> str:
         return rounds
     count = sum(not chosen.keeps(cell) for cell in cells)
     return (
-        f"{rounds}; leaves out CPU set{'s' if len(chosen.left_out) > 1 else ''} {', '.join(chosen.left_out)} "
+        f"{rounds}; leaves out {cpusets_phrase(chosen.left_out)} "
         f"({count} cells; the claims' verdicts read the smallest and the largest)"
     )
 

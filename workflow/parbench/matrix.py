@@ -65,6 +65,11 @@ def cpusets_for(config: dict, available: list[int], topology: list[CpuInfo] | No
     return [format_cpuset(parse_cpuset(text)) for text in config["cpusets"]]
 
 
+def by_size(cpusets) -> list[str]:
+    """CPU sets from the fewest CPUs to the most (then by text): the experiment's order."""
+    return sorted(cpusets, key=lambda s: (len(parse_cpuset(s)), s))
+
+
 def worker_counts(spec: list, cpus: int) -> list[int]:
     """Expand the `workers` setting for a CPU set of `cpus` CPUs."""
     counts = {cpus if item == "cpus" else int(item) for item in spec}
@@ -80,7 +85,7 @@ def experiment_cells(config: dict, available: list[int], topology: Sequence | No
     Each configured variant repeats its runtimes' cells in its modes, with its
     environment switch.
     """
-    cpusets = sorted(cpusets_for(config, available, topology), key=lambda s: (len(parse_cpuset(s)), s))
+    cpusets = by_size(cpusets_for(config, available, topology))
     cells = []
     for runtime in config["runtimes"]:
         kind = config["catalogue"][runtime]["kind"]

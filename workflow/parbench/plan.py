@@ -350,7 +350,7 @@ def budgeted(config: dict, cells: list[Cell], root: Path) -> Budgeted:
     return Budgeted(
         json.dumps(with_budget(settings, cells, chosen, budget), sort_keys=True, indent=1),
         kept,
-        estimate.only(cell.raw_path for cell in kept).with_rounds(chosen.repeats),
+        chosen.estimate(estimate, cells),
         [f"budget {budget}: {cut_text(chosen, asked, cells)}"],
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import runfacts
+from ..budget import cpusets_phrase
 from ..comparisons import workload_label
 from ..specs import timed_section, undivided
 from ..stopping import BUDGET, PRECISE
@@ -95,7 +96,7 @@ def budget_sentence(settings: dict, summary: pd.DataFrame | None = None) -> str:
     if budget.get("left_out"):
         sets = budget["left_out"]
         cuts.append(
-            f"left out CPU set{'s' if len(sets) > 1 else ''} {', '.join(sets)}, which no claim's verdict reads "
+            f"left out {cpusets_phrase(sets)}, which no claim's verdict reads "
             "(verdicts read one worker on the smallest set and the most CPUs on the largest; the scaling "
             "figures and the Amdahl fit have fewer points), so their cells are in no table"
         )
