@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import math
 
+import pytest
 from test_plan import machine, quick_config
 
+from parbench.errors import ParbenchError
 from parbench.estimate import HISTORY, CellCost, Estimate
 from parbench.hostlimits import GUESS_MARGIN, HISTORY_MARGIN, SLACK_MINUTES, HostEstimate
 from parbench.plan import plan
@@ -22,8 +25,12 @@ def test_each_listed_node_is_predicted_from_its_own_cpus(tmp_path):
     assert big.estimate.cells > small.estimate.cells and big.estimate.seconds > small.estimate.seconds
     assert big.minutes >= small.minutes >= SLACK_MINUTES + 1
     assert found.estimate == ""  # no local session on a cluster run
-    line = big.line(2)
-    assert line.startswith("host big (16 CPUs): ") and line.endswith(f"SLURM time limit {big.minutes} min")
+    line = big.line()
+    assert (
+        big.rounds == 2
+        and line.startswith("host big (16 CPUs): ")
+        and line.endswith(f"SLURM time limit {big.minutes} min")
+    )
 
 
 def test_a_node_slurm_does_not_describe_gets_no_prediction(tmp_path):
@@ -34,6 +41,28 @@ def test_a_node_slurm_does_not_describe_gets_no_prediction(tmp_path):
 def test_the_time_limit_is_the_prediction_with_a_wider_margin_where_there_is_no_history():
     guessed = CellCost("raw/c.jsonl", first=30.0, later=10.0, rounds=6, source="default", rounds_known=True)
     seen = CellCost("raw/d.jsonl", first=30.0, later=10.0, rounds=6, source=HISTORY, rounds_known=True)
-    host = HostEstimate("n", 4, Estimate((guessed, seen)))
+    host = HostEstimate("n", 4, Estimate((guessed, seen)), 6)
     assert host.estimate.seconds == 160.0
     assert host.minutes == math.ceil((80.0 * GUESS_MARGIN + 80.0 * HISTORY_MARGIN) / 60) + SLACK_MINUTES
+
+
+def test_a_budget_is_fitted_to_each_node_before_the_jobs_are_submitted(tmp_path):
+    whole = plan(quick_config(**HOSTS, repeats=6, min_rounds=4), tmp_path, machine(nodes={"small": 2, "big": 16}))
+    small, big = whole.host_estimates["small"], whole.host_estimates["big"]
+    budget = f"{int(small.estimate.seconds) + 1}s"  # all of the small node's rounds fit, not the big one's
+    assert big.estimate.with_rounds(4).seconds > small.estimate.seconds
+    found = plan(
+        quick_config(**HOSTS, repeats=6, min_rounds=4, budget=budget), tmp_path, machine(nodes={"small": 2, "big": 16})
+    )
+    small_cut, big_cut = found.host_estimates["small"], found.host_estimates["big"]
+    assert small_cut.rounds == 6 and small_cut.cut == f"budget {budget}: all 6 rounds fit"
+    assert big_cut.rounds == 4 and "4 rounds instead of 6; leaves out CPU sets" in big_cut.cut
+    assert big_cut.estimate.seconds <= float(budget[:-1]) and big_cut.minutes < big.minutes  # the limit follows
+    assert f"; {big_cut.cut}; SLURM time limit" in big_cut.line()
+    assert "budget" not in json.loads(found.settings)  # each node fits its own: the settings carry none
+
+
+def test_a_budget_too_small_for_a_node_is_refused_naming_it(tmp_path):
+    config = quick_config(**HOSTS, repeats=6, min_rounds=4, budget="2s")
+    with pytest.raises(ParbenchError, match=r"^host big \(16 CPUs\): budget 2s cannot hold 4 rounds"):
+        plan(config, tmp_path, machine(nodes={"small": 2, "big": 16}))

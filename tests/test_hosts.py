@@ -150,9 +150,49 @@ def test_a_host_measures_the_cells_its_own_cpus_give(monkeypatch):
         )
     )
     monkeypatch.setattr(hostsession, "available_cpus", lambda: [0, 1, 2, 3])
-    settings = host_settings({"repeats": 3, "cells": ["from the submitting machine"]}, config)
-    assert settings["repeats"] == 3 and "from the submitting machine" not in settings["cells"]
+    settings, said = host_settings({"repeats": 3, "cells": ["from the submitting machine"]}, config)
+    assert said == [] and settings["repeats"] == 3 and "from the submitting machine" not in settings["cells"]
     assert any("cpus-0-3_w4" in path for path in settings["cells"])
+
+
+def test_a_node_fits_the_budget_to_its_own_cells_and_keeps_its_choice(monkeypatch, tmp_path):
+    from test_plan import quick_config
+
+    import parbench.hostsession as hostsession
+    from parbench.plan import host_budgeted, session_settings
+
+    monkeypatch.chdir(tmp_path)  # the node's project: no images or records of earlier sessions
+    monkeypatch.setattr(hostsession, "available_cpus", lambda: [0, 1, 2, 3])
+    config = quick_config(cpusets="auto", repeats=6, min_rounds=4)
+    cells = hostsession.all_cells(config, [0, 1, 2, 3])
+    base = json.loads(session_settings(config, cells))
+    raw, state = tmp_path / "results/hosts/n1/raw", tmp_path / "results/hosts/n1/session"
+    whole = host_budgeted(base, cells, config, tmp_path, raw, state).estimate  # no budget: all 6 rounds
+    budget = f"{int(whole.with_rounds(5).seconds) + 1}s"  # 5 rounds fit, 6 do not
+    settings, said = host_settings(base, dict(config, budget=budget), "n1", (raw, state))
+    assert settings["repeats"] == 5 and settings["budget"] == {"limit": budget, "asked_repeats": 6, "repeats": 5}
+    assert settings["cells"] == [cell.raw_path for cell in cells]  # the node's CPU sets 0, 0-1, 0-3
+    assert said == [f"budget {budget}: 5 rounds instead of 6"]
+    assert json.loads((state / "settings.json").read_text()) == settings  # kept for a resumed session
+    again, _ = host_settings(base, dict(config, budget=budget), "n1", (raw, state))
+    assert again == settings
+    with pytest.raises(ParbenchError, match=r"^host n1: budget 1s cannot hold 4 rounds of the \d+ cells"):
+        host_settings(base, dict(config, budget="1s"), "n1", (raw, tmp_path / "other"))
+
+
+def test_merge_takes_each_hosts_rounds_rule(tmp_path):
+    from parbench.stopping import StopRule
+
+    paths = []
+    for host in ("a", "b"):
+        path = tmp_path / f"{host}.csv"
+        write_csv(runs_table([dict(r, host=host) for r in scaling_records()]), path)
+        paths.append(path)
+    spent = StopRule(repeats=8, min_rounds=6, precision=0.0, budget=True, spent=True)  # a's budget ran out
+    plain = StopRule(repeats=8, min_rounds=6, precision=0.0)
+    _, summary = merged_tables(paths, rules=[spent, plain])
+    assert set(summary[summary["host"] == "a"]["stopped"]) == {"budget"}
+    assert set(summary[summary["host"] == "b"]["stopped"]) == {"unfinished"}
 
 
 def test_merge_keeps_hosts_apart_and_refuses_disagreement(tmp_path):

@@ -13,6 +13,7 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -258,10 +259,12 @@ def summary_table(
     cv_limit: float = DEFAULT_WARNINGS["cv"],
     min_seconds: float = DEFAULT_WARNINGS["min_seconds"],
     busy_limit: float = DEFAULT_WARNINGS["busy"],
-    rule: StopRule | None = None,
+    rule: StopRule | Mapping[str, StopRule] | None = None,
 ) -> pd.DataFrame:
     """Statistics per cell, speedup with its interval and efficiency, warnings.
 
+    `rule` (the rounds rule, for `stopped`) may be one per host label, as a
+    merge of cluster nodes gives it.
     Speedup compares throughput with one worker of the same runtime, mode and
     variant (see `speedup`). `speedup_significant` is False, shown as `~`, when
     the two samples cannot be told apart; `speedup_testable` is False, shown as
@@ -272,7 +275,8 @@ def summary_table(
     main = runs[runs["variant"] != AA]  # the A/A twin only feeds the noise floor
     for key, group in main.sort_values("repeat").groupby(CELL_KEYS, sort=True):
         samples[key] = per_container(group)
-        rows.append(cell_row(key, group, samples[key], limits) | rounds_columns(samples[key], rule))
+        cell_rule = rule.get(key[0]) if isinstance(rule, Mapping) else rule
+        rows.append(cell_row(key, group, samples[key], limits) | rounds_columns(samples[key], cell_rule))
     summary = pd.DataFrame(rows)
     if summary.empty:
         return summary

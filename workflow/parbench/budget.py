@@ -119,6 +119,40 @@ def with_budget(settings: dict, cells: list[Cell], chosen: Fit, budget: str) -> 
     }
 
 
+@dataclass(frozen=True)
+class Budgeted:
+    """A session as a budget leaves it: its settings' text, its cells, its predicted cost, what to say."""
+
+    settings: str
+    cells: list[Cell]
+    estimate: Estimate
+    said: list[str]
+
+
+def budgeted(settings: dict, cells: list[Cell], estimate: Estimate, budget: str | None, earlier: Path) -> Budgeted:
+    """The session a budget allows (fewer rounds, then fewer CPU sets), and what to say of the cut.
+
+    The settings record the budget, the repeats asked, the repeats chosen and
+    any CPU sets left out, so the stamp says what the budget cut. The choice
+    recorded in `earlier` (the settings file this session wrote before) is
+    kept while it gives the same settings: the records that session then
+    wrote change the prediction, and a new choice would measure it all again.
+    A local session and each cluster node (hostsession.py) decide it here.
+    """
+    if budget is None:
+        return Budgeted(json.dumps(settings, sort_keys=True, indent=1), cells, estimate, [])
+    asked = settings["repeats"]
+    chosen = kept_choice(earlier, settings, cells, budget) or fit(
+        estimate, cells, budget, asked, settings["min_rounds"]
+    )
+    return Budgeted(
+        json.dumps(with_budget(settings, cells, chosen, budget), sort_keys=True, indent=1),
+        [cell for cell in cells if chosen.keeps(cell)],
+        chosen.estimate(estimate, cells),
+        [f"budget {budget}: {cut_text(chosen, asked, cells)}"],
+    )
+
+
 def kept_choice(path: Path, settings: dict, cells: list[Cell], budget: str) -> Fit | None:
     """The choice an earlier plan made for this budget, if it gives exactly the settings it wrote then."""
     try:

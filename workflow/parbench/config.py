@@ -26,7 +26,7 @@ _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
 
 def budget_problems(config: dict) -> list[str]:
-    """A budget that is no duration, or one asked of a cluster run (each node would plan its own)."""
+    """A budget that is no duration (with `hosts`, each node fits its own session into it)."""
     budget = config.get("budget")
     if budget is None:
         return []
@@ -34,8 +34,6 @@ def budget_problems(config: dict) -> list[str]:
         parse_duration(budget)
     except ParbenchError as error:
         return [str(error)]
-    if config.get("hosts"):
-        return ["config key 'budget': not available with 'hosts' yet (each node plans its own); set it to null"]
     return []
 
 

@@ -31,6 +31,8 @@ class HostEstimate:
     host: str
     cpus: int
     estimate: Estimate
+    rounds: int  # the most rounds a cell takes there: the config's, or fewer a budget chose
+    cut: str = ""  # what a budget cut there, in the words a local run prints
 
     @property
     def minutes(self) -> int:
@@ -43,9 +45,10 @@ class HostEstimate:
         )
         return math.ceil(seconds / 60) + SLACK_MINUTES
 
-    def line(self, most_rounds: int) -> str:
+    def line(self) -> str:
         """What is printed before the jobs are submitted."""
+        cut = f"; {self.cut}" if self.cut else ""
         return (
-            f"host {self.host} ({self.cpus} CPUs): {estimate_line(self.estimate, most_rounds)}; "
+            f"host {self.host} ({self.cpus} CPUs): {estimate_line(self.estimate, self.rounds)}{cut}; "
             f"SLURM time limit {self.minutes} min"
         )

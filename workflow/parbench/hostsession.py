@@ -24,6 +24,7 @@ from .engines import DEFAULT, ENGINES, engine_named
 from .errors import ParbenchError, main_guard
 from .matrix import Cell, all_cells
 from .measure import open_log
+from .plan import host_budgeted, write_if_changed
 from .progress import format_duration
 from .session import measure
 from .sessionlock import stop_on_signals
@@ -31,10 +32,15 @@ from .sessionrecords import raw_file
 from .specs import use_experiment
 
 
-def host_settings(settings: dict, config: dict, host: str = "this node") -> dict:
-    """The session's settings with the cells this node measures (its own CPUs decide the CPU sets).
+def host_settings(
+    settings: dict, config: dict, host: str = "this node", folders: tuple[Path, Path] | None = None
+) -> tuple[dict, list[str]]:
+    """The session's settings with the cells this node measures (its own CPUs decide the CPU sets), and what to say.
 
-    Explicit CPU sets are checked against the node's CPUs here, where they are known.
+    Explicit CPU sets are checked against the node's CPUs here, where they are
+    known. A budget is fitted here too, to the node's own cells and records
+    (plan.host_budgeted, in `folders`: the node's raw and state folders),
+    and the choice is kept in the state folder for a resumed session.
     """
     local = {key: value for key, value in config.items() if key != "hosts"}
     problems = cpuset_problems(local, available_cpus())
@@ -42,7 +48,15 @@ def host_settings(settings: dict, config: dict, host: str = "this node") -> dict
         raise ParbenchError(f"host {host}: {problems[0]}")
     use_experiment(config)  # its user workloads decide their cells' modes
     cells = all_cells(config, available_cpus())
-    return dict(settings, cells=[cell.raw_path for cell in cells])
+    if not config.get("budget") or folders is None:
+        return dict(settings, cells=[cell.raw_path for cell in cells]), []
+    raw, state = folders
+    try:
+        session = host_budgeted(settings, cells, config, Path.cwd(), raw, state)
+    except ParbenchError as refused:
+        raise ParbenchError(f"host {host}: {refused}") from None
+    write_if_changed(state / "settings.json", session.settings)
+    return json.loads(session.settings), session.said
 
 
 def host_cells(settings: dict, runtimes: str | None) -> list[str]:
@@ -100,7 +114,10 @@ def session(args: argparse.Namespace) -> None:
         log(line)
         print(f"parbench: host {args.host}: {line}", file=sys.stderr, flush=True)
 
-    settings = host_settings(json.loads(args.settings.read_text()), json.loads(args.config.read_text()), args.host)
+    config = json.loads(args.config.read_text())
+    settings, said = host_settings(json.loads(args.settings.read_text()), config, args.host, (args.out, args.state))
+    for line in said:
+        say(line)
     measured = dict(settings, cells=host_cells(settings, args.runtimes), engine=args.engine)
     loaded = read_loaded(args.loaded, args.engine, args.host)
     stamp = measure(

@@ -14,11 +14,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 
-from .aggregate import checksum_problem, read_table, summary_table, write_csv
+from .aggregate import checksum_problem, read_table, stop_rule, summary_table, write_csv
 from .atomic import write_text_atomic
 from .errors import ParbenchError, main_guard
 from .flavours import host_flavour_ratios
@@ -29,9 +30,13 @@ from .stopping import StopRule
 
 
 def merged(
-    runs: pd.DataFrame, warnings: dict | None, rule: StopRule | None = None
+    runs: pd.DataFrame, warnings: dict | None, rule: StopRule | Mapping[str, StopRule] | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The hosts' runs checked against each other, and their summary with config's warning limits and rounds rule."""
+    """The hosts' runs checked against each other, and their summary with config's warning limits.
+
+    `rule` is the rounds rule the cells were measured under, one for all
+    hosts or one per host label (a budget fits each node's session apart).
+    """
     problem = checksum_problem(runs)
     if problem:
         raise ParbenchError(f"hosts disagree: {problem}")
@@ -48,17 +53,20 @@ def write_merged(out_dir: Path, runs: pd.DataFrame, summary: pd.DataFrame, catal
 
 
 def merged_tables(
-    runs_paths: list[Path], warnings: dict | None = None, rule: StopRule | None = None
+    runs_paths: list[Path], warnings: dict | None = None, rules: list[StopRule] | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The hosts' runs.csv files in one table, and its summary (cells keyed by host)."""
+    """The hosts' runs.csv files in one table, and its summary (cells keyed by host), each under its rounds rule."""
     tables = [read_table(path) for path in runs_paths]
     seen: dict[str, Path] = {}
-    for path, table in zip(runs_paths, tables):
+    rule_of: dict[str, StopRule] = {}
+    for index, (path, table) in enumerate(zip(runs_paths, tables)):
         for label in sorted(table["host"].unique()):
             if label in seen:
                 raise ParbenchError(f"{path} and {seen[label]} both hold host {label!r}")
             seen[label] = path
-    return merged(pd.concat(tables, ignore_index=True), warnings, rule)
+            if rules:
+                rule_of[label] = rules[index]
+    return merged(pd.concat(tables, ignore_index=True), warnings, rule_of or None)
 
 
 @main_guard
@@ -67,11 +75,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out-dir", required=True, type=Path)
     parser.add_argument("--config", required=True, type=Path, help="the experiment's config (JSON), for the catalogue")
     parser.add_argument("runs", nargs="+", type=Path, help="each host's runs.csv")
+    parser.add_argument(
+        "--sessions", nargs="+", type=Path, default=None, help="each host's sessions.json, in the order of the runs"
+    )
     args = parser.parse_args(argv)
     config = json.loads(args.config.read_text())
     use_experiment(config)  # its user workloads, for their scaling
-    # A budget is refused with hosts, so every host took the config's rounds rule.
-    runs, summary = merged_tables(args.runs, config.get("warnings"), StopRule.of(config))
+    if args.sessions is not None and len(args.sessions) != len(args.runs):
+        raise ParbenchError(
+            f"{len(args.runs)} runs.csv files but {len(args.sessions)} sessions.json: give one per host"
+        )
+    # Each host's rounds rule is its sessions' (a budget fits each node apart); the config's without them.
+    stamps = [json.loads(path.read_text())["sessions"] for path in args.sessions or []]
+    rules = [stop_rule(host, config) for host in stamps] if stamps else [StopRule.of(config)] * len(args.runs)
+    runs, summary = merged_tables(args.runs, config.get("warnings"), rules)
     write_merged(args.out_dir, runs, summary, config["catalogue"])
     print(f"{args.out_dir}: {len(runs)} runs from {summary['host'].nunique()} host(s)", file=sys.stderr)
     return 0

@@ -21,13 +21,13 @@ from pathlib import Path
 
 from . import docker, environment, slurm
 from .atomic import write_text_atomic
-from .budget import cut_text, fit, kept_choice, with_budget
+from .budget import Budgeted, budgeted
 from .bundle import bundle_stem
 from .config import enabled_workloads, workload_params, workload_units
 from .control import cells_to_repair
 from .cpusets import available_cpus
 from .errors import ParbenchError
-from .estimate import Estimate, Seen, estimate_line, estimate_session, read_records, seen_cells, timed_alike
+from .estimate import Seen, estimate_line, estimate_session, read_records, seen_cells, timed_alike
 from .hostlimits import HostEstimate
 from .journal import journal_cells, settings_digest
 from .matrix import Cell, all_cells, measured_cells
@@ -243,7 +243,8 @@ def plan(config: dict, root: Path, machine: Machine) -> Plan:
     use_user_workloads(user_workloads(enabled_workloads(config)))
     cells = all_cells(config, machine.cpus)
     hosts = list(config.get("hosts") or [])
-    session = budgeted(config, cells, root)
+    # A node fits a budget to its own cells (host_budgeted); this machine's cells are not measured then.
+    session = local_budgeted({**config, "budget": None} if hosts else config, cells, root)
     cells, settings = session.cells, session.settings
     gone, notices = gone_images(root, machine.find_image)
     resuming = None if hosts else unfinished_session(root / JOURNAL)
@@ -290,15 +291,20 @@ def plan(config: dict, root: Path, machine: Machine) -> Plan:
 
 
 def host_estimates(config: dict, host_cpus: dict[str, int], root: Path) -> dict[str, HostEstimate]:
-    """Each node's predicted session: the cells a machine of its CPUs plans, the records it sent back before."""
-    free = free_threaded(config)
+    """Each node's predicted session: the cells a machine of its CPUs plans, as its budget leaves them."""
     out = {}
     for host, cpus in sorted(host_cpus.items()):
         ids = list(range(cpus))
-        settings = json.loads(session_settings(config, all_cells(config, ids, topology=ids)))
-        raw = root / "results" / "hosts" / host / "raw"
-        seen = seen_cells(timed_alike(read_records(raw), raw / "sessions", settings), image_ids(root), settings)
-        out[host] = HostEstimate(host, cpus, estimate_session(settings, seen, free))
+        cells = all_cells(config, ids, topology=ids)
+        folder = root / "results" / "hosts" / host
+        try:
+            session = host_budgeted(
+                json.loads(session_settings(config, cells)), cells, config, root, folder / "raw", folder / "session"
+            )
+        except ParbenchError as refused:  # a budget too small for the node: refused before anything is built
+            raise ParbenchError(f"host {host} ({cpus} CPUs): {refused}") from None
+        rounds = json.loads(session.settings)["repeats"]
+        out[host] = HostEstimate(host, cpus, session.estimate, rounds, "; ".join(session.said))
     return out
 
 
@@ -318,41 +324,24 @@ def history(root: Path, settings: dict) -> dict[str, Seen]:
     return seen_cells(records, image_ids(root), settings)
 
 
-@dataclass(frozen=True)
-class Budgeted:
-    """A session as a budget leaves it: its settings' text, its cells, its predicted cost, what to say."""
-
-    settings: str
-    cells: list[Cell]
-    estimate: Estimate
-    said: list[str]
-
-
-def budgeted(config: dict, cells: list[Cell], root: Path) -> Budgeted:
-    """The session a budget allows: fewer rounds, then fewer CPU sets (budget.fit), and what to say of the cut.
-
-    The settings record the budget, the repeats asked, the repeats chosen and
-    any CPU sets left out, so the stamp says what the budget cut. A choice
-    made for the same budget and otherwise the same settings is kept: the
-    records that session then writes change the prediction, and a new choice
-    would measure it all again.
-    """
+def local_budgeted(config: dict, cells: list[Cell], root: Path) -> Budgeted:
+    """This machine's session as its budget leaves it, predicted from its own history (budget.budgeted)."""
     settings = json.loads(session_settings(config, cells))
     estimate = estimate_session(settings, history(root, settings), free_threaded(config))
-    budget = config.get("budget")
-    if budget is None:
-        return Budgeted(json.dumps(settings, sort_keys=True, indent=1), cells, estimate, [])
-    asked = config["repeats"]
-    chosen = kept_choice(root / SETTINGS, settings, cells, budget) or fit(
-        estimate, cells, budget, asked, config["min_rounds"]
-    )
-    kept = [cell for cell in cells if chosen.keeps(cell)]
-    return Budgeted(
-        json.dumps(with_budget(settings, cells, chosen, budget), sort_keys=True, indent=1),
-        kept,
-        chosen.estimate(estimate, cells),
-        [f"budget {budget}: {cut_text(chosen, asked, cells)}"],
-    )
+    return budgeted(settings, cells, estimate, config.get("budget"), root / SETTINGS)
+
+
+def host_budgeted(settings: dict, cells: list[Cell], config: dict, root: Path, raw: Path, state: Path) -> Budgeted:
+    """A cluster node's session as the budget leaves it, from the records that node sent back before.
+
+    The submitting machine predicts it for the node's CPU count and the node
+    decides it for its own CPUs (hostsession.py), both here; the node keeps
+    its choice in its state folder, as a local session keeps it in its settings.
+    """
+    settings = dict(settings, cells=[cell.raw_path for cell in cells])
+    seen = seen_cells(timed_alike(read_records(raw), raw / "sessions", settings), image_ids(root), settings)
+    estimate = estimate_session(settings, seen, free_threaded(config))
+    return budgeted(settings, cells, estimate, config.get("budget"), state / "settings.json")
 
 
 def fingerprint(data: dict, prefix: str = "", longest: int = 80) -> list[str]:

@@ -75,6 +75,7 @@ rule load_images:
 rule merge_hosts:
     input:
         runs=expand(LAYOUT.result("runs.csv"), host=HOSTS),
+        sessions=expand(LAYOUT.result("sessions.json"), host=HOSTS),  # each host's rounds rule
         config="results/config.json",
     output:
         runs="results/merged/runs.csv",
@@ -84,4 +85,7 @@ rule merge_hosts:
     log:
         "logs/merge_hosts.log",
     shell:
-        logged("{PY} parbench.merge --out-dir results/merged --config {input.config} {input.runs}")
+        logged(
+            "{PY} parbench.merge --out-dir results/merged --config {input.config} {input.runs} "
+            "--sessions {input.sessions}"
+        )

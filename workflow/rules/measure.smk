@@ -38,7 +38,7 @@ if workflow.is_main_process:
     if PLAN.estimate:
         print(f"parbench: {PLAN.estimate}", file=sys.stderr)
     for host in PLAN.host_estimates.values():
-        print(f"parbench: {host.line(config['repeats'])}", file=sys.stderr)
+        print(f"parbench: {host.line()}", file=sys.stderr)
 
 
 # Timeout, retries and host label change nothing that is measured, so they
