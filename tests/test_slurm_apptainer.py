@@ -7,6 +7,8 @@ Apptainer tests made from the same archives, so it builds only what is
 missing), and its exclusive SLURM job measures the faults config with
 `apptainer exec`. The checksums must be
 the ones the parameters imply, and the host's stamp must name the engine.
+The run carries a budget that all rounds fit, so the node's own fit of it
+and the merge's reading of each node's rounds rule run for real too.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ def apptainer_cluster_run(engine_project, cluster):  # noqa: F811
     node = cluster["node"]
     reuse_sandboxes(project, node)
     # The job inherits PATH, with the wrapper first, as a site's module would set it.
-    cluster_snakemake(project, cluster, "configs/faults.yaml", env=env, host_engines={node: "apptainer"})
+    cluster_snakemake(project, cluster, "configs/faults.yaml", env=env, host_engines={node: "apptainer"}, budget="1h")
     return project, node
 
 
@@ -64,6 +66,12 @@ def test_the_node_measured_with_apptainer(apptainer_cluster_run):
     stamp = json.loads((host / "sessions.json").read_text())["sessions"][-1]
     assert stamp["settings"]["engine_facts"]["name"] == "apptainer"
     assert stamp["machine"].get("slurm_job_id"), "the session ran as a SLURM job"
+    # The node fitted the budget to its own cells: all 3 rounds fit, and the choice is kept for a resume.
+    assert stamp["settings"]["budget"] == {"limit": "1h", "asked_repeats": 3, "repeats": 3}
+    kept = json.loads((host / "session/settings.json").read_text())
+    assert kept["budget"] == stamp["settings"]["budget"] and kept["repeats"] == 3
+    merged = pd.read_csv(project / "results/merged/summary.csv")
+    assert set(merged["stopped"]) == {"repeats"}, "each cell took the 3 rounds the node's rule allowed"
     runs = pd.read_csv(host / "runs.csv", dtype={"params": str})
     for (workload, params, workers, units), group in runs.groupby(["workload", "params", "workers", "units"]):
         assert (group["checksum"] == expected_checksum_of(workload, params, int(workers), int(units))).all()
