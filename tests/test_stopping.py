@@ -263,8 +263,13 @@ def test_a_session_that_spends_its_budget_stops_every_cell_at_min_rounds_and_res
     first = sorted(journal.entries, key=lambda e: e["order"])[:5]
     again = Timed(budgeted, Journal(tmp_path / "j2.jsonl", {"session": "s"}, list(first)), {a: NOISY[2:], b: NOISY[2:]})
     assert again.rule.spent
+    resumed: list[str] = []
+    again.say = resumed.append
     again.run()
     assert len(first) + len(again.ran) == 8
+    assert (
+        resumed[0] == "budget 30s spent before this resume (50 s of 30 s measuring): cells with 4 rounds take no more"
+    )
     # Without a budget the same cells take all 6 rounds.
     free = Timed(settings(), Journal(tmp_path / "j3.jsonl", {"session": "s"}), {a: NOISY, b: NOISY})
     free.run()

@@ -223,6 +223,8 @@ class Session:
     def run(self) -> None:
         """Every container of the plan not yet in the journal, in plan order, with progress now and then."""
         done = self.journal.done()
+        if self.rule.spent:  # an earlier invocation of this session spent it: say so before going on
+            self.say(self.spent_line("spent before this resume"))
         total, started = len(self.plan), time.monotonic()
         last_progress = -PROGRESS_EVERY_SECONDS
         last_round = -1
@@ -248,8 +250,12 @@ class Session:
         if self.rule.spent or not budget_spent(self.settings, self.journal.entries):
             return
         self.rule = StopRule.of(self.settings, spent=True)
-        self.say(
-            f"budget {self.settings['budget']['limit']} spent ({measuring_seconds(self.journal.entries):.0f} s of "
+        self.say(self.spent_line("spent"))
+
+    def spent_line(self, how: str) -> str:
+        """What the session says of a spent budget: the journal's measuring time, and what it stops."""
+        return (
+            f"budget {self.settings['budget']['limit']} {how} ({measuring_seconds(self.journal.entries):.0f} s of "
             f"{budget_seconds(self.settings):.0f} s measuring): cells with {self.rule.fewest} rounds take no more"
         )
 
