@@ -74,3 +74,24 @@ def test_session_counts_take_each_containers_start_up_once():
     assert counts["startup_seconds"] == pytest.approx(0.8)  # 0.3 once for three values, then 0.5
     assert counts["timed_seconds"] == pytest.approx(3.2) and counts["warmup_seconds"] == pytest.approx(0.1)
     assert counts["wall_seconds"] == pytest.approx(4.6)
+    assert "containers_started" not in counts  # one cell a container: the stamp stays as it was
+
+
+def test_session_counts_say_how_many_containers_cells_shared():
+    from types import SimpleNamespace
+
+    from parbench.progress import containers_phrase
+    from parbench.sessionrecords import session_counts
+
+    def entry(order, first=None, cells=None):
+        record = {"order": order, "warmup": False, "total_seconds": 0.2, "startup_seconds": 0.1, "retries": 0}
+        if cells:
+            record.update(container_order=first, container_cells=cells)
+        return {"records": [record], "elapsed": 0.5}
+
+    # Positions 0-2 shared one container, 3-4 another, and 5 had one alone (its group's last cell).
+    entries = [entry(0, 0, 3), entry(1, 0, 3), entry(2, 0, 3), entry(3, 3, 2), entry(4, 3, 2), entry(5)]
+    counts = session_counts(SimpleNamespace(entries=entries))
+    assert (counts["containers"], counts["containers_started"]) == (6, 3)
+    assert containers_phrase(counts) == "6 cell runs in 3 containers"
+    assert containers_phrase({"containers": 6}) == "6 containers"

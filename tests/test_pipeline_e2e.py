@@ -152,6 +152,28 @@ def test_repeats_interleave_in_rounds(measured):
     assert (runs["startup_seconds"] > 0).all()
 
 
+def test_cells_of_a_round_share_containers_each_a_process_of_its_own(measured):
+    """The quick config lets up to cells_per_container cells of one round, image and CPU set share a container."""
+    most = yaml.safe_load((REPO / "configs/quick.yaml").read_text())["cells_per_container"]
+    records = [
+        json.loads(line)
+        for path in (measured / "results/raw").rglob("*.jsonl")
+        for line in path.read_text().splitlines()
+    ]
+    records = pd.DataFrame(records)
+    shared = records[records["container_cells"].fillna(1) > 1]
+    assert len(shared) > 0.9 * len(records)  # nearly all: a group's last container may hold one cell
+    for (_, _), container in shared.groupby(["session", "container_order"]):
+        cells = container.drop_duplicates("order")
+        assert len(cells) == cells["container_cells"].iloc[0] <= most
+        assert cells["runtime"].nunique() == cells["cpuset"].nunique() == cells["round"].nunique() == 1
+        assert cells["pid"].nunique() == len(cells)  # each cell a process of its own
+        assert container["order"].min() == container["container_order"].iloc[0]
+    # Each cell's share of its container's wall time is at least its own seconds inside it.
+    inside = records.groupby(["session", "order"])[["container_seconds", "startup_seconds"]].first()
+    assert (inside["startup_seconds"] > 0).all()
+
+
 def test_no_op_rerun(measured):
     done = snakemake(measured, *TINY)
     assert done.returncode == 0

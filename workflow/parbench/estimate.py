@@ -34,6 +34,9 @@ from .names import C_LIBRARY, GOROUTINES, SLEEP, THREADS
 from .specs import CALIBRATION_MARGIN, params_label, scaling, units_in, workload_kind
 
 DEFAULT_STARTUP = 0.3  # seconds to start a container, where no earlier session says (docs/method.md)
+# Where cells share a container, each still starts its own process (and the shell's marker between them):
+# about 0.1 s a cell on a 2-CPU machine (quick config, 8 cells a container: docs/evidence.md).
+PART_STARTUP = 0.1
 # A calibrated section of many passes lands about this far past its target: the harness
 # predicts its passes to aim 20 % past it (harness.py's PREDICTION_OVERSHOOT, held equal by a test).
 OVERSHOOT = 1.2
@@ -256,6 +259,11 @@ def cell_cost(cell: Cell, seen: dict[str, Seen], settings: dict, parallel: bool,
     return CellCost(cell.raw_path, first, later, most, DEFAULT, rounds_known=not adaptive)
 
 
+def default_startup(per_container: int) -> float:
+    """A cell's start-up without history: its container's, or its share of one it shares, and its own process."""
+    return DEFAULT_STARTUP if per_container <= 1 else DEFAULT_STARTUP / per_container + PART_STARTUP
+
+
 def estimate_session(settings: dict, seen: dict[str, Seen], free_threaded: Iterable[str] = ()) -> Estimate:
     """The session the settings plan: every cell's containers over its rounds.
 
@@ -265,7 +273,7 @@ def estimate_session(settings: dict, seen: dict[str, Seen], free_threaded: Itera
     """
     free = set(free_threaded)
     startups = [s.startup for s in seen.values()]
-    startup = statistics.median(startups) if startups else DEFAULT_STARTUP
+    startup = statistics.median(startups) if startups else default_startup(settings.get(SHARING, 1))
     costs = []
     for path in settings["cells"]:
         cell = Cell.from_raw_path(path)
@@ -332,6 +340,7 @@ def read_records(raw_dir: Path, journal: Path | None = None) -> list[dict]:
 
 
 TIMING = ("min_time", "values_time", "max_values", "warmup")  # the settings a container's cost follows
+SHARING = "cells_per_container"  # and how many cells share one (absent: 1)
 
 
 def timed_alike(records: list[dict], stamps_dir: Path, settings: dict) -> list[dict]:
@@ -346,7 +355,8 @@ def timed_alike(records: list[dict], stamps_dir: Path, settings: dict) -> list[d
     for path in sorted(stamps_dir.glob("*.json")) if stamps_dir.is_dir() else []:
         stamp = _json_object(path)
         timing = stamp.get("settings") or {}
-        if all(timing.get(key) == value for key, value in wanted.items()):
+        shared = timing.get(SHARING, 1) == settings.get(SHARING, 1)  # start-up is shared among its cells
+        if shared and all(timing.get(key) == value for key, value in wanted.items()):
             alike.add(stamp.get("session"))
     return [r for r in records if r.get(FROM_JOURNAL) or r.get("session") in alike]
 

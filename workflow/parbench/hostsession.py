@@ -25,7 +25,7 @@ from .errors import ParbenchError, main_guard
 from .matrix import Cell, all_cells
 from .measure import open_log
 from .plan import host_budgeted, write_if_changed
-from .progress import format_duration
+from .progress import containers_phrase, format_duration
 from .session import measure
 from .sessionlock import stop_on_signals
 from .sessionrecords import raw_file
@@ -140,7 +140,7 @@ def session(args: argparse.Namespace) -> None:
         "raw": [str(raw_file(Cell.from_raw_path(path), args.out)) for path in settings["cells"]],
     }
     write_text_atomic(args.manifest, json.dumps(manifest, indent=2) + "\n")
-    say(f"measured {counts['containers']} containers ({format_duration(counts['wall_seconds'])}); stamp {stamp}")
+    say(f"measured {containers_phrase(counts)} ({format_duration(counts['wall_seconds'])}); stamp {stamp}")
 
 
 @main_guard

@@ -22,7 +22,7 @@ from .engines import DEFAULT
 from .errors import ParbenchError, main_guard
 from .journal import journal_cells, settings_digest
 from .matrix import Cell
-from .progress import format_duration
+from .progress import containers_phrase, format_duration
 from .session import measure
 from .sessionlock import stop_on_signals
 from .stopping import StopRule
@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     counts = json.loads(stamp.read_text())
     say(
-        f"measured {counts['containers']} containers in session {counts['session']} "
+        f"measured {containers_phrase(counts)} in session {counts['session']} "
         f"({format_duration(counts['wall_seconds'])}); stamp {stamp}"
     )
     return 0

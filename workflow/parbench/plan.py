@@ -146,6 +146,8 @@ def session_settings(config: dict, cells: list[Cell]) -> str:
     # A node's own engine (host_engines) is its measure job's parameter, so changing it remeasures that node alone.
     if config.get("engine", "docker") != "docker":
         settings["engine"] = config["engine"]
+    if config.get("cells_per_container", 1) > 1:  # as engine: settings of one cell per container stay as they were
+        settings["cells_per_container"] = config["cells_per_container"]
     if USER_WORKLOADS:  # a folder's digest is in the settings: changed code is measured again
         settings["user_workloads"] = {name: asdict(spec) for name, spec in sorted(USER_WORKLOADS.items())}
         settings["derived_images"] = derived_images(config)

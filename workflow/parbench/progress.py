@@ -46,3 +46,10 @@ def progress_line(
         f"measuring: {order}/{total} containers done, round {round_index + 1}/{rounds}, "
         f"{format_duration(elapsed)} elapsed{estimate}"
     )
+
+
+def containers_phrase(stamp: dict) -> str:
+    """`846 containers`, or where cells shared them `282 cell runs in 37 containers`."""
+    if "containers_started" in stamp:
+        return f"{stamp['containers']} cell runs in {stamp['containers_started']} containers"
+    return f"{stamp['containers']} containers"

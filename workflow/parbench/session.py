@@ -14,11 +14,13 @@ from __future__ import annotations
 import os
 import statistics
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from . import environment
+from .containerparts import Part, parts_command, shares, split_records
 from .cpusets import parse_cpuset
 from .engines import DOCKER, Engine
 from .errors import ParbenchError
@@ -30,7 +32,16 @@ from .progress import progress_line
 from .provenance import harness_hashes
 from .recordchecks import agreement_problems, checksum_problems, record_problems
 from .sessionlock import Stopped, hold_session_lock, watched_ancestors
-from .sessionplan import WORKLOAD_MOUNT, Timing, calibration_key, harness_argv, session_plan, timing_for
+from .sessionplan import (
+    WORKLOAD_MOUNT,
+    Timing,
+    batch_at,
+    calibration_key,
+    container_key,
+    harness_argv,
+    session_plan,
+    timing_for,
+)
 from .sessionrecords import DEFAULT_RAW_DIR, annotate, write_results
 from .sessionstart import Runtime, check_held, check_user_folders, load_runtimes, stamped_settings, usable_engine
 from .specs import expected_checksum_of, params_label, units_in, use_user_workloads
@@ -50,6 +61,18 @@ class Ran:
     diagnostics: dict  # the host's state just before it started
     started_at: str
     failures: list[str]  # why earlier attempts of the same container failed
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What a container runs for one cell, and what its records are checked against."""
+
+    runtime: Runtime
+    params: dict
+    timing: Timing
+    env: dict[str, str]
+    units: int
+    argv: list[str]
 
 
 class Session:
@@ -74,7 +97,13 @@ class Session:
         self.timeout, self.retries, self.log, self.say = timeout, retries, log, say
         self.labels = labels  # on every container, so a later session can find what this one left
         self.cells = [Cell.from_raw_path(path) for path in settings["cells"]]
-        self.plan = session_plan(self.cells, settings["repeats"], settings["seed"])
+        self.users = settings.get("user_workloads", {})
+        # Cells that may share a container (containerparts.py); one per container unless the settings say more.
+        self.per_container = int(settings.get("cells_per_container", 1))
+        self.key = partial(container_key, users=tuple(self.users))
+        self.plan = session_plan(
+            self.cells, settings["repeats"], settings["seed"], self.key if self.per_container > 1 else None
+        )
         self.loops: dict[Cell, int] = {}
         self.values: dict[Cell, int] = {}
         self.rule = StopRule.of(settings, spent=budget_spent(settings, journal.entries))
@@ -88,7 +117,6 @@ class Session:
             self.remember_checksum(Cell.from_raw_path(entry["cell"]), entry["records"])
         self.ancestors = watched_ancestors()
         self.fault = os.environ.get(FAULT_SWITCH)
-        self.users = settings.get("user_workloads", {})
         self.costs: list[float] | None = None  # each planned container's predicted seconds (estimate.py)
 
     def remember_checksum(self, cell: Cell, records: list[dict]) -> None:
@@ -137,8 +165,10 @@ class Session:
             env[FAULT_SWITCH] = self.fault
         return env
 
-    def attempts(self, cell: Cell, argv: list[str], env: dict[str, str]) -> Ran:
-        """Run the container until it succeeds or infrastructure faults exceed the retries."""
+    def attempts(
+        self, cell: Cell, argv: list[str], env: dict[str, str], cells: int = 1, what: str | None = None
+    ) -> Ran:
+        """Run the container (of `cells` cells, the first `cell`) until it succeeds or faults exceed the retries."""
         failures: list[str] = []
         while True:
             diagnostics = host_diagnostics(parse_cpuset(cell.cpuset))
@@ -150,13 +180,14 @@ class Session:
                     image,
                     argv,
                     cell,
-                    self.timeout,
+                    self.timeout * cells,  # timeout_seconds is each cell's
                     env,
                     self.labels,
                     self.log,
                     self.ancestors,
                     mounts=self.mounts_for(cell),
                     limits=self.settings.get("limits"),
+                    what=what,
                 )
                 return Ran(*records_and_seconds, diagnostics, started_at, failures)
             except InfrastructureFault as fault:
@@ -165,26 +196,54 @@ class Session:
                     raise ParbenchError(f"{fault} ({len(failures)} attempt(s); retries={self.retries})") from None
                 self.say(f"{fault}; retrying ({len(failures)}/{self.retries})")
 
-    def measure_one(self, order: int, round_index: int, cell: Cell) -> dict:
-        """Run one container (retrying infrastructure faults), check it, and return its journal entry."""
+    def prepare(self, cell: Cell) -> Prepared:
+        """What one container (or one part of a shared one) runs for the cell, and what its records must show."""
         runtime = self.image_for(cell)
         params = self.settings["params"][cell.workload]
         key = calibration_key(cell)
         timing = timing_for(cell, self.loops.get(key), self.settings, self.values.get(key, 1))
-        env = self.env_for(cell)
         units = units_in(self.settings, cell.workload)
         argv = harness_argv(runtime.kind, cell, params, timing, user=cell.workload in self.users, units=units)
-        ran = self.attempts(cell, argv, env)
+        return Prepared(runtime, params, timing, self.env_for(cell), units, argv)
+
+    def measure_one(self, order: int, round_index: int, cell: Cell) -> dict:
+        """Run one container (retrying infrastructure faults), check it, and return its journal entry."""
+        prep = self.prepare(cell)
+        return self.entry(order, round_index, cell, prep, self.attempts(cell, prep.argv, prep.env))
+
+    def measure_shared(self, batch: list[int]) -> list[dict]:
+        """Run several cells of one round in one container, each a process of its own (containerparts.py)."""
+        cells = [self.plan[order][1] for order in batch]
+        preps = [self.prepare(cell) for cell in cells]
+        what = f"{cells[0].raw_path} (and {len(cells) - 1} more cell(s) in its container)"
+        command = parts_command([Part(prep.argv, prep.env) for prep in preps])
+        ran = self.attempts(cells[0], command, {}, cells=len(cells), what=what)
+        try:
+            parts = split_records(ran.records, len(cells))
+        except ValueError as problem:
+            raise ParbenchError(f"{what}: {problem} (not retried: the measurement itself is wrong)") from None
+        seconds = shares(ran.seconds, [inside for _, inside in parts])
+        entries = [
+            self.entry(order, self.plan[order][0], cell, prep, replace(ran, records=records, seconds=share))
+            for order, cell, prep, (records, _), share in zip(batch, cells, preps, parts, seconds)
+        ]
+        for entry in entries:  # absent where a cell had its container alone, so such records stay as they were
+            for r in entry["records"]:
+                r.update(container_cells=len(cells), container_order=batch[0])  # the plan position it started at
+        return entries
+
+    def entry(self, order: int, round_index: int, cell: Cell, prep: Prepared, ran: Ran) -> dict:
+        """A container's (or part's) records checked and annotated, as its journal entry."""
         records = ran.records
-        self.check(records, cell, runtime, env, params, timing, units)
+        self.check(records, cell, prep.runtime, prep.env, prep.params, prep.timing, prep.units)
         measured = [r for r in records if not r["warmup"]]
         annotate(
             records,
             cell=cell,
             round_index=round_index,
             order=order,
-            env=env,
-            image=runtime.image,
+            env=prep.env,
+            image=prep.runtime.image,
             engine=self.engine.name,
             host=self.host,
             session=self.journal.session,
@@ -222,28 +281,39 @@ class Session:
 
     def run(self) -> None:
         """Every container of the plan not yet in the journal, in plan order, with progress now and then."""
-        done = self.journal.done()
+        earlier = self.journal.done()  # measured by an earlier invocation: it costs this one nothing
+        done = set(earlier)
         if self.rule.spent:  # an earlier invocation of this session spent it: say so before going on
             self.say(self.spent_line("spent before this resume"))
         total, started = len(self.plan), time.monotonic()
         last_progress = -PROGRESS_EVERY_SECONDS
         last_round = -1
-        self.settle(done)
+        self.settle(earlier)
         for order, (round_index, cell) in enumerate(self.plan):
             if order in done or self.stopped(cell):
                 continue
             if round_index != last_round or time.monotonic() - last_progress >= PROGRESS_EVERY_SECONDS:
                 rounds, elapsed = self.settings["repeats"], time.monotonic() - started
-                self.say(progress_line(order, total, round_index, rounds, elapsed, len(done), self.costs))
+                self.say(progress_line(order, total, round_index, rounds, elapsed, len(earlier), self.costs))
                 last_progress, last_round = time.monotonic(), round_index
-            self.log(f"[{order + 1}/{total}] round {round_index + 1}: {cell.raw_path}")
+            batch = batch_at(self.plan, order, self.per_container, self.pending(done), self.key)
+            for position in batch:
+                self.log(f"[{position + 1}/{total}] round {round_index + 1}: {self.plan[position][1].raw_path}")
             t0 = time.monotonic()
-            entry = self.measure_one(order, round_index, cell)
-            entry["elapsed"] = time.monotonic() - t0
-            self.journal.append(entry)
-            self.taken(cell, entry)
+            entries = self.measure_shared(batch) if len(batch) > 1 else [self.measure_one(order, round_index, cell)]
+            # The container's wall time, shared as its records share it: the budget sums these.
+            inside = [(entry["records"] or [{}])[0].get("container_seconds", 0.0) for entry in entries]
+            for entry, elapsed in zip(entries, shares(time.monotonic() - t0, inside)):
+                entry["elapsed"] = elapsed
+                self.journal.append(entry)
+                self.taken(self.plan[entry["order"]][1], entry)
+            done.update(batch[1:])  # measured now: later positions of this batch are not run again
             self.spend()
-            self.settle(done, after=order)
+            self.settle(earlier, after=order)
+
+    def pending(self, done: set[int]):
+        """Whether a plan position still takes its container: not measured, and its cell not stopped."""
+        return lambda order, cell: order not in done and not self.stopped(cell)
 
     def spend(self) -> None:
         """Once the journal's measuring time reaches the budget, cells with min_rounds take no more (stopping.py)."""

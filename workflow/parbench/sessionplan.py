@@ -13,6 +13,7 @@ pyperf's values per process). Every later container of the cell reuses that
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Collection, Hashable, Sequence
 from dataclasses import dataclass
 
 from .matrix import AA, Cell
@@ -22,15 +23,56 @@ PYTHON_HARNESS = "/opt/parbench/python/harness.py"
 WORKLOAD_MOUNT = "/workload"  # where a user's folder is mounted, read-only, in a CPython container
 
 
-def session_plan(cells: list[Cell], rounds: int, seed: int) -> list[tuple[int, Cell]]:
-    """(round, cell) pairs: round-major, each round a seeded shuffle of every cell."""
+def session_plan(
+    cells: list[Cell], rounds: int, seed: int, key: Callable[[Cell], Hashable] | None = None
+) -> list[tuple[int, Cell]]:
+    """(round, cell) pairs: round-major, each round a seeded shuffle of every cell.
+
+    With `key` (cells that may share a container: container_key), each
+    round's shuffle is then gathered by key, the groups in the order their
+    first cell drew and the cells of a group in the order they drew, so
+    cells that can share a container are next to each other in the plan.
+    """
     rng = random.Random(seed)
     plan = []
     for round_index in range(rounds):
         order = sorted(cells, key=lambda c: c.raw_path)
         rng.shuffle(order)
+        if key is not None:
+            first = {}
+            for cell in order:
+                first.setdefault(key(cell), len(first))
+            order.sort(key=lambda cell: first[key(cell)])  # stable: a group keeps its cells' drawn order
         plan += [(round_index, cell) for cell in order]
     return plan
+
+
+def container_key(cell: Cell, users: Collection[str] = ()) -> tuple[str, str, str]:
+    """What cells sharing a container must share: the image, the CPU set, and a user workload's mount."""
+    return cell.runtime, cell.cpuset, cell.workload if cell.workload in users else ""
+
+
+def batch_at(
+    plan: Sequence[tuple[int, Cell]],
+    order: int,
+    size: int,
+    pending: Callable[[int, Cell], bool],
+    key: Callable[[Cell], Hashable],
+) -> list[int]:
+    """The plan positions one container runs, from `order` on: up to `size` pending cells of its round and key.
+
+    A group's cells are next to each other in the plan (session_plan), so
+    the batch ends at the first cell of another round or key; positions
+    already measured or of cells that stopped are skipped, not counted.
+    """
+    round_index, cell = plan[order]
+    batch = [order]
+    for later in range(order + 1, len(plan)):
+        if len(batch) >= size or plan[later][0] != round_index or key(plan[later][1]) != key(cell):
+            break
+        if pending(later, plan[later][1]):
+            batch.append(later)
+    return batch
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,11 @@ def session_counts(journal: Journal) -> dict:
     measured = [r for r in records if not r["warmup"]]
     # Start-up and retries are the container's, repeated on each of its records: count them once.
     containers = [e["records"][0] for e in journal.entries if e["records"]]
+    # Where cells shared containers (containerparts.py), how many were started: one per container_order.
+    started = {r.get("container_order", r["order"]) for r in containers if r.get("container_cells")}
+    sharing = {"containers_started": len(started) + sum(not r.get("container_cells") for r in containers)}
     return {
+        **(sharing if started else {}),
         "containers": len(journal.entries),
         "retries": sum(r["retries"] for r in containers),
         "wall_seconds": measuring_seconds(journal.entries),

@@ -44,20 +44,24 @@ def container_name(cell: Cell) -> str:
     return f"parbench-{cell.runtime}-{cell.mode}-{uuid.uuid4().hex[:10]}"
 
 
-def classify_failure(returncode: int, stderr: str, cell: Cell, engine: Engine) -> Exception:
-    """A failed container as an infrastructure fault (retried) or a measurement error (not)."""
+def classify_failure(returncode: int, stderr: str, cell: Cell, engine: Engine, what: str | None = None) -> Exception:
+    """A failed container as an infrastructure fault (retried) or a measurement error (not).
+
+    `what` names the container's cells where it ran more than one (default: the cell's raw path).
+    """
     last = (stderr.strip().splitlines() or ["no message"])[-1]
+    named = what or cell.raw_path
     if returncode == 137:
-        return InfrastructureFault(f"{cell.raw_path}: the container was killed ({engine.kill_hint})")
+        return InfrastructureFault(f"{named}: the container was killed ({engine.kill_hint})")
     if engine.start_failed(returncode, stderr):
         problem = engine.problem(timeout=10)
         if problem:
             return ParbenchError(
-                f"lost {engine.title} while measuring {cell.raw_path} ({problem}); "
+                f"lost {engine.title} while measuring {named} ({problem}); "
                 "after it is back, run the same command again to resume"
             )
-        return InfrastructureFault(f"{cell.raw_path}: {engine.name} could not run the container ({last})")
-    return ParbenchError(f"harness exited with {returncode} for {cell.raw_path}: {last}")
+        return InfrastructureFault(f"{named}: {engine.name} could not run the container ({last})")
+    return ParbenchError(f"harness exited with {returncode} for {named}: {last}")
 
 
 def _wait(proc: subprocess.Popen, cell: Cell, timeout: float, ancestors: list[int], t0: float) -> tuple[str, str]:
@@ -90,8 +94,12 @@ def run_container(
     *,
     mounts: dict[str, str] | None = None,
     limits: dict | None = None,
+    what: str | None = None,
 ) -> tuple[list[dict], float]:
-    """One pinned, least-privilege container; returns its records and outside wall time."""
+    """One pinned, least-privilege container; returns its records and outside wall time.
+
+    `what` names its cells in a failure's line where it runs more than one (containerparts.py).
+    """
     name = container_name(cell)
     command = engine.run_command(
         image, argv, name=name, cpuset=cell.cpuset, env=env, labels=labels, mounts=mounts, limits=limits
@@ -109,7 +117,7 @@ def run_container(
     seconds = time.perf_counter() - t0
     log(stderr.rstrip())
     if proc.returncode != 0:
-        raise classify_failure(proc.returncode, stderr, cell, engine)
+        raise classify_failure(proc.returncode, stderr, cell, engine, what)
     return parse_records(stdout), seconds
 
 

@@ -25,6 +25,7 @@ import pandas as pd
 
 from .aggregate import read_table
 from .errors import ParbenchError
+from .progress import containers_phrase
 
 
 def load(results: Path) -> tuple[list[dict], list[dict]]:
@@ -58,7 +59,7 @@ def cost_lines(stamp: dict, records: list[dict]) -> list[str]:
     warm, start = stamp["warmup_seconds"], startup_seconds(stamp, records)
     rest = wall - timed - warm - start
     return [
-        f"session {stamp['session']}: {stamp['containers']} containers, wall {wall:.1f} s, "
+        f"session {stamp['session']}: {containers_phrase(stamp)}, wall {wall:.1f} s, "
         f"timed sections {timed:.1f} s, ratio {wall / timed:.2f}  (target <= 1.5)",
         f"  shares of wall time: timed {timed / wall:.0%}, warm-ups and calibration {warm / wall:.0%}, "
         f"container start-up {start / wall:.0%}, the rest {rest / wall:.0%}",
