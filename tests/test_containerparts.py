@@ -151,3 +151,21 @@ def test_a_session_runs_shared_containers_and_journals_each_cell_apart(tmp_path)
             e["round"],
             Cell.from_raw_path(e["cell"]).cpuset,
         )
+
+
+def test_the_aa_twin_never_shares_its_originals_container():
+    original = Cell("go", "cpu_loop", "goroutines", "0", 1)
+    twin = Cell("go", "cpu_loop", "goroutines", "0", 1, "aa")
+    other = Cell("go", "alloc", "goroutines", "0", 1)
+    plan = [(0, original), (0, twin), (0, other)]
+    everything = lambda order, cell: True  # noqa: E731
+    assert batch_at(plan, 0, 8, everything, container_key) == [0, 2]  # the twin waits for a container of its own
+    assert batch_at(plan, 1, 8, everything, container_key) == [1, 2]
+
+
+def test_the_report_says_when_cells_shared_containers():
+    from parbench.report._measurement import sharing_sentence
+
+    assert sharing_sentence({"repeats": 2}) == "" and sharing_sentence({"cells_per_container": 1}) == ""
+    said = sharing_sentence({"cells_per_container": 8})
+    assert said.startswith(" Up to 8 cells of one round that share an image and a CPU set ran in one container")

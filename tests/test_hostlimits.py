@@ -59,10 +59,19 @@ def test_a_budget_is_fitted_to_each_node_before_the_jobs_are_submitted(tmp_path)
     assert big_cut.rounds == 4 and "4 rounds instead of 6; leaves out CPU sets" in big_cut.cut
     assert big_cut.estimate.seconds <= float(budget[:-1]) and big_cut.minutes < big.minutes  # the limit follows
     assert f"; {big_cut.cut}; SLURM time limit" in big_cut.line()
-    assert "budget" not in json.loads(found.settings)  # each node fits its own: the settings carry none
+    assert json.loads(found.settings)["budget"] == {"limit": budget}  # the budget asked: each node fits its own
 
 
 def test_a_budget_too_small_for_a_node_is_refused_naming_it(tmp_path):
     config = quick_config(**HOSTS, repeats=6, min_rounds=4, budget="2s")
     with pytest.raises(ParbenchError, match=r"^host big \(16 CPUs\): budget 2s cannot hold 4 rounds"):
         plan(config, tmp_path, machine(nodes={"small": 2, "big": 16}))
+
+
+def test_a_cluster_runs_settings_carry_the_budget_asked_so_changing_it_remeasures(tmp_path):
+    nodes = machine(nodes={"small": 2})
+    without = json.loads(plan(quick_config(**HOSTS), tmp_path, nodes).settings)
+    asked = json.loads(plan(quick_config(**HOSTS, budget="30m"), tmp_path, nodes).settings)
+    other = json.loads(plan(quick_config(**HOSTS, budget="45m"), tmp_path, nodes).settings)
+    assert "budget" not in without and asked["budget"] == {"limit": "30m"} and other["budget"] == {"limit": "45m"}
+    assert {k: v for k, v in asked.items() if k != "budget"} == without  # nothing else: each node fits it

@@ -247,7 +247,7 @@ def plan(config: dict, root: Path, machine: Machine) -> Plan:
     hosts = list(config.get("hosts") or [])
     # A node fits a budget to its own cells (host_budgeted); this machine's cells are not measured then.
     session = local_budgeted({**config, "budget": None} if hosts else config, cells, root)
-    cells, settings = session.cells, session.settings
+    cells, settings = session.cells, asked_budget(session.settings, config if hosts else {})
     gone, notices = gone_images(root, machine.find_image)
     resuming = None if hosts else unfinished_session(root / JOURNAL)
     if resuming:
@@ -331,6 +331,13 @@ def local_budgeted(config: dict, cells: list[Cell], root: Path) -> Budgeted:
     settings = json.loads(session_settings(config, cells))
     estimate = estimate_session(settings, history(root, settings), free_threaded(config))
     return budgeted(settings, cells, estimate, config.get("budget"), root / SETTINGS)
+
+
+def asked_budget(settings: str, config: dict) -> str:
+    """A cluster run's settings with the budget asked, which each node fits (and a change of it remeasures)."""
+    if not config.get("budget"):
+        return settings
+    return json.dumps({**json.loads(settings), "budget": {"limit": config["budget"]}}, sort_keys=True, indent=1)
 
 
 def host_budgeted(settings: dict, cells: list[Cell], config: dict, root: Path, raw: Path, state: Path) -> Budgeted:

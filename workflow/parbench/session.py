@@ -309,7 +309,7 @@ class Session:
                 self.taken(self.plan[entry["order"]][1], entry)
             done.update(batch[1:])  # measured now: later positions of this batch are not run again
             self.spend()
-            self.settle(earlier, after=order)
+            self.settle(earlier, after=batch[-1])
 
     def pending(self, done: set[int]):
         """Whether a plan position still takes its container: not measured, and its cell not stopped."""

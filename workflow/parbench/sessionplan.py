@@ -63,15 +63,20 @@ def batch_at(
 
     A group's cells are next to each other in the plan (session_plan), so
     the batch ends at the first cell of another round or key; positions
-    already measured or of cells that stopped are skipped, not counted.
+    already measured or of cells that stopped are skipped, not counted. The
+    A/A twin is skipped too where its original is in the batch (it starts a
+    container of its own when its turn comes): it must take its original's
+    calibrated loops, and its noise floor is the spread between containers.
     """
     round_index, cell = plan[order]
-    batch = [order]
+    batch, twins = [order], {calibration_key(cell)}
     for later in range(order + 1, len(plan)):
-        if len(batch) >= size or plan[later][0] != round_index or key(plan[later][1]) != key(cell):
+        other = plan[later][1]
+        if len(batch) >= size or plan[later][0] != round_index or key(other) != key(cell):
             break
-        if pending(later, plan[later][1]):
+        if pending(later, other) and calibration_key(other) not in twins:
             batch.append(later)
+            twins.add(calibration_key(other))
     return batch
 
 

@@ -64,7 +64,7 @@ def classify_failure(returncode: int, stderr: str, cell: Cell, engine: Engine, w
     return ParbenchError(f"harness exited with {returncode} for {named}: {last}")
 
 
-def _wait(proc: subprocess.Popen, cell: Cell, timeout: float, ancestors: list[int], t0: float) -> tuple[str, str]:
+def _wait(proc: subprocess.Popen, named: str, timeout: float, ancestors: list[int], t0: float) -> tuple[str, str]:
     """The container's output, waiting in steps of at most a second.
 
     Short steps let the session notice within seconds that the workflow engine
@@ -76,7 +76,7 @@ def _wait(proc: subprocess.Popen, cell: Cell, timeout: float, ancestors: list[in
             return proc.communicate(timeout=max(0.0, min(1.0, left)))
         except subprocess.TimeoutExpired:
             if time.perf_counter() - t0 >= timeout:
-                raise InfrastructureFault(f"{cell.raw_path} exceeded timeout_seconds={timeout:g}") from None
+                raise InfrastructureFault(f"{named} exceeded {timeout:g} s (timeout_seconds for each cell)") from None
             if not all(pid_alive(pid) for pid in ancestors):
                 raise Stopped("the workflow engine that started the session has gone away") from None
 
@@ -108,7 +108,7 @@ def run_container(
     t0 = time.perf_counter()
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        stdout, stderr = _wait(proc, cell, timeout, ancestors, t0)
+        stdout, stderr = _wait(proc, what or cell.raw_path, timeout, ancestors, t0)
     except BaseException:
         proc.kill()
         engine.stop(name)

@@ -109,6 +109,18 @@ def budget_sentence(settings: dict, summary: pd.DataFrame | None = None) -> str:
     return "".join(f" {subject} {cut}." for subject, cut in zip(subjects, cuts))
 
 
+def sharing_sentence(settings: dict) -> str:
+    """Where cells shared containers: how many at most, and what that leaves independent."""
+    most = settings.get("cells_per_container", 1)
+    if most <= 1:
+        return ""
+    return (
+        f" Up to {most} cells of one round that share an image and a CPU set ran in one container, each a fresh "
+        "process of its own, one after the other (the A/A twin never beside its original); a cell's run is its "
+        "repeat, and its container time is its own seconds inside plus an equal share of the container's start."
+    )
+
+
 def calibration_rule(settings: dict, config: dict) -> str:
     """How long a timed section lasts at least, as the first session's stamp (or the config) says."""
     min_time = settings.get("min_time", config.get("min_time"))
@@ -142,7 +154,8 @@ def timed_section_lines(inp: ReportInputs) -> list[str]:
         + stamp_totals(inp.stamps, inp.runs)
         + timing_differences(inp.stamps)
         + rounds_sentence(settings, inp.summary)
-        + budget_sentence(settings, inp.summary),
+        + budget_sentence(settings, inp.summary)
+        + sharing_sentence(settings),
         "",
         markdown_table(loops_rows(inp.runs)),
         "",
