@@ -37,17 +37,6 @@ def session(project: Path, config: Path, per_container: int, label: str) -> tupl
     return runs, stamp, pd.read_csv(project / "results" / "claims.csv")
 
 
-def containers_started(project: Path) -> int:
-    """Containers the last session started: one per record group that shared one, one per cell run otherwise."""
-    records = [
-        json.loads(line)
-        for path in (project / "results" / "raw").rglob("*.jsonl")
-        for line in path.read_text().splitlines()
-        if line.strip()
-    ]
-    return len({r.get("container_order", r["order"]) for r in records})
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-container", type=int, default=8, help="cells a shared container may run")
@@ -66,7 +55,7 @@ def main() -> None:
             table, stamp, claims = session(project, args.config.resolve(), k, f"k{k}-{pair}")
             runs[k].append(table)
             walls[k].append(stamp["wall_seconds"])
-            started[k].append(containers_started(project))
+            started[k].append(stamp.get("containers_started", stamp["containers"]))  # sessionrecords counts them
             verdicts[k].append(claims["verdict"].astype(str).tolist())
     table = compare(pd.concat(runs[1]), pd.concat(runs[args.per_container]))
     table = table.rename(columns={"old median s": "alone median s", "new/old": "shared/alone"})

@@ -27,7 +27,7 @@ from .config import enabled_workloads, workload_params, workload_units
 from .control import cells_to_repair
 from .cpusets import available_cpus
 from .errors import ParbenchError
-from .estimate import Seen, estimate_line, estimate_session, read_records, seen_cells, timed_alike
+from .estimate import Estimate, Seen, estimate_line, estimate_session, read_records, seen_cells, timed_alike
 from .hostlimits import HostEstimate
 from .journal import journal_cells, settings_digest
 from .matrix import Cell, all_cells, measured_cells
@@ -245,9 +245,9 @@ def plan(config: dict, root: Path, machine: Machine) -> Plan:
     use_user_workloads(user_workloads(enabled_workloads(config)))
     cells = all_cells(config, machine.cpus)
     hosts = list(config.get("hosts") or [])
-    # A node fits a budget to its own cells (host_budgeted); this machine's cells are not measured then.
-    session = local_budgeted({**config, "budget": None} if hosts else config, cells, root)
-    cells, settings = session.cells, asked_budget(session.settings, config if hosts else {})
+    # A node fits a budget to its own cells (host_budgeted): this machine's history is not read for a cluster run.
+    session = cluster_session(config, cells) if hosts else local_budgeted(config, cells, root)
+    cells, settings = session.cells, session.settings
     gone, notices = gone_images(root, machine.find_image)
     resuming = None if hosts else unfinished_session(root / JOURNAL)
     if resuming:
@@ -333,11 +333,15 @@ def local_budgeted(config: dict, cells: list[Cell], root: Path) -> Budgeted:
     return budgeted(settings, cells, estimate, config.get("budget"), root / SETTINGS)
 
 
-def asked_budget(settings: str, config: dict) -> str:
-    """A cluster run's settings with the budget asked, which each node fits (and a change of it remeasures)."""
-    if not config.get("budget"):
-        return settings
-    return json.dumps({**json.loads(settings), "budget": {"limit": config["budget"]}}, sort_keys=True, indent=1)
+def cluster_session(config: dict, cells: list[Cell]) -> Budgeted:
+    """A cluster run's settings, with the budget asked, which each node fits (and a change of it remeasures).
+
+    Nothing is predicted here: each node's session is (host_estimates).
+    """
+    settings = json.loads(session_settings(config, cells))
+    if config.get("budget"):
+        settings["budget"] = {"limit": config["budget"]}
+    return Budgeted(json.dumps(settings, sort_keys=True, indent=1), cells, Estimate(()), [])
 
 
 def host_budgeted(settings: dict, cells: list[Cell], config: dict, root: Path, raw: Path, state: Path) -> Budgeted:
