@@ -181,6 +181,15 @@ def test_the_printed_line_names_cells_containers_minutes_and_sources():
     assert "1 from the timing settings" in line
 
 
+def test_where_cells_share_containers_the_lines_count_cell_runs():
+    plan_settings = settings([GIL, FREE], cells_per_container=8)
+    found = estimate_session(plan_settings, {})
+    assert estimate_line(found, 6).startswith("2 cells, 12 cell runs, about")
+    assert estimate_line(found.only([GIL.raw_path]), 6).startswith("1 cells, 6 cell runs, about")
+    assert progress_line(3, 12, 0, 6, 5.0, 0, per_container=8).startswith("measuring: 3/12 cell runs done, round 1/6")
+    assert progress_line(3, 12, 0, 6, 5.0, 0).startswith("measuring: 3/12 containers done")
+
+
 def test_container_costs_follow_the_plan_order():
     plan_settings = settings([GIL, FREE])
     found = estimate_session(plan_settings, seen_cells(records(GIL, [3.0, 2.0], 0.01), IMAGES, plan_settings))
@@ -374,7 +383,9 @@ def test_a_narrowed_invocation_predicts_only_the_cells_it_measures(tmp_path):
     config = quick_config(remeasure=["go"])
     found = plan(config, tmp_path, machine())
     go = [c for c in found.cells if c.runtime == "go"]
-    assert found.estimate.startswith(f"{len(go)} cells, {len(go) * config['repeats']} containers, ")
+    assert found.estimate.startswith(
+        f"{len(go)} cells, {len(go) * config['repeats']} cell runs, "
+    )  # quick: 8 a container
 
 
 def test_a_record_without_the_fields_of_a_cost_is_left_out_not_a_crash():

@@ -31,6 +31,7 @@ from .cpusets import parse_cpuset
 from .hostload import BUSY_SAMPLE_SECONDS
 from .matrix import AA, Cell
 from .names import C_LIBRARY, GOROUTINES, SLEEP, THREADS
+from .progress import runs_noun
 from .specs import CALIBRATION_MARGIN, params_label, scaling, units_in, workload_kind
 
 DEFAULT_STARTUP = 0.3  # seconds to start a container, where no earlier session says (docs/method.md)
@@ -75,9 +76,10 @@ class CellCost:
 
 @dataclass(frozen=True)
 class Estimate:
-    """A session's predicted cost, cell by cell."""
+    """A session's predicted cost, cell by cell; `per_container` cells may share a container."""
 
     costs: tuple[CellCost, ...]
+    per_container: int = 1
 
     @property
     def cells(self) -> int:
@@ -103,11 +105,11 @@ class Estimate:
     def only(self, cells: Iterable[str]) -> Estimate:
         """The cells (raw paths) an invocation measures, when a repair or `remeasure` narrows it."""
         wanted = set(cells)
-        return Estimate(tuple(c for c in self.costs if c.cell in wanted))
+        return replace(self, costs=tuple(c for c in self.costs if c.cell in wanted))
 
     def with_rounds(self, most: int) -> Estimate:
         """The same session with at most `most` rounds per cell (a budget's cut)."""
-        return Estimate(tuple(replace(c, rounds=min(c.rounds, most)) for c in self.costs))
+        return replace(self, costs=tuple(replace(c, rounds=min(c.rounds, most)) for c in self.costs))
 
 
 def runs_in_parallel(cell: Cell, free_threaded: bool, env: dict[str, str]) -> bool:
@@ -279,7 +281,7 @@ def estimate_session(settings: dict, seen: dict[str, Seen], free_threaded: Itera
         cell = Cell.from_raw_path(path)
         env = settings.get("env", {}).get(cell.variant, {})
         costs.append(cell_cost(cell, seen, settings, runs_in_parallel(cell, cell.runtime in free, env), startup))
-    return Estimate(tuple(costs))
+    return Estimate(tuple(costs), int(settings.get(SHARING, 1)))
 
 
 def container_costs(plan: Sequence[tuple[int, Cell]], estimate: Estimate) -> list[float]:
@@ -318,10 +320,8 @@ def estimate_line(estimate: Estimate, most_rounds: int) -> str:
     bound = sum(not c.rounds_known for c in estimate.costs)
     if bound:
         told.append(f"{bound} at the most rounds ({most_rounds}), an upper bound")
-    return (
-        f"{estimate.cells} cells, {estimate.containers} containers, {about(estimate.seconds)} predicted"
-        f" ({', '.join(told) or 'no cells'})"
-    )
+    runs = f"{estimate.containers} {runs_noun(estimate.per_container)}"
+    return f"{estimate.cells} cells, {runs}, {about(estimate.seconds)} predicted ({', '.join(told) or 'no cells'})"
 
 
 def read_records(raw_dir: Path, journal: Path | None = None) -> list[dict]:

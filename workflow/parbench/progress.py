@@ -30,6 +30,11 @@ def time_left(order: int, total: int, elapsed: float, skipped: int, costs: Seque
     return sum(costs[order:]) * pace
 
 
+def runs_noun(per_container: int) -> str:
+    """What a session counts: containers, or where cells may share them, cell runs (each a cell's repeat)."""
+    return "cell runs" if per_container > 1 else "containers"
+
+
 def progress_line(
     order: int,
     total: int,
@@ -38,12 +43,13 @@ def progress_line(
     elapsed: float,
     skipped: int,
     costs: Sequence[float] | None = None,
+    per_container: int = 1,
 ) -> str:
-    """Containers done / total, the round, elapsed time and an estimate of what is left."""
+    """Containers (or cell runs) done / total, the round, elapsed time and an estimate of what is left."""
     left = time_left(order, total, elapsed, skipped, costs)
     estimate = f", about {format_duration(left)} left" if left is not None else ""
     return (
-        f"measuring: {order}/{total} containers done, round {round_index + 1}/{rounds}, "
+        f"measuring: {order}/{total} {runs_noun(per_container)} done, round {round_index + 1}/{rounds}, "
         f"{format_duration(elapsed)} elapsed{estimate}"
     )
 

@@ -294,7 +294,11 @@ class Session:
                 continue
             if round_index != last_round or time.monotonic() - last_progress >= PROGRESS_EVERY_SECONDS:
                 rounds, elapsed = self.settings["repeats"], time.monotonic() - started
-                self.say(progress_line(order, total, round_index, rounds, elapsed, len(earlier), self.costs))
+                self.say(
+                    progress_line(
+                        order, total, round_index, rounds, elapsed, len(earlier), self.costs, self.per_container
+                    )
+                )
                 last_progress, last_round = time.monotonic(), round_index
             batch = batch_at(self.plan, order, self.per_container, self.pending(done), self.key)
             for position in batch:
