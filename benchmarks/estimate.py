@@ -5,8 +5,9 @@ the default config give the cells, and the estimate's model (estimate.py)
 their cost. History: this checkout's results/raw (and an unfinished journal)
 for the images in results/images, if there are any; or the records of a
 runs.csv given with --runs (each row taken with its own image ID), so a
-reference run can stand in. Prints, per machine: cells, containers, predicted
-session minutes, the longest predicted container, and the session's ratio to
+reference run can stand in. Prints, per machine: cells, cell runs (each a
+cell's repeat; containers where each cell has its own), predicted session
+minutes, the longest predicted cell run, and the session's ratio to
 the 2-CPU figure. With --budget, then what the planner makes of that budget on
 each machine (budget.fit): the rounds, the CPU sets it leaves out and the
 session it predicts, or the line that refuses it.
@@ -93,7 +94,7 @@ def main() -> None:
     records, images, about = history(args.runs)
     free = [name for name, entry in config["catalogue"].items() if entry.get("free_threading")]
     print(f"history: {about}")
-    print(f"{'cpus':>5} {'cells':>6} {'containers':>10} {'minutes':>8} {'longest s':>10} {'x 2 cpus':>8}  from history")
+    print(f"{'cpus':>5} {'cells':>6} {'cell runs':>10} {'minutes':>8} {'longest s':>10} {'x 2 cpus':>8}  from history")
     base, fits = None, []
     for name, count in MACHINES:
         cells, settings = machine_cells(config, name, count)

@@ -28,7 +28,7 @@ from .estimate import session_costs
 from .hostload import host_diagnostics
 from .journal import Journal, new_session_id, open_journal, plan_key
 from .matrix import Cell
-from .progress import progress_line
+from .progress import progress_line, runs_noun
 from .provenance import harness_hashes
 from .recordchecks import agreement_problems, checksum_problems, record_problems
 from .sessionlock import Stopped, hold_session_lock, watched_ancestors
@@ -387,7 +387,8 @@ def measure(
         planned = len(settings["cells"]) * settings["repeats"]
         raise ParbenchError(
             f"measurement stopped ({str(why) or 'interrupted'}); {kept} of at most {planned} "
-            "containers are kept in the journal: run the same command again to resume"
+            f"{runs_noun(int(settings.get('cells_per_container', 1)))} are kept in the journal: "
+            "run the same command again to resume"
         ) from None
     finally:
         lock.close()

@@ -102,7 +102,7 @@ def warmup_evidence(records: list[dict]) -> list[str]:
             ratios[(runtime, kind)].append(warm[0]["seconds"] / measured[0]["seconds"])
     return [
         f"  {runtime}, {kind}: first pass / measured per loop, median {statistics.median(v):.3f} "
-        f"(quartiles {statistics.quantiles(v, n=4)[0]:.3f}-{statistics.quantiles(v, n=4)[2]:.3f}, {len(v)} containers)"
+        f"(quartiles {statistics.quantiles(v, n=4)[0]:.3f}-{statistics.quantiles(v, n=4)[2]:.3f}, {len(v)} cell runs)"
         for (runtime, kind), v in sorted(ratios.items())
         if len(v) >= 2
     ]
