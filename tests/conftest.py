@@ -90,13 +90,20 @@ def engine_project(built_project, tmp_path_factory):
     from engines_env import engine_env, engine_workdir
 
     made: dict[str, tuple[Path, dict]] = {}
+    roots: list[Path] = []
 
     def project(name: str) -> tuple[Path, dict]:
         if name not in made:
             env = engine_env(name)
             root = engine_workdir(name, tmp_path_factory)
+            roots.append(root)
             made[name] = (copy_project(built_project, root / "parbench"), env)
-            shutil.copytree(built_project / "results/images", made[name][0] / "results/images")  # built by Docker
+            # Built by Docker; linked, not copied, as the saved archives are a GB each.
+            shutil.copytree(built_project / "results/images", made[name][0] / "results/images", copy_function=os.link)
         return made[name]
 
-    return project
+    yield project
+    # Apptainer's copy is outside pytest's temporary folders, which pytest clears itself.
+    for root in roots:
+        if not root.is_relative_to(tmp_path_factory.getbasetemp()):
+            shutil.rmtree(root, ignore_errors=True)

@@ -9,8 +9,10 @@ system, unprivileged; its wrapper goes first on PATH, and parbench calls
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -32,10 +34,28 @@ def engine_workdir(name: str, factory) -> Path:
     """A fresh folder for a project copy; Apptainer's ordinary user must be able to enter it and its parents."""
     if name != "apptainer":
         return factory.mktemp(name)
-    (APPTAINER_DIR / "projects").mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(dir=APPTAINER_DIR / "projects"))
+    projects = APPTAINER_DIR / "projects"
+    projects.mkdir(parents=True, exist_ok=True)
+    prune_stale(projects)
+    folder = Path(tempfile.mkdtemp(dir=projects))
     folder.chmod(0o755)
     return folder
+
+
+STALE_HOURS = 3  # longer than any test run (CI stops at 90 minutes)
+
+
+def prune_stale(folder: Path, pattern: str = "*", now: float | None = None) -> list[Path]:
+    """Remove what an earlier run left in `folder` (killed before its clean-up), older than STALE_HOURS.
+
+    Each Apptainer project holds its image archives and sandboxes, 5 GB or
+    more, so a few killed runs could fill the disk of a later one.
+    """
+    now = time.time() if now is None else now
+    gone = [path for path in folder.glob(pattern) if now - path.stat().st_mtime > STALE_HOURS * 3600]
+    for path in gone:
+        shutil.rmtree(path, ignore_errors=True)
+    return gone
 
 
 def engine_env(name: str) -> dict[str, str]:

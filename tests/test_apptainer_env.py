@@ -18,6 +18,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from engines_env import prune_stale
 
 from conftest import REPO
 
@@ -59,6 +60,7 @@ def environment(docker_engine) -> Path:
 @pytest.fixture(scope="session")
 def workdir(environment) -> Path:
     """A folder the unprivileged user may write, below the bound /var/tmp."""
+    prune_stale(environment, "run-*")
     path = Path(tempfile.mkdtemp(prefix="run-", dir=environment))
     shutil.chown(path, USER, USER)
     yield path

@@ -53,7 +53,7 @@ def test_build_command_writes_iidfile_and_build_args():
     command = docker.build_command(
         "containers/cpython/Dockerfile", ".", {"SOURCE": "P.tar.xz", "BASE_IMAGE": "b"}, "t", "/tmp/iid"
     )
-    assert command[:2] == ["docker", "build"]
+    assert command[:3] == ["docker", "build", "--force-rm"]  # no stopped container left by a failed step
     assert command[command.index("--iidfile") + 1] == "/tmp/iid"
     assert command[command.index("--file") + 1] == "containers/cpython/Dockerfile"
     args = [command[i + 1] for i, part in enumerate(command) if part == "--build-arg"]
@@ -241,6 +241,7 @@ def test_a_hung_docker_call_stops_with_one_line():
             [
                 "docker",
                 "build",
+                "--force-rm",
                 "--no-cache",
                 "--file",
                 "f",

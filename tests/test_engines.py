@@ -355,3 +355,20 @@ def test_the_start_asks_docker_then_the_engine(monkeypatch):
     assert control.start_problem({"engine": "docker"}, []) is None
     monkeypatch.setattr(control.docker, "daemon_problem", lambda: "cannot reach the Docker daemon")
     assert control.start_problem({"engine": "apptainer"}, []) == "cannot reach the Docker daemon"
+
+
+def test_prune_stale_removes_only_what_a_killed_run_left(tmp_path):
+    """The test set-up clears Apptainer projects of killed runs (GBs each), never one still in use."""
+    import os
+
+    from engines_env import STALE_HOURS, prune_stale
+
+    old, new, other = tmp_path / "run-old", tmp_path / "run-new", tmp_path / "keep"
+    for folder in (old, new, other):
+        (folder / "sandbox").mkdir(parents=True)
+    now = 1_000_000.0
+    os.utime(old, (now - STALE_HOURS * 3600 - 1,) * 2)
+    os.utime(new, (now - 60,) * 2)
+    os.utime(other, (now - STALE_HOURS * 3600 - 1,) * 2)
+    assert prune_stale(tmp_path, "run-*", now=now) == [old]
+    assert not old.exists() and new.exists() and other.exists()

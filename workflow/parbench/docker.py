@@ -41,8 +41,14 @@ def build_command(
     no_cache: bool = False,
     network: str | None = None,
 ) -> list[str]:
-    """`docker build` writing the image ID to `iidfile`; `no_cache` for cold builds, network "none" for offline ones."""
-    command = ["docker", "build", *(["--no-cache"] if no_cache else []), *(["--network", network] if network else [])]
+    """`docker build` writing the image ID to `iidfile`; `no_cache` for cold builds, network "none" for offline ones.
+
+    `--force-rm`: the classic builder otherwise keeps the stopped container of
+    a failed step (a user's requirements that do not install), and each such
+    container keeps its layer's disk until someone prunes it.
+    """
+    command = ["docker", "build", "--force-rm"]
+    command += [*(["--no-cache"] if no_cache else []), *(["--network", network] if network else [])]
     command += ["--file", dockerfile, "--iidfile", iidfile, "--tag", tag]
     for key in sorted(build_args):
         command += ["--build-arg", f"{key}={build_args[key]}"]
