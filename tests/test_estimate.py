@@ -31,7 +31,7 @@ from parbench.estimate import (
 )
 from parbench.matrix import Cell
 from parbench.plan import Machine, plan
-from parbench.progress import progress_line
+from parbench.progress import cells_per_container, progress_line
 from parbench.sessionplan import session_plan
 from parbench.specs import CALIBRATION_MARGIN
 from parbench.topology import auto_cpusets, read_topology, topology_summary
@@ -188,6 +188,13 @@ def test_where_cells_share_containers_the_lines_count_cell_runs():
     assert estimate_line(found.only([GIL.raw_path]), 6).startswith("1 cells, 6 cell runs, about")
     assert progress_line(3, 12, 0, 6, 5.0, 0, per_container=8).startswith("measuring: 3/12 cell runs done, round 1/6")
     assert progress_line(3, 12, 0, 6, 5.0, 0).startswith("measuring: 3/12 containers done")
+
+
+def test_settings_without_the_sharing_key_are_one_cell_per_container():
+    """plan.py leaves the key out at 1, so old stamps and new ones of one cell each read alike."""
+    assert cells_per_container({}) == 1
+    assert cells_per_container({"cells_per_container": 8}) == 8
+    assert estimate_session(settings([GIL, FREE]), {}).per_container == 1
 
 
 def test_container_costs_follow_the_plan_order():

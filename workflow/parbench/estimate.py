@@ -31,7 +31,7 @@ from .cpusets import parse_cpuset
 from .hostload import BUSY_SAMPLE_SECONDS
 from .matrix import AA, Cell
 from .names import C_LIBRARY, GOROUTINES, SLEEP, THREADS
-from .progress import runs_noun
+from .progress import cells_per_container, runs_noun
 from .specs import CALIBRATION_MARGIN, params_label, scaling, units_in, workload_kind
 
 DEFAULT_STARTUP = 0.3  # seconds to start a container, where no earlier session says (docs/method.md)
@@ -275,13 +275,13 @@ def estimate_session(settings: dict, seen: dict[str, Seen], free_threaded: Itera
     """
     free = set(free_threaded)
     startups = [s.startup for s in seen.values()]
-    startup = statistics.median(startups) if startups else default_startup(settings.get(SHARING, 1))
+    startup = statistics.median(startups) if startups else default_startup(cells_per_container(settings))
     costs = []
     for path in settings["cells"]:
         cell = Cell.from_raw_path(path)
         env = settings.get("env", {}).get(cell.variant, {})
         costs.append(cell_cost(cell, seen, settings, runs_in_parallel(cell, cell.runtime in free, env), startup))
-    return Estimate(tuple(costs), int(settings.get(SHARING, 1)))
+    return Estimate(tuple(costs), cells_per_container(settings))
 
 
 def container_costs(plan: Sequence[tuple[int, Cell]], estimate: Estimate) -> list[float]:
@@ -340,7 +340,6 @@ def read_records(raw_dir: Path, journal: Path | None = None) -> list[dict]:
 
 
 TIMING = ("min_time", "values_time", "max_values", "warmup")  # the settings a container's cost follows
-SHARING = "cells_per_container"  # and how many cells share one (absent: 1)
 
 
 def timed_alike(records: list[dict], stamps_dir: Path, settings: dict) -> list[dict]:
@@ -355,7 +354,7 @@ def timed_alike(records: list[dict], stamps_dir: Path, settings: dict) -> list[d
     for path in sorted(stamps_dir.glob("*.json")) if stamps_dir.is_dir() else []:
         stamp = _json_object(path)
         timing = stamp.get("settings") or {}
-        shared = timing.get(SHARING, 1) == settings.get(SHARING, 1)  # start-up is shared among its cells
+        shared = cells_per_container(timing) == cells_per_container(settings)  # start-up is shared among its cells
         if shared and all(timing.get(key) == value for key, value in wanted.items()):
             alike.add(stamp.get("session"))
     return [r for r in records if r.get(FROM_JOURNAL) or r.get("session") in alike]

@@ -30,6 +30,15 @@ def time_left(order: int, total: int, elapsed: float, skipped: int, costs: Seque
     return sum(costs[order:]) * pace
 
 
+def cells_per_container(settings: dict) -> int:
+    """How many cells of a round may share one container (containerparts.py); settings without the key: 1.
+
+    plan.py leaves the key out where it is 1, so sessions stamped before
+    sharing existed read the same as those that chose one cell each.
+    """
+    return int(settings.get("cells_per_container", 1))
+
+
 def runs_noun(per_container: int) -> str:
     """What a session counts: containers, or where cells may share them, cell runs (each a cell's repeat)."""
     return "cell runs" if per_container > 1 else "containers"

@@ -28,7 +28,7 @@ from .estimate import session_costs
 from .hostload import host_diagnostics
 from .journal import Journal, new_session_id, open_journal, plan_key
 from .matrix import Cell
-from .progress import progress_line, runs_noun
+from .progress import cells_per_container, progress_line, runs_noun
 from .provenance import harness_hashes
 from .recordchecks import agreement_problems, checksum_problems, record_problems
 from .sessionlock import Stopped, hold_session_lock, watched_ancestors
@@ -99,7 +99,7 @@ class Session:
         self.cells = [Cell.from_raw_path(path) for path in settings["cells"]]
         self.users = settings.get("user_workloads", {})
         # Cells that may share a container (containerparts.py); one per container unless the settings say more.
-        self.per_container = int(settings.get("cells_per_container", 1))
+        self.per_container = cells_per_container(settings)
         self.key = partial(container_key, users=tuple(self.users))
         self.plan = session_plan(
             self.cells, settings["repeats"], settings["seed"], self.key if self.per_container > 1 else None
@@ -387,7 +387,7 @@ def measure(
         planned = len(settings["cells"]) * settings["repeats"]
         raise ParbenchError(
             f"measurement stopped ({str(why) or 'interrupted'}); {kept} of at most {planned} "
-            f"{runs_noun(int(settings.get('cells_per_container', 1)))} are kept in the journal: "
+            f"{runs_noun(cells_per_container(settings))} are kept in the journal: "
             "run the same command again to resume"
         ) from None
     finally:
