@@ -290,3 +290,14 @@ def test_speedup_is_computed_once_from_the_fewest_cpus_one_worker_baseline():
     assert list(scaled_baseline([1.0, 2.0], "cpu_loop", 3)) == [3.0, 6.0]
     ratio, low, high, p = speedup([1.0] * 6, [1.0] * 6, "cpu_loop", 2)  # twice the work in the same time
     assert (ratio, low, high) == (2.0, 2.0, 2.0) and p < 0.05
+
+
+def test_runs_table_says_which_cells_shared_a_container():
+    """Cells that shared a container (cells_per_container > 1) say so in runs.csv; a lone one leaves both empty."""
+    records = scaling_records()
+    marked = next(r for r in records if not r.get("warmup"))
+    marked.update(container_cells=3, container_order=7, seconds=123.0)
+    runs = runs_table(records)
+    shared = runs[runs["container_cells"].notna()]
+    assert shared[["container_cells", "container_order", "seconds"]].values.tolist() == [[3, 7, 123.0]]
+    assert runs["container_order"].isna().sum() == len(runs) - 1

@@ -42,6 +42,8 @@ RUN_COLUMNS = [
     "value",
     "round",
     "order",
+    "container_order",
+    "container_cells",
     "seconds",
     "loops",
     "units",
