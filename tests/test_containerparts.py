@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from parbench.containerparts import CLOCK, PART, Part, parts_command, shares, split_records
+from parbench.containerparts import CLOCK, PART, Part, named_part, parts_command, running_part, shares, split_records
 from parbench.matrix import Cell
 from parbench.sessionplan import batch_at, container_key, session_plan
 
@@ -53,6 +53,15 @@ def test_a_failing_part_ends_the_container_with_its_status_and_runs_nothing_afte
     assert done.returncode == 3
     assert "never" not in done.stdout
     assert [r[PART] for r in records(done.stdout) if PART in r] == [0, 1]  # the failing part is the last one marked
+    assert running_part(done.stdout, 3) == 1
+    assert named_part(["a.jsonl", "b.jsonl", "c.jsonl"], 1) == "b.jsonl (cell 2 of 3 in its container)"
+
+
+def test_the_running_part_is_the_last_marked_one_whatever_else_was_printed():
+    marked = f'{{"{PART}": 0, "{CLOCK}": 1}}\nnot json\n{{"x": 1}}\n{{"{PART}": 1, "{CLOCK}": 2}}\n'
+    assert running_part(marked, 2) == 1
+    assert running_part(marked + f'{{"{PART}": 2, "{CLOCK}": 3}}\n', 2) is None  # every part ended: none to name
+    assert running_part("", 2) is None and running_part("[1]\n", 2) is None
 
 
 def test_output_without_every_marker_in_order_is_refused():
@@ -129,7 +138,7 @@ def test_a_session_runs_shared_containers_and_journals_each_cell_apart(tmp_path)
             argv = [sys.executable, "-c", f"import json; print(json.dumps({record!r}))"]
             return Prepared(SimpleNamespace(image="img"), {}, Timing(loops=1), {}, 1, argv)
 
-        def attempts(self, cell, argv, env, cells=1, what=None):
+        def attempts(self, cell, argv, env, cells=1, what=None, parts=()):
             started.append(cells)
             done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=True)
             return Ran(parse_records(done.stdout), 0.5 * cells, {}, "now", [])
@@ -169,3 +178,41 @@ def test_the_report_says_when_cells_shared_containers():
     assert sharing_sentence({"repeats": 2}) == "" and sharing_sentence({"cells_per_container": 1}) == ""
     said = sharing_sentence({"cells_per_container": 8})
     assert said.startswith(" Up to 8 cells of one round that share an image and a CPU set ran in one container")
+
+
+def test_a_shared_container_that_fails_names_the_cell_that_was_running():
+    """supervise.run_container with this machine's shell as the engine: part 2 of 3 exits 3."""
+    from types import SimpleNamespace
+
+    from parbench.errors import ParbenchError
+    from parbench.supervise import run_container
+
+    shell = SimpleNamespace(
+        name="shell",
+        run_command=lambda image, argv, **options: argv,
+        start_failed=lambda returncode, stderr: False,
+        stop=lambda name: None,
+    )
+    cells = [Cell("go", w, "goroutines", "0", 1) for w in ("cpu_loop", "alloc", "hash")]
+    parts = [
+        Part([sys.executable, "-c", SAYS, "one"], {}),
+        Part([sys.executable, "-c", "import sys; sys.exit('the second cell broke')"], {}),
+        Part([sys.executable, "-c", SAYS, "never"], {}),
+    ]
+    with pytest.raises(ParbenchError) as failed:
+        run_container(
+            shell,
+            "img",
+            parts_command(parts),
+            cells[0],
+            60,
+            {},
+            {},
+            lambda line: None,
+            [],
+            what="first (and 2 more)",
+            parts=[c.raw_path for c in cells],
+        )
+    assert str(failed.value) == (
+        f"harness exited with 1 for {cells[1].raw_path} (cell 2 of 3 in its container): the second cell broke"
+    )

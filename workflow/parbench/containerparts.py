@@ -13,6 +13,7 @@ are told apart. These are pure functions; supervise.py runs the command.
 
 from __future__ import annotations
 
+import json
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -59,6 +60,28 @@ def split_records(records: Sequence[dict], count: int) -> list[tuple[list[dict],
         seconds = (int(records[end][CLOCK]) - int(records[start][CLOCK])) / 1e9
         out.append((list(records[start + 1 : end]), seconds))
     return out
+
+
+def running_part(stdout: str, count: int) -> int | None:
+    """The part a failed container was running: the last one marked in its output (None if none or all ended).
+
+    Any output line that is not a marker is skipped, so a harness that
+    printed garbage before failing still names its cell.
+    """
+    last = None
+    for line in stdout.splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(record, dict) and isinstance(record.get(PART), int):
+            last = record[PART]
+    return last if last is not None and 0 <= last < count else None
+
+
+def named_part(cells: Sequence[str], index: int) -> str:
+    """A failed part as the session's one line names it: the cell, and where it ran."""
+    return f"{cells[index]} (cell {index + 1} of {len(cells)} in its container)"
 
 
 def shares(total: float, inside: Sequence[float]) -> list[float]:

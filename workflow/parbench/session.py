@@ -166,9 +166,18 @@ class Session:
         return env
 
     def attempts(
-        self, cell: Cell, argv: list[str], env: dict[str, str], cells: int = 1, what: str | None = None
+        self,
+        cell: Cell,
+        argv: list[str],
+        env: dict[str, str],
+        cells: int = 1,
+        what: str | None = None,
+        parts: tuple[str, ...] = (),
     ) -> Ran:
-        """Run the container (of `cells` cells, the first `cell`) until it succeeds or faults exceed the retries."""
+        """Run the container (of `cells` cells, the first `cell`) until it succeeds or faults exceed the retries.
+
+        `parts` names a shared container's cells in order, so a failure names the one that was running.
+        """
         failures: list[str] = []
         while True:
             diagnostics = host_diagnostics(parse_cpuset(cell.cpuset))
@@ -188,6 +197,7 @@ class Session:
                     mounts=self.mounts_for(cell),
                     limits=self.settings.get("limits"),
                     what=what,
+                    parts=parts,
                 )
                 return Ran(*records_and_seconds, diagnostics, started_at, failures)
             except InfrastructureFault as fault:
@@ -217,7 +227,7 @@ class Session:
         preps = [self.prepare(cell) for cell in cells]
         what = f"{cells[0].raw_path} (and {len(cells) - 1} more cell(s) in its container)"
         command = parts_command([Part(prep.argv, prep.env) for prep in preps])
-        ran = self.attempts(cells[0], command, {}, cells=len(cells), what=what)
+        ran = self.attempts(cells[0], command, {}, cells=len(cells), what=what, parts=tuple(c.raw_path for c in cells))
         try:
             parts = split_records(ran.records, len(cells))
         except ValueError as problem:

@@ -13,8 +13,10 @@ from __future__ import annotations
 import subprocess
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
+from .containerparts import named_part, running_part
 from .engines import Engine
 from .errors import ParbenchError
 from .matrix import Cell
@@ -95,10 +97,13 @@ def run_container(
     mounts: dict[str, str] | None = None,
     limits: dict | None = None,
     what: str | None = None,
+    parts: Sequence[str] = (),
 ) -> tuple[list[dict], float]:
     """One pinned, least-privilege container; returns its records and outside wall time.
 
-    `what` names its cells in a failure's line where it runs more than one (containerparts.py).
+    `what` names its cells in a failure's line where it runs more than one
+    (containerparts.py); `parts`, the raw paths of those cells in order, lets
+    a failure name the one that was running instead.
     """
     name = container_name(cell)
     command = engine.run_command(
@@ -117,7 +122,9 @@ def run_container(
     seconds = time.perf_counter() - t0
     log(stderr.rstrip())
     if proc.returncode != 0:
-        raise classify_failure(proc.returncode, stderr, cell, engine, what)
+        index = running_part(stdout, len(parts)) if parts else None
+        named = named_part(parts, index) if index is not None else what
+        raise classify_failure(proc.returncode, stderr, cell, engine, named)
     return parse_records(stdout), seconds
 
 
