@@ -164,7 +164,7 @@ def test_the_report_says_how_many_cells_stopped_early():
 
 
 def test_the_report_says_what_a_budget_cut():
-    from parbench.report._measurement import budget_sentence
+    from parbench.budgetcut import budget_sentence
 
     rounds = {"limit": "15m", "asked_repeats": 6, "repeats": 4}
     assert budget_sentence({"repeats": 4, "budget": rounds}) == " The budget of 15m left 4 of the 6 rounds asked."
@@ -176,6 +176,31 @@ def test_the_report_says_what_a_budget_cut():
     spent = pd.DataFrame({"stopped": [BUDGET, BUDGET, REPEATS]})
     said = budget_sentence({"repeats": 6, "min_rounds": 4, "budget": {**rounds, "repeats": 6}}, spent)
     assert said.startswith(" The budget of 15m was spent while measuring, so 2 cells with 4 rounds took no more")
+
+
+def test_the_merged_report_says_what_each_hosts_budget_cut():
+    """A budget fits each node's session apart: the merged report names each host's cut, and only where it cut."""
+    from parbench.merge import settings_by_host
+    from parbench.render_merged import budget_lines
+
+    stamps = [
+        {"host_label": "big", "settings": {"repeats": 6, "budget": {"limit": "1h", "asked_repeats": 6, "repeats": 6}}},
+        {"host_label": "small", "settings": {"repeats": 6}},
+        {
+            "host_label": "small",
+            "settings": {"repeats": 3, "budget": {"limit": "1h", "asked_repeats": 6, "repeats": 3}},
+        },
+    ]
+    settings_of = settings_by_host(stamps)
+    assert settings_of["small"]["repeats"] == 3  # the latest session's
+    summary = pd.DataFrame({"host": ["big", "small"], "stopped": [REPEATS, REPEATS]})
+    assert budget_lines(summary, settings_of) == [
+        "What each host's time budget cut:",
+        "",
+        "- small: The budget of 1h left 3 of the 6 rounds asked.",
+        "",
+    ]
+    assert budget_lines(summary, {"big": settings_of["big"]}) == []
 
 
 def test_the_report_header_counts_containers_per_cell_as_a_range_under_adaptive_rounds():

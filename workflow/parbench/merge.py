@@ -43,13 +43,23 @@ def merged(
     return runs, summary_table(runs, **warning_limits(warnings), rule=rule)
 
 
-def write_merged(out_dir: Path, runs: pd.DataFrame, summary: pd.DataFrame, catalogue: dict) -> None:
-    """runs.csv, summary.csv, ratios.csv (the flavour ratios per host) and report.md of a merge."""
+def write_merged(
+    out_dir: Path, runs: pd.DataFrame, summary: pd.DataFrame, catalogue: dict, settings_of: dict | None = None
+) -> None:
+    """runs.csv, summary.csv, ratios.csv (the flavour ratios per host) and report.md of a merge.
+
+    `settings_of`: each host's session settings by host label, so the report says what each budget cut.
+    """
     ratios = host_flavour_ratios(summary, runs, catalogue)
     write_csv(runs, out_dir / "runs.csv")
     write_csv(summary, out_dir / "summary.csv")
     write_csv(ratios, out_dir / "ratios.csv")
-    write_text_atomic(out_dir / "report.md", merged_report(summary, ratios, runs))
+    write_text_atomic(out_dir / "report.md", merged_report(summary, ratios, runs, settings_of))
+
+
+def settings_by_host(stamps: list[dict]) -> dict[str, dict]:
+    """Each host label's session settings, the latest session's where a host had several."""
+    return {stamp["host_label"]: stamp.get("settings") or {} for stamp in stamps if stamp.get("host_label")}
 
 
 def merged_tables(
@@ -89,7 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     stamps = [json.loads(path.read_text())["sessions"] for path in args.sessions or []]
     rules = [stop_rule(host, config) for host in stamps] if stamps else [StopRule.of(config)] * len(args.runs)
     runs, summary = merged_tables(args.runs, config.get("warnings"), rules)
-    write_merged(args.out_dir, runs, summary, config["catalogue"])
+    write_merged(
+        args.out_dir, runs, summary, config["catalogue"], settings_by_host([s for host in stamps for s in host])
+    )
     print(f"{args.out_dir}: {len(runs)} runs from {summary['host'].nunique()} host(s)", file=sys.stderr)
     return 0
 

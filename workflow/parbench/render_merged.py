@@ -7,8 +7,11 @@ those of ratios.csv (`flavours.host_flavour_ratios`), computed by the merge.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 
+from .budgetcut import budget_sentence
 from .flavours import RATIOS, ratio_name
 from .labels import fmt_ratio_ci, fmt_seconds, markdown_table, row_testable
 
@@ -52,11 +55,27 @@ def engines_lines(runs: pd.DataFrame) -> list[str]:
     ]
 
 
-def merged_report(summary: pd.DataFrame, ratios: pd.DataFrame, runs: pd.DataFrame) -> str:
-    """The engines, median times side by side per host, and the cross-machine ratios per host."""
+def budget_lines(summary: pd.DataFrame, settings_of: Mapping[str, dict]) -> list[str]:
+    """What each host's budget cut, for the hosts where it cut something (a budget fits each node apart)."""
+    said = []
+    for host in sorted(settings_of):
+        sentence = budget_sentence(settings_of[host], summary[summary["host"] == host])
+        if sentence:
+            said.append(f"- {host}:{sentence}")
+    return ["What each host's time budget cut:", "", *said, ""] if said else []
+
+
+def merged_report(
+    summary: pd.DataFrame, ratios: pd.DataFrame, runs: pd.DataFrame, settings_of: Mapping[str, dict] | None = None
+) -> str:
+    """The engines, each host's budget cut, median times side by side per host, and the ratios per host.
+
+    `settings_of` holds each host's session settings (from its stamps), by host label.
+    """
     hosts = sorted(summary["host"].unique())
     lines = ["# parbench: results from several machines", "", f"Hosts: {', '.join(hosts)}.", ""]
     lines += engines_lines(runs)
+    lines += budget_lines(summary, settings_of or {})
     lines += ["## Median seconds per cell and host", "", markdown_table(medians_per_host(summary, hosts)), ""]
     lines += ["## Ratios per host", "", markdown_table(ratios_per_host(ratios)), ""]
     return "\n".join(lines)

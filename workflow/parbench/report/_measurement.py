@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import runfacts
-from ..budget import cpusets_phrase
+from ..budgetcut import budget_sentence
 from ..comparisons import workload_label
 from ..specs import timed_section, undivided
-from ..stopping import BUDGET, PRECISE
+from ..stopping import PRECISE
 from ._format import markdown_table
 from ._inputs import ReportInputs
 from ._provenance import provenance_section
@@ -84,29 +84,6 @@ def rounds_sentence(settings: dict, summary: pd.DataFrame) -> str:
         f"within ±{precision:.0%} of it; the others took up to {settings.get('repeats')} (summary.csv's `n` "
         "and `stopped`)."
     )
-
-
-def budget_sentence(settings: dict, summary: pd.DataFrame | None = None) -> str:
-    """What a time budget cut: rounds and whole CPU sets as planned (the settings), cells it stopped (summary)."""
-    budget = settings.get("budget") or {}
-    stopped = runfacts.rounds_counts(summary).get(BUDGET, 0) if summary is not None else 0
-    cuts = []
-    if budget.get("repeats") is not None and budget.get("repeats") != budget.get("asked_repeats"):
-        cuts.append(f"left {budget['repeats']} of the {budget['asked_repeats']} rounds asked")
-    if budget.get("left_out"):
-        sets = budget["left_out"]
-        cuts.append(
-            f"left out {cpusets_phrase(sets)}, which no claim's verdict reads "
-            "(verdicts read one worker on the smallest set and the most CPUs on the largest; the scaling "
-            "figures and the Amdahl fit have fewer points), so their cells are in no table"
-        )
-    if stopped:
-        cuts.append(
-            f"was spent while measuring, so {stopped} cell{'s' if stopped > 1 else ''} with "
-            f"{settings.get('min_rounds')} rounds took no more (`stopped` is `budget`)"
-        )
-    subjects = [f"The budget of {budget.get('limit')}"] + ["It"] * len(cuts)
-    return "".join(f" {subject} {cut}." for subject, cut in zip(subjects, cuts))
 
 
 def sharing_sentence(settings: dict) -> str:
