@@ -79,6 +79,11 @@ def running_part(stdout: str, count: int) -> int | None:
     return last if last is not None and 0 <= last < count else None
 
 
+def shared_phrase(cells: Sequence[str]) -> str | None:
+    """A shared container as a line names it before it is known which cell failed (None: a container of one)."""
+    return f"{cells[0]} (and {len(cells) - 1} more cell(s) in its container)" if len(cells) > 1 else None
+
+
 def named_part(cells: Sequence[str], index: int) -> str:
     """A failed part as the session's one line names it: the cell, and where it ran."""
     return f"{cells[index]} (cell {index + 1} of {len(cells)} in its container)"

@@ -20,7 +20,7 @@ from functools import partial
 from pathlib import Path
 
 from . import environment
-from .containerparts import Part, parts_command, shares, split_records
+from .containerparts import Part, parts_command, shared_phrase, shares, split_records
 from .cpusets import parse_cpuset
 from .engines import DOCKER, Engine
 from .errors import ParbenchError
@@ -165,18 +165,10 @@ class Session:
             env[FAULT_SWITCH] = self.fault
         return env
 
-    def attempts(
-        self,
-        cell: Cell,
-        argv: list[str],
-        env: dict[str, str],
-        cells: int = 1,
-        what: str | None = None,
-        parts: tuple[str, ...] = (),
-    ) -> Ran:
-        """Run the container (of `cells` cells, the first `cell`) until it succeeds or faults exceed the retries.
+    def attempts(self, cell: Cell, argv: list[str], env: dict[str, str], parts: tuple[str, ...] = ()) -> Ran:
+        """Run the container until it succeeds or faults exceed the retries.
 
-        `parts` names a shared container's cells in order, so a failure names the one that was running.
+        `parts` names a shared container's cells in order (the first is `cell`), so a failure names the one running.
         """
         failures: list[str] = []
         while True:
@@ -189,14 +181,14 @@ class Session:
                     image,
                     argv,
                     cell,
-                    self.timeout * cells,  # timeout_seconds is each cell's
+                    self.timeout * max(len(parts), 1),  # timeout_seconds is each cell's
                     env,
                     self.labels,
                     self.log,
                     self.ancestors,
                     mounts=self.mounts_for(cell),
                     limits=self.settings.get("limits"),
-                    what=what,
+                    what=shared_phrase(parts),
                     parts=parts,
                 )
                 return Ran(*records_and_seconds, diagnostics, started_at, failures)
@@ -225,9 +217,9 @@ class Session:
         """Run several cells of one round in one container, each a process of its own (containerparts.py)."""
         cells = [self.plan[order][1] for order in batch]
         preps = [self.prepare(cell) for cell in cells]
-        what = f"{cells[0].raw_path} (and {len(cells) - 1} more cell(s) in its container)"
-        command = parts_command([Part(prep.argv, prep.env) for prep in preps])
-        ran = self.attempts(cells[0], command, {}, cells=len(cells), what=what, parts=tuple(c.raw_path for c in cells))
+        names = tuple(c.raw_path for c in cells)
+        what = shared_phrase(names)
+        ran = self.attempts(cells[0], parts_command([Part(prep.argv, prep.env) for prep in preps]), {}, names)
         try:
             parts = split_records(ran.records, len(cells))
         except ValueError as problem:
