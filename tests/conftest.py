@@ -78,7 +78,7 @@ def quick_run(built_project) -> Path:
 
 
 @pytest.fixture(scope="session")
-def engine_project(built_project, tmp_path_factory):
+def engine_project(built_project, tmp_path_factory, request):
     """For an engine other than Docker: a copy of the built project and the environment the engine answers in.
 
     One copy per engine for the whole session, so its images are saved and
@@ -98,12 +98,13 @@ def engine_project(built_project, tmp_path_factory):
             root = engine_workdir(name, tmp_path_factory)
             roots.append(root)
             made[name] = (copy_project(built_project, root / "parbench"), env)
-            # Built by Docker; linked, not copied, as the saved archives are a GB each.
-            shutil.copytree(built_project / "results/images", made[name][0] / "results/images", copy_function=os.link)
+            shutil.copytree(built_project / "results/images", made[name][0] / "results/images")  # built by Docker
         return made[name]
 
     yield project
-    # Apptainer's copy is outside pytest's temporary folders, which pytest clears itself.
-    for root in roots:
-        if not root.is_relative_to(tmp_path_factory.getbasetemp()):
-            shutil.rmtree(root, ignore_errors=True)
+    # Apptainer's copy is outside pytest's temporary folders, which pytest clears
+    # itself; like those, it is kept after a failure (the next run prunes it).
+    if not request.session.testsfailed:
+        for root in roots:
+            if not root.is_relative_to(tmp_path_factory.getbasetemp()):
+                shutil.rmtree(root, ignore_errors=True)

@@ -8,6 +8,7 @@ system, unprivileged; its wrapper goes first on PATH, and parbench calls
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -36,25 +37,51 @@ def engine_workdir(name: str, factory) -> Path:
         return factory.mktemp(name)
     projects = APPTAINER_DIR / "projects"
     projects.mkdir(parents=True, exist_ok=True)
-    prune_stale(projects)
-    folder = Path(tempfile.mkdtemp(dir=projects))
+    folder = claimed_folder(projects)
     folder.chmod(0o755)
     return folder
 
 
-STALE_HOURS = 3  # longer than any test run (CI stops at 90 minutes)
+LOCK = ".parbench-test-run"  # in each claimed folder, locked while the run that made it lives
+GRACE_SECONDS = 600  # a folder younger than this may be one whose run has not locked it yet
+_held: list[int] = []  # the locks of this run's folders, released when the process ends, however it ends
 
 
-def prune_stale(folder: Path, pattern: str = "*", now: float | None = None) -> list[Path]:
-    """Remove what an earlier run left in `folder` (killed before its clean-up), older than STALE_HOURS.
+def claimed_folder(parent: Path, prefix: str = "tmp") -> Path:
+    """A new folder in `parent`, locked for this run, after removing what killed runs left there.
 
     Each Apptainer project holds its image archives and sandboxes, 5 GB or
-    more, so a few killed runs could fill the disk of a later one.
+    more, and lives outside pytest's own temporary folders, so a run killed
+    before its clean-up would otherwise leave it for good.
     """
+    prune_stale(parent, f"{prefix}*")
+    folder = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    descriptor = os.open(folder / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(descriptor, fcntl.LOCK_EX)
+    _held.append(descriptor)
+    return folder
+
+
+def prune_stale(parent: Path, pattern: str = "*", now: float | None = None) -> list[Path]:
+    """Remove the folders in `parent` matching `pattern` that no living run holds (and older than GRACE_SECONDS)."""
     now = time.time() if now is None else now
-    gone = [path for path in folder.glob(pattern) if now - path.stat().st_mtime > STALE_HOURS * 3600]
-    for path in gone:
-        shutil.rmtree(path, ignore_errors=True)
+    gone = []
+    for path in sorted(parent.glob(pattern)):
+        try:
+            if not path.is_dir() or now - path.stat().st_mtime < GRACE_SECONDS:
+                continue
+            descriptor = os.open(path / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError:  # removed meanwhile by another run's pruning, or not ours to open
+            continue
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue  # a living run holds it
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+            gone.append(path)
+        finally:
+            os.close(descriptor)
     return gone
 
 

@@ -12,13 +12,12 @@ import os
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 import uuid
 from pathlib import Path
 
 import pytest
-from engines_env import prune_stale
+from engines_env import claimed_folder
 
 from conftest import REPO
 
@@ -60,8 +59,7 @@ def environment(docker_engine) -> Path:
 @pytest.fixture(scope="session")
 def workdir(environment) -> Path:
     """A folder the unprivileged user may write, below the bound /var/tmp."""
-    prune_stale(environment, "run-*")
-    path = Path(tempfile.mkdtemp(prefix="run-", dir=environment))
+    path = claimed_folder(environment, "run-")
     shutil.chown(path, USER, USER)
     yield path
     shutil.rmtree(path, ignore_errors=True)

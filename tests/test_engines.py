@@ -357,18 +357,19 @@ def test_the_start_asks_docker_then_the_engine(monkeypatch):
     assert control.start_problem({"engine": "apptainer"}, []) == "cannot reach the Docker daemon"
 
 
-def test_prune_stale_removes_only_what_a_killed_run_left(tmp_path):
-    """The test set-up clears Apptainer projects of killed runs (GBs each), never one still in use."""
+def test_prune_stale_removes_only_what_no_living_run_holds(tmp_path):
+    """The set-up clears Apptainer folders of killed runs (GBs each), never one a living run holds, nor a new one."""
     import os
 
-    from engines_env import STALE_HOURS, prune_stale
+    from engines_env import GRACE_SECONDS, claimed_folder, prune_stale
 
-    old, new, other = tmp_path / "run-old", tmp_path / "run-new", tmp_path / "keep"
-    for folder in (old, new, other):
+    held = claimed_folder(tmp_path, "run-")  # this run's: locked until the process ends
+    dead, young, other = tmp_path / "run-dead", tmp_path / "run-young", tmp_path / "keep"
+    for folder in (dead, young, other):
         (folder / "sandbox").mkdir(parents=True)
     now = 1_000_000.0
-    os.utime(old, (now - STALE_HOURS * 3600 - 1,) * 2)
-    os.utime(new, (now - 60,) * 2)
-    os.utime(other, (now - STALE_HOURS * 3600 - 1,) * 2)
-    assert prune_stale(tmp_path, "run-*", now=now) == [old]
-    assert not old.exists() and new.exists() and other.exists()
+    for folder in (held, dead, other):
+        os.utime(folder, (now - GRACE_SECONDS - 1,) * 2)
+    os.utime(young, (now - 60,) * 2)  # perhaps a run that has not locked it yet
+    assert prune_stale(tmp_path, "run-*", now=now) == [dead]
+    assert held.is_dir() and young.is_dir() and other.is_dir() and not dead.exists()
