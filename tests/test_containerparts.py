@@ -180,39 +180,59 @@ def test_the_report_says_when_cells_shared_containers():
     assert said.startswith(" Up to 8 cells of one round that share an image and a CPU set ran in one container")
 
 
-def test_a_shared_container_that_fails_names_the_cell_that_was_running():
-    """supervise.run_container with this machine's shell as the engine: part 2 of 3 exits 3."""
+def shell_engine():
+    """An engine that runs a container's command on this machine's shell (supervise.run_container's view of one)."""
     from types import SimpleNamespace
 
-    from parbench.errors import ParbenchError
-    from parbench.supervise import run_container
-
-    shell = SimpleNamespace(
+    return SimpleNamespace(
         name="shell",
         run_command=lambda image, argv, **options: argv,
         start_failed=lambda returncode, stderr: False,
         stop=lambda name: None,
     )
-    cells = [Cell("go", w, "goroutines", "0", 1) for w in ("cpu_loop", "alloc", "hash")]
+
+
+THREE = [Cell("go", w, "goroutines", "0", 1) for w in ("cpu_loop", "alloc", "hash")]
+
+
+def run_three(second: str, timeout: float = 60):
+    """A shared container of THREE's cells whose second part runs the Python code `second`."""
+    from parbench.supervise import run_container
+
     parts = [
         Part([sys.executable, "-c", SAYS, "one"], {}),
-        Part([sys.executable, "-c", "import sys; sys.exit('the second cell broke')"], {}),
+        Part([sys.executable, "-c", second], {}),
         Part([sys.executable, "-c", SAYS, "never"], {}),
     ]
+    return run_container(
+        shell_engine(),
+        "img",
+        parts_command(parts),
+        THREE[0],
+        timeout,
+        {},
+        {},
+        lambda line: None,
+        [],
+        parts=[c.raw_path for c in THREE],
+    )
+
+
+def test_a_shared_container_that_fails_names_the_cell_that_was_running():
+    from parbench.errors import ParbenchError
+
     with pytest.raises(ParbenchError) as failed:
-        run_container(
-            shell,
-            "img",
-            parts_command(parts),
-            cells[0],
-            60,
-            {},
-            {},
-            lambda line: None,
-            [],
-            what="first (and 2 more)",
-            parts=[c.raw_path for c in cells],
-        )
+        run_three("import sys; sys.exit('the second cell broke')")
     assert str(failed.value) == (
-        f"harness exited with 1 for {cells[1].raw_path} (cell 2 of 3 in its container): the second cell broke"
+        f"harness exited with 1 for {THREE[1].raw_path} (cell 2 of 3 in its container): the second cell broke"
+    )
+
+
+def test_a_shared_container_that_times_out_names_the_cell_that_was_running():
+    from parbench.supervise import TimedOut
+
+    with pytest.raises(TimedOut) as failed:
+        run_three("import time; time.sleep(3)", timeout=1)  # the orphaned sleep holds the pipe: keep it short
+    assert str(failed.value) == (
+        f"{THREE[1].raw_path} (cell 2 of 3 in its container) exceeded 1 s (timeout_seconds for each cell)"
     )

@@ -89,6 +89,12 @@ def named_part(cells: Sequence[str], index: int) -> str:
     return f"{cells[index]} (cell {index + 1} of {len(cells)} in its container)"
 
 
+def failing_cell(stdout: str, cells: Sequence[str], fallback: str) -> str:
+    """The cell a failed shared container was running, as a line names it; `fallback` where none can be told."""
+    index = running_part(stdout, len(cells)) if cells else None
+    return named_part(cells, index) if index is not None else fallback
+
+
 def shares(total: float, inside: Sequence[float]) -> list[float]:
     """Each part's share of a container's wall time: its own seconds inside, plus an equal part of the rest.
 

@@ -188,7 +188,6 @@ class Session:
                     self.ancestors,
                     mounts=self.mounts_for(cell),
                     limits=self.settings.get("limits"),
-                    what=shared_phrase(parts),
                     parts=parts,
                 )
                 return Ran(*records_and_seconds, diagnostics, started_at, failures)

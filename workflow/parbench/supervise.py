@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
-from .containerparts import named_part, running_part
+from .containerparts import failing_cell, shared_phrase
 from .engines import Engine
 from .errors import ParbenchError
 from .matrix import Cell
@@ -29,6 +29,14 @@ STATE_LABEL = "parbench.state"  # its value is the session's state folder: stray
 
 class InfrastructureFault(Exception):
     """The container failed for a reason outside the measurement: worth one more try."""
+
+
+class TimedOut(InfrastructureFault):
+    """A container that outlived its timeout: retried, as a stuck start or a busy machine may be the cause."""
+
+    def __init__(self, named: str, timeout: float):
+        super().__init__(f"{named} exceeded {timeout:g} s (timeout_seconds for each cell)")
+        self.timeout = timeout
 
 
 def container_labels(session: str, state_dir: Path) -> dict[str, str]:
@@ -49,7 +57,7 @@ def container_name(cell: Cell) -> str:
 def classify_failure(returncode: int, stderr: str, cell: Cell, engine: Engine, what: str | None = None) -> Exception:
     """A failed container as an infrastructure fault (retried) or a measurement error (not).
 
-    `what` names the container's cells where it ran more than one (default: the cell's raw path).
+    `what` names the cell, or where cells shared the container, the one that was running (default: the cell's raw path).
     """
     last = (stderr.strip().splitlines() or ["no message"])[-1]
     named = what or cell.raw_path
@@ -78,7 +86,7 @@ def _wait(proc: subprocess.Popen, named: str, timeout: float, ancestors: list[in
             return proc.communicate(timeout=max(0.0, min(1.0, left)))
         except subprocess.TimeoutExpired:
             if time.perf_counter() - t0 >= timeout:
-                raise InfrastructureFault(f"{named} exceeded {timeout:g} s (timeout_seconds for each cell)") from None
+                raise TimedOut(named, timeout) from None
             if not all(pid_alive(pid) for pid in ancestors):
                 raise Stopped("the workflow engine that started the session has gone away") from None
 
@@ -96,15 +104,14 @@ def run_container(
     *,
     mounts: dict[str, str] | None = None,
     limits: dict | None = None,
-    what: str | None = None,
     parts: Sequence[str] = (),
 ) -> tuple[list[dict], float]:
     """One pinned, least-privilege container; returns its records and outside wall time.
 
-    `what` names its cells in a failure's line where it runs more than one
-    (containerparts.py); `parts`, the raw paths of those cells in order, lets
-    a failure name the one that was running instead.
+    `parts`: where the container runs several cells (containerparts.py), their
+    raw paths in order, so that a failure or a timeout names the one running.
     """
+    what = shared_phrase(parts) or cell.raw_path
     name = container_name(cell)
     command = engine.run_command(
         image, argv, name=name, cpuset=cell.cpuset, env=env, labels=labels, mounts=mounts, limits=limits
@@ -113,18 +120,18 @@ def run_container(
     t0 = time.perf_counter()
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        stdout, stderr = _wait(proc, what or cell.raw_path, timeout, ancestors, t0)
-    except BaseException:
+        stdout, stderr = _wait(proc, what, timeout, ancestors, t0)
+    except BaseException as error:
         proc.kill()
         engine.stop(name)
-        proc.communicate()
+        printed, _ = proc.communicate()
+        if isinstance(error, TimedOut) and parts:
+            raise TimedOut(failing_cell(printed or "", parts, what), error.timeout) from None
         raise
     seconds = time.perf_counter() - t0
     log(stderr.rstrip())
     if proc.returncode != 0:
-        index = running_part(stdout, len(parts)) if parts else None
-        named = named_part(parts, index) if index is not None else what
-        raise classify_failure(proc.returncode, stderr, cell, engine, named)
+        raise classify_failure(proc.returncode, stderr, cell, engine, failing_cell(stdout, parts, what))
     return parse_records(stdout), seconds
 
 
