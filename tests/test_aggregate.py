@@ -301,3 +301,4 @@ def test_runs_table_says_which_cells_shared_a_container():
     shared = runs[runs["container_cells"].notna()]
     assert shared[["container_cells", "container_order", "seconds"]].values.tolist() == [[3, 7, 123.0]]
     assert runs["container_order"].isna().sum() == len(runs) - 1
+    assert ",7,3,123.0," in runs.to_csv(index=False)  # whole numbers in the CSV, beside `seconds`

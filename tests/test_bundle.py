@@ -22,7 +22,7 @@ CONFIG = {
 }
 
 
-def make_results(root, host, schema=1, checksum=None, config=CONFIG):
+def make_results(root, host, schema=1, checksum=None, config=CONFIG, settings=None):
     results = root / "results"
     records = []
     for r in scaling_records():
@@ -41,6 +41,8 @@ def make_results(root, host, schema=1, checksum=None, config=CONFIG):
         json.dumps({"git_commit": "checkout", "git_clean": False, "host_label": host})
     )
     stamp = {"session": "s1", "git_commit": "abc", "git_clean": True, "started_at": "2026-11-25T00:00:00+00:00"}
+    if settings is not None:
+        stamp["settings"] = settings
     (results / "sessions.json").write_text(json.dumps({"sessions": [stamp]}))
     (results / "raw" / "sessions").mkdir()
     (results / "raw" / "sessions" / "s1.json").write_text(json.dumps(stamp))
@@ -216,7 +218,7 @@ def test_bundle_merge_and_cluster_merge_are_one_path_with_the_configs_limits(tmp
 
     strict = dict(CONFIG, warnings={"cv": 0.001, "min_seconds": 0.1, "busy": 0.1})
     a, b = (publish(tmp_path, host, config=strict) for host in ("hostA", "hostB"))
-    runs, summary, _ = merge_bundles([a, b])
+    runs, summary, _, settings_of = merge_bundles([a, b])
     # A CV limit of 0.1 % flags every jittered cell; the defaults' 5 % does not.
     assert summary["warn_cv"].all()
     per_host = [tmp_path / host / "results" / "runs.csv" for host in ("hostA", "hostB")]
@@ -231,12 +233,21 @@ def test_bundle_merge_and_cluster_merge_are_one_path_with_the_configs_limits(tmp
     assert not read_table(tmp_path / "hostA" / "results" / "summary.csv")["warn_cv"].all()  # made with defaults
 
 
+def test_a_bundle_merge_says_what_each_hosts_budget_cut(tmp_path):
+    cut = {"repeats": 3, "budget": {"limit": "1h", "asked_repeats": 6, "repeats": 3}}
+    a, b = publish(tmp_path, "hostA", settings={"repeats": 6}), publish(tmp_path, "hostB", settings=cut)
+    assert merge_bundles([a, b])[3] == {"hostA": {"repeats": 6}, "hostB": cut}
+    assert main(["merge", "--out", str(tmp_path / "m"), str(a), str(b)]) == 0
+    report = (tmp_path / "m" / "report.md").read_text()
+    assert "- hostB: The budget of 1h left 3 of the 6 rounds asked." in report and "- hostA" not in report
+
+
 def test_bundle_merge_refuses_differing_limits_unless_told_which(tmp_path, capsys):
     a = publish(tmp_path, "hostA", config=dict(CONFIG, warnings={"cv": 0.001}))
     b = publish(tmp_path, "hostB", config=dict(CONFIG, warnings={"cv": 0.5}))
     with pytest.raises(ParbenchError, match="warning limits differ.*--config"):
         merge_bundles([a, b])
-    _, summary, _ = merge_bundles([a, b], {"cv": 0.5})
+    _, summary, _, _ = merge_bundles([a, b], {"cv": 0.5})
     assert not summary["warn_cv"].any()
     chosen = tmp_path / "chosen.yaml"
     chosen.write_text("warnings: {cv: 0.001}\n")

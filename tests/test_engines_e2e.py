@@ -56,7 +56,7 @@ def test_claims_are_the_same_rows_as_dockers(engine_run):
     docker = pd.read_csv(docker_project / "results/claims.csv")
     assert list(here["claim"]) == list(docker["claim"]) and list(here["kind"]) == list(docker["kind"])
     checks = here["kind"] == "check"
-    # A check cannot come out otherwise on correct data; verdicts on a 50 ms quick run may differ by noise.
+    # A check cannot come out otherwise on correct data; verdicts on a quick run's 30 ms sections may differ by noise.
     assert list(here.loc[checks, "verdict"]) == list(docker.loc[checks, "verdict"])
 
 

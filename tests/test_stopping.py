@@ -201,6 +201,11 @@ def test_the_merged_report_says_what_each_hosts_budget_cut():
         "",
     ]
     assert budget_lines(summary, {"big": settings_of["big"]}) == []
+    # Cells a spent budget stopped count on their own host only.
+    spent = pd.DataFrame({"host": ["big", "small", "small"], "stopped": [BUDGET, REPEATS, REPEATS]})
+    lines = budget_lines(spent, {host: {**settings, "min_rounds": 2} for host, settings in settings_of.items()})
+    assert lines[2].startswith("- big: The budget of 1h was spent while measuring, so 1 cell with 2 rounds")
+    assert lines[3] == "- small: The budget of 1h left 3 of the 6 rounds asked."
 
 
 def test_the_report_header_counts_containers_per_cell_as_a_range_under_adaptive_rounds():

@@ -154,6 +154,8 @@ def runs_table(records: list[dict]) -> pd.DataFrame:
         row["worker_seconds_median"] = float(pd.Series(each, dtype=float).median()) if each else math.nan
         rows.append(row)
     table = pd.DataFrame(rows, columns=RUN_COLUMNS)
+    # Empty where a cell had its container alone: nullable integers, so the CSV says 7, not 7.0.
+    table = table.astype({"container_order": "Int64", "container_cells": "Int64"})
     return table.sort_values(CELL_KEYS + ["repeat"], kind="stable").reset_index(drop=True)
 
 
@@ -319,11 +321,19 @@ def stop_rule(stamps: list[dict], config: dict | None) -> StopRule | None:
     the sessions, as its stamp says) is `budget`.
     """
     spent = any(stamp.get("budget_spent") for stamp in stamps)
+    settings = latest_settings(stamps)
+    if settings:
+        return StopRule.of(settings, spent=spent)
+    return StopRule.of(config) if config else None
+
+
+def latest_settings(stamps: list[dict]) -> dict:
+    """The settings of the latest session that recorded its rounds ({} if none did): what it measured under."""
     for stamp in reversed(stamps):
         settings = stamp.get("settings") or {}
         if "repeats" in settings:
-            return StopRule.of(settings, spent=spent)
-    return StopRule.of(config) if config else None
+            return settings
+    return {}
 
 
 @main_guard

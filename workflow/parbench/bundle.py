@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from .aggregate import read_table, runs_table
+from .aggregate import latest_settings, read_table, runs_table
 from .atomic import atomic_path, write_text_atomic
 from .errors import ParbenchError, main_guard
 from .merge import merged, write_merged
@@ -210,15 +210,20 @@ def agreed_warnings(configs: dict[str, dict]) -> dict | None:
     return next(iter(limits.values()), None)
 
 
-def merge_bundles(paths: list[Path], warnings: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """runs and summary tables over several bundles, and the union of their catalogues.
+def merge_bundles(
+    paths: list[Path], warnings: dict | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, dict, dict[str, dict]]:
+    """runs and summary tables over several bundles, the union of their catalogues, and each host's settings.
 
     The summary is `merge.merged`'s, as a cluster merge makes it, with the
-    given warning limits or else the ones the bundles' configs agree on.
+    given warning limits or else the ones the bundles' configs agree on. The
+    settings are each bundle's latest session's, so the report can say what
+    each host's budget cut.
     """
     records: list[dict] = []
     catalogue: dict = {}
     configs: dict[str, dict] = {}
+    settings_of: dict[str, dict] = {}
     labels: dict[str, Path] = {}
     for path in paths:
         files, meta = checked_bundle(path)
@@ -232,11 +237,12 @@ def merge_bundles(paths: list[Path], warnings: dict | None = None) -> tuple[pd.D
             if name.startswith("raw/") and name.endswith(".jsonl"):
                 records += bundle_records(path, name, data)
         configs[label] = yaml.safe_load(files["config.yaml"]) or {}
+        settings_of[label] = latest_settings(json.loads(files.get("sessions.json", b'{"sessions": []}'))["sessions"])
         for runtime, entry in configs[label].get("catalogue", {}).items():
             catalogue.setdefault(runtime, entry)
     use_user_workloads(spec for config in configs.values() for spec in config.get("user_workloads") or [])
     runs, summary = merged(runs_table(records), warnings if warnings is not None else agreed_warnings(configs))
-    return runs, summary, catalogue
+    return runs, summary, catalogue, settings_of
 
 
 def config_warnings(path: Path) -> dict:
@@ -288,8 +294,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if failed else 0
     else:
         warnings = config_warnings(args.config) if args.config else None
-        runs, summary, catalogue = merge_bundles(args.bundles, warnings)
-        write_merged(args.out, runs, summary, catalogue)
+        runs, summary, catalogue, settings_of = merge_bundles(args.bundles, warnings)
+        write_merged(args.out, runs, summary, catalogue, settings_of)
         print(f"{args.out}: {len(runs)} runs from {summary['host'].nunique()} hosts")
     return 0
 

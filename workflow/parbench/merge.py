@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .aggregate import checksum_problem, read_table, stop_rule, summary_table, write_csv
+from .aggregate import checksum_problem, latest_settings, read_table, stop_rule, summary_table, write_csv
 from .atomic import write_text_atomic
 from .errors import ParbenchError, main_guard
 from .flavours import host_flavour_ratios
@@ -58,8 +58,9 @@ def write_merged(
 
 
 def settings_by_host(stamps: list[dict]) -> dict[str, dict]:
-    """Each host label's session settings, the latest session's where a host had several."""
-    return {stamp["host_label"]: stamp.get("settings") or {} for stamp in stamps if stamp.get("host_label")}
+    """Each host label's session settings, the latest session's where a host had several (aggregate.latest_settings)."""
+    labels = sorted({stamp["host_label"] for stamp in stamps if stamp.get("host_label")})
+    return {label: latest_settings([s for s in stamps if s.get("host_label") == label]) for label in labels}
 
 
 def merged_tables(

@@ -7,6 +7,7 @@ import pandas as pd
 from .. import runfacts
 from ..budgetcut import budget_sentence
 from ..comparisons import workload_label
+from ..progress import cells_per_container
 from ..specs import timed_section, undivided
 from ..stopping import PRECISE
 from ._format import markdown_table
@@ -88,7 +89,7 @@ def rounds_sentence(settings: dict, summary: pd.DataFrame) -> str:
 
 def sharing_sentence(settings: dict) -> str:
     """Where cells shared containers: how many at most, and what that leaves independent."""
-    most = settings.get("cells_per_container", 1)
+    most = cells_per_container(settings)
     if most <= 1:
         return ""
     return (
