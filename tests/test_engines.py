@@ -277,6 +277,59 @@ def test_oci_cleanup_command_lines(name):
     assert engine.remove_command("parbench-go-x") == [name, "rm", "--force", "parbench-go-x"]
 
 
+# What `rm --force` and `ps -aq --filter name=` print, in the order the engine is asked.
+REMOVED = (0, "parbench-go-x\n", "")
+DOCKER_NONE = (0, "", "Error response from daemon: No such container: parbench-go-x\n")
+PODMAN_NONE = (0, "", "")
+LISTED = (0, "9013c46f8533\n", "")
+UNLISTED = (0, "", "")
+DOWN = (1, "", "Cannot connect to the Docker daemon at unix:///var/run/docker.sock\n")
+
+
+@pytest.mark.parametrize(
+    "answers, asked",
+    [
+        ([REMOVED], ["rm"]),  # found and removed: nothing to wait for
+        ([DOWN], ["rm"]),  # the engine cannot answer: nothing to wait for
+        ([DOCKER_NONE, UNLISTED, LISTED, REMOVED], ["rm", "ps", "ps", "rm"]),  # created after rm looked
+        ([PODMAN_NONE, LISTED, REMOVED], ["rm", "ps", "rm"]),  # Podman says nothing of a missing name
+        ([DOCKER_NONE, UNLISTED, DOWN], ["rm", "ps", "ps"]),  # the engine went away while waiting
+    ],
+)
+def test_oci_stop_removes_a_container_its_engine_finishes_creating_late(monkeypatch, answers, asked):
+    from parbench.engines import _oci
+
+    calls = []
+
+    def fake_answer(command, timeout):
+        calls.append(command)
+        return answers[len(calls) - 1]
+
+    monkeypatch.setattr(_oci, "answer", fake_answer)
+    monkeypatch.setattr(_oci.time, "sleep", lambda seconds: None)
+    engine_named("docker").stop("parbench-go-x")
+    assert [command[1] for command in calls] == asked
+    assert all(command[-1] == "parbench-go-x" or command[-1] == "name=parbench-go-x" for command in calls)
+
+
+def test_oci_stop_gives_up_after_its_grace(monkeypatch):
+    from parbench.engines import _oci
+
+    clock = iter(range(100))
+    calls = []
+    monkeypatch.setattr(
+        _oci,
+        "answer",
+        lambda command, timeout: calls.append(command) or (UNLISTED if command[1] == "ps" else PODMAN_NONE),
+    )
+    monkeypatch.setattr(_oci.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(_oci.time, "monotonic", lambda: float(next(clock)))
+    monkeypatch.setattr(_oci, "CREATE_GRACE", 3.0)
+    engine_named("podman").stop("parbench-go-x")
+    # Looked for at t = 1 and 2 s of a 3 s grace starting at t = 0; never found, never removed again.
+    assert [command[1] for command in calls] == ["rm", "ps", "ps"]
+
+
 def test_an_oci_load_that_fails_or_changes_the_image_is_one_line(monkeypatch, tmp_path):
     import subprocess
 

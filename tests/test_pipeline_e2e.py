@@ -205,7 +205,14 @@ def test_failed_remeasure_keeps_earlier_results(measured):
         p: text for p, (_, text) in before.items()
     }
     assert (measured / "results/runs.csv").read_text() == runs_before
-    leftovers = subprocess.run(["docker", "ps", "-aq", "--filter", "name=parbench-go"], capture_output=True, text=True)
+    # This project's containers only: a name filter also found another test's leftover once (CI at 9e1adbb).
+    state = (measured / "results/session").resolve()
+    leftovers = subprocess.run(
+        ["docker", "ps", "-a", "--filter", f"label=parbench.state={state}", "--format", "{{.Names}} {{.Status}}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert leftovers.stdout.strip() == ""
     # The next plain command takes up the stopped remeasure as what it was: Go's cells, not the whole plan.
     after = snakemake(measured, *TINY, "-n")

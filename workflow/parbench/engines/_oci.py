@@ -10,6 +10,7 @@ cgroups v1 cannot pin CPUs or bound memory.
 from __future__ import annotations
 
 import subprocess
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,9 @@ from ._base import CALL_TIMEOUT, DEFAULT_LIMITS, UNPRIVILEGED_USER, Loaded, answ
 TMPFS = "/tmp:rw,nosuid,nodev,size=512m"
 LOAD_TIMEOUT = 1800.0
 ABSENT = ("no such image", "image not known", "failed to find image")
+NO_CONTAINER = ("no such container", "no container with name")  # Docker's words, then Podman's
+CREATE_GRACE = 3.0  # seconds an engine may take to finish a create whose client was killed
+CREATE_POLL = 0.25
 
 
 def least_privilege(limits: Mapping[str, object] | None = None) -> list[str]:
@@ -170,7 +174,34 @@ class OciEngine:
         return returncode in self.start_failures or bool(self.lost_words and self.lost_words in stderr.lower())
 
     def stop(self, name: str) -> None:
-        answer(self.remove_command(name), CALL_TIMEOUT)
+        """Remove the container; where `rm` found none, look for it a little longer.
+
+        A client killed while its create request was in flight leaves the
+        engine to finish creating the container after `rm` has found nothing,
+        and a container created but never started stays until removed. So
+        for CREATE_GRACE seconds the name is looked for and removed if it
+        comes. `rm --force` of a missing name exits 0 in both engines (Docker
+        says so on stderr, Podman says nothing), so what was removed is read
+        from stdout, where both print it.
+        """
+        status, out, err = answer(self.remove_command(name), CALL_TIMEOUT)
+        if out.strip():  # both engines print what they removed
+            return
+        if status != 0 and not any(phrase in err.lower() for phrase in NO_CONTAINER):
+            return  # the engine cannot answer: nothing to wait for
+        deadline = time.monotonic() + CREATE_GRACE
+        while time.monotonic() < deadline:
+            time.sleep(CREATE_POLL)
+            status, out, _ = answer(self.named_command(name), CALL_TIMEOUT)
+            if status != 0:
+                return
+            if out.split():
+                answer(self.remove_command(name), CALL_TIMEOUT)
+                return
+
+    def named_command(self, name: str) -> list[str]:
+        """The IDs of containers, running or not, whose name holds `name` (names are unique)."""
+        return [self.name, "ps", "-aq", "--filter", f"name={name}"]
 
     def remove_command(self, name: str) -> list[str]:
         """Stops (kills) and removes a container at once."""
