@@ -180,18 +180,25 @@ def test_the_report_says_what_a_budget_cut():
 
 def test_the_merged_report_says_what_each_hosts_budget_cut():
     """A budget fits each node's session apart: the merged report names each host's cut, and only where it cut."""
-    from parbench.merge import settings_by_host
+    from parbench.merge import host_settings
     from parbench.render_merged import budget_lines
 
-    stamps = [
-        {"host_label": "big", "settings": {"repeats": 6, "budget": {"limit": "1h", "asked_repeats": 6, "repeats": 6}}},
-        {"host_label": "small", "settings": {"repeats": 6}},
-        {
-            "host_label": "small",
-            "settings": {"repeats": 3, "budget": {"limit": "1h", "asked_repeats": 6, "repeats": 3}},
-        },
+    per_host = [  # each host's sessions.json
+        [
+            {
+                "host_label": "big",
+                "settings": {"repeats": 6, "budget": {"limit": "1h", "asked_repeats": 6, "repeats": 6}},
+            }
+        ],
+        [
+            {"host_label": "small", "settings": {"repeats": 6}},
+            {
+                "host_label": "small",
+                "settings": {"repeats": 3, "budget": {"limit": "1h", "asked_repeats": 6, "repeats": 3}},
+            },
+        ],
     ]
-    settings_of = settings_by_host(stamps)
+    settings_of = host_settings(per_host)
     assert settings_of["small"]["repeats"] == 3  # the latest session's
     summary = pd.DataFrame({"host": ["big", "small"], "stopped": [REPEATS, REPEATS]})
     assert budget_lines(summary, settings_of) == [
