@@ -83,7 +83,7 @@ def engine_project(built_project, tmp_path_factory, request):
 
     One copy per engine for the whole session, so its images are saved and
     loaded into the engine once (Apptainer makes a sandbox of each, most of a
-    minute per image) and the engine and fault tests share them. Apptainer
+    minute per image) and the engine, fault and Apptainer environment tests share them. Apptainer
     runs as an ordinary user here, so its copy lives where that user may
     enter (tests/engines_env.py).
     """

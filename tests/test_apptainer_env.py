@@ -2,12 +2,15 @@
 
 Each test runs the wrapper the way parbench's apptainer engine will: as root, with
 the sid apptainer dropped to an ordinary user inside. The environment is cached in
-ENV_DIR (made once, about 30 s); the sandbox is built fresh each session from a
-`docker save` archive, so the conversion itself is tested too.
+ENV_DIR (made once, about 30 s). The sandbox is the one parbench's own load
+(rule engine_images) builds from the 3.13t image's `docker save` archive, in
+the Apptainer project the engine tests share: the conversion is tested as
+parbench does it, and done once per test run (it takes most of a minute).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -19,13 +22,12 @@ from pathlib import Path
 import pytest
 from engines_env import claimed_folder
 
-from conftest import REPO
+from conftest import REPO, snakemake
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 ENV_DIR = Path("/var/tmp/parbench-apptainer")
 USER = "parbench-apptainer"
-IMAGE = "parbench/cpython-3.13t:latest"
 CONTAINED = ["exec", "--userns", "--containall", "--cleanenv", "--no-mount", "devpts"]
 PROBE = "import os, sys; print(sorted(os.sched_getaffinity(0)), sys._is_gil_enabled(), os.getuid())"
 
@@ -66,19 +68,14 @@ def workdir(environment) -> Path:
 
 
 @pytest.fixture(scope="session")
-def sandbox(workdir, request) -> Path:
-    if subprocess.run(["docker", "image", "inspect", IMAGE], capture_output=True).returncode != 0:
-        built = request.getfixturevalue("built_project")
-        image = (built / "results/images/cpython-3.13t.iid").read_text().strip()
-    else:
-        image = IMAGE
-    archive = workdir / "image.tar"
-    subprocess.run(["docker", "save", image, "-o", str(archive)], check=True, timeout=600)
-    archive.chmod(0o644)  # docker save writes 0600 root; the unprivileged build must read it
-    target = workdir / "sandbox"
-    ok("build", "--sandbox", str(target), f"docker-archive://{archive}")
-    archive.unlink()
-    return target
+def sandbox(environment, engine_project) -> Path:
+    """The 3.13t sandbox the engine's load made as the ordinary user, from the image's archive."""
+    project, env = engine_project("apptainer")
+    target = "results/images/loaded-apptainer.json"
+    done = snakemake(project, target, "--config", "engine=apptainer", env=env, timeout=1800)
+    assert done.returncode == 0, done.stderr[-3000:]
+    held = json.loads((project / target).read_text())["images"]["cpython-3.13t"]
+    return project / held["reference"]
 
 
 def test_version_and_refusal_as_non_root(environment):
