@@ -14,7 +14,7 @@ from parbench.errors import ParbenchError
 from parbench.hostsession import host_cells, host_settings
 from parbench.merge import merged_tables
 
-from conftest import copy_repo, snakemake
+from conftest import REPO, copy_repo, snakemake
 from fixtures import scaling_records
 
 
@@ -48,6 +48,21 @@ def test_three_hosts_plan_three_loads_three_exclusive_sessions_and_one_merge(pap
         assert f"slurm_extra=--exclusive --nodelist={host}" in out
     two = plan(paper_project, ["n1", "n2"])
     assert job_counts(two)["measure"] == 2 and "host=n3" not in two and "host=n1" in two
+
+
+NODE_RULES = {"probe_host", "load_images", "measure"}  # what a host's own node runs
+
+
+def test_on_a_cluster_only_a_nodes_own_rules_are_submitted():
+    """Every other rule is a localrule: a table or a report sent to SLURM waits for a node and the status polls.
+
+    claims was not one, and its job took 14 s of a cluster run for a second of work.
+    """
+    text = "\n".join(path.read_text() for path in sorted((REPO / "workflow/rules").glob("*.smk")))
+    rules = set(re.findall(r"^\s*rule (\w+):", text, re.M))
+    local = set(re.findall(r"^    (\w+),$", text.split("\nlocalrules:\n")[1].split("\n\n")[0], re.M))
+    assert local - rules == {"all"}  # the Snakefile's; no name that is not a rule
+    assert rules - local - {"measurements"} == NODE_RULES  # measurements only gathers, it runs no job
 
 
 @pytest.mark.slow
