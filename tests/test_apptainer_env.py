@@ -24,7 +24,7 @@ from engines_env import claimed_folder
 
 from conftest import REPO, snakemake
 
-pytestmark = [pytest.mark.docker, pytest.mark.slow]
+pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.engines]
 
 ENV_DIR = Path("/var/tmp/parbench-apptainer")
 USER = "parbench-apptainer"
@@ -74,8 +74,9 @@ def sandbox(environment, engine_project) -> Path:
     target = "results/images/loaded-apptainer.json"
     done = snakemake(project, target, "--config", "engine=apptainer", env=env, timeout=1800)
     assert done.returncode == 0, done.stderr[-3000:]
-    held = json.loads((project / target).read_text())["images"]["cpython-3.13t"]
-    return project / held["reference"]
+    made = Path(json.loads((project / target).read_text())["images"]["cpython-3.13t"]["reference"])
+    assert made.is_relative_to(project), made  # an absolute path, in this project's results/images
+    return made
 
 
 def test_version_and_refusal_as_non_root(environment):

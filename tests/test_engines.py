@@ -7,6 +7,7 @@ import io
 import json
 import tarfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -280,23 +281,33 @@ def test_oci_cleanup_command_lines(name):
 # What `rm --force` and `ps -aq --filter name=` print, in the order the engine is asked.
 REMOVED = (0, "parbench-go-x\n", "")
 DOCKER_NONE = (0, "", "Error response from daemon: No such container: parbench-go-x\n")
+NONE_FAILED = (1, "", 'Error: no container with name or ID "parbench-go-x" found: no such container\n')
 PODMAN_NONE = (0, "", "")
 LISTED = (0, "9013c46f8533\n", "")
 UNLISTED = (0, "", "")
 DOWN = (1, "", "Cannot connect to the Docker daemon at unix:///var/run/docker.sock\n")
 
 
+def fake_clock(monkeypatch, _oci, ticks=None) -> None:
+    """The module's own clock: sleeping returns at once, and `ticks` (if given) are what monotonic() reads."""
+    now = iter(ticks) if ticks is not None else None
+    monotonic = (lambda: float(next(now))) if now else (lambda: 0.0)
+    monkeypatch.setattr(_oci, "time", SimpleNamespace(sleep=lambda seconds: None, monotonic=monotonic))
+
+
+@pytest.mark.parametrize("name", ["docker", "podman"])
 @pytest.mark.parametrize(
     "answers, asked",
     [
         ([REMOVED], ["rm"]),  # found and removed: nothing to wait for
         ([DOWN], ["rm"]),  # the engine cannot answer: nothing to wait for
         ([DOCKER_NONE, UNLISTED, LISTED, REMOVED], ["rm", "ps", "ps", "rm"]),  # created after rm looked
-        ([PODMAN_NONE, LISTED, REMOVED], ["rm", "ps", "rm"]),  # Podman says nothing of a missing name
+        ([PODMAN_NONE, LISTED, REMOVED], ["rm", "ps", "rm"]),  # nothing said of a missing name
+        ([NONE_FAILED, LISTED, REMOVED], ["rm", "ps", "rm"]),  # a missing name as a failure
         ([DOCKER_NONE, UNLISTED, DOWN], ["rm", "ps", "ps"]),  # the engine went away while waiting
     ],
 )
-def test_oci_stop_removes_a_container_its_engine_finishes_creating_late(monkeypatch, answers, asked):
+def test_oci_stop_removes_a_container_its_engine_finishes_creating_late(monkeypatch, name, answers, asked):
     from parbench.engines import _oci
 
     calls = []
@@ -306,24 +317,23 @@ def test_oci_stop_removes_a_container_its_engine_finishes_creating_late(monkeypa
         return answers[len(calls) - 1]
 
     monkeypatch.setattr(_oci, "answer", fake_answer)
-    monkeypatch.setattr(_oci.time, "sleep", lambda seconds: None)
-    engine_named("docker").stop("parbench-go-x")
+    fake_clock(monkeypatch, _oci)
+    engine_named(name).stop("parbench-go-x")
     assert [command[1] for command in calls] == asked
-    assert all(command[-1] == "parbench-go-x" or command[-1] == "name=parbench-go-x" for command in calls)
+    assert all(command[0] == name for command in calls)
+    assert all(command[-1] in ("parbench-go-x", "name=parbench-go-x") for command in calls)
 
 
 def test_oci_stop_gives_up_after_its_grace(monkeypatch):
     from parbench.engines import _oci
 
-    clock = iter(range(100))
     calls = []
     monkeypatch.setattr(
         _oci,
         "answer",
         lambda command, timeout: calls.append(command) or (UNLISTED if command[1] == "ps" else PODMAN_NONE),
     )
-    monkeypatch.setattr(_oci.time, "sleep", lambda seconds: None)
-    monkeypatch.setattr(_oci.time, "monotonic", lambda: float(next(clock)))
+    fake_clock(monkeypatch, _oci, ticks=range(100))
     monkeypatch.setattr(_oci, "CREATE_GRACE", 3.0)
     engine_named("podman").stop("parbench-go-x")
     # Looked for at t = 1 and 2 s of a 3 s grace starting at t = 0; never found, never removed again.

@@ -205,7 +205,7 @@ def test_failed_remeasure_keeps_earlier_results(measured):
         p: text for p, (_, text) in before.items()
     }
     assert (measured / "results/runs.csv").read_text() == runs_before
-    # This project's containers only: a name filter also found another test's leftover once (CI at 9e1adbb).
+    # This project's containers only: a name filter matches any test's container (CI at 9e1adbb found one).
     state = (measured / "results/session").resolve()
     leftovers = subprocess.run(
         ["docker", "ps", "-a", "--filter", f"label=parbench.state={state}", "--format", "{{.Names}} {{.Status}}"],

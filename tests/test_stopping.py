@@ -180,7 +180,7 @@ def test_the_report_says_what_a_budget_cut():
 
 def test_the_merged_report_says_what_each_hosts_budget_cut():
     """A budget fits each node's session apart: the merged report names each host's cut, and only where it cut."""
-    from parbench.merge import host_settings
+    from parbench.merge import settings_of_hosts
     from parbench.render_merged import budget_lines
 
     per_host = [  # each host's sessions.json
@@ -198,7 +198,7 @@ def test_the_merged_report_says_what_each_hosts_budget_cut():
             },
         ],
     ]
-    settings_of = host_settings(per_host)
+    settings_of = settings_of_hosts(per_host)
     assert settings_of["small"]["repeats"] == 3  # the latest session's
     summary = pd.DataFrame({"host": ["big", "small"], "stopped": [REPEATS, REPEATS]})
     assert budget_lines(summary, settings_of) == [

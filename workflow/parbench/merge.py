@@ -57,7 +57,7 @@ def write_merged(
     write_text_atomic(out_dir / "report.md", merged_report(summary, ratios, runs, settings_of))
 
 
-def host_settings(per_host: list[list[dict]]) -> dict[str, dict]:
+def settings_of_hosts(per_host: list[list[dict]]) -> dict[str, dict]:
     """Each host's session settings by its label: of its sessions.json, the latest session's (latest_settings)."""
     return {s[-1]["host_label"]: latest_settings(s) for s in per_host if s and s[-1].get("host_label")}
 
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     stamps = [json.loads(path.read_text())["sessions"] for path in args.sessions or []]
     rules = [stop_rule(host, config) for host in stamps] if stamps else [StopRule.of(config)] * len(args.runs)
     runs, summary = merged_tables(args.runs, config.get("warnings"), rules)
-    write_merged(args.out_dir, runs, summary, config["catalogue"], host_settings(stamps))
+    write_merged(args.out_dir, runs, summary, config["catalogue"], settings_of_hosts(stamps))
     print(f"{args.out_dir}: {len(runs)} runs from {summary['host'].nunique()} host(s)", file=sys.stderr)
     return 0
 

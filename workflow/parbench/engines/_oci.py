@@ -182,7 +182,8 @@ class OciEngine:
         for CREATE_GRACE seconds the name is looked for and removed if it
         comes. `rm --force` of a missing name exits 0 in both engines (Docker
         says so on stderr, Podman says nothing), so what was removed is read
-        from stdout, where both print it.
+        from stdout, where both print it. A create that ends later still is
+        removed, by the next session's sweep of its state folder's label.
         """
         status, out, err = answer(self.remove_command(name), CALL_TIMEOUT)
         if out.strip():  # both engines print what they removed
