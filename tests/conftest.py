@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
@@ -67,6 +68,32 @@ def built_project(tmp_path_factory, docker_engine) -> Path:
 
 
 QUICK = ("--configfile", "configs/quick.yaml")
+# Image archives (rule save_image), a GB or so each: made once in the built
+# project, hard-linked into the copies that load them into an engine, left
+# out of the copies that measure with Docker.
+ARCHIVES = ("*.tar", "*.tar.sha256")
+WITHOUT_ARCHIVES = shutil.ignore_patterns(*ARCHIVES)
+
+
+def link_archives(source: str, dest: str) -> str:
+    """For copytree: an archive hard-linked (a rule replaces its outputs, never rewrites them), else a copy."""
+    if any(fnmatch(Path(source).name, pattern) for pattern in ARCHIVES):
+        try:
+            os.link(source, dest)
+            return dest
+        except OSError:  # another file system
+            pass
+    return shutil.copy2(source, dest)
+
+
+@pytest.fixture(scope="session")
+def archived_project(built_project) -> Path:
+    """The built project with each runtime's image saved as an archive, once for every engine's copy."""
+    images = built_project / "results/images"
+    runtimes = [path.name.removesuffix(".identity.json") for path in sorted(images.glob("*.identity.json"))]
+    done = snakemake(built_project, *(f"results/images/{runtime}.tar" for runtime in runtimes))
+    assert done.returncode == 0, done.stderr[-3000:]
+    return built_project
 
 
 @pytest.fixture(scope="session")
@@ -78,14 +105,15 @@ def quick_run(built_project) -> Path:
 
 
 @pytest.fixture(scope="session")
-def engine_project(built_project, tmp_path_factory, request):
+def engine_project(archived_project, tmp_path_factory, request):
     """For an engine other than Docker: a copy of the built project and the environment the engine answers in.
 
-    One copy per engine for the whole session, so its images are saved and
-    loaded into the engine once (Apptainer makes a sandbox of each, most of a
-    minute per image) and the engine, fault and Apptainer environment tests share them. Apptainer
-    runs as an ordinary user here, so its copy lives where that user may
-    enter (tests/engines_env.py).
+    One copy per engine for the whole session, with the archives saved once
+    for all (fixture archived_project), so its images are loaded into the
+    engine once (Apptainer makes a sandbox of each, most of a minute per
+    image) and the engine, fault and Apptainer environment tests share them.
+    Apptainer runs as an ordinary user here, so its copy lives where that
+    user may enter (tests/engines_env.py).
     """
     from engines_env import engine_env, engine_workdir
 
@@ -97,8 +125,10 @@ def engine_project(built_project, tmp_path_factory, request):
             env = engine_env(name)
             root = engine_workdir(name, tmp_path_factory)
             roots.append(root)
-            made[name] = (copy_project(built_project, root / "parbench"), env)
-            shutil.copytree(built_project / "results/images", made[name][0] / "results/images")  # built by Docker
+            made[name] = (copy_project(archived_project, root / "parbench"), env)
+            # Built by Docker, and saved: the engine's load starts from these archives.
+            images = made[name][0] / "results/images"
+            shutil.copytree(archived_project / "results/images", images, copy_function=link_archives)
         return made[name]
 
     yield project

@@ -20,7 +20,7 @@ from test_plan import machine
 
 from parbench.plan import plan
 
-from conftest import REPO, snakemake
+from conftest import REPO, WITHOUT_ARCHIVES, snakemake
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -54,7 +54,7 @@ def config_of(path: Path) -> dict:
 @pytest.fixture(scope="module")
 def project(built_project, tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("budget") / "parbench"
-    shutil.copytree(built_project, folder, symlinks=True)
+    shutil.copytree(built_project, folder, symlinks=True, ignore=WITHOUT_ARCHIVES)
     shutil.rmtree(folder / "results/raw", ignore_errors=True)
     (folder / "budget.yaml").write_text(yaml.safe_dump(EXPERIMENT))
     return folder

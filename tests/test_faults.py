@@ -43,7 +43,7 @@ from parbench.matrix import all_cells
 from parbench.sessionlock import pid_alive as alive
 from parbench.sessionplan import session_plan
 
-from conftest import REPO
+from conftest import REPO, WITHOUT_ARCHIVES
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.faults]
 
@@ -298,7 +298,7 @@ def baseline(built_project, tmp_path_factory):
     """A project copy with a finished session of the faults config, and a saved copy of its state."""
     root = tmp_path_factory.mktemp("faults")
     project = root / "parbench"
-    shutil.copytree(built_project, project, symlinks=True)
+    shutil.copytree(built_project, project, symlinks=True, ignore=WITHOUT_ARCHIVES)
     # A go image of this module's own, so the pruned-image test removes nothing anyone else uses.
     (project / "workloads/go/faults-test-marker.txt").write_text(f"image built by tests/test_faults.py for {project}\n")
     started = time.monotonic()
