@@ -88,3 +88,21 @@ def test_no_import_circle():
     for start in sorted(graph):
         visit(start, [start], {start})
     assert circles == []
+
+
+def test_run_blocks_run_in_snakemakes_own_process():
+    """A `run:` job otherwise starts a second snakemake that parses the whole workflow again (3 s, or 13 s)."""
+    import yaml
+
+    profile = yaml.safe_load((REPO / "profiles/default/config.yaml").read_text())
+    assert profile.get("force-use-threads") is True
+    run_rules = []
+    for path in sorted((REPO / "workflow/rules").glob("*.smk")):
+        rule = None
+        for line in path.read_text().splitlines():
+            if line.startswith(("rule ", "localrule ")):
+                rule = line.split()[1].rstrip(":")
+            elif line.strip() == "run:":
+                run_rules.append(rule)
+    # The blocks it covers stay small: they run inside the process that schedules everything else.
+    assert sorted(run_rules) == ["experiment_files", "session_settings"]
