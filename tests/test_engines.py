@@ -274,7 +274,8 @@ def test_a_merged_report_says_when_hosts_measured_with_different_engines():
 @pytest.mark.parametrize("name", ["docker", "podman"])
 def test_oci_cleanup_command_lines(name):
     engine = engine_named(name)
-    assert engine.strays_command("parbench.state", "/s") == [name, "ps", "-aq", "--filter", "label=parbench.state=/s"]
+    label = "label=parbench.state=/s"
+    assert engine.listed_command(label) == [name, "ps", "-aq", "--filter", label]
     assert engine.remove_command("parbench-go-x") == [name, "rm", "--force", "parbench-go-x"]
 
 
@@ -288,11 +289,11 @@ UNLISTED = (0, "", "")
 DOWN = (1, "", "Cannot connect to the Docker daemon at unix:///var/run/docker.sock\n")
 
 
-def fake_clock(monkeypatch, _oci, ticks=None) -> None:
-    """The module's own clock: sleeping returns at once, and `ticks` (if given) are what monotonic() reads."""
-    now = iter(ticks) if ticks is not None else None
-    monotonic = (lambda: float(next(now))) if now else (lambda: 0.0)
-    monkeypatch.setattr(_oci, "time", SimpleNamespace(sleep=lambda seconds: None, monotonic=monotonic))
+def no_sleep(monkeypatch, _oci) -> list[float]:
+    """The module's sleeps return at once; the list they return holds what each asked for."""
+    slept: list[float] = []
+    monkeypatch.setattr(_oci, "time", SimpleNamespace(sleep=slept.append))
+    return slept
 
 
 @pytest.mark.parametrize("name", ["docker", "podman"])
@@ -317,7 +318,7 @@ def test_oci_stop_removes_a_container_its_engine_finishes_creating_late(monkeypa
         return answers[len(calls) - 1]
 
     monkeypatch.setattr(_oci, "answer", fake_answer)
-    fake_clock(monkeypatch, _oci)
+    no_sleep(monkeypatch, _oci)
     engine_named(name).stop("parbench-go-x")
     assert [command[1] for command in calls] == asked
     assert all(command[0] == name for command in calls)
@@ -333,11 +334,11 @@ def test_oci_stop_gives_up_after_its_grace(monkeypatch):
         "answer",
         lambda command, timeout: calls.append(command) or (UNLISTED if command[1] == "ps" else PODMAN_NONE),
     )
-    fake_clock(monkeypatch, _oci, ticks=range(100))
-    monkeypatch.setattr(_oci, "CREATE_GRACE", 3.0)
+    slept = no_sleep(monkeypatch, _oci)
     engine_named("podman").stop("parbench-go-x")
-    # Looked for at t = 1 and 2 s of a 3 s grace starting at t = 0; never found, never removed again.
-    assert [command[1] for command in calls] == ["rm", "ps", "ps"]
+    # Looked for every quarter second for 3 s; never found, never removed again.
+    assert [command[1] for command in calls] == ["rm"] + ["ps"] * 12
+    assert slept == [0.25] * 12
 
 
 def test_an_oci_load_that_fails_or_changes_the_image_is_one_line(monkeypatch, tmp_path):

@@ -22,8 +22,8 @@ TMPFS = "/tmp:rw,nosuid,nodev,size=512m"
 LOAD_TIMEOUT = 1800.0
 ABSENT = ("no such image", "image not known", "failed to find image")
 NO_CONTAINER = ("no such container", "no container with name")  # Docker's words, then Podman's
-CREATE_GRACE = 3.0  # seconds an engine may take to finish a create whose client was killed
-CREATE_POLL = 0.25
+CREATE_POLL = 0.25  # seconds between looks for a container whose create may still be finishing
+CREATE_POLLS = 12  # 3 s of looking: what an engine may take to finish a create whose client was killed
 
 
 def least_privilege(limits: Mapping[str, object] | None = None) -> list[str]:
@@ -179,7 +179,7 @@ class OciEngine:
         A client killed while its create request was in flight leaves the
         engine to finish creating the container after `rm` has found nothing,
         and a container created but never started stays until removed. So
-        for CREATE_GRACE seconds the name is looked for and removed if it
+        for CREATE_POLLS × CREATE_POLL seconds the name is looked for and removed if it
         comes. `rm --force` of a missing name exits 0 in both engines (Docker
         says so on stderr, Podman says nothing), so what was removed is read
         from stdout, where both print it. A create that ends later still is
@@ -190,34 +190,29 @@ class OciEngine:
             return
         if status != 0 and not any(phrase in err.lower() for phrase in NO_CONTAINER):
             return  # the engine cannot answer: nothing to wait for
-        deadline = time.monotonic() + CREATE_GRACE
-        while time.monotonic() < deadline:
+        for _ in range(CREATE_POLLS):
             time.sleep(CREATE_POLL)
-            status, out, _ = answer(self.named_command(name), CALL_TIMEOUT)
+            status, out, _ = answer(self.listed_command(f"name={name}"), CALL_TIMEOUT)
             if status != 0:
                 return
             if out.split():
                 answer(self.remove_command(name), CALL_TIMEOUT)
                 return
 
-    def named_command(self, name: str) -> list[str]:
-        """The IDs of containers, running or not, whose name holds `name` (names are unique)."""
-        return [self.name, "ps", "-aq", "--filter", f"name={name}"]
+    def listed_command(self, match: str) -> list[str]:
+        """The IDs of every container, running or not, that `match` selects (`name=N`, `label=K=V`)."""
+        return [self.name, "ps", "-aq", "--filter", match]
 
     def remove_command(self, name: str) -> list[str]:
         """Stops (kills) and removes a container at once."""
         return [self.name, "rm", "--force", name]
-
-    def strays_command(self, label: str, value: str) -> list[str]:
-        """The IDs of every container, running or not, that carries label=value."""
-        return [self.name, "ps", "-aq", "--filter", f"label={label}={value}"]
 
     def holds(self, reference: str) -> bool:
         """Whether the engine still has the image a session is about to run."""
         return self.find_image(reference, timeout=CALL_TIMEOUT) is not None
 
     def strays(self, label: str, value: str) -> list[str]:
-        status, out, _ = answer(self.strays_command(label, value), CALL_TIMEOUT)
+        status, out, _ = answer(self.listed_command(f"label={label}={value}"), CALL_TIMEOUT)
         return out.split() if status == 0 else []
 
     def find_image(self, reference: str, timeout: float = 30) -> str | None:
