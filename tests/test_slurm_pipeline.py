@@ -1,11 +1,11 @@
 """The quick experiment on a real one-node SLURM cluster, through profiles/slurm and config `hosts`.
 
 The same built project that ran the quick config locally (fixture quick_run)
-runs it again as a cluster run: the host is probed, loads the image archives,
-measures in one exclusive SLURM job, and is aggregated, reported and merged.
-Checksums must be the ones the parameters imply (as in the local run), the
-claims the same rows, and SLURM's own record must show the session had the
-node alone.
+runs it again as a cluster run, on one of its two CPU sets: the host is
+probed, loads the image archives, measures in one exclusive SLURM job, and is
+aggregated, reported and merged. Checksums must be the ones the parameters
+imply (as in the local run's cells of that CPU set), the claims the same
+rows, and SLURM's own record must show the session had the node alone.
 """
 
 from __future__ import annotations
@@ -24,10 +24,17 @@ from conftest import QUICK, snakemake
 
 pytestmark = [pytest.mark.docker, pytest.mark.slurm, pytest.mark.slow]
 
+# One CPU set is enough for what SLURM does, and it keeps the measure job short
+# of the plugin's fourth status poll. The plugin polls at growing intervals
+# (2 s, then 10 s longer after each poll that finds nothing finished: at 2, 14,
+# 36, 68, 110 and 162 s), so the whole quick config's job of about 110 s was
+# noticed at 110 s or at 162 s, as it ended just before the fifth poll or after it.
+CPUSET = "0-1"
+
 
 @pytest.fixture(scope="module")
 def cluster_run(quick_run, cluster):  # noqa: F811
-    cluster_snakemake(quick_run, cluster, *QUICK[1:])
+    cluster_snakemake(quick_run, cluster, *QUICK[1:], cpusets=[CPUSET])
     node = cluster["node"]
     return quick_run, node
 
@@ -43,10 +50,12 @@ def test_per_host_results_and_the_merge(cluster_run):
     runs = pd.read_csv(host / "runs.csv", dtype={"params": str})
     for (workload, params, workers, units), group in runs.groupby(["workload", "params", "workers", "units"]):
         assert (group["checksum"] == expected_checksum_of(workload, params, int(workers), int(units))).all(), workload
+    assert set(runs["cpuset"].astype(str)) == {CPUSET}
     local = pd.read_csv(project / "results/runs.csv", dtype={"params": str})
-    assert set(map(tuple, runs[["workload", "params", "checksum"]].values)) == set(
-        map(tuple, local[["workload", "params", "checksum"]].values)
-    )
+    key = ["workload", "params", "mode", "workers", "checksum"]
+    # Every answer the host found, the local run found too; every workload and mode ran on the host.
+    assert set(map(tuple, runs[key].values)) <= set(map(tuple, local[key].values))
+    assert set(map(tuple, runs[key[:3]].values)) == set(map(tuple, local[key[:3]].values))
     # One image per runtime: the host loaded the archives of the images built here.
     for runtime, ids in runs.groupby("runtime")["image_id"].unique().items():
         assert list(ids) == [(project / "results/images" / f"{runtime}.iid").read_text().strip()]
