@@ -74,6 +74,12 @@ def classify_failure(returncode: int, stderr: str, cell: Cell, engine: Engine, w
     return ParbenchError(f"harness exited with {returncode} for {named}: {last}")
 
 
+def _check_ancestors(ancestors: list[int]) -> None:
+    """Stop the session if the workflow engine that started it is gone (`sessionlock.watched_ancestors`)."""
+    if not all(pid_alive(pid) for pid in ancestors):
+        raise Stopped("the workflow engine that started the session has gone away")
+
+
 def _wait(proc: subprocess.Popen, named: str, timeout: float, ancestors: list[int], t0: float) -> tuple[str, str]:
     """The container's output, waiting in steps of at most a second.
 
@@ -87,8 +93,7 @@ def _wait(proc: subprocess.Popen, named: str, timeout: float, ancestors: list[in
         except subprocess.TimeoutExpired:
             if time.perf_counter() - t0 >= timeout:
                 raise TimedOut(named, timeout) from None
-            if not all(pid_alive(pid) for pid in ancestors):
-                raise Stopped("the workflow engine that started the session has gone away") from None
+            _check_ancestors(ancestors)
 
 
 def run_container(
@@ -111,6 +116,10 @@ def run_container(
     `parts`: where the container runs several cells (containerparts.py), their
     raw paths in order, so that a failure or a timeout names the one running.
     """
+    # Looked at before each start as well as while waiting: a container shorter
+    # than one wait step would otherwise never see it, and the session would
+    # measure to its end for a Snakemake that was killed.
+    _check_ancestors(ancestors)
     what = shared_phrase(parts) or cell.raw_path
     name = container_name(cell)
     command = engine.run_command(
