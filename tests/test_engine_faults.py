@@ -1,7 +1,7 @@
 """The faults that make sense for every engine, with Podman and with Apptainer.
 
-As in test_faults.py, on configs/faults.yaml (15 containers of about a
-second): a container killed from outside is retried once and recorded, and a
+As in test_faults.py, on configs/faults.yaml (15 containers of about
+0.7 s): a container killed from outside is retried once and recorded, and a
 session interrupted with Ctrl-C keeps its journal, leaves no container
 behind, and resumes when the same command runs again. What Docker alone has
 (a daemon to stop, `docker events`) stays in test_faults.py.

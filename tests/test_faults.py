@@ -1,7 +1,7 @@
 """Fault injection: a measurement session survives what stops it, and loses nothing it finished.
 
 Every test runs the real pipeline (`snakemake` on configs/faults.yaml: two
-runtimes, five cells, three rounds, 15 containers of about a second each) on
+runtimes, five cells, three rounds, 15 containers of about 0.7 s each) on
 one private project copy, reset to the same finished baseline before each
 test. Each test injects one fault -- Ctrl-C, a signal to Snakemake alone, a
 killed Snakemake, a killed container, a stopped Docker daemon, a wrong
@@ -52,7 +52,7 @@ TABLES = ("runs.csv", "summary.csv", "comparisons.csv", "claims.csv", "report.md
 LABEL = "parbench.session"
 JOURNAL = Path("results/session/journal.jsonl")
 LOCK = Path("results/session/measure.lock")
-RUN_TIMEOUT = 300  # a whole plain run of the faults config takes about 35 s
+RUN_TIMEOUT = 300  # a whole plain run of the faults config takes about 22 s
 
 
 def faults_config(*extra: dict) -> dict:
