@@ -328,17 +328,22 @@ def test_oci_stop_removes_a_container_its_engine_finishes_creating_late(monkeypa
 def test_oci_stop_gives_up_after_its_grace(monkeypatch):
     from parbench.engines import _oci
 
-    calls = []
+    calls, waits = [], []
     monkeypatch.setattr(
         _oci,
         "answer",
-        lambda command, timeout: calls.append(command) or (UNLISTED if command[1] == "ps" else PODMAN_NONE),
+        lambda command, timeout: (
+            calls.append(command) or waits.append(timeout) or (UNLISTED if command[1] == "ps" else PODMAN_NONE)
+        ),
     )
     slept = no_sleep(monkeypatch, _oci)
     engine_named("podman").stop("parbench-go-x")
     # Looked for every quarter second for 3 s; never found, never removed again.
-    assert [command[1] for command in calls] == ["rm"] + ["ps"] * 12
-    assert slept == [0.25] * 12
+    assert _oci.CREATE_POLL * _oci.CREATE_POLLS == 3.0
+    assert [command[1] for command in calls] == ["rm"] + ["ps"] * _oci.CREATE_POLLS
+    assert slept == [_oci.CREATE_POLL] * _oci.CREATE_POLLS
+    # An engine slow to list is not waited for as long as one asked to remove.
+    assert waits[1:] == [_oci.POLL_TIMEOUT] * _oci.CREATE_POLLS and _oci.POLL_TIMEOUT < waits[0]
 
 
 def test_an_oci_load_that_fails_or_changes_the_image_is_one_line(monkeypatch, tmp_path):

@@ -96,13 +96,17 @@ def test_run_blocks_run_in_snakemakes_own_process():
 
     profile = yaml.safe_load((REPO / "profiles/default/config.yaml").read_text())
     assert profile.get("force-use-threads") is True
-    run_rules = []
-    for path in sorted((REPO / "workflow/rules").glob("*.smk")):
+    run_rules, shadowed = [], []
+    for path in [REPO / "Snakefile", *sorted((REPO / "workflow/rules").glob("*.smk"))]:
         rule = None
         for line in path.read_text().splitlines():
-            if line.startswith(("rule ", "localrule ")):
+            if line.strip().startswith(("rule ", "localrule ")):
                 rule = line.split()[1].rstrip(":")
             elif line.strip() == "run:":
-                run_rules.append(rule)
+                run_rules.append(f"{path.name}:{rule}")
+            elif line.strip().startswith("shadow:"):
+                shadowed.append(f"{path.name}:{rule}")
     # The blocks it covers stay small: they run inside the process that schedules everything else.
-    assert sorted(run_rules) == ["experiment_files", "session_settings"]
+    assert sorted(run_rules) == ["measure.smk:experiment_files", "measure.smk:session_settings"]
+    # A shadow rule in a thread would change the whole process's working directory.
+    assert shadowed == []

@@ -16,7 +16,8 @@ from parbench.slurm import node_options
 from parbench.userworkloads import resolve_paths
 
 SCHEMA_PATH = Path(workflow.basedir, "workflow/schemas/config.schema.yaml")
-# Jobs with a `run:` block read this file again in their own process, which must not ask the engine again.
+# A job run as a process of its own (a cluster's job step; a `run:` block where the profile's
+# force-use-threads is not read) reads this file again, and must not ask the engine again.
 MACHINE = this_machine(Path(workflow.basedir), ask_engine=workflow.is_main_process)
 # A user workload's path is relative to the config file naming it (config.yaml, then --configfile).
 config.update(resolve_paths(config, ["config.yaml", *workflow.overwrite_configfiles], Path.cwd()))

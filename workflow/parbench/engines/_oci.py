@@ -24,6 +24,7 @@ ABSENT = ("no such image", "image not known", "failed to find image")
 NO_CONTAINER = ("no such container", "no container with name")  # Docker's words, then Podman's
 CREATE_POLL = 0.25  # seconds between looks for a container whose create may still be finishing
 CREATE_POLLS = 12  # 3 s of looking: what an engine may take to finish a create whose client was killed
+POLL_TIMEOUT = 2.0  # an engine that cannot list its containers this fast is not waited for
 
 
 def least_privilege(limits: Mapping[str, object] | None = None) -> list[str]:
@@ -192,7 +193,7 @@ class OciEngine:
             return  # the engine cannot answer: nothing to wait for
         for _ in range(CREATE_POLLS):
             time.sleep(CREATE_POLL)
-            status, out, _ = answer(self.listed_command(f"name={name}"), CALL_TIMEOUT)
+            status, out, _ = answer(self.listed_command(f"name={name}"), POLL_TIMEOUT)
             if status != 0:
                 return
             if out.split():
