@@ -326,9 +326,9 @@ def project(baseline) -> Path:
     return project
 
 
-def interrupted(project: Path, seed: int, entries: int = 2) -> tuple[Run, dict]:
-    """A run of a new plan (another seed) with at least `entries` containers journaled."""
-    started = Run(project, "--config", f"seed={seed}")
+def interrupted(project: Path, seed: int, entries: int = 2, settings: tuple[str, ...] = ()) -> tuple[Run, dict]:
+    """A run of a new plan (another seed, and `settings`) with at least `entries` containers journaled."""
+    started = Run(project, "--config", f"seed={seed}", *settings)
     header, _ = journal_with(project, entries)
     assert started.proc.poll() is None, "the session finished before it could be interrupted"
     return started, header
@@ -526,10 +526,16 @@ def test_8_truncated_and_deleted_raw_files_are_remeasured_alone(project, baselin
     assert_nothing_to_do(project)
 
 
+# Containers of about 1.5 s (sections of 0.36 s, two values): the first session
+# outlasts the second snakemake's start, 3 s, or 13 s where SLURM is installed
+# and no controller answers (its plugin waits for one at every start).
+LONGER = ("min_time=0.15", "values_time=0.6")
+
+
 def test_9_a_second_invocation_is_refused_while_one_measures(project, baseline):
-    first, header = interrupted(project, seed=7, entries=1)
+    first, header = interrupted(project, seed=7, entries=1, settings=LONGER)
     pid = session_pid(project / LOCK)
-    second = run(project, "--config", "seed=7")
+    second = run(project, "--config", "seed=7", *LONGER)
     assert first.proc.poll() is None, "the first session ended before the second was refused: inconclusive"
     assert second.proc.returncode != 0
     assert_one_parbench_line_last(second, f"parbench: a measurement session is already running (pid {pid}, started")
