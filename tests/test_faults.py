@@ -526,9 +526,10 @@ def test_8_truncated_and_deleted_raw_files_are_remeasured_alone(project, baselin
     assert_nothing_to_do(project)
 
 
-# Containers of about 1.5 s (sections of 0.36 s, two values): the first session
-# outlasts the second snakemake's start, 3 s, or 13 s where SLURM is installed
-# and no controller answers (its plugin waits for one at every start).
+# Containers of about 1.1 s (two values of sections of about 0.32 s: 15 containers
+# in 16.6 s, 9.7 s timed, by `parbench time` after a run of the faults config with
+# these settings): the first session outlasts the second snakemake's start, 3 s,
+# or 13 s where SLURM is installed and no controller answers.
 LONGER = ("min_time=0.15", "values_time=0.6")
 
 
