@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+from pathlib import Path
 
 import pytest
 from test_faults import (
@@ -56,14 +57,45 @@ def running(name: str, session: str) -> list[str]:
     return [str(pid) for pid, env in process_environments().items() if tagged(env, "PARBENCH_SESSION", session)]
 
 
-def kill(name: str, handle: str) -> bool:
-    if name == "podman":
-        return subprocess.run(["podman", "kill", handle], capture_output=True).returncode == 0
+# A container whose process is this young is still starting or measuring (each measures for at least
+# 0.3 s: a warm-up, calibration and two values), so a kill sent now lands before it ends. An older one
+# may be ending already: a kill that reaches it after its process exited leaves it exiting 0, not
+# retried, and the engine may still answer the kill with success.
+YOUNG = 0.15
+
+
+def process_age(pid: int) -> float:
+    """Seconds since process `pid` started (in clock ticks of 10 ms), or infinity once it has gone."""
     try:
-        os.kill(int(handle), signal.SIGKILL)
-    except OSError:
-        return False
-    return True
+        after_name = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+    except (OSError, IndexError):
+        return float("inf")
+    return uptime - int(after_name[19]) / os.sysconf("SC_CLK_TCK")  # field 22 of stat: when it started
+
+
+def kill_one(name: str, session: str) -> str | None:
+    """Kill one of the session's containers young enough for the kill to land; what was killed, or None."""
+    if name == "podman":
+        listed = subprocess.run(
+            ["podman", "ps", "--filter", f"label=parbench.session={session}", "--format", "{{.Names}} {{.Pid}}"],
+            capture_output=True,
+            text=True,
+        ).stdout.split("\n")
+        for container, pid in (line.split() for line in listed if len(line.split()) == 2):
+            if process_age(int(pid)) < YOUNG:
+                if subprocess.run(["podman", "kill", container], capture_output=True).returncode == 0:
+                    return container
+        return None
+    # Apptainer's container shows here as its one process (`apptainer exec`'s command: the harness).
+    for pid in (int(pid) for pid in running(name, session)):
+        if process_age(pid) < YOUNG:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                continue
+            return str(pid)
+    return None
 
 
 def test_killed_container_is_retried_and_recorded(engine, project):
@@ -71,7 +103,7 @@ def test_killed_container_is_retried_and_recorded(engine, project):
     started = Run(project, "--config", f"engine={name}", "seed=5", env=env)
     header, _ = journal_with(project, 1, timeout=600)  # the first run also loads the images into the engine
     session = header["session"]
-    killed = wait_for(lambda: next((h for h in running(name, session) if kill(name, h)), None), 60, "a container")
+    killed = wait_for(lambda: kill_one(name, session), 60, f"a container younger than {YOUNG} s")
     assert started.wait() == 0, started.stderr[-3000:]
     assert f"({engine_named(name).kill_hint}); retrying (1/1)" in started.stderr, killed
     records = assert_complete_session(project, session)

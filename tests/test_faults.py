@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -410,23 +411,37 @@ def test_3_killed_snakemake_stops_the_session_and_a_rerun_resumes(project, basel
     assert_no_containers(project, header["session"])
 
 
+def kill_as_it_starts(session: str, timeout: float) -> str:
+    """`docker kill` the session's next container the moment Docker reports it started; its name.
+
+    A container picked from `docker ps` may be ending already: a kill that reaches it after its process
+    exited leaves it exiting 0, not retried, and `docker kill` may still answer with success. Killed as it
+    starts, a container has all its measuring (0.3 s at least: a warm-up, calibration, two values) ahead.
+    """
+    events = subprocess.Popen(
+        ["docker", "events", "--filter", f"label={LABEL}={session}", "--filter", "event=start"]
+        + ["--format", "{{.Actor.Attributes.name}}"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        if not select.select([events.stdout], [], [], timeout)[0]:
+            pytest.fail(f"waited {timeout:g} s for a container of session {session} to start")
+        name = events.stdout.readline().strip()
+        killed = subprocess.run(["docker", "kill", name], capture_output=True, text=True)
+        assert killed.returncode == 0, f"docker kill {name}: {killed.stderr}"
+        return name
+    finally:
+        events.kill()
+        events.wait()
+
+
 def test_4_killed_container_is_retried_and_recorded(project):
     started = Run(project, "--config", "seed=5")
     header, _ = journal_with(project, 1)
     session = header["session"]
 
-    def kill_one():
-        listed = subprocess.run(
-            ["docker", "ps", "--filter", f"label={LABEL}={session}", "--format", "{{.Names}}"],
-            capture_output=True,
-            text=True,
-        ).stdout.split()
-        for name in listed:
-            if subprocess.run(["docker", "kill", name], capture_output=True).returncode == 0:
-                return name
-        return None
-
-    killed = wait_for(kill_one, 60, "a running container to kill")
+    killed = kill_as_it_starts(session, 60)
     assert started.wait() == 0, started.stderr[-3000:]
     assert "(out of memory, see limits.memory; or `docker kill`); retrying (1/1)" in started.stderr
     records = assert_complete_session(project, session)
