@@ -47,6 +47,24 @@ def copy_repo(dest: Path) -> Path:
     return copy_project(REPO, dest)
 
 
+def workflow_rules() -> dict[str, list[str]]:
+    """Each rule of the Snakefile and workflow/rules/*.smk, named 'FILE:RULE', with its lines stripped.
+
+    Read as text, since loading the workflow needs a config and a run of its own; a rule may be
+    indented (under an `if`), and its body runs to the next rule of its file.
+    """
+    rules: dict[str, list[str]] = {}
+    for path in [REPO / "Snakefile", *sorted((REPO / "workflow/rules").glob("*.smk"))]:
+        body: list[str] = []
+        for line in path.read_text().splitlines():
+            words = line.split()
+            if len(words) == 2 and words[0] in ("rule", "localrule") and words[1].endswith(":"):
+                body = rules.setdefault(f"{path.name}:{words[1][:-1]}", [])
+            else:
+                body.append(line.strip())
+    return rules
+
+
 def snakemake(workdir: Path, *args: str, env: dict | None = None, timeout: float = 3600) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "snakemake", "--cores", "all", *args],

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from conftest import REPO
+from conftest import REPO, workflow_rules
 
 PACKAGE = REPO / "workflow" / "parbench"
 MAX_MODULE_LINES = 400
@@ -96,16 +96,10 @@ def test_run_blocks_run_in_snakemakes_own_process():
 
     profile = yaml.safe_load((REPO / "profiles/default/config.yaml").read_text())
     assert profile.get("force-use-threads") is True
-    run_rules, shadowed = [], []
-    for path in [REPO / "Snakefile", *sorted((REPO / "workflow/rules").glob("*.smk"))]:
-        rule = None
-        for line in path.read_text().splitlines():
-            if line.strip().startswith(("rule ", "localrule ")):
-                rule = line.split()[1].rstrip(":")
-            elif line.strip() == "run:":
-                run_rules.append(f"{path.name}:{rule}")
-            elif line.strip().startswith("shadow:"):
-                shadowed.append(f"{path.name}:{rule}")
+    rules = workflow_rules()
+    assert "Snakefile:all" in rules and "measure.smk:measure" in rules  # the reading found them
+    run_rules = [name for name, body in rules.items() if "run:" in body]
+    shadowed = [name for name, body in rules.items() if any(line.startswith("shadow:") for line in body)]
     # The blocks it covers stay small: they run inside the process that schedules everything else.
     assert sorted(run_rules) == ["measure.smk:experiment_files", "measure.smk:session_settings"]
     # A shadow rule in a thread would change the whole process's working directory.
