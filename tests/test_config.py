@@ -7,7 +7,7 @@ import pytest
 import yaml
 from snakemake.utils import update_config
 
-from parbench.config import KNOWN_WORKLOADS, check_config
+from parbench.config import KNOWN_WORKLOADS, check_config, typed_overrides
 from parbench.errors import ParbenchError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -140,3 +140,44 @@ def test_null_leaves_a_workload_out_but_not_all_of_them():
     check_config(config, SCHEMA, [0, 1])
     message = problem_with(lambda c: c.update(workloads={name: None for name in c["workloads"]}))
     assert "'workloads'" in message and "enable at least one" in message
+
+
+def merged_with(overrides: dict) -> dict:
+    """config.yaml with `--config` values merged over it, as Snakemake hands them on: nested parts as text."""
+    config = copy.deepcopy(DEFAULT)
+    update_config(config, copy.deepcopy(overrides))
+    return config
+
+
+def test_command_line_text_is_read_as_yaml_would_read_it():
+    overrides = {"workloads": {"cpu_loop": {"iterations": "1000000"}, "spawn": "null"}, "budget": "null"}
+    config = typed_overrides(merged_with(overrides), overrides, SCHEMA)
+    assert config["workloads"]["cpu_loop"] == {"iterations": 1000000}
+    assert config["workloads"]["spawn"] is None and config["budget"] is None
+    assert config["workloads"]["hash"] == DEFAULT["workloads"]["hash"]  # what --config did not name is untouched
+    check_config(config, SCHEMA, [0, 1])
+
+
+def test_command_line_text_stays_text_where_the_schema_wants_text():
+    overrides = {"cpusets": ["0", "1", "0-1"], "host_label": "7"}
+    config = typed_overrides(merged_with(overrides), overrides, SCHEMA)
+    assert config["cpusets"] == ["0", "1", "0-1"] and config["host_label"] == "7"
+    check_config(config, SCHEMA, [0, 1])
+
+
+def test_config_file_text_is_never_retyped():
+    config = copy.deepcopy(DEFAULT)
+    config["host_label"] = "123"
+    assert typed_overrides(config, {}, SCHEMA)["host_label"] == "123"
+
+
+def test_a_misspelt_parameter_from_the_command_line_is_named_as_unknown():
+    overrides = {"workloads": {"cpu_loop": {"iteration": "100"}}}
+    with pytest.raises(ParbenchError, match="cpu_loop.iteration': cpu_loop has no such parameter"):
+        check_config(typed_overrides(merged_with(overrides), overrides, SCHEMA), SCHEMA, [0, 1])
+
+
+@pytest.mark.parametrize("key", ["repeats", "min_rounds", "warmup"])
+def test_a_count_written_with_a_decimal_point_is_refused_with_the_fix(key):
+    message = problem_with(lambda c: c.update({key: 6.0}))
+    assert message == f"config key '{key}': 6.0 is not a whole number as written: write 6"

@@ -7,6 +7,7 @@ Every problem becomes one line that names the config key and what is allowed.
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
@@ -49,19 +50,97 @@ def parse_duration(value: object) -> float:
     return float(total)
 
 
+# Snakemake reads a `--config` value's nested parts as text ("1000", "null"); these are what
+# YAML would have made of them. Only these exact forms: "1:30" or "on" stay text.
+_WHOLE = re.compile(r"^[-+]?\d+$")
+_DECIMAL = re.compile(r"^[-+]?(\d+\.\d*|\.\d+)([eE][-+]?\d+)?$")
+_LITERALS = {"null": None, "~": None, "true": True, "false": False}
+
+
+def typed_text(value: object) -> object:
+    """A command line's text leaf as YAML would have read it: '1000' -> 1000, 'null' -> None; else unchanged."""
+    if not isinstance(value, str):
+        return value
+    if value.lower() in _LITERALS:
+        return _LITERALS[value.lower()]
+    if _WHOLE.match(value):
+        return int(value)
+    if _DECIMAL.match(value):
+        return float(value)
+    return value
+
+
+def typed_overrides(config: dict, overrides: dict, schema: dict) -> dict:
+    """The config with each text leaf that came from `--config` (`overrides`) read as YAML would.
+
+    Snakemake merges `--config` over the config files key by key, so each
+    leaf of `overrides` sits at the same path in `config`; only those are
+    retyped, and nothing a config file gave is touched. Where the schema
+    wants text there (a CPU set "0", a host label "7"), the leaf stays text.
+    """
+    out = copy.deepcopy(config)
+    changed: list[tuple] = []
+
+    def visit(merged: object, given: object, path: tuple) -> None:
+        if isinstance(given, dict) and isinstance(merged, dict):
+            for key in given.keys() & merged.keys():
+                visit(merged[key], given[key], (*path, key))
+        elif isinstance(given, list) and isinstance(merged, list) and len(given) == len(merged):
+            for index, (m, g) in enumerate(zip(merged, given)):
+                visit(m, g, (*path, index))
+        elif isinstance(given, str) and merged == given and typed_text(given) != given:
+            changed.append(path)
+
+    visit(config, overrides, ())
+    for path in changed:
+        _put(out, path, typed_text(_get(config, path)))
+    validator = _VALIDATOR(schema)
+    while changed:
+        wrong = {tuple(error.absolute_path) for error in validator.iter_errors(out)} - {()}
+        undo = [path for path in changed if any(path[: len(where)] == where for where in wrong)]
+        if not undo:
+            break
+        for path in undo:
+            _put(out, path, _get(config, path))
+        changed = [path for path in changed if path not in undo]
+    return out
+
+
+def _get(tree: Any, path: tuple) -> Any:
+    for step in path:
+        tree = tree[step]
+    return tree
+
+
+def _put(tree: Any, path: tuple, value: Any) -> None:
+    _get(tree, path[:-1])[path[-1]] = value
+
+
+def _whole(checker, instance) -> bool:
+    """JSON Schema's integer admits 6.0; a count written 6.0 is more likely a slip, and breaks range()."""
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+_VALIDATOR = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _whole),
+)
+
+
 def _key(path) -> str:
     return ".".join(str(p) for p in path) or "(top level)"
 
 
 def schema_problem(config: dict, schema: dict) -> str | None:
     """The most relevant schema violation as one line, or None."""
-    validator = jsonschema.Draft202012Validator(schema)
-    error = jsonschema.exceptions.best_match(validator.iter_errors(config))
+    error = jsonschema.exceptions.best_match(_VALIDATOR(schema).iter_errors(config))
     if error is None:
         return None
     message = error.message
     if error.validator == "type" and error.validator_value == "integer":
         message = f"{error.instance!r} is not a whole number"
+        if isinstance(error.instance, float) and error.instance.is_integer():
+            message += f" as written: write {int(error.instance)}"
     if error.validator in ("enum", "const") or error.validator == "oneOf":
         allowed = error.schema.get("enum") or [s.get("const") for s in error.schema.get("oneOf", []) if "const" in s]
         if allowed:

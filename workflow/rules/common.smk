@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 from snakemake.utils import validate
 
-from parbench.config import check_config
+from parbench.config import check_config, typed_overrides
 from parbench.errors import ParbenchError
 from parbench.layout import Layout, logged
 from parbench.plan import fingerprint, plan, this_machine, write_if_changed
@@ -19,10 +19,13 @@ SCHEMA_PATH = Path(workflow.basedir, "workflow/schemas/config.schema.yaml")
 # A job run as a process of its own (a cluster's job step; a `run:` block where the profile's
 # force-use-threads is not read) reads this file again, and must not ask the engine again.
 MACHINE = this_machine(Path(workflow.basedir), ask_engine=workflow.is_main_process)
+SCHEMA = yaml.safe_load(SCHEMA_PATH.read_text())
+# --config's nested values arrive as text ("1000", "null"): read them as a config file's would be.
+config.update(typed_overrides(config, workflow.config_settings.overwrite_config or {}, SCHEMA))
 # A user workload's path is relative to the config file naming it (config.yaml, then --configfile).
 config.update(resolve_paths(config, ["config.yaml", *workflow.overwrite_configfiles], Path.cwd()))
 try:
-    check_config(config, yaml.safe_load(SCHEMA_PATH.read_text()), MACHINE.cpus)
+    check_config(config, SCHEMA, MACHINE.cpus)
     validate(config, str(SCHEMA_PATH))  # fills in the schema's defaults
     PLAN = plan(config, Path.cwd(), MACHINE)
 except ParbenchError as error:
