@@ -73,11 +73,23 @@ def test_a_fresh_project_measures_every_cell_and_says_nothing(tmp_path):
 
 
 def test_remeasure_narrows_to_one_runtime(tmp_path):
+    others = [c.raw_path for c in plan(quick_config(), tmp_path, machine()).cells if c.runtime != "go"]
+    write_intact_raw(tmp_path, others, 3)
     found = plan(quick_config(remeasure=["go"]), tmp_path, machine())
     assert found.measured and {cell.runtime for cell in found.measured} == {"go"}
     assert len(found.measured) < len(found.cells) and found.narrowing == " --runtimes go"
     # What is measured is the same plan: `remeasure` is no setting of the session.
     assert found.settings == plan(quick_config(), tmp_path, machine()).settings
+
+
+def test_remeasure_before_the_other_runtimes_have_results_is_one_line(tmp_path):
+    """Else Snakemake stops on the tables' missing inputs and lists every raw file (99 in the default config)."""
+    with pytest.raises(ParbenchError) as refused:
+        plan(quick_config(remeasure=["go"]), tmp_path, machine())
+    message = str(refused.value)
+    assert message.startswith("config key 'remeasure': ") and message.endswith("run once without remeasure first")
+    others = [c for c in plan(quick_config(), tmp_path, machine()).cells if c.runtime != "go"]
+    assert f" {len(others)} cells " in message and "results/raw/cpython-3.13" in message
 
 
 def test_an_unfinished_session_is_taken_up_again(tmp_path):
@@ -106,6 +118,7 @@ def test_an_unfinished_narrowed_session_is_taken_up_again_as_that_part_not_the_w
     found = plan(config, tmp_path, machine())  # a plain command after `remeasure=[go]` stopped
     assert [c.raw_path for c in found.measured] == go and found.narrowing == " --resume"
     assert found.renew_session and found.estimate.startswith(f"{len(go)} cells")
+    write_intact_raw(tmp_path, [c.raw_path for c in first.cells if c.runtime != "cpython-3.13"], 3)
     asked = plan({**config, "remeasure": ["cpython-3.13"]}, tmp_path, machine())  # what the user asks now wins
     assert {c.runtime for c in asked.measured} == {"cpython-3.13"} and asked.narrowing == " --runtimes cpython-3.13"
     stopped(go, settings_digest(plan({**config, "seed": 7}, tmp_path, machine()).settings))

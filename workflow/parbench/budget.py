@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .config import parse_duration
 from .errors import ParbenchError
-from .estimate import Estimate
+from .estimate import Estimate, about
 from .matrix import Cell, by_size
 
 
@@ -39,13 +39,19 @@ class Fit:
 
 
 def format_duration(seconds: float) -> str:
-    """A budget as a user writes one, rounded up: 45s, 18m, 1h05m."""
-    if seconds < 60:
-        return f"{max(math.ceil(seconds), 1)}s"
-    minutes = math.ceil(seconds / 60)
-    if minutes < 60:
-        return f"{minutes}m"
-    return f"{minutes // 60}h{minutes % 60:02d}m" if minutes % 60 else f"{minutes // 60}h"
+    """A budget as a user writes one, rounded up to the second: 45s, 9m12s, 18m, 1h05m, 1h00m30s.
+
+    Not rounded to minutes: the refusal names the smallest budget that would do, and a minute's
+    rounding would name one up to 59 s larger than needed.
+    """
+    hours, rest = divmod(max(math.ceil(seconds), 1), 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{hours}h"] if hours else []
+    if minutes or (hours and secs):
+        parts.append(f"{minutes:02d}m" if hours else f"{minutes}m")
+    if secs:
+        parts.append(f"{secs:02d}s" if parts else f"{secs}s")
+    return "".join(parts)
 
 
 def claimed_cpusets(cells: list[Cell]) -> tuple[str, ...]:
@@ -84,7 +90,7 @@ def fit(estimate: Estimate, cells: list[Cell], budget: str, repeats: int, min_ro
     where = " and ".join(claimed)
     raise ParbenchError(
         f"budget {budget} cannot hold {floor} rounds of the {needed} cells the claims need "
-        f"(CPU set{'s' if len(claimed) > 1 else ''} {where}; about {format_duration(need)} predicted): "
+        f"(CPU set{'s' if len(claimed) > 1 else ''} {where}; {about(need)} predicted): "
         f"raise budget to at least {format_duration(need)}, or drop runtimes or workloads from the config"
     )
 

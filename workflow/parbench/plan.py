@@ -236,6 +236,17 @@ def experiment(config: dict) -> dict:
     return recorded
 
 
+def check_remeasure(remeasure: list[str], cells: list[Cell], root: Path) -> None:
+    """`remeasure` narrows a run to some runtimes: the others' results must be there for the tables."""
+    others = [c.raw_path for c in cells if remeasure and c.runtime not in remeasure]
+    others = [path for path in others if not (root / path).exists()]
+    if others:  # else Snakemake stops on the tables' missing inputs, naming every file
+        raise ParbenchError(
+            f"config key 'remeasure': {len(others)} cells of the runtimes it leaves alone have no results yet "
+            f"({others[0]}, ...); run once without remeasure first"
+        )
+
+
 def plan(config: dict, root: Path, machine: Machine) -> Plan:
     """The plan for a validated config (defaults filled in), run in project folder `root`.
 
@@ -254,6 +265,8 @@ def plan(config: dict, root: Path, machine: Machine) -> Plan:
         notices.append(f"session {resuming} did not finish: this run takes it up again")
     notices += session.said
     repair = {} if hosts or resuming else repairs(root, cells, settings, StopRule.of(json.loads(settings)).fewest)
+    if not hosts and not repair:
+        check_remeasure(config.get("remeasure") or [], cells, root)
     kept = set(cells)  # a budget may have left CPU sets out
     measured = [cell for cell in measured_cells(config, machine.cpus) if cell in kept]
     # A new `remeasure` is what the user asks now: it wins over a stopped session's part.
