@@ -184,7 +184,16 @@ def test_a_cluster_plan_asks_slurm_for_cpus_and_leaves_sessions_to_the_nodes(tmp
     assert found.resuming is None and found.repair == {} and found.notices == []
     assert found.narrowing == " --runtimes go"
     on_paper = plan(quick_config(**hosts), tmp_path, machine(nodes=ParbenchError("SLURM is not reachable")))
-    assert on_paper.host_cpus == {}
+    assert on_paper.host_cpus == {} and on_paper.notices == []
+
+
+def test_a_host_slurm_does_not_list_is_named_by_a_dry_run(tmp_path):
+    """A run stops on it before submitting (control.start_problem, in onstart), which a dry run never reaches."""
+    config = quick_config(hosts=["n1", "n9"], cluster={"account": "parbench"})
+    found = plan(config, tmp_path, machine(nodes={"n1": 4, "n2": 8}))
+    unknown = "host n9: SLURM node 'n9' is not in this cluster (its nodes: n1, n2); fix hosts in config.yaml"
+    assert found.notices == [unknown]
+    assert set(found.host_estimates) == {"n1"}
 
 
 def test_fingerprint_is_one_short_line_per_setting():

@@ -9,9 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from .config import enabled_workloads
 from .cpusets import format_cpuset, parse_cpuset
+from .errors import ParbenchError
 from .names import AA
 from .specs import modes_for
 from .topology import CpuInfo, auto_cpusets, read_topology
@@ -131,3 +133,14 @@ def measured_cells(config: dict, available: list[int]) -> list[Cell]:
     """The cells this invocation measures: all of them, or the runtimes named in `remeasure`."""
     selected = config.get("remeasure") or config["runtimes"]
     return [cell for cell in all_cells(config, available) if cell.runtime in selected]
+
+
+def check_remeasure(remeasure: list[str], cells: list[Cell], root: Path) -> None:
+    """`remeasure` narrows a run to some runtimes: the others' results must be there for the tables."""
+    others = [c.raw_path for c in cells if remeasure and c.runtime not in remeasure]
+    others = [path for path in others if not (root / path).exists()]
+    if others:  # else Snakemake stops on the tables' missing inputs, naming every file
+        raise ParbenchError(
+            f"config key 'remeasure': {len(others)} cells of the runtimes it leaves alone have no results yet "
+            f"({others[0]}, ...); run once without remeasure first"
+        )

@@ -30,8 +30,9 @@ from .errors import ParbenchError
 from .estimate import Estimate, Seen, estimate_line, estimate_session, read_records, seen_cells, timed_alike
 from .hostlimits import HostEstimate
 from .journal import journal_cells, settings_digest
-from .matrix import Cell, all_cells, measured_cells
+from .matrix import Cell, all_cells, check_remeasure, measured_cells
 from .names import FREE_THREADED, catalogue_flavour
+from .slurm import node_problem
 from .specs import USER_WORKLOADS, use_user_workloads
 from .stopping import StopRule
 from .userworkloads import user_workloads
@@ -236,17 +237,6 @@ def experiment(config: dict) -> dict:
     return recorded
 
 
-def check_remeasure(remeasure: list[str], cells: list[Cell], root: Path) -> None:
-    """`remeasure` narrows a run to some runtimes: the others' results must be there for the tables."""
-    others = [c.raw_path for c in cells if remeasure and c.runtime not in remeasure]
-    others = [path for path in others if not (root / path).exists()]
-    if others:  # else Snakemake stops on the tables' missing inputs, naming every file
-        raise ParbenchError(
-            f"config key 'remeasure': {len(others)} cells of the runtimes it leaves alone have no results yet "
-            f"({others[0]}, ...); run once without remeasure first"
-        )
-
-
 def plan(config: dict, root: Path, machine: Machine) -> Plan:
     """The plan for a validated config (defaults filled in), run in project folder `root`.
 
@@ -281,6 +271,8 @@ def plan(config: dict, root: Path, machine: Machine) -> Plan:
         measured = [cell for cell in cells if cell.raw_path in repair]
     label = machine.label(config.get("host_label"), config.get("record_hostname", False))
     host_cpus = node_cpus(machine) if hosts else {}
+    # A run stops on these before submitting (control.start_problem); a dry run says so too.
+    notices += [f"host {h}: {node_problem(h, host_cpus)}" for h in hosts if host_cpus and h not in host_cpus]
     return Plan(
         cells=cells,
         measured=measured,

@@ -10,7 +10,9 @@ EXPORTS = [*PYPERF_FILES, "results/benchfmt.txt"]
 
 if not HOSTS:
 
+    # Local, as hosts.smk's localrules are; named here, since on a cluster these rules do not exist.
     rule export:
+        localrule: True
         input:
             runs=rules.aggregate.output.runs,
         output:
@@ -24,6 +26,7 @@ if not HOSTS:
             )
 
     rule publish:
+        localrule: True
         input:
             runs=rules.aggregate.output.runs,
             summary=rules.aggregate.output.summary,

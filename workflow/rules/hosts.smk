@@ -23,9 +23,7 @@ localrules:
     comparisons,
     claims,
     report,
-    export,
     merge_hosts,
-    publish,
     all,
 
 
