@@ -181,3 +181,20 @@ def test_a_misspelt_parameter_from_the_command_line_is_named_as_unknown():
 def test_a_count_written_with_a_decimal_point_is_refused_with_the_fix(key):
     message = problem_with(lambda c: c.update({key: 6.0}))
     assert message == f"config key '{key}': 6.0 is not a whole number as written: write 6"
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        # A value of the wrong kind: the schema's own words, with an example of the list form.
+        (
+            {"cpusets": "0-1"},
+            "config key 'cpusets': '0-1' is not allowed "
+            '(expected "auto" or a list of CPU sets in Docker syntax, such as ["0", "0-1"])',
+        ),
+        ({"workers": ["cpus", "x"]}, "config key 'workers.1': 'x' is not allowed (allowed: cpus, a whole number)"),
+        ({"engine": "dokker"}, "config key 'engine': 'dokker' is not allowed (allowed: docker, podman, apptainer)"),
+    ],
+)
+def test_a_value_outside_its_forms_names_the_forms(change, expected):
+    assert problem_with(lambda c: c.update(change)) == expected

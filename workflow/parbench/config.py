@@ -142,10 +142,24 @@ def schema_problem(config: dict, schema: dict) -> str | None:
         if isinstance(error.instance, float) and error.instance.is_integer():
             message += f" as written: write {int(error.instance)}"
     if error.validator in ("enum", "const") or error.validator == "oneOf":
-        allowed = error.schema.get("enum") or [s.get("const") for s in error.schema.get("oneOf", []) if "const" in s]
-        if allowed:
-            message = f"{error.instance!r} is not allowed (allowed: {', '.join(map(str, allowed))})"
+        forms = error.schema.get("oneOf", [])
+        allowed = error.schema.get("enum") or [_form(s) for s in forms]
+        described = error.schema.get("description") if any("const" not in s for s in forms) else None
+        if allowed:  # a list of constants says it all; a value of another kind needs the schema's words
+            expected = f"expected {described}" if described else f"allowed: {', '.join(map(str, allowed))}"
+            message = f"{error.instance!r} is not allowed ({expected})"
     return f"config key '{_key(error.absolute_path)}': {message}"
+
+
+_TYPE_WORDS = {"array": "a list", "integer": "a whole number", "number": "a number", "string": "text"}
+
+
+def _form(alternative: dict) -> str:
+    """One alternative of a oneOf as a user would write it: its constant, or the kind of value."""
+    if "const" in alternative:
+        return str(alternative["const"])
+    kinds = alternative.get("type", "a value")
+    return " or ".join(_TYPE_WORDS.get(kind, kind) for kind in (kinds if isinstance(kinds, list) else [kinds]))
 
 
 def cluster_problems(config: dict) -> list[str]:
