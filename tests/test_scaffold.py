@@ -174,11 +174,13 @@ def test_the_check_says_checksum_time_and_where_in_one_line():
     assert not good and "but expected() gives 5134.0" in line
 
 
-def test_check_workload_passes_the_harness_error_through(tmp_path):
+def test_check_workload_says_the_harness_error_in_its_own_words(tmp_path):
     done = parbench("check-workload", str(tmp_path / "nowhere"))
-    assert done.returncode != 0
-    assert len(done.stderr.strip().splitlines()) == 1 and done.stderr.startswith("harness.py: ")
-    assert done.stdout == ""
+    assert done.returncode != 0 and done.stdout == ""
+    assert done.stderr == f"parbench check-workload: workload nowhere: no folder {tmp_path / 'nowhere'}\n"
+    (tmp_path / "empty").mkdir()
+    done = parbench("check-workload", str(tmp_path / "empty"))
+    assert done.stderr == f"parbench check-workload: workload empty: {tmp_path / 'empty'} has no workload.py\n"
 
 
 @pytest.mark.slow

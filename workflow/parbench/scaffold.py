@@ -266,6 +266,23 @@ def first_mode(folder: Path) -> str:
         return "sequential"  # the harness then says what is wrong, in its own one line
 
 
+HARNESS_SAYS = "harness.py: "
+
+
+def in_our_words(stderr: str) -> str:
+    """The harness's own error lines as this command's (its option names mean nothing to the user here).
+
+    A traceback from the workload's code passes as it came: it is the user's to read.
+    """
+    lines = stderr.splitlines(keepends=True)
+    return "".join(
+        "parbench check-workload: " + line.removeprefix(HARNESS_SAYS).replace(" (--workload-dir)", "")
+        if line.startswith(HARNESS_SAYS)
+        else line
+        for line in lines
+    )
+
+
 def check_workload_main(argv: list[str]) -> int:
     parser = OneLineParser(prog="parbench check-workload", description="run a workload's task set once here")
     parser.add_argument("path", type=Path, help="the workload folder (holding workload.py)")
@@ -278,7 +295,7 @@ def check_workload_main(argv: list[str]) -> int:
     command = harness_command(args.path, args.param, mode, args.workers, name=args.name)
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
-        sys.stderr.write(done.stderr)
+        sys.stderr.write(in_our_words(done.stderr))
         return done.returncode
     records = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     if not records:
