@@ -5,9 +5,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from snakemake.cli import parse_config
 from snakemake.utils import update_config
 
-from parbench.config import KNOWN_WORKLOADS, check_config, typed_overrides
+from parbench.config import KNOWN_WORKLOADS, check_config, typed_overrides, typed_text
 from parbench.errors import ParbenchError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -142,16 +143,16 @@ def test_null_leaves_a_workload_out_but_not_all_of_them():
     assert "'workloads'" in message and "enable at least one" in message
 
 
-def merged_with(overrides: dict) -> dict:
-    """config.yaml with `--config` values merged over it, as Snakemake hands them on: nested parts as text."""
-    config = copy.deepcopy(DEFAULT)
-    update_config(config, copy.deepcopy(overrides))
-    return config
+def from_command_line(*pairs: str, config: dict | None = None) -> dict:
+    """`config` (config.yaml's) with `--config PAIRS` as Snakemake parses and merges them, as parbench reads them."""
+    overrides = parse_config(list(pairs))
+    merged = copy.deepcopy(config if config is not None else DEFAULT)
+    update_config(merged, copy.deepcopy(overrides))
+    return typed_overrides(merged, overrides, SCHEMA)
 
 
 def test_command_line_text_is_read_as_yaml_would_read_it():
-    overrides = {"workloads": {"cpu_loop": {"iterations": "1000000"}, "spawn": "null"}, "budget": "null"}
-    config = typed_overrides(merged_with(overrides), overrides, SCHEMA)
+    config = from_command_line("workloads={cpu_loop: {iterations: 1000000}, spawn: null}", "budget=null")
     assert config["workloads"]["cpu_loop"] == {"iterations": 1000000}
     assert config["workloads"]["spawn"] is None and config["budget"] is None
     assert config["workloads"]["hash"] == DEFAULT["workloads"]["hash"]  # what --config did not name is untouched
@@ -159,22 +160,43 @@ def test_command_line_text_is_read_as_yaml_would_read_it():
 
 
 def test_command_line_text_stays_text_where_the_schema_wants_text():
-    overrides = {"cpusets": ["0", "1", "0-1"], "host_label": "7"}
-    config = typed_overrides(merged_with(overrides), overrides, SCHEMA)
-    assert config["cpusets"] == ["0", "1", "0-1"] and config["host_label"] == "7"
+    config = from_command_line("cpusets=[0, 1, 0-1]")
+    assert config["cpusets"] == ["0", "1", "0-1"]
     check_config(config, SCHEMA, [0, 1])
 
 
+def test_a_number_out_of_range_stays_a_number_so_its_error_says_so():
+    with pytest.raises(ParbenchError) as refused:
+        check_config(from_command_line("limits={pids: 10}"), SCHEMA, [0, 1])
+    assert str(refused.value).startswith("config key 'limits.pids': 10 is less than the minimum")
+
+
 def test_config_file_text_is_never_retyped():
-    config = copy.deepcopy(DEFAULT)
-    config["host_label"] = "123"
-    assert typed_overrides(config, {}, SCHEMA)["host_label"] == "123"
+    """Only the leaves --config named are read again: a config file's text stays text, and is refused as such."""
+    from_file = copy.deepcopy(DEFAULT)
+    from_file["workloads"]["cpu_loop"]["iterations"] = "1000000"  # quoted in a config file
+    config = from_command_line("budget=null", config=from_file)
+    assert config["workloads"]["cpu_loop"]["iterations"] == "1000000" and config["budget"] is None
+
+
+def test_only_yaml_spellings_are_retyped():
+    assert [typed_text(t) for t in ("NULL", "nULL", "True", "tRUE", "010", "-3", "1.5", "1:30", "0-1")] == [
+        None,
+        "nULL",
+        True,
+        "tRUE",
+        "010",
+        -3,
+        1.5,
+        "1:30",
+        "0-1",
+    ]
 
 
 def test_a_misspelt_parameter_from_the_command_line_is_named_as_unknown():
-    overrides = {"workloads": {"cpu_loop": {"iteration": "100"}}}
+    config = from_command_line("workloads={cpu_loop: {iteration: 100}}")
     with pytest.raises(ParbenchError, match="cpu_loop.iteration': cpu_loop has no such parameter"):
-        check_config(typed_overrides(merged_with(overrides), overrides, SCHEMA), SCHEMA, [0, 1])
+        check_config(config, SCHEMA, [0, 1])
 
 
 @pytest.mark.parametrize("key", ["repeats", "min_rounds", "warmup"])

@@ -227,6 +227,11 @@ def test_failed_remeasure_keeps_earlier_results(measured):
         ("cpusets=['0-63']", "parbench: config key 'cpusets': CPU set '0-63' names CPU(s)"),
         ("repeats=0", "parbench: config key 'repeats'"),
         ("remeasure=[java]", "parbench: config key 'remeasure': 'java' is not an enabled runtime"),
+        ("repeats=6.0", "parbench: config key 'repeats': 6.0 is not a whole number as written: write 6"),
+        (
+            "workloads={cpu_loop: {iteration: 100}}",  # nested text, read as YAML would: the key, not its value
+            "parbench: config key 'workloads.cpu_loop.iteration': cpu_loop has no such parameter",
+        ),
     ],
 )
 def test_config_errors_stop_before_any_job_with_one_line(measured, override, starts_with):
@@ -244,6 +249,14 @@ def test_bad_workload_parameter_in_a_config_file_is_one_line(measured):
     errors = [line for line in done.stderr.splitlines() if line.startswith("parbench:")]
     assert errors == ["parbench: config key 'workloads.hash.megabytes': 0 is below 1"], done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_text_in_a_config_file_is_not_read_as_a_number(measured):
+    """Only --config's values are read again as YAML would (Snakemake passes them on as text); a file's are YAML's."""
+    (measured / "quoted.yaml").write_text('workloads:\n  hash: {megabytes: "2", rounds: 1}\n')
+    done = snakemake(measured, "-n", "--configfile", "configs/quick.yaml", "quoted.yaml")
+    errors = [line for line in done.stderr.splitlines() if line.startswith("parbench:")]
+    assert errors == ["parbench: config key 'workloads.hash.megabytes': '2' is not a whole number"], done.stderr
 
 
 def test_unreachable_daemon_is_one_line(measured):

@@ -52,17 +52,21 @@ def parse_duration(value: object) -> float:
 
 # Snakemake reads a `--config` value's nested parts as text ("1000", "null"); these are what
 # YAML would have made of them. Only these exact forms: "1:30" or "on" stay text.
-_WHOLE = re.compile(r"^[-+]?\d+$")
+_WHOLE = re.compile(r"^[-+]?(0|[1-9]\d*)$")  # "010" stays text: YAML 1.1 would read it as octal
 _DECIMAL = re.compile(r"^[-+]?(\d+\.\d*|\.\d+)([eE][-+]?\d+)?$")
-_LITERALS = {"null": None, "~": None, "true": True, "false": False}
+_LITERALS = {
+    **dict.fromkeys(("null", "Null", "NULL", "~"), None),
+    **dict.fromkeys(("true", "True", "TRUE"), True),
+    **dict.fromkeys(("false", "False", "FALSE"), False),
+}
 
 
 def typed_text(value: object) -> object:
     """A command line's text leaf as YAML would have read it: '1000' -> 1000, 'null' -> None; else unchanged."""
     if not isinstance(value, str):
         return value
-    if value.lower() in _LITERALS:
-        return _LITERALS[value.lower()]
+    if value in _LITERALS:
+        return _LITERALS[value]
     if _WHOLE.match(value):
         return int(value)
     if _DECIMAL.match(value):
@@ -76,7 +80,9 @@ def typed_overrides(config: dict, overrides: dict, schema: dict) -> dict:
     Snakemake merges `--config` over the config files key by key, so each
     leaf of `overrides` sits at the same path in `config`; only those are
     retyped, and nothing a config file gave is touched. Where the schema
-    wants text there (a CPU set "0", a host label "7"), the leaf stays text.
+    wants text (the CPU sets of `cpusets=[0,0-1]`), the leaves it judges
+    stay text if that leaves fewer errors there; a number out of range
+    stays a number, so its error says so.
     """
     out = copy.deepcopy(config)
     changed: list[tuple] = []
@@ -95,14 +101,18 @@ def typed_overrides(config: dict, overrides: dict, schema: dict) -> dict:
     for path in changed:
         _put(out, path, typed_text(_get(config, path)))
     validator = _VALIDATOR(schema)
-    while changed:
-        wrong = {tuple(error.absolute_path) for error in validator.iter_errors(out)} - {()}
-        undo = [path for path in changed if any(path[: len(where)] == where for where in wrong)]
-        if not undo:
-            break
-        for path in undo:
-            _put(out, path, _get(config, path))
-        changed = [path for path in changed if path not in undo]
+
+    def errors_at(tree: dict, where: tuple) -> int:
+        return sum(tuple(error.absolute_path)[: len(where)] == where for error in validator.iter_errors(tree))
+
+    for where in sorted({tuple(error.absolute_path) for error in validator.iter_errors(out)} - {()}, key=len):
+        under = [path for path in changed if path[: len(where)] == where]
+        if under:
+            as_text = copy.deepcopy(out)
+            for path in under:
+                _put(as_text, path, _get(config, path))
+            if errors_at(as_text, where) < errors_at(out, where):
+                out, changed = as_text, [path for path in changed if path not in under]
     return out
 
 

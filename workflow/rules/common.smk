@@ -20,8 +20,8 @@ SCHEMA_PATH = Path(workflow.basedir, "workflow/schemas/config.schema.yaml")
 # force-use-threads is not read) reads this file again, and must not ask the engine again.
 MACHINE = this_machine(Path(workflow.basedir), ask_engine=workflow.is_main_process)
 SCHEMA = yaml.safe_load(SCHEMA_PATH.read_text())
-# --config's nested values arrive as text ("1000", "null"): read them as a config file's would be.
-config.update(typed_overrides(config, workflow.config_settings.overwrite_config or {}, SCHEMA))
+# --config's nested values arrive as text ("1000", "null"): read them (config_settings.config, not the files') as YAML.
+config.update(typed_overrides(config, dict(workflow.config_settings.config or {}), SCHEMA))
 # A user workload's path is relative to the config file naming it (config.yaml, then --configfile).
 config.update(resolve_paths(config, ["config.yaml", *workflow.overwrite_configfiles], Path.cwd()))
 try:
@@ -31,7 +31,7 @@ try:
 except ParbenchError as error:
     sys.exit(f"parbench: {error}")  # Python prints the one line; Snakemake has started nothing yet
 if workflow.is_main_process:
-    for notice in PLAN.notices:
+    for notice in PLAN.notices + (PLAN.unknown_hosts if workflow.dryrun else []):
         print(f"parbench: {notice}", file=sys.stderr)
 
 PY = f"{sys.executable} -m"
