@@ -101,6 +101,7 @@ class Plan:
     resume_narrowed: bool = False  # the unfinished session measured part of the plan: take up just that part
     gone_images: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    unknown_hosts: list[str] = field(default_factory=list)  # one line each; a run stops on them in onstart
     derived: list[str] = field(default_factory=list)  # RUNTIME+WORKLOAD images (derived_images)
     estimate: str = ""  # the predicted session, one line (empty on a cluster: each node plans its own)
     host_estimates: dict[str, HostEstimate] = field(default_factory=dict)  # each node's, from its CPU count
@@ -271,8 +272,6 @@ def plan(config: dict, root: Path, machine: Machine) -> Plan:
         measured = [cell for cell in cells if cell.raw_path in repair]
     label = machine.label(config.get("host_label"), config.get("record_hostname", False))
     host_cpus = node_cpus(machine) if hosts else {}
-    # A run stops on these before submitting (control.start_problem); a dry run says so too.
-    notices += [f"host {h}: {node_problem(h, host_cpus)}" for h in hosts if host_cpus and h not in host_cpus]
     return Plan(
         cells=cells,
         measured=measured,
@@ -289,6 +288,7 @@ def plan(config: dict, root: Path, machine: Machine) -> Plan:
         resume_narrowed=part is not None,
         gone_images=gone,
         notices=notices,
+        unknown_hosts=[f"host {h}: {node_problem(h, host_cpus)}" for h in hosts if host_cpus and h not in host_cpus],
         derived=derived_images(config),
         estimate=""
         if hosts
