@@ -181,6 +181,9 @@ def test_check_workload_says_the_harness_error_in_its_own_words(tmp_path):
     (tmp_path / "empty").mkdir()
     done = parbench("check-workload", str(tmp_path / "empty"))
     assert done.stderr == f"parbench check-workload: workload empty: {tmp_path / 'empty'} has no workload.py\n"
+    (tmp_path / "my-bench").mkdir()
+    done = parbench("check-workload", str(tmp_path / "my-bench"))
+    assert done.stderr.startswith("parbench check-workload: the workload's name (its folder's, or --name): 'my-bench'")
 
 
 @pytest.mark.slow

@@ -276,7 +276,10 @@ def in_our_words(stderr: str) -> str:
     """
     lines = stderr.splitlines(keepends=True)
     return "".join(
-        "parbench check-workload: " + line.removeprefix(HARNESS_SAYS).replace(" (--workload-dir)", "")
+        "parbench check-workload: "
+        + line.removeprefix(HARNESS_SAYS)
+        .replace(" (--workload-dir)", "")
+        .replace("error: argument --workload: ", "the workload's name (its folder's, or --name): ")
         if line.startswith(HARNESS_SAYS)
         else line
         for line in lines
