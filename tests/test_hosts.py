@@ -46,6 +46,8 @@ def test_three_hosts_plan_three_loads_three_exclusive_sessions_and_one_merge(pap
     assert counts["base_image"] == 1 and counts["cpython_image"] == 2  # images are built once
     for host in ("n1", "n2", "n3"):
         assert f"slurm_extra=--exclusive --nodelist={host}" in out
+    # Rules that exist only without hosts (export, publish) are local by their own `localrule: True`.
+    assert "localrules directive specifies rules that are not present" not in out
     two = plan(paper_project, ["n1", "n2"])
     assert job_counts(two)["measure"] == 2 and "host=n3" not in two and "host=n1" in two
 
