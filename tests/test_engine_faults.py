@@ -22,6 +22,7 @@ from test_faults import (
     assert_one_parbench_line_last,
     journal,
     journal_with,
+    kill_as_it_starts,
     stamps,
     wait_for,
 )
@@ -57,10 +58,10 @@ def running(name: str, session: str) -> list[str]:
     return [str(pid) for pid, env in process_environments().items() if tagged(env, "PARBENCH_SESSION", session)]
 
 
-# A container whose process is this young is still starting or measuring (each measures for at least
-# 0.3 s: a warm-up, calibration and two values), so a kill sent now lands before it ends. An older one
-# may be ending already: a kill that reaches it after its process exited leaves it exiting 0, not
-# retried, and the engine may still answer the kill with success.
+# An Apptainer container whose process is this young is still starting or measuring (each measures
+# for at least 0.3 s: a warm-up, calibration and two values), so a kill sent now lands before it
+# ends; an older one may be ending already, and a kill that reaches it after its process exited
+# leaves it exiting 0, not retried. (Apptainer has no events; Podman's are used as Docker's are.)
 YOUNG = 0.15
 
 
@@ -74,21 +75,9 @@ def process_age(pid: int) -> float:
     return uptime - int(after_name[19]) / os.sysconf("SC_CLK_TCK")  # field 22 of stat: when it started
 
 
-def kill_one(name: str, session: str) -> str | None:
-    """Kill one of the session's containers young enough for the kill to land; what was killed, or None."""
-    if name == "podman":
-        listed = subprocess.run(
-            ["podman", "ps", "--filter", f"label=parbench.session={session}", "--format", "{{.Names}} {{.Pid}}"],
-            capture_output=True,
-            text=True,
-        ).stdout.split("\n")
-        for container, pid in (line.split() for line in listed if len(line.split()) == 2):
-            if process_age(int(pid)) < YOUNG:
-                if subprocess.run(["podman", "kill", container], capture_output=True).returncode == 0:
-                    return container
-        return None
-    # Apptainer's container shows here as its one process (`apptainer exec`'s command: the harness).
-    for pid in (int(pid) for pid in running(name, session)):
+def kill_young_process(session: str) -> str | None:
+    """SIGKILL the session's Apptainer container (its one process: the harness) if it is young; its PID."""
+    for pid in (int(pid) for pid in running("apptainer", session)):
         if process_age(pid) < YOUNG:
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -103,7 +92,10 @@ def test_killed_container_is_retried_and_recorded(engine, project):
     started = Run(project, "--config", f"engine={name}", "seed=5", env=env)
     header, _ = journal_with(project, 1, timeout=600)  # the first run also loads the images into the engine
     session = header["session"]
-    killed = wait_for(lambda: kill_one(name, session), 60, f"a container younger than {YOUNG} s")
+    if name == "podman":
+        killed = kill_as_it_starts(session, 60, "podman")
+    else:
+        killed = wait_for(lambda: kill_young_process(session), 60, f"a container younger than {YOUNG} s")
     assert started.wait() == 0, started.stderr[-3000:]
     assert f"({engine_named(name).kill_hint}); retrying (1/1)" in started.stderr, killed
     records = assert_complete_session(project, session)

@@ -411,16 +411,21 @@ def test_3_killed_snakemake_stops_the_session_and_a_rerun_resumes(project, basel
     assert_no_containers(project, header["session"])
 
 
-def kill_as_it_starts(session: str, timeout: float) -> str:
-    """`docker kill` the session's next container the moment Docker reports it started; its name.
+# How each engine's `events` names the container of an event.
+EVENT_NAME = {"docker": "{{.Actor.Attributes.name}}", "podman": "{{.Name}}"}
 
-    A container picked from `docker ps` may be ending already: a kill that reaches it after its process
-    exited leaves it exiting 0, not retried, and `docker kill` may still answer with success. Killed as it
-    starts, a container has all its measuring (0.3 s at least: a warm-up, calibration, two values) ahead.
+
+def kill_as_it_starts(session: str, timeout: float, engine: str = "docker") -> str:
+    """Kill the session's next container the moment the engine reports it started; its name.
+
+    A container picked from `ps` may be ending already: a kill that reaches it after its process
+    exited leaves it exiting 0, not retried, and the engine may still answer with success. Killed as
+    it starts, a container has all its measuring (0.3 s at least: a warm-up, calibration, two
+    values) ahead. Both engines' `events` stream only what happens after they start.
     """
     events = subprocess.Popen(
-        ["docker", "events", "--filter", f"label={LABEL}={session}", "--filter", "event=start"]
-        + ["--format", "{{.Actor.Attributes.name}}"],
+        [engine, "events", "--filter", f"label={LABEL}={session}", "--filter", "event=start"]
+        + ["--format", EVENT_NAME[engine]],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -428,8 +433,8 @@ def kill_as_it_starts(session: str, timeout: float) -> str:
         if not select.select([events.stdout], [], [], timeout)[0]:
             pytest.fail(f"waited {timeout:g} s for a container of session {session} to start")
         name = events.stdout.readline().strip()
-        killed = subprocess.run(["docker", "kill", name], capture_output=True, text=True)
-        assert killed.returncode == 0, f"docker kill {name}: {killed.stderr}"
+        killed = subprocess.run([engine, "kill", name], capture_output=True, text=True)
+        assert killed.returncode == 0, f"{engine} kill {name}: {killed.stderr}"
         return name
     finally:
         events.kill()
