@@ -59,11 +59,14 @@ def test_default_config_runs_every_workload():
         (lambda w: w["hash"].pop("rounds"), ["'workloads.hash.rounds'", "missing"]),
         (lambda w: w["hash"].update(size=3), ["'workloads.hash.size'", "no such parameter", "megabytes, rounds"]),
         (lambda w: w["channels"].update(capacity=0), ["'workloads.channels.capacity'", "0 is below 1"]),
-        (lambda w: w["io_wait"].update(sleep_us=-5), ["'workloads.io_wait.sleep_us'", "minimum"]),
+        (
+            lambda w: w["io_wait"].update(sleep_us=-5),
+            ["'workloads.io_wait.sleep_us'", "-5 is out of range: at least 0"],
+        ),
         (lambda w: w["io_wait"].update(workers=["all"]), ["'workloads.io_wait.workers.0'"]),
         (lambda w: w["spawn"].update(count="many"), ["'workloads.spawn.count'", "not a whole number"]),
         (lambda w: w["cpu_loop"].update(units=7), ["'workloads.cpu_loop.units'", "7 does not divide iterations"]),
-        (lambda w: w["hash"].update(units=0), ["'workloads.hash.units'", "minimum"]),
+        (lambda w: w["hash"].update(units=0), ["'workloads.hash.units'", "0 is out of range: at least 1"]),
         (lambda w: w["spawn"].update(units=2), ["'workloads.spawn.units'", "cannot be divided", "remove it"]),
     ],
 )
@@ -126,7 +129,12 @@ def test_unknown_mode_lists_allowed():
 
 def test_unknown_top_level_key():
     message = problem_with(lambda c: c.update(repeat=3))
-    assert "repeat" in message
+    assert message == "config key 'repeat': no such key (the keys are in docs/configuration.md and config.yaml)"
+
+
+def test_a_number_out_of_range_names_the_range():
+    message = problem_with(lambda c: c.update(precision=1))
+    assert message == "config key 'precision': 1 is out of range: at least 0 and below 1"
 
 
 def test_known_workloads_match_the_harness_registry():
@@ -168,7 +176,7 @@ def test_command_line_text_stays_text_where_the_schema_wants_text():
 def test_a_number_out_of_range_stays_a_number_so_its_error_says_so():
     with pytest.raises(ParbenchError) as refused:
         check_config(from_command_line("limits={pids: 10}"), SCHEMA, [0, 1])
-    assert str(refused.value).startswith("config key 'limits.pids': 10 is less than the minimum")
+    assert str(refused.value).startswith("config key 'limits.pids': 10 is out of range: at least 64")
 
 
 def test_config_file_text_is_never_retyped():

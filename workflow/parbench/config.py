@@ -147,6 +147,13 @@ def schema_problem(config: dict, schema: dict) -> str | None:
     if error is None:
         return None
     message = error.message
+    if error.validator in _BOUNDS:
+        message = f"{error.instance!r} is out of range: {_range(error.schema)}"
+    if error.validator == "additionalProperties" and error.validator_value is False:
+        unknown = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        if unknown:
+            path = (*error.absolute_path, unknown[0])
+            return f"config key '{_key(path)}': no such key (the keys are in docs/configuration.md and config.yaml)"
     if error.validator == "type" and error.validator_value == "integer":
         message = f"{error.instance!r} is not a whole number"
         if isinstance(error.instance, float) and error.instance.is_integer():
@@ -159,6 +166,14 @@ def schema_problem(config: dict, schema: dict) -> str | None:
             expected = f"expected {described}" if described else f"allowed: {', '.join(map(str, allowed))}"
             message = f"{error.instance!r} is not allowed ({expected})"
     return f"config key '{_key(error.absolute_path)}': {message}"
+
+
+_BOUNDS = {"minimum": "at least", "exclusiveMinimum": "above", "maximum": "at most", "exclusiveMaximum": "below"}
+
+
+def _range(schema: dict) -> str:
+    """A number's allowed range in words: 'at least 0 and below 1'."""
+    return " and ".join(f"{words} {schema[bound]}" for bound, words in _BOUNDS.items() if bound in schema)
 
 
 _TYPE_WORDS = {"array": "a list", "integer": "a whole number", "number": "a number", "string": "text"}
