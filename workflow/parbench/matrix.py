@@ -137,8 +137,9 @@ def measured_cells(config: dict, available: list[int]) -> list[Cell]:
 
 def check_remeasure(remeasure: list[str], cells: list[Cell], root: Path) -> None:
     """`remeasure` narrows a run to some runtimes: the others' results must be there for the tables."""
-    others = [c.raw_path for c in cells if remeasure and c.runtime not in remeasure]
-    others = [path for path in others if not (root / path).exists()]
+    if not remeasure:
+        return
+    others = [c.raw_path for c in cells if c.runtime not in remeasure and not (root / c.raw_path).exists()]
     if others:  # else Snakemake stops on the tables' missing inputs, naming every file
         raise ParbenchError(
             f"config key 'remeasure': {len(others)} cells of the runtimes it leaves alone have no results yet "

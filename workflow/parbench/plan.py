@@ -32,7 +32,7 @@ from .hostlimits import HostEstimate
 from .journal import journal_cells, settings_digest
 from .matrix import Cell, all_cells, check_remeasure, measured_cells
 from .names import FREE_THREADED, catalogue_flavour
-from .slurm import node_problem
+from .slurm import unknown_node_problem
 from .specs import USER_WORKLOADS, use_user_workloads
 from .stopping import StopRule
 from .userworkloads import user_workloads
@@ -288,7 +288,9 @@ def plan(config: dict, root: Path, machine: Machine) -> Plan:
         resume_narrowed=part is not None,
         gone_images=gone,
         notices=notices,
-        unknown_hosts=[f"host {h}: {node_problem(h, host_cpus)}" for h in hosts if host_cpus and h not in host_cpus],
+        unknown_hosts=[f"host {h}: {unknown_node_problem(h, host_cpus)}" for h in hosts if h not in host_cpus]
+        if host_cpus
+        else [],
         derived=derived_images(config),
         estimate=""
         if hosts

@@ -14,7 +14,7 @@ import getpass
 import shlex
 import shutil
 import subprocess
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .errors import ParbenchError
@@ -140,11 +140,16 @@ def cluster_nodes(run: Runner = run_command, timeout: float = 20) -> dict[str, N
     return parse_sinfo(out)
 
 
+def unknown_node_problem(node: str, names: Iterable[str]) -> str:
+    """The line for a host that is none of the cluster's nodes `names` (pure)."""
+    known = ", ".join(sorted(names)) or "none"
+    return f"SLURM node '{node}' is not in this cluster (its nodes: {known}); fix hosts in config.yaml"
+
+
 def node_problem(node: str, nodes: Mapping[str, Node]) -> str | None:
     """Why `node` cannot take a measurement session, as one line, or None (pure)."""
     if node not in nodes:
-        known = ", ".join(sorted(nodes)) or "none"
-        return f"SLURM node '{node}' is not in this cluster (its nodes: {known}); fix hosts in config.yaml"
+        return unknown_node_problem(node, nodes)
     found = nodes[node]
     if not found.ready:
         return (
