@@ -228,6 +228,18 @@ def test_layout_puts_a_cluster_run_under_each_host():
     assert logged("run {input}") == "run {input} > {log} 2>&1 || {{ tail -n1 {log} >&2; exit 1; }}"
 
 
+@pytest.mark.slow
+def test_a_dry_run_of_images_alone_predicts_no_session(tmp_path):
+    project = copy_repo(tmp_path / "parbench")
+    said = {}
+    for name, targets in {"all": [], "images": ["images"]}.items():
+        dry = snakemake(project, *targets, "-n", "--configfile", "configs/quick.yaml", timeout=300)
+        assert dry.returncode == 0, dry.stderr[-2000:]
+        lines = dry.stderr.splitlines()
+        said[name] = [line for line in lines if line.startswith("parbench: ") and " predicted (" in line]
+    assert len(said["all"]) == 1 and said["images"] == [], said
+
+
 def test_the_rules_keep_their_logs_and_share_one_log_suffix():
     rules = "".join(p.read_text() for p in sorted((REPO / "workflow/rules").glob("*.smk")))
     assert "tail -n1" not in rules, "a rule writes the log-and-tail suffix itself instead of logged()"

@@ -33,12 +33,20 @@ rule session_settings:
         write_if_changed(output[0], PLAN.settings)
 
 
-# The predicted session, before anything is measured (a dry run shows it too).
-if workflow.is_main_process:
-    if PLAN.estimate:
-        print(f"parbench: {PLAN.estimate}", file=sys.stderr)
-    for host in PLAN.host_estimates.values():
-        print(f"parbench: {host.line()}", file=sys.stderr)
+# The predicted session, said once as the DAG takes a session job in, before
+# anything is measured (a dry run says it too); so a run whose targets need no
+# session (`snakemake images`) predicts none. On a cluster each host's job says its node's.
+SAID = set()
+
+
+def say_estimate(wildcards):
+    """No input: prints the predicted session of this job (the host's, on a cluster) once."""
+    host = PLAN.host_estimates.get(wildcards.get("host"))
+    line = host.line() if host else PLAN.estimate
+    if workflow.is_main_process and line and line not in SAID:
+        SAID.add(line)
+        print(f"parbench: {line}", file=sys.stderr)
+    return []
 
 
 # Timeout, retries and host label change nothing that is measured, so they
@@ -85,6 +93,7 @@ def session_threads(wildcards):
 
 rule measure:
     input:
+        say_estimate,
         renew=SESSION_RENEWAL,
         settings=rules.session_settings.output[0],
         # A host works out its cells from the experiment, on the node, after loading the images.
