@@ -8,7 +8,7 @@ import yaml
 from snakemake.cli import parse_config
 from snakemake.utils import update_config
 
-from parbench.config import KNOWN_WORKLOADS, check_config, typed_overrides, typed_text
+from parbench.config import KNOWN_WORKLOADS, check_config, schema_problem, typed_overrides, typed_text
 from parbench.errors import ParbenchError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -165,6 +165,20 @@ def test_command_line_text_is_read_as_yaml_would_read_it():
     assert config["workloads"]["spawn"] is None and config["budget"] is None
     assert config["workloads"]["hash"] == DEFAULT["workloads"]["hash"]  # what --config did not name is untouched
     check_config(config, SCHEMA, [0, 1])
+
+
+def test_a_label_snakemake_reads_as_a_number_is_told_how_to_keep_it_text():
+    bare = from_command_line("host_label=7")
+    assert bare["host_label"] == 7 and from_command_line('host_label="7"')["host_label"] == 7  # Snakemake's reading
+    message = schema_problem(bare, SCHEMA)
+    assert (
+        message
+        == """config key 'host_label': 7 is not text: write "7" in a config file, or --config 'host_label=!!str 7'"""
+    )
+    tagged = from_command_line("host_label=!!str 7")  # what the line says to write
+    assert tagged["host_label"] == "7" and schema_problem(tagged, SCHEMA) is None
+    assert from_command_line("host_label=true")["host_label"] == "true"  # text, as the schema wants
+    assert "is not text" not in schema_problem({**DEFAULT, "host_label": True}, SCHEMA)
 
 
 def test_command_line_text_stays_text_where_the_schema_wants_text():
