@@ -264,8 +264,8 @@ def test_unreachable_daemon_is_one_line(measured):
     assert done.returncode != 0
     lines = [line for line in done.stderr.splitlines() if line.startswith("parbench:")]
     # The failed remeasure before this test left its session unfinished, so a notice that this run
-    # takes it up again may come first, and the plan's predicted session (estimate.py) is printed
-    # while the workflow is read; the one error is the daemon's, and it comes last.
+    # takes it up again may come first, and the plan's predicted session (estimate.py) is said
+    # as the DAG is built; the one error is the daemon's, and it comes last.
     said = ("did not finish: this run takes it up again", " predicted (")
     notices = [line for line in lines if any(phrase in line for phrase in said)]
     errors = [line for line in lines if line not in notices]
