@@ -1,4 +1,4 @@
-"""What the cluster tests ask SLURM about a finished job: did it have its node alone?
+"""What the cluster tests ask SLURM about a finished job: did it have its node alone, with what time limit?
 
 Only tests ask this (the pipeline asks SLURM for exclusive jobs and trusts it),
 so it lives beside them, not in the package.
@@ -6,6 +6,7 @@ so it lives beside them, not in the package.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -90,3 +91,27 @@ def job_fields(job_id: str, run: slurm.Runner = slurm.run_command, timeout: floa
     if problem:
         raise ParbenchError(problem)
     return parse_scontrol_job(out)
+
+
+def time_limit_command(job_id: str) -> list[str]:
+    return ["sacct", "-j", str(job_id), "-X", "-n", "-P", "--format=Timelimit"]
+
+
+def parse_time_limit(text: str) -> int | None:
+    """sacct's Timelimit ('[D-]HH:MM:SS') in whole minutes; None for UNLIMITED or a partition's limit."""
+    value = text.strip().splitlines()[0].strip() if text.strip() else ""
+    found = re.fullmatch(r"(?:(\d+)-)?(\d+):(\d+):(\d+)", value)
+    if not found:
+        if value in ("UNLIMITED", "Partition_Limit", "INVALID"):
+            return None
+        raise ParbenchError(f"sacct gave the time limit {value!r}, not [D-]HH:MM:SS")
+    days, hours, minutes, seconds = (int(part or 0) for part in found.groups())
+    return (days * 24 + hours) * 60 + minutes + math.ceil(seconds / 60)
+
+
+def job_time_limit(job_id: str, run: slurm.Runner = slurm.run_command, timeout: float = 20) -> int | None:
+    """The time limit SLURM gave the job, in minutes (None: none of its own)."""
+    problem, out = slurm.command_problem("cannot ask SLURM's accounting", time_limit_command(job_id), run, timeout)
+    if problem:
+        raise ParbenchError(problem)
+    return parse_time_limit(out)

@@ -80,6 +80,19 @@ def test_parse_assoc_needs_account_and_user():
     assert not slurm.parse_assoc("", "parbench", "root")
 
 
+@pytest.mark.parametrize(
+    ("text", "minutes"),
+    [("00:12:00\n", 12), ("1-02:03:00", 1563), ("00:00:30", 1), ("UNLIMITED\n", None), ("Partition_Limit", None)],
+)
+def test_a_time_limit_is_read_in_whole_minutes(text, minutes):
+    assert slurm_jobs.parse_time_limit(text) == minutes
+
+
+def test_an_odd_time_limit_is_one_line():
+    with pytest.raises(ParbenchError, match="not \\[D-\\]HH:MM:SS"):
+        slurm_jobs.parse_time_limit("12 minutes")
+
+
 def test_parse_sacct_takes_the_job_line_not_its_steps():
     assert slurm_jobs.parse_sacct(SACCT, "7") == slurm_jobs.JobRecord("7", "COMPLETED", 2, "vm")
     assert slurm_jobs.parse_sacct(SACCT, "8").alloc_cpus == 1

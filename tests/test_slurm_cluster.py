@@ -64,12 +64,14 @@ def cancel_jobs_in(workdir: Path) -> None:
         subprocess.run(["scancel", *ids], timeout=20)
 
 
-def cluster_snakemake(project: Path, cluster: dict[str, str], *configfiles: str, env: dict | None = None, **hosts):
+def cluster_snakemake(
+    project: Path, cluster: dict[str, str], *configfiles: str, env: dict | None = None, **hosts
+) -> subprocess.CompletedProcess:
     """The workflow in `project` on the test cluster's node: its config files, then hosts.yaml made here.
 
     `hosts` adds to that file (host_engines, ...), which later commands in
     the project can name too; jobs left queued are cancelled whatever
-    happens, and the run must succeed.
+    happens, and the run must succeed (its output is returned).
     """
     from conftest import snakemake
 
@@ -96,6 +98,7 @@ def cluster_snakemake(project: Path, cluster: dict[str, str], *configfiles: str,
     finally:
         cancel_jobs_in(project)
     assert done.returncode == 0, done.stderr[-3000:]
+    return done
 
 
 def test_profile_runs_measure_exclusive_and_others_shared(cluster, tmp_path):

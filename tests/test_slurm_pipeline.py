@@ -11,6 +11,7 @@ rows, and SLURM's own record must show the session had the node alone.
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -34,9 +35,12 @@ CPUSET = "0-1"
 
 @pytest.fixture(scope="module")
 def cluster_run(quick_run, cluster):  # noqa: F811
-    cluster_snakemake(quick_run, cluster, *QUICK[1:], cpusets=[CPUSET])
-    node = cluster["node"]
-    return quick_run, node
+    done = cluster_snakemake(quick_run, cluster, *QUICK[1:], cpusets=[CPUSET])
+    SAID[cluster["node"]] = done.stderr
+    return quick_run, cluster["node"]
+
+
+SAID: dict[str, str] = {}  # what the cluster run printed, by node
 
 
 def test_per_host_results_and_the_merge(cluster_run):
@@ -80,6 +84,15 @@ def test_the_session_had_its_node_alone(cluster_run):
     node_cpus = slurm.cluster_nodes()[node].cpus
     assert slurm_jobs.job_exclusive(record, node_cpus) and record.state == "COMPLETED"
     assert stamp["topology"]["counts"]["cpus"] == node_cpus  # the session saw every CPU of the node
+
+
+def test_the_node_was_predicted_before_submitting_and_its_job_got_that_time_limit(cluster_run):
+    project, node = cluster_run
+    said = [line for line in SAID[node].splitlines() if line.startswith(f"parbench: host {node} (")]
+    assert len(said) == 1 and " predicted (" in said[0], SAID[node][-3000:]
+    minutes = int(re.fullmatch(r".*; SLURM time limit (\d+) min", said[0])[1])
+    stamp = json.loads((project / "results/hosts" / node / "sessions.json").read_text())["sessions"][-1]
+    assert slurm_jobs.job_time_limit(stamp["machine"]["slurm_job_id"]) == minutes  # not the profile's runtime
 
 
 def test_remeasuring_one_runtime_on_a_host_is_the_local_command(cluster_run):
