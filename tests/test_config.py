@@ -171,14 +171,16 @@ def test_a_label_snakemake_reads_as_a_number_is_told_how_to_keep_it_text():
     bare = from_command_line("host_label=7")
     assert bare["host_label"] == 7 and from_command_line('host_label="7"')["host_label"] == 7  # Snakemake's reading
     message = schema_problem(bare, SCHEMA)
-    assert (
-        message
-        == """config key 'host_label': 7 is not text: write "7" in a config file, or --config 'host_label=!!str 7'"""
-    )
+    hint = """write host_label: "7" in a config file, or --config 'host_label=!!str 7'"""
+    assert message == f"config key 'host_label': 7 is not text: {hint}", message
     tagged = from_command_line("host_label=!!str 7")  # what the line says to write
     assert tagged["host_label"] == "7" and schema_problem(tagged, SCHEMA) is None
     assert from_command_line("host_label=true")["host_label"] == "true"  # text, as the schema wants
     assert "is not text" not in schema_problem({**DEFAULT, "host_label": True}, SCHEMA)
+    # Deeper down only a config file gives a number (--config's text stays text there), so no --config hint.
+    assert from_command_line("hosts=[7]")["hosts"] == ["7"]
+    nested = schema_problem({**DEFAULT, "hosts": [7]}, SCHEMA)
+    assert nested == """config key 'hosts.0': 7 is not text: write "7" in the config file""", nested
 
 
 def test_command_line_text_stays_text_where_the_schema_wants_text():

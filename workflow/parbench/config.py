@@ -163,8 +163,13 @@ def schema_problem(config: dict, schema: dict) -> str | None:
     wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
     if error.validator == "type" and "string" in wanted and type(error.instance) in (int, float):
         # Snakemake reads a top-level `--config host_label=7` as a number, quoted or not; YAML's tag keeps text.
+        # (Deeper down, --config text stays text where the schema wants it: typed_overrides.)
         key, value = _key(error.absolute_path), error.instance
-        message = f"""{value!r} is not text: write "{value}" in a config file, or --config '{key}=!!str {value}'"""
+        message = f"""{value!r} is not text: write "{value}" in the config file"""
+        if len(error.absolute_path) == 1:
+            message = (
+                f"""{value!r} is not text: write {key}: "{value}" in a config file, or --config '{key}=!!str {value}'"""
+            )
     if error.validator in ("enum", "const") or error.validator == "oneOf":
         forms = error.schema.get("oneOf", [])
         allowed = error.schema.get("enum") or [_form(s) for s in forms]
