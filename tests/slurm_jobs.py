@@ -99,11 +99,13 @@ def time_limit_command(job_id: str) -> list[str]:
 
 def parse_time_limit(text: str) -> int | None:
     """sacct's Timelimit ('[D-]HH:MM:SS') in whole minutes; None for UNLIMITED or a partition's limit."""
-    value = text.strip().splitlines()[0].strip() if text.strip() else ""
+    if not text.strip():
+        raise ParbenchError("sacct has no record of the job (is accounting, slurmdbd, running?)")
+    value = text.strip().splitlines()[0].strip()
+    if value in ("UNLIMITED", "Partition_Limit"):
+        return None
     found = re.fullmatch(r"(?:(\d+)-)?(\d+):(\d+):(\d+)", value)
     if not found:
-        if value in ("UNLIMITED", "Partition_Limit", "INVALID"):
-            return None
         raise ParbenchError(f"sacct gave the time limit {value!r}, not [D-]HH:MM:SS")
     days, hours, minutes, seconds = (int(part or 0) for part in found.groups())
     return (days * 24 + hours) * 60 + minutes + math.ceil(seconds / 60)

@@ -88,9 +88,10 @@ def test_a_time_limit_is_read_in_whole_minutes(text, minutes):
     assert slurm_jobs.parse_time_limit(text) == minutes
 
 
-def test_an_odd_time_limit_is_one_line():
-    with pytest.raises(ParbenchError, match="not \\[D-\\]HH:MM:SS"):
-        slurm_jobs.parse_time_limit("12 minutes")
+@pytest.mark.parametrize(("text", "says"), [("12 minutes", "HH:MM:SS"), ("INVALID", "HH:MM:SS"), ("", "no record")])
+def test_an_odd_time_limit_is_one_line(text, says):
+    with pytest.raises(ParbenchError, match=says):
+        slurm_jobs.parse_time_limit(text)
 
 
 def test_parse_sacct_takes_the_job_line_not_its_steps():

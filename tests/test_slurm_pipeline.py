@@ -16,12 +16,13 @@ import re
 import pandas as pd
 import pytest
 import slurm_jobs
+import yaml
 from test_slurm_cluster import cancel_jobs_in, cluster, cluster_snakemake  # noqa: F401  (fixture)
 
 from parbench import slurm
 from parbench.specs import expected_checksum_of
 
-from conftest import QUICK, snakemake
+from conftest import QUICK, REPO, snakemake
 
 pytestmark = [pytest.mark.docker, pytest.mark.slurm, pytest.mark.slow]
 
@@ -88,11 +89,18 @@ def test_the_session_had_its_node_alone(cluster_run):
 
 def test_the_node_was_predicted_before_submitting_and_its_job_got_that_time_limit(cluster_run):
     project, node = cluster_run
-    said = [line for line in SAID[node].splitlines() if line.startswith(f"parbench: host {node} (")]
-    assert len(said) == 1 and " predicted (" in said[0], SAID[node][-3000:]
-    minutes = int(re.fullmatch(r".*; SLURM time limit (\d+) min", said[0])[1])
+    lines = SAID[node].splitlines()
+    said = [index for index, line in enumerate(lines) if line.startswith(f"parbench: host {node} (")]
+    submitted = [index for index, line in enumerate(lines) if "has been submitted with SLURM jobid" in line]
+    assert len(said) == 1 and " predicted (" in lines[said[0]], SAID[node][-3000:]
+    assert submitted and said[0] < submitted[0], "the prediction came after a job was submitted"
+    found = re.fullmatch(r".*; SLURM time limit (\d+) min", lines[said[0]])
+    assert found, lines[said[0]]
+    minutes = int(found[1])
+    profile = yaml.safe_load((REPO / "profiles/slurm/config.yaml").read_text())["default-resources"]
+    assert profile["runtime"] != minutes, "the test cannot tell the node's limit from the profile's"
     stamp = json.loads((project / "results/hosts" / node / "sessions.json").read_text())["sessions"][-1]
-    assert slurm_jobs.job_time_limit(stamp["machine"]["slurm_job_id"]) == minutes  # not the profile's runtime
+    assert slurm_jobs.job_time_limit(stamp["machine"]["slurm_job_id"]) == minutes
 
 
 def test_remeasuring_one_runtime_on_a_host_is_the_local_command(cluster_run):
