@@ -34,8 +34,10 @@ rule session_settings:
 
 
 # The predicted session, said once as the DAG takes a session job in, before
-# anything is measured (a dry run says it too); so a run whose targets need no
-# session (`snakemake images`) predicts none. On a cluster each host's job says its node's.
+# anything is measured (a dry run says it too); so a run whose targets do not
+# depend on the session (`snakemake images`) predicts none, while one that
+# finds the session's results up to date still does. On a cluster each
+# host's job says its node's.
 SAID = set()
 
 
