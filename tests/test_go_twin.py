@@ -139,3 +139,54 @@ def test_twin_whose_task_panics_ends_with_one_line_and_exit_1(twin):
     done = run(twin("panics"), *SUMSQ)
     assert (done.returncode, done.stdout) == (1, "")
     assert done.stderr == "parbench-go: error: workload sumsq: task panicked: sumsq fixture: worker 1 gave up\n"
+
+
+SHARES_MAIN = """package main
+
+import (
+	"encoding/json"
+	"os"
+
+	"shares/twin"
+)
+
+func main() {
+	values := map[string]float64{}
+	for _, workers := range []int{1, 2, 3, 8} {
+		for index := 0; index < workers; index++ {
+			key := string(rune('0'+workers)) + "/" + string(rune('0'+index))
+			values[key] = twin.Task(map[string]int{"n": 5000}, index, workers, twin.Setup(nil, workers))
+		}
+	}
+	if err := json.NewEncoder(os.Stdout).Encode(values); err != nil {
+		os.Exit(1)
+	}
+}
+"""
+
+
+def test_the_templates_go_twin_gives_each_worker_the_share_python_gives(go_image, tmp_path):
+    """The template's twin must split the work as workload.py does, or its scaling would be another workload's."""
+    from parbench import scaffold
+
+    files = scaffold.skeleton_files("twin", go=True)
+    (tmp_path / "twin").mkdir()
+    (tmp_path / "twin" / "twin.go").write_text(files["go/twin.go"])
+    (tmp_path / "main.go").write_text(SHARES_MAIN)
+    (tmp_path / "go.mod").write_text("module shares\n\ngo 1.24\n")
+    done = docker(
+        "run", "--rm", "--network", "none", "--volume", f"{tmp_path}:/src:ro", "--env", "GOCACHE=/tmp/cache",
+        "--env", "GOFLAGS=-mod=mod", go_image, "sh", "-c", "cp -r /src /tmp/shares && cd /tmp/shares && go run .",
+        timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    from_go = json.loads(done.stdout)
+    namespace: dict = {}
+    exec(compile(files["workload.py"], "workload.py", "exec"), namespace)
+    from_python = {
+        f"{workers}/{index}": namespace["task"]({"n": 5000}, index, workers, None)
+        for workers in (1, 2, 3, 8)
+        for index in range(workers)
+    }
+    assert from_go == from_python
+    assert len(set(from_python[f"8/{index}"] for index in range(8))) > 1  # shares, not the whole count each

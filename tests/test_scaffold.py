@@ -80,6 +80,31 @@ def test_new_workload_writes_a_folder_that_works_and_a_config_beside_it(tmp_path
     assert "builtin_workloads: false" in config and re.search(r"^  wordfreq:\n    path: wordfreq\b", config, re.M)
 
 
+def trial_divisions(k: int) -> int:
+    """What testing k costs the template's is_prime: the divisors it tries (at least one step)."""
+    tried, divisor = 1, 2
+    while divisor * divisor <= k and k % divisor:
+        tried, divisor = tried + 1, divisor + 1
+    return tried
+
+
+@pytest.mark.parametrize("workers", [2, 3, 4, 8, 16])
+def test_the_templates_shares_cost_alike_so_its_threads_can_scale(tmp_path, workers):
+    """A user's first measurement is the template's: shares of unequal cost would show threads that do not scale."""
+    (tmp_path / "w.py").write_text(scaffold.skeleton_files("wordfreq", go=False)["workload.py"])
+    module = load(tmp_path / "w.py")
+    n, tested = module.DEFAULT_N, {}
+    original = module.is_prime
+    for index in range(workers):
+        seen = tested.setdefault(index, [])
+        module.is_prime = lambda k, seen=seen: seen.append(k) or original(k)
+        module.task({}, index, workers, None)
+    module.is_prime = original
+    assert sorted(k for ks in tested.values() for k in ks) == list(range(n))  # each number tested once
+    costs = [sum(map(trial_divisions, ks)) for ks in tested.values()]
+    assert max(costs) / (sum(costs) / workers) < 1.05, costs
+
+
 def test_the_go_skeleton_names_the_contracts_functions_and_avoids_reserved_package_names():
     twin = scaffold.skeleton_files("wordfreq", go=True)["go/wordfreq.go"]
     assert "package wordfreq\n" in twin
