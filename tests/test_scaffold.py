@@ -199,6 +199,43 @@ def test_the_check_says_checksum_time_and_where_in_one_line():
     assert not good and "but expected() gives 5134.0" in line
 
 
+def test_shares_that_took_very_different_times_are_told_where_the_workers_ran_side_by_side():
+    side_by_side = dict(mode="processes", workers=2, cpu_count=2)
+    assert scaffold.shares_line(record()) is None  # one worker
+    assert scaffold.shares_line(record(**side_by_side, worker_seconds=[0.030, 0.029])) is None
+    line = scaffold.shares_line(record(**side_by_side, worker_seconds=[0.0023, 0.0546]))
+    assert line.startswith("uneven shares: worker times 2.3 to 54.6 ms, the slowest 1.92 x their mean"), line
+    assert scaffold.shares_line(record(**side_by_side, worker_seconds=[0.0, 0.0])) is None
+    # Threads under a GIL take turns, and so do more workers than CPUs: their times say nothing of the shares.
+    uneven = [0.0023, 0.0546]
+    assert scaffold.shares_line(record(**{**side_by_side, "mode": "threads"}, worker_seconds=uneven)) is None
+    no_gil = record(**{**side_by_side, "mode": "threads"}, gil_enabled=False, worker_seconds=uneven)
+    assert scaffold.shares_line(no_gil) is not None
+    assert scaffold.shares_line(record(**{**side_by_side, "cpu_count": 1}, worker_seconds=uneven)) is None
+
+
+STRIDED_TASK = """
+def task(params, index, workers, state):
+    n = params.get("n", DEFAULT_N)
+    return float(sum(1 for k in range(index, n, workers) if is_prime(k)))
+"""
+
+
+@pytest.mark.slow
+def test_check_workload_tells_a_split_whose_shares_cost_differently(tmp_path):
+    """The template's numbers dealt one at a time: worker 0 of 2 gets only even numbers, which cost nothing."""
+    assert parbench("new-workload", "primes", "--dir", str(tmp_path)).returncode == 0
+    args = ("--mode", "processes", "--workers", "2")  # side by side on this machine's 2 CPUs, whatever its Python
+    even = parbench("check-workload", str(tmp_path / "primes"), *args)
+    assert even.returncode == 0 and even.stderr == "", even.stderr
+    source = tmp_path / "primes" / "workload.py"
+    source.write_text(source.read_text() + STRIDED_TASK)  # the later task() wins
+    strided = parbench("check-workload", str(tmp_path / "primes"), *args)
+    assert strided.returncode == 0 and "= expected()" in strided.stdout  # a right answer, from uneven shares
+    assert strided.stderr.startswith("parbench check-workload: uneven shares: worker times "), strided.stderr
+    assert len(strided.stderr.splitlines()) == 1
+
+
 def test_check_workload_says_the_harness_error_in_its_own_words(tmp_path):
     done = parbench("check-workload", str(tmp_path / "nowhere"))
     assert done.returncode != 0 and done.stdout == ""
