@@ -274,8 +274,9 @@ def test_one_vocabulary_names_flavours_modes_and_default_limits():
     ]
     assert catalogue_flavour({"kind": "cpython", "free_threading": True}) == "free-threaded"
     assert catalogue_flavour({"kind": "go"}) == "go" and PARALLEL_MODE == {"cpython": "threads", "go": "goroutines"}
-    assert warning_limits() == {"cv_limit": 0.05, "min_seconds": 0.1, "busy_limit": 0.1}
-    assert warning_limits({"cv": 0.2}) == {"cv_limit": 0.2, "min_seconds": 0.1, "busy_limit": 0.1}
+    defaults = {"cv_limit": 0.05, "min_seconds": 0.1, "busy_limit": 0.1, "uneven_limit": 1.25}
+    assert warning_limits() == defaults
+    assert warning_limits({"cv": 0.2}) == {**defaults, "cv_limit": 0.2}
 
 
 def test_speedup_is_computed_once_from_the_fewest_cpus_one_worker_baseline():

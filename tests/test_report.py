@@ -180,6 +180,19 @@ def test_warnings_are_grouped_counted_and_folded(runs):
     assert "first repeat" not in text
 
 
+def test_uneven_shares_are_a_warning_with_the_slowest_workers_figure(runs):
+    summary = summary_table(runs)
+    free = (summary["runtime"] == "cpython-3.13t") & (summary["workers"] == 2) & (summary["variant"] == "")
+    assert free.sum() == 1
+    summary.loc[free, ["warn_uneven", "worker_spread_median"]] = [True, 1.92]
+    grouped = warning_lines(summary, {})
+    assert grouped["uneven shares"] == [
+        "- cpython-3.13t cpu_loop threads on CPUs 0-1 (2 workers) (the slowest worker 1.92 x their mean)"
+    ]
+    text = render(prepared(summary, runs, CONFIG))
+    assert "- **uneven shares** (1 cells): workers that ran side by side took over 1.25 times their mean" in text
+
+
 def test_coordination_costs_come_from_summary():
     records = []
     for k in range(6):

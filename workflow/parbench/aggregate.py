@@ -23,6 +23,7 @@ from .atomic import atomic_path, write_text_atomic
 from .errors import ParbenchError, main_guard
 from .names import AA, CELL_KEYS, DEFAULT_WARNINGS, PLAIN, warning_limits
 from .provenance import load_stamps
+from .shares import side_by_side, spread, worker_spreads
 from .specs import params_label, scaling, use_experiment
 from .speedup import baselines, has_speedup, ideal_speedup, marks, speedup
 from .stats import summarize
@@ -65,6 +66,7 @@ RUN_COLUMNS = [
     "startup_seconds",
     "worker_seconds",
     "worker_seconds_median",
+    "worker_spread",
     "rss_before_kb",
     "rss_parked_kb",
     "os_threads_before",
@@ -152,6 +154,7 @@ def runs_table(records: list[dict]) -> pd.DataFrame:
         # Thousands of parked spawn tasks would swamp the table; the raw files keep them all.
         row["worker_seconds"] = json.dumps(each) if len(each) <= MAX_LISTED_WORKERS else None
         row["worker_seconds_median"] = float(pd.Series(each, dtype=float).median()) if each else math.nan
+        row["worker_spread"] = spread(each)
         rows.append(row)
     table = pd.DataFrame(rows, columns=RUN_COLUMNS)
     # Empty where a cell had its container alone: nullable integers, so the CSV says 7, not 7.0.
@@ -223,6 +226,7 @@ def cell_row(key: tuple, group: pd.DataFrame, seconds: np.ndarray, limits: dict[
     row["latency_p50_us"] = median_of(group, "latency_p50_us")
     row["latency_p99_us"] = median_of(group, "latency_p99_us")
     row["worker_seconds_median"] = median_of(group, "worker_seconds_median")
+    row["worker_spread_median"] = float(worker_spreads(group).median())
     row["warn_cv"] = bool(row["cv"] > limits["cv_limit"])
     # The timed section (all its loops) is what must be long enough to time, not one loop;
     # spawn's timed section only releases parked workers, its figures are per-worker costs.
@@ -232,6 +236,9 @@ def cell_row(key: tuple, group: pd.DataFrame, seconds: np.ndarray, limits: dict[
     throttled = pd.to_numeric(group["throttled_periods"], errors="coerce")
     row["warn_load"] = bool((busy > limits["busy_limit"]).any())
     row["warn_throttled"] = bool((throttled > 0).any())
+    gil = pd.to_numeric(group["gil_enabled"], errors="coerce").max()  # NaN: Go, which has none
+    ran_together = side_by_side(row["mode"], row["workers"], row["cpus"], gil, median_of(group, "gomaxprocs"))
+    row["warn_uneven"] = ran_together and bool(row["worker_spread_median"] > limits["uneven_limit"])
     return row
 
 
@@ -263,6 +270,7 @@ def summary_table(
     cv_limit: float = DEFAULT_WARNINGS["cv"],
     min_seconds: float = DEFAULT_WARNINGS["min_seconds"],
     busy_limit: float = DEFAULT_WARNINGS["busy"],
+    uneven_limit: float = DEFAULT_WARNINGS["uneven"],
     rule: StopRule | Mapping[str, StopRule] | None = None,
 ) -> pd.DataFrame:
     """Statistics per cell, speedup with its interval and efficiency, warnings.
@@ -274,7 +282,7 @@ def summary_table(
     the two samples cannot be told apart; `speedup_testable` is False, shown as
     "too few to test", when the containers are too few for the test at all.
     """
-    limits = {"cv_limit": cv_limit, "min_seconds": min_seconds, "busy_limit": busy_limit}
+    limits = {"cv_limit": cv_limit, "min_seconds": min_seconds, "busy_limit": busy_limit, "uneven_limit": uneven_limit}
     rows, samples = [], {}
     main = runs[runs["variant"] != AA]  # the A/A twin only feeds the noise floor
     for key, group in main.sort_values("repeat").groupby(CELL_KEYS, sort=True):
@@ -345,6 +353,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cv-limit", type=float, default=defaults["cv_limit"])
     parser.add_argument("--min-seconds", type=float, default=defaults["min_seconds"])
     parser.add_argument("--busy-limit", type=float, default=defaults["busy_limit"])
+    parser.add_argument("--uneven-limit", type=float, default=defaults["uneven_limit"])
     parser.add_argument(
         "--sessions", type=Path, default=None, help="write the stamps of the sessions the records came from here (JSON)"
     )
@@ -372,7 +381,8 @@ def main(argv: list[str] | None = None) -> int:
     # The stamps are read once: for the rounds rule and for sessions.json, the report's provenance.
     stamps = session_stamps(runs, args.raw_dir) if args.sessions else []
     rule = stop_rule(stamps, json.loads(args.config_file.read_text()) if args.config_file else None)
-    summary = summary_table(runs, args.cv_limit, args.min_seconds, args.busy_limit, rule)
+    limits = {name: getattr(args, name) for name in ("cv_limit", "min_seconds", "busy_limit", "uneven_limit")}
+    summary = summary_table(runs, **limits, rule=rule)
     write_csv(runs, args.runs)
     write_csv(summary, args.summary)
     if args.sessions:

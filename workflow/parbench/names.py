@@ -74,9 +74,9 @@ def catalogue_flavour(entry: dict) -> str:
 
 # config.yaml's `warnings` keys and their defaults: a cell is noisy above `cv`,
 # short below `min_seconds` of timed section, under load above `busy`.
-DEFAULT_WARNINGS = {"cv": 0.05, "min_seconds": 0.1, "busy": 0.1}
+DEFAULT_WARNINGS = {"cv": 0.05, "min_seconds": 0.1, "busy": 0.1, "uneven": 1.25}  # uneven: shares.UNEVEN
 # config key -> summary_table's keyword
-WARNING_ARGUMENTS = {"cv": "cv_limit", "min_seconds": "min_seconds", "busy": "busy_limit"}
+WARNING_ARGUMENTS = {"cv": "cv_limit", "min_seconds": "min_seconds", "busy": "busy_limit", "uneven": "uneven_limit"}
 
 
 def warning_limits(warnings: dict | None = None) -> dict[str, float]:

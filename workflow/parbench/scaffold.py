@@ -21,6 +21,7 @@ from string import Template
 
 from . import specs
 from .errors import ParbenchError
+from .shares import UNEVEN, side_by_side, spread
 from .userworkloads import MODES, NAME_PATTERN, read_user_workload
 
 # The harness that measures in containers, beside the registry specs loads.
@@ -275,26 +276,16 @@ def check_line(record: dict) -> tuple[str, bool]:
     return f"{name}: checksum {checksum!r} {verdict}, {record['seconds']:.3f} s ({where})", good
 
 
-# A worker whose share took this many times the workers' mean is worth a line: the costliest share bounds the speedup.
-UNEVEN = 1.25
-
-
 def shares_line(record: dict) -> str | None:
-    """A line when the workers' shares took very different times, else None.
+    """A line when the workers ran side by side and their shares took very different times, else None.
 
-    Threads and processes run in parallel only as fast as the costliest
-    share, so shares that hold as many items but cost differently (docs/workloads.md,
-    "Shares that cost alike") are told here, before a session measures them:
-    in `processes` mode (or threads without a GIL), at most one worker per CPU.
+    The costliest share bounds the speedup (shares.py), so a split whose
+    shares cost differently is told here, before a session measures it.
     """
-    times = [float(t) for t in record.get("worker_seconds") or []]
-    # A worker's time is its share's cost only where the workers ran side by side: under a GIL its
-    # threads take turns, and more workers than CPUs take turns too.
-    side_by_side = record["mode"] == "processes" or not record.get("gil_enabled", True)
-    if len(times) < 2 or sum(times) <= 0 or not side_by_side or len(times) > record.get("cpu_count", 1):
-        return None
-    slowest = max(times) / (sum(times) / len(times))
-    if slowest < UNEVEN:
+    times = record.get("worker_seconds") or []
+    side = side_by_side(record["mode"], len(times), record.get("cpu_count", 1), record.get("gil_enabled", True))
+    slowest = spread(times)
+    if not side or not slowest >= UNEVEN:
         return None
     return (
         f"uneven shares: worker times {min(times) * 1000:.1f} to {max(times) * 1000:.1f} ms, the slowest "

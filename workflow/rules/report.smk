@@ -18,6 +18,7 @@ rule aggregate:
         cv=config["warnings"]["cv"],
         min_seconds=config["warnings"]["min_seconds"],
         busy=config["warnings"]["busy"],
+        uneven=config["warnings"]["uneven"],
         raw_dir=LAYOUT.result("raw"),
     log:
         LAYOUT.log("aggregate"),
@@ -25,7 +26,8 @@ rule aggregate:
         logged(
             "{PY} parbench.aggregate --runs {output.runs} --summary {output.summary} --sessions {output.sessions} "
             "--raw-dir {params.raw_dir} --raw-list {input.listing} --config-file {input.config} "
-            "--cv-limit {params.cv} --min-seconds {params.min_seconds} --busy-limit {params.busy}"
+            "--cv-limit {params.cv} --min-seconds {params.min_seconds} --busy-limit {params.busy} "
+            "--uneven-limit {params.uneven}"
         )
 
 

@@ -1,4 +1,4 @@
-"""Warnings: the cells summary.csv flags (noisy, short, under load, throttled) and retried containers."""
+"""Warnings: the cells summary.csv flags (noisy, short, under load, throttled, uneven shares) and retried containers."""
 
 from __future__ import annotations
 
@@ -16,6 +16,11 @@ WARNINGS = {
     "warn_short": ("short", "median timed section below {min_seconds:.3f} s: timer and scheduling noise weigh more"),
     "warn_load": ("under load", "other processes used more than {busy:.0%} of the CPUs just before a container"),
     "warn_throttled": ("throttled", "the kernel throttled the container's CPU use (cgroup cpu.stat)"),
+    "warn_uneven": (
+        "uneven shares",
+        "workers that ran side by side took over {uneven:.2f} times their mean: "
+        'the costliest share bounds the speedup (docs/workloads.md, "Shares that cost alike")',
+    ),
 }
 
 
@@ -29,6 +34,8 @@ def warning_detail(column: str, cell: pd.Series) -> str:
     """The figure behind a warning, where one says more than the flag."""
     if column == "warn_cv":
         return f" (CV {cell['cv']:.1%})"
+    if column == "warn_uneven":
+        return f" (the slowest worker {cell['worker_spread_median']:.2f} x their mean)"
     if column == "warn_short":
         return f" ({cell.get('total_seconds_median', cell['median']) * 1000:.1f} ms timed section)"
     return ""
