@@ -57,7 +57,10 @@ def warnings_section(inp: ReportInputs) -> list[str]:
     retries = runfacts.retry_count(inp.runs)
     lines = ["## Warnings", ""]
     if not grouped and not retries:
-        return lines + ["None: every cell is steady, long enough and measured without load or throttling.", ""]
+        return lines + [
+            "None: every cell is steady, long enough, measured without load or throttling, and even in its shares.",
+            "",
+        ]
     meaning = {kind: text.format(**limits) for kind, text in WARNINGS.values()}
     lines += [f"- **{kind}** ({len(cells)} cells): {meaning[kind]}." for kind, cells in grouped.items()]
     if retries:
