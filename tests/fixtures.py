@@ -22,6 +22,7 @@ RUNS_CSV_COLUMNS = [
     "affinity",
     "image_id",
     "host",
+    "worker_spread",
 ]
 
 # Every workload at a size that runs in well under a second, for harness and image tests.

@@ -255,6 +255,17 @@ def test_bundle_merge_refuses_differing_limits_unless_told_which(tmp_path, capsy
     assert aggregate.read_table(tmp_path / "m" / "summary.csv")["warn_cv"].all()
 
 
+def test_a_bundle_from_before_a_warning_limit_merges_with_one_that_has_its_default(tmp_path):
+    """A bundle made before `warnings.uneven` existed used its default; with it written out, the limits agree."""
+    older = dict(CONFIG, warnings={"cv": 0.05, "min_seconds": 0.1, "busy": 0.1})
+    a = publish(tmp_path, "hostA", config=older)
+    b = publish(tmp_path, "hostB", config=dict(CONFIG, warnings={**older["warnings"], "uneven": 1.25}))
+    assert len(merge_bundles([a, b])[1]) > 0
+    c = publish(tmp_path, "hostC", config=dict(CONFIG, warnings={**older["warnings"], "uneven": 2.0}))
+    with pytest.raises(ParbenchError, match="warning limits differ"):
+        merge_bundles([a, c])
+
+
 @pytest.mark.parametrize(
     "text, says",
     [

@@ -145,6 +145,7 @@ SHARES_MAIN = """package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 
 	"shares/twin"
@@ -152,10 +153,12 @@ import (
 
 func main() {
 	values := map[string]float64{}
-	for _, workers := range []int{1, 2, 3, 8} {
-		for index := 0; index < workers; index++ {
-			key := string(rune('0'+workers)) + "/" + string(rune('0'+index))
-			values[key] = twin.Task(map[string]int{"n": 5000}, index, workers, twin.Setup(nil, workers))
+	for _, n := range []int{50, 5000} {
+		for _, workers := range []int{1, 2, 3, 8} {
+			for index := 0; index < workers; index++ {
+				key := fmt.Sprintf("%d/%d/%d", n, workers, index)
+				values[key] = twin.Task(map[string]int{"n": n}, index, workers, twin.Setup(nil, workers))
+			}
 		}
 	}
 	if err := json.NewEncoder(os.Stdout).Encode(values); err != nil {
@@ -184,9 +187,10 @@ def test_the_templates_go_twin_gives_each_worker_the_share_python_gives(go_image
     namespace: dict = {}
     exec(compile(files["workload.py"], "workload.py", "exec"), namespace)
     from_python = {
-        f"{workers}/{index}": namespace["task"]({"n": 5000}, index, workers, None)
+        f"{n}/{workers}/{index}": namespace["task"]({"n": n}, index, workers, None)
+        for n in (50, 5000)  # 50: less than one block, so every worker but the first gets none
         for workers in (1, 2, 3, 8)
         for index in range(workers)
     }
     assert from_go == from_python
-    assert len(set(from_python[f"8/{index}"] for index in range(8))) > 1  # shares, not the whole count each
+    assert len(set(from_python[f"5000/8/{index}"] for index in range(8))) > 1  # shares, not the whole count each

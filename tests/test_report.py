@@ -187,10 +187,12 @@ def test_uneven_shares_are_a_warning_with_the_slowest_workers_figure(runs):
     summary.loc[free, ["warn_uneven", "worker_spread_median"]] = [True, 1.92]
     grouped = warning_lines(summary, {})
     assert grouped["uneven shares"] == [
-        "- cpython-3.13t cpu_loop threads on CPUs 0-1 (2 workers) (the slowest worker 1.92 x their mean)"
+        "- cpython-3.13t cpu_loop threads on CPUs 0-1 (2 workers) (the slowest worker 1.92× their mean)"
     ]
     text = render(prepared(summary, runs, CONFIG))
-    assert "- **uneven shares** (1 cells): workers that ran side by side took over 1.25 times their mean" in text
+    assert "- **uneven shares** (1 cells): the slowest of workers that ran side by side took over 1.25× their" in text
+    lenient = render(prepared(summary, runs, {**CONFIG, "warnings": {"uneven": 1.5}}))
+    assert "took over 1.50× their mean" in lenient  # the configured limit, as the flag was made with
 
 
 def test_coordination_costs_come_from_summary():

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from parbench.aggregate import read_table, runs_table, summary_table
+from parbench.aggregate import read_table, runs_table, summary_table, write_csv
 from parbench.shares import side_by_side, spread
 
 from fixtures import scaling_records
@@ -36,6 +36,9 @@ def test_spread_is_the_slowest_over_the_mean():
 )
 def test_workers_ran_side_by_side_only_each_on_a_cpu_of_its_own(mode, workers, cpus, gil, gomaxprocs, together):
     assert side_by_side(mode, workers, cpus, gil, gomaxprocs) is together
+    assert side_by_side(mode, workers, cpus, gil, gomaxprocs, tasks=workers) is together
+    # spawn's parked tasks, channels' producers and consumers: tasks that are no shares of one job
+    assert side_by_side(mode, workers, cpus, gil, gomaxprocs, tasks=2 * workers) is False
 
 
 def uneven(records: list[dict], runtime: str, times: list[float]) -> list[dict]:
@@ -52,6 +55,35 @@ def test_uneven_shares_are_flagged_where_the_workers_ran_side_by_side():
     assert not summary.loc[("cpython-3.13t", 1), "warn_uneven"]  # one worker
     lenient = summary_table(runs_table(records), uneven_limit=2.0).set_index(["runtime", "workers"])
     assert not lenient.loc[("cpython-3.13t", 2), "warn_uneven"]
+
+
+def test_the_flag_survives_runs_csv_read_back(tmp_path):
+    """summary.csv is made from runs.csv as read back too (a merge, a bundle): gil_enabled is then text or empty."""
+    records = uneven(scaling_records(), "cpython-3.13t", [0.0023, 0.0546])
+    write_csv(runs_table(records), tmp_path / "runs.csv")
+    summary = summary_table(read_table(tmp_path / "runs.csv")).set_index(["runtime", "workers"])
+    assert summary.loc[("cpython-3.13t", 2), "warn_uneven"] and summary["warn_uneven"].sum() == 1
+
+
+def test_tasks_that_are_no_shares_are_never_uneven():
+    """spawn parks thousands of tasks on 2 workers, and their times differ widely: that is no split of one job."""
+    records = []
+    for rec in scaling_records():
+        if rec["runtime"] == "cpython-3.13t" and rec["workers"] == 2:
+            rec = {**rec, "workload": "spawn", "params": {"count": 300}, "tasks": 300}
+            rec["worker_seconds"] = [0.001 * (1 + k % 7) for k in range(300)]
+        records.append(rec)
+    summary = summary_table(runs_table(records))
+    spawn = summary[summary["workload"] == "spawn"].iloc[0]
+    assert spawn["worker_spread_median"] > 1.25 and not spawn["warn_uneven"]
+
+
+def test_a_merged_table_fills_a_hosts_older_rows_from_their_lists():
+    """One host's runs.csv from before the worker_spread column, joined with a newer one's."""
+    runs = runs_table(uneven(scaling_records(), "cpython-3.13t", [0.0023, 0.0546]))
+    older = runs.assign(worker_spread=float("nan"))  # as concat leaves a table that had no such column
+    summary = summary_table(older).set_index(["runtime", "workers"])
+    assert summary.loc[("cpython-3.13t", 2), "worker_spread_median"] == pytest.approx(1.919, abs=1e-3)
 
 
 def test_the_reference_run_has_no_uneven_shares_and_its_old_table_still_gives_spreads():

@@ -237,8 +237,9 @@ def cell_row(key: tuple, group: pd.DataFrame, seconds: np.ndarray, limits: dict[
     row["warn_load"] = bool((busy > limits["busy_limit"]).any())
     row["warn_throttled"] = bool((throttled > 0).any())
     gil = pd.to_numeric(group["gil_enabled"], errors="coerce").max()  # NaN: Go, which has none
-    ran_together = side_by_side(row["mode"], row["workers"], row["cpus"], gil, median_of(group, "gomaxprocs"))
-    row["warn_uneven"] = ran_together and bool(row["worker_spread_median"] > limits["uneven_limit"])
+    together = side_by_side(row["mode"], row["workers"], row["cpus"], gil, median_of(group, "gomaxprocs"), row["tasks"])
+    uneven = has_speedup(row["workload"]) and bool(row["worker_spread_median"] > limits["uneven_limit"])
+    row["warn_uneven"] = together and uneven
     return row
 
 

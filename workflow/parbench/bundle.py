@@ -25,6 +25,7 @@ from .aggregate import latest_settings, read_table, runs_table
 from .atomic import atomic_path, write_text_atomic
 from .errors import ParbenchError, main_guard
 from .merge import merged, write_merged
+from .names import warning_limits
 from .specs import expected_checksum_of, use_experiment, use_user_workloads
 
 BUNDLE_FORMAT = 1
@@ -203,7 +204,8 @@ def checked_bundle(path: Path) -> tuple[dict[str, bytes], dict]:
 def agreed_warnings(configs: dict[str, dict]) -> dict | None:
     """The warning limits every bundle's config used; one line naming them when they differ."""
     limits = {label: config.get("warnings") for label, config in configs.items()}
-    distinct = {json.dumps(value, sort_keys=True) for value in limits.values()}
+    # A bundle from before a limit existed used its default: compare with the defaults filled in.
+    distinct = {json.dumps(warning_limits(value), sort_keys=True) for value in limits.values()}
     if len(distinct) > 1:
         listed = "; ".join(f"{label}: {value}" for label, value in sorted(limits.items()))
         raise ParbenchError(f"the bundles' warning limits differ ({listed}); name the ones to use with --config FILE")
@@ -258,7 +260,7 @@ def config_warnings(path: Path) -> dict:
     if config is None:
         return {}
     if not isinstance(config, dict) or not isinstance(config.get("warnings", {}), dict):
-        raise ParbenchError(f"{path} must be a mapping with a `warnings` mapping (cv, min_seconds, busy)")
+        raise ParbenchError(f"{path} must be a mapping with a `warnings` mapping (cv, min_seconds, busy, uneven)")
     return config.get("warnings", {})
 
 

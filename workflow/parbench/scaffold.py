@@ -75,7 +75,7 @@ def task(params, index, workers, state):
     Every block holds numbers of each small remainder, and the blocks are
     dealt in turn, so the shares cost alike (within a few per cent up to 16
     workers at the default n). Single numbers dealt in turn would not: with
-    2 workers, worker 0 would get only even numbers, which cost nothing, and
+    2 workers, worker 0 would get only even numbers, one division each, and
     the threads would seem not to run in parallel.
     """
     n = params.get("n", DEFAULT_N)
@@ -285,11 +285,11 @@ def shares_line(record: dict) -> str | None:
     times = record.get("worker_seconds") or []
     side = side_by_side(record["mode"], len(times), record.get("cpu_count", 1), record.get("gil_enabled", True))
     slowest = spread(times)
-    if not side or not slowest >= UNEVEN:
+    if not side or not slowest > UNEVEN:
         return None
     return (
         f"uneven shares: worker times {min(times) * 1000:.1f} to {max(times) * 1000:.1f} ms, the slowest "
-        f"{slowest:.2f} x their mean, so the costliest share bounds the speedup "
+        f"{slowest:.2f}× their mean, so the costliest share bounds the speedup "
         '(docs/workloads.md, "Shares that cost alike")'
     )
 

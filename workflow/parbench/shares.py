@@ -19,8 +19,10 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-# The slowest worker over this many times the workers' mean is worth a warning.
-UNEVEN = 1.25
+from .names import DEFAULT_WARNINGS
+
+# The slowest worker over this many times the workers' mean is worth a warning (config: warnings.uneven).
+UNEVEN = DEFAULT_WARNINGS["uneven"]
 
 
 def spread(times: Sequence[float]) -> float:
@@ -31,9 +33,16 @@ def spread(times: Sequence[float]) -> float:
     return max(times) / (sum(times) / len(times))
 
 
-def side_by_side(mode: str, workers: int, cpus: int, gil_enabled: object = True, gomaxprocs: object = None) -> bool:
-    """Whether `workers` workers ran at once, each on a CPU of its own, so their times are their shares' costs."""
-    if workers < 2 or workers > cpus:
+def side_by_side(
+    mode: str, workers: int, cpus: int, gil_enabled: object = True, gomaxprocs: object = None, tasks: int | None = None
+) -> bool:
+    """Whether `workers` workers ran at once, each on a CPU of its own, so their times are their shares' costs.
+
+    Only where each worker had one share (`tasks`, the times listed, is the
+    workers): spawn's parked tasks and channels' producers and consumers are
+    no shares of one job.
+    """
+    if workers < 2 or workers > cpus or (tasks is not None and tasks != workers):
         return False
     if mode == "processes":
         return True
@@ -45,9 +54,11 @@ def side_by_side(mode: str, workers: int, cpus: int, gil_enabled: object = True,
 
 
 def worker_spreads(values: pd.DataFrame) -> pd.Series:
-    """Each value's spread (runs.csv's `worker_spread`); for a table of before that column, from its lists."""
-    if "worker_spread" in values:
-        return pd.to_numeric(values["worker_spread"], errors="coerce")
-    return values["worker_seconds"].map(
-        lambda listed: spread(json.loads(listed)) if isinstance(listed, str) else math.nan
+    """Each value's spread (runs.csv's `worker_spread`); for rows of before that column, from their lists."""
+    listed = values["worker_seconds"].map(
+        lambda times: spread(json.loads(times)) if isinstance(times, str) else math.nan
     )
+    if "worker_spread" not in values:
+        return listed
+    # A merge may join a host's table of before the column with newer ones: its rows are empty there.
+    return pd.to_numeric(values["worker_spread"], errors="coerce").fillna(listed)

@@ -18,7 +18,7 @@ WARNINGS = {
     "warn_throttled": ("throttled", "the kernel throttled the container's CPU use (cgroup cpu.stat)"),
     "warn_uneven": (
         "uneven shares",
-        "workers that ran side by side took over {uneven:.2f} times their mean: "
+        "the slowest of workers that ran side by side took over {uneven:.2f}× their mean: "
         'the costliest share bounds the speedup (docs/workloads.md, "Shares that cost alike")',
     ),
 }
@@ -35,7 +35,7 @@ def warning_detail(column: str, cell: pd.Series) -> str:
     if column == "warn_cv":
         return f" (CV {cell['cv']:.1%})"
     if column == "warn_uneven":
-        return f" (the slowest worker {cell['worker_spread_median']:.2f} x their mean)"
+        return f" (the slowest worker {cell['worker_spread_median']:.2f}× their mean)"
     if column == "warn_short":
         return f" ({cell.get('total_seconds_median', cell['median']) * 1000:.1f} ms timed section)"
     return ""
