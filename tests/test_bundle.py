@@ -178,6 +178,9 @@ def test_merge_two_hosts_into_one_table(tmp_path):
     assert len(summary) == 12
     report = (out / "report.md").read_text()
     assert "hostA" in report and "hostB" in report and "## Ratios per host" in report
+    flags = [column for column in summary.columns if column.startswith("warn_")]
+    assert flags and not summary[flags].any().any()  # the fixtures flag no cell: counting is test_engines'
+    assert "## Warnings\n\nNone on any host." in report
     # The ratios the merged report prints are a table of the merge, not computed while rendering.
     from parbench.labels import fmt_ratio_ci
 

@@ -271,6 +271,22 @@ def test_a_merged_report_says_when_hosts_measured_with_different_engines():
     assert "Ratios within a host compare containers of one engine" in line
 
 
+def test_a_merged_report_counts_each_hosts_warnings_by_kind():
+    import pandas as pd
+
+    from parbench.render_merged import warnings_lines
+
+    summary = pd.DataFrame(
+        {
+            "host": ["a", "a", "b", "b"],
+            "warn_cv": [True, True, False, False],
+            "warn_uneven": [False, True, False, None],  # None: a table of before the column, read back
+        }
+    )
+    assert warnings_lines(summary) == ["## Warnings", "", "- a: noisy (2 cells), uneven shares (1 cells)", ""]
+    assert warnings_lines(summary.assign(warn_cv=False, warn_uneven=False))[2] == "None on any host."
+
+
 @pytest.mark.parametrize("name", ["docker", "podman"])
 def test_oci_cleanup_command_lines(name):
     engine = engine_named(name)

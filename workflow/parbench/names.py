@@ -75,6 +75,14 @@ def catalogue_flavour(entry: dict) -> str:
 # config.yaml's `warnings` keys and their defaults: a cell is noisy above `cv`,
 # short below `min_seconds` of timed section, under load above `busy`.
 DEFAULT_WARNINGS = {"cv": 0.05, "min_seconds": 0.1, "busy": 0.1, "uneven": 1.25}  # uneven: shares.UNEVEN
+# summary.csv's warning column -> the kind of warning the reports name (report/_warnings.py says what each means).
+WARNING_KINDS = {
+    "warn_cv": "noisy",
+    "warn_short": "short",
+    "warn_load": "under load",
+    "warn_throttled": "throttled",
+    "warn_uneven": "uneven shares",
+}
 # config key -> summary_table's keyword
 WARNING_ARGUMENTS = {"cv": "cv_limit", "min_seconds": "min_seconds", "busy": "busy_limit", "uneven": "uneven_limit"}
 

@@ -14,6 +14,7 @@ import pandas as pd
 from .budgetcut import budget_sentence
 from .flavours import RATIOS, ratio_name
 from .labels import fmt_ratio_ci, fmt_seconds, markdown_table, row_testable
+from .names import WARNING_KINDS
 
 
 def medians_per_host(summary: pd.DataFrame, hosts: list[str]) -> pd.DataFrame:
@@ -65,10 +66,25 @@ def budget_lines(summary: pd.DataFrame, settings_of: Mapping[str, dict]) -> list
     return ["What each host's time budget cut:", "", *said, ""] if said else []
 
 
+def warnings_lines(summary: pd.DataFrame) -> list[str]:
+    """Per host, how many cells each kind of warning flags; each host's own report.md names the cells."""
+    said = []
+    for host in sorted(summary["host"].unique()):
+        cells = summary[summary["host"] == host]
+        counts = [
+            f"{kind} ({count} cells)"
+            for column, kind in WARNING_KINDS.items()
+            if column in cells and (count := int(cells[column].eq(True).sum()))
+        ]
+        if counts:
+            said.append(f"- {host}: {', '.join(counts)}")
+    return ["## Warnings", "", *(said or ["None on any host."]), ""]
+
+
 def merged_report(
     summary: pd.DataFrame, ratios: pd.DataFrame, runs: pd.DataFrame, settings_of: Mapping[str, dict] | None = None
 ) -> str:
-    """The engines, each host's budget cut, median times side by side per host, and the ratios per host.
+    """The engines, each host's budget cut, median times side by side per host, the ratios per host, warnings.
 
     `settings_of` holds each host's session settings (from its stamps), by host label.
     """
@@ -78,4 +94,5 @@ def merged_report(
     lines += budget_lines(summary, settings_of or {})
     lines += ["## Median seconds per cell and host", "", markdown_table(medians_per_host(summary, hosts)), ""]
     lines += ["## Ratios per host", "", markdown_table(ratios_per_host(ratios)), ""]
+    lines += warnings_lines(summary)
     return "\n".join(lines)

@@ -6,22 +6,20 @@ import pandas as pd
 
 from .. import runfacts
 from ..comparisons import workload_label
-from ..names import DEFAULT_WARNINGS
+from ..names import DEFAULT_WARNINGS, WARNING_KINDS
 from ._format import folded
 from ._inputs import ReportInputs
 
-# summary column -> (kind, what it means)
-WARNINGS = {
-    "warn_cv": ("noisy", "coefficient of variation above {cv:.0%}: consider more rounds"),
-    "warn_short": ("short", "median timed section below {min_seconds:.3f} s: timer and scheduling noise weigh more"),
-    "warn_load": ("under load", "other processes used more than {busy:.0%} of the CPUs just before a container"),
-    "warn_throttled": ("throttled", "the kernel throttled the container's CPU use (cgroup cpu.stat)"),
-    "warn_uneven": (
-        "uneven shares",
-        "the slowest of workers that ran side by side took over {uneven:.2f}× their mean: "
-        'the costliest share bounds the speedup (docs/workloads.md, "Shares that cost alike")',
-    ),
+# summary column -> (kind, what it means); the kinds are names.WARNING_KINDS, which the merged report uses too.
+MEANINGS = {
+    "warn_cv": "coefficient of variation above {cv:.0%}: consider more rounds",
+    "warn_short": "median timed section below {min_seconds:.3f} s: timer and scheduling noise weigh more",
+    "warn_load": "other processes used more than {busy:.0%} of the CPUs just before a container",
+    "warn_throttled": "the kernel throttled the container's CPU use (cgroup cpu.stat)",
+    "warn_uneven": "the slowest of workers that ran side by side took over {uneven:.2f}× their mean: "
+    'the costliest share bounds the speedup (docs/workloads.md, "Shares that cost alike")',
 }
+WARNINGS = {column: (WARNING_KINDS[column], meaning) for column, meaning in MEANINGS.items()}
 
 
 def cell_name(cell: pd.Series) -> str:
