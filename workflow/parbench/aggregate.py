@@ -21,7 +21,7 @@ import pandas as pd
 
 from .atomic import atomic_path, write_text_atomic
 from .errors import ParbenchError, main_guard
-from .names import AA, CELL_KEYS, DEFAULT_WARNINGS, PLAIN, warning_limits
+from .names import AA, CELL_KEYS, DEFAULT_WARNINGS, PLAIN, WARNING_ARGUMENTS, warning_limits
 from .provenance import load_stamps
 from .shares import side_by_side, spread, worker_spreads
 from .specs import params_label, scaling, use_experiment
@@ -382,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
     # The stamps are read once: for the rounds rule and for sessions.json, the report's provenance.
     stamps = session_stamps(runs, args.raw_dir) if args.sessions else []
     rule = stop_rule(stamps, json.loads(args.config_file.read_text()) if args.config_file else None)
-    limits = {name: getattr(args, name) for name in ("cv_limit", "min_seconds", "busy_limit", "uneven_limit")}
+    limits = {name: getattr(args, name) for name in WARNING_ARGUMENTS.values()}
     summary = summary_table(runs, **limits, rule=rule)
     write_csv(runs, args.runs)
     write_csv(summary, args.summary)

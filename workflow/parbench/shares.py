@@ -55,10 +55,7 @@ def side_by_side(
 
 def worker_spreads(values: pd.DataFrame) -> pd.Series:
     """Each value's spread (runs.csv's `worker_spread`); for rows of before that column, from their lists."""
-    listed = values["worker_seconds"].map(
-        lambda times: spread(json.loads(times)) if isinstance(times, str) else math.nan
-    )
-    if "worker_spread" not in values:
-        return listed
-    # A merge may join a host's table of before the column with newer ones: its rows are empty there.
-    return pd.to_numeric(values["worker_spread"], errors="coerce").fillna(listed)
+    given = pd.to_numeric(values.get("worker_spread", pd.Series(math.nan, index=values.index)), errors="coerce")
+    # A merge may join a host's table of before the column with newer ones: only those rows read their lists.
+    older = given.isna() & values["worker_seconds"].map(lambda times: isinstance(times, str))
+    return given.where(~older, values.loc[older, "worker_seconds"].map(lambda times: spread(json.loads(times))))
