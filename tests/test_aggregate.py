@@ -83,6 +83,23 @@ def test_main_writes_both_tables(tmp_path):
     assert len(summary.read_text().splitlines()) == 7
 
 
+def test_main_takes_its_warning_limits_from_the_experiment(tmp_path):
+    # The report reads `warnings` from the same config.json, so the two cannot disagree.
+    records = scaling_records()
+    records[0] = dict(records[0], seconds=0.2)  # go on CPU 0: a cv far above 5 %
+    raw = tmp_path / "a.jsonl"
+    raw.write_text("".join(json.dumps(r) + "\n" for r in records))
+    experiment = tmp_path / "config.json"
+    flagged = {}
+    for name, warnings in {"default": None, "lenient": {"cv": 10.0}}.items():
+        experiment.write_text(json.dumps({"repeats": 6} | ({"warnings": warnings} if warnings else {})))
+        summary = tmp_path / f"{name}.csv"
+        arguments = ["--runs", str(tmp_path / "runs.csv"), "--summary", str(summary), "--config-file", str(experiment)]
+        assert main([*arguments, str(raw)]) == 0
+        flagged[name] = int(read_table(summary)["warn_cv"].sum())
+    assert flagged == {"default": 1, "lenient": 0}
+
+
 def test_corrupt_raw_line_names_the_file(tmp_path):
     raw = tmp_path / "bad.jsonl"
     raw.write_text("{not json\n")

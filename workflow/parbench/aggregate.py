@@ -21,7 +21,7 @@ import pandas as pd
 
 from .atomic import atomic_path, write_text_atomic
 from .errors import ParbenchError, main_guard
-from .names import AA, CELL_KEYS, DEFAULT_WARNINGS, PLAIN, WARNING_ARGUMENTS, warning_limits
+from .names import AA, CELL_KEYS, DEFAULT_WARNINGS, PLAIN, warning_limits
 from .provenance import load_stamps
 from .shares import side_by_side, spread, worker_spreads
 from .specs import params_label, scaling, use_experiment
@@ -350,11 +350,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", required=True, type=Path)
     parser.add_argument("--summary", required=True, type=Path)
-    defaults = warning_limits()
-    parser.add_argument("--cv-limit", type=float, default=defaults["cv_limit"])
-    parser.add_argument("--min-seconds", type=float, default=defaults["min_seconds"])
-    parser.add_argument("--busy-limit", type=float, default=defaults["busy_limit"])
-    parser.add_argument("--uneven-limit", type=float, default=defaults["uneven_limit"])
     parser.add_argument(
         "--sessions", type=Path, default=None, help="write the stamps of the sessions the records came from here (JSON)"
     )
@@ -367,11 +362,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("raw", nargs="*", type=Path)
     parser.add_argument(
-        "--config-file", type=Path, default=None, help="the experiment's config (JSON): names its user workloads"
+        "--config-file",
+        type=Path,
+        default=None,
+        help="the experiment's config (JSON): its user workloads and its `warnings` limits (defaults without it)",
     )
     args = parser.parse_args(argv)
-    if args.config_file:
-        use_experiment(json.loads(args.config_file.read_text()))
+    experiment = json.loads(args.config_file.read_text()) if args.config_file else None
+    if experiment:
+        use_experiment(experiment)
     raw = args.raw + (listed_raw_files(args.raw_list) if args.raw_list else [])
     if not raw:
         raise ParbenchError("no raw files given: name them, or a --raw-list file naming them")
@@ -381,9 +380,9 @@ def main(argv: list[str] | None = None) -> int:
         raise ParbenchError(problem)
     # The stamps are read once: for the rounds rule and for sessions.json, the report's provenance.
     stamps = session_stamps(runs, args.raw_dir) if args.sessions else []
-    rule = stop_rule(stamps, json.loads(args.config_file.read_text()) if args.config_file else None)
-    limits = {name: getattr(args, name) for name in WARNING_ARGUMENTS.values()}
-    summary = summary_table(runs, **limits, rule=rule)
+    rule = stop_rule(stamps, experiment)
+    # The limits come from the experiment the report reads too, so the two never disagree.
+    summary = summary_table(runs, **warning_limits((experiment or {}).get("warnings")), rule=rule)
     write_csv(runs, args.runs)
     write_csv(summary, args.summary)
     if args.sessions:

@@ -15,19 +15,13 @@ rule aggregate:
         summary=report(update(LAYOUT.result("summary.csv")), caption="../report/summary.rst", category="Tables"),
         sessions=update(LAYOUT.result("sessions.json")),
     params:
-        cv=config["warnings"]["cv"],
-        min_seconds=config["warnings"]["min_seconds"],
-        busy=config["warnings"]["busy"],
-        uneven=config["warnings"]["uneven"],
         raw_dir=LAYOUT.result("raw"),
     log:
         LAYOUT.log("aggregate"),
     shell:
         logged(
             "{PY} parbench.aggregate --runs {output.runs} --summary {output.summary} --sessions {output.sessions} "
-            "--raw-dir {params.raw_dir} --raw-list {input.listing} --config-file {input.config} "
-            "--cv-limit {params.cv} --min-seconds {params.min_seconds} --busy-limit {params.busy} "
-            "--uneven-limit {params.uneven}"
+            "--raw-dir {params.raw_dir} --raw-list {input.listing} --config-file {input.config}"
         )
 
 
