@@ -144,43 +144,69 @@ def _key(path) -> str:
 
 
 def schema_problem(config: dict, schema: dict) -> str | None:
-    """The most relevant schema violation as one line, or None."""
+    """The most relevant schema violation as one line, or None.
+
+    Each kind of violation a user meets has its own words (_WORDS); the rest keep jsonschema's.
+    """
     error = jsonschema.exceptions.best_match(_VALIDATOR(schema).iter_errors(config))
     if error is None:
         return None
-    message = error.message
-    if error.validator in _BOUNDS:
-        message = f"{error.instance!r} is out of range: {_range(error.schema)}"
-    if error.validator == "additionalProperties" and error.validator_value is False:
-        unknown = sorted(set(error.instance) - set(error.schema.get("properties", {})))
-        if unknown:
-            path = (*error.absolute_path, unknown[0])
-            return f"config key '{_key(path)}': no such key (the keys are in docs/configuration.md and config.yaml)"
-    if error.validator == "type" and error.validator_value == "integer":
-        message = f"{error.instance!r} is not a whole number"
-        if isinstance(error.instance, float) and error.instance.is_integer():
-            message += f" as written: write {int(error.instance)}"
+    path, message = _WORDS.get(error.validator, _as_is)(error) or _as_is(error)
+    return f"config key '{_key(path)}': {message}"
+
+
+Said = tuple[tuple, str] | None  # the key's path and what is wrong with it; None: jsonschema's words
+
+
+def _as_is(error) -> Said:
+    return tuple(error.absolute_path), error.message
+
+
+def _out_of_range(error) -> Said:
+    return tuple(error.absolute_path), f"{error.instance!r} is out of range: {_range(error.schema)}"
+
+
+def _unknown_key(error) -> Said:
+    """The first key the mapping does not know, by its own path (a misspelt key, usually)."""
+    unknown = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+    if error.validator_value is not False or not unknown:
+        return None
+    return (*error.absolute_path, unknown[0]), "no such key (the keys are in docs/configuration.md and config.yaml)"
+
+
+def _wrong_type(error) -> Said:
+    path, value = tuple(error.absolute_path), error.instance
     wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
-    if error.validator == "type" and "string" in wanted and type(error.instance) in (int, float):
+    if wanted == ["integer"]:
+        whole = f" as written: write {int(value)}" if isinstance(value, float) and value.is_integer() else ""
+        return path, f"{value!r} is not a whole number{whole}"
+    if "string" in wanted and type(value) in (int, float):
         # Snakemake reads a top-level `--config host_label=7` as a number, quoted or not; YAML's tag keeps text.
         # (Deeper down, --config text stays text where the schema wants it: typed_overrides.)
-        key, value = _key(error.absolute_path), error.instance
-        message = f"""{value!r} is not text: write "{value}" in the config file"""
-        if len(error.absolute_path) == 1:
-            message = (
-                f"""{value!r} is not text: write {key}: "{value}" in a config file, or --config '{key}=!!str {value}'"""
-            )
-    if error.validator in ("enum", "const") or error.validator == "oneOf":
-        forms = error.schema.get("oneOf", [])
-        allowed = error.schema.get("enum") or [_form(s) for s in forms]
-        described = error.schema.get("description") if any("const" not in s for s in forms) else None
-        if allowed:  # a list of constants says it all; a value of another kind needs the schema's words
-            expected = f"expected {described}" if described else f"allowed: {', '.join(map(str, allowed))}"
-            message = f"{error.instance!r} is not allowed ({expected})"
-    return f"config key '{_key(error.absolute_path)}': {message}"
+        key = _key(path)
+        where = f"""{key}: "{value}" in a config file, or --config '{key}=!!str {value}'"""
+        return path, f"{value!r} is not text: write " + (where if len(path) == 1 else f'"{value}" in the config file')
+    return None
+
+
+def _not_allowed(error) -> Said:
+    """A list of constants says it all; a value of another kind needs the schema's own description."""
+    forms = error.schema.get("oneOf", [])
+    allowed = error.schema.get("enum") or [_form(s) for s in forms]
+    if not allowed:
+        return None
+    described = error.schema.get("description") if any("const" not in s for s in forms) else None
+    expected = f"expected {described}" if described else f"allowed: {', '.join(map(str, allowed))}"
+    return tuple(error.absolute_path), f"{error.instance!r} is not allowed ({expected})"
 
 
 _BOUNDS = {"minimum": "at least", "exclusiveMinimum": "above", "maximum": "at most", "exclusiveMaximum": "below"}
+_WORDS = {
+    **dict.fromkeys(_BOUNDS, _out_of_range),
+    "additionalProperties": _unknown_key,
+    "type": _wrong_type,
+    **dict.fromkeys(("enum", "const", "oneOf"), _not_allowed),
+}
 
 
 def _range(schema: dict) -> str:
