@@ -120,7 +120,7 @@ def test_job_exclusive_from_sacct_or_scontrol():
 
 def test_slurm_problem_none_when_node_and_account_are_fine():
     run = fake_runner({"sinfo": SINFO, "sacctmgr": "parbench|parbench|root\n"})
-    assert slurm.slurm_problem("vm", "parbench", user="root", run=run) is None
+    assert slurm.slurm_problem(["vm"], "parbench", user="root", run=run) is None
     assert [c[0] for c in run.calls] == ["sinfo", "sacctmgr"]
 
 
@@ -133,7 +133,7 @@ def test_slurm_problem_none_when_node_and_account_are_fine():
     ],
 )
 def test_slurm_problem_names_an_unreachable_slurm(answer, words):
-    line = slurm.slurm_problem("vm", "parbench", user="root", run=fake_runner({"sinfo": answer}), timeout=5)
+    line = slurm.slurm_problem(["vm"], "parbench", user="root", run=fake_runner({"sinfo": answer}), timeout=5)
     assert line.startswith("SLURM is not reachable") and "\n" not in line
     for word in words:
         assert word in line
@@ -141,22 +141,34 @@ def test_slurm_problem_names_an_unreachable_slurm(answer, words):
 
 def test_slurm_problem_names_unknown_and_down_nodes():
     run = fake_runner({"sinfo": SINFO, "sacctmgr": "parbench|parbench|root\n"})
-    line = slurm.slurm_problem("nosuch", "parbench", user="root", run=run)
+    line = slurm.slurm_problem(["nosuch"], "parbench", user="root", run=run)
     assert "'nosuch' is not in this cluster" in line and "big, gone, vm" in line and "\n" not in line
-    line = slurm.slurm_problem("big", "parbench", user="root", run=run)
+    line = slurm.slurm_problem(["big"], "parbench", user="root", run=run)
     assert "'big' is down*" in line and "State=RESUME" in line
+    assert line.startswith("host big: SLURM node 'big'")
+
+
+def test_slurm_problem_asks_sinfo_once_for_all_the_nodes_and_names_the_first_bad_one():
+    run = fake_runner({"sinfo": SINFO, "sacctmgr": "parbench|parbench|root\n"})
+    assert slurm.slurm_problem(["vm", "nosuch", "big"], "parbench", user="root", run=run).startswith(
+        "host nosuch: SLURM node 'nosuch' is not in this cluster"
+    )
+    assert [c[0] for c in run.calls] == ["sinfo"]
+    run.calls.clear()
+    assert slurm.slurm_problem(["vm", "vm"], "parbench", user="root", run=run) is None
+    assert [c[0] for c in run.calls] == ["sinfo", "sacctmgr"]
 
 
 def test_slurm_problem_names_a_refused_account():
     run = fake_runner({"sinfo": SINFO, "sacctmgr": ""})
-    line = slurm.slurm_problem("vm", "nope", user="root", run=run)
+    line = slurm.slurm_problem(["vm"], "nope", user="root", run=run)
     assert line.startswith("SLURM refuses account 'nope' for user 'root'") and "\n" not in line
     assert run.calls[-1] == slurm.assoc_command("nope", "root")
 
 
 def test_slurm_problem_without_node_checks_only_reachability_and_account():
     run = fake_runner({"sinfo": "", "sacctmgr": "c|parbench|root\n"})
-    assert slurm.slurm_problem(None, "parbench", user="root", run=run) is None
+    assert slurm.slurm_problem([], "parbench", user="root", run=run) is None
 
 
 def test_node_options_pin_a_job_and_make_a_measurement_exclusive():

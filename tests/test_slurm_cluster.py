@@ -151,12 +151,12 @@ def test_profile_runs_measure_exclusive_and_others_shared(cluster, tmp_path):
 
 def test_problems_name_unknown_node_and_refused_account(cluster):
     node, account = cluster["node"], cluster["account"]
-    assert slurm.slurm_problem(node, account) is None
+    assert slurm.slurm_problem([node], account) is None
 
-    line = slurm.slurm_problem("no-such-node", account)
+    line = slurm.slurm_problem(["no-such-node"], account)
     assert "'no-such-node' is not in this cluster" in line and node in line and "\n" not in line
 
-    line = slurm.slurm_problem(node, "no-such-account")
+    line = slurm.slurm_problem([node], "no-such-account")
     assert "refuses account 'no-such-account'" in line and "\n" not in line
     # The check agrees with the cluster: sbatch refuses that account too.
     refused = subprocess.run(

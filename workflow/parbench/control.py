@@ -30,9 +30,8 @@ def start_problem(config: dict, hosts: list[str]) -> str | None:
     if not problem and not hosts and engine != DEFAULT:
         problem = engine_named(engine).problem()
         problem = problem and f"engine {engine}: {problem}"
-    for host in hosts:
-        found = None if problem else slurm_problem(host, config["cluster"]["account"])
-        problem = problem or (found and f"host {host}: {found}")
+    if hosts and not problem:
+        problem = slurm_problem(hosts, config["cluster"]["account"])
     return problem
 
 

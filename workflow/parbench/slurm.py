@@ -160,26 +160,29 @@ def node_problem(node: str, nodes: Mapping[str, Node]) -> str | None:
 
 
 def slurm_problem(
-    node: str | None, account: str, user: str | None = None, run: Runner = run_command, timeout: float = 20
+    nodes: Iterable[str], account: str, user: str | None = None, run: Runner = run_command, timeout: float = 20
 ) -> str | None:
-    """Why parbench cannot measure on `node` with `account`, as one line, or None.
+    """Why parbench cannot measure on `nodes` with `account`, as one line, or None.
 
-    Checks in order: SLURM answers (sinfo), the node exists and is up, the
-    cluster has an association for the account and user (sacctmgr), since
-    with enforced associations sbatch refuses any other account.
+    Checks in order: SLURM answers (sinfo, asked once for all the nodes),
+    each node exists and is up, the cluster has an association for the
+    account and user (sacctmgr), since with enforced associations sbatch
+    refuses any other account.
     """
     user = user or getpass.getuser()
     problem, out = command_problem("SLURM is not reachable", sinfo_command(), run, timeout)
     if problem:
         return problem
-    if node is not None:
+    nodes = list(nodes)
+    if nodes:
         try:
-            nodes = parse_sinfo(out)
+            found = parse_sinfo(out)
         except ParbenchError as error:
             return f"SLURM answered oddly: {error}"
-        problem = node_problem(node, nodes)
-        if problem:
-            return problem
+        for node in nodes:
+            problem = node_problem(node, found)
+            if problem:
+                return f"host {node}: {problem}"
     cmd = assoc_command(account, user)
     problem, out = command_problem("cannot check the SLURM account", cmd, run, timeout)
     if problem:
