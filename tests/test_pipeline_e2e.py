@@ -178,6 +178,8 @@ def test_no_op_rerun(measured):
     done = snakemake(measured, *TINY)
     assert done.returncode == 0
     assert "Nothing to be done" in done.stdout + done.stderr
+    # Snakemake asks the session job's input functions even so; a session that will not run is not predicted.
+    assert " predicted (" not in done.stderr, done.stderr[-2000:]
 
 
 def test_remeasure_one_runtime_leaves_the_others_alone(measured):
@@ -185,6 +187,9 @@ def test_remeasure_one_runtime_leaves_the_others_alone(measured):
     runs_mtime = (measured / "results/runs.csv").stat().st_mtime
     done = snakemake(measured, *TINY, "--forcerun", "measure", "--config", "remeasure=[go]")
     assert done.returncode == 0, done.stderr[-3000:]
+    # Forced, the session is predicted (its outputs all exist): Go's cells alone.
+    said = [line for line in done.stderr.splitlines() if line.startswith("parbench: ") and " predicted (" in line]
+    assert said and said[0].startswith(f"parbench: {len(before_go)} cells, "), done.stderr[-3000:]
     after_go = raw_files(measured, "go")
     assert after_go.keys() == before_go.keys()
     assert all(after_go[p][0] > before_go[p][0] for p in after_go)
@@ -217,7 +222,7 @@ def test_failed_remeasure_keeps_earlier_results(measured):
     # The next plain command takes up the stopped remeasure as what it was: Go's cells, not the whole plan.
     after = snakemake(measured, *TINY, "-n")
     assert after.returncode == 0, after.stderr[-3000:]
-    assert f"Measuring {len(before)} cell(s)" in after.stdout + after.stderr
+    assert f"Measuring {len(before)} cells, " in after.stdout + after.stderr
 
 
 @pytest.mark.parametrize(

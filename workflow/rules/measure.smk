@@ -5,6 +5,8 @@
 #   snakemake --cores all --forcerun measure --config remeasure=[go]
 # which makes the session measure that runtime's cells only.
 
+from parbench.due import session_due
+
 
 # The experiment and what the session measures, in files whose dates change
 # only with their content. A rule's params are one short line per setting
@@ -33,19 +35,24 @@ rule session_settings:
         write_if_changed(output[0], PLAN.settings)
 
 
-# The predicted session, said once as the DAG takes a session job in, before
-# anything is measured (a dry run says it too); so a run whose targets do not
-# depend on the session (`snakemake images`) predicts none, while one that
-# finds the session's results up to date still does. On a cluster each
-# host's job says its node's.
+# The predicted session, said once as the DAG takes in a session job that
+# surely runs (parbench.due), before anything is measured (a dry run says it
+# too); so neither a run whose targets do not depend on the session
+# (`snakemake images`) nor one that finds its results up to date predicts
+# one. On a cluster each host's job says its node's.
 SAID = set()
 
 
 def say_estimate(wildcards):
-    """No input: prints the predicted session of this job (the host's, on a cluster) once."""
-    host = PLAN.host_estimates.get(wildcards.get("host"))
-    line = host.line() if host else PLAN.estimate
-    if workflow.is_main_process and line and line not in SAID:
+    """No input: prints the predicted session of this job (the host's, on a cluster) once, if it is due."""
+    host = wildcards.get("host")
+    estimate = PLAN.host_estimates.get(host)
+    line = estimate.line() if estimate else PLAN.estimate
+    outputs = [LAYOUT.result("raw.json").format(host=host)] if host else [cell.raw_path for cell in PLAN.measured]
+    # Snakemake's settings are known by the time the DAG is built (not while the Snakefile is read).
+    forced = workflow.dag_settings.forceall or "measure" in workflow.dag_settings.forcerun
+    due = session_due(Path.cwd(), outputs, None if host else PLAN.settings, PLAN.renew_session, forced)
+    if workflow.is_main_process and due and line and line not in SAID:
         SAID.add(line)
         print(f"parbench: {line}", file=sys.stderr)
     return []
@@ -80,7 +87,8 @@ if HOSTS:
 else:
     SESSION = dict(
         output=[update(cell.raw_path) for cell in PLAN.measured],
-        message=f"Measuring {len(PLAN.measured)} cell(s) in up to {json.loads(PLAN.settings)['repeats']} interleaved round(s) (detail: {{log}})",
+        # Said only where the job runs: the prediction, for a session due for a reason only Snakemake sees.
+        message=f"Measuring {PLAN.estimate}; up to {json.loads(PLAN.settings)['repeats']} interleaved round(s), detail: {{log}}",
         command="{PY} parbench.measure --settings {input.settings} --images results/images "
         "--host-label {HOST_LABEL} " + ("--loaded {input.loaded} " if LOCAL_LOADED else "") + OPTIONS,
         params={},  # the engine is in the settings here

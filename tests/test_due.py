@@ -1,0 +1,40 @@
+"""Whether a session surely runs (due.py), so its prediction is said only then."""
+
+import pytest
+
+from parbench.due import session_due
+from parbench.plan import SETTINGS
+
+OUTPUTS = ["results/raw/a.jsonl", "results/raw/b.jsonl"]
+
+
+def project(root, outputs=OUTPUTS, settings='{"repeats": 6}'):
+    for path in outputs:
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text("{}\n")
+    if settings is not None:
+        (root / SETTINGS).parent.mkdir(parents=True, exist_ok=True)
+        (root / SETTINGS).write_text(settings)
+    return root
+
+
+@pytest.mark.parametrize(
+    "written, settings, renew, forced, due",
+    [
+        (OUTPUTS, '{"repeats": 6}', False, False, False),  # up to date: a rerun of the analysis alone
+        (OUTPUTS[:1], '{"repeats": 6}', False, False, True),  # an output missing
+        ([], '{"repeats": 6}', False, False, True),  # a fresh project
+        (OUTPUTS, '{"repeats": 3}', False, False, True),  # new settings: session_settings rewrites its file
+        (OUTPUTS, '{"repeats": 6}', True, False, True),  # a repair or a resumed session
+        (OUTPUTS, '{"repeats": 6}', False, True, True),  # --forcerun measure
+        (OUTPUTS, None, False, False, False),  # a cluster node's: its settings are the node's
+    ],
+)
+def test_a_session_is_due_for_the_reasons_parbench_can_see(tmp_path, written, settings, renew, forced, due):
+    project(tmp_path, written)
+    assert session_due(tmp_path, OUTPUTS, settings, renew, forced) is due
+
+
+def test_settings_never_written_make_the_session_due(tmp_path):
+    project(tmp_path, settings=None)
+    assert session_due(tmp_path, OUTPUTS, '{"repeats": 6}')

@@ -1,0 +1,36 @@
+"""Whether a session will surely run, so that its prediction is said before it does.
+
+Snakemake calls the measure rule's input functions for every job of the DAG,
+those it then finds up to date included, so a line printed there would
+predict a session that never runs (a rerun after a change of `warnings`, which
+redoes only the analysis). The line is said where the session surely runs;
+where Snakemake has another reason (an image rebuilt), the measure job's own
+message and the session's first line carry the prediction instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from .plan import SETTINGS
+
+
+def session_due(
+    root: Path, outputs: Iterable[str], settings: str | None = None, renew: bool = False, forced: bool = False
+) -> bool:
+    """True if the session runs for a reason parbench can see.
+
+    A renewal (repair, resume) or a forced rerun, an output missing, or new
+    settings (`session_settings` rewrites its file, which the session reads).
+    `settings` is None where the session's settings are not this machine's
+    file (a cluster node's).
+    """
+    if renew or forced or any(not (root / path).is_file() for path in outputs):
+        return True
+    if settings is None:
+        return False
+    try:
+        return (root / SETTINGS).read_text() != settings
+    except OSError:
+        return True
