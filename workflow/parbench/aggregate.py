@@ -1,6 +1,6 @@
 """Raw JSON-lines records -> results/runs.csv and results/summary.csv (tidy).
 
-runs.csv has one row per measured value: a container (one per cell and round) may take
+runs.csv has one row per measured value: a cell run (one per cell and round) may take
 several, numbered by `value` (warm-ups are kept in the raw files only).
 summary.csv has one row per cell with its statistics, its warnings and its
 speedup over one worker of the same runtime and mode (computed in `speedup`,

@@ -1,5 +1,5 @@
 # Measurements: one session job that runs every cell in interleaved rounds,
-# one pinned `docker run` per cell and round. It takes all cores the workflow
+# one pinned `docker run` per round for up to `cells_per_container` cells. It takes all cores the workflow
 # has (on a cluster: every CPU of its node, alone on it), so nothing else runs
 # beside it. Remeasure one runtime alone, here or on every host, with
 #   snakemake --cores all --forcerun measure --config remeasure=[go]
