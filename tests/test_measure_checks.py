@@ -1,7 +1,7 @@
 """A run that saw the wrong CPUs, interpreter or sums is rejected before it is written."""
 
 from parbench.matrix import Cell
-from parbench.recordchecks import checksum_problems, record_problems
+from parbench.recordchecks import Agreement, checksum_problems, record_problems
 
 from fixtures import record
 
@@ -90,3 +90,40 @@ def test_every_record_must_have_divided_its_loop_into_the_units_asked():
     problems = record_problems([good(units=10), good(repeat=1)], CELL, 2, IDENTITY, units=10)
     assert problems == ["value 1: units is None, expected 10"]
     assert record_problems(divided, CELL, 2, IDENTITY) == [f"value {i}: units is 10, expected 1" for i in (0, 1)]
+
+
+def answers(checksum, workers, expected=None):
+    """A user workload's container: a warm-up and one value, both with this answer."""
+    one = {"checksum": checksum, "workers": workers, "repeat": 0}
+    if expected is not None:
+        one["expected_checksum"] = expected
+    return [dict(one, warmup=True), one]
+
+
+def user_cell(workers):
+    return Cell("cpython-3.13t", "mine", "threads", "0-1" if workers > 1 else "0", workers)
+
+
+def test_each_worker_count_is_held_to_its_first_answer_whatever_the_scaling():
+    agreement = Agreement()
+    assert agreement.problems(user_cell(1), answers(10.0, 1), strong=False) == []
+    assert agreement.problems(user_cell(2), answers(20.0, 2), strong=False) == []  # weak: more work, more answer
+    found = agreement.problems(user_cell(2), answers(21.0, 2), strong=False)
+    assert len(found) == 2 and "21.0 differs from 20.0 of" in found[0] and "must return the same value" in found[0]
+
+
+def test_a_strong_scaling_answer_must_not_change_with_the_worker_count():
+    agreement = Agreement()
+    assert agreement.problems(user_cell(1), answers(0.1 + 0.2, 1), strong=True) == []
+    # Partial sums grouped another way differ in the last bits: that is the same answer.
+    assert agreement.problems(user_cell(2), answers(0.3, 2), strong=True) == []
+    found = agreement.problems(user_cell(4), answers(0.6, 4), strong=True)
+    assert len(found) == 2 and found[1].startswith("value 0: checksum 0.6 with 4 worker(s) differs from 0.3")
+    assert "strong-scaling" in found[1] and "\n" not in found[1]
+
+
+def test_a_users_expected_answer_is_the_reference_where_it_gives_one():
+    agreement = Agreement()
+    assert agreement.problems(user_cell(1), answers(5.0, 1, expected=5.0), strong=True) == []
+    found = agreement.problems(user_cell(2), answers(6.0, 2, expected=6.0), strong=True)
+    assert found and "6.0 with 2 worker(s) differs from 5.0" in found[0]

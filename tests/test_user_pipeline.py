@@ -125,10 +125,12 @@ def user_folder(root: Path, name: str, source: str, **files: str) -> Path:
     return folder
 
 
-def one_workload_config(root: Path, name: str, params: dict, runtimes: str = "[cpython-3.13]") -> Path:
+def one_workload_config(
+    root: Path, name: str, params: dict, runtimes: str = "[cpython-3.13]", cpusets: str = "['0']"
+) -> Path:
     config = root / f"{name}.yaml"
     config.write_text(
-        f"builtin_workloads: false\nruntimes: {runtimes}\ncpusets: ['0']\nrepeats: 1\nnoise_floor: false\n"
+        f"builtin_workloads: false\nruntimes: {runtimes}\ncpusets: {cpusets}\nrepeats: 1\nnoise_floor: false\n"
         f"min_time: 0.02\nworkloads:\n  {name}:\n    path: {name}\n    params: {json.dumps(params)}\n"
     )
     return config
@@ -190,6 +192,28 @@ def task(params, index, workers, state):
 """
 TWIN_BROKEN = "package broken\n\nfunc Setup(params map[string]int, workers int) any { return nil }\n\n"
 TWIN_BROKEN += "func Task(params map[string]int, index, workers int, state any) float64 { return undefinedName }\n"
+
+
+# Every worker counts the whole job instead of its share: the answer grows with the workers.
+SPLIT_REPEATS_WORK = """
+SCALING = "strong"
+
+
+def task(params, index, workers, state):
+    return float(sum(range(params["n"])))
+"""
+
+
+def test_a_strong_scaling_answer_that_changes_with_the_workers_is_one_line(project, tmp_path):
+    before = snapshot(project)
+    user_folder(tmp_path, "split", SPLIT_REPEATS_WORK)
+    config = one_workload_config(tmp_path, "split", {"n": 1000}, cpusets="['0', '0-1']")
+    done = snakemake(project, "--configfile", str(config))
+    assert done.returncode != 0
+    last = done.stderr.strip().splitlines()[-1]
+    words = ["parbench: ", "worker(s) differs from", "strong-scaling", "leave out or repeat work"]
+    assert all(w in last for w in words), done.stderr[-3000:]
+    assert snapshot(project) == before
 
 
 @pytest.mark.parametrize(

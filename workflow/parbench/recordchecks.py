@@ -7,6 +7,7 @@ is rejected before anything is written, with one line saying which and why.
 from __future__ import annotations
 
 import json
+import math
 
 from .cpusets import format_cpuset, parse_cpuset
 from .errors import ParbenchError
@@ -121,3 +122,46 @@ def agreement_problems(records: list[dict], reference: float, first_cell: str) -
                     f"of {first_cell} (a task must return the same value for the same parameters and workers)"
                 )
     return problems
+
+
+# Partial sums added in another grouping differ in their last bits; a split that loses or repeats work does not.
+SPLIT_TOLERANCE = 1e-9
+
+
+class Agreement:
+    """What a user workload without `expected` is held to: the answers it gave before.
+
+    Each worker count is held to the first checksum it gave, whatever the
+    runtime or mode (agreement_problems). A strong-scaling workload splits one
+    fixed job among its workers, so every worker count is also held to the
+    first answer of any count: a split that leaves out or repeats part of the
+    work changes the answer with the count, which the speedups would hide.
+    """
+
+    def __init__(self) -> None:
+        self.by_workers: dict[tuple[str, int], tuple[float, str]] = {}
+        self.by_workload: dict[str, tuple[float, str]] = {}
+
+    def remember(self, cell: Cell, records: list[dict]) -> None:
+        measured = [r for r in records if not r.get("warmup")]
+        if measured:
+            reference = measured[0].get("expected_checksum")
+            reference = measured[0]["checksum"] if reference is None else reference
+            self.by_workers.setdefault((cell.workload, cell.workers), (reference, cell.raw_path))
+            self.by_workload.setdefault(cell.workload, (reference, cell.raw_path))
+
+    def problems(self, cell: Cell, records: list[dict], strong: bool) -> list[str]:
+        """Every disagreement of these records (remembered first) with the answers before them."""
+        self.remember(cell, records)
+        problems = agreement_problems(records, *self.by_workers[(cell.workload, cell.workers)])
+        reference, first_cell = self.by_workload[cell.workload]
+        if problems or not strong:
+            return problems
+        return [
+            f"{_where(record)}: checksum {record['checksum']!r} with {cell.workers} worker(s) differs from "
+            f"{reference!r} of {first_cell}: a strong-scaling task set splits the same work among its workers, "
+            "so its answer must not change with their count (does the split leave out or repeat work?)"
+            for record in records
+            if record.get("checksum") is not None
+            and not math.isclose(record["checksum"], reference, rel_tol=SPLIT_TOLERANCE)
+        ]

@@ -30,7 +30,7 @@ from .journal import Journal, new_session_id, open_journal, plan_key
 from .matrix import Cell
 from .progress import cells_per_container, progress_line, runs_noun
 from .provenance import harness_hashes
-from .recordchecks import agreement_problems, checksum_problems, record_problems
+from .recordchecks import Agreement, checksum_problems, record_problems
 from .sessionlock import Stopped, hold_session_lock, watched_ancestors
 from .sessionplan import (
     WORKLOAD_MOUNT,
@@ -44,7 +44,7 @@ from .sessionplan import (
 )
 from .sessionrecords import DEFAULT_RAW_DIR, annotate, write_results
 from .sessionstart import Runtime, check_held, check_user_folders, load_runtimes, stamped_settings, usable_engine
-from .specs import expected_checksum_of, params_label, units_in, use_user_workloads
+from .specs import expected_checksum_of, params_label, scaling, units_in, use_user_workloads
 from .stopping import StopRule, budget_seconds, budget_spent, measuring_seconds
 from .supervise import InfrastructureFault, container_labels, remove_stray_containers, run_container
 
@@ -110,21 +110,12 @@ class Session:
         self.figures: dict[Cell, list[float]] = {cell: [] for cell in self.cells}  # one per container, in order
         for entry in sorted(journal.entries, key=lambda e: e["order"]):
             self.taken(Cell.from_raw_path(entry["cell"]), entry)
-        # A user workload without `expected` is held to the first checksum its parameters and
-        # worker count gave, whatever the runtime or mode: (workload, workers) -> (checksum, cell).
-        self.references: dict[tuple[str, int], tuple[float, str]] = {}
+        self.agreement = Agreement()  # a user workload without `expected`: held to its earlier answers
         for entry in journal.entries:
-            self.remember_checksum(Cell.from_raw_path(entry["cell"]), entry["records"])
+            self.agreement.remember(Cell.from_raw_path(entry["cell"]), entry["records"])
         self.ancestors = watched_ancestors()
         self.fault = os.environ.get(FAULT_SWITCH)
         self.costs: list[float] | None = None  # each planned container's predicted seconds (estimate.py)
-
-    def remember_checksum(self, cell: Cell, records: list[dict]) -> None:
-        measured = [r for r in records if not r.get("warmup")]
-        if measured:
-            reference = measured[0].get("expected_checksum")
-            reference = measured[0]["checksum"] if reference is None else reference
-            self.references.setdefault((cell.workload, cell.workers), (reference, cell.raw_path))
 
     def image_for(self, cell: Cell) -> Runtime:
         """The workload's own image on this runtime if it has one, else the runtime's."""
@@ -275,8 +266,7 @@ class Session:
             if expected is not None:
                 problems = checksum_problems(records, expected)
             else:
-                self.remember_checksum(cell, records)
-                problems = agreement_problems(records, *self.references[(cell.workload, cell.workers)])
+                problems = self.agreement.problems(cell, records, scaling(cell.workload) == "strong")
         if problems:
             raise ParbenchError(f"{cell.raw_path}: {problems[0]} (not retried: the measurement itself is wrong)")
 
