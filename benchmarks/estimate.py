@@ -27,7 +27,8 @@ from snakemake.utils import validate
 
 from parbench.budget import cut_text, fit
 from parbench.errors import ParbenchError
-from parbench.estimate import Estimate, estimate_session, read_records, seen_cells
+from parbench.estimate import Estimate, estimate_session, seen_cells
+from parbench.history import read_records
 from parbench.matrix import Cell, all_cells, cpusets_for
 from parbench.plan import IMAGES, JOURNAL, RAW, session_settings
 from parbench.topology import read_topology

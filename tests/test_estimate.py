@@ -26,9 +26,9 @@ from parbench.estimate import (
     container_costs,
     estimate_line,
     estimate_session,
-    read_records,
     seen_cells,
 )
+from parbench.history import earlier_records, read_records
 from parbench.matrix import Cell
 from parbench.plan import Machine, plan
 from parbench.progress import cells_per_container, progress_line
@@ -162,6 +162,32 @@ def test_an_unfinished_journal_gives_costs_but_not_rounds(tmp_path):
     assert seen[GIL.raw_path].rounds is None
     (cost,) = estimate_session(plan_settings, seen).costs
     assert cost.source == HISTORY and cost.rounds == 6 and not cost.rounds_known
+
+
+@pytest.mark.parametrize(
+    "stamp, took, known",
+    [
+        ({"repeats": 6}, 4, True),  # stopped by its own interval before the most
+        ({"repeats": 4, "budget": {"limit": "1m", "asked_repeats": 6, "repeats": 4}}, 3, True),  # below the cut
+        ({"repeats": 4, "budget": {"limit": "1m", "asked_repeats": 6, "repeats": 4}}, 4, False),  # at the cut
+        ({"repeats": 4}, 4, False),  # at a smaller `repeats`: it might have needed more
+        ({"repeats": 6, "budget_spent": True}, 4, False),  # stopped where a spent budget left it
+    ],
+)
+def test_rounds_a_budget_or_a_smaller_cap_decided_are_not_the_cells_own(tmp_path, stamp, took, known):
+    plan_settings = settings([GIL], precision=0.02, min_rounds=2)
+    stamps = tmp_path / "raw/sessions"
+    stamps.mkdir(parents=True)
+    spent = {"budget_spent": stamp.pop("budget_spent")} if "budget_spent" in stamp else {}
+    timing = {key: plan_settings[key] for key in ("min_time", "values_time", "max_values", "warmup")}
+    (stamps / "s1.json").write_text(json.dumps({"session": "s1", "settings": {**timing, **stamp}, **spent}))
+    raw = tmp_path / "raw/cpython-3.13/x.jsonl"
+    raw.parent.mkdir()
+    raw.write_text("".join(json.dumps(r) + "\n" for r in records(GIL, [3.0] + [2.0] * (took - 1), 0.01)))
+    seen = seen_cells(earlier_records(tmp_path / "raw", None, plan_settings), IMAGES, plan_settings)
+    (cost,) = estimate_session(plan_settings, seen).costs
+    assert (cost.rounds, cost.rounds_known) == ((took, True) if known else (6, False))
+    assert cost.source == HISTORY  # its containers' seconds still count
 
 
 def test_raw_files_are_read_and_damaged_lines_skipped(tmp_path):

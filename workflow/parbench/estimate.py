@@ -14,12 +14,11 @@ only a unit longer than the target makes a section longer than it; a record
 of other units still tells one loop's time, but not its containers'.
 
 Everything here is a pure function over plain data (records as dicts, the
-session settings as the plan writes them); `read_records` is the one reader.
+session settings as the plan writes them); history.py reads the records.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import statistics
 from collections import defaultdict
@@ -28,6 +27,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .cpusets import parse_cpuset
+from .history import BUDGET_SPENT, FROM_JOURNAL, ROUNDS_CAP, earlier_records
 from .hostload import BUSY_SAMPLE_SECONDS
 from .matrix import AA, Cell
 from .names import C_LIBRARY, GOROUTINES, SLEEP, THREADS
@@ -44,7 +44,6 @@ OVERSHOOT = 1.2
 # Per container, outside it: the host's load is sampled before each start (hostload.host_diagnostics).
 OVERHEAD = BUSY_SAMPLE_SECONDS
 HISTORY, SCALED, DEFAULT = "history", "scaled", "default"
-FROM_JOURNAL = "_unfinished"  # marks a record read from a journal: its session's rounds are not all there
 
 
 @dataclass(frozen=True)
@@ -203,13 +202,28 @@ def seen_cells(records: Iterable[dict], images: dict[str, str], settings: dict) 
         alike = all(int(rs[0].get("units") or 1) == units for rs in rounds.values())
         later = [rs[0]["container_seconds"] for index, rs in rounds.items() if index > 0]
         seen[path] = Seen(
-            rounds=None if any(rs[0].get(FROM_JOURNAL) for rs in rounds.values()) else len(rounds),
+            rounds=own_rounds([rs[0] for rs in rounds.values()], settings["repeats"]),
             per_loop=statistics.median(r["seconds"] for rs in rounds.values() for r in rs),
             startup=statistics.median(rs[0].get("startup_seconds") or DEFAULT_STARTUP for rs in rounds.values()),
             first=rounds[0][0]["container_seconds"] if 0 in rounds and alike else None,
             later=statistics.median(later) if later and alike else None,
         )
     return seen
+
+
+def own_rounds(firsts: list[dict], most: int) -> int | None:
+    """The rounds a cell took in its latest session (a record of each), if they say what it needs.
+
+    Not known while the session is unfinished, where it spent a time budget
+    (its cells stopped where the budget left them), or where the cell took
+    every round of a session that allowed fewer than `most` (a budget's cut,
+    or smaller `repeats`): it might have needed more.
+    """
+    if any(r.get(FROM_JOURNAL) or r.get(BUDGET_SPENT) for r in firsts):
+        return None
+    cap = firsts[0].get(ROUNDS_CAP)
+    took = len(firsts)
+    return None if isinstance(cap, int) and took >= cap and cap < most else took
 
 
 def kin(cell: Cell) -> tuple[str, str, str, str]:
@@ -324,64 +338,6 @@ def estimate_line(estimate: Estimate, most_rounds: int) -> str:
     return f"{estimate.cells} cells, {runs}, {about(estimate.seconds)} predicted ({', '.join(told) or 'no cells'})"
 
 
-def read_records(raw_dir: Path, journal: Path | None = None) -> list[dict]:
-    """Every record of the raw files under `raw_dir` and of an unfinished session's journal.
-
-    A file that cannot be read or a line that is not JSON is skipped: a damaged
-    history only makes the estimate rougher, and repairs are the plan's job.
-    """
-    files = sorted(raw_dir.rglob("*.jsonl")) if raw_dir.is_dir() else []
-    records = []
-    for path in files:
-        records += _lines(path)
-    for entry in _lines(journal) if journal is not None else []:
-        records += [{**r, FROM_JOURNAL: True} for r in entry.get("records") or [] if isinstance(r, dict)]
-    return [r for r in records if isinstance(r, dict)]
-
-
-TIMING = ("min_time", "values_time", "max_values", "warmup")  # the settings a container's cost follows
-
-
-def timed_alike(records: list[dict], stamps_dir: Path, settings: dict) -> list[dict]:
-    """The records of sessions that timed their cells as `settings` do, and of the unfinished one.
-
-    A session with another min_time or values per container paid other
-    costs; its stamp (stamps_dir/SESSION.json) says how it timed. A record
-    whose session left no readable stamp is left out.
-    """
-    wanted = {key: settings.get(key) for key in TIMING if key in settings}
-    alike = set()
-    for path in sorted(stamps_dir.glob("*.json")) if stamps_dir.is_dir() else []:
-        stamp = _json_object(path)
-        timing = stamp.get("settings") or {}
-        shared = cells_per_container(timing) == cells_per_container(settings)  # start-up is shared among its cells
-        if shared and all(timing.get(key) == value for key, value in wanted.items()):
-            alike.add(stamp.get("session"))
-    return [r for r in records if r.get(FROM_JOURNAL) or r.get("session") in alike]
-
-
-def _json_object(path: Path) -> dict:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _lines(path: Path) -> list[dict]:
-    try:
-        text = path.read_text()
-    except OSError:
-        return []
-    out = []
-    for line in text.splitlines():
-        try:
-            out.append(json.loads(line))
-        except ValueError:
-            continue
-    return out
-
-
 def session_costs(
     settings: dict,
     images: dict[str, str],
@@ -392,7 +348,7 @@ def session_costs(
     say,
 ) -> list[float]:
     """At a session's start: say the predicted session in one line; return each container's prediction."""
-    seen = seen_cells(read_records(raw_dir, journal), images, settings)
+    seen = seen_cells(earlier_records(raw_dir, journal, settings), images, settings)
     estimate = estimate_session(settings, seen, free_threaded)
     say(estimate_line(estimate, settings["repeats"]))
     return container_costs(plan, estimate)

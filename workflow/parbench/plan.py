@@ -27,7 +27,8 @@ from .config import enabled_workloads, workload_params, workload_units
 from .control import cells_to_repair
 from .cpusets import available_cpus
 from .errors import ParbenchError
-from .estimate import Estimate, Seen, estimate_line, estimate_session, read_records, seen_cells, timed_alike
+from .estimate import Estimate, Seen, estimate_line, estimate_session, seen_cells
+from .history import earlier_records
 from .hostlimits import HostEstimate
 from .journal import journal_cells, settings_digest
 from .matrix import Cell, all_cells, check_remeasure, measured_cells
@@ -329,8 +330,7 @@ def image_ids(root: Path) -> dict[str, str]:
 
 def history(root: Path, settings: dict) -> dict[str, Seen]:
     """What earlier sessions with today's images measured: raw files and an unfinished journal, read once."""
-    records = timed_alike(read_records(root / RAW, root / JOURNAL), root / RAW / "sessions", settings)
-    return seen_cells(records, image_ids(root), settings)
+    return seen_cells(earlier_records(root / RAW, root / JOURNAL, settings), image_ids(root), settings)
 
 
 def local_budgeted(config: dict, cells: list[Cell], root: Path) -> Budgeted:
@@ -359,7 +359,7 @@ def host_budgeted(settings: dict, cells: list[Cell], config: dict, root: Path, r
     its choice in its state folder, as a local session keeps it in its settings.
     """
     settings = dict(settings, cells=[cell.raw_path for cell in cells])
-    seen = seen_cells(timed_alike(read_records(raw), raw / "sessions", settings), image_ids(root), settings)
+    seen = seen_cells(earlier_records(raw, None, settings), image_ids(root), settings)
     estimate = estimate_session(settings, seen, free_threaded(config))
     return budgeted(settings, cells, estimate, config.get("budget"), state / "settings.json")
 
