@@ -193,6 +193,20 @@ def test_gil_threads_that_scale_mean_no_processes_are_needed(made):
     assert claims_from(rows, summary)["user:mywork:threads_processes"].verdict == HOLDS
 
 
+def test_a_build_left_undecided_keeps_threads_against_processes_open(made):
+    # A new user's budget run: GIL processes 1.89x (1.05-2.01), across the line; 3.13t threads gain.
+    summary, comparisons, _ = made
+    mask = dict(kind="scaling", workload="mywork", a_flavour="gil", a_mode="processes")
+    rows = changed(comparisons, 0.63, **mask)  # 2.00x (1.95-2.03) becomes 1.26x (1.23-1.28)
+    gil = rows.loc[(rows[list(mask)] == pd.Series(mask)).all(axis=1)]
+    assert len(gil) == 1 and gil["ci_low"].iloc[0] < NO_SPEEDUP < gil["ci_high"].iloc[0]
+    claim = claims_from(rows, summary)["user:mywork:threads_processes"]
+    assert claim.verdict == (
+        "depends on the threshold on cpython-3.13: an interval straddles a speedup of 1.25 "
+        "(cpython-3.13t: threads gain as well)"
+    )
+
+
 def test_threads_against_processes_is_not_measured_without_processes(made):
     """A workload whose MODES leave processes out has nothing to set its threads against."""
     summary, comparisons, _ = made

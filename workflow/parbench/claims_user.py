@@ -183,16 +183,25 @@ def build_outcome(procs: pd.Series, threads: pd.Series) -> str | None:
 
 
 def processes_verdict(outcomes: dict[str, str | None]) -> str:
-    """One verdict from each build's outcome: all agree, or it depends on the build."""
+    """One verdict from each build's outcome: all agree, or it depends on the build.
+
+    A build left undecided keeps the verdict open, with what the others said:
+    one build's answer is no answer for the other.
+    """
     decided = {runtime: outcome for runtime, outcome in outcomes.items() if outcome is not None}
+    straddles = f"an interval straddles a speedup of {NO_SPEEDUP}"
     if not decided:
-        return depends(f"the threshold: an interval straddles a speedup of {NO_SPEEDUP}")
+        return depends(f"the threshold: {straddles}")
+    said = "; ".join(f"{r}: {BUILD_OUTCOMES[o]}" for r, o in decided.items())
+    open_ = [runtime for runtime, outcome in outcomes.items() if outcome is None]
+    if open_:
+        return depends(f"the threshold on {' and '.join(open_)}: {straddles} ({said})")
     kinds = set(decided.values())
     if kinds == {"processes"}:
         return HOLDS
     if len(kinds) == 1:
         return f"{FAILS}: {BUILD_OUTCOMES[kinds.pop()]}"
-    return depends("the build (" + "; ".join(f"{r}: {BUILD_OUTCOMES[o]}" for r, o in decided.items()) + ")")
+    return depends(f"the build ({said})")
 
 
 def needs_processes(comparisons: pd.DataFrame, summary: pd.DataFrame, workload: str) -> Claim:
@@ -202,7 +211,8 @@ def needs_processes(comparisons: pd.DataFrame, summary: pd.DataFrame, workload: 
         "threads, on the GIL build and on the free-threaded build.",
         f"On a build, yes when processes gain (speedup interval above {NO_SPEEDUP}) and threads do not "
         "(interval below); no when threads gain, or when neither does. Builds that disagree make it depend "
-        "on the build. Decided whatever bounds the workload: it is the user's choice of mode.",
+        "on the build; a build whose interval straddles the line leaves it to the threshold. Decided whatever "
+        "bounds the workload: it is the user's choice of mode.",
         shown_in=(claim_id(workload, "threads_processes"), f"figure:{workload}", "table:Scaling"),
     )
     pairs = {}  # runtime -> (processes, threads) speedups, for each build that measured both modes
