@@ -119,7 +119,7 @@ def test_a_user_workload_gets_every_generic_comparison_of_its_built_in_twin(refe
     built_in = comparisons_table(twin, summary_table(twin, **WARNINGS))
     built_in = built_in[built_in["workload"] == "cpu_loop_strong"].drop(columns="workload").reset_index(drop=True)
     user = comparisons[comparisons["workload"] == "mywork"].drop(columns="workload").reset_index(drop=True)
-    assert set(user["kind"]) == {"build", "gil", "variant", "runtime", "scaling"}
+    assert set(user["kind"]) == {"build", "gil", "variant", "runtime", "scaling", "fastest"}
     pd.testing.assert_frame_equal(built_in, user)
     assert set(comparisons.loc[comparisons["workload"] == "numpyish", "workload_kind"]) == {"c_library"}
 
@@ -334,8 +334,26 @@ def test_the_report_answers_each_user_workload_after_the_blogs_claims(reference,
         assert f"| {claim.claim} " in yours and claim.verdict in yours
     assert "#### 4. mywork's Go twin is faster than free-threaded Python threads." in yours
     assert "[mywork figure]" not in yours  # no figures were drawn here, so none is linked
+    # The direct answer: cpu_loop_strong's figures, where GIL processes beat free-threaded threads on 2 CPUs.
+    fastest = [line for line in yours.splitlines() if line.startswith("Fastest in Python")]
+    assert fastest[0].startswith("Fastest in Python with one worker per CPU (2 CPUs): cpython-3.13 processes, "), (
+        fastest
+    )
+    assert "cpython-3.13t threads 1.54× (1.50–1.65)" in fastest[0] and len(fastest) == 2
     detail = text[text.index("## Claims in detail") : text.index("## Ratios of median times")]
     assert len(re.findall(r"^### \d+\. ", detail, flags=re.MULTILINE)) == 9 and "mywork" not in detail
+
+
+def test_the_fastest_way_in_python_is_a_table_of_comparisons_rows(reference, made):
+    text = rendered(made, made[2], user_runs(reference))
+    section = text[text.index("## The fastest way in Python") : text.index("## Scaling")]
+    header = next(line for line in section.splitlines() if line.startswith("| workload"))
+    assert [c.strip() for c in header.strip("|").split("|")][:3] == ["workload", "CPUs", "fastest"]
+    mywork = next(line for line in section.splitlines() if line.startswith("| mywork "))
+    cells = [c.strip() for c in mywork.strip("|").split("|")]
+    assert cells[2] == "cpython-3.13 processes" and "1" in cells and "1.54× (1.50–1.65)" in cells
+    rows = made[1][(made[1]["kind"] == "fastest") & (made[1]["workload"] == "mywork")]
+    assert len(rows) == 3 and (rows["b_runtime"] + " " + rows["b_mode"] == "cpython-3.13 processes").all()
 
 
 def test_without_user_claims_the_report_has_no_section_for_them(reference, made):

@@ -25,7 +25,20 @@ def table():
 
 def test_every_row_has_the_tidy_columns_and_one_kind(table):
     assert list(table.columns) == COLUMNS
-    assert set(table["kind"]) == {"build", "gil", "runtime", "scaling", "blog"}
+    assert set(table["kind"]) == {"build", "gil", "runtime", "scaling", "fastest", "blog"}
+
+
+def test_fastest_sets_each_python_way_with_a_worker_per_cpu_against_the_fastest(table):
+    row = one(table, kind="fastest")  # 2 workers on 2 CPUs: GIL threads against free-threaded threads
+    assert (row["a_runtime"], row["a_mode"], row["b_runtime"], row["b_mode"]) == (
+        "cpython-3.13",
+        "threads",
+        "cpython-3.13t",
+        "threads",
+    )
+    assert (row["a_workers"], row["b_cpus"]) == (2, 2)
+    assert row["ratio"] == pytest.approx(10.0 / 6.0) and row["significant"]
+    assert not (table.loc[table["kind"] == "fastest", "a_runtime"] == "go").any()  # Python's choice only
 
 
 def test_build_is_free_threaded_over_gil_in_the_same_cell(table):

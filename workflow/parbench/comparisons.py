@@ -14,6 +14,8 @@ Kinds, and what a ratio above 1 means:
   variant      a cell with another environment switch (GOMAXPROCS=1) / the same cell without it
   runtime      Python time / Go time (threads and processes against goroutines, sequential against sequential)
   scaling      speedup over one worker of the same runtime and mode (a: the 1-worker cell, b: W workers)
+  fastest      each Python way to run a workload with one worker per CPU / the fastest such way (runtime and
+               mode) on that CPU set: what a user choosing threads or processes, and a build, wants to know
   amdahl       serial fraction of Amdahl's law fitted to the speedups at three or more CPU counts
   noise_floor  a cell / its A/A twin measured in the same session (ideally ~1.00)
   blog         the blog's single runs, quoted (not measured here)
@@ -213,6 +215,25 @@ def runtime_rows(cells: dict, flavours: dict) -> list[dict]:
     return partner_rows("runtime", cells, flavours, PYTHON_FLAVOURS, GO, lambda mode: GO_PARTNER_MODE.get(mode, ""))
 
 
+def fastest_rows(cells: dict, flavours: dict) -> list[dict]:
+    """Every Python runtime and mode with one worker per CPU (more than one) against the fastest of them.
+
+    The same workload, parameters, CPU set and workers do the same work in
+    every mode (weak scaling: each worker the whole job; strong: one job
+    split), so their times compare directly: the choice a user makes.
+    """
+    groups: dict[tuple, list[tuple]] = {}
+    for key, cell in cell_dicts(list(cells)):
+        python = flavours.get(cell["runtime"]) in PYTHON_FLAVOURS
+        if python and cell["variant"] == PLAIN and 1 < cell["workers"] == cell["cpus"] and timed_work(key):
+            groups.setdefault(replaced(key, runtime="", mode=""), []).append(key)
+    rows = []
+    for keys in groups.values():
+        best = min(keys, key=lambda k: float(np.median(cells[k]["seconds"])))
+        rows += [compare("fastest", key, best, cells, flavours) for key in keys if key != best]
+    return rows
+
+
 def noise_rows(cells: dict, flavours: dict) -> list[dict]:
     """Each A/A twin against its original: the spread the session shows when nothing differs."""
     rows = []
@@ -288,7 +309,7 @@ def comparisons_table(runs: pd.DataFrame, summary: pd.DataFrame | None = None) -
     check_matches(runs, summary)
     cells, flavours = cell_table(runs), runtime_flavours(runs)
     rows = []
-    for make in (build_rows, switch_rows, runtime_rows, scaling_rows, amdahl_rows, noise_rows):
+    for make in (build_rows, switch_rows, runtime_rows, scaling_rows, amdahl_rows, fastest_rows, noise_rows):
         rows += make(cells, flavours)
     rows += blog_rows()
     table = pd.DataFrame(rows).reindex(columns=COLUMNS)

@@ -10,7 +10,7 @@ from ._figures import figures_section
 from ._header import header_section
 from ._inputs import ReportInputs
 from ._measurement import measurement_section
-from ._ratios import noise_section, ratios_section, scaling_section, variants_section
+from ._ratios import fastest_section, noise_section, ratios_section, scaling_section, variants_section
 from ._user import user_section
 from ._warnings import warnings_section
 
@@ -22,6 +22,7 @@ SECTIONS = [
     figures_section,
     claims_detail_section,
     ratios_section,
+    fastest_section,
     scaling_section,
     variants_section,
     noise_section,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..comparisons import fmt_row, workload_label
+from ..labels import fmt_seconds
 from ._format import folded, markdown_table
 from ._inputs import ReportInputs
 
@@ -45,6 +46,56 @@ def ratios_section(inp: ReportInputs) -> list[str]:
         "workers and compares nothing.",
         "",
         markdown_table(pd.DataFrame(rows)),
+        "",
+    ]
+
+
+def way(row: pd.Series, side: str) -> str:
+    return f"{row[f'{side}_runtime']} {row[f'{side}_mode']}"
+
+
+def fastest_groups(comparisons: pd.DataFrame) -> list[tuple[tuple, pd.DataFrame]]:
+    """The `fastest` rows of each workload and CPU count (all against the same fastest way)."""
+    rows = comparisons[comparisons["kind"] == "fastest"]
+    return list(rows.groupby(["host", "workload", "b_cpus"], sort=True))
+
+
+def fastest_line(comparisons: pd.DataFrame, workload: str) -> str:
+    """One workload's answer on the most CPUs: the fastest Python way, and each other's time over its time."""
+    groups = [(key, group) for key, group in fastest_groups(comparisons) if key[1] == workload]
+    if not groups:
+        return ""
+    (_, _, cpus), group = max(groups, key=lambda pair: pair[0][2])
+    best = group.iloc[0]
+    others = "; ".join(f"{way(r, 'a')} {fmt_row(r)}" for _, r in group.sort_values("ratio").iterrows())
+    return (
+        f"Fastest in Python with one worker per CPU ({int(cpus)} CPUs): {way(best, 'b')}, "
+        f"{fmt_seconds(best['b_median'])} s a loop; the others take, over its time: {others}."
+    )
+
+
+def fastest_section(inp: ReportInputs) -> list[str]:
+    """Every Python way to run each workload with one worker per CPU, against the fastest of them."""
+    groups = fastest_groups(inp.comparisons)
+    if not groups:
+        return []
+    rows = []
+    for (_, workload, cpus), group in groups:
+        best = group.iloc[0]
+        row = {"workload": workload_label(workload), "CPUs": int(cpus), "fastest": way(best, "b")}
+        row.update({way(r, "a"): fmt_row(r) for _, r in group.iterrows()})
+        rows.append(row | {way(best, "b"): "1"})
+    table = pd.DataFrame(rows)
+    table = table[[*table.columns[:3], *sorted(table.columns[3:])]].fillna("–")
+    return [
+        "## The fastest way in Python",
+        "",
+        "For each workload, every Python build and mode with one worker per CPU against the fastest of them on "
+        "that CPU count: its time over the fastest's, above 1 slower. The same work runs in every mode, so this "
+        "is the choice between threads and processes, and between the builds, for that code on this machine. "
+        "`~`: not significantly slower than the fastest, so either will do.",
+        "",
+        markdown_table(table),
         "",
     ]
 

@@ -17,6 +17,7 @@ from ..specs import USER_WORKLOADS
 from ._claims import claim_detail, claim_links
 from ._format import folded, markdown_table
 from ._inputs import ReportInputs
+from ._ratios import fastest_line
 
 INTRO = (
     "Each workload you brought, put to the blog's questions by the same rules and thresholds, with scope and "
@@ -50,11 +51,13 @@ def workload_lines(workload: str, claims: list[Claim], inp: ReportInputs) -> lis
     rows = [(n, c.claim, c.verdict, c.key_figure or "–", claim_links(c, inp)) for n, c in enumerate(claims, 1)]
     table = pd.DataFrame(rows, columns=["#", "claim", "verdict", "key figure", "see"])
     details = [line for n, claim in enumerate(claims, 1) for line in claim_detail(n, claim, inp, heading="####")]
+    fastest = fastest_line(inp.comparisons, workload)
     return [
         f"### {workload}",
         "",
         about_line(workload),
         "",
+        *([fastest, ""] if fastest else []),
         markdown_table(table),
         "",
         *folded(f"{workload}: scope, rule and every figure of each claim", details[:-1]),  # folded ends the block
