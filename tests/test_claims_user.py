@@ -320,10 +320,20 @@ def rendered(made, claims: list, runs: pd.DataFrame) -> str:
     return render(prepare(summary, runs, comparisons, claims, CONFIG))
 
 
-def test_the_report_answers_each_user_workload_after_the_blogs_claims(reference, made, tmp_path):
+@pytest.fixture(scope="module")
+def beside_cpu_loop(reference) -> tuple[tuple, pd.DataFrame]:
+    """The user workloads measured beside the built-in cpu_loop: (tables, runs)."""
+    runs = pd.concat([reference[reference["workload"] == "cpu_loop"], user_runs(reference)], ignore_index=True)
+    tables = decided(runs, MYWORK, NUMPYISH)
+    specs.use_user_workloads([])
+    return tables, runs
+
+
+def test_the_report_answers_each_user_workload_after_the_blogs_claims(beside_cpu_loop, tmp_path):
+    made, runs = beside_cpu_loop
     claims_table(made[2]).to_csv(tmp_path / "claims.csv", index=False)
     read = read_claims(tmp_path / "claims.csv")  # as the report reads them: from claims.csv
-    text = rendered(made, read, user_runs(reference))
+    text = rendered(made, read, runs)
     blog = text[text.index("## Claims of the blog, tested") : text.index("## Your workloads")]
     yours = text[text.index("## Your workloads") : text.index("## Claims in detail")]  # no figures drawn here
     assert "mywork" not in blog and "numpyish" not in blog
@@ -356,9 +366,20 @@ def test_the_fastest_way_in_python_is_a_table_of_comparisons_rows(reference, mad
     assert len(rows) == 3 and (rows["b_runtime"] + " " + rows["b_mode"] == "cpython-3.13 processes").all()
 
 
-def test_without_user_claims_the_report_has_no_section_for_them(reference, made):
-    text = rendered(made, made[2][:9], user_runs(reference))
+def test_without_user_claims_the_report_has_no_section_for_them(beside_cpu_loop):
+    made, runs = beside_cpu_loop
+    text = rendered(made, made[2][:9], runs)
     assert "Your workloads" not in text and "## Claims of the blog, tested" in text
+
+
+def test_a_run_of_user_workloads_alone_leaves_the_blogs_claims_out_in_one_paragraph(reference, made):
+    text = rendered(made, made[2], user_runs(reference))
+    headings = [line for line in text.splitlines() if line.startswith("## ")]
+    assert headings[:2] == ["## The blog's claims", "## Your workloads"], headings
+    assert "## Claims of the blog, tested" not in text and "## Claims in detail" not in text
+    assert "`builtin_workloads: false`" in text and "not measured" not in text.split("## Your workloads")[0]
+    ratios = text[text.index("## Ratios of median times") : text.index("## The fastest way in Python")]
+    assert "| mywork " in ratios and "blog (cpu_loop)" not in ratios
 
 
 def test_the_appendix_describes_a_user_workload_from_its_folder():

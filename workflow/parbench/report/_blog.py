@@ -59,6 +59,14 @@ def blog_times_go(comparisons: pd.DataFrame, flavour: str) -> str:
 
 
 def blog_table_section(inp: ReportInputs) -> list[str]:
+    if not inp.builtins_measured:  # a run of the user's workloads alone: the blog's claims follow from none of it
+        return [
+            "## The blog's claims",
+            "",
+            "Not measured here: this run measured your workloads only (`builtin_workloads: false`), so the "
+            "blog's table and claims, which rest on the built-in workloads, are left out.",
+            "",
+        ]
     head = headline_rows(inp.summary, inp.config["catalogue"])
     lines = ["## The blog's table, on this machine", ""]
     if head.empty:

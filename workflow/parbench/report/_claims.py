@@ -42,6 +42,8 @@ def blog_claims(claims: list[Claim]) -> list[Claim]:
 
 
 def claims_summary_section(inp: ReportInputs) -> list[str]:
+    if not inp.builtins_measured:
+        return []
     rows = [
         (n, c.claim, f"check {c.verdict}" if c.kind == CHECK else c.verdict, c.key_figure or "–", claim_links(c, inp))
         for n, c in enumerate(blog_claims(inp.claims), 1)
@@ -73,6 +75,8 @@ def claim_detail(number: int, claim: Claim, inp: ReportInputs, heading: str = "#
 
 
 def claims_detail_section(inp: ReportInputs) -> list[str]:
+    if not inp.builtins_measured:
+        return []
     lines = [
         "## Claims in detail",
         "",

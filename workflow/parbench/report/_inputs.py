@@ -30,6 +30,13 @@ class ReportInputs:
     report_dir: Path = Path(".")
 
     @property
+    def builtins_measured(self) -> bool:
+        """Whether any built-in workload was measured: without one the blog's claims have nothing to say."""
+        from ..specs import WORKLOADS
+
+        return bool(self.summary["workload"].isin(list(WORKLOADS)).any()) if "workload" in self.summary else False
+
+    @property
     def settings(self) -> dict:
         """The first session's settings as its stamp recorded them; {} without a stamp."""
         return (self.stamps[0].get("settings") or {}) if self.stamps else {}

@@ -24,8 +24,9 @@ def ratio_cell(group: pd.DataFrame, a_flavour: str, b_flavour: str) -> str:
 def ratios_section(inp: ReportInputs) -> list[str]:
     """Build and runtime ratios per workload and CPU count: threads against threads or goroutines."""
     c = inp.comparisons
+    kinds = ["build", "runtime", "blog"] if inp.builtins_measured else ["build", "runtime"]  # the blog's is cpu_loop
     c = c[
-        c["kind"].isin(["build", "runtime", "blog"])
+        c["kind"].isin(kinds)
         & (c["b_workers"] == c["b_cpus"])
         & (c["a_mode"] == "threads")
         & (c["a_variant"] == "")
