@@ -150,7 +150,10 @@ def test_adaptive_rounds_take_what_the_cell_took_last_time_else_the_most_and_say
     assert (took.rounds, took.rounds_known) == (4, True)
     assert (unknown.rounds, unknown.rounds_known) == (6, False)
     line = estimate_line(found, 6)
-    assert "1 at the most rounds (6), an upper bound" in line and "1 cells from earlier sessions" in line
+    assert line.endswith(
+        "(cell costs: 1 from earlier sessions, 1 from the timing settings; "
+        "1 cell at the most rounds (6), an upper bound)"
+    )
 
 
 def test_an_unfinished_journal_gives_costs_but_not_rounds(tmp_path):
@@ -203,7 +206,9 @@ def test_the_printed_line_names_cells_containers_minutes_and_sources():
     found = estimate_session(plan_settings, seen)
     line = estimate_line(found, 6)
     minutes = round(found.seconds / 60)
-    assert line.startswith(f"2 cells, 12 containers, about {minutes} min predicted (1 cells from earlier sessions")
+    assert line.startswith(
+        f"2 cells, 12 containers, about {minutes} min predicted (cell costs: 1 from earlier sessions"
+    )
     assert "1 from the timing settings" in line
 
 
@@ -408,7 +413,7 @@ def test_the_plan_reads_earlier_sessions_of_the_same_images(tmp_path):
     settings = json.loads(plan(config, tmp_path, machine()).settings)
     (stamps / "s1.json").write_text(json.dumps({"session": "s1", "settings": settings}))
     found = plan(config, tmp_path, machine())
-    assert f"({len(measured)} cells from earlier sessions" in found.estimate
+    assert f"(cell costs: {len(measured)} from earlier sessions" in found.estimate
     # A session that timed its cells otherwise (another min_time) paid other costs: it is not history.
     (stamps / "s1.json").write_text(json.dumps({"session": "s1", "settings": {**settings, "min_time": 1.0}}))
     assert "earlier sessions" not in plan(config, tmp_path, machine()).estimate

@@ -320,22 +320,27 @@ def about(seconds: float) -> str:
 
 
 def estimate_line(estimate: Estimate, most_rounds: int) -> str:
-    """The one line printed before measuring: cells, containers, predicted time, and where it comes from."""
+    """The one line printed before measuring: cells, containers, predicted time, and where it comes from.
+
+    E.g. "(cell costs: 12 from earlier sessions, 6 from the timing settings; 6 cells at the most rounds
+    (6), an upper bound)": whose containers' seconds were seen, scaled or modelled, and whose rounds are a bound.
+    """
     sources = defaultdict(int)
     for c in estimate.costs:
         sources[c.source] += 1
-    told = [f"{sources[HISTORY]} cells from earlier sessions"] if sources[HISTORY] else []
+    told = [f"{sources[HISTORY]} from earlier sessions"] if sources[HISTORY] else []
     if sources[SCALED]:
         told.append(f"{sources[SCALED]} scaled from other worker counts")
     if sources[DEFAULT]:
         told.append(f"{sources[DEFAULT]} from the timing settings")
     if sources[HISTORY] == estimate.cells:
-        told = [f"all {estimate.cells} cells from earlier sessions"]
+        told = [f"all {estimate.cells} from earlier sessions"]
+    said = [f"cell costs: {', '.join(told)}"] if told else ["no cells"]
     bound = sum(not c.rounds_known for c in estimate.costs)
     if bound:
-        told.append(f"{bound} at the most rounds ({most_rounds}), an upper bound")
+        said.append(f"{bound} cell{'' if bound == 1 else 's'} at the most rounds ({most_rounds}), an upper bound")
     runs = f"{estimate.containers} {runs_noun(estimate.per_container)}"
-    return f"{estimate.cells} cells, {runs}, {about(estimate.seconds)} predicted ({', '.join(told) or 'no cells'})"
+    return f"{estimate.cells} cells, {runs}, {about(estimate.seconds)} predicted ({'; '.join(said)})"
 
 
 def session_costs(

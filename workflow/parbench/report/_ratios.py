@@ -25,12 +25,7 @@ def ratios_section(inp: ReportInputs) -> list[str]:
     """Build and runtime ratios per workload and CPU count: threads against threads or goroutines."""
     c = inp.comparisons
     kinds = ["build", "runtime", "blog"] if inp.builtins_measured else ["build", "runtime"]  # the blog's is cpu_loop
-    c = c[
-        c["kind"].isin(kinds)
-        & (c["b_workers"] == c["b_cpus"])
-        & (c["a_mode"] == "threads")
-        & (c["a_variant"] == "")
-    ]
+    c = c[c["kind"].isin(kinds) & (c["b_workers"] == c["b_cpus"]) & (c["a_mode"] == "threads") & (c["a_variant"] == "")]
     if c.empty:
         return []
     rows = []
