@@ -101,6 +101,23 @@ def test_an_unfinished_session_is_taken_up_again(tmp_path):
     assert found.notices == ["session 20261201-x did not finish: this run takes it up again"]
 
 
+def test_an_unfinished_session_of_other_settings_is_said_to_start_afresh(tmp_path):
+    journal = tmp_path / "results/session/journal.jsonl"
+    journal.parent.mkdir(parents=True)
+    journal.write_text(json.dumps({"session": "20261201-x", "planned": "sha256-of-other-settings"}) + "\n")
+    found = plan(quick_config(), tmp_path, machine())
+    assert found.notices == [
+        "session 20261201-x did not finish, and the settings changed since: this run starts afresh "
+        "(its journal is kept aside)"
+    ]
+    from parbench.journal import settings_digest
+
+    journal.write_text(json.dumps({"session": "20261201-x", "planned": settings_digest(found.settings)}) + "\n")
+    assert plan(quick_config(), tmp_path, machine()).notices == [
+        "session 20261201-x did not finish: this run takes it up again"
+    ]
+
+
 def test_an_unfinished_narrowed_session_is_taken_up_again_as_that_part_not_the_whole_plan(tmp_path):
     from parbench.journal import settings_digest
 

@@ -122,17 +122,23 @@ def open_journal(
     return Journal(path, header)
 
 
+def journal_header(path: Path) -> dict:
+    """An unfinished session's journal header ({} where there is none, or it cannot be read)."""
+    try:
+        with open(path) as f:
+            header = json.loads(f.readline())
+    except (OSError, ValueError):
+        return {}
+    return header if isinstance(header, dict) else {}
+
+
 def journal_cells(path: Path, planned: str | None = None) -> list[str] | None:
     """The cells an unfinished session's journal says it measures, or None (no journal, or one from before).
 
     With `planned` (a settings file's sha256), only if the session was planned from that same file.
     """
-    try:
-        with open(path) as f:
-            header = json.loads(f.readline())
-        cells = header.get("cells")
-    except (OSError, ValueError, AttributeError):
-        return None
+    header = journal_header(path)
+    cells = header.get("cells")
     if planned is not None and header.get("planned") != planned:
         return None
     return cells if isinstance(cells, list) else None

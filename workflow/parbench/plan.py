@@ -30,7 +30,7 @@ from .errors import ParbenchError
 from .estimate import Estimate, Seen, estimate_line, estimate_session, seen_cells
 from .history import earlier_records
 from .hostlimits import HostEstimate
-from .journal import journal_cells, settings_digest
+from .journal import journal_cells, journal_header, settings_digest
 from .matrix import Cell, all_cells, check_remeasure, measured_cells
 from .names import FREE_THREADED, catalogue_flavour
 from .slurm import unknown_node_problem
@@ -175,10 +175,15 @@ def derived_images(config: dict) -> list[str]:
 
 def unfinished_session(journal: Path) -> str | None:
     """The session ID in an unfinished session's journal, or None."""
-    try:
-        return json.loads(journal.read_text().splitlines()[0])["session"]
-    except (OSError, IndexError, ValueError, KeyError):
-        return None
+    return journal_header(journal).get("session")
+
+
+def resume_notice(journal: Path, session: str, settings: str) -> str:
+    """What becomes of an unfinished session: one planned from other settings the session sets aside (open_journal)."""
+    if journal_header(journal).get("planned") in (None, settings_digest(settings)):
+        return f"session {session} did not finish: this run takes it up again"
+    changed = "and the settings changed since: this run starts afresh (its journal is kept aside)"
+    return f"session {session} did not finish, {changed}"
 
 
 def resumed_part(journal: Path, cells: list[Cell], settings: str) -> list[Cell] | None:
@@ -254,7 +259,7 @@ def plan(config: dict, root: Path, machine: Machine) -> Plan:
     gone, notices = gone_images(root, machine.find_image)
     resuming = None if hosts else unfinished_session(root / JOURNAL)
     if resuming:
-        notices.append(f"session {resuming} did not finish: this run takes it up again")
+        notices.append(resume_notice(root / JOURNAL, resuming, settings))
     notices += session.said
     repair = {} if hosts or resuming else repairs(root, cells, settings, StopRule.of(json.loads(settings)).fewest)
     if not hosts and not repair:
