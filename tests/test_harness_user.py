@@ -285,9 +285,13 @@ def test_in_the_container_good_runs_and_network_and_writes_fail_in_one_line(cpyt
     assert (
         network.startswith("harness.py: workload network: task raised OSError: ")
         and "Network is unreachable" in network
+        and network.endswith(
+            ": the measuring containers have no network: read what the task needs from the workload's folder"
+        )
     )
     writes = one_line(in_container(cpython_image, "writes", "processes", "--workers", "2"), 1)
     assert writes.startswith("harness.py: workload writes: task raised OSError: ") and "Read-only file system" in writes
+    assert writes.endswith(": the measuring containers can write only under /tmp")
     assert not (FIXTURES / "writes" / "written-by-task").exists()
 
 
@@ -350,3 +354,23 @@ def test_a_worker_process_that_dies_ends_the_run_in_one_line(tmp_path, when):
     assert done.returncode == 1, done.stderr
     line = done.stderr.strip().splitlines()[-1]
     assert line.startswith("harness.py: workload dies: worker process ") and "exited with code 3" in line
+
+
+@pytest.mark.parametrize(
+    "error, hint",
+    [
+        (__import__("socket").gaierror(-3, "Temporary failure in name resolution"), "have no network"),
+        (OSError(101, "Network is unreachable"), "have no network"),
+        (OSError(30, "Read-only file system"), "can write only under /tmp"),
+        (OSError(2, "No such file or directory"), None),
+        (ZeroDivisionError("division by zero"), None),
+    ],
+)
+def test_errors_the_containers_limits_cause_say_so(error, hint):
+    sys.path.insert(0, str(HARNESS.parent))
+    try:
+        from userworkload import describe
+    finally:
+        sys.path.remove(str(HARNESS.parent))
+    line = describe(error, "/workload/workload.py")
+    assert (hint in line) if hint else ("measuring containers" not in line), line

@@ -17,6 +17,7 @@ module is loaded, so objects of classes defined in workload.py can be found.
 
 from __future__ import annotations
 
+import errno
 import importlib.util
 import inspect
 import math
@@ -24,6 +25,7 @@ import os
 import pickle
 import re
 import reprlib
+import socket
 import sys
 import traceback
 from collections.abc import Callable, Iterable
@@ -186,13 +188,28 @@ def exception_line(error: BaseException) -> str:
     return " ".join(text.split())
 
 
+# Errors a workload meets in the measuring containers and not on the machine it was written on.
+NO_NETWORK = "the measuring containers have no network: read what the task needs from the workload's folder"
+READ_ONLY = "the measuring containers can write only under /tmp"
+OFFLINE = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.ECONNREFUSED}
+
+
+def sandbox_hint(error: BaseException) -> str:
+    """Why an error a container's limits cause happened, in the containers' terms; "" for any other error."""
+    if isinstance(error, socket.gaierror) or (isinstance(error, OSError) and error.errno in OFFLINE):
+        return f": {NO_NETWORK}"
+    if isinstance(error, OSError) and error.errno == errno.EROFS:
+        return f": {READ_ONLY}"
+    return ""
+
+
 def describe(error: BaseException, path: str) -> str:
     """The exception's line and the innermost place in the user's file it passed through, if any."""
     lines = [frame.lineno for frame in traceback.extract_tb(error.__traceback__) if frame.filename == path]
     if isinstance(error, SyntaxError) and error.filename == path and error.lineno:
         lines.append(error.lineno)
     where = f" ({os.path.basename(path)}, line {lines[-1]})" if lines else ""
-    return exception_line(error) + where
+    return exception_line(error) + where + sandbox_hint(error)
 
 
 def _call(what: str, path: str, function: Callable, *args: Any) -> Any:
