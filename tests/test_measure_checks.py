@@ -127,3 +127,15 @@ def test_a_users_expected_answer_is_the_reference_where_it_gives_one():
     assert agreement.problems(user_cell(1), answers(5.0, 1, expected=5.0), strong=True) == []
     found = agreement.problems(user_cell(2), answers(6.0, 2, expected=6.0), strong=True)
     assert found and "6.0 with 2 worker(s) differs from 5.0" in found[0]
+
+
+def test_a_go_twin_that_disagrees_with_python_is_named_and_both_values_read_alike():
+    agreement = Agreement()
+    python = [dict(r, runtime_version="3.13.5") for r in answers(4369718.0, 2)]
+    assert agreement.problems(user_cell(2), python, strong=False) == []
+    go = [dict(r, runtime_version="go1.23.4") for r in answers(4369719, 2)]  # Go prints a whole float bare
+    found = agreement.problems(Cell("go", "mine", "goroutines", "0-1", 2), go, strong=False)
+    assert found[1].startswith(
+        "value 0: the Go twin and workload.py disagree: checksum 4369719.0 differs from 4369718.0 of "
+    ), found
+    assert found[1].endswith("(the twin must compute what workload.py does, adding the same values in the same order)")

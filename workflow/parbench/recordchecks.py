@@ -104,7 +104,9 @@ def checksum_problems(records: list[dict], expected: float) -> list[str]:
     ]
 
 
-def agreement_problems(records: list[dict], reference: float, first_cell: str) -> list[str]:
+def agreement_problems(
+    records: list[dict], reference: float, first_cell: str, first_cell_is_go: bool = False
+) -> list[str]:
     """Every record of a user workload whose checksum (or own `expected`) differs from the reference.
 
     The reference is the first container's `expected` or, without one, its
@@ -117,11 +119,19 @@ def agreement_problems(records: list[dict], reference: float, first_cell: str) -
         for field in ("checksum", "expected_checksum"):
             value = record.get(field)
             if value is not None and value != reference:
-                problems.append(
-                    f"{_where(record)}: {field.replace('_', ' ')} {value!r} differs from {reference!r} "
-                    f"of {first_cell} (a task must return the same value for the same parameters and workers)"
-                )
+                # Go prints a whole float as 4369719, Python as 4369719.0: one form for both.
+                said = f"{field.replace('_', ' ')} {float(value)!r} differs from {float(reference)!r} of {first_cell}"
+                why = "a task must return the same value for the same parameters and workers"
+                if is_go(record) != first_cell_is_go:
+                    said = f"the Go twin and workload.py disagree: {said}"
+                    why = "the twin must compute what workload.py does, adding the same values in the same order"
+                problems.append(f"{_where(record)}: {said} ({why})")
     return problems
+
+
+def is_go(record: dict) -> bool:
+    """A record of Go's harness: its runtime version is Go's own (runtime.Version(), "go1.23.4")."""
+    return str(record.get("runtime_version") or "").startswith("go")
 
 
 # Partial sums added in another grouping differ in their last bits; a split that loses or repeats work does not.
@@ -139,7 +149,7 @@ class Agreement:
     """
 
     def __init__(self) -> None:
-        self.by_workers: dict[tuple[str, int], tuple[float, str]] = {}
+        self.by_workers: dict[tuple[str, int], tuple[float, str, bool]] = {}  # ... and whether Go gave it
         self.by_workload: dict[str, tuple[float, str]] = {}
 
     def remember(self, cell: Cell, records: list[dict]) -> None:
@@ -147,7 +157,7 @@ class Agreement:
         if measured:
             reference = measured[0].get("expected_checksum")
             reference = measured[0]["checksum"] if reference is None else reference
-            self.by_workers.setdefault((cell.workload, cell.workers), (reference, cell.raw_path))
+            self.by_workers.setdefault((cell.workload, cell.workers), (reference, cell.raw_path, is_go(measured[0])))
             self.by_workload.setdefault(cell.workload, (reference, cell.raw_path))
 
     def problems(self, cell: Cell, records: list[dict], strong: bool) -> list[str]:
