@@ -237,6 +237,32 @@ def test_check_workload_tells_a_split_whose_shares_cost_differently(tmp_path):
     assert len(strided.stderr.splitlines()) == 1
 
 
+# Every worker counts the whole range, and no expected() would say so: only the worker count changes the answer.
+WHOLE_RANGE_TASK = """
+def task(params, index, workers, state):
+    return float(sum(1 for k in range(params.get("n", DEFAULT_N)) if is_prime(k)))
+
+
+del expected
+"""
+
+
+def test_check_workload_tells_a_strong_split_whose_answer_changes_with_the_workers(tmp_path):
+    assert parbench("new-workload", "primes", "--dir", str(tmp_path)).returncode == 0
+    source = tmp_path / "primes" / "workload.py"
+    source.write_text(source.read_text() + WHOLE_RANGE_TASK)
+    args = ("--mode", "threads", "--param", "n=2000")
+    alone = parbench("check-workload", str(tmp_path / "primes"), *args, "--workers", "1")
+    assert alone.returncode == 0 and "(no expected() to hold it to)" in alone.stdout, alone.stderr
+    done = parbench("check-workload", str(tmp_path / "primes"), *args, "--workers", "3")
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr == (
+        "parbench check-workload: with 3 workers the checksum is 909.0, with 1 it is 303.0: a strong-scaling task "
+        "set splits the same work among its workers, so its answer must not change with their count (does the "
+        "split leave out or repeat work?)\n"
+    )
+
+
 def test_check_workload_says_the_harness_error_in_its_own_words(tmp_path):
     done = parbench("check-workload", str(tmp_path / "nowhere"))
     assert done.returncode != 0 and done.stdout == ""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from string import Template
 
 from . import specs
 from .errors import ParbenchError
+from .recordchecks import SPLIT_TOLERANCE
 from .shares import UNEVEN, side_by_side, spread
 from .userworkloads import MODES, NAME_PATTERN, read_user_workload
 
@@ -322,6 +324,33 @@ def in_our_words(stderr: str) -> str:
     )
 
 
+def harness_records(command: list[str]) -> tuple[subprocess.CompletedProcess, list[dict]]:
+    done = subprocess.run(command, capture_output=True, text=True)
+    return done, [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+
+
+def split_problem(args: argparse.Namespace, mode: str, record: dict) -> str | None:
+    """For strong scaling with more than one worker: one worker's answer, where it differs (as a session holds it)."""
+    try:
+        strong = read_user_workload("check", args.path).scaling == "strong"
+    except ParbenchError:
+        strong = False
+    if not strong or record["workers"] < 2:
+        return None
+    done, alone = harness_records(harness_command(args.path, args.param, mode, 1, name=args.name))
+    if (
+        done.returncode != 0
+        or not alone
+        or math.isclose(alone[-1]["checksum"], record["checksum"], rel_tol=SPLIT_TOLERANCE)
+    ):
+        return None  # one worker's own failure is for `--workers 1` to tell
+    return (
+        f"with {record['workers']} workers the checksum is {record['checksum']!r}, with 1 it is "
+        f"{alone[-1]['checksum']!r}: a strong-scaling task set splits the same work among its workers, so its "
+        "answer must not change with their count (does the split leave out or repeat work?)"
+    )
+
+
 def check_workload_main(argv: list[str]) -> int:
     parser = OneLineParser(prog="parbench check-workload", description="run a workload's task set once here")
     parser.add_argument("path", type=Path, help="the workload folder (holding workload.py)")
@@ -332,16 +361,16 @@ def check_workload_main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     mode = args.mode or first_mode(args.path)
     command = harness_command(args.path, args.param, mode, args.workers, name=args.name)
-    done = subprocess.run(command, capture_output=True, text=True)
+    done, records = harness_records(command)
     if done.returncode != 0:
         sys.stderr.write(in_our_words(done.stderr))
         return done.returncode
-    records = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     if not records:
         return refuse("check-workload", f"the harness printed no record for {args.path}")
     line, good = check_line(records[-1])
-    if not good:
-        print(f"parbench check-workload: {line}", file=sys.stderr)
+    problem = None if not good else split_problem(args, mode, records[-1])
+    if not good or problem:
+        print(f"parbench check-workload: {problem or line}", file=sys.stderr)
         return 1
     print(line)
     uneven = shares_line(records[-1])
