@@ -108,3 +108,5 @@ def test_a_budget_that_leaves_a_cpu_set_out_says_so_everywhere(project):
         f"The budget of {budget} left 4 of the 6 rounds asked. It left out CPU set 1, which no claim's verdict"
         in report
     )
+    # Up front too, under the opening paragraph, before the blog's table.
+    assert report.index(f"**Time budget:** The budget of {budget} left 4") < report.index("## The blog's table")

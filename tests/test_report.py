@@ -407,3 +407,12 @@ def test_the_report_computes_nothing():
         imports = [line for line in module.read_text().splitlines() if line.startswith(("from ", "import "))]
         assert not [line for line in imports if pattern.search(line)], module.name
     assert not (folder / "_compute.py").exists()
+
+
+def test_a_budgets_cut_is_said_under_the_opening_paragraph(summary, runs):
+    budget = {"limit": "1m", "asked_repeats": 6, "repeats": 4}
+    stamp = {**STAMP, "settings": {**STAMP["settings"], "repeats": 4, "budget": budget}}
+    text = render(prepared(summary, runs, CONFIG, stamps=[stamp]))
+    line = "**Time budget:** The budget of 1m left 4 of the 6 rounds asked."
+    assert text.index(line) < text.index("## The blog's table, on this machine")
+    assert "**Time budget:**" not in render(prepared(summary, runs, CONFIG, stamps=[STAMP]))

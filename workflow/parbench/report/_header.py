@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..budgetcut import budget_sentence
 from ._format import ci_statement
 from ._inputs import ReportInputs
 from ._provenance import engine_gap_lines, engines_phrase
@@ -47,4 +48,11 @@ def header_section(inp: ReportInputs) -> list[str]:
         "verdict a row of claims.csv.",
         "",
         *[part for line in engine_gap_lines(inp.stamps) for part in (f"**Not enforced:** {line}", "")],
+        *budget_lines(inp),
     ]
+
+
+def budget_lines(inp: ReportInputs) -> list[str]:
+    """What a time budget cut, up front: fewer rounds widen every interval, and left-out CPU sets are in no table."""
+    said = budget_sentence(session_settings(inp), inp.summary).strip()
+    return [f"**Time budget:** {said}", ""] if said else []
