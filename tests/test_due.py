@@ -38,3 +38,16 @@ def test_a_session_is_due_for_the_reasons_parbench_can_see(tmp_path, written, se
 def test_settings_never_written_make_the_session_due(tmp_path):
     project(tmp_path, settings=None)
     assert session_due(tmp_path, OUTPUTS, '{"repeats": 6}')
+
+
+def test_new_settings_over_measured_cells_say_which_and_that_their_files_are_replaced(tmp_path):
+    from parbench.due import replaced_line
+
+    project(tmp_path, OUTPUTS[:1], settings='{"repeats": 6, "seed": 1, "min_time": 0.2}')
+    line = replaced_line(tmp_path, OUTPUTS, '{"repeats": 4, "seed": 1, "min_time": 0.2, "budget": {"limit": "1m"}}')
+    assert line == (
+        "the settings changed since the last session (budget, repeats): this run measures the cells again and "
+        "replaces the raw files of 1 (their earlier sessions' stamps stay in results/raw/sessions)"
+    )
+    assert replaced_line(tmp_path, OUTPUTS, '{"repeats": 6, "seed": 1, "min_time": 0.2}') is None  # same settings
+    assert replaced_line(tmp_path, ["results/raw/none.jsonl"], '{"repeats": 4}') is None  # nothing measured yet

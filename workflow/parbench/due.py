@@ -10,6 +10,7 @@ message and the session's first line carry the prediction instead.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -34,3 +35,27 @@ def session_due(
         return (root / SETTINGS).read_text() != settings
     except OSError:
         return True
+
+
+def changed_settings(root: Path, settings: str) -> list[str]:
+    """The settings (top-level keys) that differ from the last session's file; [] where there is none to differ."""
+    try:
+        before = json.loads((root / SETTINGS).read_text())
+    except (OSError, ValueError):
+        return []
+    after = json.loads(settings)
+    if not isinstance(before, dict):
+        return []
+    return sorted(key for key in before.keys() | after.keys() if before.get(key) != after.get(key))
+
+
+def replaced_line(root: Path, outputs: Iterable[str], settings: str) -> str | None:
+    """Said where new settings remeasure cells that have results: the session replaces their raw files."""
+    changed = changed_settings(root, settings)
+    kept = sum((root / path).is_file() for path in outputs)
+    if not changed or not kept:
+        return None
+    return (
+        f"the settings changed since the last session ({', '.join(changed)}): this run measures the cells again "
+        f"and replaces the raw files of {kept} (their earlier sessions' stamps stay in results/raw/sessions)"
+    )

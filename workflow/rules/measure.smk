@@ -5,7 +5,7 @@
 #   snakemake --cores all --forcerun measure --config remeasure=[go]
 # which makes the session measure that runtime's cells only.
 
-from parbench.due import session_due
+from parbench.due import replaced_line, session_due
 
 
 # The experiment and what the session measures, in files whose dates change
@@ -54,7 +54,9 @@ def say_estimate(wildcards):
     due = session_due(Path.cwd(), outputs, None if host else PLAN.settings, PLAN.renew_session, forced)
     if workflow.is_main_process and due and line and line not in SAID:
         SAID.add(line)
-        print(f"parbench: {line}", file=sys.stderr)
+        replaced = None if host else replaced_line(Path.cwd(), outputs, PLAN.settings)
+        for said in [replaced, line] if replaced else [line]:
+            print(f"parbench: {said}", file=sys.stderr)
     return []
 
 
