@@ -155,9 +155,10 @@ Measure it from the parbench checkout: `.venv/bin/snakemake --cores all --config
 CONFIG_YAML = Template("""\
 # Measure only $name, on every runtime, mode and CPU set (docs/workloads.md);
 # in the parbench checkout: .venv/bin/snakemake --cores all --configfile $config
+# A quicker first look (two rounds, so wide intervals), the quick config first:
+#   .venv/bin/snakemake --cores all --configfile configs/quick.yaml $config
 builtin_workloads: false   # the built-in workloads of config.yaml are not measured
-repeats: 6
-min_time: 0.05
+min_time: 0.05             # shorter timed sections than config.yaml (0.15 s); its rounds, 4 to 6
 workloads:
   $name:
     path: $name  # relative to this file
