@@ -280,3 +280,20 @@ def test_links_commas_and_odd_configs_are_one_line(tmp_path):
     with pytest.raises(ParbenchError, match="holds a comma"):
         read_user_workload("wordfreq", comma)
     assert resolve_paths({"workloads": ["x"]}, [], tmp_path) == {"workloads": ["x"]}  # left to the schema
+
+
+def test_a_parameter_workload_py_names_nowhere_is_said_before_anything_is_built(tmp_path):
+    from parbench.userworkloads import unnamed_params
+
+    folder = tmp_path / "jsonish"
+    folder.mkdir()
+    (folder / "workload.py").write_text(
+        'def task(params, index, workers, state):\n    return float(params["records"] + params.get("depth", 2))\n'
+    )
+    entry = {"path": str(folder), "params": {"record": 20000, "depth": 3}}
+    assert unnamed_params({"jsonish": entry, "cpu_loop": {"iterations": 5}}) == [
+        "workload 'jsonish': parameter 'record' is named nowhere in workload.py (did you mean 'records'?); "
+        "unless the code reads it by a computed key, the first container will stop on it"
+    ]
+    assert unnamed_params({"jsonish": {**entry, "params": {"records": 5}}}) == []
+    assert unnamed_params({"jsonish": {**entry, "path": str(tmp_path / "gone")}}) == []  # the folder's own line says

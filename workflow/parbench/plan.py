@@ -36,7 +36,7 @@ from .names import FREE_THREADED, catalogue_flavour
 from .slurm import unknown_node_problem
 from .specs import USER_WORKLOADS, use_user_workloads
 from .stopping import StopRule
-from .userworkloads import user_workloads
+from .userworkloads import unnamed_params, user_workloads
 
 JOURNAL = Path("results/session/journal.jsonl")
 SETTINGS = Path("results/session/settings.json")
@@ -257,6 +257,7 @@ def plan(config: dict, root: Path, machine: Machine) -> Plan:
     session = cluster_session(config, cells) if hosts else local_budgeted(config, cells, root)
     cells, settings = session.cells, session.settings
     gone, notices = gone_images(root, machine.find_image)
+    notices += unnamed_params(enabled_workloads(config))
     resuming = None if hosts else unfinished_session(root / JOURNAL)
     if resuming:
         notices.append(resume_notice(root / JOURNAL, resuming, settings))

@@ -253,3 +253,33 @@ def entry_problem(name: str, entry: dict) -> str | None:
 def user_workloads(workloads: dict[str, dict | None]) -> list[UserWorkload]:
     """Every enabled user workload of a config's `workloads`, read and checked."""
     return [read_user_workload(name, Path(entry["path"])) for name, entry in workloads.items() if is_user_entry(entry)]
+
+
+def unnamed_params(workloads: dict[str, dict | None]) -> list[str]:
+    """A line for each user workload given a parameter its workload.py names nowhere (a misspelling, usually).
+
+    The harness stops on a parameter no code reads, but only in the first
+    container, after the images are built. A name that is no string in the
+    file cannot be read but by a computed key, so it is said before then;
+    as a notice, since such a key may yet read it.
+    """
+    lines = []
+    for name, entry in workloads.items():
+        params = list((entry or {}).get("params") or {}) if is_user_entry(entry) else []
+        try:
+            tree = ast.parse((Path(entry["path"]) / "workload.py").read_text()) if params else None
+        except (OSError, SyntaxError, ValueError):
+            continue  # read_user_workload says what is wrong with the folder
+        named = (
+            {node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)}
+            if tree
+            else set()
+        )
+        for param in (p for p in params if p not in named):
+            close = difflib.get_close_matches(param, sorted(named), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            lines.append(
+                f"workload {name!r}: parameter {param!r} is named nowhere in workload.py{hint}; unless the code "
+                "reads it by a computed key, the first container will stop on it"
+            )
+    return lines
