@@ -140,6 +140,9 @@ def test_the_reference_run_answers_all_four_questions_for_the_user_workload(made
     assert modes.verdict == (
         "depends on the build (cpython-3.13: processes gain, threads do not; cpython-3.13t: threads gain as well)"
     )
+    # Gaining is not being fastest: beside the verdict, each way's time against the fastest's.
+    assert modes.context.startswith("fastest here: cpython-3.13 processes; the others' time over its time: ")
+    assert "cpython-3.13t threads 1.54× (1.50–1.65)" in modes.context
     assert go.verdict == HOLDS and go.key_figure.startswith("3.13t threads / Go 70.77×") and go.ci_low > 1
     assert "cpython-3.13 threads / Go goroutines" in go.context
 

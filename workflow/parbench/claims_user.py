@@ -234,8 +234,19 @@ def needs_processes(comparisons: pd.DataFrame, summary: pd.DataFrame, workload: 
         scope=f"{workload_label(workload)}; {' and '.join(pairs)}; processes and threads; {where(row)}",
         key_figure=joined(evidence),
         evidence=joined(evidence),
+        context=fastest_context(comparisons, workload, int(row["b_cpus"])),
         threshold=NO_SPEEDUP,  # two speedups per build decide: no single ratio
     )
+
+
+def fastest_context(comparisons: pd.DataFrame, workload: str, cpus: int) -> str:
+    """Speedups say whether a mode gains, not which is fastest: the time of each way against the fastest's."""
+    rows = pick(comparisons, "fastest", workload=workload, b_cpus=cpus)
+    if rows.empty:
+        return ""
+    best = rows.iloc[0]
+    others = "; ".join(f"{r['a_runtime']} {r['a_mode']} {fmt_row(r)}" for _, r in rows.sort_values("ratio").iterrows())
+    return f"fastest here: {best['b_runtime']} {best['b_mode']}; the others' time over its time: {others}"
 
 
 def go_twin_faster(comparisons: pd.DataFrame, summary: pd.DataFrame, workload: str) -> Claim | None:
