@@ -28,7 +28,7 @@ from snakemake.utils import validate
 from parbench.budget import cut_text, fit
 from parbench.errors import ParbenchError
 from parbench.estimate import Estimate, estimate_session, seen_cells
-from parbench.history import read_records
+from parbench.history import earlier_records
 from parbench.matrix import Cell, all_cells, cpusets_for
 from parbench.plan import IMAGES, JOURNAL, RAW, session_settings
 from parbench.topology import read_topology
@@ -63,7 +63,7 @@ def history(runs: Path | None) -> tuple[list[dict], dict[str, str], str]:
         records, images = csv_records(runs)
         return records, images, f"{len(records)} values of {runs}"
     images = {iid.stem: iid.read_text().strip() for iid in sorted((REPO / IMAGES).glob("*.iid"))}
-    records = read_records(REPO / RAW, REPO / JOURNAL)
+    records = earlier_records(REPO / RAW, REPO / JOURNAL, default_config())  # the sessions timed as the config times
     return records, images, f"{len(records)} records of {REPO / RAW} for the images in {REPO / IMAGES}"
 
 

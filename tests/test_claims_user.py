@@ -349,9 +349,9 @@ def test_the_report_answers_each_user_workload_after_the_blogs_claims(beside_cpu
     assert "[mywork figure]" not in yours  # no figures were drawn here, so none is linked
     # The direct answer: cpu_loop_strong's figures, where GIL processes beat free-threaded threads on 2 CPUs.
     fastest = [line for line in yours.splitlines() if line.startswith("Fastest in Python")]
-    assert fastest[0].startswith("Fastest in Python with one worker per CPU (2 CPUs): cpython-3.13 processes, "), (
-        fastest
-    )
+    assert fastest[0].startswith(
+        "Fastest in Python with one worker per CPU (2 CPUs, set 0-1): cpython-3.13 processes, "
+    ), fastest
     assert "cpython-3.13t threads 1.54× (1.50–1.65)" in fastest[0] and len(fastest) == 2
     detail = text[text.index("## Claims in detail") : text.index("## Ratios of median times")]
     assert len(re.findall(r"^### \d+\. ", detail, flags=re.MULTILINE)) == 9 and "mywork" not in detail
@@ -361,7 +361,7 @@ def test_the_fastest_way_in_python_is_a_table_of_comparisons_rows(reference, mad
     text = rendered(made, made[2], user_runs(reference))
     section = text[text.index("## The fastest way in Python") : text.index("## Scaling")]
     header = next(line for line in section.splitlines() if line.startswith("| workload"))
-    assert [c.strip() for c in header.strip("|").split("|")][:3] == ["workload", "CPUs", "fastest"]
+    assert [c.strip() for c in header.strip("|").split("|")][:3] == ["workload", "CPU set", "fastest"]
     mywork = next(line for line in section.splitlines() if line.startswith("| mywork "))
     cells = [c.strip() for c in mywork.strip("|").split("|")]
     assert cells[2] == "cpython-3.13 processes" and "1" in cells and "1.54× (1.50–1.65)" in cells

@@ -216,7 +216,7 @@ def test_where_cells_share_containers_the_lines_count_cell_runs():
     plan_settings = settings([GIL, FREE], cells_per_container=8)
     found = estimate_session(plan_settings, {})
     assert estimate_line(found, 6).startswith("2 cells, 12 cell runs, about")
-    assert estimate_line(found.only([GIL.raw_path]), 6).startswith("1 cells, 6 cell runs, about")
+    assert estimate_line(found.only([GIL.raw_path]), 6).startswith("1 cell, 6 cell runs, about")
     assert progress_line(3, 12, 0, 6, 5.0, 0, per_container=8).startswith("measuring: 3/12 cell runs done, round 1/6")
     assert progress_line(3, 12, 0, 6, 5.0, 0).startswith("measuring: 3/12 containers done")
 

@@ -139,3 +139,17 @@ def test_a_go_twin_that_disagrees_with_python_is_named_and_both_values_read_alik
         "value 0: the Go twin and workload.py disagree: checksum 4369719.0 differs from 4369718.0 of "
     ), found
     assert found[1].endswith("(the twin must compute what workload.py does, adding the same values in the same order)")
+
+
+def test_a_strong_split_holds_an_answer_of_zero_and_names_a_go_twin_that_set_the_reference():
+    agreement = Agreement()
+    assert agreement.problems(user_cell(1), answers(0.0, 1), strong=True) == []
+    assert agreement.problems(user_cell(2), answers(1e-17, 2), strong=True) == []  # partial sums that cancel
+    twin_first = Agreement()
+    go = [dict(r, runtime_version="go1.23.4") for r in answers(4369718, 1)]
+    assert twin_first.problems(Cell("go", "mine", "goroutines", "0", 1), go, strong=True) == []
+    python = [dict(r, runtime_version="3.13.5") for r in answers(4369719.0, 2)]
+    found = twin_first.problems(user_cell(2), python, strong=True)
+    assert found[1].startswith(
+        "value 0: the Go twin and workload.py disagree: checksum 4369719.0 with 2 worker(s) differs from 4369718.0 of "
+    ), found

@@ -98,7 +98,9 @@ def test_an_unfinished_session_is_taken_up_again(tmp_path):
     journal.write_text(json.dumps({"session": "20261201-x"}) + "\n")
     found = plan(quick_config(), tmp_path, machine())
     assert found.resuming == "20261201-x" and found.renew_session and not found.repair
-    assert found.notices == ["session 20261201-x did not finish: this run takes it up again"]
+    assert found.notices == [
+        "session 20261201-x did not finish: this run takes it up again, unless its images or harness changed"
+    ]
 
 
 def test_an_unfinished_session_of_other_settings_is_said_to_start_afresh(tmp_path):
@@ -114,7 +116,7 @@ def test_an_unfinished_session_of_other_settings_is_said_to_start_afresh(tmp_pat
 
     journal.write_text(json.dumps({"session": "20261201-x", "planned": settings_digest(found.settings)}) + "\n")
     assert plan(quick_config(), tmp_path, machine()).notices == [
-        "session 20261201-x did not finish: this run takes it up again"
+        "session 20261201-x did not finish: this run takes it up again, unless its images or harness changed"
     ]
 
 

@@ -17,7 +17,7 @@ from .stopping import BUDGET
 
 def budget_sentence(settings: dict, summary: pd.DataFrame | None = None) -> str:
     """What a time budget cut: rounds and whole CPU sets as planned (the settings), cells it stopped (summary)."""
-    budget = settings.get("budget") or {}
+    budget = settings.get("budget") if isinstance(settings.get("budget"), dict) else {}  # "15m": asked, not fitted
     stopped = runfacts.rounds_counts(summary).get(BUDGET, 0) if summary is not None else 0
     cuts = []
     if budget.get("repeats") is not None and budget.get("repeats") != budget.get("asked_repeats"):

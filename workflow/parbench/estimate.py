@@ -340,7 +340,8 @@ def estimate_line(estimate: Estimate, most_rounds: int) -> str:
     if bound:
         said.append(f"{bound} cell{'' if bound == 1 else 's'} at the most rounds ({most_rounds}), an upper bound")
     runs = f"{estimate.containers} {runs_noun(estimate.per_container)}"
-    return f"{estimate.cells} cells, {runs}, {about(estimate.seconds)} predicted ({'; '.join(said)})"
+    cells = f"{estimate.cells} cell{'' if estimate.cells == 1 else 's'}"
+    return f"{cells}, {runs}, {about(estimate.seconds)} predicted ({'; '.join(said)})"
 
 
 def session_costs(

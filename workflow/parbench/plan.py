@@ -181,7 +181,7 @@ def unfinished_session(journal: Path) -> str | None:
 def resume_notice(journal: Path, session: str, settings: str) -> str:
     """What becomes of an unfinished session: one planned from other settings the session sets aside (open_journal)."""
     if journal_header(journal).get("planned") in (None, settings_digest(settings)):
-        return f"session {session} did not finish: this run takes it up again"
+        return f"session {session} did not finish: this run takes it up again, unless its images or harness changed"
     changed = "and the settings changed since: this run starts afresh (its journal is kept aside)"
     return f"session {session} did not finish, {changed}"
 

@@ -139,7 +139,7 @@ SPLIT_TOLERANCE = 1e-9
 
 
 class Agreement:
-    """What a user workload without `expected` is held to: the answers it gave before.
+    """What a user workload is held to: the answers it gave before (its own `expected()` where it has one).
 
     Each worker count is held to the first checksum it gave, whatever the
     runtime or mode (agreement_problems). A strong-scaling workload splits one
@@ -149,29 +149,39 @@ class Agreement:
     """
 
     def __init__(self) -> None:
-        self.by_workers: dict[tuple[str, int], tuple[float, str, bool]] = {}  # ... and whether Go gave it
-        self.by_workload: dict[str, tuple[float, str]] = {}
+        # (checksum, the cell that gave it, whether Go's harness gave it), by workload and workers, and by workload
+        self.by_workers: dict[tuple[str, int], tuple[float, str, bool]] = {}
+        self.by_workload: dict[str, tuple[float, str, bool]] = {}
 
     def remember(self, cell: Cell, records: list[dict]) -> None:
         measured = [r for r in records if not r.get("warmup")]
         if measured:
             reference = measured[0].get("expected_checksum")
             reference = measured[0]["checksum"] if reference is None else reference
-            self.by_workers.setdefault((cell.workload, cell.workers), (reference, cell.raw_path, is_go(measured[0])))
-            self.by_workload.setdefault(cell.workload, (reference, cell.raw_path))
+            first = (reference, cell.raw_path, is_go(measured[0]))
+            self.by_workers.setdefault((cell.workload, cell.workers), first)
+            self.by_workload.setdefault(cell.workload, first)
 
     def problems(self, cell: Cell, records: list[dict], strong: bool) -> list[str]:
         """Every disagreement of these records (remembered first) with the answers before them."""
         self.remember(cell, records)
         problems = agreement_problems(records, *self.by_workers[(cell.workload, cell.workers)])
-        reference, first_cell = self.by_workload[cell.workload]
         if problems or not strong:
             return problems
+        reference, first_cell, go = self.by_workload[cell.workload]
+        split = (
+            "a strong-scaling task set splits the same work among its workers, so its answer must not change with "
+            "their count (does the split leave out or repeat work?)"
+        )
         return [
-            f"{_where(record)}: checksum {record['checksum']!r} with {cell.workers} worker(s) differs from "
-            f"{reference!r} of {first_cell}: a strong-scaling task set splits the same work among its workers, "
-            "so its answer must not change with their count (does the split leave out or repeat work?)"
+            f"{_where(record)}: {'the Go twin and workload.py disagree: ' if is_go(record) != go else ''}checksum "
+            f"{float(record['checksum'])!r} with {cell.workers} worker(s) differs from {float(reference)!r} of "
+            f"{first_cell}: {split}"
             for record in records
-            if record.get("checksum") is not None
-            and not math.isclose(record["checksum"], reference, rel_tol=SPLIT_TOLERANCE)
+            if record.get("checksum") is not None and not same_split(record["checksum"], reference)
         ]
+
+
+def same_split(value: float, reference: float) -> bool:
+    """Equal but for the last bits that partial sums added in another grouping may change (an answer of 0 too)."""
+    return math.isclose(value, reference, rel_tol=SPLIT_TOLERANCE, abs_tol=SPLIT_TOLERANCE)

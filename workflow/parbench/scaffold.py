@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import re
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from string import Template
 
 from . import specs
 from .errors import ParbenchError
-from .recordchecks import SPLIT_TOLERANCE
+from .recordchecks import same_split
 from .shares import UNEVEN, side_by_side, spread
 from .userworkloads import MODES, NAME_PATTERN, read_user_workload
 
@@ -155,7 +154,7 @@ Measure it from the parbench checkout: `.venv/bin/snakemake --cores all --config
 CONFIG_YAML = Template("""\
 # Measure only $name, on every runtime, mode and CPU set (docs/workloads.md);
 # in the parbench checkout: .venv/bin/snakemake --cores all --configfile $config
-# A quicker first look (two rounds, so wide intervals), the quick config first:
+# A quicker first look at times (two rounds: every ratio reads "too few to test"):
 #   .venv/bin/snakemake --cores all --configfile configs/quick.yaml $config
 builtin_workloads: false   # the built-in workloads of config.yaml are not measured
 min_time: 0.05             # shorter timed sections than config.yaml (0.15 s); its rounds, 4 to 6
@@ -339,11 +338,7 @@ def split_problem(args: argparse.Namespace, mode: str, record: dict) -> str | No
     if not strong or record["workers"] < 2:
         return None
     done, alone = harness_records(harness_command(args.path, args.param, mode, 1, name=args.name))
-    if (
-        done.returncode != 0
-        or not alone
-        or math.isclose(alone[-1]["checksum"], record["checksum"], rel_tol=SPLIT_TOLERANCE)
-    ):
+    if done.returncode != 0 or not alone or same_split(alone[-1]["checksum"], record["checksum"]):
         return None  # one worker's own failure is for `--workers 1` to tell
     return (
         f"with {record['workers']} workers the checksum is {record['checksum']!r}, with 1 it is "

@@ -259,27 +259,49 @@ def unnamed_params(workloads: dict[str, dict | None]) -> list[str]:
     """A line for each user workload given a parameter its workload.py names nowhere (a misspelling, usually).
 
     The harness stops on a parameter no code reads, but only in the first
-    container, after the images are built. A name that is no string in the
-    file cannot be read but by a computed key, so it is said before then;
-    as a notice, since such a key may yet read it.
+    container, after the images are built. A name that is no string, name or
+    argument in the file can be read only by code that takes `params` whole
+    (`**params`, `.items()`, a loop) or by another module of the folder; where
+    neither is so, it is said before then, as a notice.
     """
     lines = []
     for name, entry in workloads.items():
         params = list((entry or {}).get("params") or {}) if is_user_entry(entry) else []
+        folder = Path(entry["path"]) if params else None
         try:
-            tree = ast.parse((Path(entry["path"]) / "workload.py").read_text()) if params else None
+            tree = ast.parse((folder / "workload.py").read_text()) if folder else None
+            alone = folder is not None and not [p for p in folder.rglob("*.py") if p.name != "workload.py"]
         except (OSError, SyntaxError, ValueError):
             continue  # read_user_workload says what is wrong with the folder
-        named = (
-            {node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)}
-            if tree
-            else set()
-        )
-        for param in (p for p in params if p not in named):
+        named = _names(tree) if tree and alone else None
+        for param in [p for p in params if p not in named] if named is not None else []:
             close = difflib.get_close_matches(param, sorted(named), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             lines.append(
-                f"workload {name!r}: parameter {param!r} is named nowhere in workload.py{hint}; unless the code "
-                "reads it by a computed key, the first container will stop on it"
+                f"workload {name!r}: parameter {param!r} is named nowhere in workload.py{hint}; "
+                "if no code reads it, the first container stops on it"
             )
     return lines
+
+
+def _names(tree: ast.Module) -> set[str] | None:
+    """Every string, name and argument in the module; None where code may take `params` whole.
+
+    Cautious: any `**mapping`, `.items()`/`.keys()`/`.values()` or loop over a
+    plain name counts as taking it whole, so such a file gets no notice.
+    """
+    named: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.keyword) and node.arg is None:
+            return None
+        if isinstance(node, ast.Attribute) and node.attr in {"items", "keys", "values"}:
+            return None
+        if isinstance(node, ast.For | ast.comprehension) and isinstance(node.iter, ast.Name):
+            return None
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            named.add(node.value)
+        elif isinstance(node, ast.Name):
+            named.add(node.id)
+        elif isinstance(node, ast.arg | ast.keyword):
+            named.add(node.arg)
+    return named

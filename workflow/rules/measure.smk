@@ -51,7 +51,8 @@ def say_estimate(wildcards):
     outputs = [LAYOUT.result("raw.json").format(host=host)] if host else [cell.raw_path for cell in PLAN.measured]
     # Snakemake's settings are known by the time the DAG is built (not while the Snakefile is read).
     forced = workflow.dag_settings.forceall or "measure" in workflow.dag_settings.forcerun
-    due = session_due(Path.cwd(), outputs, None if host else PLAN.settings, PLAN.renew_session, forced)
+    # On a cluster too, results/session/settings.json is every host job's input: new settings rerun each node.
+    due = session_due(Path.cwd(), outputs, PLAN.settings, PLAN.renew_session, forced)
     if workflow.is_main_process and due and line and line not in SAID:
         SAID.add(line)
         replaced = None if host else replaced_line(Path.cwd(), outputs, PLAN.settings)

@@ -191,7 +191,7 @@ def exception_line(error: BaseException) -> str:
 # Errors a workload meets in the measuring containers and not on the machine it was written on.
 NO_NETWORK = "the measuring containers have no network: read what the task needs from the workload's folder"
 READ_ONLY = "the measuring containers can write only under /tmp"
-OFFLINE = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.ECONNREFUSED}
+OFFLINE = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN}
 
 
 def sandbox_hint(error: BaseException) -> str:

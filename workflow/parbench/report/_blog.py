@@ -63,8 +63,8 @@ def blog_table_section(inp: ReportInputs) -> list[str]:
         return [
             "## The blog's claims",
             "",
-            "Not measured here: this run measured your workloads only (`builtin_workloads: false`), so the "
-            "blog's table and claims, which rest on the built-in workloads, are left out.",
+            "Not measured here: no built-in workload was measured (`builtin_workloads: false`, or each set to "
+            "null), so the blog's table and claims, which rest on them, are left out.",
             "",
         ]
     head = headline_rows(inp.summary, inp.config["catalogue"])

@@ -54,5 +54,5 @@ def header_section(inp: ReportInputs) -> list[str]:
 
 def budget_lines(inp: ReportInputs) -> list[str]:
     """What a time budget cut, up front: fewer rounds widen every interval, and left-out CPU sets are in no table."""
-    said = budget_sentence(session_settings(inp), inp.summary).strip()
+    said = budget_sentence(inp.settings, inp.summary).strip()  # the stamp's: the config's budget is only asked
     return [f"**Time budget:** {said}", ""] if said else []
