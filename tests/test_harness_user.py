@@ -362,6 +362,7 @@ def test_a_worker_process_that_dies_ends_the_run_in_one_line(tmp_path, when):
         (__import__("socket").gaierror(-3, "Temporary failure in name resolution"), "have no network"),
         (OSError(101, "Network is unreachable"), "have no network"),
         (OSError(30, "Read-only file system"), "can write only under /tmp"),
+        (__import__("urllib.error").error.URLError(__import__("socket").gaierror(-3, "no name")), "have no network"),
         (OSError(2, "No such file or directory"), None),
         (ZeroDivisionError("division by zero"), None),
     ],

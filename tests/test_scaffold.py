@@ -377,3 +377,15 @@ def test_check_workload_starts_with_the_first_of_the_workloads_modes(tmp_path, c
     assert scaffold.first_mode(folder) == "threads"
     assert scaffold.check_workload_main([str(folder), "--workers", "2"]) == 0
     assert "checksum 2.0" in capsys.readouterr().out
+
+
+def test_check_workload_with_workers_alone_takes_the_first_mode_that_runs_several(tmp_path, capsys):
+    folder = tmp_path / "both"
+    folder.mkdir()
+    (folder / "workload.py").write_text(
+        'MODES = ("sequential", "processes", "threads")\n\n\ndef task(params, index, workers, state):\n    return 1.0\n'
+    )
+    assert scaffold.first_mode(folder) == "sequential" and scaffold.first_mode(folder, 1) == "sequential"
+    assert scaffold.first_mode(folder, 2) == "threads"  # MODES in the contract's order: threads before processes
+    assert scaffold.check_workload_main([str(folder), "--workers", "2"]) == 0
+    assert "(threads, 2 workers, " in capsys.readouterr().out

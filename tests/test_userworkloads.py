@@ -297,6 +297,12 @@ def test_a_parameter_workload_py_names_nowhere_is_said_before_anything_is_built(
     ]
     assert unnamed_params({"jsonish": {**entry, "params": {"records": 5}}}) == []
     assert unnamed_params({"jsonish": {**entry, "path": str(tmp_path / "gone")}}) == []  # the folder's own line says
+    # Another mapping's items() takes nothing from params: the notice stands (a new user's totals.items()).
+    (folder / "workload.py").write_text(
+        "def task(params, index, workers, state):\n    totals = {}\n"
+        "    return float(params['records'] + len(totals.items()))\n"
+    )
+    assert len(unnamed_params({"jsonish": entry})) == 2  # record, and depth, which this file does not read
     # Code that may take params whole, or a helper module, may read any name: no notice then.
     for whole in ["return float(compute(**params))", "return float(sum(v for k, v in params.items()))"]:
         (folder / "workload.py").write_text(f"def task(params, index, workers, state):\n    {whole}\n")

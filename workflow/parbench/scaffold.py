@@ -296,12 +296,17 @@ def shares_line(record: dict) -> str | None:
     )
 
 
-def first_mode(folder: Path) -> str:
-    """The first mode the folder's MODES names (sequential unless it leaves that out), read without running it."""
+def first_mode(folder: Path, workers: int | None = None) -> str:
+    """The first mode the folder's MODES names (sequential unless it leaves that out), read without running it.
+
+    Asked for more than one worker, the first mode that runs several: `--workers 2` alone means threads.
+    """
     try:
-        return read_user_workload("check", folder).modes[0]
+        modes = read_user_workload("check", folder).modes
     except ParbenchError:
         return "sequential"  # the harness then says what is wrong, in its own one line
+    parallel = [mode for mode in modes if mode != "sequential"]
+    return parallel[0] if workers and workers > 1 and parallel else modes[0]
 
 
 HARNESS_SAYS = "harness.py: "
@@ -355,7 +360,7 @@ def check_workload_main(argv: list[str]) -> int:
     parser.add_argument("--workers", type=int, default=None, help="workers for threads or processes")
     parser.add_argument("--name", default=None, help="the workload's name (default: the folder's)")
     args = parser.parse_args(argv)
-    mode = args.mode or first_mode(args.path)
+    mode = args.mode or first_mode(args.path, args.workers)
     command = harness_command(args.path, args.param, mode, args.workers, name=args.name)
     done, records = harness_records(command)
     if done.returncode != 0:

@@ -285,18 +285,21 @@ def unnamed_params(workloads: dict[str, dict | None]) -> list[str]:
 
 
 def _names(tree: ast.Module) -> set[str] | None:
-    """Every string, name and argument in the module; None where code may take `params` whole.
+    """Every string, name and argument in the module; None where code may take the parameters whole.
 
-    Cautious: any `**mapping`, `.items()`/`.keys()`/`.values()` or loop over a
-    plain name counts as taking it whole, so such a file gets no notice.
+    The parameters arrive as the first argument of setup, task and expected
+    (`params`): `**params`, `params.items()` (keys, values) or a loop over
+    `params` may read any name, so such a file gets no notice.
     """
+    functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name in SIGNATURES and n.args.args]
+    whole = {f.args.args[0].arg for f in functions} or {"params"}
     named: set[str] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.keyword) and node.arg is None:
+        if isinstance(node, ast.keyword) and node.arg is None and _is_name(node.value, whole):
             return None
-        if isinstance(node, ast.Attribute) and node.attr in {"items", "keys", "values"}:
+        if isinstance(node, ast.Attribute) and node.attr in {"items", "keys", "values"} and _is_name(node.value, whole):
             return None
-        if isinstance(node, ast.For | ast.comprehension) and isinstance(node.iter, ast.Name):
+        if isinstance(node, ast.For | ast.comprehension) and _is_name(node.iter, whole):
             return None
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             named.add(node.value)
@@ -305,3 +308,7 @@ def _names(tree: ast.Module) -> set[str] | None:
         elif isinstance(node, ast.arg | ast.keyword):
             named.add(node.arg)
     return named
+
+
+def _is_name(node: ast.AST, names: set[str]) -> bool:
+    return isinstance(node, ast.Name) and node.id in names

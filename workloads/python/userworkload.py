@@ -195,11 +195,20 @@ OFFLINE = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN}
 
 
 def sandbox_hint(error: BaseException) -> str:
-    """Why an error a container's limits cause happened, in the containers' terms; "" for any other error."""
-    if isinstance(error, socket.gaierror) or (isinstance(error, OSError) and error.errno in OFFLINE):
-        return f": {NO_NETWORK}"
-    if isinstance(error, OSError) and error.errno == errno.EROFS:
-        return f": {READ_ONLY}"
+    """Why an error a container's limits cause happened, in the containers' terms; "" for any other error.
+
+    Libraries wrap the socket's error (urllib's URLError keeps it as `reason`,
+    others as the cause), so the chain is followed a few links.
+    """
+    for _ in range(4):
+        if isinstance(error, socket.gaierror) or (isinstance(error, OSError) and error.errno in OFFLINE):
+            return f": {NO_NETWORK}"
+        if isinstance(error, OSError) and error.errno == errno.EROFS:
+            return f": {READ_ONLY}"
+        reason = getattr(error, "reason", None)
+        error = reason if isinstance(reason, BaseException) else error.__cause__ or error.__context__
+        if error is None:
+            break
     return ""
 
 
