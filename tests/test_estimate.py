@@ -464,3 +464,10 @@ def test_records_of_other_units_give_a_loops_time_but_not_their_containers_secon
     assert seen[GIL.raw_path].per_loop == 0.01 and seen[GIL.raw_path].later is None
     same = [{**r, "units": 10} for r in records(GIL, [3.0, 2.0], 0.01)]
     assert seen_cells(same, IMAGES, divided)[GIL.raw_path].later == 2.0
+
+
+def test_a_session_that_measured_fewer_cell_runs_than_planned_says_why():
+    from parbench.progress import unneeded_phrase
+
+    assert unneeded_phrase(108, 102) == "; 6 of the 108 planned not needed: their cells stopped early"
+    assert unneeded_phrase(108, 108) == "" and unneeded_phrase(12, 14) == ""  # all planned, or more: nothing to say

@@ -22,7 +22,7 @@ from .engines import DEFAULT
 from .errors import ParbenchError, main_guard
 from .journal import journal_cells, settings_digest
 from .matrix import Cell
-from .progress import containers_phrase, format_duration
+from .progress import containers_phrase, format_duration, unneeded_phrase
 from .session import measure
 from .sessionlock import stop_on_signals
 from .stopping import StopRule
@@ -123,9 +123,10 @@ def main(argv: list[str] | None = None) -> int:
         planned=settings_digest(text),
     )
     counts = json.loads(stamp.read_text())
+    unneeded = unneeded_phrase(len(settings["cells"]) * settings["repeats"], counts["containers"])
     say(
         f"measured {containers_phrase(counts)} in session {counts['session']} "
-        f"({format_duration(counts['wall_seconds'])}); stamp {stamp}"
+        f"({format_duration(counts['wall_seconds'])}{unneeded}); stamp {stamp}"
     )
     return 0
 

@@ -68,3 +68,14 @@ def containers_phrase(stamp: dict) -> str:
     if "containers_started" in stamp:
         return f"{stamp['containers']} cell runs in {stamp['containers_started']} containers"
     return f"{stamp['containers']} containers"
+
+
+def unneeded_phrase(planned: int, done: int) -> str:
+    """Why a finished session measured fewer cell runs than its plan, or "" where it measured them all.
+
+    The progress lines count the plan's cell runs; a cell that stopped early
+    (its interval narrow enough, or a spent budget) leaves the last count short.
+    """
+    if done >= planned:
+        return ""
+    return f"; {planned - done} of the {planned} planned not needed: their cells stopped early"
