@@ -56,7 +56,7 @@ from .claim_rules import (
     where,
     widest,
 )
-from .labels import fmt_row, workload_label
+from .labels import fmt_others, fmt_row, workload_label
 from .names import FREE_THREADED, GIL, GIL_ON, GO, INTERPRETER, PLAIN, PROCESSES, THREADS
 from .specs import USER_WORKLOADS, workload_kind
 
@@ -245,8 +245,7 @@ def fastest_context(comparisons: pd.DataFrame, workload: str, cpus: int) -> str:
     if rows.empty:
         return ""
     best = rows.iloc[0]
-    others = "; ".join(f"{r['a_runtime']} {r['a_mode']} {fmt_row(r)}" for _, r in rows.sort_values("ratio").iterrows())
-    return f"fastest here: {best['b_runtime']} {best['b_mode']}; the others' time over its time: {others}"
+    return f"fastest here: {best['b_runtime']} {best['b_mode']}; the others' time over its time: {fmt_others(rows)}"
 
 
 def go_twin_faster(comparisons: pd.DataFrame, summary: pd.DataFrame, workload: str) -> Claim | None:

@@ -60,6 +60,11 @@ def fmt_row(row) -> str:
     return fmt_ratio_ci(row["ratio"], row["ci_low"], row["ci_high"], bool(row["significant"]), row_testable(row))
 
 
+def fmt_others(rows) -> str:
+    """`fastest` rows, slowest last, as the report and the claims both print them: "RUNTIME MODE 1.51× (…); …"."""
+    return "; ".join(f"{r['a_runtime']} {r['a_mode']} {fmt_row(r)}" for _, r in rows.sort_values("ratio").iterrows())
+
+
 def fmt_seconds(value: float) -> str:
     """Seconds with three decimals below 10 s, two above; a dash where there is none."""
     if value is None or (isinstance(value, float) and math.isnan(value)):

@@ -173,14 +173,14 @@ def derived_images(config: dict) -> list[str]:
     return names
 
 
-def unfinished_session(journal: Path) -> str | None:
-    """The session ID in an unfinished session's journal, or None."""
-    return journal_header(journal).get("session")
+def unfinished_session(header: dict) -> str | None:
+    """The session ID in an unfinished session's journal header, or None."""
+    return header.get("session")
 
 
-def resume_notice(journal: Path, session: str, settings: str) -> str:
+def resume_notice(header: dict, session: str, settings: str) -> str:
     """What becomes of an unfinished session: one planned from other settings the session sets aside (open_journal)."""
-    if journal_header(journal).get("planned") in (None, settings_digest(settings)):
+    if header.get("planned") in (None, settings_digest(settings)):
         return f"session {session} did not finish: this run takes it up again, unless its images or harness changed"
     changed = "and the settings changed since: this run starts afresh (its journal is kept aside)"
     return f"session {session} did not finish, {changed}"
@@ -258,9 +258,9 @@ def plan(config: dict, root: Path, machine: Machine) -> Plan:
     cells, settings = session.cells, session.settings
     gone, notices = gone_images(root, machine.find_image)
     notices += unnamed_params(enabled_workloads(config))
-    resuming = None if hosts else unfinished_session(root / JOURNAL)
-    if resuming:
-        notices.append(resume_notice(root / JOURNAL, resuming, settings))
+    header = {} if hosts else journal_header(root / JOURNAL)  # read once: the session and what it was planned from
+    if resuming := unfinished_session(header):
+        notices.append(resume_notice(header, resuming, settings))
     notices += session.said
     repair = {} if hosts or resuming else repairs(root, cells, settings, StopRule.of(json.loads(settings)).fewest)
     if not hosts and not repair:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..comparisons import fmt_row, workload_label
-from ..labels import fmt_seconds
+from ..labels import fmt_others, fmt_seconds
 from ._format import folded, markdown_table
 from ._inputs import ReportInputs
 
@@ -63,7 +63,7 @@ def fastest_line(comparisons: pd.DataFrame, workload: str) -> str:
         return ""
     _, group = max(groups, key=lambda pair: int(pair[1]["b_cpus"].iloc[0]))  # the first of the largest sets
     best = group.iloc[0]
-    others = "; ".join(f"{way(r, 'a')} {fmt_row(r)}" for _, r in group.sort_values("ratio").iterrows())
+    others = fmt_others(group)
     return (
         f"Fastest in Python with one worker per CPU ({int(best['b_cpus'])} CPUs, set {best['b_cpuset']}): "
         f"{way(best, 'b')}, "
