@@ -26,11 +26,12 @@ import yaml
 from snakemake.utils import validate
 
 from parbench.budget import cut_text, fit
+from parbench.budgetplan import IMAGES, JOURNAL, RAW
 from parbench.errors import ParbenchError
 from parbench.estimate import Estimate, estimate_session, seen_cells
 from parbench.history import earlier_records
 from parbench.matrix import Cell, all_cells, cpusets_for
-from parbench.plan import IMAGES, JOURNAL, RAW, session_settings
+from parbench.plan import session_settings
 from parbench.topology import read_topology
 
 REPO = Path(__file__).resolve().parent.parent

@@ -28,11 +28,11 @@ from pathlib import Path
 
 import yaml
 
+from parbench.budgetplan import image_ids
 from parbench.config import workload_params, workload_units
 from parbench.docker import output_of, run_command
 from parbench.errors import ParbenchError
 from parbench.matrix import Cell
-from parbench.plan import image_ids
 from parbench.recordchecks import checksum_problems, parse_records
 from parbench.sessionplan import Timing, harness_argv
 from parbench.specs import CALIBRATION_MARGIN, WORKLOADS, expected_checksum_of, modes_for, params_label

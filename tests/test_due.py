@@ -2,8 +2,8 @@
 
 import pytest
 
+from parbench.budgetplan import SETTINGS
 from parbench.due import session_due
-from parbench.plan import SETTINGS
 
 OUTPUTS = ["results/raw/a.jsonl", "results/raw/b.jsonl"]
 
@@ -27,7 +27,6 @@ def project(root, outputs=OUTPUTS, settings='{"repeats": 6}'):
         (OUTPUTS, '{"repeats": 3}', False, False, True),  # new settings: session_settings rewrites its file
         (OUTPUTS, '{"repeats": 6}', True, False, True),  # a repair or a resumed session
         (OUTPUTS, '{"repeats": 6}', False, True, True),  # --forcerun measure
-        (OUTPUTS, None, False, False, False),  # a cluster node's: its settings are the node's
     ],
 )
 def test_a_session_is_due_for_the_reasons_parbench_can_see(tmp_path, written, settings, renew, forced, due):
@@ -44,9 +43,9 @@ def test_new_settings_over_measured_cells_say_which_and_that_their_files_are_rep
     from parbench.due import replaced_line
 
     project(tmp_path, OUTPUTS[:1], settings='{"repeats": 6, "seed": 1, "min_time": 0.2}')
-    line = replaced_line(tmp_path, OUTPUTS, '{"repeats": 4, "seed": 1, "min_time": 0.2, "budget": {"limit": "1m"}}')
+    line = replaced_line(tmp_path, OUTPUTS, '{"repeats": 4, "seed": 1, "min_time": 0.1}')
     assert line == (
-        "the settings changed since the last session (budget, repeats): this run measures the cells again and "
+        "the settings changed since the last session (min_time, repeats): this run measures the cells again and "
         "replaces the raw files of 1 (their earlier sessions' stamps stay in results/raw/sessions)"
     )
     assert replaced_line(tmp_path, OUTPUTS, '{"repeats": 6, "seed": 1, "min_time": 0.2}') is None  # same settings

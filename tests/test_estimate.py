@@ -325,7 +325,7 @@ def test_a_plan_on_eight_cpus_leaves_sets_out_names_them_and_keeps_the_choice(tm
     budget = format_duration(every.seconds - every.only(middle).seconds)
     cut = plan({**config, "budget": budget}, tmp_path, eight)
     chosen = json.loads(cut.settings)
-    left_out = chosen["budget"]["left_out"]
+    left_out = json.loads(cut.budget)["left_out"]
     assert chosen["repeats"] == config["min_rounds"] and left_out and set(left_out) <= {"0-1", "0-3"}
     assert {c.cpuset for c in cut.cells} == {"0", "0-7"} | ({"0-1", "0-3"} - set(left_out))
     assert chosen["cells"] == [c.raw_path for c in cut.cells] and set(cut.measured) <= set(cut.cells)
@@ -335,17 +335,20 @@ def test_a_plan_on_eight_cpus_leaves_sets_out_names_them_and_keeps_the_choice(tm
     assert cut.estimate.startswith(f"{len(cut.cells)} cells")
     (tmp_path / "results/session").mkdir(parents=True)
     (tmp_path / "results/session/settings.json").write_text(cut.settings)
-    assert plan({**config, "budget": budget}, tmp_path, eight).settings == cut.settings
+    (tmp_path / "results/session/budget.json").write_text(cut.budget)
+    again = plan({**config, "budget": budget}, tmp_path, eight)
+    assert (again.settings, again.budget) == (cut.settings, cut.budget)
 
 
 def test_the_plan_records_the_budget_and_the_rounds_it_chose(tmp_path):
     config = quick_config(repeats=6)
     free = plan(config, tmp_path, machine())
-    assert "budget" not in json.loads(free.settings) and "predicted" in free.estimate
+    assert "budget" not in json.loads(free.settings) and free.budget == "null" and "predicted" in free.estimate
     needed = format_duration(estimate_session(json.loads(free.settings), {}).with_rounds(config["repeats"] - 1).seconds)
     cut = plan({**config, "budget": needed}, tmp_path, machine())
-    chosen = json.loads(cut.settings)
-    assert chosen["budget"] == {"limit": needed, "asked_repeats": config["repeats"], "repeats": chosen["repeats"]}
+    chosen = json.loads(cut.settings)  # what is measured: the rounds the budget chose, not the budget
+    assert "budget" not in chosen
+    assert json.loads(cut.budget) == {"limit": needed, "asked_repeats": config["repeats"], "repeats": chosen["repeats"]}
     assert chosen["repeats"] < config["repeats"]
     assert any(n.startswith(f"budget {needed}: ") for n in cut.notices)
 
@@ -353,10 +356,11 @@ def test_the_plan_records_the_budget_and_the_rounds_it_chose(tmp_path):
 def test_a_budget_choice_is_kept_for_the_same_settings(tmp_path):
     config = {**quick_config(repeats=6), "budget": "1h"}
     first = plan(config, tmp_path, machine())
-    chosen = json.loads(first.settings)
-    chosen["budget"]["repeats"] = chosen["repeats"] = chosen["repeats"] - 1  # as if history had said so then
+    chosen, record = json.loads(first.settings), json.loads(first.budget)
+    record["repeats"] = chosen["repeats"] = chosen["repeats"] - 1  # as if history had said so then
     (tmp_path / "results/session").mkdir(parents=True)
     (tmp_path / "results/session/settings.json").write_text(json.dumps(chosen))
+    (tmp_path / "results/session/budget.json").write_text(json.dumps(record))
     again = json.loads(plan(config, tmp_path, machine()).settings)
     assert again["repeats"] == chosen["repeats"]
     other = json.loads(plan({**config, "budget": "2h"}, tmp_path, machine()).settings)

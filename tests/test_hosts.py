@@ -177,7 +177,8 @@ def test_a_node_fits_the_budget_to_its_own_cells_and_keeps_its_choice(monkeypatc
     from test_plan import quick_config
 
     import parbench.hostsession as hostsession
-    from parbench.plan import host_budgeted, session_settings
+    from parbench.budgetplan import host_budgeted
+    from parbench.plan import session_settings
 
     monkeypatch.chdir(tmp_path)  # the node's project: no images or records of earlier sessions
     monkeypatch.setattr(hostsession, "available_cpus", lambda: [0, 1, 2, 3])

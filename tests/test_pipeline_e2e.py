@@ -182,6 +182,21 @@ def test_no_op_rerun(measured):
     assert " predicted (" not in done.stderr, done.stderr[-2000:]
 
 
+def test_a_budget_that_cuts_nothing_measures_nothing_again(measured):
+    """A budget added over results measured in full, then dropped: what is measured is what it was."""
+    before = {runtime: raw_files(measured, runtime) for runtime in ("go", "cpython-3.13")}
+    repeats = quick_config()["repeats"]
+    for changes in (("--config", "budget=1h"), ()):
+        done = snakemake(measured, *TINY, *changes)
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert "Measuring " not in done.stdout + done.stderr and " predicted (" not in done.stderr
+        assert {runtime: raw_files(measured, runtime) for runtime in before} == before
+    assert (
+        f"parbench: budget 1h: all {repeats} rounds fit"
+        in snakemake(measured, *TINY, "-n", "--config", "budget=1h").stderr
+    )
+
+
 def test_remeasure_one_runtime_leaves_the_others_alone(measured):
     before_go, before_py = raw_files(measured, "go"), raw_files(measured, "cpython-3.13")
     runs_mtime = (measured / "results/runs.csv").stat().st_mtime

@@ -15,7 +15,6 @@ import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass
-from pathlib import Path
 
 from .config import parse_duration
 from .errors import ParbenchError
@@ -135,15 +134,16 @@ class Budgeted:
     said: list[str]
 
 
-def budgeted(settings: dict, cells: list[Cell], estimate: Estimate, budget: str | None, earlier: Path) -> Budgeted:
+def budgeted(settings: dict, cells: list[Cell], estimate: Estimate, budget: str | None, earlier: dict) -> Budgeted:
     """The session a budget allows (fewer rounds, then fewer CPU sets), and what to say of the cut.
 
     The settings record the budget, the repeats asked, the repeats chosen and
     any CPU sets left out, so the stamp says what the budget cut. The choice
-    recorded in `earlier` (the settings file this session wrote before) is
-    kept while it gives the same settings: the records that session then
-    wrote change the prediction, and a new choice would measure it all again.
-    A local session and each cluster node (hostsession.py) decide it here.
+    recorded in `earlier` (the settings, budget joined in, that this session
+    was planned with before) is kept while it gives the same settings: the
+    records that session then wrote change the prediction, and a new choice
+    would measure it all again. A local session and each cluster node
+    (hostsession.py) decide it here.
     """
     if budget is None:
         return Budgeted(json.dumps(settings, sort_keys=True, indent=1), cells, estimate, [])
@@ -159,13 +159,9 @@ def budgeted(settings: dict, cells: list[Cell], estimate: Estimate, budget: str 
     )
 
 
-def kept_choice(path: Path, settings: dict, cells: list[Cell], budget: str) -> Fit | None:
+def kept_choice(earlier: dict, settings: dict, cells: list[Cell], budget: str) -> Fit | None:
     """The choice an earlier plan made for this budget, if it gives exactly the settings it wrote then."""
-    try:
-        earlier = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    chosen = earlier.get("budget") if isinstance(earlier, dict) else None
+    chosen = earlier.get("budget")
     if not isinstance(chosen, dict) or chosen.get("limit") != budget or not isinstance(chosen.get("repeats"), int):
         return None
     again = Fit(chosen["repeats"], tuple(chosen.get("left_out") or ()))

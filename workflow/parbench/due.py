@@ -14,23 +14,18 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from .plan import SETTINGS
+from .budgetplan import SETTINGS
 
 
-def session_due(
-    root: Path, outputs: Iterable[str], settings: str | None = None, renew: bool = False, forced: bool = False
-) -> bool:
+def session_due(root: Path, outputs: Iterable[str], settings: str, renew: bool = False, forced: bool = False) -> bool:
     """True if the session runs for a reason parbench can see.
 
-    A renewal (repair, resume) or a forced rerun, an output missing, or new
-    settings (`session_settings` rewrites its file, which the session reads).
-    `settings` is None where the session's settings are not this machine's
-    file (a cluster node's).
+    A renewal (repair, resume, a spent budget's results) or a forced rerun,
+    an output missing, or new settings (`session_settings` rewrites its file,
+    which the session reads; on a cluster every node's job reads it too).
     """
     if renew or forced or any(not (root / path).is_file() for path in outputs):
         return True
-    if settings is None:
-        return False
     try:
         return (root / SETTINGS).read_text() != settings
     except OSError:

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from .atomic import write_text_atomic
+from .budgetplan import host_budgeted
 from .config import cpuset_problems
 from .cpusets import available_cpus
 from .engineimages import read_loaded
@@ -24,8 +25,8 @@ from .engines import DEFAULT, ENGINES, engine_named
 from .errors import ParbenchError, main_guard
 from .matrix import Cell, all_cells
 from .measure import open_log
-from .plan import host_budgeted, write_if_changed
-from .progress import containers_phrase, format_duration
+from .plan import write_if_changed
+from .progress import containers_phrase, format_duration, unneeded_phrase
 from .session import measure
 from .sessionlock import stop_on_signals
 from .sessionrecords import raw_file
@@ -140,7 +141,8 @@ def session(args: argparse.Namespace) -> None:
         "raw": [str(raw_file(Cell.from_raw_path(path), args.out)) for path in settings["cells"]],
     }
     write_text_atomic(args.manifest, json.dumps(manifest, indent=2) + "\n")
-    say(f"measured {containers_phrase(counts)} ({format_duration(counts['wall_seconds'])}); stamp {stamp}")
+    unneeded = unneeded_phrase(len(measured["cells"]) * measured["repeats"], counts["containers"])
+    say(f"measured {containers_phrase(counts)} ({format_duration(counts['wall_seconds'])}{unneeded}); stamp {stamp}")
 
 
 @main_guard

@@ -16,6 +16,7 @@ import json
 import sys
 from pathlib import Path
 
+from .budgetplan import joined
 from .control import raw_problem
 from .engineimages import read_loaded
 from .engines import DEFAULT
@@ -75,6 +76,9 @@ def parser() -> argparse.ArgumentParser:
         type=Path,
         help="JSON: cells, repeats (rounds), warmup, min_time, seed, parameters per workload, variant env",
     )
+    parser.add_argument(
+        "--budget", type=Path, default=None, help="JSON: what a time budget asked and chose (budgetplan), or null"
+    )
     parser.add_argument("--images", required=True, type=Path, help="folder of <runtime>.identity.json files")
     parser.add_argument("--host-label", required=True)
     parser.add_argument(
@@ -106,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
 
     stop_on_signals()
     text = args.settings.read_text()
-    settings = json.loads(text)
+    settings = joined(json.loads(text), json.loads(args.budget.read_text()) if args.budget else None)
     resume = resumed_cells(args.state / "journal.jsonl") if args.resume else None
     settings["cells"] = narrowed(settings["cells"], args.repair, args.runtimes, StopRule.of(settings).fewest, resume)
     loaded = read_loaded(args.loaded, settings.get("engine", DEFAULT), args.host_label) if args.loaded else None

@@ -21,27 +21,30 @@ from pathlib import Path
 
 from . import docker, environment, slurm
 from .atomic import write_text_atomic
-from .budget import Budgeted, budgeted
+from .budgetplan import (
+    IMAGES,
+    JOURNAL,
+    SETTINGS,
+    apart,
+    cluster_session,
+    host_budgeted,
+    image_ids,
+    local_budgeted,
+    spent_before,
+)
 from .bundle import bundle_stem
 from .config import enabled_workloads, workload_params, workload_units
 from .control import cells_to_repair
 from .cpusets import available_cpus
 from .errors import ParbenchError
-from .estimate import Estimate, Seen, estimate_line, estimate_session, seen_cells
-from .history import earlier_records
+from .estimate import estimate_line
 from .hostlimits import HostEstimate
 from .journal import journal_cells, journal_header, settings_digest
 from .matrix import Cell, all_cells, check_remeasure, measured_cells
-from .names import FREE_THREADED, catalogue_flavour
 from .slurm import unknown_node_problem
 from .specs import USER_WORKLOADS, use_user_workloads
 from .stopping import StopRule
 from .userworkloads import unnamed_params, user_workloads
-
-JOURNAL = Path("results/session/journal.jsonl")
-SETTINGS = Path("results/session/settings.json")
-IMAGES = Path("results/images")
-RAW = Path("results/raw")
 
 
 @dataclass(frozen=True)
@@ -94,12 +97,14 @@ class Plan:
     host_label: str
     bundle_stem: str
     cpus: list[int] = field(default_factory=list)  # this machine's, the ceiling of its CPU sets
+    budget: str = "null"  # the budget file's text: what a budget asked and chose (budgetplan), here only
     remeasure: list[str] = field(default_factory=list)
     hosts: list[str] = field(default_factory=list)
     host_cpus: dict[str, int] = field(default_factory=dict)
     repair: dict[str, str] = field(default_factory=dict)
     resuming: str | None = None
     resume_narrowed: bool = False  # the unfinished session measured part of the plan: take up just that part
+    respent: bool = False  # results whose session spent another budget are measured again (spent_before)
     gone_images: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     unknown_hosts: list[str] = field(default_factory=list)  # one line each; a run stops on them in onstart
@@ -125,7 +130,7 @@ class Plan:
     @property
     def renew_session(self) -> bool:
         """Whether the session must run although Snakemake sees its outputs up to date."""
-        return bool(self.repair or self.resuming)
+        return bool(self.repair or self.resuming or self.respent)
 
 
 def session_settings(config: dict, cells: list[Cell]) -> str:
@@ -222,10 +227,17 @@ def gone_images(root: Path, find_image: Callable[[str], str | None] | None) -> t
     return gone, notices
 
 
-def repairs(root: Path, cells: list[Cell], settings: str, repeats: int) -> dict[str, str]:
+def repairs(root: Path, cells: list[Cell], settings: str) -> dict[str, str]:
     """Raw files of the last session's plan that are missing or damaged, with why."""
-    found = cells_to_repair([str(root / cell.raw_path) for cell in cells], root / SETTINGS, settings, repeats)
+    fewest = StopRule.of(json.loads(settings)).fewest
+    found = cells_to_repair([str(root / cell.raw_path) for cell in cells], root / SETTINGS, settings, fewest)
     return {str(Path(path).relative_to(root)): why for path, why in found.items()}
+
+
+def repair_notice(repair: dict[str, str]) -> str:
+    return f"{len(repair)} raw file(s) missing or damaged, measuring just those again: " + "; ".join(
+        f"{path} ({why})" for path, why in sorted(repair.items())
+    )
 
 
 def node_cpus(machine: Machine) -> dict[str, int]:
@@ -254,28 +266,26 @@ def plan(config: dict, root: Path, machine: Machine) -> Plan:
     cells = all_cells(config, machine.cpus)
     hosts = list(config.get("hosts") or [])
     # A node fits a budget to its own cells (host_budgeted): this machine's history is not read for a cluster run.
-    session = cluster_session(config, cells) if hosts else local_budgeted(config, cells, root)
-    cells, settings = session.cells, session.settings
+    asked = json.loads(session_settings(config, cells))
+    session = cluster_session(asked, cells, config) if hosts else local_budgeted(asked, cells, config, root)
+    cells, (settings, budget) = session.cells, (session.settings, "null") if hosts else apart(session.settings)
     gone, notices = gone_images(root, machine.find_image)
     notices += unnamed_params(enabled_workloads(config))
     header = {} if hosts else journal_header(root / JOURNAL)  # read once: the session and what it was planned from
     if resuming := unfinished_session(header):
         notices.append(resume_notice(header, resuming, settings))
     notices += session.said
-    repair = {} if hosts or resuming else repairs(root, cells, settings, StopRule.of(json.loads(settings)).fewest)
+    respent = None if hosts or resuming else spent_before(root, cells, config.get("budget"))
+    notices += [respent] if respent else []
+    repair = {} if hosts or resuming or respent else repairs(root, cells, settings)
     if not hosts and not repair:
         check_remeasure(config.get("remeasure") or [], cells, root)
-    kept = set(cells)  # a budget may have left CPU sets out
-    measured = [cell for cell in measured_cells(config, machine.cpus) if cell in kept]
     # A new `remeasure` is what the user asks now: it wins over a stopped session's part.
     part = resumed_part(root / JOURNAL, cells, settings) if resuming and not config.get("remeasure") else None
-    if part is not None:
-        measured = part
+    kept = set(cells)  # a budget may have left CPU sets out
+    measured = part if part is not None else [cell for cell in measured_cells(config, machine.cpus) if cell in kept]
     if repair:
-        notices.append(
-            f"{len(repair)} raw file(s) missing or damaged, measuring just those again: "
-            + "; ".join(f"{path} ({why})" for path, why in sorted(repair.items()))
-        )
+        notices.append(repair_notice(repair))
         measured = [cell for cell in cells if cell.raw_path in repair]
     label = machine.label(config.get("host_label"), config.get("record_hostname", False))
     host_cpus = node_cpus(machine) if hosts else {}
@@ -283,6 +293,7 @@ def plan(config: dict, root: Path, machine: Machine) -> Plan:
         cells=cells,
         measured=measured,
         settings=settings,
+        budget=budget,
         experiment=experiment(config),
         host_label=label,
         bundle_stem=bundle_stem(label, machine.today, machine.commit()),
@@ -293,6 +304,7 @@ def plan(config: dict, root: Path, machine: Machine) -> Plan:
         repair=repair,
         resuming=resuming,
         resume_narrowed=part is not None,
+        respent=bool(respent),
         gone_images=gone,
         notices=notices,
         unknown_hosts=[f"host {h}: {unknown_node_problem(h, host_cpus)}" for h in hosts if h not in host_cpus]
@@ -322,52 +334,6 @@ def host_estimates(config: dict, host_cpus: dict[str, int], root: Path) -> dict[
         rounds = json.loads(session.settings)["repeats"]
         out[host] = HostEstimate(host, cpus, session.estimate, rounds, "; ".join(session.said))
     return out
-
-
-def free_threaded(config: dict) -> list[str]:
-    """The runtimes built without a GIL: their threads run in parallel, which the estimate's model asks."""
-    return [name for name, entry in config["catalogue"].items() if catalogue_flavour(entry) == FREE_THREADED]
-
-
-def image_ids(root: Path) -> dict[str, str]:
-    """Each built image's ID by name, as the image rules wrote them."""
-    return {iid.stem: iid.read_text().strip() for iid in sorted((root / IMAGES).glob("*.iid"))}
-
-
-def history(root: Path, settings: dict) -> dict[str, Seen]:
-    """What earlier sessions with today's images measured: raw files and an unfinished journal, read once."""
-    return seen_cells(earlier_records(root / RAW, root / JOURNAL, settings), image_ids(root), settings)
-
-
-def local_budgeted(config: dict, cells: list[Cell], root: Path) -> Budgeted:
-    """This machine's session as its budget leaves it, predicted from its own history (budget.budgeted)."""
-    settings = json.loads(session_settings(config, cells))
-    estimate = estimate_session(settings, history(root, settings), free_threaded(config))
-    return budgeted(settings, cells, estimate, config.get("budget"), root / SETTINGS)
-
-
-def cluster_session(config: dict, cells: list[Cell]) -> Budgeted:
-    """A cluster run's settings, with the budget asked, which each node fits (and a change of it remeasures).
-
-    Nothing is predicted here: each node's session is (host_estimates).
-    """
-    settings = json.loads(session_settings(config, cells))
-    if config.get("budget"):
-        settings["budget"] = {"limit": config["budget"]}
-    return Budgeted(json.dumps(settings, sort_keys=True, indent=1), cells, Estimate(()), [])
-
-
-def host_budgeted(settings: dict, cells: list[Cell], config: dict, root: Path, raw: Path, state: Path) -> Budgeted:
-    """A cluster node's session as the budget leaves it, from the records that node sent back before.
-
-    The submitting machine predicts it for the node's CPU count and the node
-    decides it for its own CPUs (hostsession.py), both here; the node keeps
-    its choice in its state folder, as a local session keeps it in its settings.
-    """
-    settings = dict(settings, cells=[cell.raw_path for cell in cells])
-    seen = seen_cells(earlier_records(raw, None, settings), image_ids(root), settings)
-    estimate = estimate_session(settings, seen, free_threaded(config))
-    return budgeted(settings, cells, estimate, config.get("budget"), state / "settings.json")
 
 
 def fingerprint(data: dict, prefix: str = "", longest: int = 80) -> list[str]:

@@ -9,6 +9,7 @@
 
 localrules:
     session_settings,
+    session_budget,
     experiment_files,
     fetch_source,
     base_image,

@@ -35,6 +35,20 @@ rule session_settings:
         write_if_changed(output[0], PLAN.settings)
 
 
+# What a budget asked and chose (parbench.budgetplan). Its choice of rounds and
+# CPU sets is in the settings; the budget is not, so a budget that cut nothing
+# measures nothing again (the session reads this file as ancient).
+rule session_budget:
+    output:
+        "results/session/budget.json",
+    params:
+        *fingerprint({"budget": json.loads(PLAN.budget)}),
+    log:
+        "logs/session_budget.log",
+    run:
+        write_if_changed(output[0], PLAN.budget)
+
+
 # The predicted session, said once as the DAG takes in a session job that
 # surely runs (parbench.due), before anything is measured (a dry run says it
 # too); so neither a run whose targets do not depend on the session
@@ -92,7 +106,7 @@ else:
         output=[update(cell.raw_path) for cell in PLAN.measured],
         # Said only where the job runs: the prediction, for a session due for a reason only Snakemake sees.
         message=f"Measuring {PLAN.estimate}; up to {json.loads(PLAN.settings)['repeats']} interleaved round(s), detail: {{log}}",
-        command="{PY} parbench.measure --settings {input.settings} --images results/images "
+        command="{PY} parbench.measure --settings {input.settings} --budget {input.budget} --images results/images "
         "--host-label {HOST_LABEL} " + ("--loaded {input.loaded} " if LOCAL_LOADED else "") + OPTIONS,
         params={},  # the engine is in the settings here
         resources={},
@@ -109,6 +123,7 @@ rule measure:
         say_estimate,
         renew=SESSION_RENEWAL,
         settings=rules.session_settings.output[0],
+        budget=[] if HOSTS else ancient(rules.session_budget.output[0]),
         # A host works out its cells from the experiment, on the node, after loading the images.
         config=ancient(rules.experiment_files.output.config) if HOSTS else [],
         loaded=rules.load_images.output if HOSTS else LOCAL_LOADED,

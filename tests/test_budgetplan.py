@@ -1,0 +1,89 @@
+"""A budget kept apart from what is measured (budgetplan.py): only what it chose, or a spent one, measures again."""
+
+import json
+
+import pytest
+from test_plan import machine, quick_config, write_intact_raw
+
+from parbench.budget import format_duration
+from parbench.budgetplan import BUDGET, SETTINGS, apart, joined, spent_before
+from parbench.estimate import estimate_session
+from parbench.matrix import Cell
+from parbench.plan import plan
+from parbench.provenance import stamp_path
+
+
+def measured_as(root, found, session="s1", budget=None, spent=False):
+    """The project as a finished session of `found` leaves it: raw files, its stamp, its settings files."""
+    write_intact_raw(root, found.raw_paths, json.loads(found.settings)["repeats"])
+    stamp = {"session": session, "settings": joined(json.loads(found.settings), budget)}
+    if budget is not None:
+        stamp["budget_spent"] = spent
+    path = stamp_path(root / "results/raw", session)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(stamp))
+    (root / SETTINGS).parent.mkdir(parents=True, exist_ok=True)
+    (root / SETTINGS).write_text(found.settings)
+    (root / BUDGET).write_text(found.budget)
+
+
+def test_the_budget_is_taken_apart_from_the_settings_and_joined_back_as_the_session_runs_with_it():
+    settings, budget = apart(json.dumps({"repeats": 4, "budget": {"limit": "1m", "repeats": 4}}))
+    assert json.loads(settings) == {"repeats": 4} and json.loads(budget) == {"limit": "1m", "repeats": 4}
+    assert apart(json.dumps({"repeats": 6}))[1] == "null"
+    assert joined({"repeats": 4}, json.loads(budget)) == {"repeats": 4, "budget": {"limit": "1m", "repeats": 4}}
+    assert joined({"repeats": 6}, None) == {"repeats": 6}
+
+
+@pytest.mark.parametrize("before, after", [(None, "1h"), ("1h", "2h"), ("1h", None)])
+def test_a_budget_that_cuts_nothing_leaves_what_is_measured_as_it_was(tmp_path, before, after):
+    """Added, raised or dropped over results measured in full: the settings file's text does not change."""
+    first = plan(quick_config(repeats=6, budget=before), tmp_path, machine())
+    measured_as(tmp_path, first, budget=json.loads(first.budget))
+    again = plan(quick_config(repeats=6, budget=after), tmp_path, machine())
+    assert again.settings == first.settings and json.loads(again.settings)["repeats"] == 6
+    assert (json.loads(again.budget) or {}).get("limit") == after
+    assert not again.renew_session and again.repair == {} and again.measured == again.cells
+
+
+def test_a_budget_that_cuts_rounds_changes_what_is_measured(tmp_path):
+    first = plan(quick_config(repeats=6), tmp_path, machine())
+    measured_as(tmp_path, first)
+    budget = format_duration(estimate_session(json.loads(first.settings), {}).with_rounds(4).seconds)
+    cut = plan(quick_config(repeats=6, budget=budget), tmp_path, machine())
+    assert json.loads(cut.settings)["repeats"] < 6 and cut.settings != first.settings
+
+
+@pytest.mark.parametrize(
+    "spent, asked, again",
+    [
+        (True, "2h", True),  # raised: the cells it stopped short take the rounds they need
+        (True, None, True),  # dropped
+        (True, "1h", False),  # the same budget: the same session
+        (False, "2h", False),  # it was not spent: every cell stopped for its own reasons
+    ],
+)
+def test_results_a_spent_budget_stopped_short_are_measured_again_under_another(tmp_path, spent, asked, again):
+    first = plan(quick_config(repeats=6, budget="1h"), tmp_path, machine())
+    measured_as(tmp_path, first, budget=json.loads(first.budget), spent=spent)
+    found = plan(quick_config(repeats=6, budget=asked), tmp_path, machine())
+    assert found.respent is again and found.renew_session is again
+    said = [n for n in found.notices if "spent its budget" in n]
+    if again:
+        assert said == [
+            f"session s1 spent its budget of 1h while measuring, so some cells stopped short: with "
+            f"{f'budget {asked}' if asked else 'no budget'} this run measures the cells again"
+        ]
+        assert found.measured == found.cells and found.narrowing == ""
+    else:
+        assert said == []
+
+
+def test_a_raw_file_without_a_readable_first_record_or_stamp_says_nothing_was_spent(tmp_path):
+    cell = Cell.from_raw_path("results/raw/go/cpu_loop/goroutines/cpus-0-1_w2.jsonl")
+    assert spent_before(tmp_path, [cell], "1h") is None  # no file
+    (tmp_path / cell.raw_path).parent.mkdir(parents=True)
+    (tmp_path / cell.raw_path).write_text("not json\n")
+    assert spent_before(tmp_path, [cell], "1h") is None
+    (tmp_path / cell.raw_path).write_text('{"session": "gone"}\n')
+    assert spent_before(tmp_path, [cell], "1h") is None  # its stamp is missing

@@ -1,0 +1,135 @@
+"""The session a time budget leaves, for this machine and for each cluster node, from earlier sessions' files.
+
+Here, the budget is kept apart from the settings: results/session/settings.json
+says what is measured (a change of it measures again) and budget.json what the
+budget asked and chose. What a budget chose (fewer rounds, CPU sets left out)
+is in the settings, as any choice of rounds or cells is; the budget itself is
+not, so one that cut nothing (added, raised or dropped over results measured
+in full) measures nothing again. Results whose session spent its budget while
+measuring stopped short: a different budget measures them again (spent_before).
+On a cluster the budget asked stays in the settings every node reads, and each
+node fits it to its own cells (host_budgeted).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .budget import Budgeted, budgeted
+from .estimate import Estimate, Seen, estimate_session, seen_cells
+from .history import earlier_records
+from .matrix import Cell
+from .names import FREE_THREADED, catalogue_flavour
+from .provenance import stamp_path
+
+JOURNAL = Path("results/session/journal.jsonl")
+SETTINGS = Path("results/session/settings.json")
+BUDGET = Path("results/session/budget.json")
+IMAGES = Path("results/images")
+RAW = Path("results/raw")
+
+
+def apart(settings: str) -> tuple[str, str]:
+    """The settings' text without the budget, and the budget's own ("null" where there is none)."""
+    data = json.loads(settings)
+    record = data.pop("budget", None)
+    return json.dumps(data, sort_keys=True, indent=1), json.dumps(record, sort_keys=True, indent=1)
+
+
+def joined(settings: dict, budget: object) -> dict:
+    """The settings a session runs with: the measured ones, and the budget where there is one."""
+    return settings if budget is None else {**settings, "budget": budget}
+
+
+def read_json(path: Path) -> object:
+    """A JSON file's data, or None where it is missing or damaged (an earlier choice then counts as none)."""
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def earlier_settings(settings_file: Path, budget_file: Path | None = None) -> dict:
+    """The settings the last session was planned with, its budget joined in; {} where none are readable."""
+    settings = read_json(settings_file)
+    if not isinstance(settings, dict):
+        return {}
+    return joined(settings, read_json(budget_file)) if budget_file is not None else settings
+
+
+def image_ids(root: Path) -> dict[str, str]:
+    """Each built image's ID by name, as the image rules wrote them."""
+    return {iid.stem: iid.read_text().strip() for iid in sorted((root / IMAGES).glob("*.iid"))}
+
+
+def free_threaded(config: dict) -> list[str]:
+    """The runtimes built without a GIL: their threads run in parallel, which the estimate's model asks."""
+    return [name for name, entry in config["catalogue"].items() if catalogue_flavour(entry) == FREE_THREADED]
+
+
+def history(root: Path, settings: dict) -> dict[str, Seen]:
+    """What earlier sessions with today's images measured: raw files and an unfinished journal, read once."""
+    return seen_cells(earlier_records(root / RAW, root / JOURNAL, settings), image_ids(root), settings)
+
+
+def local_budgeted(settings: dict, cells: list[Cell], config: dict, root: Path) -> Budgeted:
+    """This machine's session as its budget leaves it, predicted from its own history (budget.budgeted)."""
+    estimate = estimate_session(settings, history(root, settings), free_threaded(config))
+    earlier = earlier_settings(root / SETTINGS, root / BUDGET)
+    return budgeted(settings, cells, estimate, config.get("budget"), earlier)
+
+
+def cluster_session(settings: dict, cells: list[Cell], config: dict) -> Budgeted:
+    """A cluster run's settings, with the budget asked, which each node fits (and a change of it remeasures).
+
+    Nothing is predicted here: each node's session is (plan.host_estimates).
+    """
+    if config.get("budget"):
+        settings = {**settings, "budget": {"limit": config["budget"]}}
+    return Budgeted(json.dumps(settings, sort_keys=True, indent=1), cells, Estimate(()), [])
+
+
+def host_budgeted(settings: dict, cells: list[Cell], config: dict, root: Path, raw: Path, state: Path) -> Budgeted:
+    """A cluster node's session as the budget leaves it, from the records that node sent back before.
+
+    The submitting machine predicts it for the node's CPU count and the node
+    decides it for its own CPUs (hostsession.py), both here; the node keeps
+    its choice in its state folder's settings, budget included.
+    """
+    settings = dict(settings, cells=[cell.raw_path for cell in cells])
+    seen = seen_cells(earlier_records(raw, None, settings), image_ids(root), settings)
+    estimate = estimate_session(settings, seen, free_threaded(config))
+    return budgeted(settings, cells, estimate, config.get("budget"), earlier_settings(state / "settings.json"))
+
+
+def spent_before(root: Path, cells: list[Cell], budget: str | None) -> str | None:
+    """Why results measured under a budget spent while measuring are measured again, or None.
+
+    Their cells stopped where the budget left them, not where their intervals
+    did: asked for another budget (or none), the session measures them again.
+    Each raw file holds one session's records; its stamp says what it spent.
+    """
+    sessions = {_first_session(root / cell.raw_path) for cell in cells} - {None}
+    for session in sorted(sessions):
+        stamp = read_json(stamp_path(root / RAW, session))
+        if not isinstance(stamp, dict) or not stamp.get("budget_spent"):
+            continue
+        limit = ((stamp.get("settings") or {}).get("budget") or {}).get("limit")
+        if limit != budget:
+            asked = f"budget {budget}" if budget else "no budget"
+            return (
+                f"session {session} spent its budget of {limit} while measuring, so some cells stopped short: "
+                f"with {asked} this run measures the cells again"
+            )
+    return None
+
+
+def _first_session(path: Path) -> str | None:
+    """The session of a raw file's first record (a session writes a cell's file whole), or None."""
+    try:
+        with path.open() as lines:
+            first = json.loads(lines.readline())
+    except (OSError, ValueError):
+        return None
+    return first.get("session") if isinstance(first, dict) else None
