@@ -21,6 +21,11 @@ def test_plan_key_changes_with_anything_that_changes_what_is_measured():
     assert plan_key({}, {"go": "sha256:1"}, {}) != plan_key({}, {"go": "sha256:2"}, {})
 
 
+def test_a_budget_asked_anew_takes_an_unfinished_session_up_again():
+    """What a budget chose is in the settings (repeats, cells); the budget itself only says when to stop."""
+    assert key(budget={"limit": "1h", "repeats": 3}) == key() == key(budget={"limit": "2h", "repeats": 3})
+
+
 def test_a_rerun_with_the_same_plan_resumes(tmp_path):
     said = []
     path = tmp_path / "journal.jsonl"

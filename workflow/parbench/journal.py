@@ -26,8 +26,11 @@ def plan_key(settings: dict, images: dict[str, str], harness: dict[str, str]) ->
     Settings (cells, rounds, seed, warm-ups, min_time, parameters, variant
     switches), the image IDs and the harness sources: if any differs, the
     journal's records were measured under another plan and must not be mixed in.
+    A time budget is not among them: what it chose (rounds, cells) is in the
+    settings, and a session taken up again holds to the budget asked now.
     """
-    text = json.dumps({"settings": settings, "images": images, "harness": harness}, sort_keys=True)
+    measured = {key: value for key, value in settings.items() if key != "budget"}
+    text = json.dumps({"settings": measured, "images": images, "harness": harness}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
