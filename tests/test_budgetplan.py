@@ -60,6 +60,7 @@ def test_a_budget_that_cuts_rounds_changes_what_is_measured(tmp_path):
         (True, "2h", True),  # raised: the cells it stopped short take the rounds they need
         (True, None, True),  # dropped
         (True, "1h", False),  # the same budget: the same session
+        (True, "30m", False),  # a smaller one would leave them shorter still
         (False, "2h", False),  # it was not spent: every cell stopped for its own reasons
     ],
 )
@@ -87,3 +88,39 @@ def test_a_raw_file_without_a_readable_first_record_or_stamp_says_nothing_was_sp
     assert spent_before(tmp_path, [cell], "1h") is None
     (tmp_path / cell.raw_path).write_text('{"session": "gone"}\n')
     assert spent_before(tmp_path, [cell], "1h") is None  # its stamp is missing
+
+
+def test_a_remeasure_asked_now_wins_over_a_spent_budgets_cells(tmp_path):
+    first = plan(quick_config(repeats=6, budget="1h"), tmp_path, machine())
+    measured_as(tmp_path, first, budget=json.loads(first.budget), spent=True)
+    found = plan(quick_config(repeats=6, budget="2h", remeasure=["go"]), tmp_path, machine())
+    assert not found.respent and not any("spent its budget" in n for n in found.notices)
+    assert {cell.runtime for cell in found.measured} == {"go"} and found.narrowing == " --runtimes go"
+
+
+def test_cells_a_spent_budget_stopped_at_min_rounds_are_no_repair_under_fixed_rounds(tmp_path):
+    """With precision 0 a cell takes every round unless a budget is spent: then min_rounds are a whole cell."""
+    config = quick_config(repeats=6, min_rounds=4, precision=0, budget="1h")
+    first = plan(config, tmp_path, machine())
+    measured_as(tmp_path, first, budget=json.loads(first.budget), spent=True)
+    write_intact_raw(tmp_path, first.raw_paths[1:], 4)  # all but the first stopped at min_rounds
+    again = plan(config, tmp_path, machine())
+    assert again.repair == {} and not again.renew_session and again.notices == ["budget 1h: all 6 rounds fit"]
+    write_intact_raw(tmp_path, first.raw_paths[:1], 3)  # below min_rounds: that one is damaged
+    assert list(plan(config, tmp_path, machine()).repair) == first.raw_paths[:1]
+
+
+def test_the_session_reads_the_budget_beside_its_settings_and_a_damaged_one_is_one_line(tmp_path):
+    from parbench.errors import ParbenchError
+    from parbench.measure import read_budget
+
+    path = tmp_path / "budget.json"
+    assert read_budget(path) is None  # a session run by hand, without the plan's files
+    path.write_text('{"limit": "1h", "repeats": 6}')
+    assert read_budget(path) == {"limit": "1h", "repeats": 6}
+    path.write_text("null")
+    assert read_budget(path) is None
+    for damaged in ('{"limit": ', '"1h"'):
+        path.write_text(damaged)
+        with pytest.raises(ParbenchError, match=rf"^{path} .*: delete it and run again, the plan writes it anew$"):
+            read_budget(path)

@@ -186,11 +186,13 @@ def test_a_budget_that_cuts_nothing_measures_nothing_again(measured):
     """A budget added over results measured in full, then dropped: what is measured is what it was."""
     before = {runtime: raw_files(measured, runtime) for runtime in ("go", "cpython-3.13")}
     repeats = quick_config()["repeats"]
-    for changes in (("--config", "budget=1h"), ()):
+    for changes, limit in ((("--config", "budget=1h"), "1h"), ((), None)):
         done = snakemake(measured, *TINY, *changes)
         assert done.returncode == 0, done.stderr[-3000:]
         assert "Measuring " not in done.stdout + done.stderr and " predicted (" not in done.stderr
         assert {runtime: raw_files(measured, runtime) for runtime in before} == before
+        budget = json.loads((measured / "results/session/budget.json").read_text())
+        assert (budget or {}).get("limit") == limit
     assert (
         f"parbench: budget 1h: all {repeats} rounds fit"
         in snakemake(measured, *TINY, "-n", "--config", "budget=1h").stderr

@@ -138,7 +138,8 @@ def budgeted(settings: dict, cells: list[Cell], estimate: Estimate, budget: str 
     """The session a budget allows (fewer rounds, then fewer CPU sets), and what to say of the cut.
 
     The settings record the budget, the repeats asked, the repeats chosen and
-    any CPU sets left out, so the stamp says what the budget cut. The choice
+    any CPU sets left out, so the stamp says what the budget cut (a local
+    plan then keeps the budget's record apart: budgetplan.apart). The choice
     recorded in `earlier` (the settings, budget joined in, that this session
     was planned with before) is kept while it gives the same settings: the
     records that session then wrote change the prediction, and a new choice

@@ -6,7 +6,8 @@ budget asked and chose. What a budget chose (fewer rounds, CPU sets left out)
 is in the settings, as any choice of rounds or cells is; the budget itself is
 not, so one that cut nothing (added, raised or dropped over results measured
 in full) measures nothing again. Results whose session spent its budget while
-measuring stopped short: a different budget measures them again (spent_before).
+measuring may have stopped short: a larger budget, or none, measures them
+again (spent_before).
 On a cluster the budget asked stays in the settings every node reads, and each
 node fits it to its own cells (host_budgeted).
 """
@@ -17,6 +18,8 @@ import json
 from pathlib import Path
 
 from .budget import Budgeted, budgeted
+from .config import parse_duration
+from .errors import ParbenchError
 from .estimate import Estimate, Seen, estimate_session, seen_cells
 from .history import earlier_records
 from .matrix import Cell
@@ -106,8 +109,9 @@ def host_budgeted(settings: dict, cells: list[Cell], config: dict, root: Path, r
 def spent_before(root: Path, cells: list[Cell], budget: str | None) -> str | None:
     """Why results measured under a budget spent while measuring are measured again, or None.
 
-    Their cells stopped where the budget left them, not where their intervals
-    did: asked for another budget (or none), the session measures them again.
+    Their cells may have stopped where the budget left them, not where their
+    intervals did: asked for a larger budget (or none), the session measures
+    them again; a smaller one would leave them shorter still, so they stay.
     Each raw file holds one session's records; its stamp says what it spent.
     """
     sessions = {_first_session(root / cell.raw_path) for cell in cells} - {None}
@@ -116,13 +120,23 @@ def spent_before(root: Path, cells: list[Cell], budget: str | None) -> str | Non
         if not isinstance(stamp, dict) or not stamp.get("budget_spent"):
             continue
         limit = ((stamp.get("settings") or {}).get("budget") or {}).get("limit")
-        if limit != budget:
+        if _larger(budget, limit):
             asked = f"budget {budget}" if budget else "no budget"
             return (
                 f"session {session} spent its budget of {limit} while measuring, so some cells stopped short: "
                 f"with {asked} this run measures the cells again"
             )
     return None
+
+
+def _larger(budget: str | None, limit: object) -> bool:
+    """Whether `budget` (None: none) allows more than the spent `limit` (unreadable: assume it does)."""
+    if budget is None:
+        return True
+    try:
+        return parse_duration(budget) > parse_duration(str(limit))
+    except ParbenchError:
+        return True
 
 
 def _first_session(path: Path) -> str | None:

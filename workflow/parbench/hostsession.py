@@ -40,7 +40,7 @@ def host_settings(
 
     Explicit CPU sets are checked against the node's CPUs here, where they are
     known. A budget is fitted here too, to the node's own cells and records
-    (plan.host_budgeted, in `folders`: the node's raw and state folders),
+    (budgetplan.host_budgeted, in `folders`: the node's raw and state folders),
     and the choice is kept in the state folder for a resumed session.
     """
     local = {key: value for key, value in config.items() if key != "hosts"}

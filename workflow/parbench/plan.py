@@ -29,6 +29,7 @@ from .budgetplan import (
     cluster_session,
     host_budgeted,
     image_ids,
+    joined,
     local_budgeted,
     spent_before,
 )
@@ -97,7 +98,7 @@ class Plan:
     host_label: str
     bundle_stem: str
     cpus: list[int] = field(default_factory=list)  # this machine's, the ceiling of its CPU sets
-    budget: str = "null"  # the budget file's text: what a budget asked and chose (budgetplan), here only
+    budget: str = "null"  # budget.json's text: what a budget asked and chose (budgetplan); "null" on a cluster
     remeasure: list[str] = field(default_factory=list)
     hosts: list[str] = field(default_factory=list)
     host_cpus: dict[str, int] = field(default_factory=dict)
@@ -227,14 +228,19 @@ def gone_images(root: Path, find_image: Callable[[str], str | None] | None) -> t
     return gone, notices
 
 
-def repairs(root: Path, cells: list[Cell], settings: str) -> dict[str, str]:
-    """Raw files of the last session's plan that are missing or damaged, with why."""
-    fewest = StopRule.of(json.loads(settings)).fewest
+def repairs(root: Path, cells: list[Cell], settings: str, budget: str) -> dict[str, str]:
+    """Raw files of the last session's plan that are missing or damaged, with why.
+
+    A cell of a session with a budget may hold `min_rounds` containers (where
+    it was spent), so the fewest a finished cell holds is read with the budget.
+    """
+    fewest = StopRule.of(joined(json.loads(settings), json.loads(budget))).fewest
     found = cells_to_repair([str(root / cell.raw_path) for cell in cells], root / SETTINGS, settings, fewest)
     return {str(Path(path).relative_to(root)): why for path, why in found.items()}
 
 
 def repair_notice(repair: dict[str, str]) -> str:
+    """What the plan says of the raw files it measures again, and why each."""
     return f"{len(repair)} raw file(s) missing or damaged, measuring just those again: " + "; ".join(
         f"{path} ({why})" for path, why in sorted(repair.items())
     )
@@ -275,12 +281,12 @@ def plan(config: dict, root: Path, machine: Machine) -> Plan:
     if resuming := unfinished_session(header):
         notices.append(resume_notice(header, resuming, settings))
     notices += session.said
-    respent = None if hosts or resuming else spent_before(root, cells, config.get("budget"))
+    # A new `remeasure` is what the user asks now: it wins over a stopped session's part and a spent budget's cells.
+    respent = None if hosts or resuming or config.get("remeasure") else spent_before(root, cells, config.get("budget"))
     notices += [respent] if respent else []
-    repair = {} if hosts or resuming or respent else repairs(root, cells, settings)
+    repair = {} if hosts or resuming or respent else repairs(root, cells, settings, budget)
     if not hosts and not repair:
         check_remeasure(config.get("remeasure") or [], cells, root)
-    # A new `remeasure` is what the user asks now: it wins over a stopped session's part.
     part = resumed_part(root / JOURNAL, cells, settings) if resuming and not config.get("remeasure") else None
     kept = set(cells)  # a budget may have left CPU sets out
     measured = part if part is not None else [cell for cell in measured_cells(config, machine.cpus) if cell in kept]

@@ -9,7 +9,6 @@
 
 localrules:
     session_settings,
-    session_budget,
     experiment_files,
     fetch_source,
     base_image,

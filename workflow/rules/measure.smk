@@ -11,17 +11,22 @@ from parbench.due import replaced_line, session_due
 # The experiment and what the session measures, in files whose dates change
 # only with their content. A rule's params are one short line per setting
 # (plan.fingerprint), so a changed setting is what a rerun's reason names.
+# budget.json holds what a time budget asked and chose (parbench.budgetplan):
+# what it chose is in the settings, the budget is not, and the session reads
+# this job's files as ancient, so a budget that cut nothing measures nothing again.
 rule experiment_files:
     output:
         config="results/config.json",
         cells="results/session/cells.txt",
+        budget="results/session/budget.json",
     params:
-        *fingerprint({"config": PLAN.experiment, "cells": PLAN.raw_paths}),
+        *fingerprint({"config": PLAN.experiment, "cells": PLAN.raw_paths, "budget": json.loads(PLAN.budget)}),
     log:
         "logs/experiment_files.log",
     run:
         write_if_changed(output.config, json.dumps(PLAN.experiment, sort_keys=True, indent=1))
         write_if_changed(output.cells, "".join(path + "\n" for path in PLAN.raw_paths))
+        write_if_changed(output.budget, PLAN.budget)
 
 
 rule session_settings:
@@ -33,20 +38,6 @@ rule session_settings:
         "logs/session_settings.log",
     run:
         write_if_changed(output[0], PLAN.settings)
-
-
-# What a budget asked and chose (parbench.budgetplan). Its choice of rounds and
-# CPU sets is in the settings; the budget is not, so a budget that cut nothing
-# measures nothing again (the session reads this file as ancient).
-rule session_budget:
-    output:
-        "results/session/budget.json",
-    params:
-        *fingerprint({"budget": json.loads(PLAN.budget)}),
-    log:
-        "logs/session_budget.log",
-    run:
-        write_if_changed(output[0], PLAN.budget)
 
 
 # The predicted session, said once as the DAG takes in a session job that
@@ -106,7 +97,7 @@ else:
         output=[update(cell.raw_path) for cell in PLAN.measured],
         # Said only where the job runs: the prediction, for a session due for a reason only Snakemake sees.
         message=f"Measuring {PLAN.estimate}; up to {json.loads(PLAN.settings)['repeats']} interleaved round(s), detail: {{log}}",
-        command="{PY} parbench.measure --settings {input.settings} --budget {input.budget} --images results/images "
+        command="{PY} parbench.measure --settings {input.settings} --images results/images "
         "--host-label {HOST_LABEL} " + ("--loaded {input.loaded} " if LOCAL_LOADED else "") + OPTIONS,
         params={},  # the engine is in the settings here
         resources={},
@@ -123,9 +114,9 @@ rule measure:
         say_estimate,
         renew=SESSION_RENEWAL,
         settings=rules.session_settings.output[0],
-        budget=[] if HOSTS else ancient(rules.session_budget.output[0]),
-        # A host works out its cells from the experiment, on the node, after loading the images.
-        config=ancient(rules.experiment_files.output.config) if HOSTS else [],
+        # A host works out its cells from the experiment, on the node, after loading the images; here the
+        # session reads budget.json beside the settings, written by the same job.
+        config=ancient(rules.experiment_files.output.config),
         loaded=rules.load_images.output if HOSTS else LOCAL_LOADED,
         iids=expand("results/images/{runtime}.iid", runtime=RUNTIMES + PLAN.derived),
         identities=IDENTITIES + DERIVED_IDENTITIES,
