@@ -271,6 +271,24 @@ def test_a_merged_report_says_when_hosts_measured_with_different_engines():
     assert "Ratios within a host compare containers of one engine" in line
 
 
+def test_a_merged_report_keeps_a_variant_cell_apart_from_its_default_one():
+    import pandas as pd
+
+    from parbench.render_merged import medians_per_host
+
+    cell = {"workload": "cpu_loop", "runtime": "cpython-3.13t", "mode": "threads", "cpus": 2, "workers": 2}
+    summary = pd.DataFrame(
+        [
+            {**cell, "host": "a", "variant": None, "median": 0.0177},  # None: the default cell, read back as NaN
+            {**cell, "host": "a", "variant": "gil1", "median": 0.0333},
+            {**cell, "host": "b", "variant": "gil1", "median": 0.0401},
+        ]
+    )
+    wide = medians_per_host(summary, ["a", "b"])
+    assert list(wide["variant"]) == ["", "gil1"]
+    assert list(wide["a"]) == ["0.018", "0.033"] and list(wide["b"])[1] == "0.040"
+
+
 def test_a_merged_report_counts_each_hosts_warnings_by_kind():
     import pandas as pd
 

@@ -18,10 +18,23 @@ from .names import WARNING_KINDS
 
 
 def medians_per_host(summary: pd.DataFrame, hosts: list[str]) -> pd.DataFrame:
-    """One row per cell, one column of median seconds per host."""
-    wide = summary.pivot_table(
-        index=["workload", "runtime", "mode", "cpus", "workers"], columns="host", values="median", aggfunc="first"
-    ).reset_index()
+    """One row per cell, one column of median seconds per host.
+
+    A variant (the GIL forced back on, GOMAXPROCS=1) is a cell of its own:
+    without it in the row's key, its median would stand in for the default
+    cell's, or be dropped, whichever came first.
+    """
+    variant = summary["variant"].fillna("") if "variant" in summary else ""
+    wide = (
+        summary.assign(variant=variant)
+        .pivot_table(
+            index=["workload", "runtime", "mode", "variant", "cpus", "workers"],
+            columns="host",
+            values="median",
+            aggfunc="first",
+        )
+        .reset_index()
+    )
     for host in hosts:
         wide[host] = wide[host].map(fmt_seconds)
     return wide
