@@ -42,7 +42,7 @@ from .sessionplan import (
     session_plan,
     timing_for,
 )
-from .sessionrecords import DEFAULT_RAW_DIR, annotate, write_results
+from .sessionrecords import DEFAULT_RAW_DIR, annotate, raw_file, write_results
 from .sessionstart import Runtime, check_held, check_user_folders, load_runtimes, stamped_settings, usable_engine
 from .specs import expected_checksum_of, params_label, scaling, units_in, use_user_workloads
 from .stopping import StopRule, budget_seconds, budget_spent, measuring_seconds
@@ -91,9 +91,10 @@ class Session:
         *,
         labels: dict[str, str],
         engine: Engine = DOCKER,
+        raw_dir: Path = DEFAULT_RAW_DIR,
     ):
         self.settings, self.runtimes, self.host, self.journal = settings, runtimes, host, journal
-        self.engine = engine
+        self.engine, self.raw_dir = engine, raw_dir  # a cluster node's raw files are under its own folder
         self.timeout, self.retries, self.log, self.say = timeout, retries, log, say
         self.labels = labels  # on every container, so a later session can find what this one left
         self.cells = [Cell.from_raw_path(path) for path in settings["cells"]]
@@ -268,7 +269,9 @@ class Session:
             else:
                 problems = self.agreement.problems(cell, records, scaling(cell.workload) == "strong")
         if problems:
-            raise ParbenchError(f"{cell.raw_path}: {problems[0]} (not retried: the measurement itself is wrong)")
+            raise ParbenchError(
+                f"{raw_file(cell, self.raw_dir)}: {problems[0]} (not retried: the measurement itself is wrong)"
+            )
 
     def run(self) -> None:
         """Every container of the plan not yet in the journal, in plan order, with progress now and then."""
@@ -293,7 +296,8 @@ class Session:
                 last_progress, last_round = time.monotonic(), round_index
             batch = batch_at(self.plan, order, self.per_container, self.pending(done), self.key)
             for position in batch:
-                self.log(f"[{position + 1}/{total}] round {round_index + 1}: {self.plan[position][1].raw_path}")
+                where = raw_file(self.plan[position][1], self.raw_dir)
+                self.log(f"[{position + 1}/{total}] round {round_index + 1}: {where}")
             t0 = time.monotonic()
             entries = self.measure_shared(batch) if len(batch) > 1 else [self.measure_one(order, round_index, cell)]
             # The container's wall time, shared as its records share it: the budget sums these.
@@ -366,7 +370,9 @@ def measure(
         journal = open_journal(path, key, new_session_id(), say, code, settings["cells"], planned)
         remove_stray_containers(engine, log, state_dir)
         labels = container_labels(journal.session, state_dir)
-        session = Session(settings, runtimes, host, journal, timeout, retries, log, say, labels=labels, engine=engine)
+        session = Session(
+            settings, runtimes, host, journal, timeout, retries, log, say, labels=labels, engine=engine, raw_dir=raw_dir
+        )
         free = [name for name, rt in runtimes.items() if rt.identity.get("gil_build_disabled")]
         session.costs = session_costs(settings, images, free, raw_dir, journal.path, session.plan, say)
         session.run()
