@@ -211,7 +211,10 @@ def test_a_host_slurm_does_not_list_is_named_by_a_dry_run(tmp_path):
     so common.smk prints these lines on a dry run only, and a real run says it once."""
     config = quick_config(hosts=["n1", "n9"], cluster={"account": "parbench"})
     found = plan(config, tmp_path, machine(nodes={"n1": 4, "n2": 8}))
-    unknown = "host n9: SLURM node 'n9' is not in this cluster (its nodes: n1, n2); fix hosts in config.yaml"
+    unknown = (
+        "host n9: SLURM node 'n9' is not in this cluster (its nodes: n1, n2); "
+        "fix the config's hosts (config.yaml or --config)"
+    )
     assert found.unknown_hosts == [unknown] and found.notices == []
     assert set(found.host_estimates) == {"n1"}
 

@@ -143,7 +143,8 @@ def cluster_nodes(run: Runner = run_command, timeout: float = 20) -> dict[str, N
 def unknown_node_problem(node: str, names: Iterable[str]) -> str:
     """The line for a host that is none of the cluster's nodes `names` (pure)."""
     known = ", ".join(sorted(names)) or "none"
-    return f"SLURM node '{node}' is not in this cluster (its nodes: {known}); fix hosts in config.yaml"
+    fix = "fix the config's hosts (config.yaml or --config)"
+    return f"SLURM node '{node}' is not in this cluster (its nodes: {known}); {fix}"
 
 
 def node_problem(node: str, nodes: Mapping[str, Node]) -> str | None:

@@ -31,7 +31,8 @@ try:
 except ParbenchError as error:
     sys.exit(f"parbench: {error}")  # Python prints the one line; Snakemake has started nothing yet
 if workflow.is_main_process:
-    for notice in PLAN.notices + (PLAN.unknown_hosts if workflow.dryrun else []):
+    # Known while the Snakefile is read (workflow.dryrun is not: it asks the executor, chosen later).
+    for notice in PLAN.notices + (PLAN.unknown_hosts if workflow.output_settings.dryrun else []):
         print(f"parbench: {notice}", file=sys.stderr)
 
 PY = f"{sys.executable} -m"
