@@ -50,3 +50,16 @@ def test_new_settings_over_measured_cells_say_which_and_that_their_files_are_rep
     )
     assert replaced_line(tmp_path, OUTPUTS, '{"repeats": 6, "seed": 1, "min_time": 0.2}') is None  # same settings
     assert replaced_line(tmp_path, ["results/raw/none.jsonl"], '{"repeats": 4}') is None  # nothing measured yet
+
+
+def test_on_a_cluster_new_settings_say_which_nodes_cells_are_measured_again(tmp_path):
+    from parbench.due import replaced_line
+
+    manifest = ["results/hosts/n1/raw.json"]
+    project(tmp_path, manifest, settings='{"repeats": 6, "budget": {"limit": "10m"}}')
+    line = replaced_line(tmp_path, manifest, '{"repeats": 6, "budget": {"limit": "20m"}}', "n1")
+    assert line == (
+        "the settings changed since the last session (budget): this run measures host n1's cells again and "
+        "replaces their raw files (their earlier sessions' stamps stay in results/hosts/n1/raw/sessions)"
+    )
+    assert replaced_line(tmp_path, ["results/hosts/n2/raw.json"], '{"repeats": 4}', "n2") is None  # never measured

@@ -44,13 +44,19 @@ def changed_settings(root: Path, settings: str) -> list[str]:
     return sorted(key for key in before.keys() | after.keys() if before.get(key) != after.get(key))
 
 
-def replaced_line(root: Path, outputs: Iterable[str], settings: str) -> str | None:
-    """Said where new settings remeasure cells that have results: the session replaces their raw files."""
+def replaced_line(root: Path, outputs: Iterable[str], settings: str, host: str | None = None) -> str | None:
+    """Said where new settings remeasure cells that have results: the session replaces their raw files.
+
+    On a cluster `outputs` is a node's manifest, and its raw files are under the node's folder.
+    """
     changed = changed_settings(root, settings)
     kept = sum((root / path).is_file() for path in outputs)
     if not changed or not kept:
         return None
-    return (
-        f"the settings changed since the last session ({', '.join(changed)}): this run measures the cells again "
-        f"and replaces the raw files of {kept} (their earlier sessions' stamps stay in results/raw/sessions)"
-    )
+    said = f"the settings changed since the last session ({', '.join(changed)}): this run measures "
+    if host:
+        replaced = f"host {host}'s cells again and replaces their raw files"
+        stamps = f"results/hosts/{host}/raw/sessions"
+    else:
+        replaced, stamps = f"the cells again and replaces the raw files of {kept}", "results/raw/sessions"
+    return f"{said}{replaced} (their earlier sessions' stamps stay in {stamps})"

@@ -60,7 +60,7 @@ def say_estimate(wildcards):
     due = session_due(Path.cwd(), outputs, PLAN.settings, PLAN.renew_session, forced)
     if workflow.is_main_process and due and line and line not in SAID:
         SAID.add(line)
-        replaced = None if host else replaced_line(Path.cwd(), outputs, PLAN.settings)
+        replaced = replaced_line(Path.cwd(), outputs, PLAN.settings, host)
         for said in [replaced, line] if replaced else [line]:
             print(f"parbench: {said}", file=sys.stderr)
     return []
