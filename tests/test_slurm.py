@@ -163,6 +163,8 @@ def test_slurm_problem_names_a_refused_account():
     run = fake_runner({"sinfo": SINFO, "sacctmgr": ""})
     line = slurm.slurm_problem(["vm"], "nope", user="root", run=run)
     assert line.startswith("SLURM refuses account 'nope' for user 'root'") and "\n" not in line
+    # The config's cluster.account is what a node's jobs are submitted with, not the profile's slurm_account.
+    assert "set the config's cluster.account (`--config 'cluster={account: A}'`)" in line
     assert run.calls[-1] == slurm.assoc_command("nope", "root")
 
 

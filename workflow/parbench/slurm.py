@@ -191,7 +191,7 @@ def slurm_problem(
     if not parse_assoc(out, account, user):
         return (
             f"SLURM refuses account '{account}' for user '{user}': the cluster has no such association "
-            f"(`{shlex.join(cmd)}` lists none); set slurm_account in profiles/slurm/config.yaml "
-            f"to one `sacctmgr show assoc user={user}` lists"
+            f"(`{shlex.join(cmd)}` lists none); set the config's cluster.account "
+            f"(`--config 'cluster={{account: A}}'`) to one `sacctmgr show assoc user={user}` lists"
         )
     return None
