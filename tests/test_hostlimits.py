@@ -33,6 +33,14 @@ def test_each_listed_node_is_predicted_from_its_own_cpus(tmp_path):
     )
 
 
+def test_remeasuring_one_runtime_predicts_each_nodes_cells_of_it_alone(tmp_path):
+    nodes = machine(nodes={"small": 2, "big": 16})
+    whole = plan(quick_config(**HOSTS), tmp_path, nodes).host_estimates["big"]
+    go = plan(quick_config(**HOSTS, remeasure=["go"]), tmp_path, nodes).host_estimates["big"]
+    assert 0 < go.estimate.cells < whole.estimate.cells and go.minutes <= whole.minutes
+    assert {cost.cell.split("/")[2] for cost in go.estimate.costs} == {"go"}  # results/raw/RUNTIME/...
+
+
 def test_a_node_slurm_does_not_describe_gets_no_prediction(tmp_path):
     found = plan(quick_config(**HOSTS), tmp_path, machine(nodes={"small": 2}))
     assert set(found.host_estimates) == {"small"}

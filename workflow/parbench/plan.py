@@ -337,8 +337,11 @@ def host_estimates(config: dict, host_cpus: dict[str, int], root: Path) -> dict[
             )
         except ParbenchError as refused:  # a budget too small for the node: refused before anything is built
             raise ParbenchError(f"host {host} ({cpus} CPUs): {refused}") from None
+        estimate, wanted = session.estimate, set(config.get("remeasure") or [])
+        if wanted:  # the node measures these runtimes' cells alone (hostsession.host_cells)
+            estimate = estimate.only(cell.raw_path for cell in session.cells if cell.runtime in wanted)
         rounds = json.loads(session.settings)["repeats"]
-        out[host] = HostEstimate(host, cpus, session.estimate, rounds, "; ".join(session.said))
+        out[host] = HostEstimate(host, cpus, estimate, rounds, "; ".join(session.said))
     return out
 
 
