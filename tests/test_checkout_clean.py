@@ -25,6 +25,8 @@ WRITTEN_BY_A_RUN = [
     "results/raw/sessions/s1.json",
     "results/session/journal.jsonl",
     "results/session/settings.json",
+    "results/session/budget.json",
+    "results/hosts/settings.json",
     "results/images/go.iid",
     "results/publish/parbench-host-1-20261126-abc.tar.gz",
     "logs/measure.log",

@@ -2,7 +2,7 @@
 
 import pytest
 
-from parbench.budgetplan import SETTINGS
+from parbench.budgetplan import CLUSTER_SETTINGS, SETTINGS
 from parbench.due import session_due
 
 OUTPUTS = ["results/raw/a.jsonl", "results/raw/b.jsonl"]
@@ -56,10 +56,23 @@ def test_on_a_cluster_new_settings_say_which_nodes_cells_are_measured_again(tmp_
     from parbench.due import replaced_line
 
     manifest = ["results/hosts/n1/raw.json"]
-    project(tmp_path, manifest, settings='{"repeats": 6, "budget": {"limit": "10m"}}')
+    project(tmp_path, manifest, settings='{"repeats": 6}')  # this machine's own session's: not the cluster's
+    assert replaced_line(tmp_path, manifest, '{"repeats": 6, "budget": {"limit": "20m"}}', "n1") is None
+    (tmp_path / CLUSTER_SETTINGS).write_text('{"repeats": 6, "budget": {"limit": "10m"}}')
     line = replaced_line(tmp_path, manifest, '{"repeats": 6, "budget": {"limit": "20m"}}', "n1")
     assert line == (
         "the settings changed since the last session (budget): this run measures host n1's cells again and "
         "replaces their raw files (their earlier sessions' stamps stay in results/hosts/n1/raw/sessions)"
     )
     assert replaced_line(tmp_path, ["results/hosts/n2/raw.json"], '{"repeats": 4}', "n2") is None  # never measured
+
+
+def test_a_cluster_runs_settings_are_its_own_so_a_local_session_is_not_due_for_them(tmp_path):
+    project(tmp_path, settings='{"repeats": 6}')
+    (tmp_path / CLUSTER_SETTINGS).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / CLUSTER_SETTINGS).write_text('{"repeats": 6, "engine": "podman"}')
+    assert not session_due(tmp_path, OUTPUTS, '{"repeats": 6}')
+    manifest = ["results/hosts/n1/raw.json"]
+    project(tmp_path, manifest, settings=None)
+    assert not session_due(tmp_path, manifest, '{"repeats": 6, "engine": "podman"}', host="n1")
+    assert session_due(tmp_path, manifest, '{"repeats": 6}', host="n1")

@@ -28,6 +28,8 @@ from .provenance import stamp_path
 
 JOURNAL = Path("results/session/journal.jsonl")
 SETTINGS = Path("results/session/settings.json")
+# A cluster run's own: this machine's session and the nodes' never make each other's results stale.
+CLUSTER_SETTINGS = Path("results/hosts/settings.json")
 BUDGET = Path("results/session/budget.json")
 IMAGES = Path("results/images")
 RAW = Path("results/raw")

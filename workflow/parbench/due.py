@@ -14,11 +14,23 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from .budgetplan import SETTINGS
+from .budgetplan import CLUSTER_SETTINGS, SETTINGS
 
 
-def session_due(root: Path, outputs: Iterable[str], settings: str, renew: bool = False, forced: bool = False) -> bool:
-    """True if the session runs for a reason parbench can see.
+def settings_file(host: str | None) -> Path:
+    """The session settings' file: this machine's, or the one every node's job reads on a cluster."""
+    return CLUSTER_SETTINGS if host else SETTINGS
+
+
+def session_due(
+    root: Path,
+    outputs: Iterable[str],
+    settings: str,
+    renew: bool = False,
+    forced: bool = False,
+    host: str | None = None,
+) -> bool:
+    """True if the session (on a cluster, `host`'s) runs for a reason parbench can see.
 
     A renewal (repair, resume, a spent budget's results) or a forced rerun,
     an output missing, or new settings (`session_settings` rewrites its file,
@@ -27,15 +39,15 @@ def session_due(root: Path, outputs: Iterable[str], settings: str, renew: bool =
     if renew or forced or any(not (root / path).is_file() for path in outputs):
         return True
     try:
-        return (root / SETTINGS).read_text() != settings
+        return (root / settings_file(host)).read_text() != settings
     except OSError:
         return True
 
 
-def changed_settings(root: Path, settings: str) -> list[str]:
+def changed_settings(root: Path, settings: str, host: str | None = None) -> list[str]:
     """The settings (top-level keys) that differ from the last session's file; [] where there is none to differ."""
     try:
-        before = json.loads((root / SETTINGS).read_text())
+        before = json.loads((root / settings_file(host)).read_text())
     except (OSError, ValueError):
         return []
     after = json.loads(settings)
@@ -49,7 +61,7 @@ def replaced_line(root: Path, outputs: Iterable[str], settings: str, host: str |
 
     On a cluster `outputs` is a node's manifest, and its raw files are under the node's folder.
     """
-    changed = changed_settings(root, settings)
+    changed = changed_settings(root, settings, host)
     kept = sum((root / path).is_file() for path in outputs)
     if not changed or not kept:
         return None

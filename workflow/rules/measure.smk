@@ -5,6 +5,7 @@
 #   snakemake --cores all --forcerun measure --config remeasure=[go]
 # which makes the session measure that runtime's cells only.
 
+from parbench.budgetplan import CLUSTER_SETTINGS, SETTINGS
 from parbench.due import replaced_line, session_due
 
 
@@ -31,7 +32,7 @@ rule experiment_files:
 
 rule session_settings:
     output:
-        "results/session/settings.json",
+        str(CLUSTER_SETTINGS if HOSTS else SETTINGS),
     params:
         *fingerprint(json.loads(PLAN.settings)),
     log:
@@ -56,8 +57,8 @@ def say_estimate(wildcards):
     outputs = [LAYOUT.result("raw.json").format(host=host)] if host else [cell.raw_path for cell in PLAN.measured]
     # Snakemake's settings are known by the time the DAG is built (not while the Snakefile is read).
     forced = workflow.dag_settings.forceall or "measure" in workflow.dag_settings.forcerun
-    # On a cluster too, results/session/settings.json is every host job's input: new settings rerun each node.
-    due = session_due(Path.cwd(), outputs, PLAN.settings, PLAN.renew_session, forced)
+    # On a cluster, results/hosts/settings.json is every host job's input: new settings rerun each node.
+    due = session_due(Path.cwd(), outputs, PLAN.settings, PLAN.renew_session, forced, host)
     if workflow.is_main_process and due and line and line not in SAID:
         SAID.add(line)
         replaced = replaced_line(Path.cwd(), outputs, PLAN.settings, host)
