@@ -32,6 +32,13 @@ HOST = "results/hosts/{host}"
 RUNTIMES_ARG = ",".join(RUNTIMES + PLAN.derived)  # and each user workload's own images
 
 
+def host_choice(wildcards):
+    """What a node measures as the budget leaves it (HostEstimate.choice); the config's rounds where SLURM
+    did not say the node's CPUs (a plan on paper: a real run stops on that first)."""
+    estimate = PLAN.host_estimates.get(wildcards.host)
+    return estimate.choice if estimate else f"{config['repeats']} rounds"
+
+
 def host_engine(wildcards):
     """A node's engine: its own in host_engines, else the config's."""
     return config["host_engines"].get(wildcards.host, config["engine"])

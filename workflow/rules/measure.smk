@@ -80,7 +80,9 @@ if HOSTS:
     SESSION = dict(
         output=update(LAYOUT.result("raw.json")),  # the host's manifest, written last
         message=None,  # Snakemake then shows the job, with the sbatch options that put it alone on its node
-        params={"engine": host_engine},  # the node's own: changing it remeasures that node alone
+        # The node's own: changing either remeasures that node alone. A budget's choice there, not the
+        # budget (which the node reads from the experiment): one that cuts nothing measures nothing again.
+        params={"engine": host_engine, "rounds": host_choice},
         command="{PY} parbench.hostsession measure --host {wildcards.host} --engine {params.engine} "
         "--images results/images --loaded {input.loaded} "
         "--config {input.config} --settings {input.settings} --out results/hosts/{wildcards.host}/raw "
