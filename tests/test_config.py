@@ -135,6 +135,10 @@ def test_unknown_top_level_key_names_the_nearest():
     )
     # Left out, it would measure every built-in workload: a quarter of an hour for one's own.
     assert "did you mean 'builtin_workloads'?" in problem_with(lambda c: c.update(builtin_workload=False))
+    # --config 'cluster={account:parbench}' arrives as the one key "account:parbench".
+    squeezed = problem_with(lambda c: c.update(cluster={"account:parbench": None}))
+    assert squeezed.startswith("config key 'cluster.account:parbench': no such key (YAML needs a space after the colon")
+    assert "'account: parbench'" in squeezed
     far = problem_with(lambda c: c.update(zzz=1))
     assert far == "config key 'zzz': no such key (the keys are in docs/configuration.md and config.yaml)"
 

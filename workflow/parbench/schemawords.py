@@ -57,8 +57,13 @@ def _unknown_key(error) -> Said:
     unknown = sorted(set(error.instance) - set(known))
     if error.validator_value is not False or not unknown:
         return None
-    close = difflib.get_close_matches(str(unknown[0]), known, n=1)
-    hint = f"did you mean '{close[0]}'? " if close else ""
+    name = str(unknown[0])
+    key, colon, value = name.partition(":")
+    if colon and key.strip() in known:  # YAML reads `{account:parbench}` as one key: it needs a space after ':'
+        hint = f"YAML needs a space after the colon: '{key.strip()}: {value.strip()}'; "
+    else:
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
     return (
         *error.absolute_path,
         unknown[0],
