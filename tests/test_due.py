@@ -1,5 +1,7 @@
 """Whether a session surely runs (due.py), so its prediction is said only then."""
 
+import json
+
 import pytest
 
 from parbench.budgetplan import CLUSTER_SETTINGS, SETTINGS
@@ -76,3 +78,26 @@ def test_a_cluster_runs_settings_are_its_own_so_a_local_session_is_not_due_for_t
     project(tmp_path, manifest, settings=None)
     assert not session_due(tmp_path, manifest, '{"repeats": 6, "engine": "podman"}', host="n1")
     assert session_due(tmp_path, manifest, '{"repeats": 6}', host="n1")
+
+
+def test_a_budget_that_cut_the_rounds_is_named_as_why_they_changed(tmp_path):
+    from parbench.due import replaced_line
+
+    project(tmp_path, OUTPUTS, settings='{"repeats": 3, "seed": 1}')
+    budget = '{"limit": "30s", "asked_repeats": 3, "repeats": 2}'
+    line = replaced_line(tmp_path, OUTPUTS, '{"repeats": 2, "seed": 1}', budget=budget)
+    assert line.startswith("the settings changed since the last session (repeats: budget 30s chose 2 of 3): ")
+    plain = replaced_line(tmp_path, OUTPUTS, '{"repeats": 2, "seed": 1}')  # asked, not a budget's choice
+    assert plain.startswith("the settings changed since the last session (repeats): ")
+
+
+def test_a_nodes_new_budget_choice_is_seen_against_what_it_last_chose(tmp_path):
+    from parbench.due import node_choice_changed
+
+    assert not node_choice_changed(tmp_path, "n1", 6, ())  # never measured: nothing to compare
+    state = tmp_path / "results/hosts/n1/session/settings.json"
+    state.parent.mkdir(parents=True)
+    state.write_text(json.dumps({"repeats": 4, "budget": {"limit": "30m", "repeats": 4, "left_out": ["0-3"]}}))
+    assert not node_choice_changed(tmp_path, "n1", 4, ["0-3"])
+    assert node_choice_changed(tmp_path, "n1", 6, ())  # the budget dropped or raised: all rounds again
+    assert node_choice_changed(tmp_path, "n1", 4, ())  # the same rounds, a CPU set back

@@ -56,15 +56,37 @@ def changed_settings(root: Path, settings: str, host: str | None = None) -> list
     return sorted(key for key in before.keys() | after.keys() if before.get(key) != after.get(key))
 
 
-def replaced_line(root: Path, outputs: Iterable[str], settings: str, host: str | None = None) -> str | None:
+def node_choice_changed(root: Path, host: str, rounds: int, left_out: Iterable[str]) -> bool:
+    """Whether a node's budget chooses otherwise than it did for its last session (its state folder's settings).
+
+    The choice is the node's measure job's parameter, so Snakemake measures it again; said here, as new settings are.
+    """
+    try:
+        before = json.loads((root / "results/hosts" / host / "session/settings.json").read_text())
+    except (OSError, ValueError):
+        return False
+    if not isinstance(before, dict):
+        return False
+    was = (before.get("repeats"), tuple((before.get("budget") or {}).get("left_out") or ()))
+    return was != (rounds, tuple(left_out))
+
+
+def replaced_line(
+    root: Path, outputs: Iterable[str], settings: str, host: str | None = None, budget: str = "null"
+) -> str | None:
     """Said where new settings remeasure cells that have results: the session replaces their raw files.
 
     On a cluster `outputs` is a node's manifest, and its raw files are under the node's folder.
+    Where a budget (budget.json's text) cut the rounds, it is named as why `repeats` changed.
     """
     changed = changed_settings(root, settings, host)
     kept = sum((root / path).is_file() for path in outputs)
     if not changed or not kept:
         return None
+    record = json.loads(budget) or {}
+    if "repeats" in changed and record.get("repeats") != record.get("asked_repeats"):
+        why = f"repeats: budget {record.get('limit')} chose {record.get('repeats')} of {record.get('asked_repeats')}"
+        changed = [why if key == "repeats" else key for key in changed]
     said = f"the settings changed since the last session ({', '.join(changed)}): this run measures "
     if host:
         replaced = f"host {host}'s cells again and replaces their raw files"

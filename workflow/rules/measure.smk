@@ -6,7 +6,7 @@
 # which makes the session measure that runtime's cells only.
 
 from parbench.budgetplan import CLUSTER_SETTINGS, SETTINGS
-from parbench.due import replaced_line, session_due
+from parbench.due import node_choice_changed, replaced_line, session_due
 
 
 # The experiment and what the session measures, in files whose dates change
@@ -59,9 +59,11 @@ def say_estimate(wildcards):
     forced = workflow.dag_settings.forceall or "measure" in workflow.dag_settings.forcerun
     # On a cluster, results/hosts/settings.json is every host job's input: new settings rerun each node.
     due = session_due(Path.cwd(), outputs, PLAN.settings, PLAN.renew_session, forced, host)
+    # A node's budget choice is its job's parameter (hosts.smk host_choice): a new one measures it again.
+    due = due or bool(estimate and node_choice_changed(Path.cwd(), host, estimate.rounds, estimate.left_out))
     if workflow.is_main_process and due and line and line not in SAID:
         SAID.add(line)
-        replaced = replaced_line(Path.cwd(), outputs, PLAN.settings, host)
+        replaced = replaced_line(Path.cwd(), outputs, PLAN.settings, host, PLAN.budget)
         for said in [replaced, line] if replaced else [line]:
             print(f"parbench: {said}", file=sys.stderr)
     return []
