@@ -2,7 +2,8 @@
 # A one-node SLURM cluster with accounting on this machine, for tests and CI.
 #
 #   scripts/slurm-test-cluster.sh          # set up or repair, then print node and account
-#   scripts/slurm-test-cluster.sh --stop   # stop the daemons it started (config and database stay)
+#   scripts/slurm-test-cluster.sh --stop   # stop slurmd, slurmctld and slurmdbd (munged, mariadb,
+#                                          # config and database stay: stop those by their pid files)
 #
 # Needs root on Debian. The first run installs Debian's slurm-wlm, slurmdbd,
 # munge and mariadb-server (about a minute), writes a munge key,
@@ -14,8 +15,9 @@
 # node. A second run only checks each piece and (re)starts what is down, in
 # seconds. The last line printed is `node=NAME account=parbench partition=debug`.
 #
-# What this shows an admin of a real cluster parbench needs: Docker on every
-# node (not set up here), a working directory shared by all nodes, and
+# What this shows an admin of a real cluster parbench needs: a container engine
+# on every node (Docker, Podman or Apptainer: docs/engines.md; not set up
+# here), a working directory shared by all nodes, and
 # accounting (slurmdbd) because Snakemake's SLURM executor polls `sacct` and
 # waits forever without it. Jobs are submitted with an account
 # (AccountingStorageEnforce=associations makes the cluster refuse unknown ones)
