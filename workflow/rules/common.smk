@@ -67,7 +67,7 @@ def final_targets():
     if HOSTS:
         merged = ["results/merged/runs.csv", "results/merged/summary.csv", "results/merged/report.md"]
         return expand([LAYOUT.result(name) for name in tables], host=HOSTS) + merged
-    return [LAYOUT.result(name) for name in tables] + EXPORTS
+    return [LAYOUT.result(name) for name in tables] + EXPORTS + ["results/session/budget.json"]  # read by a session
 
 
 # Entry points keep their one-line error here (errors.main_guard); onerror repeats it last.
