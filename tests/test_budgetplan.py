@@ -110,17 +110,17 @@ def test_cells_a_spent_budget_stopped_at_min_rounds_are_no_repair_under_fixed_ro
     assert list(plan(config, tmp_path, machine()).repair) == first.raw_paths[:1]
 
 
-def test_the_session_reads_the_budget_beside_its_settings_and_a_damaged_one_is_one_line(tmp_path):
+def test_the_session_takes_the_budget_from_its_command_line_and_a_wrong_one_is_one_line():
     from parbench.errors import ParbenchError
-    from parbench.measure import read_budget
+    from parbench.measure import budget_record
 
-    path = tmp_path / "budget.json"
-    assert read_budget(path) is None  # a session run by hand, without the plan's files
-    path.write_text('{"limit": "1h", "repeats": 6}')
-    assert read_budget(path) == {"limit": "1h", "repeats": 6}
-    path.write_text("null")
-    assert read_budget(path) is None
-    for damaged in ('{"limit": ', '"1h"'):
-        path.write_text(damaged)
-        with pytest.raises(ParbenchError, match=rf"^{path} .*: delete it and run again, the plan writes it anew$"):
-            read_budget(path)
+    assert budget_record(None) is None and budget_record("null") is None
+    assert budget_record('{"limit": "1h", "repeats": 6}') == {"limit": "1h", "repeats": 6}
+    for wrong, why in (('{"limit": ', "is not JSON"), ('"1h"', "is no budget record"), ("{}", "is no budget record")):
+        with pytest.raises(ParbenchError, match=f"^--budget .* {why}"):
+            budget_record(wrong)
+
+
+def test_the_plan_gives_the_session_its_budget_on_one_line(tmp_path):
+    found = plan(quick_config(repeats=6, budget="1h"), tmp_path, machine())
+    assert "\n" not in found.budget_line and json.loads(found.budget_line) == json.loads(found.budget)

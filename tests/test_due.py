@@ -1,7 +1,5 @@
 """Whether a session surely runs (due.py), so its prediction is said only then."""
 
-import json
-
 import pytest
 
 from parbench.budgetplan import CLUSTER_SETTINGS, SETTINGS
@@ -89,15 +87,3 @@ def test_a_budget_that_cut_the_rounds_is_named_as_why_they_changed(tmp_path):
     assert line.startswith("the settings changed since the last session (repeats: budget 30s chose 2 of 3): ")
     plain = replaced_line(tmp_path, OUTPUTS, '{"repeats": 2, "seed": 1}')  # asked, not a budget's choice
     assert plain.startswith("the settings changed since the last session (repeats): ")
-
-
-def test_a_nodes_new_budget_choice_is_seen_against_what_it_last_chose(tmp_path):
-    from parbench.due import node_choice_changed
-
-    assert not node_choice_changed(tmp_path, "n1", 6, ())  # never measured: nothing to compare
-    state = tmp_path / "results/hosts/n1/session/settings.json"
-    state.parent.mkdir(parents=True)
-    state.write_text(json.dumps({"repeats": 4, "budget": {"limit": "30m", "repeats": 4, "left_out": ["0-3"]}}))
-    assert not node_choice_changed(tmp_path, "n1", 4, ["0-3"])
-    assert node_choice_changed(tmp_path, "n1", 6, ())  # the budget dropped or raised: all rounds again
-    assert node_choice_changed(tmp_path, "n1", 4, ())  # the same rounds, a CPU set back

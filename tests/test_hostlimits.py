@@ -67,8 +67,7 @@ def test_a_budget_is_fitted_to_each_node_before_the_jobs_are_submitted(tmp_path)
     assert big_cut.rounds == 4 and "4 rounds instead of 6; leaves out CPU sets" in big_cut.cut
     assert big_cut.estimate.seconds <= float(budget[:-1]) and big_cut.minutes < big.minutes  # the limit follows
     assert f"; {big_cut.cut}; SLURM time limit" in big_cut.line()
-    # Each node fits the budget asked (from the experiment) to its own cells; the shared settings hold none.
-    assert "budget" not in json.loads(found.settings) and found.experiment["budget"] == budget
+    assert json.loads(found.settings)["budget"] == {"limit": budget}  # the budget asked: each node fits its own
 
 
 def test_a_budget_too_small_for_a_node_is_refused_naming_it(tmp_path):
@@ -77,16 +76,10 @@ def test_a_budget_too_small_for_a_node_is_refused_naming_it(tmp_path):
         plan(config, tmp_path, machine(nodes={"small": 2, "big": 16}))
 
 
-def test_a_nodes_budget_choice_not_the_budget_is_what_measures_it_again(tmp_path):
-    """The settings every node reads hold no budget; each node's measure job has its choice as a parameter."""
-    nodes = machine(nodes={"small": 2, "big": 16})
-    config = quick_config(**HOSTS, repeats=6, min_rounds=4)
-    without = plan(config, tmp_path, nodes)
-    small = without.host_estimates["small"]
-    holds_all = f"{int(small.estimate.seconds) + 1}s"  # all of the small node's rounds fit, not the big one's
-    budgeted = plan({**config, "budget": holds_all}, tmp_path, nodes)
-    assert budgeted.settings == without.settings and "budget" not in json.loads(without.settings)
-    assert without.host_estimates["small"].choice == budgeted.host_estimates["small"].choice == "6 rounds"
-    big = budgeted.host_estimates["big"]
-    assert big.choice == f"4 rounds, leaving out CPU sets {' '.join(big.left_out)}" and big.left_out
-    assert without.host_estimates["big"].choice == "6 rounds"
+def test_a_cluster_runs_settings_carry_the_budget_asked_so_changing_it_remeasures(tmp_path):
+    nodes = machine(nodes={"small": 2})
+    without = json.loads(plan(quick_config(**HOSTS), tmp_path, nodes).settings)
+    asked = json.loads(plan(quick_config(**HOSTS, budget="30m"), tmp_path, nodes).settings)
+    other = json.loads(plan(quick_config(**HOSTS, budget="45m"), tmp_path, nodes).settings)
+    assert "budget" not in without and asked["budget"] == {"limit": "30m"} and other["budget"] == {"limit": "45m"}
+    assert {k: v for k, v in asked.items() if k != "budget"} == without  # nothing else: each node fits it

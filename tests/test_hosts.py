@@ -197,10 +197,6 @@ def test_a_node_fits_the_budget_to_its_own_cells_and_keeps_its_choice(monkeypatc
     assert again == settings
     with pytest.raises(ParbenchError, match=r"^host n1: budget 1s cannot hold 4 rounds of the \d+ cells"):
         host_settings(base, dict(config, budget="1s"), "n1", (raw, tmp_path / "other"))
-    # The budget dropped: all rounds again, and the state says so, so the plan sees the node's last choice.
-    dropped, said = host_settings(base, config, "n1", (raw, state))
-    assert said == [] and dropped["repeats"] == 6 and "budget" not in dropped
-    assert json.loads((state / "settings.json").read_text()) == dropped
 
 
 def test_merge_takes_each_hosts_rounds_rule(tmp_path):

@@ -101,6 +101,10 @@ def test_run_blocks_run_in_snakemakes_own_process():
     run_rules = [name for name, body in rules.items() if "run:" in body]
     shadowed = [name for name, body in rules.items() if any(line.startswith("shadow:") for line in body)]
     # The blocks it covers stay small: they run inside the process that schedules everything else.
-    assert sorted(run_rules) == ["measure.smk:experiment_files", "measure.smk:session_settings"]
+    assert sorted(run_rules) == [
+        "measure.smk:experiment_files",
+        "measure.smk:session_budget",
+        "measure.smk:session_settings",
+    ]
     # A shadow rule in a thread would change the whole process's working directory.
     assert shadowed == []

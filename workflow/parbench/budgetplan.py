@@ -8,8 +8,8 @@ not, so one that cut nothing (added, raised or dropped over results measured
 in full) measures nothing again. Results whose session spent its budget while
 measuring may have stopped short: a larger budget, or none, measures them
 again (spent_before).
-On a cluster each node fits the budget to its own cells (host_budgeted), and
-what it chooses is its measure job's parameter (hostlimits.HostEstimate.choice).
+On a cluster the budget asked stays in the settings every node reads, and each
+node fits it to its own cells (host_budgeted).
 """
 
 from __future__ import annotations
@@ -85,12 +85,13 @@ def local_budgeted(settings: dict, cells: list[Cell], config: dict, root: Path) 
     return budgeted(settings, cells, estimate, config.get("budget"), earlier)
 
 
-def cluster_session(settings: dict, cells: list[Cell]) -> Budgeted:
-    """A cluster run's settings: without the budget, which each node fits to its own cells (hostsession.py).
+def cluster_session(settings: dict, cells: list[Cell], config: dict) -> Budgeted:
+    """A cluster run's settings, with the budget asked, which each node fits (and a change of it remeasures).
 
-    Nothing is predicted here: each node's session is (plan.host_estimates),
-    and its choice is its measure job's parameter (HostEstimate.choice).
+    Nothing is predicted here: each node's session is (plan.host_estimates).
     """
+    if config.get("budget"):
+        settings = {**settings, "budget": {"limit": config["budget"]}}
     return Budgeted(json.dumps(settings, sort_keys=True, indent=1), cells, Estimate(()), [])
 
 

@@ -56,21 +56,6 @@ def changed_settings(root: Path, settings: str, host: str | None = None) -> list
     return sorted(key for key in before.keys() | after.keys() if before.get(key) != after.get(key))
 
 
-def node_choice_changed(root: Path, host: str, rounds: int, left_out: Iterable[str]) -> bool:
-    """Whether a node's budget chooses otherwise than it did for its last session (its state folder's settings).
-
-    The choice is the node's measure job's parameter, so Snakemake measures it again; said here, as new settings are.
-    """
-    try:
-        before = json.loads((root / "results/hosts" / host / "session/settings.json").read_text())
-    except (OSError, ValueError):
-        return False
-    if not isinstance(before, dict):
-        return False
-    was = (before.get("repeats"), tuple((before.get("budget") or {}).get("left_out") or ()))
-    return was != (rounds, tuple(left_out))
-
-
 def replaced_line(
     root: Path, outputs: Iterable[str], settings: str, host: str | None = None, budget: str = "null"
 ) -> str | None:

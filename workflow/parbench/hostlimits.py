@@ -33,14 +33,6 @@ class HostEstimate:
     estimate: Estimate
     rounds: int  # the most rounds a cell takes there: the config's, or fewer a budget chose
     cut: str = ""  # what a budget cut there, in the words a local run prints
-    left_out: tuple[str, ...] = ()  # the CPU sets a budget left out there
-
-    @property
-    def choice(self) -> str:
-        """What the node measures as a budget leaves it: its measure job's parameter, so a new choice
-        measures that node again and a budget that cuts nothing there (or none) measures nothing again."""
-        left = f", leaving out CPU sets {' '.join(self.left_out)}" if self.left_out else ""
-        return f"{self.rounds} rounds{left}"
 
     @property
     def minutes(self) -> int:

@@ -49,13 +49,9 @@ def host_settings(
         raise ParbenchError(f"host {host}: {problems[0]}")
     use_experiment(config)  # its user workloads decide their cells' modes
     cells = all_cells(config, available_cpus())
-    if folders is None:
+    if not config.get("budget") or folders is None:
         return dict(settings, cells=[cell.raw_path for cell in cells]), []
     raw, state = folders
-    if not config.get("budget"):  # kept too, so the plan sees what the node last chose (due.node_choice_changed)
-        whole = dict(settings, cells=[cell.raw_path for cell in cells])
-        write_if_changed(state / "settings.json", json.dumps(whole, sort_keys=True, indent=1))
-        return whole, []
     try:
         session = host_budgeted(settings, cells, config, Path.cwd(), raw, state)
     except ParbenchError as refused:

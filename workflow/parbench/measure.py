@@ -77,10 +77,7 @@ def parser() -> argparse.ArgumentParser:
         help="JSON: cells, repeats (rounds), warmup, min_time, seed, parameters per workload, variant env",
     )
     parser.add_argument(
-        "--budget",
-        type=Path,
-        default=None,
-        help="JSON: what a time budget asked and chose (budgetplan), or null (default: budget.json beside --settings)",
+        "--budget", default=None, help="JSON text: what a time budget asked and chose (budgetplan); none by default"
     )
     parser.add_argument("--images", required=True, type=Path, help="folder of <runtime>.identity.json files")
     parser.add_argument("--host-label", required=True)
@@ -102,19 +99,17 @@ def parser() -> argparse.ArgumentParser:
     return parser
 
 
-def read_budget(path: Path) -> dict | None:
-    """The budget the plan wrote beside the settings; None where there is none (a session run by hand)."""
-    if not path.exists():
+def budget_record(text: str | None) -> dict | None:
+    """The budget the plan chose (--budget), or None for none."""
+    if text is None:
         return None
     try:
-        budget = json.loads(path.read_text())
-    except (OSError, ValueError) as why:
-        raise ParbenchError(
-            f"{path} cannot be read ({why}): delete it and run again, the plan writes it anew"
-        ) from None
-    if budget is not None and not isinstance(budget, dict):
-        raise ParbenchError(f"{path} holds no budget record: delete it and run again, the plan writes it anew")
-    return budget
+        record = json.loads(text)
+    except ValueError as why:
+        raise ParbenchError(f"--budget {text!r} is not JSON ({why}): give the record the plan wrote") from None
+    if record is not None and not (isinstance(record, dict) and record.get("limit")):
+        raise ParbenchError(f"--budget {text!r} is no budget record (it has no limit): give the one the plan wrote")
+    return record
 
 
 @main_guard
@@ -128,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
 
     stop_on_signals()
     text = args.settings.read_text()
-    settings = joined(json.loads(text), read_budget(args.budget or args.settings.with_name("budget.json")))
+    settings = joined(json.loads(text), budget_record(args.budget))
     resume = resumed_cells(args.state / "journal.jsonl") if args.resume else None
     settings["cells"] = narrowed(settings["cells"], args.repair, args.runtimes, StopRule.of(settings).fewest, resume)
     loaded = read_loaded(args.loaded, settings.get("engine", DEFAULT), args.host_label) if args.loaded else None

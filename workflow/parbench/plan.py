@@ -118,6 +118,11 @@ class Plan:
         return [cell.raw_path for cell in self.cells]
 
     @property
+    def budget_line(self) -> str:
+        """The budget's record as one line of JSON, for the session's command line (measure.py --budget)."""
+        return json.dumps(json.loads(self.budget), sort_keys=True, separators=(",", ":"))
+
+    @property
     def narrowing(self) -> str:
         """The measuring command's options when it measures less than the whole plan."""
         if self.repair:
@@ -273,7 +278,7 @@ def plan(config: dict, root: Path, machine: Machine) -> Plan:
     hosts = list(config.get("hosts") or [])
     # A node fits a budget to its own cells (host_budgeted): this machine's history is not read for a cluster run.
     asked = json.loads(session_settings(config, cells))
-    session = cluster_session(asked, cells) if hosts else local_budgeted(asked, cells, config, root)
+    session = cluster_session(asked, cells, config) if hosts else local_budgeted(asked, cells, config, root)
     cells, (settings, budget) = session.cells, (session.settings, "null") if hosts else apart(session.settings)
     gone, notices = gone_images(root, machine.find_image)
     notices += unnamed_params(enabled_workloads(config))
@@ -340,9 +345,8 @@ def host_estimates(config: dict, host_cpus: dict[str, int], root: Path) -> dict[
         estimate, wanted = session.estimate, set(config.get("remeasure") or [])
         if wanted:  # the node measures these runtimes' cells alone (hostsession.host_cells)
             estimate = estimate.only(cell.raw_path for cell in session.cells if cell.runtime in wanted)
-        chosen = json.loads(session.settings)
-        left_out = tuple((chosen.get("budget") or {}).get("left_out") or ())
-        out[host] = HostEstimate(host, cpus, estimate, chosen["repeats"], "; ".join(session.said), left_out)
+        rounds = json.loads(session.settings)["repeats"]
+        out[host] = HostEstimate(host, cpus, estimate, rounds, "; ".join(session.said))
     return out
 
 

@@ -9,6 +9,7 @@
 
 localrules:
     session_settings,
+    session_budget,
     experiment_files,
     fetch_source,
     base_image,
@@ -30,13 +31,6 @@ localrules:
 CLUSTER_RESOURCES = {f"slurm_{key}": value for key, value in (config.get("cluster") or {}).items() if value}
 HOST = "results/hosts/{host}"
 RUNTIMES_ARG = ",".join(RUNTIMES + PLAN.derived)  # and each user workload's own images
-
-
-def host_choice(wildcards):
-    """What a node measures as the budget leaves it (HostEstimate.choice); the config's rounds where SLURM
-    did not say the node's CPUs (a plan on paper: a real run stops on that first)."""
-    estimate = PLAN.host_estimates.get(wildcards.host)
-    return estimate.choice if estimate else f"{config['repeats']} rounds"
 
 
 def host_engine(wildcards):

@@ -5,29 +5,26 @@
 #   snakemake --cores all --forcerun measure --config remeasure=[go]
 # which makes the session measure that runtime's cells only.
 
+import shlex
+
 from parbench.budgetplan import CLUSTER_SETTINGS, SETTINGS
-from parbench.due import node_choice_changed, replaced_line, session_due
+from parbench.due import replaced_line, session_due
 
 
 # The experiment and what the session measures, in files whose dates change
 # only with their content. A rule's params are one short line per setting
 # (plan.fingerprint), so a changed setting is what a rerun's reason names.
-# budget.json holds what a time budget asked and chose (parbench.budgetplan):
-# what it chose is in the settings, the budget is not, and the session reads
-# this job's files as ancient, so a budget that cut nothing measures nothing again.
 rule experiment_files:
     output:
         config="results/config.json",
         cells="results/session/cells.txt",
-        budget="results/session/budget.json",
     params:
-        *fingerprint({"config": PLAN.experiment, "cells": PLAN.raw_paths, "budget": json.loads(PLAN.budget)}),
+        *fingerprint({"config": PLAN.experiment, "cells": PLAN.raw_paths}),
     log:
         "logs/experiment_files.log",
     run:
         write_if_changed(output.config, json.dumps(PLAN.experiment, sort_keys=True, indent=1))
         write_if_changed(output.cells, "".join(path + "\n" for path in PLAN.raw_paths))
-        write_if_changed(output.budget, PLAN.budget)
 
 
 rule session_settings:
@@ -39,6 +36,21 @@ rule session_settings:
         "logs/session_settings.log",
     run:
         write_if_changed(output[0], PLAN.settings)
+
+
+# What a time budget asked and chose here (parbench.budgetplan), kept for the
+# next plan; what it chose is in the settings, the budget is not, so one that
+# cut nothing measures nothing again. No rule reads it: the session gets the
+# record on its command line (NARROWING), and only `all` asks for the file.
+rule session_budget:
+    output:
+        "results/session/budget.json",
+    params:
+        *fingerprint({"budget": json.loads(PLAN.budget)}),
+    log:
+        "logs/session_budget.log",
+    run:
+        write_if_changed(output[0], PLAN.budget)
 
 
 # The predicted session, said once as the DAG takes in a session job that
@@ -59,8 +71,6 @@ def say_estimate(wildcards):
     forced = workflow.dag_settings.forceall or "measure" in workflow.dag_settings.forcerun
     # On a cluster, results/hosts/settings.json is every host job's input: new settings rerun each node.
     due = session_due(Path.cwd(), outputs, PLAN.settings, PLAN.renew_session, forced, host)
-    # A node's budget choice is its job's parameter (hosts.smk host_choice): a new one measures it again.
-    due = due or bool(estimate and node_choice_changed(Path.cwd(), host, estimate.rounds, estimate.left_out))
     if workflow.is_main_process and due and line and line not in SAID:
         SAID.add(line)
         replaced = replaced_line(Path.cwd(), outputs, PLAN.settings, host, PLAN.budget)
@@ -74,7 +84,9 @@ def say_estimate(wildcards):
 # narrowing are placeholders, filled in per job: Snakemake compares the
 # command's text before filling in, and a changed text would remeasure too.
 HOST_LABEL = PLAN.host_label
-NARROWING = PLAN.narrowing
+# Here a budget's record rides with the narrowing: a placeholder Snakemake does not compare, so a budget that
+# cut nothing reruns nothing (the session needs its limit, to stop once it is spent, and the stamp its choice).
+NARROWING = PLAN.narrowing + ("" if HOSTS or PLAN.budget == "null" else " --budget " + shlex.quote(PLAN.budget_line))
 OPTIONS = "--timeout {config[timeout_seconds]} --retries {config[retries]} --log {log}{NARROWING}"
 # Another engine than Docker measures here from the images loaded into it (rule engine_images).
 LOCAL_LOADED = [] if HOSTS or config["engine"] == "docker" else [f"results/images/loaded-{config['engine']}.json"]
@@ -82,9 +94,7 @@ if HOSTS:
     SESSION = dict(
         output=update(LAYOUT.result("raw.json")),  # the host's manifest, written last
         message=None,  # Snakemake then shows the job, with the sbatch options that put it alone on its node
-        # The node's own: changing either remeasures that node alone. A budget's choice there, not the
-        # budget (which the node reads from the experiment): one that cuts nothing measures nothing again.
-        params={"engine": host_engine, "rounds": host_choice},
+        params={"engine": host_engine},  # the node's own: changing it remeasures that node alone
         command="{PY} parbench.hostsession measure --host {wildcards.host} --engine {params.engine} "
         "--images results/images --loaded {input.loaded} "
         "--config {input.config} --settings {input.settings} --out results/hosts/{wildcards.host}/raw "
@@ -119,9 +129,8 @@ rule measure:
         say_estimate,
         renew=SESSION_RENEWAL,
         settings=rules.session_settings.output[0],
-        # A host works out its cells from the experiment, on the node, after loading the images; here the
-        # session reads budget.json beside the settings, written by the same job.
-        config=ancient(rules.experiment_files.output.config),
+        # A host works out its cells from the experiment, on the node, after loading the images.
+        config=ancient(rules.experiment_files.output.config) if HOSTS else [],
         loaded=rules.load_images.output if HOSTS else LOCAL_LOADED,
         iids=expand("results/images/{runtime}.iid", runtime=RUNTIMES + PLAN.derived),
         identities=IDENTITIES + DERIVED_IDENTITIES,
