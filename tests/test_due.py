@@ -2,7 +2,7 @@
 
 import pytest
 
-from parbench.budgetplan import CLUSTER_SETTINGS, SETTINGS
+from parbench.budgetplan import BUDGET, CLUSTER_SETTINGS, SETTINGS
 from parbench.due import session_due
 
 OUTPUTS = ["results/raw/a.jsonl", "results/raw/b.jsonl"]
@@ -87,3 +87,7 @@ def test_a_budget_that_cut_the_rounds_is_named_as_why_they_changed(tmp_path):
     assert line.startswith("the settings changed since the last session (repeats: budget 30s chose 2 of 3): ")
     plain = replaced_line(tmp_path, OUTPUTS, '{"repeats": 2, "seed": 1}')  # asked, not a budget's choice
     assert plain.startswith("the settings changed since the last session (repeats): ")
+    (tmp_path / BUDGET).write_text(budget)  # that budget cut them last time; now it is dropped
+    (tmp_path / SETTINGS).write_text('{"repeats": 2, "seed": 1}')
+    back = replaced_line(tmp_path, OUTPUTS, '{"repeats": 3, "seed": 1}')
+    assert back.startswith("the settings changed since the last session (repeats: budget 30s had chosen 2 of 3): ")

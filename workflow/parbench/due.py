@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from .budgetplan import CLUSTER_SETTINGS, SETTINGS
+from .budgetplan import BUDGET, CLUSTER_SETTINGS, SETTINGS
 
 
 def settings_file(host: str | None) -> Path:
@@ -68,10 +68,8 @@ def replaced_line(
     kept = sum((root / path).is_file() for path in outputs)
     if not changed or not kept:
         return None
-    record = json.loads(budget) or {}
-    if "repeats" in changed and record.get("repeats") != record.get("asked_repeats"):
-        why = f"repeats: budget {record.get('limit')} chose {record.get('repeats')} of {record.get('asked_repeats')}"
-        changed = [why if key == "repeats" else key for key in changed]
+    if "repeats" in changed:
+        changed = [_budget_cut(root, budget) or key if key == "repeats" else key for key in changed]
     said = f"the settings changed since the last session ({', '.join(changed)}): this run measures "
     if host:
         replaced = f"host {host}'s cells again and replaces their raw files"
@@ -79,3 +77,19 @@ def replaced_line(
     else:
         replaced, stamps = f"the cells again and replaces the raw files of {kept}", "results/raw/sessions"
     return f"{said}{replaced} (their earlier sessions' stamps stay in {stamps})"
+
+
+def _budget_cut(root: Path, budget: str) -> str | None:
+    """`repeats` named with the budget that cut them, now (`budget`) or last time (budget.json), or None."""
+    record = json.loads(budget) or {}
+    if record.get("repeats") != record.get("asked_repeats"):
+        return f"repeats: budget {record.get('limit')} chose {record.get('repeats')} of {record.get('asked_repeats')}"
+    try:
+        before = json.loads((root / BUDGET).read_text()) or {}
+    except (OSError, ValueError):
+        return None
+    if isinstance(before, dict) and before.get("repeats") != before.get("asked_repeats"):
+        return (
+            f"repeats: budget {before.get('limit')} had chosen {before.get('repeats')} of {before.get('asked_repeats')}"
+        )
+    return None
