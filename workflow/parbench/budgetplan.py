@@ -21,7 +21,7 @@ from .budget import Budgeted, budgeted
 from .config import parse_duration
 from .errors import ParbenchError
 from .estimate import Estimate, Seen, estimate_session, seen_cells
-from .history import earlier_records
+from .history import earlier_records, json_object
 from .matrix import Cell
 from .names import FREE_THREADED, catalogue_flavour
 from .provenance import stamp_path
@@ -47,20 +47,13 @@ def joined(settings: dict, budget: object) -> dict:
     return settings if budget is None else {**settings, "budget": budget}
 
 
-def read_json(path: Path) -> object:
-    """A JSON file's data, or None where it is missing or damaged (an earlier choice then counts as none)."""
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-
-
 def earlier_settings(settings_file: Path, budget_file: Path | None = None) -> dict:
-    """The settings the last session was planned with, its budget joined in; {} where none are readable."""
-    settings = read_json(settings_file)
-    if not isinstance(settings, dict):
-        return {}
-    return joined(settings, read_json(budget_file)) if budget_file is not None else settings
+    """The settings the last session was planned with, its budget joined in; {} where none are readable.
+
+    A missing or damaged file counts as no earlier choice.
+    """
+    settings = json_object(settings_file)
+    return joined(settings, json_object(budget_file) or None) if settings and budget_file is not None else settings
 
 
 def image_ids(root: Path) -> dict[str, str]:
@@ -118,8 +111,8 @@ def spent_before(root: Path, cells: list[Cell], budget: str | None) -> str | Non
     """
     sessions = {_first_session(root / cell.raw_path) for cell in cells} - {None}
     for session in sorted(sessions):
-        stamp = read_json(stamp_path(root / RAW, session))
-        if not isinstance(stamp, dict) or not stamp.get("budget_spent"):
+        stamp = json_object(stamp_path(root / RAW, session))
+        if not stamp.get("budget_spent"):
             continue
         limit = ((stamp.get("settings") or {}).get("budget") or {}).get("limit")
         if _larger(budget, limit):

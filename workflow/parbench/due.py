@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .budgetplan import BUDGET, CLUSTER_SETTINGS, SETTINGS
+from .history import json_object
 
 
 def settings_file(host: str | None) -> Path:
@@ -81,15 +82,8 @@ def replaced_line(
 
 def _budget_cut(root: Path, budget: str) -> str | None:
     """`repeats` named with the budget that cut them, now (`budget`) or last time (budget.json), or None."""
-    record = json.loads(budget) or {}
-    if record.get("repeats") != record.get("asked_repeats"):
-        return f"repeats: budget {record.get('limit')} chose {record.get('repeats')} of {record.get('asked_repeats')}"
-    try:
-        before = json.loads((root / BUDGET).read_text()) or {}
-    except (OSError, ValueError):
-        return None
-    if isinstance(before, dict) and before.get("repeats") != before.get("asked_repeats"):
-        return (
-            f"repeats: budget {before.get('limit')} had chosen {before.get('repeats')} of {before.get('asked_repeats')}"
-        )
+    for record, chose in ((json.loads(budget) or {}, "chose"), (json_object(root / BUDGET), "had chosen")):
+        rounds, asked = record.get("repeats"), record.get("asked_repeats")
+        if rounds != asked:
+            return f"repeats: budget {record.get('limit')} {chose} {rounds} of {asked}"
     return None

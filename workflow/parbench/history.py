@@ -48,7 +48,7 @@ def timed_alike(records: list[dict], stamps_dir: Path, settings: dict) -> list[d
     wanted = {key: settings.get(key) for key in TIMING if key in settings}
     alike: dict[str, dict] = {}
     for path in sorted(stamps_dir.glob("*.json")) if stamps_dir.is_dir() else []:
-        stamp = _json_object(path)
+        stamp = json_object(path)
         timing = stamp.get("settings") or {}
         shared = cells_per_container(timing) == cells_per_container(settings)  # start-up is shared among its cells
         if shared and all(timing.get(key) == value for key, value in wanted.items()):
@@ -63,7 +63,8 @@ def timed_alike(records: list[dict], stamps_dir: Path, settings: dict) -> list[d
     ]
 
 
-def _json_object(path: Path) -> dict:
+def json_object(path: Path) -> dict:
+    """A JSON file's object, or {} where it is missing, damaged or not an object."""
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
