@@ -289,6 +289,25 @@ def test_a_merged_report_keeps_a_variant_cell_apart_from_its_default_one():
     assert list(wide["a"]) == ["0.018", "0.033"] and list(wide["b"])[1] == "0.040"
 
 
+def test_a_merged_report_keeps_two_cpu_sets_of_one_size_apart_and_lines_up_the_rest_by_size():
+    import pandas as pd
+
+    from parbench.render_merged import medians_per_host
+
+    cell = {"workload": "cpu_loop", "runtime": "go", "mode": "goroutines", "variant": None, "workers": 1}
+    rows = [
+        {**cell, "host": "a", "cpus": 1, "cpuset": "0", "median": 0.010},
+        {**cell, "host": "a", "cpus": 1, "cpuset": "1", "median": 0.020},
+        {**cell, "host": "a", "cpus": 2, "cpuset": "0-1", "median": 0.030},
+        {**cell, "host": "b", "cpus": 2, "cpuset": "0,8", "median": 0.040},  # the same size, named otherwise
+    ]
+    wide = medians_per_host(pd.DataFrame(rows), ["a", "b"])
+    assert list(wide["CPU set"]) == ["0", "1", ""]
+    assert list(wide["a"]) == ["0.010", "0.020", "0.030"] and list(wide["b"])[2] == "0.040"
+    single = medians_per_host(pd.DataFrame(rows[2:]), ["a", "b"])
+    assert "CPU set" not in single and len(single) == 1
+
+
 def test_a_merged_report_counts_each_hosts_warnings_by_kind():
     import pandas as pd
 

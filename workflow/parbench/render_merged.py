@@ -22,22 +22,25 @@ def medians_per_host(summary: pd.DataFrame, hosts: list[str]) -> pd.DataFrame:
 
     A variant (the GIL forced back on, GOMAXPROCS=1) is a cell of its own:
     without it in the row's key, its median would stand in for the default
-    cell's, or be dropped, whichever came first.
+    cell's, or be dropped, whichever came first. Cells line up across hosts
+    by CPU count, since nodes name the same-sized sets differently (SMT
+    siblings); where one host measured two sets of one size (`cpusets: [0, 1]`),
+    the set joins the key, in a `CPU set` column, or one of them would be lost.
     """
     variant = summary["variant"].fillna("") if "variant" in summary else ""
+    sets = summary.groupby(["host", "cpus"])["cpuset"].transform("nunique") if "cpuset" in summary else 1
+    cpuset = summary["cpuset"].astype(str).where(sets > 1, "") if "cpuset" in summary else ""
+    key = ["workload", "runtime", "mode", "variant", "cpus", "cpuset", "workers"]
     wide = (
-        summary.assign(variant=variant)
-        .pivot_table(
-            index=["workload", "runtime", "mode", "variant", "cpus", "workers"],
-            columns="host",
-            values="median",
-            aggfunc="first",
-        )
+        summary.assign(variant=variant, cpuset=cpuset)
+        .pivot_table(index=key, columns="host", values="median", aggfunc="first")
         .reset_index()
     )
+    if not (wide["cpuset"] != "").any():
+        wide = wide.drop(columns="cpuset")
     for host in hosts:
         wide[host] = wide[host].map(fmt_seconds)
-    return wide
+    return wide.rename(columns={"cpuset": "CPU set"})
 
 
 def ratios_per_host(ratios: pd.DataFrame) -> pd.DataFrame:
