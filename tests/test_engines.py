@@ -479,6 +479,21 @@ def test_the_start_asks_docker_then_the_engine(monkeypatch):
     assert control.start_problem({"engine": "apptainer"}, []) == "cannot reach the Docker daemon"
 
 
+def test_a_dry_run_says_the_line_a_run_would_stop_with(monkeypatch):
+    from parbench import control
+
+    monkeypatch.setattr(control.docker, "daemon_problem", lambda: None)
+    monkeypatch.setattr(type(engine_named("apptainer")), "problem", lambda self, timeout=20: "not installed")
+    assert control.dry_run_notices({"engine": "apptainer"}, [], [], True) == [
+        "a run would stop before building anything: engine apptainer: not installed"
+    ]
+    assert control.dry_run_notices({"engine": "docker"}, [], [], True) == []
+    assert control.dry_run_notices({"engine": "apptainer"}, [], [], False) == []  # a run stops in onstart
+    # SLURM would stop on an unknown host first: said once, as the plan words it.
+    unknown = ["host n9: not in this cluster"]
+    assert control.dry_run_notices({"engine": "docker"}, ["n9"], unknown, True) == unknown
+
+
 def test_prune_stale_removes_only_what_no_living_run_holds(tmp_path):
     """The set-up clears Apptainer folders of killed runs (GBs each), never one a living run holds, nor a new one."""
     import os

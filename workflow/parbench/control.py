@@ -35,6 +35,21 @@ def start_problem(config: dict, hosts: list[str]) -> str | None:
     return problem
 
 
+def dry_run_notices(config: dict, hosts: list[str], unknown_hosts: list[str], dry_run: bool) -> list[str]:
+    """What a dry run says besides its plan (a run: nothing): unknown hosts, or the line it would stop with.
+
+    A dry run does not start (onstart is not called), yet a missing engine or
+    daemon is what its user most needs to hear before asking for a real run.
+    An unknown host is one such line already (the start would stop on it).
+    """
+    if not dry_run:
+        return []
+    if unknown_hosts:
+        return unknown_hosts
+    problem = start_problem(config, hosts)
+    return [f"a run would stop before building anything: {problem}"] if problem else []
+
+
 def session_pid(lock_path: Path) -> int | None:
     """The PID of the running measurement session, if the lock names a live one.
 

@@ -9,10 +9,10 @@ import yaml
 from snakemake.utils import validate
 
 from parbench.config import check_config, typed_overrides
+from parbench.control import dry_run_notices
 from parbench.errors import ParbenchError
 from parbench.layout import Layout, logged
 from parbench.plan import fingerprint, plan, this_machine, write_if_changed
-from parbench.slurm import node_options
 from parbench.userworkloads import resolve_paths
 
 SCHEMA_PATH = Path(workflow.basedir, "workflow/schemas/config.schema.yaml")
@@ -31,8 +31,8 @@ try:
 except ParbenchError as error:
     sys.exit(f"parbench: {error}")  # Python prints the one line; Snakemake has started nothing yet
 if workflow.is_main_process:
-    # Known while the Snakefile is read (workflow.dryrun is not: it asks the executor, chosen later).
-    for notice in PLAN.notices + (PLAN.unknown_hosts if workflow.output_settings.dryrun else []):
+    dry_run = workflow.output_settings.dryrun  # known now (workflow.dryrun asks the executor, chosen later)
+    for notice in PLAN.notices + dry_run_notices(config, PLAN.hosts, PLAN.unknown_hosts, dry_run):
         print(f"parbench: {notice}", file=sys.stderr)
 
 PY = f"{sys.executable} -m"

@@ -6,6 +6,8 @@
 # into results/merged/ with the host as a dimension. Rules that need no node
 # of their own run where the workflow was started.
 
+from parbench.slurm import node_options
+
 
 localrules:
     session_settings,
