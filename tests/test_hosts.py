@@ -86,6 +86,15 @@ def test_hosts_without_an_account_stop_in_one_line(paper_project):
     assert done.returncode != 0 and len(errors) == 1 and "cluster.account" in errors[0]
 
 
+def test_a_node_reads_what_decides_its_cells_and_nothing_it_is_told_otherwise():
+    from parbench.hostsession import node_experiment
+
+    experiment = {"runtimes": ["go"], "workloads": {"cpu_loop": {}}, "budget": "1h", "seed": 1}
+    told = {"hosts": ["n1"], "host_engines": {"n1": "podman"}, "cluster": {"account": "a"}, "host_label": "lab"}
+    told |= {"record_hostname": True, "retries": 2, "timeout_seconds": 60, "warnings": {"cv": 0.2}}
+    assert node_experiment({**experiment, **told}) == experiment
+
+
 def test_an_archive_is_checked_against_its_sha256(tmp_path):
     archive = tmp_path / "go.tar"
     with pytest.raises(ParbenchError, match="missing"):

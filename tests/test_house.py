@@ -103,6 +103,7 @@ def test_run_blocks_run_in_snakemakes_own_process():
     # The blocks it covers stay small: they run inside the process that schedules everything else.
     assert sorted(run_rules) == [
         "measure.smk:experiment_files",
+        "measure.smk:node_experiment",
         "measure.smk:session_budget",
         "measure.smk:session_settings",
     ]

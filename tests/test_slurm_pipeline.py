@@ -149,3 +149,18 @@ def test_remeasuring_one_runtime_on_a_host_is_the_local_command(cluster_run):
     # The plain command finds nothing left to do, here as locally.
     plain = snakemake(project, "-n", *on_cluster, timeout=300)
     assert plain.returncode == 0 and "Nothing to be done" in plain.stdout + plain.stderr, plain.stderr[-3000:]
+    # A warning threshold is the reports' alone: the node's session is not rerun for it, and its own
+    # reasons to run (here --forcerun) are not hidden by the experiment having changed (masked, as with
+    # an input from results/config.json, which every setting changes).
+    warned = ("--config", "warnings={cv: 0.2}")
+    report_only = snakemake(project, "-n", *on_cluster, *warned, timeout=300)
+    assert report_only.returncode == 0, report_only.stderr[-3000:]
+    assert "measure" not in job_counts(report_only.stdout) and job_counts(report_only.stdout)["report"] == 1
+    forced = snakemake(project, "-n", *on_cluster, *warned, "--forcerun", "measure", timeout=300)
+    assert forced.returncode == 0 and job_counts(forced.stdout)["measure"] == 1, forced.stdout[-3000:]
+
+
+def job_counts(output: str) -> dict[str, int]:
+    """The dry run's job stats: how many jobs of each rule it plans."""
+    table = output.split("Job stats:")[1].split("\n\n")[0]
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}

@@ -13,6 +13,7 @@ localrules:
     session_settings,
     session_budget,
     experiment_files,
+    node_experiment,
     fetch_source,
     base_image,
     cpython_image,

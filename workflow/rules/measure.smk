@@ -9,6 +9,9 @@ import shlex
 
 from parbench.budgetplan import CLUSTER_SETTINGS, SETTINGS
 from parbench.due import replaced_line, session_due
+from parbench.hostsession import node_experiment
+
+NODE_EXPERIMENT = node_experiment(PLAN.experiment)
 
 
 # The experiment and what the session measures, in files whose dates change
@@ -25,6 +28,19 @@ rule experiment_files:
     run:
         write_if_changed(output.config, json.dumps(PLAN.experiment, sort_keys=True, indent=1))
         write_if_changed(output.cells, "".join(path + "\n" for path in PLAN.raw_paths))
+
+
+# A cluster node's experiment (it works out its own cells): apart from config.json, whose every change
+# would otherwise rerun each node's session or hide its own reasons to run (parbench.hostsession).
+rule node_experiment:
+    output:
+        "results/hosts/experiment.json",
+    params:
+        *fingerprint(NODE_EXPERIMENT),
+    log:
+        "logs/node_experiment.log",
+    run:
+        write_if_changed(output[0], json.dumps(NODE_EXPERIMENT, sort_keys=True, indent=1))
 
 
 rule session_settings:
@@ -130,7 +146,7 @@ rule measure:
         renew=SESSION_RENEWAL,
         settings=rules.session_settings.output[0],
         # A host works out its cells from the experiment, on the node, after loading the images.
-        config=ancient(rules.experiment_files.output.config) if HOSTS else [],
+        config=rules.node_experiment.output if HOSTS else [],
         loaded=rules.load_images.output if HOSTS else LOCAL_LOADED,
         iids=expand("results/images/{runtime}.iid", runtime=RUNTIMES + PLAN.derived),
         identities=IDENTITIES + DERIVED_IDENTITIES,
