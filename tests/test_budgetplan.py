@@ -13,12 +13,17 @@ from parbench.plan import plan
 from parbench.provenance import stamp_path
 
 
-def measured_as(root, found, session="s1", budget=None, spent=False):
-    """The project as a finished session of `found` leaves it: raw files, its stamp, its settings files."""
+def measured_as(root, found, session="s1", budget=None, spent=False, cut=None):
+    """The project as a finished session of `found` leaves it: raw files, its stamp, its settings files.
+
+    `cut` None: a stamp from before `budget_cut` was kept, which says only whether the budget was spent.
+    """
     write_intact_raw(root, found.raw_paths, json.loads(found.settings)["repeats"])
     stamp = {"session": session, "settings": joined(json.loads(found.settings), budget)}
     if budget is not None:
         stamp["budget_spent"] = spent
+    if cut is not None:
+        stamp["budget_cut"] = cut
     path = stamp_path(root / "results/raw", session)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(stamp))
@@ -55,24 +60,27 @@ def test_a_budget_that_cuts_rounds_changes_what_is_measured(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "spent, asked, again",
+    "spent, cut, asked, again",
     [
-        (True, "2h", True),  # raised: the cells it stopped short take the rounds they need
-        (True, None, True),  # dropped
-        (True, "1h", False),  # the same budget: the same session
-        (True, "30m", False),  # a smaller one would leave them shorter still
-        (False, "2h", False),  # it was not spent: every cell stopped for its own reasons
+        (True, 3, "2h", True),  # raised: the cells it stopped short take the rounds they need
+        (True, 1, None, True),  # dropped
+        (True, None, "2h", True),  # an older stamp: spent, but not how many cells it cut
+        (True, 3, "1h", False),  # the same budget: the same session
+        (True, 3, "30m", False),  # a smaller one would leave them shorter still
+        (True, 0, "2h", False),  # spent only once every cell had settled: it cut nothing
+        (False, 0, "2h", False),  # it was not spent: every cell stopped for its own reasons
     ],
 )
-def test_results_a_spent_budget_stopped_short_are_measured_again_under_another(tmp_path, spent, asked, again):
+def test_results_a_spent_budget_stopped_short_are_measured_again_under_another(tmp_path, spent, cut, asked, again):
     first = plan(quick_config(repeats=6, budget="1h"), tmp_path, machine())
-    measured_as(tmp_path, first, budget=json.loads(first.budget), spent=spent)
+    measured_as(tmp_path, first, budget=json.loads(first.budget), spent=spent, cut=cut)
     found = plan(quick_config(repeats=6, budget=asked), tmp_path, machine())
     assert found.respent is again and found.renew_session is again
     said = [n for n in found.notices if "spent its budget" in n]
     if again:
+        short = {None: "some cells", 1: "1 cell", 3: "3 cells"}[cut]
         assert said == [
-            f"session s1 spent its budget of 1h while measuring, so some cells stopped short: with "
+            f"session s1 spent its budget of 1h while measuring, so {short} stopped short: with "
             f"{f'budget {asked}' if asked else 'no budget'} this run measures the cells again"
         ]
         assert found.measured == found.cells and found.narrowing == ""

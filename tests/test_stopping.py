@@ -18,6 +18,7 @@ from parbench.stopping import (
     REPEATS,
     UNFINISHED,
     StopRule,
+    budget_cut,
     budget_spent,
     rounds_taken,
     stop_interval,
@@ -295,7 +296,7 @@ def test_a_session_that_spends_its_budget_stops_every_cell_at_min_rounds_and_res
     assert [line for line in said if "spent" in line] == [
         "budget 30s spent (30 s of 30 s measuring): cells with 4 rounds take no more"
     ]
-    assert budget_spent(budgeted, journal.entries)
+    assert budget_spent(budgeted, journal.entries) and budget_cut(budgeted, journal.entries) == 2
     # Interrupted after 5 containers (50 s measured): the resumed session knows it spent the budget.
     first = sorted(journal.entries, key=lambda e: e["order"])[:5]
     again = Timed(budgeted, Journal(tmp_path / "j2.jsonl", {"session": "s"}, list(first)), {a: NOISY[2:], b: NOISY[2:]})
@@ -311,3 +312,6 @@ def test_a_session_that_spends_its_budget_stops_every_cell_at_min_rounds_and_res
     free = Timed(settings(), Journal(tmp_path / "j3.jsonl", {"session": "s"}), {a: NOISY, b: NOISY})
     free.run()
     assert len(free.ran) == 12
+    # A budget of those 12 containers' 120 s is spent by the last one, which cuts no cell short.
+    whole = settings(budget={"limit": "120s", "asked_repeats": 6, "repeats": 6})
+    assert budget_spent(whole, free.journal.entries) and budget_cut(whole, free.journal.entries) == 0

@@ -105,20 +105,23 @@ def spent_before(root: Path, cells: list[Cell], budget: str | None) -> str | Non
     """Why results measured under a budget spent while measuring are measured again, or None.
 
     Their cells may have stopped where the budget left them, not where their
-    intervals did: asked for a larger budget (or none), the session measures
-    them again; a smaller one would leave them shorter still, so they stay.
+    intervals did (the stamp's `budget_cut` counts them): asked for a larger
+    budget (or none), the session measures them again; a smaller one would
+    leave them shorter still, so they stay.
     Each raw file holds one session's records; its stamp says what it spent.
     """
     sessions = {_first_session(root / cell.raw_path) for cell in cells} - {None}
     for session in sorted(sessions):
         stamp = json_object(stamp_path(root / RAW, session))
-        if not stamp.get("budget_spent"):
+        if not stamp.get("budget_cut", stamp.get("budget_spent")):  # stamps before budget_cut: spent at all
             continue
         limit = ((stamp.get("settings") or {}).get("budget") or {}).get("limit")
         if _larger(budget, limit):
             asked = f"budget {budget}" if budget else "no budget"
+            cut = stamp.get("budget_cut")
+            short = "some cells" if cut is None else "1 cell" if cut == 1 else f"{cut} cells"
             return (
-                f"session {session} spent its budget of {limit} while measuring, so some cells stopped short: "
+                f"session {session} spent its budget of {limit} while measuring, so {short} stopped short: "
                 f"with {asked} this run measures the cells again"
             )
     return None

@@ -12,7 +12,6 @@ atomically (sessionrecords.py).
 from __future__ import annotations
 
 import os
-import statistics
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -45,7 +44,7 @@ from .sessionplan import (
 from .sessionrecords import DEFAULT_RAW_DIR, annotate, raw_file, write_results
 from .sessionstart import Runtime, check_held, check_user_folders, load_runtimes, stamped_settings, usable_engine
 from .specs import expected_checksum_of, params_label, scaling, units_in, use_user_workloads
-from .stopping import StopRule, budget_seconds, budget_spent, measuring_seconds
+from .stopping import StopRule, budget_seconds, budget_spent, container_figure, measuring_seconds
 from .supervise import InfrastructureFault, container_labels, remove_stray_containers, run_container
 
 PROGRESS_EVERY_SECONDS = 30.0
@@ -129,8 +128,7 @@ class Session:
 
     def taken(self, cell: Cell, entry: dict) -> None:
         """Keep a container's figure for the stopping rule, and the first container's loops and values."""
-        measured = [r["seconds"] for r in entry["records"] if not r.get("warmup")]
-        self.figures.setdefault(cell, []).append(statistics.median(measured) if measured else 0.0)
+        self.figures.setdefault(cell, []).append(container_figure(entry))
         if entry.get("loops") is not None:
             key = calibration_key(cell)
             self.loops.setdefault(key, entry["loops"])

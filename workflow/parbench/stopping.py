@@ -31,6 +31,7 @@ and on the reference run's recorded rounds.
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -98,6 +99,27 @@ def budget_spent(settings: Mapping, entries: Iterable[Mapping]) -> bool:
     """Whether the journal's measuring time reached the settings' budget: a function of the journal alone."""
     limit = budget_seconds(settings)
     return limit is not None and measuring_seconds(entries) >= limit
+
+
+def container_figure(entry: Mapping) -> float:
+    """A journal entry's figure for the rule: the median of its container's measured (not warm-up) values."""
+    measured = [record["seconds"] for record in entry["records"] if not record.get("warmup")]
+    return statistics.median(measured) if measured else 0.0
+
+
+def budget_cut(settings: Mapping, entries: Sequence[Mapping]) -> int:
+    """How many cells a spent budget stopped short: 0 where it was not spent, or only once every cell had settled.
+
+    The stamp keeps it, so raising the budget later measures again only what
+    this one cut (budgetplan.spent_before).
+    """
+    if not budget_spent(settings, entries):
+        return 0
+    figures: dict[str, list[float]] = {}
+    for entry in sorted(entries, key=lambda e: e["order"]):
+        figures.setdefault(entry["cell"], []).append(container_figure(entry))
+    rule = StopRule.of(settings, spent=True)
+    return sum(rule.reason(values) == BUDGET for values in figures.values())
 
 
 def stop_interval(values: Sequence[float]) -> tuple[float, float]:
