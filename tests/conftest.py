@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -63,6 +64,12 @@ def workflow_rules() -> dict[str, list[str]]:
             else:
                 body.append(line.strip())
     return rules
+
+
+def job_counts(output: str) -> dict[str, int]:
+    """A dry run's job stats: how many jobs of each rule it plans."""
+    table = output.split("Job stats:")[1].split("\n\n")[0]
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
 
 
 def snakemake(workdir: Path, *args: str, env: dict | None = None, timeout: float = 3600) -> subprocess.CompletedProcess:

@@ -304,6 +304,10 @@ def test_a_merged_report_keeps_two_cpu_sets_of_one_size_apart_and_lines_up_the_r
     wide = medians_per_host(pd.DataFrame(rows), ["a", "b"])
     assert list(wide["CPU set"]) == ["0", "1", ""]
     assert list(wide["a"]) == ["0.010", "0.020", "0.030"] and list(wide["b"])[2] == "0.040"
+    # Another host's set of that size lines up with the same set of the first.
+    other = {**cell, "host": "b", "cpus": 1, "cpuset": "0", "median": 0.050}
+    wide = medians_per_host(pd.DataFrame([*rows, other]), ["a", "b"])
+    assert list(wide["CPU set"]) == ["0", "1", ""] and list(wide["b"]) == ["0.050", "–", "0.040"]
     single = medians_per_host(pd.DataFrame(rows[2:]), ["a", "b"])
     assert "CPU set" not in single and len(single) == 1
 
@@ -485,7 +489,7 @@ def test_a_dry_run_says_the_line_a_run_would_stop_with(monkeypatch):
     monkeypatch.setattr(control.docker, "daemon_problem", lambda: None)
     monkeypatch.setattr(type(engine_named("apptainer")), "problem", lambda self, timeout=20: "not installed")
     assert control.dry_run_notices({"engine": "apptainer"}, [], [], True) == [
-        "a run would stop before building anything: engine apptainer: not installed"
+        "a run with jobs to do would stop first: engine apptainer: not installed"
     ]
     assert control.dry_run_notices({"engine": "docker"}, [], [], True) == []
     assert control.dry_run_notices({"engine": "apptainer"}, [], [], False) == []  # a run stops in onstart

@@ -14,13 +14,8 @@ from parbench.errors import ParbenchError
 from parbench.hostsession import host_cells, host_settings
 from parbench.merge import merged_tables
 
-from conftest import REPO, copy_repo, snakemake, workflow_rules
+from conftest import REPO, copy_repo, job_counts, snakemake, workflow_rules
 from fixtures import scaling_records
-
-
-def job_counts(output: str) -> dict[str, int]:
-    table = output.split("Job stats:")[1].split("\n\n")[0]
-    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
 
 
 @pytest.fixture(scope="module")
@@ -86,13 +81,29 @@ def test_hosts_without_an_account_stop_in_one_line(paper_project):
     assert done.returncode != 0 and len(errors) == 1 and "cluster.account" in errors[0]
 
 
-def test_a_node_reads_what_decides_its_cells_and_nothing_it_is_told_otherwise():
-    from parbench.hostsession import node_experiment
+def test_a_node_plans_the_same_session_from_its_experiment_as_from_the_whole_config(tmp_path, monkeypatch):
+    """results/hosts/experiment.json leaves out what a node never reads: the session it plans is the same."""
+    from test_plan import quick_config
 
-    experiment = {"runtimes": ["go"], "workloads": {"cpu_loop": {}}, "budget": "1h", "seed": 1}
-    told = {"hosts": ["n1"], "host_engines": {"n1": "podman"}, "cluster": {"account": "a"}, "host_label": "lab"}
+    from parbench import hostsession
+    from parbench.matrix import all_cells
+    from parbench.nodeexperiment import NOT_FOR_NODES, node_experiment
+    from parbench.plan import experiment, session_settings
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(hostsession, "available_cpus", lambda: [0, 1])
+    told = {"hosts": ["n1"], "cluster": {"account": "a"}, "host_engines": {"n1": "podman"}, "host_label": "lab"}
     told |= {"record_hostname": True, "retries": 2, "timeout_seconds": 60, "warnings": {"cv": 0.2}}
-    assert node_experiment({**experiment, **told}) == experiment
+    for budget in (None, "1h", "2m"):  # none, one that cuts nothing, one that cuts rounds
+        config = quick_config(**told, repeats=4, min_rounds=2, **({"budget": budget} if budget else {}))
+        whole = experiment(config)
+        settings = json.loads(session_settings(config, all_cells(config, [0, 1])))
+        folders = (tmp_path / "raw", tmp_path / "state")
+        node = hostsession.host_settings(settings, node_experiment(whole), "n1", folders)
+        assert node == hostsession.host_settings(settings, whole, "n1", folders) and node[0]["cells"]
+        assert (node[0].get("budget") or {}).get("limit") == budget
+        assert (node[0]["repeats"] < 4) is (budget == "2m")
+        assert set(whole) - set(node_experiment(whole)) == set(NOT_FOR_NODES)
 
 
 def test_an_archive_is_checked_against_its_sha256(tmp_path):

@@ -22,7 +22,7 @@ from test_slurm_cluster import cancel_jobs_in, cluster, cluster_snakemake  # noq
 from parbench import slurm
 from parbench.specs import expected_checksum_of
 
-from conftest import QUICK, REPO, snakemake
+from conftest import QUICK, REPO, job_counts, snakemake
 
 pytestmark = [pytest.mark.docker, pytest.mark.slurm, pytest.mark.slow]
 
@@ -158,9 +158,3 @@ def test_remeasuring_one_runtime_on_a_host_is_the_local_command(cluster_run):
     assert "measure" not in job_counts(report_only.stdout) and job_counts(report_only.stdout)["report"] == 1
     forced = snakemake(project, "-n", *on_cluster, *warned, "--forcerun", "measure", timeout=300)
     assert forced.returncode == 0 and job_counts(forced.stdout)["measure"] == 1, forced.stdout[-3000:]
-
-
-def job_counts(output: str) -> dict[str, int]:
-    """The dry run's job stats: how many jobs of each rule it plans."""
-    table = output.split("Job stats:")[1].split("\n\n")[0]
-    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}

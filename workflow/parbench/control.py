@@ -47,7 +47,8 @@ def dry_run_notices(config: dict, hosts: list[str], unknown_hosts: list[str], dr
     if unknown_hosts:
         return unknown_hosts
     problem = start_problem(config, hosts)
-    return [f"a run would stop before building anything: {problem}"] if problem else []
+    # One that finds nothing to do never starts, so it would not stop either.
+    return [f"a run with jobs to do would stop first: {problem}"] if problem else []
 
 
 def session_pid(lock_path: Path) -> int | None:

@@ -32,23 +32,6 @@ from .sessionlock import stop_on_signals
 from .sessionrecords import raw_file
 from .specs import use_experiment
 
-# What a node never reads of the experiment: who measures and where (its engine and account reach its jobs
-# as parameters and resources), how long to wait for a container, and how the reports word their warnings.
-NOT_FOR_NODES = frozenset(
-    ("hosts", "host_engines", "cluster", "host_label", "record_hostname", "retries", "timeout_seconds", "warnings")
-)
-
-
-def node_experiment(experiment: dict) -> dict:
-    """The experiment a node works out its cells from: results/hosts/experiment.json, the measure job's input.
-
-    A file of its own, not results/config.json: adding a host or a warning
-    threshold then neither reruns every node nor hides the nodes' own reasons
-    to run (a resume, `--forcerun`). Snakemake does not judge jobs downstream
-    of one that must run, and reaches them only through that job's outputs.
-    """
-    return {key: value for key, value in experiment.items() if key not in NOT_FOR_NODES}
-
 
 def host_settings(
     settings: dict, config: dict, host: str = "this node", folders: tuple[Path, Path] | None = None

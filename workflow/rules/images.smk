@@ -33,10 +33,15 @@ rule fetch_source:
         logged("{PY} parbench.fetch --name {wildcards.source:q} --sha256 {params.sha256} --dest {output:q} {params.urls:q}")
 
 
+BASE_UNBUILT = "base" in PLAN.gone_images or not Path("results/images/base.iid").exists()
+
+
 rule base_image:
     input:
         renew=renewal("base"),
-        probes=ancient(expand(rules.probe_host.output[0], host=HOSTS)),  # a reprobe rebuilds nothing
+        # Each node's engine answers before the first build. Not an input once the image is built: a new
+        # host's probe would make this job run, and with it every image and every node's session.
+        probes=ancient(expand(rules.probe_host.output[0], host=HOSTS)) if BASE_UNBUILT else [],
     output:
         iid="results/images/base.iid",
         packages="results/images/base.packages.tsv",

@@ -9,9 +9,11 @@ import shlex
 
 from parbench.budgetplan import CLUSTER_SETTINGS, SETTINGS
 from parbench.due import replaced_line, session_due
-from parbench.hostsession import node_experiment
+from parbench.slurm import node_options
+from parbench.nodeexperiment import NODE_EXPERIMENT, measured_before_it, node_experiment, write_first
 
-NODE_EXPERIMENT = node_experiment(PLAN.experiment)
+MANIFESTS = expand(LAYOUT.result("raw.json"), host=HOSTS)  # each node's, written last by its session
+FOR_NODES = node_experiment(PLAN.experiment)
 
 
 # The experiment and what the session measures, in files whose dates change
@@ -31,16 +33,16 @@ rule experiment_files:
 
 
 # A cluster node's experiment (it works out its own cells): apart from config.json, whose every change
-# would otherwise rerun each node's session or hide its own reasons to run (parbench.hostsession).
+# would otherwise rerun each node's session or hide its own reasons to run (parbench.nodeexperiment).
 rule node_experiment:
     output:
-        "results/hosts/experiment.json",
+        NODE_EXPERIMENT,
     params:
-        *fingerprint(NODE_EXPERIMENT),
+        *fingerprint(FOR_NODES),
     log:
         "logs/node_experiment.log",
     run:
-        write_if_changed(output[0], json.dumps(NODE_EXPERIMENT, sort_keys=True, indent=1))
+        write_first(output[0], json.dumps(FOR_NODES, sort_keys=True, indent=1), MANIFESTS)
 
 
 rule session_settings:
@@ -145,8 +147,13 @@ rule measure:
         say_estimate,
         renew=SESSION_RENEWAL,
         settings=rules.session_settings.output[0],
-        # A host works out its cells from the experiment, on the node, after loading the images.
-        config=rules.node_experiment.output if HOSTS else [],
+        # A host works out its cells from the experiment, on the node, after loading the images (nodes
+        # measured before experiment.json read config.json, for one more run: nodeexperiment.py).
+        config=(
+            (ancient(rules.experiment_files.output.config) if measured_before_it(Path.cwd(), MANIFESTS) else rules.node_experiment.output)
+            if HOSTS
+            else []
+        ),
         loaded=rules.load_images.output if HOSTS else LOCAL_LOADED,
         iids=expand("results/images/{runtime}.iid", runtime=RUNTIMES + PLAN.derived),
         identities=IDENTITIES + DERIVED_IDENTITIES,
