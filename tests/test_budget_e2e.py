@@ -104,7 +104,7 @@ def test_a_budget_that_leaves_a_cpu_set_out_says_so_everywhere(project):
     assert stamp["settings"]["budget"] == {"limit": budget, "asked_repeats": 6, "repeats": 4, "left_out": ["1"]}
     assert isinstance(stamp["budget_spent"], bool) and all("cpus-1_" not in cell for cell in stamp["cells"])
     # Every cell took the 4 rounds the budget left: whether or not it was spent, it cut none short.
-    assert stamp["budget_cut"] == (summary["stopped"] == "budget").sum() == 0
+    assert stamp["budget_stopped"] == (summary["stopped"] == "budget").sum() == 0
     report = (project / "results/report.md").read_text()
     assert (
         f"The budget of {budget} left 4 of the 6 rounds asked. It left out CPU set 1, which no claim's verdict"

@@ -16,14 +16,14 @@ from parbench.provenance import stamp_path
 def measured_as(root, found, session="s1", budget=None, spent=False, cut=None):
     """The project as a finished session of `found` leaves it: raw files, its stamp, its settings files.
 
-    `cut` None: a stamp from before `budget_cut` was kept, which says only whether the budget was spent.
+    `cut` None: a stamp from before `budget_stopped` was kept, which says only whether the budget was spent.
     """
     write_intact_raw(root, found.raw_paths, json.loads(found.settings)["repeats"])
     stamp = {"session": session, "settings": joined(json.loads(found.settings), budget)}
     if budget is not None:
         stamp["budget_spent"] = spent
     if cut is not None:
-        stamp["budget_cut"] = cut
+        stamp["budget_stopped"] = cut
     path = stamp_path(root / "results/raw", session)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(stamp))

@@ -18,8 +18,8 @@ from parbench.stopping import (
     REPEATS,
     UNFINISHED,
     StopRule,
-    budget_cut,
     budget_spent,
+    budget_stopped,
     rounds_taken,
     stop_interval,
     stop_reason,
@@ -273,6 +273,19 @@ def test_a_budget_is_spent_by_the_journals_measuring_time():
     assert not budget_spent({}, [{"elapsed": 1e9}])  # no budget, nothing to spend
 
 
+def test_a_spent_budget_counts_only_the_cells_it_stopped_not_those_already_precise():
+    settings = {"repeats": 6, "min_rounds": 4, "precision": 0.02, "budget": {"limit": "1m"}}
+    quiet, noisy = "results/raw/go/a.jsonl", "results/raw/go/b.jsonl"
+    figures = {quiet: [1.0, 1.0, 1.0, 1.0], noisy: NOISY[:4]}
+    entries = [
+        {"order": 2 * index + k, "cell": cell, "records": [{"seconds": values[index]}], "elapsed": 8.0}
+        for index in range(4)
+        for k, (cell, values) in enumerate(figures.items())
+    ]
+    assert budget_spent(settings, entries) and budget_stopped(settings, entries) == 1  # 64 s of 60
+    assert budget_stopped(settings, entries[:-1]) == 0  # 56 s: not spent
+
+
 def test_a_session_that_spends_its_budget_stops_every_cell_at_min_rounds_and_resumes_alike(tmp_path, monkeypatch):
     import parbench.session
 
@@ -296,7 +309,7 @@ def test_a_session_that_spends_its_budget_stops_every_cell_at_min_rounds_and_res
     assert [line for line in said if "spent" in line] == [
         "budget 30s spent (30 s of 30 s measuring): cells with 4 rounds take no more"
     ]
-    assert budget_spent(budgeted, journal.entries) and budget_cut(budgeted, journal.entries) == 2
+    assert budget_spent(budgeted, journal.entries) and budget_stopped(budgeted, journal.entries) == 2
     # Interrupted after 5 containers (50 s measured): the resumed session knows it spent the budget.
     first = sorted(journal.entries, key=lambda e: e["order"])[:5]
     again = Timed(budgeted, Journal(tmp_path / "j2.jsonl", {"session": "s"}, list(first)), {a: NOISY[2:], b: NOISY[2:]})
@@ -314,4 +327,4 @@ def test_a_session_that_spends_its_budget_stops_every_cell_at_min_rounds_and_res
     assert len(free.ran) == 12
     # A budget of those 12 containers' 120 s is spent by the last one, which cuts no cell short.
     whole = settings(budget={"limit": "120s", "asked_repeats": 6, "repeats": 6})
-    assert budget_spent(whole, free.journal.entries) and budget_cut(whole, free.journal.entries) == 0
+    assert budget_spent(whole, free.journal.entries) and budget_stopped(whole, free.journal.entries) == 0

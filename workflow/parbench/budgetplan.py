@@ -6,8 +6,8 @@ budget asked and chose. What a budget chose (fewer rounds, CPU sets left out)
 is in the settings, as any choice of rounds or cells is; the budget itself is
 not, so one that cut nothing (added, raised or dropped over results measured
 in full) measures nothing again. Results whose session spent its budget while
-measuring may have stopped short: a larger budget, or none, measures them
-again (spent_before).
+measuring and so stopped cells short (its stamp's `budget_stopped`) are
+measured again under a larger budget, or none (spent_before).
 On a cluster the budget asked stays in the settings every node reads, and each
 node fits it to its own cells (host_budgeted).
 """
@@ -105,7 +105,7 @@ def spent_before(root: Path, cells: list[Cell], budget: str | None) -> str | Non
     """Why results measured under a budget spent while measuring are measured again, or None.
 
     Their cells may have stopped where the budget left them, not where their
-    intervals did (the stamp's `budget_cut` counts them): asked for a larger
+    intervals did (the stamp's `budget_stopped` counts them): asked for a larger
     budget (or none), the session measures them again; a smaller one would
     leave them shorter still, so they stay.
     Each raw file holds one session's records; its stamp says what it spent.
@@ -113,13 +113,13 @@ def spent_before(root: Path, cells: list[Cell], budget: str | None) -> str | Non
     sessions = {_first_session(root / cell.raw_path) for cell in cells} - {None}
     for session in sorted(sessions):
         stamp = json_object(stamp_path(root / RAW, session))
-        if not stamp.get("budget_cut", stamp.get("budget_spent")):  # stamps before budget_cut: spent at all
+        if not stamp.get("budget_stopped", stamp.get("budget_spent")):  # an older stamp says only that it spent
             continue
         limit = ((stamp.get("settings") or {}).get("budget") or {}).get("limit")
         if _larger(budget, limit):
             asked = f"budget {budget}" if budget else "no budget"
-            cut = stamp.get("budget_cut")
-            short = "some cells" if cut is None else "1 cell" if cut == 1 else f"{cut} cells"
+            stopped = stamp.get("budget_stopped")
+            short = "some cells" if stopped is None else "1 cell" if stopped == 1 else f"{stopped} cells"
             return (
                 f"session {session} spent its budget of {limit} while measuring, so {short} stopped short: "
                 f"with {asked} this run measures the cells again"

@@ -47,12 +47,8 @@ def session_due(
 
 def changed_settings(root: Path, settings: str, host: str | None = None) -> list[str]:
     """The settings (top-level keys) that differ from the last session's file; [] where there is none to differ."""
-    try:
-        before = json.loads((root / settings_file(host)).read_text())
-    except (OSError, ValueError):
-        return []
-    after = json.loads(settings)
-    if not isinstance(before, dict):
+    before, after = json_object(root / settings_file(host)), json.loads(settings)
+    if not before:
         return []
     return sorted(key for key in before.keys() | after.keys() if before.get(key) != after.get(key))
 

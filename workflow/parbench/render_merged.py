@@ -24,12 +24,16 @@ def medians_per_host(summary: pd.DataFrame, hosts: list[str]) -> pd.DataFrame:
     without it in the row's key, its median would stand in for the default
     cell's, or be dropped, whichever came first. Cells line up across hosts
     by CPU count, since nodes name the same-sized sets differently (SMT
-    siblings); where one host measured two sets of one size (`cpusets: [0, 1]`),
-    the set joins the key, in a `CPU set` column, or one of them would be lost.
+    siblings); where a host measured two sets of one size (`cpusets: [0, 1]`),
+    the set joins the key of every host's rows of that size, in a `CPU set`
+    column, or one of them would be lost.
     """
     variant = summary["variant"].fillna("") if "variant" in summary else ""
-    sets = summary.groupby(["host", "cpus"])["cpuset"].transform("nunique") if "cpuset" in summary else 1
-    cpuset = summary["cpuset"].astype(str).where(sets > 1, "") if "cpuset" in summary else ""
+    cpuset = ""
+    if "cpuset" in summary:
+        sets = summary.groupby(["host", "cpus"])["cpuset"].nunique()
+        shared = summary["cpus"].isin(sets[sets > 1].index.get_level_values("cpus"))
+        cpuset = summary["cpuset"].astype(str).where(shared, "")
     key = ["workload", "runtime", "mode", "variant", "cpus", "cpuset", "workers"]
     wide = (
         summary.assign(variant=variant, cpuset=cpuset)

@@ -17,7 +17,7 @@ from .cpusets import parse_cpuset
 from .journal import Journal, now, resumed_at
 from .matrix import Cell
 from .provenance import build_stamp, machine_facts, stamp_path, write_stamp
-from .stopping import budget_cut, budget_spent, measuring_seconds
+from .stopping import budget_spent, budget_stopped, measuring_seconds
 
 DEFAULT_RAW_DIR = Path("results/raw")
 
@@ -91,10 +91,10 @@ def session_counts(journal: Journal) -> dict:
 
 
 def budget_fact(settings: dict, entries: list[dict]) -> dict:
-    """`budget_spent` and `budget_cut` (cells it stopped short) for the stamp of a session with a budget."""
+    """`budget_spent` and `budget_stopped` (cells it stopped short) for the stamp of a session with a budget."""
     if not settings.get("budget"):
         return {}
-    return {"budget_spent": budget_spent(settings, entries), "budget_cut": budget_cut(settings, entries)}
+    return {"budget_spent": budget_spent(settings, entries), "budget_stopped": budget_stopped(settings, entries)}
 
 
 def collected(journal: Journal) -> dict[Cell, list[dict]]:

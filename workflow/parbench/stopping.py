@@ -107,7 +107,7 @@ def container_figure(entry: Mapping) -> float:
     return statistics.median(measured) if measured else 0.0
 
 
-def budget_cut(settings: Mapping, entries: Sequence[Mapping]) -> int:
+def budget_stopped(settings: Mapping, entries: Sequence[Mapping]) -> int:
     """How many cells a spent budget stopped short: 0 where it was not spent, or only once every cell had settled.
 
     The stamp keeps it, so raising the budget later measures again only what
