@@ -165,18 +165,3 @@ def test_remeasuring_one_runtime_on_a_host_is_the_local_command(cluster_run):
     assert counts["measure"] == counts["load_images"] == 1 and "base_image" not in counts, added.stdout[-3000:]
     assert "host=later" in added.stdout and f"host={node}" not in added.stdout.split("Job stats:")[0]
 
-
-def test_a_project_measured_before_the_nodes_experiment_file_is_not_measured_again(cluster_run):
-    """Projects whose nodes read results/config.json: the new file is written, dated before their results."""
-    project, node = cluster_run
-    on_cluster = ("--profile", "profiles/slurm", *QUICK, "hosts.yaml")
-    (project / "results/hosts/experiment.json").unlink()
-    dry = snakemake(project, "-n", *on_cluster, timeout=300)
-    assert dry.returncode == 0 and "measure" not in job_counts(dry.stdout), dry.stdout[-3000:]
-    assert job_counts(dry.stdout)["node_experiment"] == 1
-    done = snakemake(project, *on_cluster, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    written = (project / "results/hosts/experiment.json").stat().st_mtime
-    assert written < (project / "results/hosts" / node / "raw.json").stat().st_mtime
-    again = snakemake(project, "-n", *on_cluster, timeout=300)
-    assert "Nothing to be done" in again.stdout + again.stderr, again.stdout[-3000:]

@@ -65,7 +65,7 @@ def final_targets():
     """What `snakemake` makes: this machine's tables and report, or every host's and their merge."""
     tables = ["runs.csv", "summary.csv", "report.md", "comparisons.csv", "claims.csv"]
     if HOSTS:
-        merged = ["results/merged/runs.csv", "results/merged/summary.csv", "results/merged/report.md", NODE_EXPERIMENT]
+        merged = ["results/merged/runs.csv", "results/merged/summary.csv", "results/merged/report.md"]
         return expand([LAYOUT.result(name) for name in tables], host=HOSTS) + merged
     return [LAYOUT.result(name) for name in tables] + EXPORTS + ["results/session/budget.json"]  # read by a session
 

@@ -10,9 +10,8 @@ import shlex
 from parbench.budgetplan import CLUSTER_SETTINGS, SETTINGS
 from parbench.due import replaced_line, session_due
 from parbench.slurm import node_options
-from parbench.nodeexperiment import NODE_EXPERIMENT, measured_before_it, node_experiment, write_first
+from parbench.nodeexperiment import NODE_EXPERIMENT, node_experiment
 
-MANIFESTS = expand(LAYOUT.result("raw.json"), host=HOSTS)  # each node's, written last by its session
 FOR_NODES = node_experiment(PLAN.experiment)
 
 
@@ -42,7 +41,7 @@ rule node_experiment:
     log:
         "logs/node_experiment.log",
     run:
-        write_first(output[0], json.dumps(FOR_NODES, sort_keys=True, indent=1), MANIFESTS)
+        write_if_changed(output[0], json.dumps(FOR_NODES, sort_keys=True, indent=1))
 
 
 rule session_settings:
@@ -147,13 +146,8 @@ rule measure:
         say_estimate,
         renew=SESSION_RENEWAL,
         settings=rules.session_settings.output[0],
-        # A host works out its cells from the experiment, on the node, after loading the images (nodes
-        # measured before experiment.json read config.json, for one more run: nodeexperiment.py).
-        config=(
-            (ancient(rules.experiment_files.output.config) if measured_before_it(Path.cwd(), MANIFESTS) else rules.node_experiment.output)
-            if HOSTS
-            else []
-        ),
+        # A host works out its cells from the experiment, on the node, after loading the images.
+        config=rules.node_experiment.output if HOSTS else [],
         loaded=rules.load_images.output if HOSTS else LOCAL_LOADED,
         iids=expand("results/images/{runtime}.iid", runtime=RUNTIMES + PLAN.derived),
         identities=IDENTITIES + DERIVED_IDENTITIES,
