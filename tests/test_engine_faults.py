@@ -120,7 +120,7 @@ def test_ctrl_c_keeps_the_journal_and_a_rerun_resumes(engine, project):
 
     again = Run(project, "--config", f"engine={name}", "seed=2", env=env)
     assert again.wait() == 0, again.stderr[-3000:]
-    assert f"parbench: resuming session {session}: {len(kept)} container(s) already measured" in again.stderr
+    assert f"parbench: resuming session {session}: {len(kept)} cell run(s) already measured" in again.stderr
     assert_complete_session(project, session)
     assert stamps(project)[-1]["resumed_at"], "the stamp says when the session was resumed"
     assert running(name, session) == []

@@ -498,6 +498,19 @@ def test_a_dry_run_says_the_line_a_run_would_stop_with(monkeypatch):
     assert control.dry_run_notices({"engine": "docker"}, ["n9"], unknown, True) == unknown
 
 
+def test_a_line_a_run_would_stop_with_is_said_again_below_the_plan(monkeypatch, capsys):
+    from parbench import control
+
+    later = []
+    monkeypatch.setattr(control.atexit, "register", lambda *call, **kw: later.append((call, kw)))
+    stop = "a run with jobs to do would stop first: engine apptainer: gone"
+    control.say_notices(["141 cells"], [stop])
+    assert capsys.readouterr().err.splitlines() == ["parbench: 141 cells", f"parbench: {stop}"]
+    assert [call[1] for call, _ in later] == [f"parbench: {stop}"]
+    control.say_notices(["141 cells"], [])
+    assert len(later) == 1  # nothing to say again
+
+
 def test_prune_stale_removes_only_what_no_living_run_holds(tmp_path):
     """The set-up clears Apptainer folders of killed runs (GBs each), never one a living run holds, nor a new one."""
     import os

@@ -473,5 +473,5 @@ def test_records_of_other_units_give_a_loops_time_but_not_their_containers_secon
 def test_a_session_that_measured_fewer_cell_runs_than_planned_says_why():
     from parbench.progress import unneeded_phrase
 
-    assert unneeded_phrase(108, 102) == "; 6 of the 108 planned not needed: their cells stopped early"
+    assert unneeded_phrase(108, 102) == "; 6 of the 108 planned not run: their cells stopped early"
     assert unneeded_phrase(108, 108) == "" and unneeded_phrase(12, 14) == ""  # all planned, or more: nothing to say

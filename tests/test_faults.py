@@ -340,7 +340,7 @@ def resume(project: Path, seed: int, session: str, kept: int) -> Run:
     with Starts() as starts:
         done = run(project, "--config", f"seed={seed}")
     assert done.proc.returncode == 0, done.stderr[-3000:]
-    assert f"parbench: resuming session {session}: {kept} container(s) already measured" in done.stderr
+    assert f"parbench: resuming session {session}: {kept} cell run(s) already measured" in done.stderr
     assert starts.of(session) == CONTAINERS - kept, starts.lines
     assert_complete_session(project, session)
     assert stamps(project)[-1]["resumed_at"], "the stamp says when the session was resumed"

@@ -34,7 +34,7 @@ def test_a_rerun_with_the_same_plan_resumes(tmp_path):
     first.append({"order": 1, "cell": "b", "records": []})
     again = open_journal(path, key(), "s2", said.append)
     assert again.session == "s1" and again.done() == {0, 1}
-    assert said == ["resuming session s1: 2 container(s) already measured"]
+    assert said == ["resuming session s1: 2 cell run(s) already measured"]
     assert len(resumed_at(again)) == 1  # resumed, as the stamp will say
 
 

@@ -176,7 +176,8 @@ def test_the_report_says_what_a_budget_cut():
     assert budget_sentence({"repeats": 6}) == ""
     spent = pd.DataFrame({"stopped": [BUDGET, BUDGET, REPEATS]})
     said = budget_sentence({"repeats": 6, "min_rounds": 4, "budget": {**rounds, "repeats": 6}}, spent)
-    assert said.startswith(" The budget of 15m was spent while measuring, so 2 cells with 4 rounds took no more")
+    spent_part = " The budget of 15m was spent while measuring, so 2 cells with at least 4 rounds took no more"
+    assert said.startswith(spent_part)
 
 
 def test_the_merged_report_says_what_each_hosts_budget_cut():
@@ -212,7 +213,7 @@ def test_the_merged_report_says_what_each_hosts_budget_cut():
     # Cells a spent budget stopped count on their own host only.
     spent = pd.DataFrame({"host": ["big", "small", "small"], "stopped": [BUDGET, REPEATS, REPEATS]})
     lines = budget_lines(spent, {host: {**settings, "min_rounds": 2} for host, settings in settings_of.items()})
-    assert lines[2].startswith("- big: The budget of 1h was spent while measuring, so 1 cell with 2 rounds")
+    assert lines[2].startswith("- big: The budget of 1h was spent while measuring, so 1 cell with at least 2 rounds")
     assert lines[3] == "- small: The budget of 1h left 3 of the 6 rounds asked."
 
 
@@ -223,6 +224,24 @@ def test_the_report_header_counts_containers_per_cell_as_a_range_under_adaptive_
     assert containers_per_cell({"repeats": 6, "min_rounds": 4, "precision": 0}) == "6"
     assert containers_per_cell({"repeats": 2, "min_rounds": 4, "precision": 0.02}) == "2"
     assert containers_per_cell({"repeats": 6, "min_rounds": 4, "precision": 0, "budget": {"limit": "9m"}}) == "4 to 6"
+    # What the cells took, where summary.csv says: a range only where they differ.
+    adaptive = {"repeats": 6, "min_rounds": 4, "precision": 0.02}
+    assert containers_per_cell(adaptive, pd.DataFrame({"n": [6, 6, 6]})) == "6"
+    assert containers_per_cell(adaptive, pd.DataFrame({"n": [5, 6, 4]})) == "4 to 6"
+    assert containers_per_cell({"repeats": 2, "min_rounds": 4, "precision": 0}, pd.DataFrame({"n": [5]})) == "5"
+
+
+def test_the_report_names_the_runtimes_it_measured():
+    import yaml
+
+    from parbench.report._header import runtimes_phrase
+
+    catalogue = yaml.safe_load((Path(__file__).parents[1] / "config.yaml").read_text())["catalogue"]
+    assert runtimes_phrase(catalogue, ["cpython-3.13", "cpython-3.13t", "go"]) == (
+        "CPython 3.13 with the GIL, 3.13t (free-threaded) and Go"
+    )
+    assert runtimes_phrase(catalogue, ["cpython-3.13t", "go"]) == "CPython 3.13t (free-threaded) and Go"
+    assert runtimes_phrase(catalogue, ["go"]) == "Go"
 
 
 def test_the_tables_take_the_rounds_rule_from_the_session_a_budget_cut_not_from_the_config(tmp_path):
@@ -307,7 +326,7 @@ def test_a_session_that_spends_its_budget_stops_every_cell_at_min_rounds_and_res
     # Spent after the third container; both noisy cells still take their 4 rounds, then no more.
     assert len(session.ran) == 8 and session.rule.spent
     assert [line for line in said if "spent" in line] == [
-        "budget 30s spent (30 s of 30 s measuring): cells with 4 rounds take no more"
+        "budget 30s spent (30 s of 30 s measuring): cells with at least 4 rounds take no more"
     ]
     assert budget_spent(budgeted, journal.entries) and budget_stopped(budgeted, journal.entries) == 2
     # Interrupted after 5 containers (50 s measured): the resumed session knows it spent the budget.
@@ -319,7 +338,8 @@ def test_a_session_that_spends_its_budget_stops_every_cell_at_min_rounds_and_res
     again.run()
     assert len(first) + len(again.ran) == 8
     assert (
-        resumed[0] == "budget 30s spent before this resume (50 s of 30 s measuring): cells with 4 rounds take no more"
+        resumed[0] == "budget 30s spent before this resume (50 s of 30 s measuring): "
+        "cells with at least 4 rounds take no more"
     )
     # Without a budget the same cells take all 6 rounds.
     free = Timed(settings(), Journal(tmp_path / "j3.jsonl", {"session": "s"}), {a: NOISY, b: NOISY})

@@ -32,7 +32,7 @@ def budget_sentence(settings: dict, summary: pd.DataFrame | None = None) -> str:
     if stopped:
         cuts.append(
             f"was spent while measuring, so {stopped} cell{'s' if stopped > 1 else ''} with "
-            f"{settings.get('min_rounds')} rounds took no more (`stopped` is `budget`)"
+            f"at least {settings.get('min_rounds')} rounds took no more (`stopped` is `budget`)"
         )
     subjects = [f"The budget of {budget.get('limit')}"] + ["It"] * len(cuts)
     return "".join(f" {subject} {cut}." for subject, cut in zip(subjects, cuts))

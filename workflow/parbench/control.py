@@ -8,9 +8,11 @@ container within seconds and keeps what it measured in its journal.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import signal
+import sys
 from pathlib import Path
 
 from . import docker
@@ -49,6 +51,18 @@ def dry_run_notices(config: dict, hosts: list[str], unknown_hosts: list[str], dr
     problem = start_problem(config, hosts)
     # One that finds nothing to do never starts, so it would not stop either.
     return [f"a run with jobs to do would stop first: {problem}"] if problem else []
+
+
+def say_notices(notices: list[str], stops: list[str]) -> None:
+    """Print parbench's lines before the plan; a line a run would stop with is said again last, below it.
+
+    A dry run's plan is a screenful of jobs: the one line that matters most
+    would otherwise scroll away above it.
+    """
+    for line in notices + stops:
+        print(f"parbench: {line}", file=sys.stderr)
+    for line in stops:
+        atexit.register(print, f"parbench: {line}", file=sys.stderr, flush=True)
 
 
 def session_pid(lock_path: Path) -> int | None:

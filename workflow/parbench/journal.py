@@ -109,7 +109,7 @@ def open_journal(
         if lines and lines[0].get("plan") == key:
             rewrite(path, lines)  # drops a torn last line, so appends start on a line of their own
             journal = Journal(path, lines[0], [e for e in lines[1:] if "order" in e])
-            say(f"resuming session {journal.session}: {len(journal.entries)} container(s) already measured")
+            say(f"resuming session {journal.session}: {len(journal.entries)} cell run(s) already measured")
             journal.note_resume()
             return journal
         if lines:

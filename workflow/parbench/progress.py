@@ -78,4 +78,4 @@ def unneeded_phrase(planned: int, done: int) -> str:
     """
     if done >= planned:
         return ""
-    return f"; {planned - done} of the {planned} planned not needed: their cells stopped early"
+    return f"; {planned - done} of the {planned} planned not run: their cells stopped early"

@@ -323,7 +323,8 @@ class Session:
         """What the session says of a spent budget: the journal's measuring time, and what it stops."""
         return (
             f"budget {self.settings['budget']['limit']} {how} ({measuring_seconds(self.journal.entries):.0f} s of "
-            f"{budget_seconds(self.settings):.0f} s measuring): cells with {self.rule.fewest} rounds take no more"
+            f"{budget_seconds(self.settings):.0f} s measuring): "
+            f"cells with at least {self.rule.fewest} rounds take no more"
         )
 
 

@@ -9,7 +9,7 @@ import yaml
 from snakemake.utils import validate
 
 from parbench.config import check_config, typed_overrides
-from parbench.control import dry_run_notices
+from parbench.control import dry_run_notices, say_notices
 from parbench.errors import ParbenchError
 from parbench.layout import Layout, logged
 from parbench.plan import fingerprint, plan, this_machine, write_if_changed
@@ -32,8 +32,7 @@ except ParbenchError as error:
     sys.exit(f"parbench: {error}")  # Python prints the one line; Snakemake has started nothing yet
 if workflow.is_main_process:
     dry_run = workflow.output_settings.dryrun  # known now (workflow.dryrun asks the executor, chosen later)
-    for notice in PLAN.notices + dry_run_notices(config, PLAN.hosts, PLAN.unknown_hosts, dry_run):
-        print(f"parbench: {notice}", file=sys.stderr)
+    say_notices(PLAN.notices, dry_run_notices(config, PLAN.hosts, PLAN.unknown_hosts, dry_run))
 
 PY = f"{sys.executable} -m"
 CATALOGUE = config["catalogue"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from ..budgetcut import budget_sentence
 from ._format import ci_statement
 from ._inputs import ReportInputs
@@ -23,21 +25,44 @@ def session_settings(inp: ReportInputs) -> dict:
     return inp.settings if "repeats" in inp.settings else inp.config
 
 
-def containers_per_cell(config: dict) -> str:
-    """`6`, or `4 to 6` where quiet cells stop early (adaptive rounds) or a budget may stop them (stopping.py)."""
+def containers_per_cell(config: dict, summary: pd.DataFrame | None = None) -> str:
+    """`6`, or `4 to 6` where cells took different numbers (adaptive rounds, a spent budget: stopping.py).
+
+    summary.csv's `n` says what the cells took; without it, what the settings allow.
+    """
+    if summary is not None and "n" in summary and summary["n"].notna().any():
+        fewest, most = int(summary["n"].min()), int(summary["n"].max())
+        return str(most) if fewest == most else f"{fewest} to {most}"
     repeats, fewest = config.get("repeats"), config.get("min_rounds")
     if (config.get("precision") or config.get("budget")) and fewest is not None and fewest < repeats:
         return f"{fewest} to {repeats}"
     return str(repeats)
 
 
+def runtimes_phrase(catalogue: dict, runtimes: list[str]) -> str:
+    """The measured runtimes in words: "CPython 3.13 with the GIL, 3.13t (free-threaded) and Go"."""
+    words, cpython = [], False
+    for runtime in runtimes:
+        entry = catalogue.get(runtime) or {}
+        if entry.get("kind") != "cpython":
+            words.append("Go" if entry.get("kind") == "go" else runtime)
+            continue
+        version = ".".join(str(entry.get("version", "")).split(".")[:2]) or runtime
+        name = f"{version}t (free-threaded)" if entry.get("free_threading") else f"{version} with the GIL"
+        words.append(name if cpython else f"CPython {name}")
+        cpython = True
+    return ", ".join(words[:-1]) + f" and {words[-1]}" if len(words) > 1 else "".join(words)
+
+
 def header_section(inp: ReportInputs) -> list[str]:
     config = inp.config
+    measured = set(inp.summary["runtime"]) if "runtime" in inp.summary else set()
+    runtimes = [r for r in config.get("runtimes") or [] if r in measured] or sorted(measured)
     return [
         "# parbench report",
         "",
-        "CPython 3.13 with the GIL, 3.13t (free-threaded) and Go on the same workloads, each checksum verified. "
-        f"Times are medians of {containers_per_cell(session_settings(inp))} containers per cell, one per "
+        f"{runtimes_phrase(config.get('catalogue') or {}, runtimes)} on the same workloads, each checksum verified. "
+        f"Times are medians of {containers_per_cell(session_settings(inp), inp.summary)} containers per cell, one per "
         "interleaved round "
         f"(seed {config.get('seed')}), each {engines_phrase(inp.stamps)} pinned to a CPU set{several_values(config)}. "
         f"{ci_statement(inp.summary)} "
