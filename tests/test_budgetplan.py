@@ -132,3 +132,25 @@ def test_the_session_takes_the_budget_from_its_command_line_and_a_wrong_one_is_o
 def test_the_plan_gives_the_session_its_budget_on_one_line(tmp_path):
     found = plan(quick_config(repeats=6, budget="1h"), tmp_path, machine())
     assert "\n" not in found.budget_line and json.loads(found.budget_line) == json.loads(found.budget)
+
+
+@pytest.mark.parametrize(
+    "first, then, alike",
+    [
+        ({"repeats": 2, "min_rounds": 4}, {"precision": 0}, True),  # quick.yaml: 2 fixed rounds either way
+        ({"repeats": 2, "min_rounds": 4}, {"min_rounds": 3, "precision": 0.05}, True),
+        ({"repeats": 6, "min_rounds": 4, "precision": 0}, {"min_rounds": 5}, True),  # fixed rounds, no budget
+        ({"repeats": 6, "min_rounds": 4}, {"precision": 0}, False),  # adaptive rounds become fixed
+        ({"repeats": 6, "min_rounds": 4}, {"min_rounds": 5}, False),
+        ({"repeats": 2, "min_rounds": 4}, {"repeats": 3, "precision": 0}, False),
+        ({"repeats": 6, "min_rounds": 4, "precision": 0, "budget": "1h"}, {"min_rounds": 5}, False),  # where it stops
+    ],
+)
+def test_rounds_settings_that_cannot_change_a_cells_rounds_measure_nothing_again(tmp_path, first, then, alike):
+    """The settings file keeps its text, so the session is not due: changing it would measure every cell again."""
+    before = plan(quick_config(**first), tmp_path, machine())
+    measured_as(tmp_path, before, budget=json.loads(before.budget))
+    after = plan(quick_config(**{**first, **then}), tmp_path, machine())
+    assert (after.settings == before.settings) is alike
+    if not alike:
+        assert json.loads(after.settings)["repeats"] == {**first, **then}["repeats"]

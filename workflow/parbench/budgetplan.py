@@ -25,6 +25,7 @@ from .history import earlier_records, json_object
 from .matrix import Cell
 from .names import FREE_THREADED, catalogue_flavour
 from .provenance import stamp_path
+from .stopping import rounds_rule
 
 JOURNAL = Path("results/session/journal.jsonl")
 SETTINGS = Path("results/session/settings.json")
@@ -54,6 +55,30 @@ def earlier_settings(settings_file: Path, budget_file: Path | None = None) -> di
     """
     settings = json_object(settings_file)
     return joined(settings, json_object(budget_file) or None) if settings and budget_file is not None else settings
+
+
+def settings_texts(settings: str, root: Path, cluster: bool, budget: str | None) -> tuple[str, str]:
+    """The settings file's text and budget.json's: here the budget's record apart (a cluster's nodes fit it)."""
+    settings, record = (settings, "null") if cluster else apart(settings)
+    return kept_alike(root / (CLUSTER_SETTINGS if cluster else SETTINGS), settings, budget is not None), record
+
+
+def kept_alike(path: Path, settings: str, budget: bool) -> str:
+    """The settings file's text where it differs from `settings` only in what cannot change a cell's rounds.
+
+    `precision` or `min_rounds` changed where rounds are fixed (quick.yaml's 2
+    rounds, below `min_rounds`) would otherwise measure every cell again for
+    nothing (stopping.rounds_rule); the session then runs with the earlier,
+    equivalent text.
+    """
+    earlier, now = json_object(path), json.loads(settings)
+    if "repeats" not in earlier or _besides_rounds(earlier) != _besides_rounds(now):
+        return settings
+    return path.read_text() if rounds_rule(earlier, budget) == rounds_rule(now, budget) else settings
+
+
+def _besides_rounds(settings: dict) -> dict:
+    return {key: value for key, value in settings.items() if key not in ("min_rounds", "precision")}
 
 
 def image_ids(root: Path) -> dict[str, str]:

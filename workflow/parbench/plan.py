@@ -25,12 +25,12 @@ from .budgetplan import (
     IMAGES,
     JOURNAL,
     SETTINGS,
-    apart,
     cluster_session,
     host_budgeted,
     image_ids,
     joined,
     local_budgeted,
+    settings_texts,
     spent_before,
 )
 from .bundle import bundle_stem
@@ -279,7 +279,7 @@ def plan(config: dict, root: Path, machine: Machine) -> Plan:
     # A node fits a budget to its own cells (host_budgeted): this machine's history is not read for a cluster run.
     asked = json.loads(session_settings(config, cells))
     session = cluster_session(asked, cells, config) if hosts else local_budgeted(asked, cells, config, root)
-    cells, (settings, budget) = session.cells, (session.settings, "null") if hosts else apart(session.settings)
+    cells, (settings, budget) = session.cells, settings_texts(session.settings, root, bool(hosts), config.get("budget"))
     gone, notices = gone_images(root, machine.find_image)
     notices += unnamed_params(enabled_workloads(config))
     header = {} if hosts else journal_header(root / JOURNAL)  # read once: the session and what it was planned from

@@ -84,6 +84,21 @@ class StopRule:
         return why
 
 
+def rounds_rule(settings: Mapping, budget: bool) -> tuple:
+    """What decides each cell's rounds: `repeats`, `min_rounds` and `precision`, less those that cannot matter.
+
+    With `min_rounds` at or above `repeats` every cell takes `repeats`, however
+    precise; with `precision` 0 and no budget (which stops cells at
+    `min_rounds` once spent) every cell takes them too. Settings whose rules
+    agree here measure alike (budgetplan.kept_alike).
+    """
+    repeats = int(settings["repeats"])
+    fewest, precision = int(settings.get("min_rounds", repeats)), float(settings.get("precision", 0.0))
+    if fewest >= repeats or not (precision or budget):
+        return (repeats,)
+    return (repeats, fewest, precision)
+
+
 def budget_seconds(settings: Mapping) -> float | None:
     """The session's time budget in seconds, or None for none."""
     budget = settings.get("budget")
