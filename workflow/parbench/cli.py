@@ -2,7 +2,7 @@
 
 parbench cpus [--sysfs DIR] [--cpus LIST]   this machine's CPU order and the auto CPU sets
 parbench bundle verify|merge|publish ...   check or combine published bundles
-parbench time [--results DIR]              where a measurement session's time went
+parbench time [--results DIR] [--all]      where a measurement session's time went
 parbench new-workload NAME [--go] [--dir DIR]   a working workload folder of your own to start from
 parbench check-workload PATH [--param K=V]      run that workload's task set once on this Python
 """
@@ -22,8 +22,11 @@ def _time(argv: list[str]) -> int:
 
     parser = argparse.ArgumentParser(prog="parbench time", description="where a measurement session's time went")
     parser.add_argument("--results", type=Path, default=Path("results"), help="the results folder (default results)")
+    parser.add_argument(
+        "--all", action="store_true", help="every session and raw file in the folder, not only those the tables show"
+    )
     args = parser.parse_args(argv)
-    print("\n".join(time_lines(args.results)))
+    print("\n".join(time_lines(args.results, args.all)))
     return 0
 
 

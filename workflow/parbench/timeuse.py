@@ -11,7 +11,10 @@ Reads session stamps (results/raw/sessions/*.json) and their raw records:
   one-loop warm-up to its measured per-loop time (1.00 means the warm-up saw
   nothing the measured value would not have seen).
 
-`parbench time [--results DIR]` prints it; benchmarks/session.py adds a fresh run.
+`parbench time [--results DIR] [--all]` prints it for the sessions whose
+records the plan's raw files hold (results/session/cells.txt), or with
+`--all` for every stamp and raw file in the folder; benchmarks/session.py
+adds a fresh run.
 """
 
 from __future__ import annotations
@@ -28,15 +31,21 @@ from .errors import ParbenchError
 from .progress import containers_phrase
 
 
-def load(results: Path) -> tuple[list[dict], list[dict]]:
+def load(results: Path, every: bool = False) -> tuple[list[dict], list[dict]]:
+    """The stamps and raw records to account for: the plan's (cells.txt lists its raw files), or `every` one.
+
+    A raw file of a cell the config no longer names, and the stamp of a
+    session whose records were all replaced, are not what the tables show.
+    """
+    listed = results / "session/cells.txt"
+    if every or not listed.is_file():
+        paths = sorted((results / "raw").rglob("*.jsonl"))
+    else:  # its lines are the project's paths (results/raw/...), relative to the folder holding results
+        paths = [results.parent / line for line in listed.read_text().split()]
+    records = [json.loads(line) for p in paths if p.is_file() for line in p.read_text().splitlines() if line.strip()]
     stamps = [json.loads(p.read_text()) for p in sorted((results / "raw/sessions").glob("*.json"))]
-    records = [
-        json.loads(line)
-        for p in sorted((results / "raw").rglob("*.jsonl"))
-        for line in p.read_text().splitlines()
-        if line.strip()
-    ]
-    return stamps, records
+    sessions = {r.get("session") for r in records}
+    return [s for s in stamps if every or s.get("session") in sessions], records
 
 
 def startup_seconds(stamp: dict, records: list[dict]) -> float:
@@ -59,11 +68,21 @@ def cost_lines(stamp: dict, records: list[dict]) -> list[str]:
     warm, start = stamp["warmup_seconds"], startup_seconds(stamp, records)
     rest = wall - timed - warm - start
     return [
-        f"session {stamp['session']}: {containers_phrase(stamp)}, wall {wall:.1f} s, "
+        f"session {stamp['session']}: {containers_phrase(stamp)}{spent_phrase(stamp)}, wall {wall:.1f} s, "
         f"timed sections {timed:.1f} s, ratio {wall / timed:.2f}  (target <= 1.5)",
         f"  shares of wall time: timed {timed / wall:.0%}, warm-ups and calibration {warm / wall:.0%}, "
         f"container start-up {start / wall:.0%}, the rest {rest / wall:.0%}",
     ]
+
+
+def spent_phrase(stamp: dict) -> str:
+    """What a spent time budget did to the session, or "" where it had none or did not spend it."""
+    if not stamp.get("budget_spent"):
+        return ""
+    limit = ((stamp.get("settings") or {}).get("budget") or {}).get("limit")
+    stopped = stamp.get("budget_stopped")
+    cells = "" if stopped is None else f", {stopped} cell{'' if stopped == 1 else 's'} stopped short"
+    return f" (budget {limit} spent{cells})"
 
 
 def shortest_cell(summary: pd.DataFrame, min_time: float) -> str:
@@ -108,11 +127,13 @@ def warmup_evidence(records: list[dict]) -> list[str]:
     ]
 
 
-def time_lines(results: Path) -> list[str]:
-    """The whole account for the sessions whose stamps are in `results`."""
-    stamps, records = load(results)
+def time_lines(results: Path, every: bool = False) -> list[str]:
+    """The whole account for the sessions behind the plan's raw files in `results` (`every`: all of them)."""
+    stamps, records = load(results, every)
     if not stamps:
-        raise ParbenchError(f"no session stamps in {results}/raw/sessions: run the pipeline first")
+        raise ParbenchError(
+            f"no session stamps in {results}/raw/sessions for the plan's raw files: run the pipeline first"
+        )
     lines = [line for stamp in stamps for line in cost_lines(stamp, records)]
     summary = results / "summary.csv"
     if not summary.is_file():
