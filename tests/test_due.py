@@ -1,5 +1,8 @@
 """Whether a session surely runs (due.py), so its prediction is said only then."""
 
+import os
+import time
+
 import pytest
 
 from parbench.budgetplan import BUDGET, CLUSTER_SETTINGS, SETTINGS
@@ -9,12 +12,15 @@ OUTPUTS = ["results/raw/a.jsonl", "results/raw/b.jsonl"]
 
 
 def project(root, outputs=OUTPUTS, settings='{"repeats": 6}'):
-    for path in outputs:
-        (root / path).parent.mkdir(parents=True, exist_ok=True)
-        (root / path).write_text("{}\n")
+    """Outputs measured under the settings: written after them (dated a minute on, past what a test writes)."""
     if settings is not None:
         (root / SETTINGS).parent.mkdir(parents=True, exist_ok=True)
         (root / SETTINGS).write_text(settings)
+    later = time.time() + 60
+    for path in outputs:
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text("{}\n")
+        os.utime(root / path, (later, later))
     return root
 
 
@@ -91,3 +97,27 @@ def test_a_budget_that_cut_the_rounds_is_named_as_why_they_changed(tmp_path):
     (tmp_path / SETTINGS).write_text('{"repeats": 2, "seed": 1}')
     back = replaced_line(tmp_path, OUTPUTS, '{"repeats": 3, "seed": 1}')
     assert back.startswith("the settings changed since the last session (repeats: budget 30s had chosen 2 of 3): ")
+
+
+def test_raw_files_older_than_the_settings_make_the_session_due_and_say_so(tmp_path):
+    """A run narrowed by `remeasure` that wrote new settings: Snakemake then reruns the whole session."""
+    from parbench.due import older_than_settings, replaced_line
+
+    project(tmp_path)
+    assert older_than_settings(tmp_path, OUTPUTS) == 0 and not session_due(tmp_path, OUTPUTS, '{"repeats": 6}')
+    os.utime(tmp_path / OUTPUTS[0], (0, 0))  # measured before the settings were last written
+    assert older_than_settings(tmp_path, OUTPUTS) == 1 and session_due(tmp_path, OUTPUTS, '{"repeats": 6}')
+    assert replaced_line(tmp_path, OUTPUTS, '{"repeats": 6}') == (
+        "1 raw file is older than the settings (a run narrowed by `remeasure` wrote them): this run measures "
+        "the cells again and replaces the raw files of 2 (their earlier sessions' stamps stay in results/raw/sessions)"
+    )
+
+
+def test_new_settings_in_a_run_narrowed_by_remeasure_say_the_other_cells_wait_for_a_plain_run(tmp_path):
+    from parbench.due import replaced_line
+
+    project(tmp_path, OUTPUTS, settings='{"repeats": 6, "seed": 1}')
+    line = replaced_line(tmp_path, OUTPUTS, '{"repeats": 6, "seed": 2}', left=7)
+    assert line.startswith("the settings changed since the last session (seed): ")
+    assert line.endswith("; the other 7 keep the earlier settings' results until a plain run measures them")
+    assert not replaced_line(tmp_path, OUTPUTS, '{"repeats": 6, "seed": 2}').endswith("measures them")

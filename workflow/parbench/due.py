@@ -34,15 +34,34 @@ def session_due(
     """True if the session (on a cluster, `host`'s) runs for a reason parbench can see.
 
     A renewal (repair, resume, a spent budget's results) or a forced rerun,
-    an output missing, or new settings (`session_settings` rewrites its file,
-    which the session reads; on a cluster every node's job reads it too).
+    an output missing, new settings (`session_settings` rewrites its file,
+    which the session reads; on a cluster every node's job reads it too), or
+    outputs older than that file (Snakemake's own reason, below).
     """
-    if renew or forced or any(not (root / path).is_file() for path in outputs):
+    if (
+        renew
+        or forced
+        or any(not (root / path).is_file() for path in outputs)
+        or older_than_settings(root, outputs, host)
+    ):
         return True
     try:
         return (root / settings_file(host)).read_text() != settings
     except OSError:
         return True
+
+
+def older_than_settings(root: Path, outputs: Iterable[str], host: str | None = None) -> int:
+    """How many of the session's outputs are older than the settings file, which makes Snakemake rerun it.
+
+    A run narrowed with `remeasure` that wrote new settings leaves the other
+    runtimes' raw files older than them: the next plain run measures all.
+    """
+    try:
+        written = (root / settings_file(host)).stat().st_mtime
+    except OSError:
+        return 0
+    return sum((root / path).is_file() and (root / path).stat().st_mtime < written for path in outputs)
 
 
 def changed_settings(root: Path, settings: str, host: str | None = None) -> list[str]:
@@ -54,26 +73,34 @@ def changed_settings(root: Path, settings: str, host: str | None = None) -> list
 
 
 def replaced_line(
-    root: Path, outputs: Iterable[str], settings: str, host: str | None = None, budget: str = "null"
+    root: Path, outputs: Iterable[str], settings: str, host: str | None = None, budget: str = "null", left: int = 0
 ) -> str | None:
     """Said where new settings remeasure cells that have results: the session replaces their raw files.
 
     On a cluster `outputs` is a node's manifest, and its raw files are under the node's folder.
     Where a budget (budget.json's text) cut the rounds, it is named as why `repeats` changed.
+    `left` cells are not measured now (`remeasure`): new settings leave them for the next plain run.
     """
     changed = changed_settings(root, settings, host)
-    kept = sum((root / path).is_file() for path in outputs)
-    if not changed or not kept:
+    kept, older = sum((root / path).is_file() for path in outputs), older_than_settings(root, outputs, host)
+    if not (changed or older) or not kept:
         return None
     if "repeats" in changed:
         changed = [_budget_cut(root, budget) or key if key == "repeats" else key for key in changed]
     said = f"the settings changed since the last session ({', '.join(changed)}): this run measures "
+    if not changed:  # the settings file is the same text, but newer than some results
+        said = f"{_files(older)} older than the settings (a run narrowed by `remeasure` wrote them): this run measures "
     if host:
         replaced = f"host {host}'s cells again and replaces their raw files"
         stamps = f"results/hosts/{host}/raw/sessions"
     else:
         replaced, stamps = f"the cells again and replaces the raw files of {kept}", "results/raw/sessions"
-    return f"{said}{replaced} (their earlier sessions' stamps stay in {stamps})"
+    later = f"; the other {left} keep the earlier settings' results until a plain run measures them" if changed else ""
+    return f"{said}{replaced} (their earlier sessions' stamps stay in {stamps}){later if left else ''}"
+
+
+def _files(count: int) -> str:
+    return "1 raw file is" if count == 1 else f"{count} raw files are"
 
 
 def _budget_cut(root: Path, budget: str) -> str | None:

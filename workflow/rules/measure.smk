@@ -90,7 +90,8 @@ def say_estimate(wildcards):
     due = session_due(Path.cwd(), outputs, PLAN.settings, PLAN.renew_session, forced, host)
     if workflow.is_main_process and due and line and line not in SAID:
         SAID.add(line)
-        replaced = replaced_line(Path.cwd(), outputs, PLAN.settings, host, PLAN.budget)
+        left = 0 if host else len(PLAN.cells) - len(PLAN.measured)  # not measured now (remeasure, a repair)
+        replaced = replaced_line(Path.cwd(), outputs, PLAN.settings, host, PLAN.budget, left)
         for said in [replaced, line] if replaced else [line]:
             print(f"parbench: {said}", file=sys.stderr)
     return []
