@@ -37,15 +37,20 @@ def load(results: Path, every: bool = False) -> tuple[list[dict], list[dict]]:
     A raw file of a cell the config no longer names, and the stamp of a
     session whose records were all replaced, are not what the tables show.
     """
-    listed = results / "session/cells.txt"
-    if every or not listed.is_file():
-        paths = sorted((results / "raw").rglob("*.jsonl"))
-    else:  # its lines are the project's paths (results/raw/...), relative to the folder holding results
+    listed, planned = results / "session/cells.txt", planned_only(results, every)
+    if planned:  # its lines are the project's paths (results/raw/...), relative to the folder holding results
         paths = [results.parent / line for line in listed.read_text().split()]
+    else:
+        paths = sorted((results / "raw").rglob("*.jsonl"))
     records = [json.loads(line) for p in paths if p.is_file() for line in p.read_text().splitlines() if line.strip()]
     stamps = [json.loads(p.read_text()) for p in sorted((results / "raw/sessions").glob("*.json"))]
     sessions = {r.get("session") for r in records}
-    return [s for s in stamps if every or s.get("session") in sessions], records
+    return [s for s in stamps if not planned or s.get("session") in sessions], records
+
+
+def planned_only(results: Path, every: bool) -> bool:
+    """Whether the account keeps to the plan's raw files: not asked for every one, and a plan is there."""
+    return not every and (results / "session/cells.txt").is_file()
 
 
 def startup_seconds(stamp: dict, records: list[dict]) -> float:
@@ -131,9 +136,8 @@ def time_lines(results: Path, every: bool = False) -> list[str]:
     """The whole account for the sessions behind the plan's raw files in `results` (`every`: all of them)."""
     stamps, records = load(results, every)
     if not stamps:
-        raise ParbenchError(
-            f"no session stamps in {results}/raw/sessions for the plan's raw files: run the pipeline first"
-        )
+        behind = " for the plan's raw files" if planned_only(results, every) else ""
+        raise ParbenchError(f"no session stamps in {results}/raw/sessions{behind}: run the pipeline first")
     lines = [line for stamp in stamps for line in cost_lines(stamp, records)]
     summary = results / "summary.csv"
     if not summary.is_file():
