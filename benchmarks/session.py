@@ -1,6 +1,6 @@
 """Where a measurement session's time goes (`parbench time`), optionally after a fresh quick run.
 
-.venv/bin/python benchmarks/session.py                 # the sessions in results/
+.venv/bin/python benchmarks/session.py                 # the sessions behind results/'s tables
 .venv/bin/python benchmarks/session.py --quick         # run the quick config in a copy first
 .venv/bin/python benchmarks/session.py --results DIR   # another results folder
 """

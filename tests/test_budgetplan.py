@@ -154,3 +154,16 @@ def test_rounds_settings_that_cannot_change_a_cells_rounds_measure_nothing_again
     assert (after.settings == before.settings) is alike
     if not alike:
         assert json.loads(after.settings)["repeats"] == {**first, **then}["repeats"]
+
+
+def test_a_budgets_choice_is_kept_over_settings_kept_for_rounds_that_measure_alike():
+    """The settings file may keep an earlier `precision` (kept_alike): the budget's earlier choice still holds."""
+    from parbench.budget import Fit, kept_choice, with_budget
+
+    cells = [Cell.from_raw_path("results/raw/go/cpu_loop/goroutines/cpus-0-1_w2.jsonl")]
+    asked = {"repeats": 6, "min_rounds": 4, "precision": 0.02, "seed": 1}
+    earlier = with_budget(asked, cells, Fit(4), "1h")  # 4 rounds chosen: at min_rounds, precision cannot matter
+    assert kept_choice(earlier, {**asked, "precision": 0}, cells, "1h") == Fit(4)
+    assert kept_choice(earlier, {**asked, "seed": 2}, cells, "1h") is None  # a setting that measures otherwise
+    five = with_budget(asked, cells, Fit(5), "1h")  # 5 of 6: precision decides where cells stop
+    assert kept_choice(five, {**asked, "precision": 0}, cells, "1h") is None

@@ -101,14 +101,14 @@ def test_a_budget_that_cut_the_rounds_is_named_as_why_they_changed(tmp_path):
 
 def test_raw_files_older_than_the_settings_make_the_session_due_and_say_so(tmp_path):
     """A run narrowed by `remeasure` that wrote new settings: Snakemake then reruns the whole session."""
-    from parbench.due import older_than_settings, replaced_line
+    from parbench.due import older_outputs, replaced_line
 
     project(tmp_path)
-    assert older_than_settings(tmp_path, OUTPUTS) == 0 and not session_due(tmp_path, OUTPUTS, '{"repeats": 6}')
+    assert older_outputs(tmp_path, OUTPUTS) == 0 and not session_due(tmp_path, OUTPUTS, '{"repeats": 6}')
     os.utime(tmp_path / OUTPUTS[0], (0, 0))  # measured before the settings were last written
-    assert older_than_settings(tmp_path, OUTPUTS) == 1 and session_due(tmp_path, OUTPUTS, '{"repeats": 6}')
+    assert older_outputs(tmp_path, OUTPUTS) == 1 and session_due(tmp_path, OUTPUTS, '{"repeats": 6}')
     assert replaced_line(tmp_path, OUTPUTS, '{"repeats": 6}') == (
-        "1 raw file is older than the settings (a run narrowed by `remeasure` wrote them): this run measures "
+        "1 raw file is older than the settings (written by a run that did not measure them): this run measures "
         "the cells again and replaces the raw files of 2 (their earlier sessions' stamps stay in results/raw/sessions)"
     )
 
@@ -119,5 +119,25 @@ def test_new_settings_in_a_run_narrowed_by_remeasure_say_the_other_cells_wait_fo
     project(tmp_path, OUTPUTS, settings='{"repeats": 6, "seed": 1}')
     line = replaced_line(tmp_path, OUTPUTS, '{"repeats": 6, "seed": 2}', left=7)
     assert line.startswith("the settings changed since the last session (seed): ")
-    assert line.endswith("; the other 7 keep the earlier settings' results until a plain run measures them")
+    assert line.endswith("; the other 7 keep earlier results, so the next plain run measures every cell again")
     assert not replaced_line(tmp_path, OUTPUTS, '{"repeats": 6, "seed": 2}').endswith("measures them")
+
+
+def test_a_new_node_experiment_makes_a_nodes_session_due_and_is_named(tmp_path):
+    from parbench.due import node_changes, replaced_line
+    from parbench.nodeexperiment import NODE_EXPERIMENT
+
+    manifest = ["results/hosts/n1/raw.json"]
+    project(tmp_path, manifest, settings=None)
+    (tmp_path / CLUSTER_SETTINGS).write_text('{"repeats": 6}')
+    os.utime(tmp_path / CLUSTER_SETTINGS, (0, 0))
+    experiment = '{"workloads": {"cpu_loop": {}}}'
+    assert node_changes(tmp_path, None) == []  # off a cluster
+    assert node_changes(tmp_path, experiment) == ["results/hosts/experiment.json is new"]
+    assert session_due(tmp_path, manifest, '{"repeats": 6}', host="n1", experiment=experiment)
+    (tmp_path / NODE_EXPERIMENT).write_text(experiment)
+    assert not session_due(tmp_path, manifest, '{"repeats": 6}', host="n1", experiment=experiment)
+    other = '{"workloads": {"alloc": {}}}'
+    assert session_due(tmp_path, manifest, '{"repeats": 6}', host="n1", experiment=other)
+    line = replaced_line(tmp_path, manifest, '{"repeats": 6}', "n1", experiment=other)
+    assert line.startswith("the settings changed since the last session (workloads): this run measures host n1's")

@@ -161,6 +161,7 @@ def test_the_report_says_how_many_cells_stopped_early():
     sentence = rounds_sentence(settings, summary)
     assert "2 of 3 cells stopped after 4 or more rounds" in sentence and "±2%" in sentence and "up to 6" in sentence
     assert rounds_sentence({"repeats": 6}, summary) == ""  # a session of fixed rounds says nothing of it
+    assert rounds_sentence({"repeats": 2, "min_rounds": 4, "precision": 0.02}, summary) == ""  # quick.yaml's
     assert rounds_sentence(settings, pd.DataFrame({"median": [1.0]})) == ""  # tables from before the column
 
 
@@ -242,6 +243,8 @@ def test_the_report_names_the_runtimes_it_measured():
     )
     assert runtimes_phrase(catalogue, ["cpython-3.13t", "go"]) == "CPython 3.13t (free-threaded) and Go"
     assert runtimes_phrase(catalogue, ["go"]) == "Go"
+    twin = {**catalogue, "go-old": catalogue["go"]}  # two builds that read alike are named
+    assert runtimes_phrase(twin, ["go", "go-old"]) == "go and go-old"
 
 
 def test_the_tables_take_the_rounds_rule_from_the_session_a_budget_cut_not_from_the_config(tmp_path):

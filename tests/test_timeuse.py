@@ -33,6 +33,9 @@ def test_the_sessions_behind_the_plans_raw_files_unless_all_are_asked(tmp_path):
     assert [s["session"] for s in stamps] == ["new"] and [r["session"] for r in records] == ["new"]
     stamps, records = load(results, every=True)
     assert [s["session"] for s in stamps] == ["new", "old"] and len(records) == 2
+    copy = results.rename(tmp_path / "copy-2024")  # a results folder by another name reads its plan alike
+    assert [s["session"] for s in load(copy)[0]] == ["new"]
+    results = copy
     (results / "session/cells.txt").unlink()  # a folder without a plan (a bundle's): everything in it
     assert len(load(results)[0]) == 2
 

@@ -20,6 +20,7 @@ from .config import parse_duration
 from .errors import ParbenchError
 from .estimate import Estimate, about
 from .matrix import Cell, by_size
+from .stopping import measure_alike
 
 
 @dataclass(frozen=True)
@@ -166,4 +167,5 @@ def kept_choice(earlier: dict, settings: dict, cells: list[Cell], budget: str) -
     if not isinstance(chosen, dict) or chosen.get("limit") != budget or not isinstance(chosen.get("repeats"), int):
         return None
     again = Fit(chosen["repeats"], tuple(chosen.get("left_out") or ()))
-    return again if with_budget(settings, cells, again, budget) == earlier else None
+    # The settings file may keep rounds settings that measure alike (budgetplan.kept_alike).
+    return again if measure_alike(with_budget(settings, cells, again, budget), earlier, True) else None

@@ -25,7 +25,7 @@ from .history import earlier_records, json_object
 from .matrix import Cell
 from .names import FREE_THREADED, catalogue_flavour
 from .provenance import stamp_path
-from .stopping import rounds_rule
+from .stopping import measure_alike
 
 JOURNAL = Path("results/session/journal.jsonl")
 SETTINGS = Path("results/session/settings.json")
@@ -71,14 +71,7 @@ def kept_alike(path: Path, settings: str, budget: bool) -> str:
     nothing (stopping.rounds_rule); the session then runs with the earlier,
     equivalent text.
     """
-    earlier, now = json_object(path), json.loads(settings)
-    if "repeats" not in earlier or _besides_rounds(earlier) != _besides_rounds(now):
-        return settings
-    return path.read_text() if rounds_rule(earlier, budget) == rounds_rule(now, budget) else settings
-
-
-def _besides_rounds(settings: dict) -> dict:
-    return {key: value for key, value in settings.items() if key not in ("min_rounds", "precision")}
+    return path.read_text() if measure_alike(json_object(path), json.loads(settings), budget) else settings
 
 
 def image_ids(root: Path) -> dict[str, str]:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .budgetplan import BUDGET, CLUSTER_SETTINGS, SETTINGS
 from .history import json_object
+from .nodeexperiment import NODE_EXPERIMENT
 
 
 def settings_file(host: str | None) -> Path:
@@ -30,20 +31,19 @@ def session_due(
     renew: bool = False,
     forced: bool = False,
     host: str | None = None,
+    experiment: str | None = None,
 ) -> bool:
     """True if the session (on a cluster, `host`'s) runs for a reason parbench can see.
 
     A renewal (repair, resume, a spent budget's results) or a forced rerun,
     an output missing, new settings (`session_settings` rewrites its file,
-    which the session reads; on a cluster every node's job reads it too), or
-    outputs older than that file (Snakemake's own reason, below).
+    which the session reads; on a cluster every node's job reads it too),
+    outputs older than that file (Snakemake's own reason, below), or on a
+    cluster a new node experiment (`experiment`: the text its file should hold).
     """
-    if (
-        renew
-        or forced
-        or any(not (root / path).is_file() for path in outputs)
-        or older_than_settings(root, outputs, host)
-    ):
+    if renew or forced or any(not (root / path).is_file() for path in outputs):
+        return True
+    if older_outputs(root, outputs, host) or node_changes(root, experiment):
         return True
     try:
         return (root / settings_file(host)).read_text() != settings
@@ -51,11 +51,11 @@ def session_due(
         return True
 
 
-def older_than_settings(root: Path, outputs: Iterable[str], host: str | None = None) -> int:
-    """How many of the session's outputs are older than the settings file, which makes Snakemake rerun it.
+def older_outputs(root: Path, outputs: Iterable[str], host: str | None = None) -> int:
+    """How many of the session's outputs are older than the settings file: Snakemake reruns the session for them.
 
-    A run narrowed with `remeasure` that wrote new settings leaves the other
-    runtimes' raw files older than them: the next plain run measures all.
+    A run that wrote new settings and did not measure every cell with them
+    (one narrowed by `remeasure`, or one that failed first) leaves them so.
     """
     try:
         written = (root / settings_file(host)).stat().st_mtime
@@ -64,42 +64,63 @@ def older_than_settings(root: Path, outputs: Iterable[str], host: str | None = N
     return sum((root / path).is_file() and (root / path).stat().st_mtime < written for path in outputs)
 
 
+def node_changes(root: Path, experiment: str | None) -> list[str]:
+    """The keys of the node experiment (its text now) that its file does not hold yet; none off a cluster."""
+    if experiment is None:
+        return []
+    if not (root / NODE_EXPERIMENT).is_file():
+        return [f"{NODE_EXPERIMENT} is new"]
+    return _changed_keys(json_object(root / NODE_EXPERIMENT), json.loads(experiment))
+
+
 def changed_settings(root: Path, settings: str, host: str | None = None) -> list[str]:
     """The settings (top-level keys) that differ from the last session's file; [] where there is none to differ."""
-    before, after = json_object(root / settings_file(host)), json.loads(settings)
-    if not before:
-        return []
+    before = json_object(root / settings_file(host))
+    return _changed_keys(before, json.loads(settings)) if before else []
+
+
+def _changed_keys(before: dict, after: dict) -> list[str]:
+    """The top-level keys whose values differ."""
     return sorted(key for key in before.keys() | after.keys() if before.get(key) != after.get(key))
 
 
 def replaced_line(
-    root: Path, outputs: Iterable[str], settings: str, host: str | None = None, budget: str = "null", left: int = 0
+    root: Path,
+    outputs: Iterable[str],
+    settings: str,
+    host: str | None = None,
+    budget: str = "null",
+    left: int = 0,
+    experiment: str | None = None,
 ) -> str | None:
     """Said where new settings remeasure cells that have results: the session replaces their raw files.
 
-    On a cluster `outputs` is a node's manifest, and its raw files are under the node's folder.
+    On a cluster `outputs` is a node's manifest, and its raw files are under the node's folder;
+    a changed node experiment (`experiment`) is named as the settings are.
     Where a budget (budget.json's text) cut the rounds, it is named as why `repeats` changed.
-    `left` cells are not measured now (`remeasure`): new settings leave them for the next plain run.
+    `left` cells are not measured now (`remeasure`): new settings mean every cell is measured again after.
     """
-    changed = changed_settings(root, settings, host)
-    kept, older = sum((root / path).is_file() for path in outputs), older_than_settings(root, outputs, host)
+    changed = changed_settings(root, settings, host) + node_changes(root, experiment)
+    kept, older = sum((root / path).is_file() for path in outputs), older_outputs(root, outputs, host)
     if not (changed or older) or not kept:
         return None
     if "repeats" in changed:
         changed = [_budget_cut(root, budget) or key if key == "repeats" else key for key in changed]
     said = f"the settings changed since the last session ({', '.join(changed)}): this run measures "
     if not changed:  # the settings file is the same text, but newer than some results
-        said = f"{_files(older)} older than the settings (a run narrowed by `remeasure` wrote them): this run measures "
+        what = f"host {host}'s results are" if host else _files(older)
+        said = f"{what} older than the settings (written by a run that did not measure them): this run measures "
     if host:
         replaced = f"host {host}'s cells again and replaces their raw files"
         stamps = f"results/hosts/{host}/raw/sessions"
     else:
         replaced, stamps = f"the cells again and replaces the raw files of {kept}", "results/raw/sessions"
-    later = f"; the other {left} keep the earlier settings' results until a plain run measures them" if changed else ""
-    return f"{said}{replaced} (their earlier sessions' stamps stay in {stamps}){later if left else ''}"
+    later = f"; the other {left} keep earlier results, so the next plain run measures every cell again"
+    return f"{said}{replaced} (their earlier sessions' stamps stay in {stamps}){later if left and changed else ''}"
 
 
 def _files(count: int) -> str:
+    """`1 raw file is` or `N raw files are`."""
     return "1 raw file is" if count == 1 else f"{count} raw files are"
 
 

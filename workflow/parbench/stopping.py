@@ -99,6 +99,16 @@ def rounds_rule(settings: Mapping, budget: bool) -> tuple:
     return (repeats, fewest, precision)
 
 
+def measure_alike(a: Mapping, b: Mapping, budget: bool) -> bool:
+    """Whether two sessions' settings measure alike: the same but for rounds settings whose rules agree."""
+
+    def besides_rounds(settings: Mapping) -> dict:
+        return {key: value for key, value in settings.items() if key not in ("min_rounds", "precision")}
+
+    same_rest = "repeats" in a and "repeats" in b and besides_rounds(a) == besides_rounds(b)
+    return same_rest and rounds_rule(a, budget) == rounds_rule(b, budget)
+
+
 def budget_seconds(settings: Mapping) -> float | None:
     """The session's time budget in seconds, or None for none."""
     budget = settings.get("budget")

@@ -38,8 +38,8 @@ def load(results: Path, every: bool = False) -> tuple[list[dict], list[dict]]:
     session whose records were all replaced, are not what the tables show.
     """
     listed, planned = results / "session/cells.txt", planned_only(results, every)
-    if planned:  # its lines are the project's paths (results/raw/...), relative to the folder holding results
-        paths = [results.parent / line for line in listed.read_text().split()]
+    if planned:  # its lines are the project's paths (results/raw/...): under this folder, whatever its name
+        paths = [results / Path(line).relative_to("results") for line in listed.read_text().split()]
     else:
         paths = sorted((results / "raw").rglob("*.jsonl"))
     records = [json.loads(line) for p in paths if p.is_file() for line in p.read_text().splitlines() if line.strip()]

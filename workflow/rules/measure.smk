@@ -12,7 +12,7 @@ from parbench.due import replaced_line, session_due
 from parbench.slurm import node_options
 from parbench.nodeexperiment import NODE_EXPERIMENT, node_experiment
 
-FOR_NODES = node_experiment(PLAN.experiment)
+FOR_NODES = json.dumps(node_experiment(PLAN.experiment), sort_keys=True, indent=1)  # its file's text
 
 
 # The experiment and what the session measures, in files whose dates change
@@ -37,11 +37,11 @@ rule node_experiment:
     output:
         NODE_EXPERIMENT,
     params:
-        *fingerprint(FOR_NODES),
+        *fingerprint(json.loads(FOR_NODES)),
     log:
         "logs/node_experiment.log",
     run:
-        write_if_changed(output[0], json.dumps(FOR_NODES, sort_keys=True, indent=1))
+        write_if_changed(output[0], FOR_NODES)
 
 
 rule session_settings:
@@ -87,11 +87,13 @@ def say_estimate(wildcards):
     # Snakemake's settings are known by the time the DAG is built (not while the Snakefile is read).
     forced = workflow.dag_settings.forceall or "measure" in workflow.dag_settings.forcerun
     # On a cluster, results/hosts/settings.json is every host job's input: new settings rerun each node.
-    due = session_due(Path.cwd(), outputs, PLAN.settings, PLAN.renew_session, forced, host)
+    # A node reads the node experiment too: a new one reruns its session.
+    experiment = FOR_NODES if host else None
+    due = session_due(Path.cwd(), outputs, PLAN.settings, PLAN.renew_session, forced, host, experiment)
     if workflow.is_main_process and due and line and line not in SAID:
         SAID.add(line)
         left = 0 if host else len(PLAN.cells) - len(PLAN.measured)  # not measured now (remeasure, a repair)
-        replaced = replaced_line(Path.cwd(), outputs, PLAN.settings, host, PLAN.budget, left)
+        replaced = replaced_line(Path.cwd(), outputs, PLAN.settings, host, PLAN.budget, left, experiment)
         for said in [replaced, line] if replaced else [line]:
             print(f"parbench: {said}", file=sys.stderr)
     return []

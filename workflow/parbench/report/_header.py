@@ -51,13 +51,15 @@ def runtimes_phrase(catalogue: dict, runtimes: list[str]) -> str:
         name = f"{version}t (free-threaded)" if entry.get("free_threading") else f"{version} with the GIL"
         words.append(name if cpython else f"CPython {name}")
         cpython = True
+    if len(set(words)) < len(words):  # two builds read alike (two Go versions, an optimized twin): their names
+        words = list(runtimes)
     return ", ".join(words[:-1]) + f" and {words[-1]}" if len(words) > 1 else "".join(words)
 
 
 def header_section(inp: ReportInputs) -> list[str]:
     config = inp.config
     measured = set(inp.summary["runtime"]) if "runtime" in inp.summary else set()
-    runtimes = [r for r in config.get("runtimes") or [] if r in measured] or sorted(measured)
+    runtimes = [r for r in config.get("runtimes") or [] if r in measured] or sorted(measured) or config["runtimes"]
     return [
         "# parbench report",
         "",

@@ -77,7 +77,8 @@ def rounds_sentence(settings: dict, summary: pd.DataFrame) -> str:
     """How many rounds the cells took, when the session stopped quiet cells early (adaptive rounds)."""
     counts = runfacts.rounds_counts(summary)
     precision, fewest = settings.get("precision"), settings.get("min_rounds")
-    if not counts or not precision or fewest is None:
+    # With min_rounds at or above repeats (quick.yaml) no cell could stop early: nothing to say.
+    if not counts or not precision or fewest is None or fewest >= settings.get("repeats", fewest):
         return ""
     early, total = counts.get(PRECISE, 0), sum(counts.values())
     return (
