@@ -163,4 +163,7 @@ def test_remeasuring_one_runtime_on_a_host_is_the_local_command(cluster_run):
     added = snakemake(project, "-n", *on_cluster, "more.yaml", timeout=300)
     counts = job_counts(added.stdout)
     assert counts["measure"] == counts["load_images"] == 1 and "base_image" not in counts, added.stdout[-3000:]
-    assert "host=later" in added.stdout and f"host={node}" not in added.stdout
+    node_jobs = re.findall(
+        r"^(?:local)?rule (probe_host|load_images|measure):\n(?:.*\n)*?\s+wildcards: host=(\w+)", added.stdout, re.M
+    )
+    assert {host for _, host in node_jobs} == {"later"}, node_jobs  # the analysis of node's results may rerun
