@@ -33,7 +33,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -92,11 +92,8 @@ def rounds_rule(settings: Mapping, budget: bool) -> tuple:
     `min_rounds` once spent) every cell takes them too. Settings whose rules
     agree here measure alike (budgetplan.kept_alike).
     """
-    repeats = int(settings["repeats"])
-    fewest, precision = int(settings.get("min_rounds", repeats)), float(settings.get("precision", 0.0))
-    if fewest >= repeats or not (precision or budget):
-        return (repeats,)
-    return (repeats, fewest, precision)
+    rule = replace(StopRule.of(settings), budget=budget)  # the rule's own `fewest` says it
+    return (rule.repeats,) if rule.fewest >= rule.repeats else (rule.repeats, rule.min_rounds, rule.precision)
 
 
 def measure_alike(a: Mapping, b: Mapping, budget: bool) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..budgetcut import budget_sentence
+from ..names import FREE_THREADED, GO, PYTHON_FLAVOURS, catalogue_flavour
 from ._format import ci_statement
 from ._inputs import ReportInputs
 from ._provenance import engine_gap_lines, engines_phrase
@@ -43,12 +44,13 @@ def runtimes_phrase(catalogue: dict, runtimes: list[str]) -> str:
     """The measured runtimes in words: "CPython 3.13 with the GIL, 3.13t (free-threaded) and Go"."""
     words, cpython = [], False
     for runtime in runtimes:
-        entry = catalogue.get(runtime) or {}
-        if entry.get("kind") != "cpython":
-            words.append("Go" if entry.get("kind") == "go" else runtime)
+        entry = catalogue.get(runtime)
+        kind = catalogue_flavour(entry) if entry else None  # names.flavour: where the rule lives
+        if kind not in PYTHON_FLAVOURS:
+            words.append("Go" if kind == GO else runtime)
             continue
         version = ".".join(str(entry.get("version", "")).split(".")[:2]) or runtime
-        name = f"{version}t (free-threaded)" if entry.get("free_threading") else f"{version} with the GIL"
+        name = f"{version}t (free-threaded)" if kind == FREE_THREADED else f"{version} with the GIL"
         words.append(name if cpython else f"CPython {name}")
         cpython = True
     if len(set(words)) < len(words):  # two builds read alike (two Go versions, an optimized twin): their names
