@@ -215,6 +215,37 @@ def test_flavour_ratios_are_the_fastest_cells_median_ratios_with_intervals():
     assert bool(two["free_threaded_over_go_significant"]) and list(ratios.index) == [1, 2]
 
 
+def test_flavour_ratios_set_cells_of_one_cpu_set_against_each_other_where_two_sets_share_a_size():
+    from parbench.flavours import flavour_ratios
+
+    catalogue = {"cpython-3.13": {"kind": "cpython", "free_threading": False}, "go": {"kind": "go"}}
+    # CPU 1 is fast for Python and slow for Go: by size alone, the fastest cell of each
+    # flavour comes from a different CPU, and the ratio would set CPU 1's GIL against CPU 0's Go (40×).
+    seconds = {("cpython-3.13", "0"): 5.0, ("cpython-3.13", "1"): 4.0, ("go", "0"): 0.1, ("go", "1"): 0.2}
+    runs = runs_table(
+        [
+            record(
+                runtime,
+                "threads" if runtime != "go" else "goroutines",
+                cpuset,
+                1,
+                1,
+                k,
+                value * (1 + k / 100),
+                gil=True if runtime != "go" else None,
+            )
+            for (runtime, cpuset), value in seconds.items()
+            for k in range(6)
+        ]
+    )
+    ratios = flavour_ratios(summary_table(runs), runs, catalogue).set_index("cpuset")
+    assert list(ratios.index) == ["0", "1"] and list(ratios["cpus"]) == [1, 1]
+    assert ratios.loc["0", "gil_over_go"] == pytest.approx(50.0)
+    assert ratios.loc["1", "gil_over_go"] == pytest.approx(20.0)
+    one_set = runs[runs["cpuset"] == "0"]
+    assert list(flavour_ratios(summary_table(one_set), one_set, catalogue)["cpuset"]) == [""]
+
+
 def few_rounds(rounds: int) -> pd.DataFrame:
     """The scaling fixture's first `rounds` containers per cell: what a run with that many rounds compares."""
     return comparisons_table(runs_table([r for r in scaling_records() if r["repeat"] < rounds]))

@@ -57,19 +57,45 @@ def parallel_cells(summary: pd.DataFrame, catalogue: dict) -> pd.DataFrame:
     return with_flavours(parallel, catalogue)
 
 
+def shared_sizes(summary: pd.DataFrame) -> set[int]:
+    """The CPU counts at which a host (or the one machine of a summary without hosts) measured two CPU sets.
+
+    Rows of such a size must keep their set in their key: by size alone, one
+    set's median would stand in for the other's, or a ratio would set one
+    set's cell against another's.
+    """
+    if "cpuset" not in summary or summary.empty:
+        return set()
+    by = ["host", "cpus"] if "host" in summary else ["cpus"]
+    sets = summary.groupby(by)["cpuset"].nunique()
+    return {int(cpus) for cpus in sets[sets > 1].index.get_level_values("cpus")}
+
+
+def set_key(summary: pd.DataFrame) -> pd.Series:
+    """Each row's CPU set where its size is shared (`shared_sizes`), else "": what joins a size in a row's key."""
+    if "cpuset" not in summary:
+        return pd.Series("", index=summary.index)
+    shared = summary["cpus"].isin(shared_sizes(summary))
+    return summary["cpuset"].astype(str).where(shared, "")
+
+
 def flavour_ratios(summary: pd.DataFrame, runs: pd.DataFrame, catalogue: dict) -> pd.DataFrame:
     """GIL / free-threaded, free-threaded / Go and GIL / Go per workload and CPU count.
 
-    Each flavour's fastest cell stands for it. Each ratio of medians comes with
+    Where two CPU sets of one size were measured (`cpusets: [0, 1]`), per
+    workload and CPU set instead (column `cpuset`, "" elsewhere): a ratio
+    compares cells pinned to the same CPUs. Each flavour's fastest cell stands for it. Each ratio of medians comes with
     the 95 % interval that inverts the exact Mann-Whitney U test (`_low`,
     `_high`), whether that test tells the two samples apart (`_significant`;
     `~` if not) and whether the containers were enough to test (`_testable`;
     "too few to test" if not).
     """
     rows = []
-    for (workload, cpus), group in parallel_cells(summary, catalogue).groupby(["workload", "cpus"]):
+    cells = parallel_cells(summary, catalogue)
+    cells = cells.assign(set_key=set_key(cells))
+    for (workload, cpus, cpuset), group in cells.groupby(["workload", "cpus", "set_key"]):
         fastest = group.sort_values("median").drop_duplicates("flavour").set_index("flavour")
-        row = {"workload": workload, "cpus": int(cpus)}
+        row = {"workload": workload, "cpus": int(cpus), "cpuset": cpuset}
         for numerator, denominator in RATIOS:
             name = ratio_name(numerator, denominator)
             figures = (math.nan, math.nan, math.nan, False, False)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from .budgetcut import budget_sentence
-from .flavours import RATIOS, ratio_name
+from .flavours import RATIOS, ratio_name, set_key
 from .labels import fmt_ratio_ci, fmt_seconds, markdown_table, row_testable
 from .names import WARNING_KINDS
 
@@ -29,11 +29,7 @@ def medians_per_host(summary: pd.DataFrame, hosts: list[str]) -> pd.DataFrame:
     column, or one of them would be lost.
     """
     variant = summary["variant"].fillna("") if "variant" in summary else ""
-    cpuset = ""
-    if "cpuset" in summary:
-        sets = summary.groupby(["host", "cpus"])["cpuset"].nunique()
-        shared = summary["cpus"].isin(sets[sets > 1].index.get_level_values("cpus"))
-        cpuset = summary["cpuset"].astype(str).where(shared, "")
+    cpuset = set_key(summary)
     key = ["workload", "runtime", "mode", "variant", "cpus", "cpuset", "workers"]
     wide = (
         summary.assign(variant=variant, cpuset=cpuset)
@@ -51,7 +47,8 @@ def ratios_per_host(ratios: pd.DataFrame) -> pd.DataFrame:
     """The blog's three flavour ratios per host, workload and CPU count, benchstat-style."""
     rows = []
     for _, r in ratios.iterrows():
-        row = {"host": r["host"], "workload": r["workload"], "CPUs": r["cpus"]}
+        row = {"host": r["host"], "workload": r["workload"], "CPUs": r["cpus"], "CPU set": r.get("cpuset", "")}
+        row["CPU set"] = "" if pd.isna(row["CPU set"]) else str(row["CPU set"])
         for numerator, denominator in RATIOS:
             name = ratio_name(numerator, denominator)
             tested = row_testable(r, f"{name}_testable", f"{name}_low")
@@ -59,7 +56,10 @@ def ratios_per_host(ratios: pd.DataFrame) -> pd.DataFrame:
                 r[name], r[f"{name}_low"], r[f"{name}_high"], r[f"{name}_significant"], tested
             )
         rows.append(row)
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if "CPU set" in table and not (table["CPU set"].fillna("") != "").any():
+        table = table.drop(columns="CPU set")
+    return table
 
 
 def engines_lines(runs: pd.DataFrame) -> list[str]:
