@@ -174,14 +174,16 @@ def test_an_unfinished_journal_gives_costs_but_not_rounds(tmp_path):
         ({"repeats": 4, "budget": {"limit": "1m", "asked_repeats": 6, "repeats": 4}}, 3, True),  # below the cut
         ({"repeats": 4, "budget": {"limit": "1m", "asked_repeats": 6, "repeats": 4}}, 4, False),  # at the cut
         ({"repeats": 4}, 4, False),  # at a smaller `repeats`: it might have needed more
-        ({"repeats": 6, "budget_spent": True}, 4, False),  # stopped where a spent budget left it
+        ({"repeats": 6, "budget_spent": True}, 4, False),  # stopped where a spent budget left it (an older stamp)
+        ({"repeats": 6, "budget_spent": True, "budget_stopped": 2}, 4, False),  # the budget stopped cells short
+        ({"repeats": 6, "budget_spent": True, "budget_stopped": 0}, 4, True),  # spent once every cell had settled
     ],
 )
 def test_rounds_a_budget_or_a_smaller_cap_decided_are_not_the_cells_own(tmp_path, stamp, took, known):
     plan_settings = settings([GIL], precision=0.02, min_rounds=2)
     stamps = tmp_path / "raw/sessions"
     stamps.mkdir(parents=True)
-    spent = {"budget_spent": stamp.pop("budget_spent")} if "budget_spent" in stamp else {}
+    spent = {key: stamp.pop(key) for key in ("budget_spent", "budget_stopped") if key in stamp}
     timing = {key: plan_settings[key] for key in ("min_time", "values_time", "max_values", "warmup")}
     (stamps / "s1.json").write_text(json.dumps({"session": "s1", "settings": {**timing, **stamp}, **spent}))
     raw = tmp_path / "raw/cpython-3.13/x.jsonl"

@@ -25,7 +25,7 @@ from .history import earlier_records, json_object
 from .matrix import Cell
 from .names import FREE_THREADED, catalogue_flavour
 from .provenance import stamp_path
-from .stopping import measure_alike
+from .stopping import measure_alike, stopped_short
 
 JOURNAL = Path("results/session/journal.jsonl")
 SETTINGS = Path("results/session/settings.json")
@@ -131,7 +131,7 @@ def spent_before(root: Path, cells: list[Cell], budget: str | None) -> str | Non
     sessions = {_first_session(root / cell.raw_path) for cell in cells} - {None}
     for session in sorted(sessions):
         stamp = json_object(stamp_path(root / RAW, session))
-        if not stamp.get("budget_stopped", stamp.get("budget_spent")):  # an older stamp says only that it spent
+        if not stopped_short(stamp):
             continue
         limit = ((stamp.get("settings") or {}).get("budget") or {}).get("limit")
         if _larger(budget, limit):

@@ -214,8 +214,8 @@ def seen_cells(records: Iterable[dict], images: dict[str, str], settings: dict) 
 def own_rounds(firsts: list[dict], most: int) -> int | None:
     """The rounds a cell took in its latest session (a record of each), if they say what it needs.
 
-    Not known while the session is unfinished, where it spent a time budget
-    (its cells stopped where the budget left them), or where the cell took
+    Not known while the session is unfinished, where its spent time budget
+    stopped cells short (they stopped where the budget left them), or where the cell took
     every round of a session that allowed fewer than `most` (a budget's cut,
     or smaller `repeats`): it might have needed more.
     """

@@ -11,11 +11,12 @@ import json
 from pathlib import Path
 
 from .progress import cells_per_container
+from .stopping import stopped_short
 
 FROM_JOURNAL = "_unfinished"  # marks a record read from a journal: its session's rounds are not all there
-# Marks a record of a session whose rounds say nothing of a cell's own need: one that spent its time
-# budget (its cells stopped where the budget left them), or, as an int, the most rounds its session
-# could take, which a cell that took them all may have needed more of.
+# Marks a record of a session whose rounds say nothing of a cell's own need: one whose spent time
+# budget stopped cells short (they stopped where the budget left them; BUDGET_SPENT), or, as an int,
+# the most rounds its session could take, which a cell that took them all may have needed more of.
 ROUNDS_CAP = "_rounds_cap"
 BUDGET_SPENT = "_budget_spent"
 TIMING = ("min_time", "values_time", "max_values", "warmup")  # the settings a container's cost follows
@@ -43,7 +44,7 @@ def timed_alike(records: list[dict], stamps_dir: Path, settings: dict) -> list[d
     A session with another min_time or values per container paid other
     costs; its stamp (stamps_dir/SESSION.json) says how it timed. A record
     whose session left no readable stamp is left out. A record kept carries
-    its session's most rounds (ROUNDS_CAP) and whether it spent a budget.
+    its session's most rounds (ROUNDS_CAP) and whether a spent budget stopped its cells short.
     """
     wanted = {key: settings.get(key) for key in TIMING if key in settings}
     alike: dict[str, dict] = {}
@@ -54,7 +55,7 @@ def timed_alike(records: list[dict], stamps_dir: Path, settings: dict) -> list[d
         if shared and all(timing.get(key) == value for key, value in wanted.items()):
             alike[stamp.get("session")] = {
                 ROUNDS_CAP: timing.get("repeats"),
-                BUDGET_SPENT: bool(stamp.get("budget_spent")),
+                BUDGET_SPENT: stopped_short(stamp),
             }
     return [
         r if r.get(FROM_JOURNAL) else {**r, **alike[r["session"]]}

@@ -144,6 +144,16 @@ def budget_stopped(settings: Mapping, entries: Sequence[Mapping]) -> int:
     return sum(rule.reason(values) == BUDGET for values in figures.values())
 
 
+def stopped_short(stamp: Mapping) -> bool:
+    """Whether a session's stamp says its spent budget stopped cells short.
+
+    Where it did, its cells' rounds say where the budget left them, not what
+    they need. A stamp from before the count (`budget_stopped`) says only that
+    the budget was spent, which is taken to mean it did.
+    """
+    return bool(stamp.get("budget_stopped", stamp.get("budget_spent")))
+
+
 def stop_interval(values: Sequence[float]) -> tuple[float, float]:
     """The interval the rule holds to ±precision: the 95 % one from 6 containers on, else the range."""
     data = np.asarray(values, dtype=float)
