@@ -141,3 +141,32 @@ def test_a_new_node_experiment_makes_a_nodes_session_due_and_is_named(tmp_path):
     assert session_due(tmp_path, manifest, '{"repeats": 6}', host="n1", experiment=other)
     line = replaced_line(tmp_path, manifest, '{"repeats": 6}', "n1", experiment=other)
     assert line.startswith("the settings changed since the last session (workloads): this run measures host n1's")
+
+
+def test_a_nodes_raw_files_older_than_the_cluster_settings_make_its_session_due_and_say_so(tmp_path):
+    """On a cluster a run narrowed by `remeasure` with new settings leaves the node's other raw files so."""
+    import json
+
+    from parbench.due import kept_apart, manifest_files, older_outputs, replaced_line
+
+    manifest = "results/hosts/n1/raw.json"
+    raw = [f"results/hosts/n1/raw/{runtime}/cpu_loop/x.jsonl" for runtime in ("go", "cpython-3.13", "cpython-3.13t")]
+    project(tmp_path, [manifest, *raw], settings=None)
+    (tmp_path / manifest).write_text(json.dumps({"host": "n1", "raw": raw}))
+    (tmp_path / CLUSTER_SETTINGS).write_text('{"repeats": 6}')
+    assert manifest_files(tmp_path, manifest) == raw and kept_apart(tmp_path, manifest, ["go"]) == 2
+    assert older_outputs(tmp_path, [manifest], "n1") == 0 and not session_due(
+        tmp_path, [manifest], '{"repeats": 6}', host="n1"
+    )
+    for path in raw[1:]:
+        os.utime(tmp_path / path, (0, 0))  # measured before the narrowed run wrote the settings
+    assert older_outputs(tmp_path, [manifest], "n1") == 2 and session_due(
+        tmp_path, [manifest], '{"repeats": 6}', host="n1"
+    )
+    assert replaced_line(tmp_path, [manifest], '{"repeats": 6}', "n1") == (
+        "2 of host n1's raw files are older than the settings (written by a run that did not measure them): "
+        "this run measures host n1's cells again and replaces their raw files "
+        "(their earlier sessions' stamps stay in results/hosts/n1/raw/sessions)"
+    )
+    (tmp_path / manifest).write_text("{not json")  # a damaged manifest lists nothing
+    assert manifest_files(tmp_path, manifest) == [] and older_outputs(tmp_path, [manifest], "n1") == 0

@@ -11,6 +11,7 @@ rows, and SLURM's own record must show the session had the node alone.
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import pandas as pd
@@ -167,3 +168,12 @@ def test_remeasuring_one_runtime_on_a_host_is_the_local_command(cluster_run):
         r"^(?:local)?rule (probe_host|load_images|measure):\n(?:.*\n)*?\s+wildcards: host=(\w+)", added.stdout, re.M
     )
     assert {host for _, host in node_jobs} == {"later"}, node_jobs  # the analysis of node's results may rerun
+    # A run narrowed to go that had also written new settings leaves the other runtimes' raw files older
+    # than them (dated so here, as that run leaves them): the plain run measures the node again and says why.
+    settings = project / "results/hosts/settings.json"
+    others = [p for p in after if p not in go]
+    between = (max(p.stat().st_mtime for p in others) + min(p.stat().st_mtime for p in go)) / 2
+    os.utime(settings, (between, between))
+    stale = snakemake(project, "-n", *on_cluster, timeout=300)
+    assert stale.returncode == 0 and job_counts(stale.stdout)["measure"] == 1, stale.stdout[-3000:]
+    assert f"{len(others)} of host {node}'s raw files are older than the settings" in stale.stderr, stale.stderr[-3000:]

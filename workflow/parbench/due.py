@@ -52,16 +52,34 @@ def session_due(
 
 
 def older_outputs(root: Path, outputs: Iterable[str], host: str | None = None) -> int:
-    """How many of the session's outputs are older than the settings file: Snakemake reruns the session for them.
+    """How many of the session's raw files are older than the settings file: the session runs again for them.
 
     A run that wrote new settings and did not measure every cell with them
     (one narrowed by `remeasure`, or one that failed first) leaves them so.
+    Here each raw file is an output, which Snakemake reruns for; on a cluster
+    `outputs` is a node's manifest, and the files are those it lists
+    (`manifest_files`), which the measure rule renews the node's session for
+    (rule measure, `session_renewal`).
     """
     try:
         written = (root / settings_file(host)).stat().st_mtime
     except OSError:
         return 0
-    return sum((root / path).is_file() and (root / path).stat().st_mtime < written for path in outputs)
+    paths = [p for output in outputs for p in manifest_files(root, output)] if host else outputs
+    return sum((root / path).is_file() and (root / path).stat().st_mtime < written for path in paths)
+
+
+def manifest_files(root: Path, manifest: str) -> list[str]:
+    """The raw files a node's manifest (results/hosts/NODE/raw.json) lists; none where it is missing or damaged."""
+    listed = json_object(root / manifest).get("raw")
+    return [path for path in listed if isinstance(path, str)] if isinstance(listed, list) else []
+
+
+def kept_apart(root: Path, manifest: str, runtimes: list[str]) -> int:
+    """How many of a node's raw files a run narrowed to `runtimes` (`remeasure`) leaves as they are."""
+    raw = Path(manifest).parent / "raw"
+    paths = [Path(path) for path in manifest_files(root, manifest)]
+    return sum(path.is_relative_to(raw) and path.relative_to(raw).parts[0] not in runtimes for path in paths)
 
 
 def node_changes(root: Path, experiment: str | None) -> list[str]:
@@ -108,7 +126,7 @@ def replaced_line(
         changed = [_budget_cut(root, budget) or key if key == "repeats" else key for key in changed]
     said = f"the settings changed since the last session ({', '.join(changed)}): this run measures "
     if not changed:  # the settings file is the same text, but newer than some results
-        what = f"host {host}'s results are" if host else _files(older)
+        what = f"{older} of host {host}'s raw files {'is' if older == 1 else 'are'}" if host else _files(older)
         said = f"{what} older than the settings (written by a run that did not measure them): this run measures "
     if host:
         replaced = f"host {host}'s cells again and replaces their raw files"

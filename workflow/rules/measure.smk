@@ -8,7 +8,7 @@
 import shlex
 
 from parbench.budgetplan import CLUSTER_SETTINGS, SETTINGS
-from parbench.due import replaced_line, session_due
+from parbench.due import kept_apart, older_outputs, replaced_line, session_due
 from parbench.slurm import node_options
 from parbench.nodeexperiment import NODE_EXPERIMENT, node_experiment
 
@@ -89,14 +89,31 @@ def say_estimate(wildcards):
     # On a cluster, results/hosts/settings.json is every host job's input: new settings rerun each node.
     # A node reads the node experiment too: a new one reruns its session.
     experiment = FOR_NODES if host else None
-    due = session_due(Path.cwd(), outputs, PLAN.settings, PLAN.renew_session, forced, host, experiment)
+    due = session_due(Path.cwd(), outputs, PLAN.settings, bool(session_renewal(wildcards)), forced, host, experiment)
     if workflow.is_main_process and due and line and line not in SAID:
         SAID.add(line)
-        left = 0 if host else len(PLAN.cells) - len(PLAN.measured)  # not measured now (remeasure, a repair)
+        # The cells not measured now (remeasure, a repair), which keep their results.
+        left = len(PLAN.cells) - len(PLAN.measured)
+        if host:
+            left = kept_apart(Path.cwd(), outputs[0], PLAN.remeasure) if PLAN.remeasure else 0
         replaced = replaced_line(Path.cwd(), outputs, PLAN.settings, host, PLAN.budget, left, experiment)
         for said in [replaced, line] if replaced else [line]:
             print(f"parbench: {said}", file=sys.stderr)
     return []
+
+
+def session_renewal(wildcards):
+    """The always-newer input where the session must run though Snakemake sees its outputs up to date.
+
+    A renewal of the plan's (a repair, a resumed session, a spent budget's
+    results), or on a cluster a node whose raw files are older than the
+    settings: a run narrowed by `remeasure` wrote new settings and measured
+    only some of its cells with them. Here each raw file is an output, and
+    Snakemake reruns the session for them itself.
+    """
+    host = wildcards.get("host")
+    stale = host and older_outputs(Path.cwd(), [LAYOUT.result("raw.json").format(host=host)], host)
+    return SESSION_RENEWAL or ([ALWAYS_NEWER] if stale else [])
 
 
 # Timeout, retries and host label change nothing that is measured, so they
@@ -147,7 +164,7 @@ def session_threads(wildcards):
 rule measure:
     input:
         say_estimate,
-        renew=SESSION_RENEWAL,
+        renew=session_renewal,
         settings=rules.session_settings.output[0],
         # A host works out its cells from the experiment, on the node, after loading the images.
         config=rules.node_experiment.output if HOSTS else [],
