@@ -167,3 +167,12 @@ def test_a_budgets_choice_is_kept_over_settings_kept_for_rounds_that_measure_ali
     assert kept_choice(earlier, {**asked, "seed": 2}, cells, "1h") is None  # a setting that measures otherwise
     five = with_budget(asked, cells, Fit(5), "1h")  # 5 of 6: precision decides where cells stop
     assert kept_choice(five, {**asked, "precision": 0}, cells, "1h") is None
+
+
+def test_a_budgets_choice_is_said_by_rounds_and_the_sizes_of_the_cpu_sets_left_out():
+    from parbench.budget import choice_text
+
+    assert choice_text({"repeats": 6}) == "6 rounds"  # no budget
+    assert choice_text({"repeats": 6, "budget": {"limit": "1h", "asked_repeats": 6, "repeats": 6}}) == "6 rounds"
+    cut = {"repeats": 4, "budget": {"limit": "5m", "repeats": 4, "left_out": ["0-3", "0,8"]}}
+    assert choice_text(cut) == "4 rounds; 2, 4 CPUs left out"  # sizes: nodes may name their sets otherwise

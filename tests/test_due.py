@@ -170,3 +170,26 @@ def test_a_nodes_raw_files_older_than_the_cluster_settings_make_its_session_due_
     )
     (tmp_path / manifest).write_text("{not json")  # a damaged manifest lists nothing
     assert manifest_files(tmp_path, manifest) == [] and older_outputs(tmp_path, [manifest], "n1") == 0
+
+
+def test_a_new_budget_choice_for_a_node_makes_its_session_due_and_is_named(tmp_path):
+    import json
+
+    from parbench.due import choice_change, replaced_line
+
+    manifest = "results/hosts/n1/raw.json"
+    stamp = "results/hosts/n1/raw/sessions/s1.json"
+    project(tmp_path, [manifest, stamp], settings=None)
+    (tmp_path / CLUSTER_SETTINGS).write_text('{"repeats": 6}')
+    os.utime(tmp_path / CLUSTER_SETTINGS, (0, 0))
+    (tmp_path / manifest).write_text(json.dumps({"host": "n1", "stamp": stamp, "raw": []}))
+    (tmp_path / stamp).write_text(json.dumps({"settings": {"repeats": 6}}))  # measured with no budget
+    assert choice_change(tmp_path, [manifest], "6 rounds") is None and choice_change(tmp_path, [manifest], None) is None
+    assert not session_due(tmp_path, [manifest], '{"repeats": 6}', host="n1", choice="6 rounds")  # cuts nothing
+    assert session_due(tmp_path, [manifest], '{"repeats": 6}', host="n1", choice="4 rounds")
+    assert replaced_line(tmp_path, [manifest], '{"repeats": 6}', "n1", choice="4 rounds").startswith(
+        "the settings changed since the last session (budget chose 4 rounds (was 6 rounds)): "
+        "this run measures host n1's cells again"
+    )
+    (tmp_path / stamp).write_text("{damaged")  # nothing to compare: Snakemake's own record of the choice decides
+    assert choice_change(tmp_path, [manifest], "4 rounds") is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 from test_plan import machine, quick_config
@@ -67,7 +68,10 @@ def test_a_budget_is_fitted_to_each_node_before_the_jobs_are_submitted(tmp_path)
     assert big_cut.rounds == 4 and "4 rounds instead of 6; leaves out CPU sets" in big_cut.cut
     assert big_cut.estimate.seconds <= float(budget[:-1]) and big_cut.minutes < big.minutes  # the limit follows
     assert f"; {big_cut.cut}; SLURM time limit" in big_cut.line()
-    assert json.loads(found.settings)["budget"] == {"limit": budget}  # the budget asked: each node fits its own
+    assert "budget" not in json.loads(found.settings)  # the budget reaches each node on its command line
+    # What the budget chooses is each node's measure job's parameter: the small node's is as without a budget.
+    assert small_cut.choice == small.choice == "6 rounds" and big.choice == "6 rounds"
+    assert big_cut.choice.startswith("4 rounds; ") and big_cut.choice.endswith(" CPUs left out")
 
 
 def test_a_budget_too_small_for_a_node_is_refused_naming_it(tmp_path):
@@ -76,10 +80,24 @@ def test_a_budget_too_small_for_a_node_is_refused_naming_it(tmp_path):
         plan(config, tmp_path, machine(nodes={"small": 2, "big": 16}))
 
 
-def test_a_cluster_runs_settings_carry_the_budget_asked_so_changing_it_remeasures(tmp_path):
+def test_a_cluster_runs_settings_leave_the_budget_to_the_nodes_and_a_spent_one_is_measured_again(tmp_path):
     nodes = machine(nodes={"small": 2})
-    without = json.loads(plan(quick_config(**HOSTS), tmp_path, nodes).settings)
-    asked = json.loads(plan(quick_config(**HOSTS, budget="30m"), tmp_path, nodes).settings)
-    other = json.loads(plan(quick_config(**HOSTS, budget="45m"), tmp_path, nodes).settings)
-    assert "budget" not in without and asked["budget"] == {"limit": "30m"} and other["budget"] == {"limit": "45m"}
-    assert {k: v for k, v in asked.items() if k != "budget"} == without  # nothing else: each node fits it
+    without = plan(quick_config(**HOSTS), tmp_path, nodes)
+    asked = plan(quick_config(**HOSTS, budget="30m"), tmp_path, nodes)
+    other = plan(quick_config(**HOSTS, budget="45m"), tmp_path, nodes)
+    assert without.settings == asked.settings == other.settings  # a new budget reruns only a changed choice
+    assert without.host_estimates["small"].choice == asked.host_estimates["small"].choice == "2 rounds"
+    assert asked.host_estimates["small"].respent is None
+    # The small node's last session spent a budget of 1h and stopped a cell short.
+    cell = asked.host_estimates["small"].estimate.costs[0].cell
+    raw = tmp_path / "results/hosts/small/raw"
+    (raw / Path(cell).relative_to("results/raw")).parent.mkdir(parents=True)
+    (raw / Path(cell).relative_to("results/raw")).write_text(json.dumps({"session": "s1"}) + "\n")
+    (raw / "sessions").mkdir()
+    stamp = {"session": "s1", "budget_spent": True, "budget_stopped": 1, "settings": {"budget": {"limit": "1h"}}}
+    (raw / "sessions/s1.json").write_text(json.dumps(stamp))
+    larger = plan(quick_config(**HOSTS, budget="2h"), tmp_path, nodes).host_estimates["small"]
+    assert larger.respent.startswith("session s1 spent its budget of 1h while measuring, so 1 cell stopped short")
+    assert plan(quick_config(**HOSTS, budget="45m"), tmp_path, nodes).host_estimates["small"].respent is None
+    narrowed = plan(quick_config(**HOSTS, budget="2h", remeasure=["go"]), tmp_path, nodes)
+    assert narrowed.host_estimates["small"].respent is None  # a narrowed run measures what it is asked

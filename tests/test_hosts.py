@@ -99,8 +99,8 @@ def test_a_node_plans_the_same_session_from_its_experiment_as_from_the_whole_con
         whole = experiment(config)
         settings = json.loads(session_settings(config, all_cells(config, [0, 1])))
         folders = (tmp_path / "raw", tmp_path / "state")
-        node = hostsession.host_settings(settings, node_experiment(whole), "n1", folders)
-        assert node == hostsession.host_settings(settings, whole, "n1", folders) and node[0]["cells"]
+        node = hostsession.host_settings(settings, node_experiment(whole), "n1", folders, budget)
+        assert node == hostsession.host_settings(settings, whole, "n1", folders, budget) and node[0]["cells"]
         assert (node[0].get("budget") or {}).get("limit") == budget
         assert (node[0]["repeats"] < 4) is (budget == "2m")
         assert set(whole) - set(node_experiment(whole)) == set(NOT_FOR_NODES)
@@ -206,17 +206,17 @@ def test_a_node_fits_the_budget_to_its_own_cells_and_keeps_its_choice(monkeypatc
     cells = hostsession.all_cells(config, [0, 1, 2, 3])
     base = json.loads(session_settings(config, cells))
     raw, state = tmp_path / "results/hosts/n1/raw", tmp_path / "results/hosts/n1/session"
-    whole = host_budgeted(base, cells, config, tmp_path, raw, state).estimate  # no budget: all 6 rounds
+    whole = host_budgeted(base, cells, config, tmp_path, (raw, state), None).estimate  # no budget: all 6 rounds
     budget = f"{int(whole.with_rounds(5).seconds) + 1}s"  # 5 rounds fit, 6 do not
-    settings, said = host_settings(base, dict(config, budget=budget), "n1", (raw, state))
+    settings, said = host_settings(base, config, "n1", (raw, state), budget)  # the budget: the node's command line
     assert settings["repeats"] == 5 and settings["budget"] == {"limit": budget, "asked_repeats": 6, "repeats": 5}
     assert settings["cells"] == [cell.raw_path for cell in cells]  # the node's CPU sets 0, 0-1, 0-3
     assert said == [f"budget {budget}: 5 rounds instead of 6"]
     assert json.loads((state / "settings.json").read_text()) == settings  # kept for a resumed session
-    again, _ = host_settings(base, dict(config, budget=budget), "n1", (raw, state))
+    again, _ = host_settings(base, config, "n1", (raw, state), budget)
     assert again == settings
     with pytest.raises(ParbenchError, match=r"^host n1: budget 1s cannot hold 4 rounds of the \d+ cells"):
-        host_settings(base, dict(config, budget="1s"), "n1", (raw, tmp_path / "other"))
+        host_settings(base, config, "n1", (raw, tmp_path / "other"), "1s")
 
 
 def test_merge_takes_each_hosts_rounds_rule(tmp_path):

@@ -159,6 +159,10 @@ def test_remeasuring_one_runtime_on_a_host_is_the_local_command(cluster_run):
     assert "measure" not in job_counts(report_only.stdout) and job_counts(report_only.stdout)["report"] == 1
     forced = snakemake(project, "-n", *on_cluster, *warned, "--forcerun", "measure", timeout=300)
     assert forced.returncode == 0 and job_counts(forced.stdout)["measure"] == 1, forced.stdout[-3000:]
+    # A budget reaches each node on its command line, and its choice there is the job's parameter: one
+    # that cuts nothing (all of quick's rounds fit in an hour) measures nothing again.
+    budgeted = snakemake(project, "-n", *on_cluster, "--config", "budget=1h", timeout=300)
+    assert budgeted.returncode == 0 and "measure" not in job_counts(budgeted.stdout), budgeted.stdout[-3000:]
     # A host added later is probed, loaded and measured alone: no image is built again, no node remeasured.
     (project / "more.yaml").write_text(json.dumps({"hosts": [node, "later"]}))
     added = snakemake(project, "-n", *on_cluster, "more.yaml", timeout=300)

@@ -17,6 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from .config import parse_duration
+from .cpusets import parse_cpuset
 from .errors import ParbenchError
 from .estimate import Estimate, about
 from .matrix import Cell, by_size
@@ -110,6 +111,21 @@ def cut_text(chosen: Fit, asked: int, cells: list[Cell]) -> str:
         f"{rounds}; leaves out {cpusets_phrase(chosen.left_out)} "
         f"({count} cells; the claims' verdicts read the smallest and the largest)"
     )
+
+
+def choice_text(settings: dict) -> str:
+    """What a budget decides of a session's settings, by CPU set size: `4 rounds`, `4 rounds; 2, 4 CPUs left out`.
+
+    A cluster node's measure job takes it as a parameter (the submitting
+    machine's prediction of the node's choice), so a new budget remeasures
+    only the nodes whose choice it changes; with no budget, or one that cuts
+    nothing, it is the same text. Sizes, not names: a node may name its sets
+    otherwise than the submitting machine predicts them.
+    """
+    left_out = ((settings.get("budget") or {}).get("left_out")) or []
+    sizes = sorted(len(parse_cpuset(text)) for text in left_out)
+    rounds = f"{settings['repeats']} rounds"
+    return f"{rounds}; {', '.join(map(str, sizes))} CPUs left out" if sizes else rounds
 
 
 def with_budget(settings: dict, cells: list[Cell], chosen: Fit, budget: str) -> dict:

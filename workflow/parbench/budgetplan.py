@@ -96,30 +96,35 @@ def local_budgeted(settings: dict, cells: list[Cell], config: dict, root: Path) 
     return budgeted(settings, cells, estimate, config.get("budget"), earlier)
 
 
-def cluster_session(settings: dict, cells: list[Cell], config: dict) -> Budgeted:
-    """A cluster run's settings, with the budget asked, which each node fits (and a change of it remeasures).
+def cluster_session(settings: dict, cells: list[Cell]) -> Budgeted:
+    """A cluster run's settings: without the budget, which reaches each node on its command line.
 
-    Nothing is predicted here: each node's session is (plan.host_estimates).
+    Each node fits the budget to its own cells, and its measure job takes the
+    choice predicted for it as a parameter (plan.host_estimates, rule
+    measure), so a new budget measures again only the nodes whose choice it
+    changes. Nothing is predicted here: each node's session is.
     """
-    if config.get("budget"):
-        settings = {**settings, "budget": {"limit": config["budget"]}}
     return Budgeted(json.dumps(settings, sort_keys=True, indent=1), cells, Estimate(()), [])
 
 
-def host_budgeted(settings: dict, cells: list[Cell], config: dict, root: Path, raw: Path, state: Path) -> Budgeted:
-    """A cluster node's session as the budget leaves it, from the records that node sent back before.
+def host_budgeted(
+    settings: dict, cells: list[Cell], config: dict, root: Path, folders: tuple[Path, Path], budget: str | None
+) -> Budgeted:
+    """A cluster node's session as `budget` leaves it, from the records that node sent back before.
 
     The submitting machine predicts it for the node's CPU count and the node
-    decides it for its own CPUs (hostsession.py), both here; the node keeps
-    its choice in its state folder's settings, budget included.
+    decides it for its own CPUs (hostsession.py), both here, from the node's
+    raw and state `folders` and the images built in project folder `root`;
+    the node keeps its choice in its state folder's settings, budget included.
     """
+    raw, state = folders
     settings = dict(settings, cells=[cell.raw_path for cell in cells])
     seen = seen_cells(earlier_records(raw, None, settings), image_ids(root), settings)
     estimate = estimate_session(settings, seen, free_threaded(config))
-    return budgeted(settings, cells, estimate, config.get("budget"), earlier_settings(state / "settings.json"))
+    return budgeted(settings, cells, estimate, budget, earlier_settings(state / "settings.json"))
 
 
-def spent_before(root: Path, cells: list[Cell], budget: str | None) -> str | None:
+def spent_before(root: Path, cells: list[Cell], budget: str | None, raw: Path = RAW) -> str | None:
     """Why results measured under a budget spent while measuring are measured again, or None.
 
     Their cells may have stopped where the budget left them, not where their
@@ -127,10 +132,11 @@ def spent_before(root: Path, cells: list[Cell], budget: str | None) -> str | Non
     budget (or none), the session measures them again; a smaller one would
     leave them shorter still, so they stay.
     Each raw file holds one session's records; its stamp says what it spent.
+    `raw`: the raw folder, under `root` (a cluster node's: results/hosts/NODE/raw).
     """
-    sessions = {_first_session(root / cell.raw_path) for cell in cells} - {None}
+    sessions = {_first_session(root / raw / Path(cell.raw_path).relative_to(RAW)) for cell in cells} - {None}
     for session in sorted(sessions):
-        stamp = json_object(stamp_path(root / RAW, session))
+        stamp = json_object(stamp_path(root / raw, session))
         if not stopped_short(stamp):
             continue
         limit = ((stamp.get("settings") or {}).get("budget") or {}).get("limit")

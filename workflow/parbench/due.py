@@ -14,6 +14,7 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
+from .budget import choice_text
 from .budgetplan import BUDGET, CLUSTER_SETTINGS, SETTINGS
 from .history import json_object
 from .nodeexperiment import NODE_EXPERIMENT
@@ -32,6 +33,7 @@ def session_due(
     forced: bool = False,
     host: str | None = None,
     experiment: str | None = None,
+    choice: str | None = None,
 ) -> bool:
     """True if the session (on a cluster, `host`'s) runs for a reason parbench can see.
 
@@ -39,11 +41,12 @@ def session_due(
     an output missing, new settings (`session_settings` rewrites its file,
     which the session reads; on a cluster every node's job reads it too),
     outputs older than that file (Snakemake's own reason, below), or on a
-    cluster a new node experiment (`experiment`: the text its file should hold).
+    cluster a new node experiment (`experiment`: the text its file should hold)
+    or a new budget choice for the node (`choice`, its measure job's parameter).
     """
     if renew or forced or any(not (root / path).is_file() for path in outputs):
         return True
-    if older_outputs(root, outputs, host) or node_changes(root, experiment):
+    if older_outputs(root, outputs, host) or node_changes(root, experiment) or choice_change(root, outputs, choice):
         return True
     try:
         return (root / settings_file(host)).read_text() != settings
@@ -73,6 +76,18 @@ def manifest_files(root: Path, manifest: str) -> list[str]:
     """The raw files a node's manifest (results/hosts/NODE/raw.json) lists; none where it is missing or damaged."""
     listed = json_object(root / manifest).get("raw")
     return [path for path in listed if isinstance(path, str)] if isinstance(listed, list) else []
+
+
+def choice_change(root: Path, outputs: Iterable[str], choice: str | None) -> str | None:
+    """`budget chose X (was Y)` where a node's last session (its manifest's stamp) chose otherwise than `choice`."""
+    if choice is None:
+        return None
+    for manifest in outputs:
+        stamp = json_object(root / str(json_object(root / manifest).get("stamp") or ""))
+        settings = stamp.get("settings") or {}
+        if isinstance(settings.get("repeats"), int) and (was := choice_text(settings)) != choice:
+            return f"budget chose {choice} (was {was})"
+    return None
 
 
 def kept_apart(root: Path, manifest: str, runtimes: list[str]) -> int:
@@ -110,15 +125,17 @@ def replaced_line(
     budget: str = "null",
     left: int = 0,
     experiment: str | None = None,
+    choice: str | None = None,
 ) -> str | None:
     """Said where new settings remeasure cells that have results: the session replaces their raw files.
 
     On a cluster `outputs` is a node's manifest, and its raw files are under the node's folder;
-    a changed node experiment (`experiment`) is named as the settings are.
+    a changed node experiment (`experiment`) and budget choice (`choice`) are named as the settings are.
     Where a budget (budget.json's text) cut the rounds, it is named as why `repeats` changed.
     `left` cells are not measured now (`remeasure`): new settings mean every cell is measured again after.
     """
-    changed = changed_settings(root, settings, host) + node_changes(root, experiment)
+    chose = choice_change(root, outputs, choice)
+    changed = changed_settings(root, settings, host) + node_changes(root, experiment) + ([chose] if chose else [])
     kept, older = sum((root / path).is_file() for path in outputs), older_outputs(root, outputs, host)
     if not (changed or older) or not kept:
         return None

@@ -34,14 +34,19 @@ from .specs import use_experiment
 
 
 def host_settings(
-    settings: dict, config: dict, host: str = "this node", folders: tuple[Path, Path] | None = None
+    settings: dict,
+    config: dict,
+    host: str = "this node",
+    folders: tuple[Path, Path] | None = None,
+    budget: str | None = None,
 ) -> tuple[dict, list[str]]:
     """The session's settings with the cells this node measures (its own CPUs decide the CPU sets), and what to say.
 
     Explicit CPU sets are checked against the node's CPUs here, where they are
-    known. A budget is fitted here too, to the node's own cells and records
-    (budgetplan.host_budgeted, in `folders`: the node's raw and state folders),
-    and the choice is kept in the state folder for a resumed session.
+    known. A `budget` (the command line's: it is neither in the settings nor
+    in the node experiment) is fitted here too, to the node's own cells and
+    records (budgetplan.host_budgeted, in `folders`: the node's raw and state
+    folders), and the choice is kept in the state folder for a resumed session.
     """
     local = {key: value for key, value in config.items() if key != "hosts"}
     problems = cpuset_problems(local, available_cpus())
@@ -49,14 +54,13 @@ def host_settings(
         raise ParbenchError(f"host {host}: {problems[0]}")
     use_experiment(config)  # its user workloads decide their cells' modes
     cells = all_cells(config, available_cpus())
-    if not config.get("budget") or folders is None:
+    if not budget or folders is None:
         return dict(settings, cells=[cell.raw_path for cell in cells]), []
-    raw, state = folders
     try:
-        session = host_budgeted(settings, cells, config, Path.cwd(), raw, state)
+        session = host_budgeted(settings, cells, config, Path.cwd(), folders, budget)
     except ParbenchError as refused:
         raise ParbenchError(f"host {host}: {refused}") from None
-    write_if_changed(state / "settings.json", session.settings)
+    write_if_changed(folders[1] / "settings.json", session.settings)
     return json.loads(session.settings), session.said
 
 
@@ -88,6 +92,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     session.add_argument("--retries", type=int, default=1)
     session.add_argument("--log", type=Path, default=None)
     session.add_argument("--runtimes", default=None, help="comma-separated: measure just these runtimes' cells")
+    session.add_argument("--budget", default=None, help="the time budget this node fits its session into (15m)")
     session.add_argument(
         "--manifest",
         required=True,
@@ -116,7 +121,8 @@ def session(args: argparse.Namespace) -> None:
         print(f"parbench: host {args.host}: {line}", file=sys.stderr, flush=True)
 
     config = json.loads(args.config.read_text())
-    settings, said = host_settings(json.loads(args.settings.read_text()), config, args.host, (args.out, args.state))
+    folders = (args.out, args.state)
+    settings, said = host_settings(json.loads(args.settings.read_text()), config, args.host, folders, args.budget)
     for line in said:
         say(line)
     measured = dict(settings, cells=host_cells(settings, args.runtimes), engine=args.engine)

@@ -15,14 +15,15 @@ NODE_EXPERIMENT = "results/hosts/experiment.json"
 # What a node never reads of the experiment: who measures and where (its engine and account reach its jobs
 # as parameters and resources), how long to wait for a container, and how the reports word their warnings;
 # nor what reaches it in the settings file (results/hosts/settings.json), which says when a change of them
-# measures again (budgetplan.kept_alike). A key not named here is a node's: a new setting measures every node
-# again until it is added.
+# measures again (budgetplan.kept_alike), nor the budget, which reaches it on its command line (a new one
+# measures again only the nodes whose choice it changes: rule measure). A key not named here is a node's:
+# a new setting measures every node again until it is added.
 NOT_FOR_NODES = frozenset(
     {
         *("hosts", "host_engines", "cluster", "host_label", "record_hostname", "retries", "timeout_seconds"),
         "warnings",
         *("repeats", "min_rounds", "precision", "warmup", "min_time", "values_time", "max_values", "seed"),
-        *("limits", "engine", "cells_per_container"),
+        *("limits", "engine", "cells_per_container", "budget"),
     }
 )
 

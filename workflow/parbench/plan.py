@@ -21,6 +21,7 @@ from pathlib import Path
 
 from . import docker, environment, slurm
 from .atomic import write_text_atomic
+from .budget import choice_text
 from .budgetplan import (
     IMAGES,
     JOURNAL,
@@ -278,7 +279,7 @@ def plan(config: dict, root: Path, machine: Machine) -> Plan:
     hosts = list(config.get("hosts") or [])
     # A node fits a budget to its own cells (host_budgeted): this machine's history is not read for a cluster run.
     asked = json.loads(session_settings(config, cells))
-    session = cluster_session(asked, cells, config) if hosts else local_budgeted(asked, cells, config, root)
+    session = cluster_session(asked, cells) if hosts else local_budgeted(asked, cells, config, root)
     cells, (settings, budget) = session.cells, settings_texts(session.settings, root, bool(hosts), config.get("budget"))
     gone, notices = gone_images(root, machine.find_image)
     notices += unnamed_params(enabled_workloads(config))
@@ -330,23 +331,32 @@ def plan(config: dict, root: Path, machine: Machine) -> Plan:
 
 
 def host_estimates(config: dict, host_cpus: dict[str, int], root: Path) -> dict[str, HostEstimate]:
-    """Each node's predicted session: the cells a machine of its CPUs plans, as its budget leaves them."""
+    """Each node's predicted session: the cells a machine of its CPUs plans, as its budget leaves them.
+
+    With it, what the budget chooses there (the measure job's parameter) and
+    whether results a spent budget stopped short are measured again (as here:
+    budgetplan.spent_before, on the node's raw folder).
+    """
     out = {}
+    budget, wanted = config.get("budget"), set(config.get("remeasure") or [])
     for host, cpus in sorted(host_cpus.items()):
         ids = list(range(cpus))
         cells = all_cells(config, ids, topology=ids)
-        folder = root / "results" / "hosts" / host
+        folder = Path("results") / "hosts" / host
+        settings = json.loads(session_settings(config, cells))
         try:
             session = host_budgeted(
-                json.loads(session_settings(config, cells)), cells, config, root, folder / "raw", folder / "session"
+                settings, cells, config, root, (root / folder / "raw", root / folder / "session"), budget
             )
         except ParbenchError as refused:  # a budget too small for the node: refused before anything is built
             raise ParbenchError(f"host {host} ({cpus} CPUs): {refused}") from None
-        estimate, wanted = session.estimate, set(config.get("remeasure") or [])
+        estimate, chosen = session.estimate, json.loads(session.settings)
         if wanted:  # the node measures these runtimes' cells alone (hostsession.host_cells)
             estimate = estimate.only(cell.raw_path for cell in session.cells if cell.runtime in wanted)
-        rounds = json.loads(session.settings)["repeats"]
-        out[host] = HostEstimate(host, cpus, estimate, rounds, "; ".join(session.said))
+        respent = None if wanted else spent_before(root, session.cells, budget, folder / "raw")
+        out[host] = HostEstimate(
+            host, cpus, estimate, chosen["repeats"], "; ".join(session.said), choice_text(chosen), respent
+        )
     return out
 
 

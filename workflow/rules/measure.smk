@@ -89,15 +89,18 @@ def say_estimate(wildcards):
     # On a cluster, results/hosts/settings.json is every host job's input: new settings rerun each node.
     # A node reads the node experiment too: a new one reruns its session.
     experiment = FOR_NODES if host else None
-    due = session_due(Path.cwd(), outputs, PLAN.settings, bool(session_renewal(wildcards)), forced, host, experiment)
+    choice = estimate.choice if estimate else None  # the node's budget choice, its job's parameter
+    renew = bool(session_renewal(wildcards))
+    due = session_due(Path.cwd(), outputs, PLAN.settings, renew, forced, host, experiment, choice)
     if workflow.is_main_process and due and line and line not in SAID:
         SAID.add(line)
         # The cells not measured now (remeasure, a repair), which keep their results.
         left = len(PLAN.cells) - len(PLAN.measured)
         if host:
             left = kept_apart(Path.cwd(), outputs[0], PLAN.remeasure) if PLAN.remeasure else 0
-        replaced = replaced_line(Path.cwd(), outputs, PLAN.settings, host, PLAN.budget, left, experiment)
-        for said in [replaced, line] if replaced else [line]:
+        replaced = replaced_line(Path.cwd(), outputs, PLAN.settings, host, PLAN.budget, left, experiment, choice)
+        respent = f"host {host}: {estimate.respent}" if estimate and estimate.respent else None
+        for said in [text for text in (respent, replaced, line) if text]:
             print(f"parbench: {said}", file=sys.stderr)
     return []
 
@@ -107,13 +110,15 @@ def session_renewal(wildcards):
 
     A renewal of the plan's (a repair, a resumed session, a spent budget's
     results), or on a cluster a node whose raw files are older than the
-    settings: a run narrowed by `remeasure` wrote new settings and measured
-    only some of its cells with them. Here each raw file is an output, and
-    Snakemake reruns the session for them itself.
+    settings (a run narrowed by `remeasure` wrote new settings and measured
+    only some of its cells with them; here each raw file is an output, and
+    Snakemake reruns the session for them itself), or whose results its
+    spent budget stopped short, now asked for a larger one.
     """
     host = wildcards.get("host")
     stale = host and older_outputs(Path.cwd(), [LAYOUT.result("raw.json").format(host=host)], host)
-    return SESSION_RENEWAL or ([ALWAYS_NEWER] if stale else [])
+    respent = host and (estimate := PLAN.host_estimates.get(host)) and estimate.respent
+    return SESSION_RENEWAL or ([ALWAYS_NEWER] if stale or respent else [])
 
 
 # Timeout, retries and host label change nothing that is measured, so they
@@ -125,17 +130,31 @@ HOST_LABEL = PLAN.host_label
 # cut nothing reruns nothing (the session needs its limit, to stop once it is spent, and the stamp its choice).
 NARROWING = PLAN.narrowing + ("" if HOSTS or PLAN.budget == "null" else " --budget " + shlex.quote(PLAN.budget_line))
 OPTIONS = "--timeout {config[timeout_seconds]} --retries {config[retries]} --log {log}{NARROWING}"
+# On a cluster the budget itself rides on the command line (a placeholder): each node fits it to its cells.
+HOST_BUDGET = " --budget " + shlex.quote(config["budget"]) if HOSTS and config.get("budget") else ""
+
+
+def host_budget_choice(wildcards):
+    """What the budget chooses on this node (rounds, CPU set sizes left out), as predicted from its CPU count.
+
+    Where SLURM did not say the node's CPUs, the budget asked stands for it.
+    """
+    estimate = PLAN.host_estimates.get(wildcards.host)
+    return estimate.choice if estimate else f"budget {config.get('budget')}"
+
+
 # Another engine than Docker measures here from the images loaded into it (rule engine_images).
 LOCAL_LOADED = [] if HOSTS or config["engine"] == "docker" else [f"results/images/loaded-{config['engine']}.json"]
 if HOSTS:
     SESSION = dict(
         output=update(LAYOUT.result("raw.json")),  # the host's manifest, written last
         message=None,  # Snakemake then shows the job, with the sbatch options that put it alone on its node
-        params={"engine": host_engine},  # the node's own: changing it remeasures that node alone
+        # The node's own: changing its engine, or what the budget chooses there, remeasures that node alone.
+        params={"engine": host_engine, "budget": host_budget_choice},
         command="{PY} parbench.hostsession measure --host {wildcards.host} --engine {params.engine} "
         "--images results/images --loaded {input.loaded} "
         "--config {input.config} --settings {input.settings} --out results/hosts/{wildcards.host}/raw "
-        "--state results/hosts/{wildcards.host}/session --manifest {output} " + OPTIONS,
+        "--state results/hosts/{wildcards.host}/session --manifest {output}{HOST_BUDGET} " + OPTIONS,
         resources={
             **CLUSTER_RESOURCES,
             "slurm_extra": lambda w: node_options(w.host, exclusive=True),
