@@ -103,15 +103,17 @@ def test_an_unfinished_session_is_taken_up_again(tmp_path):
     ]
 
 
-def test_an_unfinished_session_of_other_settings_is_said_to_start_afresh(tmp_path):
+def test_an_unfinished_session_of_other_settings_is_not_taken_up_and_renews_nothing(tmp_path):
     journal = tmp_path / "results/session/journal.jsonl"
     journal.parent.mkdir(parents=True)
     journal.write_text(json.dumps({"session": "20261201-x", "planned": "sha256-of-other-settings"}) + "\n")
     found = plan(quick_config(), tmp_path, machine())
     assert found.notices == [
-        "session 20261201-x did not finish, and the settings changed since: this run starts afresh "
-        "(its journal is kept aside)"
+        "session 20261201-x did not finish, and was planned from other settings: a session that runs now starts "
+        "afresh (its journal is kept aside); results measured before it stand"
     ]
+    # It wrote no raw file: the results measured before it are not measured again for it.
+    assert found.resuming is None and not found.renew_session
     from parbench.journal import settings_digest
 
     journal.write_text(json.dumps({"session": "20261201-x", "planned": settings_digest(found.settings)}) + "\n")

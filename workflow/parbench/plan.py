@@ -185,17 +185,24 @@ def derived_images(config: dict) -> list[str]:
     return names
 
 
-def unfinished_session(header: dict) -> str | None:
-    """The session ID in an unfinished session's journal header, or None."""
-    return header.get("session")
+def taken_up(header: dict, settings: str) -> tuple[str | None, list[str]]:
+    """The unfinished session (its journal's header) this run takes up again, if any, and what to say of it.
 
-
-def resume_notice(header: dict, session: str, settings: str) -> str:
-    """What becomes of an unfinished session: one planned from other settings the session sets aside (open_journal)."""
+    One planned from other settings is not taken up: it wrote no raw file, so
+    the results measured before it stand, and whether they are up to date is
+    the settings file's to say. A session that runs sets its journal aside.
+    """
+    session = header.get("session")
+    if not session:
+        return None, []
     if header.get("planned") in (None, settings_digest(settings)):
-        return f"session {session} did not finish: this run takes it up again, unless its images or harness changed"
-    changed = "and the settings changed since: this run starts afresh (its journal is kept aside)"
-    return f"session {session} did not finish, {changed}"
+        return session, [
+            f"session {session} did not finish: this run takes it up again, unless its images or harness changed"
+        ]
+    return None, [
+        f"session {session} did not finish, and was planned from other settings: a session that runs now starts "
+        "afresh (its journal is kept aside); results measured before it stand"
+    ]
 
 
 def resumed_part(journal: Path, cells: list[Cell], settings: str) -> list[Cell] | None:
@@ -284,8 +291,8 @@ def plan(config: dict, root: Path, machine: Machine) -> Plan:
     gone, notices = gone_images(root, machine.find_image)
     notices += unnamed_params(enabled_workloads(config))
     header = {} if hosts else journal_header(root / JOURNAL)  # read once: the session and what it was planned from
-    if resuming := unfinished_session(header):
-        notices.append(resume_notice(header, resuming, settings))
+    resuming, said = taken_up(header, settings)
+    notices += said
     notices += session.said
     # A new `remeasure` is what the user asks now: it wins over a stopped session's part and a spent budget's cells.
     respent = None if hosts or resuming or config.get("remeasure") else spent_before(root, cells, config.get("budget"))
