@@ -13,6 +13,7 @@ report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/hooks.smk"
 include: "workflow/rules/engines.smk"
 include: "workflow/rules/hosts.smk"
 include: "workflow/rules/images.smk"

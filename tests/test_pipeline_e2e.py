@@ -14,7 +14,7 @@ from snakemake.utils import update_config
 from parbench.matrix import all_cells
 from parbench.specs import expected_checksum, parse_params_label
 
-from conftest import REPO, snakemake
+from conftest import REPO, job_counts, snakemake
 from fixtures import RUNS_CSV_COLUMNS
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -240,6 +240,22 @@ def test_failed_remeasure_keeps_earlier_results(measured):
     after = snakemake(measured, *TINY, "-n")
     assert after.returncode == 0, after.stderr[-3000:]
     assert f"Measuring {len(before)} cells, " in after.stdout + after.stderr
+
+
+def test_a_run_that_fails_with_new_settings_leaves_the_results_settings_so_going_back_measures_nothing(measured):
+    """A run of another config that measures nothing (here: every container times out) is undone for the settings."""
+    settings = measured / "results/session/settings.json"
+    text, written = settings.read_text(), settings.stat().st_mtime
+    failed = snakemake(measured, *TINY, "--config", "seed=99", "timeout_seconds=0.001")
+    assert failed.returncode != 0 and "timeout_seconds" in failed.stderr, failed.stderr[-3000:]
+    assert "results/session/settings.json holds the settings of the results again" in failed.stderr
+    assert settings.read_text() == text and settings.stat().st_mtime == written
+    assert not (measured / "results/session/settings.before.json").exists()
+    back = snakemake(measured, *TINY, "-n")
+    assert back.returncode == 0 and "measure" not in job_counts(back.stdout), back.stdout[-3000:]
+    assert "was planned from other settings" in back.stderr  # the failed session's journal: not taken up
+    again = job_counts(snakemake(measured, *TINY, "-n", "--config", "seed=99").stdout)
+    assert again["session_settings"] == again["measure"] == 1  # its config still measures, with its settings
 
 
 @pytest.mark.parametrize(

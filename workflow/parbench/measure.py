@@ -26,6 +26,7 @@ from .matrix import Cell
 from .progress import containers_phrase, format_duration, unneeded_phrase
 from .session import measure
 from .sessionlock import stop_on_signals
+from .settingsfile import measured_with
 from .stopping import StopRule
 
 
@@ -139,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         loaded=loaded,
         planned=settings_digest(text),
     )
+    measured_with(args.settings)  # the settings file is the results' now, whatever happens next
     counts = json.loads(stamp.read_text())
     unneeded = unneeded_phrase(len(settings["cells"]) * settings["repeats"], counts["containers"])
     say(

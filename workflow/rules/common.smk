@@ -67,33 +67,3 @@ def final_targets():
         merged = ["results/merged/runs.csv", "results/merged/summary.csv", "results/merged/report.md"]
         return expand([LAYOUT.result(name) for name in tables], host=HOSTS) + merged
     return [LAYOUT.result(name) for name in tables] + EXPORTS + ["results/session/budget.json"]  # read by a session
-
-
-# Entry points keep their one-line error here (errors.main_guard); onerror repeats it last.
-ERROR_FILE = Path("logs/parbench-errors.txt").resolve()
-os.environ["PARBENCH_ERROR_FILE"] = str(ERROR_FILE)
-
-
-onstart:
-    from parbench.control import forward_stop_signals, start_problem
-
-    ERROR_FILE.parent.mkdir(parents=True, exist_ok=True)
-    ERROR_FILE.unlink(missing_ok=True)
-    problem = start_problem(config, HOSTS)
-    if problem:
-        sys.exit(f"parbench: {problem}")  # Snakemake releases its lock on the way out
-    # Snakemake lets running jobs finish when interrupted; a session is told to stop (it keeps its journal).
-    forward_stop_signals(Path("results/session/measure.lock"))
-
-
-onerror:
-    # Snakemake's own account of the failure ends with a pointer to its log;
-    # the line the user needs is parbench's, so it comes last. Snakemake 9
-    # reports "At least one job did not complete successfully." after this
-    # hook, so the line is printed when the process exits.
-    if ERROR_FILE.exists():
-        lines = ERROR_FILE.read_text().splitlines()
-        if lines:
-            import atexit
-
-            atexit.register(lambda line=lines[-1]: print(line, file=sys.stderr, flush=True))

@@ -11,6 +11,7 @@ from parbench.budgetplan import CLUSTER_SETTINGS, SETTINGS
 from parbench.due import kept_apart, older_outputs, replaced_line, session_due
 from parbench.slurm import node_options
 from parbench.nodeexperiment import NODE_EXPERIMENT, node_experiment
+from parbench.settingsfile import keep_before
 
 FOR_NODES = json.dumps(node_experiment(PLAN.experiment), sort_keys=True, indent=1)  # its file's text
 
@@ -44,14 +45,34 @@ rule node_experiment:
         write_if_changed(output[0], FOR_NODES)
 
 
+def settings_renewal(wildcards):
+    """The always-newer input where the settings file does not hold the plan's text.
+
+    Its params alone would not do: a run that failed before measuring puts the
+    earlier file back (onerror, parbench.settingsfile) while Snakemake's record
+    of the params keeps the failed run's.
+    """
+    try:
+        return [] if Path(SETTINGS_FILE).read_text() == PLAN.settings else [ALWAYS_NEWER]
+    except OSError:
+        return [ALWAYS_NEWER]
+
+
+SETTINGS_FILE = str(CLUSTER_SETTINGS if HOSTS else SETTINGS)
+
+
 rule session_settings:
+    input:
+        settings_renewal,
     output:
-        str(CLUSTER_SETTINGS if HOSTS else SETTINGS),
+        update(SETTINGS_FILE),  # not removed before the job: its earlier text is kept (keep_before)
     params:
         *fingerprint(json.loads(PLAN.settings)),
     log:
         "logs/session_settings.log",
     run:
+        if not HOSTS:  # a node's results are its manifest's, rewritten node by node: nothing to put back
+            keep_before(Path(output[0]), PLAN.settings)
         write_if_changed(output[0], PLAN.settings)
 
 
