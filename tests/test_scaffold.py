@@ -263,6 +263,32 @@ def test_check_workload_tells_a_strong_split_whose_answer_changes_with_the_worke
     )
 
 
+DRIFTING_TASK = """
+import itertools
+
+CALLS = itertools.count(1)
+
+
+def task(params, index, workers, state):
+    return float(next(CALLS))  # another answer each time it runs
+
+
+del expected
+"""
+
+
+def test_check_workload_tells_a_task_set_whose_answer_changes_from_run_to_run(tmp_path):
+    assert parbench("new-workload", "drift", "--dir", str(tmp_path)).returncode == 0
+    source = tmp_path / "drift" / "workload.py"
+    source.write_text(source.read_text() + DRIFTING_TASK)
+    done = parbench("check-workload", str(tmp_path / "drift"), "--mode", "sequential")
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr == (
+        "parbench check-workload: the task set gave 1.0 in its first run and 2.0 in its second: its answer must be "
+        "the same every time (seed any randomness, e.g. random.Random(params['seed']))\n"
+    )
+
+
 def test_check_workload_says_the_harness_error_in_its_own_words(tmp_path):
     done = parbench("check-workload", str(tmp_path / "nowhere"))
     assert done.returncode != 0 and done.stdout == ""

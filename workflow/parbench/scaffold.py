@@ -263,6 +263,21 @@ def harness_command(
     return command
 
 
+def drift_problem(records: list[dict]) -> str | None:
+    """Why the task set's answer cannot be checked, where its two runs (warm-up, measured) gave two.
+
+    The harness compares loops within one timed section; here each run is one
+    loop, so the pipeline's first container would be the first to see it.
+    """
+    answers = list(dict.fromkeys(record["checksum"] for record in records))
+    if len(answers) < 2:
+        return None
+    return (
+        f"the task set gave {answers[0]!r} in its first run and {answers[1]!r} in its second: "
+        "its answer must be the same every time (seed any randomness, e.g. random.Random(params['seed']))"
+    )
+
+
 def check_line(record: dict) -> tuple[str, bool]:
     """One line on what the run gave, and whether the checksum is the one expected() promised."""
     name, checksum, expected = record["workload"], record["checksum"], record.get("expected_checksum")
@@ -369,7 +384,7 @@ def check_workload_main(argv: list[str]) -> int:
     if not records:
         return refuse("check-workload", f"the harness printed no record for {args.path}")
     line, good = check_line(records[-1])
-    problem = None if not good else split_problem(args, mode, records[-1])
+    problem = None if not good else drift_problem(records) or split_problem(args, mode, records[-1])
     if not good or problem:
         print(f"parbench check-workload: {problem or line}", file=sys.stderr)
         return 1
