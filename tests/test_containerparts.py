@@ -234,5 +234,7 @@ def test_a_shared_container_that_times_out_names_the_cell_that_was_running():
     with pytest.raises(TimedOut) as failed:
         run_three("import time; time.sleep(3)", timeout=1)  # the orphaned sleep holds the pipe: keep it short
     assert str(failed.value) == (
-        f"{THREE[1].raw_path} (cell 2 of 3 in its container) exceeded 1 s (timeout_seconds for each cell)"
+        f"{THREE[1].raw_path} (cell 2 of 3 in its container) exceeded 1 s "
+        "(0.333333 s of timeout_seconds for each of its 3 cells): a task that never returns, "
+        "or one that needs longer (raise timeout_seconds)"
     )

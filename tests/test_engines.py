@@ -480,7 +480,10 @@ def test_the_start_asks_docker_then_the_engine(monkeypatch):
     assert control.start_problem({"engine": "apptainer"}, []) == "engine apptainer: not installed"
     assert control.start_problem({"engine": "docker"}, []) is None
     monkeypatch.setattr(control.docker, "daemon_problem", lambda: "cannot reach the Docker daemon")
-    assert control.start_problem({"engine": "apptainer"}, []) == "cannot reach the Docker daemon"
+    assert control.start_problem({"engine": "apptainer"}, []) == (
+        "cannot reach the Docker daemon (Docker builds the images here, whatever engine measures them)"
+    )
+    assert control.start_problem({"engine": "docker"}, []) == "cannot reach the Docker daemon"
 
 
 def test_a_dry_run_says_the_line_a_run_would_stop_with(monkeypatch):

@@ -296,6 +296,17 @@ def test_a_parameter_workload_py_names_nowhere_is_said_before_anything_is_built(
         "if no code reads it, the first container stops on it"
     ]
     assert unnamed_params({"jsonish": {**entry, "params": {"records": 5}}}) == []
+    # Case is no reason to miss the key, and a name that is no key (here `sum`, `params`) is never offered.
+    (said,) = unnamed_params({"jsonish": {**entry, "params": {"DEPTH": 3, "records": 5}}})
+    assert "parameter 'DEPTH' is named nowhere in workload.py (did you mean 'depth'?)" in said
+    (folder / "workload.py").write_text(
+        'def task(params, index, workers, state):\n    return float(sum([params["n"]]))\n'
+    )
+    (said,) = unnamed_params({"jsonish": {**entry, "params": {"num": 3, "n": 1}}})
+    assert "did you mean" not in said
+    (folder / "workload.py").write_text(
+        'def task(params, index, workers, state):\n    return float(params["records"] + params.get("depth", 2))\n'
+    )
     assert unnamed_params({"jsonish": {**entry, "path": str(tmp_path / "gone")}}) == []  # the folder's own line says
     # Another mapping's items() takes nothing from params: the notice stands (a new user's totals.items()).
     (folder / "workload.py").write_text(

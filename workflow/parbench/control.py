@@ -29,6 +29,8 @@ def start_problem(config: dict, hosts: list[str]) -> str | None:
     """
     problem = docker.daemon_problem()
     engine = config.get("engine", DEFAULT)
+    if problem and (engine != DEFAULT or hosts):  # a user who chose another engine may not expect Docker here
+        problem = f"{problem} (Docker builds the images here, whatever engine measures them)"
     if not problem and not hosts and engine != DEFAULT:
         problem = engine_named(engine).problem()
         problem = problem and f"engine {engine}: {problem}"

@@ -34,9 +34,18 @@ class InfrastructureFault(Exception):
 class TimedOut(InfrastructureFault):
     """A container that outlived its timeout: retried, as a stuck start or a busy machine may be the cause."""
 
-    def __init__(self, named: str, timeout: float):
-        super().__init__(f"{named} exceeded {timeout:g} s (timeout_seconds for each cell)")
+    def __init__(self, named: str, timeout: float, cells: int = 1):
+        allowed = (
+            "timeout_seconds"
+            if cells <= 1
+            else f"{timeout / cells:g} s of timeout_seconds for each of its {cells} cells"
+        )
+        super().__init__(
+            f"{named} exceeded {timeout:g} s ({allowed}): a task that never returns, "
+            "or one that needs longer (raise timeout_seconds)"
+        )
         self.timeout = timeout
+        self.cells = cells
 
 
 def container_labels(session: str, state_dir: Path) -> dict[str, str]:
@@ -80,7 +89,9 @@ def _check_ancestors(ancestors: list[int]) -> None:
         raise Stopped("the workflow engine that started the session has gone away")
 
 
-def _wait(proc: subprocess.Popen, named: str, timeout: float, ancestors: list[int], t0: float) -> tuple[str, str]:
+def _wait(
+    proc: subprocess.Popen, named: str, timeout: float, ancestors: list[int], t0: float, cells: int = 1
+) -> tuple[str, str]:
     """The container's output, waiting in steps of at most a second.
 
     Short steps let the session notice within seconds that the workflow engine
@@ -92,7 +103,7 @@ def _wait(proc: subprocess.Popen, named: str, timeout: float, ancestors: list[in
             return proc.communicate(timeout=max(0.0, min(1.0, left)))
         except subprocess.TimeoutExpired:
             if time.perf_counter() - t0 >= timeout:
-                raise TimedOut(named, timeout) from None
+                raise TimedOut(named, timeout, cells) from None
             _check_ancestors(ancestors)
 
 
@@ -129,13 +140,13 @@ def run_container(
     t0 = time.perf_counter()
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        stdout, stderr = _wait(proc, what, timeout, ancestors, t0)
+        stdout, stderr = _wait(proc, what, timeout, ancestors, t0, max(len(parts), 1))
     except BaseException as error:
         proc.kill()
         engine.stop(name)
         printed, _ = proc.communicate()
         if isinstance(error, TimedOut) and parts:
-            raise TimedOut(failing_cell(printed or "", parts, what), error.timeout) from None
+            raise TimedOut(failing_cell(printed or "", parts, what), error.timeout, error.cells) from None
         raise
     seconds = time.perf_counter() - t0
     log(stderr.rstrip())

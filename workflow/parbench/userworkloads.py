@@ -275,8 +275,8 @@ def unnamed_params(workloads: dict[str, dict | None]) -> list[str]:
             continue  # read_user_workload says what is wrong with the folder
         named = _names(tree) if tree and alone else None
         for param in [p for p in params if p not in named] if named is not None else []:
-            close = difflib.get_close_matches(param, sorted(named), n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            close = _close_key(param, tree)
+            hint = f" (did you mean '{close}'?)" if close else ""
             lines.append(
                 f"workload {name!r}: parameter {param!r} is named nowhere in workload.py{hint}; "
                 "if no code reads it, the first container stops on it"
@@ -308,6 +308,20 @@ def _names(tree: ast.Module) -> set[str] | None:
         elif isinstance(node, ast.arg | ast.keyword):
             named.add(node.arg)
     return named
+
+
+def _close_key(param: str, tree: ast.Module) -> str | None:
+    """The string in workload.py a misspelt parameter most likely stands for: a key as code reads `params["n"]`.
+
+    Case is ignored (`N` for `n`); names of functions and builtins are not keys.
+    """
+    keys = {node.value.lower(): node.value for node in ast.walk(tree) if _is_key(node)}
+    close = difflib.get_close_matches(param.lower(), sorted(keys), n=1)
+    return keys[close[0]] if close else None
+
+
+def _is_key(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.isidentifier()
 
 
 def _is_name(node: ast.AST, names: set[str]) -> bool:
