@@ -145,7 +145,10 @@ def test_unknown_top_level_key_names_the_nearest():
 
 def test_a_number_out_of_range_names_the_range():
     message = problem_with(lambda c: c.update(precision=1))
-    assert message == "config key 'precision': 1 is out of range: at least 0 and below 1"
+    assert message.startswith("config key 'precision': 1 is out of range: at least 0 and below 1 (a fraction (0.02 ")
+    assert problem_with(lambda c: c.update(precision="2%")).startswith(
+        "config key 'precision': '2%' is not a number (a fraction (0.02 for ±2 %); "
+    )
 
 
 def test_known_workloads_match_the_harness_registry():
@@ -255,3 +258,12 @@ def test_a_count_written_with_a_decimal_point_is_refused_with_the_fix(key):
 )
 def test_a_value_outside_its_forms_names_the_forms(change, expected):
     assert problem_with(lambda c: c.update(change)) == expected
+
+
+def test_a_name_that_does_not_fit_says_what_names_fit():
+    message = problem_with(lambda c: c["workloads"].update(Collatz={"path": "x"}))
+    assert message == (
+        "config key 'workloads': 'Collatz' is not a name parbench takes: "
+        "use lower-case letters, digits and '_', starting with a letter (as a Python name)"
+    )
+    assert problem_with(lambda c: c["limits"].update(memory="8 GB")).endswith("with k, m or g after it (8g)")

@@ -48,7 +48,13 @@ def _as_is(error) -> Said:
 
 
 def _out_of_range(error) -> Said:
-    return tuple(error.absolute_path), f"{error.instance!r} is out of range: {_range(error.schema)}"
+    return tuple(error.absolute_path), f"{error.instance!r} is out of range: {_range(error.schema)}{_meant(error)}"
+
+
+def _meant(error) -> str:
+    """What the key means, from the schema's description, where a number alone does not say (precision's fraction)."""
+    described = error.schema.get("description")
+    return f" ({described})" if described else ""
 
 
 def _unknown_key(error) -> Said:
@@ -82,6 +88,8 @@ def _wrong_type(error) -> Said:
         key = _key(path)
         where = f"""{key}: "{value}" in a config file, or --config '{key}=!!str {value}'"""
         return path, f"{value!r} is not text: write " + (where if len(path) == 1 else f'"{value}" in the config file')
+    if wanted == ["number"]:
+        return path, f"{value!r} is not a number{_meant(error)}"
     return None
 
 
@@ -96,11 +104,27 @@ def _not_allowed(error) -> Said:
     return tuple(error.absolute_path), f"{error.instance!r} is not allowed ({expected})"
 
 
+# The schema's patterns in words; another pattern keeps jsonschema's message.
+_PATTERN_WORDS = {
+    "^[a-z][a-z0-9_]*$": "lower-case letters, digits and '_', starting with a letter (as a Python name)",
+    "^[A-Za-z0-9][A-Za-z0-9_.-]*$": "letters, digits, '_', '.' and '-', starting with a letter or digit",
+    "^[0-9]+[kmg]?$": "a whole number of bytes, or with k, m or g after it (8g)",
+}
+
+
+def _unmatched(error) -> Said:
+    words = _PATTERN_WORDS.get(error.validator_value)
+    return (
+        (tuple(error.absolute_path), f"{error.instance!r} is not a name parbench takes: use {words}") if words else None
+    )
+
+
 _BOUNDS = {"minimum": "at least", "exclusiveMinimum": "above", "maximum": "at most", "exclusiveMaximum": "below"}
 _WORDS = {
     **dict.fromkeys(_BOUNDS, _out_of_range),
     "additionalProperties": _unknown_key,
     "type": _wrong_type,
+    "pattern": _unmatched,
     **dict.fromkeys(("enum", "const", "oneOf"), _not_allowed),
 }
 
