@@ -101,3 +101,17 @@ def test_a_cluster_runs_settings_leave_the_budget_to_the_nodes_and_a_spent_one_i
     assert plan(quick_config(**HOSTS, budget="45m"), tmp_path, nodes).host_estimates["small"].respent is None
     narrowed = plan(quick_config(**HOSTS, budget="2h", remeasure=["go"]), tmp_path, nodes)
     assert narrowed.host_estimates["small"].respent is None  # a narrowed run measures what it is asked
+
+
+def test_a_nodes_kept_choice_for_the_same_budget_is_its_predicted_choice(tmp_path):
+    """The node keeps its choice while the budget stays, under its own names for its CPU sets."""
+    nodes = machine(nodes={"small": 2})
+    state = tmp_path / "results/hosts/small/session"
+    state.mkdir(parents=True)
+    kept = {"repeats": 1, "budget": {"limit": "45m", "asked_repeats": 2, "repeats": 1, "left_out": ["0,8"]}}
+    (state / "settings.json").write_text(json.dumps(kept))
+    assert plan(quick_config(**HOSTS, budget="45m"), tmp_path, nodes).host_estimates["small"].choice == (
+        "1 round; 2 CPUs left out"
+    )
+    assert plan(quick_config(**HOSTS, budget="50m"), tmp_path, nodes).host_estimates["small"].choice == "2 rounds"
+    assert plan(quick_config(**HOSTS), tmp_path, nodes).host_estimates["small"].choice == "2 rounds"

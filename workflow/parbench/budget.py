@@ -124,7 +124,7 @@ def choice_text(settings: dict) -> str:
     """
     left_out = ((settings.get("budget") or {}).get("left_out")) or []
     sizes = sorted(len(parse_cpuset(text)) for text in left_out)
-    rounds = f"{settings['repeats']} rounds"
+    rounds = f"{settings['repeats']} round{'' if settings['repeats'] == 1 else 's'}"
     return f"{rounds}; {', '.join(map(str, sizes))} CPUs left out" if sizes else rounds
 
 

@@ -8,8 +8,10 @@ not, so one that cut nothing (added, raised or dropped over results measured
 in full) measures nothing again. Results whose session spent its budget while
 measuring and so stopped cells short (its stamp's `budget_stopped`) are
 measured again under a larger budget, or none (spent_before).
-On a cluster the budget asked stays in the settings every node reads, and each
-node fits it to its own cells (host_budgeted).
+On a cluster the budget reaches each node on its command line, not in the
+settings every node reads; each node fits it to its own cells (host_budgeted),
+and a node whose choice a new budget changes is measured again (node_choice,
+due.choice_change).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .budget import Budgeted, budgeted
+from .budget import Budgeted, budgeted, choice_text
 from .config import parse_duration
 from .errors import ParbenchError
 from .estimate import Estimate, Seen, estimate_session, seen_cells
@@ -122,6 +124,17 @@ def host_budgeted(
     seen = seen_cells(earlier_records(raw, None, settings), image_ids(root), settings)
     estimate = estimate_session(settings, seen, free_threaded(config))
     return budgeted(settings, cells, estimate, budget, earlier_settings(state / "settings.json"))
+
+
+def node_choice(state: Path, budget: str | None) -> str | None:
+    """The choice a node made for this budget, kept in its state folder's settings, or None.
+
+    The node keeps it while the budget stays (budget.kept_choice), and may
+    name its CPU sets otherwise than a prediction from its CPU count would
+    (SMT siblings), so the prediction takes it as it is.
+    """
+    kept = json_object(state / "settings.json")
+    return choice_text(kept) if budget and (kept.get("budget") or {}).get("limit") == budget else None
 
 
 def spent_before(root: Path, cells: list[Cell], budget: str | None, raw: Path = RAW) -> str | None:

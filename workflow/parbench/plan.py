@@ -31,6 +31,7 @@ from .budgetplan import (
     image_ids,
     joined,
     local_budgeted,
+    node_choice,
     settings_texts,
     spent_before,
 )
@@ -361,9 +362,8 @@ def host_estimates(config: dict, host_cpus: dict[str, int], root: Path) -> dict[
         if wanted:  # the node measures these runtimes' cells alone (hostsession.host_cells)
             estimate = estimate.only(cell.raw_path for cell in session.cells if cell.runtime in wanted)
         respent = None if wanted else spent_before(root, session.cells, budget, folder / "raw")
-        out[host] = HostEstimate(
-            host, cpus, estimate, chosen["repeats"], "; ".join(session.said), choice_text(chosen), respent
-        )
+        choice = node_choice(root / folder / "session", budget) or choice_text(chosen)
+        out[host] = HostEstimate(host, cpus, estimate, chosen["repeats"], "; ".join(session.said), choice, respent)
     return out
 
 

@@ -6,10 +6,12 @@ measures every cell again. It is rewritten before anything is built or
 measured, so a run that fails (a workload that raises, a Go twin that does
 not compile) or is stopped would leave it holding settings nothing was
 measured with, and going back to the earlier config would measure
-everything again. So the rule that rewrites it keeps the earlier file
-(`keep_before`), the session drops that copy once it has measured
-(`measured_with`), and a run that ends otherwise puts it back, text and date
-(`restore_before`, from the workflow's onerror).
+everything again. So a run keeps the earlier file as it starts
+(`keep_before`, from the workflow's onstart; budget.json too, whose earlier
+choice the next plan keeps), the session drops those copies once it has
+measured (`measured_with`), and a run that ends otherwise puts them back,
+text and date (`put_back`, from onerror). One machine's only: a cluster's
+nodes measure apart, and one node's success would not undo another's failure.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import os
 import shutil
 from pathlib import Path
 from typing import Any
+
+BUDGET_NAME = "budget.json"  # beside the settings: what a budget asked and chose (budgetplan.BUDGET)
 
 
 def before_of(settings: Path) -> Path:
@@ -37,24 +41,29 @@ def keep_before(settings: Path, text: str) -> None:
 
 
 def measured_with(settings: Path) -> None:
-    """A session measured with the settings file as it is: its earlier text is no longer the results'."""
-    before_of(settings).unlink(missing_ok=True)
+    """A session measured with the settings file as it is: the earlier texts are no longer the results'."""
+    for kept in (settings, settings.with_name(BUDGET_NAME)):
+        before_of(kept).unlink(missing_ok=True)
 
 
-def put_back(settings: Path, persistence: Any) -> str | None:
-    """After a failed or stopped run: the earlier settings back, and what to say; None where none wait.
+def put_back(settings: Path, persistence: Any, measured: list[str]) -> str | None:
+    """After a failed or stopped run: the earlier settings (and budget.json) back, and what to say; None if none wait.
 
-    Snakemake's record of the settings rule's params (`persistence`, the
-    workflow's) is dropped with them: it holds the failed run's, and would
-    rewrite the file (and so date it after every raw file) on the next run
-    with the earlier config. The rule reruns instead where the file's text is
-    not the plan's (rule session_settings, `settings_renewal`).
+    Snakemake's records are dropped with them (`persistence`, the workflow's):
+    the settings rule's holds the failed run's params, and would rewrite the
+    file (so dating it after every raw file) on the next run with the earlier
+    config; the `measured` raw files' may mark them incomplete (a stopped
+    session), which would measure them again. They were not written: a
+    session writes its raw files only when it ends. The settings rule reruns
+    instead where the file's text is not the plan's (`settings_renewal`).
     """
+    restore_before(settings.with_name(BUDGET_NAME))  # its text is the next plan's; no rule reads its date
     if not restore_before(settings):
         return None
-    from snakemake.io import IOFile  # Snakemake's own file type: the record is keyed by it
+    from snakemake.io import IOFile  # Snakemake's own file type: its records are keyed by it
 
-    persistence.cleanup_metadata(IOFile(str(settings)))
+    for path in [str(settings), *measured]:
+        persistence.cleanup_metadata(IOFile(path))
     return f"{settings} holds the settings of the results again: nothing was measured with the new ones"
 
 

@@ -2,7 +2,11 @@
 # refuse to start without an engine or SLURM, forward a stop to the session,
 # put back settings nothing was measured with, and end with parbench's own line.
 
-from parbench.settingsfile import put_back
+from parbench.budgetplan import BUDGET, SETTINGS
+from parbench.control import session_pid
+from parbench.settingsfile import keep_before, put_back
+
+LOCK = Path("results/session/measure.lock")
 
 
 # Entry points keep their one-line error here (errors.main_guard); onerror repeats it last.
@@ -19,12 +23,17 @@ onstart:
     if problem:
         sys.exit(f"parbench: {problem}")  # Snakemake releases its lock on the way out
     # Snakemake lets running jobs finish when interrupted; a session is told to stop (it keeps its journal).
-    forward_stop_signals(Path("results/session/measure.lock"))
+    forward_stop_signals(LOCK)
+    if not HOSTS:  # kept until a session measures with the new texts (parbench.settingsfile)
+        keep_before(SETTINGS, PLAN.settings)
+        keep_before(BUDGET, PLAN.budget)
 
 
 onerror:
-    # Settings nothing was measured with give way to the results' own (parbench.settingsfile).
-    if not HOSTS and (line := put_back(SETTINGS, workflow.persistence)):
+    # Settings nothing was measured with give way to the results' own (parbench.settingsfile), unless
+    # another invocation's session is measuring with them.
+    measured = [cell.raw_path for cell in PLAN.measured]
+    if not HOSTS and session_pid(LOCK) is None and (line := put_back(SETTINGS, workflow.persistence, measured)):
         print(f"parbench: {line}", file=sys.stderr)
     # Snakemake's own account of the failure ends with a pointer to its log;
     # the line the user needs is parbench's, so it comes last. Snakemake 9

@@ -8,10 +8,9 @@
 import shlex
 
 from parbench.budgetplan import CLUSTER_SETTINGS, SETTINGS
-from parbench.due import kept_apart, older_outputs, replaced_line, session_due
+from parbench.due import choice_change, kept_apart, older_outputs, replaced_line, session_due
 from parbench.slurm import node_options
 from parbench.nodeexperiment import NODE_EXPERIMENT, node_experiment
-from parbench.settingsfile import keep_before
 
 FOR_NODES = json.dumps(node_experiment(PLAN.experiment), sort_keys=True, indent=1)  # its file's text
 
@@ -65,14 +64,12 @@ rule session_settings:
     input:
         settings_renewal,
     output:
-        update(SETTINGS_FILE),  # not removed before the job: its earlier text is kept (keep_before)
+        SETTINGS_FILE,
     params:
         *fingerprint(json.loads(PLAN.settings)),
     log:
         "logs/session_settings.log",
     run:
-        if not HOSTS:  # a node's results are its manifest's, rewritten node by node: nothing to put back
-            keep_before(Path(output[0]), PLAN.settings)
         write_if_changed(output[0], PLAN.settings)
 
 
@@ -133,13 +130,18 @@ def session_renewal(wildcards):
     results), or on a cluster a node whose raw files are older than the
     settings (a run narrowed by `remeasure` wrote new settings and measured
     only some of its cells with them; here each raw file is an output, and
-    Snakemake reruns the session for them itself), or whose results its
-    spent budget stopped short, now asked for a larger one.
+    Snakemake reruns the session for them itself), whose results its spent
+    budget stopped short, now asked for a larger one, or where the budget now
+    chooses otherwise than its last session did (due.choice_change).
     """
     host = wildcards.get("host")
-    stale = host and older_outputs(Path.cwd(), [LAYOUT.result("raw.json").format(host=host)], host)
-    respent = host and (estimate := PLAN.host_estimates.get(host)) and estimate.respent
-    return SESSION_RENEWAL or ([ALWAYS_NEWER] if stale or respent else [])
+    if not host:
+        return SESSION_RENEWAL
+    manifest = [LAYOUT.result("raw.json").format(host=host)]
+    estimate = PLAN.host_estimates.get(host)
+    stale = older_outputs(Path.cwd(), manifest, host)
+    chosen = estimate and (estimate.respent or choice_change(Path.cwd(), manifest, estimate.choice))
+    return [ALWAYS_NEWER] if stale or chosen else []
 
 
 # Timeout, retries and host label change nothing that is measured, so they
@@ -149,19 +151,13 @@ def session_renewal(wildcards):
 HOST_LABEL = PLAN.host_label
 # Here a budget's record rides with the narrowing: a placeholder Snakemake does not compare, so a budget that
 # cut nothing reruns nothing (the session needs its limit, to stop once it is spent, and the stamp its choice).
-NARROWING = PLAN.narrowing + ("" if HOSTS or PLAN.budget == "null" else " --budget " + shlex.quote(PLAN.budget_line))
+# On a cluster the limit alone: each node fits it to its own cells, and a node whose choice it changes is
+# renewed (session_renewal).
+NARROWING = PLAN.narrowing + (
+    "" if PLAN.budget == "null" and not (HOSTS and config.get("budget"))
+    else " --budget " + shlex.quote(config["budget"] if HOSTS else PLAN.budget_line)
+)
 OPTIONS = "--timeout {config[timeout_seconds]} --retries {config[retries]} --log {log}{NARROWING}"
-# On a cluster the budget itself rides on the command line (a placeholder): each node fits it to its cells.
-HOST_BUDGET = " --budget " + shlex.quote(config["budget"]) if HOSTS and config.get("budget") else ""
-
-
-def host_budget_choice(wildcards):
-    """What the budget chooses on this node (rounds, CPU set sizes left out), as predicted from its CPU count.
-
-    Where SLURM did not say the node's CPUs, the budget asked stands for it.
-    """
-    estimate = PLAN.host_estimates.get(wildcards.host)
-    return estimate.choice if estimate else f"budget {config.get('budget')}"
 
 
 # Another engine than Docker measures here from the images loaded into it (rule engine_images).
@@ -170,12 +166,11 @@ if HOSTS:
     SESSION = dict(
         output=update(LAYOUT.result("raw.json")),  # the host's manifest, written last
         message=None,  # Snakemake then shows the job, with the sbatch options that put it alone on its node
-        # The node's own: changing its engine, or what the budget chooses there, remeasures that node alone.
-        params={"engine": host_engine, "budget": host_budget_choice},
+        params={"engine": host_engine},  # the node's own: changing it remeasures that node alone
         command="{PY} parbench.hostsession measure --host {wildcards.host} --engine {params.engine} "
         "--images results/images --loaded {input.loaded} "
         "--config {input.config} --settings {input.settings} --out results/hosts/{wildcards.host}/raw "
-        "--state results/hosts/{wildcards.host}/session --manifest {output}{HOST_BUDGET} " + OPTIONS,
+        "--state results/hosts/{wildcards.host}/session --manifest {output} " + OPTIONS,
         resources={
             **CLUSTER_RESOURCES,
             "slurm_extra": lambda w: node_options(w.host, exclusive=True),
