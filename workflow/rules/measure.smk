@@ -107,7 +107,7 @@ def say_estimate(wildcards):
     # On a cluster, results/hosts/settings.json is every host job's input: new settings rerun each node.
     # A node reads the node experiment too: a new one reruns its session.
     experiment = FOR_NODES if host else None
-    choice = estimate.choice if estimate else None  # the node's budget choice, its job's parameter
+    choice = estimate.choice if estimate else None  # what the budget chooses on the node (session_renewal)
     renew = bool(session_renewal(wildcards))
     due = session_due(Path.cwd(), outputs, PLAN.settings, renew, forced, host, experiment, choice)
     if workflow.is_main_process and due and line and line not in SAID:
