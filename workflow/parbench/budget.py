@@ -116,10 +116,10 @@ def cut_text(chosen: Fit, asked: int, cells: list[Cell]) -> str:
 def choice_text(settings: dict) -> str:
     """What a budget decides of a session's settings, by CPU set size: `4 rounds`, `4 rounds; 2, 4 CPUs left out`.
 
-    A cluster node's measure job takes it as a parameter (the submitting
-    machine's prediction of the node's choice), so a new budget remeasures
-    only the nodes whose choice it changes; with no budget, or one that cuts
-    nothing, it is the same text. Sizes, not names: a node may name its sets
+    A cluster node is measured again where the submitting machine's prediction
+    of it differs from its last session's (due.choice_change), so a new budget
+    remeasures only the nodes whose choice it changes; with no budget, or one
+    that cuts nothing, it is the same text. Sizes, not names: a node may name its sets
     otherwise than the submitting machine predicts them.
     """
     left_out = ((settings.get("budget") or {}).get("left_out")) or []

@@ -101,10 +101,10 @@ def local_budgeted(settings: dict, cells: list[Cell], config: dict, root: Path) 
 def cluster_session(settings: dict, cells: list[Cell]) -> Budgeted:
     """A cluster run's settings: without the budget, which reaches each node on its command line.
 
-    Each node fits the budget to its own cells, and its measure job takes the
-    choice predicted for it as a parameter (plan.host_estimates, rule
-    measure), so a new budget measures again only the nodes whose choice it
-    changes. Nothing is predicted here: each node's session is.
+    Each node fits the budget to its own cells, and a node is renewed where the
+    choice predicted for it (plan.host_estimates) differs from its last
+    session's (due.choice_change), so a new budget measures again only the
+    nodes whose choice it changes. Nothing is predicted here: each node's session is.
     """
     return Budgeted(json.dumps(settings, sort_keys=True, indent=1), cells, Estimate(()), [])
 

@@ -33,7 +33,6 @@ def session_due(
     forced: bool = False,
     host: str | None = None,
     experiment: str | None = None,
-    choice: str | None = None,
 ) -> bool:
     """True if the session (on a cluster, `host`'s) runs for a reason parbench can see.
 
@@ -41,12 +40,14 @@ def session_due(
     an output missing, new settings (`session_settings` rewrites its file,
     which the session reads; on a cluster every node's job reads it too),
     outputs older than that file (Snakemake's own reason, below), or on a
-    cluster a new node experiment (`experiment`: the text its file should hold)
-    or a new budget choice for the node (`choice`, its measure job's parameter).
+    cluster a new node experiment (`experiment`: the text its file should hold).
+    A node's other reasons (its raw files older than the settings, a new budget
+    choice, a spent budget's results) reach here as `renew` (rule measure's
+    session_renewal).
     """
     if renew or forced or any(not (root / path).is_file() for path in outputs):
         return True
-    if older_outputs(root, outputs, host) or node_changes(root, experiment) or choice_change(root, outputs, choice):
+    if older_outputs(root, outputs, host) or node_changes(root, experiment):
         return True
     try:
         return (root / settings_file(host)).read_text() != settings

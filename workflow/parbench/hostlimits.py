@@ -33,7 +33,7 @@ class HostEstimate:
     estimate: Estimate
     rounds: int  # the most rounds a cell takes there: the config's, or fewer a budget chose
     cut: str = ""  # what a budget cut there, in the words a local run prints
-    choice: str = ""  # what the budget decides there, by CPU set size (budget.choice_text): the measure job's param
+    choice: str = ""  # what the budget decides there, by CPU set size (budget.choice_text)
     respent: str | None = None  # why results its spent budget stopped short are measured again, or None
 
     @property

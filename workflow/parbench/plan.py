@@ -341,7 +341,7 @@ def plan(config: dict, root: Path, machine: Machine) -> Plan:
 def host_estimates(config: dict, host_cpus: dict[str, int], root: Path) -> dict[str, HostEstimate]:
     """Each node's predicted session: the cells a machine of its CPUs plans, as its budget leaves them.
 
-    With it, what the budget chooses there (the measure job's parameter) and
+    With it, what the budget chooses there (due.choice_change compares it with the node's last session) and
     whether results a spent budget stopped short are measured again (as here:
     budgetplan.spent_before, on the node's raw folder).
     """

@@ -21,7 +21,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-BUDGET_NAME = "budget.json"  # beside the settings: what a budget asked and chose (budgetplan.BUDGET)
+from .budgetplan import BUDGET
+
+BUDGET_NAME = BUDGET.name  # beside the settings: what a budget asked and chose
 
 
 def before_of(settings: Path) -> Path:

@@ -108,8 +108,7 @@ def say_estimate(wildcards):
     # A node reads the node experiment too: a new one reruns its session.
     experiment = FOR_NODES if host else None
     choice = estimate.choice if estimate else None  # what the budget chooses on the node (session_renewal)
-    renew = bool(session_renewal(wildcards))
-    due = session_due(Path.cwd(), outputs, PLAN.settings, renew, forced, host, experiment, choice)
+    due = session_due(Path.cwd(), outputs, PLAN.settings, bool(session_renewal(wildcards)), forced, host, experiment)
     if workflow.is_main_process and due and line and line not in SAID:
         SAID.add(line)
         # The cells not measured now (remeasure, a repair), which keep their results.
@@ -153,10 +152,11 @@ HOST_LABEL = PLAN.host_label
 # cut nothing reruns nothing (the session needs its limit, to stop once it is spent, and the stamp its choice).
 # On a cluster the limit alone: each node fits it to its own cells, and a node whose choice it changes is
 # renewed (session_renewal).
-NARROWING = PLAN.narrowing + (
-    "" if PLAN.budget == "null" and not (HOSTS and config.get("budget"))
-    else " --budget " + shlex.quote(config["budget"] if HOSTS else PLAN.budget_line)
-)
+if HOSTS:
+    BUDGET_OPTION = " --budget " + shlex.quote(config["budget"]) if config.get("budget") else ""
+else:
+    BUDGET_OPTION = "" if PLAN.budget == "null" else " --budget " + shlex.quote(PLAN.budget_line)
+NARROWING = PLAN.narrowing + BUDGET_OPTION
 OPTIONS = "--timeout {config[timeout_seconds]} --retries {config[retries]} --log {log}{NARROWING}"
 
 
