@@ -178,6 +178,8 @@ def test_merge_two_hosts_into_one_table(tmp_path):
     assert len(summary) == 12
     report = (out / "report.md").read_text()
     assert "hostA" in report and "hostB" in report and "## Ratios per host" in report
+    # The ratios say which way round they are: the engines-merged 0.86× read against the main report's 1.22×.
+    assert "Time of the first over time of the second" in report.split("## Ratios per host")[1]
     flags = [column for column in summary.columns if column.startswith("warn_")]
     assert flags and not summary[flags].any().any()  # the fixtures flag no cell: counting is test_engines'
     assert "## Warnings\n\nNone on any host." in report
