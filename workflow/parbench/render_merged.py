@@ -18,8 +18,8 @@ from .names import WARNING_KINDS
 
 RATIOS_READING = (
     "Time of the first over time of the second, as the blog's rows (79.27 s / 16.19 s: gil / free-threaded 4.90×); "
-    "above 1 the second is faster. Each runtime is its fastest cell of that workload and CPU count, "
-    "whatever its mode and workers; `~` marks a ratio the test does not tell from 1."
+    "above 1 the second is faster. As the blog ran them: threads (Go: goroutines), one worker per CPU; "
+    "`~` marks a ratio the test does not tell from 1."
 )
 
 
