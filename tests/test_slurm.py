@@ -139,6 +139,18 @@ def test_slurm_problem_names_an_unreachable_slurm(answer, words):
         assert word in line
 
 
+def test_a_controller_that_did_not_answer_is_not_waited_for_twice():
+    # A dry run asks sinfo for the plan's node CPUs and again for the line a run would stop with.
+    run = fake_runner({"sinfo": subprocess.TimeoutExpired("sinfo", 5)})
+    with pytest.raises(ParbenchError, match="did not answer within 5 s"):
+        slurm.cluster_nodes(run=run, timeout=5)
+    line = slurm.slurm_problem(["vm"], "parbench", user="root", run=run, timeout=5)
+    assert line.startswith("SLURM is not reachable") and "did not answer within 5 s" in line
+    assert len(run.calls) == 1
+    answering = fake_runner({"sinfo": SINFO, "sacctmgr": "parbench|parbench|root\n"})
+    assert slurm.slurm_problem(["vm"], "parbench", user="root", run=answering) is None  # another runner asks
+
+
 def test_slurm_problem_names_unknown_and_down_nodes():
     run = fake_runner({"sinfo": SINFO, "sacctmgr": "parbench|parbench|root\n"})
     line = slurm.slurm_problem(["nosuch"], "parbench", user="root", run=run)

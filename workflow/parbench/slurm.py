@@ -117,16 +117,29 @@ def run_command(cmd: Sequence[str], timeout: float) -> subprocess.CompletedProce
     return subprocess.run(list(cmd), capture_output=True, text=True, timeout=timeout)
 
 
+# Commands that did not answer within their timeout in this process, by runner: not waited for again.
+_SILENT: set[tuple[Runner, tuple[str, ...]]] = set()
+
+
 def command_problem(what: str, cmd: Sequence[str], run: Runner, timeout: float) -> tuple[str | None, str]:
-    """(one-line problem or None, stdout) of running `cmd`."""
+    """(one-line problem or None, stdout) of running `cmd`.
+
+    A command that timed out is not run again by the same process: a dry run
+    asks sinfo twice (the plan's node CPUs, then the line a run would stop
+    with), and a controller that does not answer would cost the timeout twice.
+    """
     if run is run_command and shutil.which(cmd[0]) is None:
         return f"{what}: `{cmd[0]}` is not installed here; {SLURM_HINT}", ""
+    silent = f"{what}: `{shlex.join(cmd)}` did not answer within {timeout:g} s; {SLURM_HINT}"
+    if (run, tuple(cmd)) in _SILENT:
+        return silent, ""
     try:
         done = run(cmd, timeout)
     except FileNotFoundError:
         return f"{what}: `{cmd[0]}` is not installed here; {SLURM_HINT}", ""
     except subprocess.TimeoutExpired:
-        return f"{what}: `{shlex.join(cmd)}` did not answer within {timeout:g} s; {SLURM_HINT}", ""
+        _SILENT.add((run, tuple(cmd)))
+        return silent, ""
     if done.returncode != 0:
         detail = ((done.stderr or "").strip().splitlines() or ["no message"])[-1]
         return f"{what}: `{shlex.join(cmd)}` failed (exit {done.returncode}: {detail}); {SLURM_HINT}", ""
