@@ -11,12 +11,15 @@ from __future__ import annotations
 import fcntl
 import os
 import signal
+from contextlib import ExitStack
 from pathlib import Path
 
 from .errors import ParbenchError
 from .journal import now
 
 LOCK_NAME = "measure.lock"  # in the session's state folder, beside its journal
+# One machine, one measurement: sessions of other checkouts take this one too.
+MACHINE_LOCK = Path("/run/lock" if Path("/run/lock").is_dir() else "/tmp") / "parbench-measure.lock"
 
 
 class Stopped(Exception):
@@ -82,24 +85,54 @@ def holder_pid(text: str) -> int | None:
         return None
 
 
-def hold_session_lock(state_dir: Path):
-    """Take the session lock in `state_dir`, or stop with one line if another session holds it.
+def hold_session_lock(state_dir: Path) -> ExitStack:
+    """Take the session lock in `state_dir` and the machine's, or stop with one line if another session holds either.
 
-    The lock goes with the open file, so it is released however the process ends.
+    The project's lock names its holder for the workflow engine (control.py);
+    the machine's keeps sessions of two checkouts of parbench on one machine
+    apart, as the project's keeps two invocations in one. Each lock goes with
+    its open file, so it is released however the process ends, or by closing
+    what this returns.
     """
-    path = state_dir / LOCK_NAME
+    held = ExitStack()
+    held.enter_context(_locked(_open_lock(state_dir / LOCK_NAME), ""))
+    try:
+        machine = _open_lock(MACHINE_LOCK)
+    except OSError:  # no lock folder this user may write to: the project's lock still holds
+        return held
+    try:
+        held.enter_context(_locked(machine, f" in {Path.cwd()}"))  # the project: the workflow runs in it
+    except ParbenchError:
+        held.close()
+        raise
+    return held
+
+
+def _open_lock(path: Path):
+    """The lock file, readable and writable; the machine's is left writable by every user of the machine."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle = open(path, "a+")
+    try:
+        fd = os.open(path, os.O_RDWR)  # without O_CREAT: a sticky folder may refuse it on another user's file
+    except FileNotFoundError:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        if path == MACHINE_LOCK:
+            os.fchmod(fd, 0o666)
+    return os.fdopen(fd, "r+")
+
+
+def _locked(handle, where: str):
+    """`handle` with its exclusive lock taken and its holder written, or the one line naming who holds it."""
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         handle.seek(0)
         holder = handle.read().strip() or "another process"
+        handle.close()
         raise ParbenchError(
             f"a measurement session is already running ({holder}); wait for it to finish or stop it, then run again"
         ) from None
     handle.seek(0)
     handle.truncate()
-    handle.write(f"pid {os.getpid()}, started {now()}")
+    handle.write(f"pid {os.getpid()}{where}, started {now()}")
     handle.flush()
     return handle
