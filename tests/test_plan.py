@@ -109,8 +109,8 @@ def test_an_unfinished_session_of_other_settings_is_not_taken_up_and_renews_noth
     journal.write_text(json.dumps({"session": "20261201-x", "planned": "sha256-of-other-settings"}) + "\n")
     found = plan(quick_config(), tmp_path, machine())
     assert found.notices == [
-        "session 20261201-x did not finish, and was planned from other settings: a session that runs now starts "
-        "afresh (its journal is kept aside); results measured before it stand"
+        "session 20261201-x did not finish, and was planned from other settings: it is not taken up again, "
+        "and the results measured before it stand"
     ]
     # It wrote no raw file: the results measured before it are not measured again for it.
     assert found.resuming is None and not found.renew_session

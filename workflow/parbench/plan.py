@@ -191,7 +191,7 @@ def taken_up(header: dict, settings: str) -> tuple[str | None, list[str]]:
 
     One planned from other settings is not taken up: it wrote no raw file, so
     the results measured before it stand, and whether they are up to date is
-    the settings file's to say. A session that runs sets its journal aside.
+    the settings file's to say. A session that runs sets its journal aside, and says where (journal.py).
     """
     session = header.get("session")
     if not session:
@@ -201,8 +201,8 @@ def taken_up(header: dict, settings: str) -> tuple[str | None, list[str]]:
             f"session {session} did not finish: this run takes it up again, unless its images or harness changed"
         ]
     return None, [
-        f"session {session} did not finish, and was planned from other settings: a session that runs now starts "
-        "afresh (its journal is kept aside); results measured before it stand"
+        f"session {session} did not finish, and was planned from other settings: it is not taken up again, "
+        "and the results measured before it stand"
     ]
 
 
