@@ -151,6 +151,20 @@ def test_a_controller_that_did_not_answer_is_not_waited_for_twice():
     assert slurm.slurm_problem(["vm"], "parbench", user="root", run=answering) is None  # another runner asks
 
 
+def test_slurm_problem_names_a_partition_sbatch_would_refuse():
+    run = fake_runner({"sinfo": SINFO, "sacctmgr": "parbench|parbench|root\n"})
+    line = slurm.slurm_problem(["vm"], "parbench", user="root", run=run, partition="nope")
+    assert line.startswith("host vm: SLURM partition 'nope' does not exist (its partitions: debug, long)")
+    assert "cluster.partition" in line and "\n" not in line
+    line = slurm.slurm_problem(["gone"], "parbench", user="root", run=run, partition="long")
+    assert "host gone:" in line and "is drained" in line  # a node that cannot start jobs is said first
+    run = fake_runner({"sinfo": "vm|2|idle|debug*\nbig|64|idle|long\n", "sacctmgr": "parbench|parbench|root\n"})
+    line = slurm.slurm_problem(["vm"], "parbench", user="root", run=run, partition="long")
+    assert line.startswith("host vm: SLURM node 'vm' is not in partition 'long' (it is in debug)")
+    assert slurm.slurm_problem(["vm"], "parbench", user="root", run=run, partition="debug") is None
+    assert slurm.slurm_problem(["vm", "big"], "parbench", user="root", run=run) is None  # none named: sbatch's own
+
+
 def test_slurm_problem_names_unknown_and_down_nodes():
     run = fake_runner({"sinfo": SINFO, "sacctmgr": "parbench|parbench|root\n"})
     line = slurm.slurm_problem(["nosuch"], "parbench", user="root", run=run)

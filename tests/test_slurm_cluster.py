@@ -166,3 +166,14 @@ def test_problems_name_unknown_node_and_refused_account(cluster):
         timeout=20,
     )
     assert refused.returncode != 0 and "account" in refused.stderr.lower()
+    # A partition sbatch would refuse, said before anything is submitted; the cluster's own partition passes.
+    assert slurm.slurm_problem([node], account, partition=cluster["partition"]) is None
+    line = slurm.slurm_problem([node], account, partition="no-such-partition")
+    assert "partition 'no-such-partition' does not exist" in line and cluster["partition"] in line
+    refused = subprocess.run(
+        ["sbatch", "-A", account, "-p", "no-such-partition", "--wrap", "true"],
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert refused.returncode != 0 and "partition" in refused.stderr.lower()

@@ -35,7 +35,7 @@ def start_problem(config: dict, hosts: list[str]) -> str | None:
         problem = engine_named(engine).problem()
         problem = problem and f"engine {engine}: {problem}"
     if hosts and not problem:
-        problem = slurm_problem(hosts, config["cluster"]["account"])
+        problem = slurm_problem(hosts, config["cluster"]["account"], partition=config["cluster"].get("partition"))
     return problem
 
 

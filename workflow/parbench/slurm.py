@@ -173,15 +173,36 @@ def node_problem(node: str, nodes: Mapping[str, Node]) -> str | None:
     return None
 
 
+def partition_problem(node: str, partition: str | None, nodes: Mapping[str, Node]) -> str | None:
+    """Why `node` cannot be reached through `partition` (the config's cluster.partition), or None (pure).
+
+    sbatch refuses a partition it does not know, or a node outside it, with a
+    page of its own output after Snakemake has started: said here first.
+    """
+    if not partition or partition in nodes[node].partitions:
+        return None
+    known = sorted({name for found in nodes.values() for name in found.partitions})
+    fix = "set the config's cluster.partition (`--config 'cluster={account: A, partition: P}'`)"
+    if partition not in known:
+        return f"SLURM partition '{partition}' does not exist (its partitions: {', '.join(known) or 'none'}); {fix}"
+    inside = ", ".join(nodes[node].partitions) or "none"
+    return f"SLURM node '{node}' is not in partition '{partition}' (it is in {inside}); {fix}"
+
+
 def slurm_problem(
-    nodes: Iterable[str], account: str, user: str | None = None, run: Runner = run_command, timeout: float = 20
+    nodes: Iterable[str],
+    account: str,
+    user: str | None = None,
+    run: Runner = run_command,
+    timeout: float = 20,
+    partition: str | None = None,
 ) -> str | None:
-    """Why parbench cannot measure on `nodes` with `account`, as one line, or None.
+    """Why parbench cannot measure on `nodes` with `account` (and `partition`), as one line, or None.
 
     Checks in order: SLURM answers (sinfo, asked once for all the nodes),
-    each node exists and is up, the cluster has an association for the
-    account and user (sacctmgr), since with enforced associations sbatch
-    refuses any other account.
+    each node exists, is up and is in the partition, the cluster has an
+    association for the account and user (sacctmgr), since with enforced
+    associations sbatch refuses any other account.
     """
     user = user or getpass.getuser()
     problem, out = command_problem("SLURM is not reachable", sinfo_command(), run, timeout)
@@ -194,7 +215,7 @@ def slurm_problem(
         except ParbenchError as error:
             return f"SLURM answered oddly: {error}"
         for node in nodes:
-            problem = node_problem(node, found)
+            problem = node_problem(node, found) or partition_problem(node, partition, found)
             if problem:
                 return f"host {node}: {problem}"
     cmd = assoc_command(account, user)
