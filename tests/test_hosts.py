@@ -81,6 +81,18 @@ def test_hosts_without_an_account_stop_in_one_line(paper_project):
     assert done.returncode != 0 and len(errors) == 1 and "cluster.account" in errors[0]
 
 
+@pytest.mark.slow
+def test_hosts_without_slurms_executor_stop_before_anything_is_built(paper_project):
+    # Without the profile every node's session would run on this machine and be filed as the node's.
+    (paper_project / "hosts.yaml").write_text(json.dumps({"hosts": ["n1"], "cluster": {"account": "parbench"}}))
+    done = snakemake(paper_project, "--configfile", "configs/quick.yaml", "hosts.yaml", timeout=300)
+    assert done.returncode != 0
+    last = [line for line in done.stderr.splitlines() if line.strip()][-1]
+    assert last.startswith("parbench: config hosts (n1) are measured on those SLURM nodes"), done.stderr[-2000:]
+    assert "--profile profiles/slurm" in last
+    assert not list((paper_project / "results").glob("images/*.iid")) and not (paper_project / "results/hosts").exists()
+
+
 def test_a_node_plans_the_same_session_from_its_experiment_as_from_the_whole_config(tmp_path, monkeypatch):
     """results/hosts/experiment.json leaves out what a node never reads: the session it plans is the same."""
     from test_plan import quick_config

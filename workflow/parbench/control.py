@@ -39,6 +39,14 @@ def start_problem(config: dict, hosts: list[str]) -> str | None:
     return problem
 
 
+def hosts_here_problem(hosts: list[str]) -> str:
+    """The line for a run with `hosts` that Snakemake would execute here, not through SLURM's executor."""
+    return (
+        f"config hosts ({', '.join(hosts)}) are measured on those SLURM nodes, and this run would measure here: "
+        "add --profile profiles/slurm (Snakemake's SLURM executor)"
+    )
+
+
 def dry_run_notices(config: dict, hosts: list[str], unknown_hosts: list[str], dry_run: bool) -> list[str]:
     """What a dry run says besides its plan (a run: nothing): unknown hosts, or the line it would stop with.
 

@@ -79,15 +79,18 @@ def manifest_files(root: Path, manifest: str) -> list[str]:
     return [path for path in listed if isinstance(path, str)] if isinstance(listed, list) else []
 
 
-def choice_change(root: Path, outputs: Iterable[str], choice: str | None) -> str | None:
-    """`budget chose X (was Y)` where a node's last session (its manifest's stamp) chose otherwise than `choice`."""
+def choice_change(root: Path, outputs: Iterable[str], choice: str | None, limit: str | None = None) -> str | None:
+    """`budget 30m chose X (was Y)` where a node's last session (its manifest's stamp) chose otherwise than `choice`.
+
+    `limit` is the budget now; without one, `no budget: X (was Y)`: the last session's budget had chosen Y.
+    """
     if choice is None:
         return None
     for manifest in outputs:
         stamp = json_object(root / str(json_object(root / manifest).get("stamp") or ""))
         settings = stamp.get("settings") or {}
         if isinstance(settings.get("repeats"), int) and (was := choice_text(settings)) != choice:
-            return f"budget chose {choice} (was {was})"
+            return f"{f'budget {limit} chose' if limit else 'no budget:'} {choice} (was {was})"
     return None
 
 
@@ -127,16 +130,19 @@ def replaced_line(
     left: int = 0,
     experiment: str | None = None,
     choice: str | None = None,
+    limit: str | None = None,
 ) -> str | None:
     """Said where new settings remeasure cells that have results: the session replaces their raw files.
 
     On a cluster `outputs` is a node's manifest, and its raw files are under the node's folder;
-    a changed node experiment (`experiment`) and budget choice (`choice`) are named as the settings are.
+    a changed node experiment (`experiment`) and budget choice (`choice`, under budget `limit`) are named as
+    the settings are; the choice not where `repeats` changed, which says why the rounds did.
     Where a budget (budget.json's text) cut the rounds, it is named as why `repeats` changed.
     `left` cells are not measured now (`remeasure`): new settings mean every cell is measured again after.
     """
-    chose = choice_change(root, outputs, choice)
-    changed = changed_settings(root, settings, host) + node_changes(root, experiment) + ([chose] if chose else [])
+    changed = changed_settings(root, settings, host) + node_changes(root, experiment)
+    chose = None if "repeats" in changed else choice_change(root, outputs, choice, limit)
+    changed += [chose] if chose else []
     kept, older = sum((root / path).is_file() for path in outputs), older_outputs(root, outputs, host)
     if not (changed or older) or not kept:
         return None

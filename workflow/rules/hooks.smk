@@ -15,10 +15,12 @@ os.environ["PARBENCH_ERROR_FILE"] = str(ERROR_FILE)
 
 
 onstart:
-    from parbench.control import forward_stop_signals, start_problem
+    from parbench.control import forward_stop_signals, hosts_here_problem, start_problem
 
     ERROR_FILE.parent.mkdir(parents=True, exist_ok=True)
     ERROR_FILE.unlink(missing_ok=True)
+    if HOSTS and workflow.local_exec:  # every node's session would measure this machine, filed as the node's
+        sys.exit(f"parbench: {hosts_here_problem(HOSTS)}")
     problem = start_problem(config, HOSTS)
     if problem:
         sys.exit(f"parbench: {problem}")  # Snakemake releases its lock on the way out

@@ -115,7 +115,8 @@ def say_estimate(wildcards):
         left = len(PLAN.cells) - len(PLAN.measured)
         if host:
             left = kept_apart(Path.cwd(), outputs[0], PLAN.remeasure) if PLAN.remeasure else 0
-        replaced = replaced_line(Path.cwd(), outputs, PLAN.settings, host, PLAN.budget, left, experiment, choice)
+        limit = config.get("budget") if host else None  # a node's budget: the config's, on its command line
+        replaced = replaced_line(Path.cwd(), outputs, PLAN.settings, host, PLAN.budget, left, experiment, choice, limit)
         respent = f"host {host}: {estimate.respent}" if estimate and estimate.respent else None
         for said in [text for text in (respent, replaced, line) if text]:
             print(f"parbench: {said}", file=sys.stderr)
