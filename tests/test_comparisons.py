@@ -295,3 +295,17 @@ def test_flavour_and_speedup_columns_carry_testable_beside_significant():
         assert (multi["speedup_testable"] == tested).all()
         columns = list(summary.columns)
         assert columns.index("speedup_testable") == columns.index("speedup_significant") + 1
+
+
+def test_seconds_below_a_millisecond_do_not_print_as_zero_in_a_table():
+    from parbench.labels import fmt_seconds, markdown_table
+
+    assert [fmt_seconds(v) for v in (0.00043, 0.064, 6.0281, 79.27, float("nan"))] == [
+        "0.00043",
+        "0.064",
+        "6.028",
+        "79.27",
+        "–",
+    ]
+    table = markdown_table(pd.DataFrame({"runtime": ["go"], "time here (s)": [fmt_seconds(0.00043)]}))
+    assert "0.00043" in table  # the Markdown table reads its cells as numbers: 0.000 came out as 0

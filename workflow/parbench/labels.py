@@ -66,9 +66,15 @@ def fmt_others(rows) -> str:
 
 
 def fmt_seconds(value: float) -> str:
-    """Seconds with three decimals below 10 s, two above; a dash where there is none."""
+    """Seconds with three decimals below 10 s, two above; a dash where there is none.
+
+    Below a millisecond (a Go cell of a quick run), two significant digits:
+    three decimals would print it as 0.
+    """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
+    if 0 < value < 0.001:
+        return f"{value:.2g}"
     return f"{value:.3f}" if value < 10 else f"{value:.2f}"
 
 
