@@ -340,7 +340,24 @@ def test_every_claim_untested_on_an_empty_run():
     summary = table(summary_cell("gil", "alloc", "sequential"))
     runs = pd.DataFrame(columns=["runtime", "workload", "params", "workers", "checksum", "loops"])
     empty = pd.DataFrame(columns=list(comp("build", "alloc", "gil", "threads", 1.0)))
-    assert {c.verdict for c in claims.all_claims(empty, summary, runs)} == {UNTESTED}
+    assert all(c.verdict.startswith(UNTESTED) for c in claims.all_claims(empty, summary, runs))
+
+
+def test_a_speedup_claim_no_speedup_decided_says_why():
+    # One CPU set of 2 CPUs with a worker per CPU: no 1-worker cell to take a speedup from.
+    summary = table(summary_cell("gil", "cpu_loop", "threads"), summary_cell("free-threaded", "cpu_loop", "threads"))
+    runs = pd.DataFrame(columns=["runtime", "workload", "params", "workers", "checksum", "loops"])
+    empty = pd.DataFrame(columns=list(comp("build", "alloc", "gil", "threads", 1.0)))
+    verdicts = [c.verdict for c in claims.all_claims(empty, summary, runs)]
+    speedups = verdicts[1:5]  # claims 2 to 5 rest on speedups
+    assert speedups == [f"{UNTESTED}: a speedup needs a 1-worker cell: add a 1-CPU set to cpusets, or 1 to workers"] * 4
+    assert verdicts[0] == UNTESTED  # the single-thread claim is not a speedup's
+    one_cpu = table(summary_cell("gil", "cpu_loop", "threads", cpus=1, workers=1))
+    assert [c.verdict for c in claims.all_claims(empty, one_cpu, runs)][1:5] == ["not testable on 1 CPU"] * 4
+    with_base = table(
+        summary_cell("gil", "cpu_loop", "threads", cpus=1, workers=1), summary_cell("go", "x", "goroutines")
+    )
+    assert [c.verdict for c in claims.all_claims(empty, with_base, runs)][1:5] == [UNTESTED] * 4  # no reason known
 
 
 def test_claims_table_has_one_row_per_claim_with_scope_and_key_figure():

@@ -69,6 +69,24 @@ def found(claim: Claim, **fields) -> Claim:
     return replace(claim, **fields)
 
 
+def why_no_speedup(claim: Claim, summary: pd.DataFrame) -> Claim:
+    """A claim about speedups that none decided, with why where the cells tell: too few CPUs, or no baseline.
+
+    A speedup sets a cell of one worker per CPU on 2 or more CPUs against the
+    same runtime and mode's 1-worker cell (speedup.baselines): a run of one
+    CPU set of 2 CPUs, with `workers: [cpus]`, has no such cell.
+    """
+    if claim.verdict != UNTESTED or summary.empty:
+        return claim
+    most = int(summary["cpus"].max())
+    if most < 2:
+        return found(claim, verdict=not_testable(most))
+    if not (summary["workers"] == 1).any():
+        why = "a speedup needs a 1-worker cell: add a 1-CPU set to cpusets, or 1 to workers"
+        return found(claim, verdict=f"{UNTESTED}: {why}")
+    return claim
+
+
 # ---- picking rows --------------------------------------------------------------------------------------
 
 

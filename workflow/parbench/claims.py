@@ -54,6 +54,7 @@ from .claim_rules import (
     summary_cell,
     too_few,
     where,
+    why_no_speedup,
 )
 from .claims_go import channels_share_safely, go_is_150x_faster, goroutines_are_small, goroutines_need_no_os_thread
 from .claims_user import user_claims
@@ -266,10 +267,15 @@ def all_claims(comparisons: pd.DataFrame, summary: pd.DataFrame, runs: pd.DataFr
         raise ParbenchError("the summary given to the claims has no flavour column; pass it through with_flavours")
     return [
         gil_speeds_single_threads(comparisons),
-        gil_threads_do_not_scale(comparisons),
-        gil_threads_suit_io(comparisons),
-        python_needs_processes(comparisons),
-        free_threading_scales(comparisons),
+        *(
+            why_no_speedup(claim, summary)
+            for claim in (
+                gil_threads_do_not_scale(comparisons),
+                gil_threads_suit_io(comparisons),
+                python_needs_processes(comparisons),
+                free_threading_scales(comparisons),
+            )
+        ),
         goroutines_are_small(summary),
         goroutines_need_no_os_thread(summary),
         channels_share_safely(comparisons, summary, runs),
