@@ -183,6 +183,7 @@ def test_merge_two_hosts_into_one_table(tmp_path):
     flags = [column for column in summary.columns if column.startswith("warn_")]
     assert flags and not summary[flags].any().any()  # the fixtures flag no cell: counting is test_engines'
     assert "## Warnings\n\nNone on any host." in report
+    assert "more than one session" not in report  # each host's tables are one session's
     # The ratios the merged report prints are a table of the merge, not computed while rendering.
     from parbench.labels import fmt_ratio_ci
 
@@ -289,3 +290,14 @@ def test_a_bad_merge_config_is_one_line(tmp_path, capsys, text, says):
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"parbench: {bad} ") and says in lines[0]
     assert not (tmp_path / "m").exists()
+
+
+def test_the_merged_report_names_hosts_measured_in_more_than_one_session():
+    import pandas as pd
+
+    from parbench.render_merged import sessions_lines
+
+    runs = pd.DataFrame({"host": ["vm", "vm", "vm", "big"], "session": ["s1", "s1", "s2", "s3"], "runtime": ["go"] * 4})
+    lines = sessions_lines(runs)
+    assert "not interleaved" in lines[0] and "- vm: 2 sessions" in lines and not any("big" in x for x in lines)
+    assert sessions_lines(runs[runs["host"] == "big"]) == []

@@ -92,6 +92,24 @@ def budget_lines(summary: pd.DataFrame, settings_of: Mapping[str, dict]) -> list
     return ["What each host's time budget cut:", "", *said, ""] if said else []
 
 
+def sessions_lines(runs: pd.DataFrame) -> list[str]:
+    """Hosts whose tables hold more than one session (a runtime remeasured alone): cells not interleaved."""
+    if "session" not in runs:
+        return []
+    counts = runs.groupby("host")["session"].nunique()
+    said = [f"- {host}: {int(count)} sessions" for host, count in sorted(counts.items()) if count > 1]
+    if not said:
+        return []
+    return [
+        "Hosts measured in more than one session (one runtime remeasured alone, say): cells of different "
+        "sessions were not interleaved with each other, so a ratio across them also compares two moments of "
+        "the node (each host's report.md names its sessions and cells):",
+        "",
+        *said,
+        "",
+    ]
+
+
 def warnings_lines(summary: pd.DataFrame) -> list[str]:
     """Per host, how many cells each kind of warning flags; each host's own report.md names the cells."""
     said = []
@@ -118,6 +136,7 @@ def merged_report(
     lines = ["# parbench: results from several machines", "", f"Hosts: {', '.join(hosts)}.", ""]
     lines += engines_lines(runs)
     lines += budget_lines(summary, settings_of or {})
+    lines += sessions_lines(runs)
     lines += ["## Median seconds per cell and host", "", markdown_table(medians_per_host(summary, hosts)), ""]
     lines += ["## Ratios per host", "", RATIOS_READING, "", markdown_table(ratios_per_host(ratios)), ""]
     lines += warnings_lines(summary)
