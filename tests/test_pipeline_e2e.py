@@ -202,6 +202,11 @@ def test_a_budget_that_cuts_nothing_measures_nothing_again(measured):
 def test_remeasure_one_runtime_leaves_the_others_alone(measured):
     before_go, before_py = raw_files(measured, "go"), raw_files(measured, "cpython-3.13")
     runs_mtime = (measured / "results/runs.csv").stat().st_mtime
+    # Without --forcerun it narrows no session, and says so.
+    unforced = snakemake(measured, *TINY, "-n", "--config", "remeasure=[go]")
+    planned = job_counts(unforced.stdout) if "Job stats:" in unforced.stdout else {}
+    assert unforced.returncode == 0 and "measure" not in planned, unforced.stdout[-3000:]
+    assert "parbench: remeasure=[go] measures nothing without --forcerun measure" in unforced.stderr
     done = snakemake(measured, *TINY, "--forcerun", "measure", "--config", "remeasure=[go]")
     assert done.returncode == 0, done.stderr[-3000:]
     # Forced, the session is predicted (its outputs all exist): Go's cells alone.
