@@ -282,8 +282,9 @@ def test_a_budget_below_the_fewest_rounds_is_refused_with_the_smallest_that_woul
     with pytest.raises(ParbenchError) as refused:
         fit(found, cells, "1s", 6, 4)
     message = str(refused.value)
-    assert message.startswith("budget 1s cannot hold 4 rounds of the 2 cells the claims need (CPU set 0; about ")
+    assert message.startswith("budget 1s cannot hold 4 rounds of the 2 cells the claims need (CPU set 0; ")
     smallest = message.split("raise budget to at least ")[1].split(",")[0]
+    assert f"; {smallest} predicted)" in message  # the same figure twice, not "about 1 min" beside 1m01s
     assert parse_duration(smallest) >= found.with_rounds(4).seconds
     assert fit(found, cells, smallest, 6, 4).repeats >= 4
 
@@ -313,7 +314,7 @@ def test_below_the_fewest_rounds_a_budget_leaves_out_the_costliest_sets_between_
     assert fit(found, cells, "87s", 6, 4) == Fit(4, ("0-1", "0-3"))
     assert fit(found, cells, "72s", 6, 4) == Fit(4, ("0-1", "0-3"))
     # 72s holds them (above), so the refusal names 72 s, not a whole minute more.
-    claims_need = r"of the 4 cells the claims need \(CPU sets 0 and 0-7; about 1 min predicted\): "
+    claims_need = r"of the 4 cells the claims need \(CPU sets 0 and 0-7; 1m12s predicted\): "
     with pytest.raises(ParbenchError, match=claims_need + r"raise budget to at least 1m12s,"):
         fit(found, cells, "71s", 6, 4)
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from .config import parse_duration
 from .cpusets import parse_cpuset
 from .errors import ParbenchError
-from .estimate import Estimate, about
+from .estimate import Estimate
 from .matrix import Cell, by_size
 from .stopping import measure_alike
 
@@ -91,7 +91,7 @@ def fit(estimate: Estimate, cells: list[Cell], budget: str, repeats: int, min_ro
     where = " and ".join(claimed)
     raise ParbenchError(
         f"budget {budget} cannot hold {floor} rounds of the {needed} cells the claims need "
-        f"(CPU set{'s' if len(claimed) > 1 else ''} {where}; {about(need)} predicted): "
+        f"(CPU set{'s' if len(claimed) > 1 else ''} {where}; {format_duration(need)} predicted): "
         f"raise budget to at least {format_duration(need)}, or drop runtimes or workloads from the config"
     )
 
