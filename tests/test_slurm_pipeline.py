@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 
 import pandas as pd
 import pytest
@@ -20,7 +21,7 @@ import slurm_jobs
 import yaml
 from test_slurm_cluster import cancel_jobs_in, cluster, cluster_snakemake  # noqa: F401  (fixture)
 
-from parbench import slurm
+from parbench import hostfiles, slurm
 from parbench.specs import expected_checksum_of
 
 from conftest import QUICK, REPO, job_counts, snakemake
@@ -102,6 +103,40 @@ def test_the_node_was_predicted_before_submitting_and_its_job_got_that_time_limi
     assert profile["runtime"] != minutes, "the test cannot tell the node's limit from the profile's"
     stamp = json.loads((project / "results/hosts" / node / "sessions.json").read_text())["sessions"][-1]
     assert slurm_jobs.job_time_limit(stamp["machine"]["slurm_job_id"]) == minutes
+
+
+def test_a_failed_node_job_loses_nothing(cluster_run):
+    # Before the remeasure below, on the first cluster run's results. A node job that fails loses the node's
+    # records (images.json, raw.json): Snakemake removes a failed job's outputs, and records its params as
+    # theirs. The run puts them back, so going back to the config of the results loads and measures nothing.
+    project, node = cluster_run
+    host = project / "results/hosts" / node
+    records = {name: ((host / name).read_bytes(), (host / name).stat().st_mtime_ns) for name in hostfiles.NODE_FILES}
+    on_cluster = ("--profile", "profiles/slurm", *QUICK, "hosts.yaml")
+    before = snakemake(project, "-n", *on_cluster, timeout=300)
+    assert before.returncode == 0 and "Nothing to be done" in before.stdout + before.stderr, before.stdout[-3000:]
+    path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if "apptainer" not in p)
+    assert shutil.which("apptainer", path=path) is None, "the node's load job must fail: no apptainer there"
+    try:
+        failed = snakemake(
+            project,
+            *on_cluster,
+            "--config",
+            f"host_engines={{{node}: apptainer}}",
+            "--slurm-init-seconds-before-status-checks",
+            "2",
+            env={"PATH": path},
+            timeout=900,
+        )
+    finally:
+        cancel_jobs_in(project)
+    assert failed.returncode != 0, failed.stderr[-3000:]
+    assert f"results/hosts/{node}/images.json" in failed.stderr.split("put back what failed jobs lost")[1]
+    assert {name: ((host / name).read_bytes(), (host / name).stat().st_mtime_ns) for name in records} == records
+    back = snakemake(project, "-n", *on_cluster, timeout=300)
+    assert back.returncode == 0, back.stderr[-3000:]
+    planned = job_counts(back.stdout) if "Job stats:" in back.stdout else {}
+    assert "measure" not in planned and "load_images" not in planned, back.stdout[-3000:]
 
 
 def test_remeasuring_one_runtime_on_a_host_is_the_local_command(cluster_run):

@@ -1,12 +1,15 @@
 # What a run does as it starts and when it fails, apart from the plan (common.smk):
 # refuse to start without an engine or SLURM, forward a stop to the session,
-# put back settings nothing was measured with, and end with parbench's own line.
+# put back settings nothing was measured with (on a cluster, the nodes' records a failed job lost),
+# and end with parbench's own line.
 
 from parbench.budgetplan import BUDGET, SETTINGS
+from parbench import hostfiles
 from parbench.control import session_pid
 from parbench.settingsfile import keep_before, put_back
 
 LOCK = Path("results/session/measure.lock")
+NODE_FILES = []  # each node's records as this run found them (parbench.hostfiles), kept by onstart
 
 
 # Entry points keep their one-line error here (errors.main_guard); onerror repeats it last.
@@ -29,6 +32,7 @@ onstart:
     if not HOSTS:  # kept until a session measures with the new texts (parbench.settingsfile)
         keep_before(SETTINGS, PLAN.settings)
         keep_before(BUDGET, PLAN.budget)
+    NODE_FILES[:] = hostfiles.keep(hostfiles.node_files(HOSTS), workflow.persistence)
 
 
 onerror:
@@ -37,6 +41,10 @@ onerror:
     measured = [cell.raw_path for cell in PLAN.measured]
     if not HOSTS and session_pid(LOCK) is None and (line := put_back(SETTINGS, workflow.persistence, measured)):
         print(f"parbench: {line}", file=sys.stderr)
+    # On a cluster, the nodes' records that failed jobs lost (parbench.hostfiles).
+    if back := hostfiles.put_back(NODE_FILES, workflow.persistence):
+        said = f"put back what failed jobs lost, so those nodes' results stand: {', '.join(back)}"
+        print(f"parbench: {said}", file=sys.stderr)
     # Snakemake's own account of the failure ends with a pointer to its log;
     # the line the user needs is parbench's, so it comes last. Snakemake 9
     # reports "At least one job did not complete successfully." after this

@@ -1,0 +1,85 @@
+"""A cluster node's records that say it is up to date, kept through a run that fails.
+
+results/hosts/NODE/images.json (what the node's load job loaded) and
+raw.json (the node's manifest, which its session writes last) are outputs
+of the node's jobs and inputs of everything after them. A job that fails,
+or a submission SLURM refuses, loses them: Snakemake removes a failed job's
+outputs (and a load job's before it runs), puts an update() output back as
+a copy dated now, and records the failed job's params as the file's. The
+next run with the config of the results would then load the images and
+measure the whole node again, for nothing.
+
+So the workflow's onstart keeps each such file's bytes, dates and
+Snakemake record in memory (`keep`), and its onerror puts back each one
+that is gone, or that holds the same bytes under another date
+(`put_back`). A file a job rewrote stands: that job did its work. A
+Snakemake killed outright (SIGKILL) runs no hook, and puts nothing back.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .atomic import atomic_path
+
+NODE_FILES = ("images.json", "raw.json")  # under results/hosts/NODE/
+
+
+@dataclass(frozen=True)
+class Kept:
+    """One file as the run found it: its bytes, its dates (ns) and Snakemake's record of it (None: none)."""
+
+    path: Path
+    data: bytes
+    times: tuple[int, int]
+    record: Any
+
+
+def node_files(hosts: Iterable[str]) -> list[Path]:
+    """Each node's files that say it is up to date."""
+    return [Path("results") / "hosts" / host / name for host in hosts for name in NODE_FILES]
+
+
+def keep(paths: Iterable[Path], persistence: Any) -> list[Kept]:
+    """The files that exist, as they are now, with Snakemake's records of them."""
+    from snakemake.io import IOFile  # Snakemake's own file type: its records are keyed by it
+
+    kept = []
+    for path in paths:
+        try:
+            data, stat = path.read_bytes(), path.stat()
+        except OSError:
+            continue
+        kept.append(Kept(path, data, (stat.st_atime_ns, stat.st_mtime_ns), persistence.metadata(IOFile(str(path)))))
+    return kept
+
+
+def lost(kept: Kept) -> bool:
+    """Whether a failed job lost the file: it is gone, or holds the same bytes under another date."""
+    try:
+        return kept.path.read_bytes() == kept.data and kept.path.stat().st_mtime_ns != kept.times[1]
+    except FileNotFoundError:
+        return True
+
+
+def put_back(kept: Iterable[Kept], persistence: Any) -> list[str]:
+    """Put back every lost file (`lost`) as it was, date and Snakemake record included; the paths put back."""
+    from snakemake.io import IOFile
+
+    back = []
+    for file in kept:
+        if not lost(file):
+            continue
+        with atomic_path(file.path) as tmp:
+            tmp.write_bytes(file.data)
+            os.utime(tmp, ns=file.times)  # a rename keeps the date
+        target = IOFile(str(file.path))
+        persistence.cleanup_metadata(target)  # the failed job's record, and its incomplete mark
+        if file.record is not None:
+            persistence._write_record(persistence._get_key(target), file.record)  # the run's record, as it was
+        back.append(str(file.path))
+    return back
