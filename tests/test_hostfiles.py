@@ -1,10 +1,15 @@
-"""A cluster node's records, kept as a run starts and put back where a failed job lost them."""
+"""A cluster's records, kept as a run starts and put back where a failed job lost them."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
+
+import pytest
 
 from parbench import hostfiles
+
+SETTINGS, EXPERIMENT = "results/hosts/settings.json", "results/hosts/experiment.json"
 
 
 class Persistence:
@@ -28,33 +33,44 @@ class Persistence:
         self.records[key] = record
 
 
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
 def made(path, text, mtime):
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     os.utime(path, (mtime, mtime))
     return path
 
 
-def test_node_files_are_each_hosts_images_and_manifest():
+def test_node_files_are_each_hosts_images_and_manifest_and_the_settings_every_node_reads():
     assert [str(p) for p in hostfiles.node_files(["a", "b"])] == [
         "results/hosts/a/images.json",
         "results/hosts/a/raw.json",
         "results/hosts/b/images.json",
         "results/hosts/b/raw.json",
+        SETTINGS,
+        EXPERIMENT,
     ]
 
 
-def test_a_lost_file_comes_back_with_its_date_and_record_and_a_rewritten_one_stands(tmp_path):
-    gone = made(tmp_path / "a" / "images.json", '{"engine": "docker"}', 1_000_000)
-    redated = made(tmp_path / "a" / "raw.json", '{"raw": ["x"]}', 1_000_100)
-    rewritten = made(tmp_path / "b" / "raw.json", '{"raw": ["old"]}', 1_000_200)
-    never = tmp_path / "c" / "raw.json"
-    store = Persistence({str(gone): "load, docker", str(redated): "measure, docker", str(rewritten): "measure, old"})
-    kept = hostfiles.keep([gone, redated, rewritten, never], store)
-    assert [k.path for k in kept] == [gone, redated, rewritten]  # a file that was not there is not kept
+def test_a_lost_file_comes_back_with_its_date_and_record_and_a_rewritten_one_stands(project):
+    gone = made("results/hosts/a/images.json", '{"engine": "docker"}', 1_000_000)
+    redated = made("results/hosts/a/raw.json", '{"raw": ["x"]}', 1_000_100)
+    rewritten = made("results/hosts/b/raw.json", '{"raw": ["old"]}', 1_000_200)
+    settings = made(SETTINGS, '{"repeats": 6}', 900_000)
+    store = Persistence(
+        {str(gone): "load, docker", str(redated): "measure, docker", str(rewritten): "measure, old", SETTINGS: "6"}
+    )
+    kept = hostfiles.keep(hostfiles.node_files(["a", "b", "c"]), store)
+    assert [k.path for k in kept] == [gone, redated, rewritten, settings]  # files that were not there are not kept
 
     # What a failed run leaves: the load job's output removed and its params recorded as the file's;
-    # the manifest copied back by Snakemake, dated now; another node's job succeeded.
+    # the manifest copied back by Snakemake, dated now; another node's job succeeded, with new settings.
     gone.unlink()
     store.records[str(gone)] = "load, apptainer"
     store.incomplete.add(str(gone))
@@ -62,22 +78,47 @@ def test_a_lost_file_comes_back_with_its_date_and_record_and_a_rewritten_one_sta
     store.records[str(redated)] = "measure, forced"
     made(rewritten, '{"raw": ["new"]}', 2_000_000)
     store.records[str(rewritten)] = "measure, new"
+    made(settings, '{"repeats": 4}', 1_500_000)
+    store.records[SETTINGS] = "4"
 
-    back = hostfiles.put_back(kept, store)
+    back = hostfiles.put_back(kept, store, ["a", "b", "c"])
     assert back == [str(gone), str(redated)]
     assert gone.read_text() == '{"engine": "docker"}' and gone.stat().st_mtime == 1_000_000
     assert redated.stat().st_mtime == 1_000_100
     assert rewritten.read_text() == '{"raw": ["new"]}' and rewritten.stat().st_mtime == 2_000_000
-    assert store.records == {str(gone): "load, docker", str(redated): "measure, docker", str(rewritten): "measure, new"}
+    assert settings.read_text() == '{"repeats": 4}'  # node b measured with them: they stand
+    assert store.records == {
+        str(gone): "load, docker",
+        str(redated): "measure, docker",
+        str(rewritten): "measure, new",
+        SETTINGS: "4",
+    }
     assert not store.incomplete
-    assert hostfiles.put_back(kept, store) == []  # nothing lost any more
+    assert hostfiles.put_back(kept, store, ["a", "b", "c"]) == []  # nothing lost any more
 
 
-def test_a_file_without_a_record_comes_back_without_one(tmp_path):
-    path = made(tmp_path / "raw.json", "{}", 1_000_000)
+def test_settings_no_node_measured_with_come_back_with_their_record(project):
+    manifest = made("results/hosts/a/raw.json", '{"raw": ["x"]}', 1_000_000)
+    settings = made(SETTINGS, '{"repeats": 6}', 900_000)
+    experiment = made(EXPERIMENT, '{"cpusets": "auto"}', 900_000)
+    store = Persistence({SETTINGS: "6", str(manifest): "measure"})
+    kept = hostfiles.keep(hostfiles.node_files(["a"]), store)
+    made(settings, '{"repeats": 4}', 1_500_000)  # the failed run's settings: its node job then failed
+    store.records[SETTINGS] = "4"
+    assert hostfiles.put_back(kept, store, ["a"]) == [SETTINGS]
+    assert settings.read_text() == '{"repeats": 6}' and settings.stat().st_mtime == 900_000
+    assert experiment.stat().st_mtime == 900_000 and store.records[SETTINGS] == "6"
+    # A node that had no manifest before and wrote one now measured with the new settings.
+    made(settings, '{"repeats": 4}', 1_500_000)
+    made("results/hosts/new/raw.json", "{}", 1_600_000)
+    assert hostfiles.put_back(kept, store, ["a", "new"]) == []
+
+
+def test_a_file_without_a_record_comes_back_without_one(project):
+    path = made("results/hosts/a/raw.json", "{}", 1_000_000)
     store = Persistence({})
     kept = hostfiles.keep([path], store)
     path.unlink()
     store.records[str(path)] = "the failed job's"
-    assert hostfiles.put_back(kept, store) == [str(path)]
+    assert hostfiles.put_back(kept, store, ["a"]) == [str(path)]
     assert path.read_text() == "{}" and store.records == {}

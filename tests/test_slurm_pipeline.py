@@ -108,10 +108,12 @@ def test_the_node_was_predicted_before_submitting_and_its_job_got_that_time_limi
 def test_a_failed_node_job_loses_nothing(cluster_run):
     # Before the remeasure below, on the first cluster run's results. A node job that fails loses the node's
     # records (images.json, raw.json): Snakemake removes a failed job's outputs, and records its params as
-    # theirs. The run puts them back, so going back to the config of the results loads and measures nothing.
+    # theirs; the run had also written new settings. It puts them back, so going back to the config of the
+    # results loads and measures nothing.
     project, node = cluster_run
     host = project / "results/hosts" / node
-    records = {name: ((host / name).read_bytes(), (host / name).stat().st_mtime_ns) for name in hostfiles.NODE_FILES}
+    files = [host / name for name in hostfiles.NODE_FILES] + [project / "results/hosts/settings.json"]
+    records = {path: (path.read_bytes(), path.stat().st_mtime_ns) for path in files}
     on_cluster = ("--profile", "profiles/slurm", *QUICK, "hosts.yaml")
     before = snakemake(project, "-n", *on_cluster, timeout=300)
     assert before.returncode == 0 and "Nothing to be done" in before.stdout + before.stderr, before.stdout[-3000:]
@@ -123,6 +125,7 @@ def test_a_failed_node_job_loses_nothing(cluster_run):
             *on_cluster,
             "--config",
             f"host_engines={{{node}: apptainer}}",
+            "repeats=3",  # new settings too, which no node measured with
             "--slurm-init-seconds-before-status-checks",
             "2",
             env={"PATH": path},
@@ -131,8 +134,9 @@ def test_a_failed_node_job_loses_nothing(cluster_run):
     finally:
         cancel_jobs_in(project)
     assert failed.returncode != 0, failed.stderr[-3000:]
-    assert f"results/hosts/{node}/images.json" in failed.stderr.split("put back what failed jobs lost")[1]
-    assert {name: ((host / name).read_bytes(), (host / name).stat().st_mtime_ns) for name in records} == records
+    said = failed.stderr.split("put back as they were, so the nodes' results stand: ")[1].splitlines()[0]
+    assert f"results/hosts/{node}/images.json" in said and "results/hosts/settings.json" in said, said
+    assert {path: (path.read_bytes(), path.stat().st_mtime_ns) for path in files} == records
     back = snakemake(project, "-n", *on_cluster, timeout=300)
     assert back.returncode == 0, back.stderr[-3000:]
     planned = job_counts(back.stdout) if "Job stats:" in back.stdout else {}

@@ -1,4 +1,4 @@
-"""A cluster node's records that say it is up to date, kept through a run that fails.
+"""A cluster's records that say its nodes are up to date, kept through a run that fails.
 
 results/hosts/NODE/images.json (what the node's load job loaded) and
 raw.json (the node's manifest, which its session writes last) are outputs
@@ -7,13 +7,17 @@ or a submission SLURM refuses, loses them: Snakemake removes a failed job's
 outputs (and a load job's before it runs), puts an update() output back as
 a copy dated now, and records the failed job's params as the file's. The
 next run with the config of the results would then load the images and
-measure the whole node again, for nothing.
+measure the whole node again, for nothing. So would new settings
+(results/hosts/settings.json, and the node experiment beside it) that a
+failed run wrote before any node measured with them.
 
 So the workflow's onstart keeps each such file's bytes, dates and
-Snakemake record in memory (`keep`), and its onerror puts back each one
-that is gone, or that holds the same bytes under another date
-(`put_back`). A file a job rewrote stands: that job did its work. A
-Snakemake killed outright (SIGKILL) runs no hook, and puts nothing back.
+Snakemake record in memory (`keep`), and its onerror (`put_back`) puts back
+each node file that is gone, or that holds the same bytes under another
+date, and the settings and node experiment where no node's session wrote
+its manifest in this run. A file a job rewrote stands: that job did its
+work. A Snakemake killed outright (SIGKILL) runs no hook, and puts nothing
+back.
 """
 
 from __future__ import annotations
@@ -25,8 +29,11 @@ from pathlib import Path
 from typing import Any
 
 from .atomic import atomic_path
+from .budgetplan import CLUSTER_SETTINGS
+from .nodeexperiment import NODE_EXPERIMENT
 
 NODE_FILES = ("images.json", "raw.json")  # under results/hosts/NODE/
+SHARED = (CLUSTER_SETTINGS, Path(NODE_EXPERIMENT))  # every node's job reads them
 
 
 @dataclass(frozen=True)
@@ -40,8 +47,8 @@ class Kept:
 
 
 def node_files(hosts: Iterable[str]) -> list[Path]:
-    """Each node's files that say it is up to date."""
-    return [Path("results") / "hosts" / host / name for host in hosts for name in NODE_FILES]
+    """Each node's files that say it is up to date, and the settings every node reads."""
+    return [Path("results") / "hosts" / host / name for host in hosts for name in NODE_FILES] + list(SHARED)
 
 
 def keep(paths: Iterable[Path], persistence: Any) -> list[Kept]:
@@ -66,13 +73,38 @@ def lost(kept: Kept) -> bool:
         return True
 
 
-def put_back(kept: Iterable[Kept], persistence: Any) -> list[str]:
-    """Put back every lost file (`lost`) as it was, date and Snakemake record included; the paths put back."""
+def changed(kept: Kept) -> bool:
+    """Whether the file is not as it was: gone, other bytes, or another date."""
+    try:
+        return kept.path.read_bytes() != kept.data or kept.path.stat().st_mtime_ns != kept.times[1]
+    except FileNotFoundError:
+        return True
+
+
+def measured(kept: list[Kept], hosts: Iterable[str]) -> bool:
+    """Whether a node's session wrote its manifest in this run: a raw.json that is new, or holds other bytes."""
+    before = {file.path: file.data for file in kept}
+    for path in (Path("results") / "hosts" / host / "raw.json" for host in hosts):
+        try:
+            if path.read_bytes() != before.get(path):
+                return True
+        except FileNotFoundError:
+            continue
+    return False
+
+
+def put_back(kept: list[Kept], persistence: Any, hosts: Iterable[str]) -> list[str]:
+    """Put back the lost node files, and the settings no node measured with, as they were; the paths put back.
+
+    Each with its date and Snakemake record.
+    """
     from snakemake.io import IOFile
 
     back = []
+    settled = measured(kept, hosts)  # before anything is put back
     for file in kept:
-        if not lost(file):
+        due = (changed(file) and not settled) if file.path in SHARED else lost(file)
+        if not due:  # a node file a job rewrote, or settings a node measured with: they stand
             continue
         with atomic_path(file.path) as tmp:
             tmp.write_bytes(file.data)

@@ -11,7 +11,7 @@ everything again. So a run keeps the earlier file as it starts
 choice the next plan keeps), the session drops those copies once it has
 measured (`measured_with`), and a run that ends otherwise puts them back,
 text and date (`put_back`, from onerror). One machine's only: a cluster's
-nodes measure apart, and one node's success would not undo another's failure.
+settings come back only where no node measured with them (hostfiles.py).
 """
 
 from __future__ import annotations

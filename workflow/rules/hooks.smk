@@ -41,9 +41,9 @@ onerror:
     measured = [cell.raw_path for cell in PLAN.measured]
     if not HOSTS and session_pid(LOCK) is None and (line := put_back(SETTINGS, workflow.persistence, measured)):
         print(f"parbench: {line}", file=sys.stderr)
-    # On a cluster, the nodes' records that failed jobs lost (parbench.hostfiles).
-    if back := hostfiles.put_back(NODE_FILES, workflow.persistence):
-        said = f"put back what failed jobs lost, so those nodes' results stand: {', '.join(back)}"
+    # On a cluster, the nodes' records that failed jobs lost, and settings no node measured with (parbench.hostfiles).
+    if back := hostfiles.put_back(NODE_FILES, workflow.persistence, HOSTS):
+        said = f"put back as they were, so the nodes' results stand: {', '.join(back)}"
         print(f"parbench: {said}", file=sys.stderr)
     # Snakemake's own account of the failure ends with a pointer to its log;
     # the line the user needs is parbench's, so it comes last. Snakemake 9
