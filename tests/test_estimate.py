@@ -214,6 +214,27 @@ def test_the_printed_line_names_cells_containers_minutes_and_sources():
     assert "1 from the timing settings" in line
 
 
+def test_a_resumed_session_is_predicted_for_what_its_journal_leaves(tmp_path):
+    from parbench.journal import cell_runs_done
+
+    plan_settings = settings([GIL, FREE], cells_per_container=8)
+    found = estimate_session(plan_settings, {})
+    gil, free = found.costs
+    journal = tmp_path / "journal.jsonl"
+    entries = [{"session": "s", "plan": "k"}, {"order": 0, "round": 0, "cell": GIL.raw_path}]
+    entries += [{"resumed_at": "t"}, {"order": 2, "round": 1, "cell": GIL.raw_path}]
+    journal.write_text("".join(json.dumps(e) + "\n" for e in entries) + '{"order": 3, "ro')  # a torn last line
+    done = cell_runs_done(journal)
+    assert done == {GIL.raw_path: 2} and cell_runs_done(tmp_path / "none.jsonl") == {}
+    left = found.after(done)
+    assert left.containers == 10 and left.before == 2 and left.cells == 2
+    # GIL calibrated in its first run: its four left cost a later run each; FREE has all six ahead.
+    assert left.seconds == pytest.approx(gil.later * 4 + free.seconds)
+    assert estimate_line(left, 6).startswith("2 cells, 10 cell runs still to measure (2 measured before this resume), ")
+    assert found.after({}) == found and not estimate_line(found, 6).count("before")
+    assert found.after({GIL.raw_path: 9}).containers == 6  # never fewer than none left
+
+
 def test_where_cells_share_containers_the_lines_count_cell_runs():
     plan_settings = settings([GIL, FREE], cells_per_container=8)
     found = estimate_session(plan_settings, {})

@@ -19,16 +19,18 @@ session settings as the plan writes them); history.py reads the records.
 
 from __future__ import annotations
 
+import json
 import math
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .cpusets import parse_cpuset
 from .history import BUDGET_SPENT, FROM_JOURNAL, ROUNDS_CAP, earlier_records
 from .hostload import BUSY_SAMPLE_SECONDS
+from .journal import cell_runs_done
 from .matrix import AA, Cell
 from .names import C_LIBRARY, GOROUTINES, SLEEP, THREADS
 from .progress import cells_per_container, runs_noun
@@ -79,6 +81,7 @@ class Estimate:
 
     costs: tuple[CellCost, ...]
     per_container: int = 1
+    before: int = 0  # cell runs an earlier invocation of a resumed session measured (`after`)
 
     @property
     def cells(self) -> int:
@@ -105,6 +108,18 @@ class Estimate:
         """The cells (raw paths) an invocation measures, when a repair or `remeasure` narrows it."""
         wanted = set(cells)
         return replace(self, costs=tuple(c for c in self.costs if c.cell in wanted))
+
+    def after(self, done: Mapping[str, int]) -> Estimate:
+        """What is left of a resumed session whose journal holds `done` cell runs of each cell (raw path).
+
+        A cell with one done has calibrated: each of its runs left costs a later one's time.
+        """
+        left, before = [], 0
+        for cost in self.costs:
+            runs = min(done.get(cost.cell, 0), cost.rounds)
+            before += runs
+            left.append(replace(cost, first=cost.later, rounds=cost.rounds - runs) if runs else cost)
+        return replace(self, costs=tuple(left), before=self.before + before)
 
     def with_rounds(self, most: int) -> Estimate:
         """The same session with at most `most` rounds per cell (a budget's cut)."""
@@ -340,8 +355,17 @@ def estimate_line(estimate: Estimate, most_rounds: int) -> str:
     if bound:
         said.append(f"{bound} cell{'' if bound == 1 else 's'} at the most rounds ({most_rounds}), an upper bound")
     runs = f"{estimate.containers} {runs_noun(estimate.per_container)}"
+    if estimate.before:
+        runs += f" still to measure ({estimate.before} measured before this resume)"
     cells = f"{estimate.cells} cell{'' if estimate.cells == 1 else 's'}"
     return f"{cells}, {runs}, {about(estimate.seconds)} predicted ({'; '.join(said)})"
+
+
+def invocation_line(estimate: Estimate, measured: Iterable[Cell], settings: str, done: Mapping[str, int]) -> str:
+    """The line said before a session: of the cells this invocation measures, less the cell runs an earlier
+    invocation of a session taken up again measured (`done`, its journal's), as the session's own line says."""
+    left = estimate.only(cell.raw_path for cell in measured).after(done)
+    return estimate_line(left, json.loads(settings)["repeats"])
 
 
 def session_costs(
@@ -356,5 +380,5 @@ def session_costs(
     """At a session's start: say the predicted session in one line; return each container's prediction."""
     seen = seen_cells(earlier_records(raw_dir, journal, settings), images, settings)
     estimate = estimate_session(settings, seen, free_threaded)
-    say(estimate_line(estimate, settings["repeats"]))
+    say(estimate_line(estimate.after(cell_runs_done(journal)), settings["repeats"]))  # a resumed one: what is left
     return container_costs(plan, estimate)

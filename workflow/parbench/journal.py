@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -145,6 +146,16 @@ def journal_cells(path: Path, planned: str | None = None) -> list[str] | None:
     if planned is not None and header.get("planned") != planned:
         return None
     return cells if isinstance(cells, list) else None
+
+
+def cell_runs_done(path: Path) -> dict[str, int]:
+    """How many cell runs of each cell (raw path) an unfinished session's journal holds; {} where none."""
+    try:
+        lines = read_lines(path)
+    except (OSError, ParbenchError):
+        return {}
+    cells = [entry.get("cell") for entry in lines[1:] if "order" in entry]
+    return dict(Counter(cell for cell in cells if isinstance(cell, str)))
 
 
 def settings_digest(text: str) -> str:

@@ -40,9 +40,9 @@ from .config import enabled_workloads, workload_params, workload_units
 from .control import cells_to_repair
 from .cpusets import available_cpus
 from .errors import ParbenchError
-from .estimate import estimate_line
+from .estimate import invocation_line
 from .hostlimits import HostEstimate
-from .journal import journal_cells, journal_header, settings_digest
+from .journal import cell_runs_done, journal_cells, journal_header, settings_digest
 from .matrix import Cell, all_cells, check_remeasure, measured_cells
 from .slurm import unknown_node_problem
 from .specs import USER_WORKLOADS, use_user_workloads
@@ -333,7 +333,7 @@ def plan(config: dict, root: Path, machine: Machine) -> Plan:
         derived=derived_images(config),
         estimate=""
         if hosts
-        else estimate_line(session.estimate.only(c.raw_path for c in measured), json.loads(settings)["repeats"]),
+        else invocation_line(session.estimate, measured, settings, cell_runs_done(root / JOURNAL) if resuming else {}),
         host_estimates=host_estimates(config, {h: host_cpus[h] for h in hosts if h in host_cpus}, root),
     )
 
