@@ -300,7 +300,9 @@ def test_flavour_and_speedup_columns_carry_testable_beside_significant():
 def test_seconds_below_a_millisecond_do_not_print_as_zero_in_a_table():
     from parbench.labels import fmt_seconds, markdown_table
 
-    assert [fmt_seconds(v) for v in (0.00043, 0.064, 6.0281, 79.27, float("nan"))] == [
+    assert [fmt_seconds(v) for v in (0.00000123, 0.00005, 0.00043, 0.064, 6.0281, 79.27, float("nan"))] == [
+        "0.0000012",
+        "0.000050",
         "0.00043",
         "0.064",
         "6.028",

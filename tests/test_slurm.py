@@ -42,7 +42,7 @@ def fake_runner(outputs):
 
 
 def test_commands_are_the_documented_ones():
-    assert slurm.sinfo_command() == ["sinfo", "-h", "-N", "-o", "%N|%c|%T|%P"]
+    assert slurm.sinfo_command() == ["sinfo", "-a", "-h", "-N", "-o", "%N|%c|%T|%P"]
     assert slurm_jobs.sacct_command("42") == [
         "sacct",
         "-j",
@@ -162,6 +162,9 @@ def test_slurm_problem_names_a_partition_sbatch_would_refuse():
     line = slurm.slurm_problem(["vm"], "parbench", user="root", run=run, partition="long")
     assert line.startswith("host vm: SLURM node 'vm' is not in partition 'long' (it is in debug)")
     assert slurm.slurm_problem(["vm"], "parbench", user="root", run=run, partition="debug") is None
+    assert slurm.slurm_problem(["vm"], "parbench", user="root", run=run, partition="long,debug") is None  # a list
+    line = slurm.slurm_problem(["vm"], "parbench", user="root", run=run, partition="long,nope")
+    assert "partition 'nope' does not exist" in line
     assert slurm.slurm_problem(["vm", "big"], "parbench", user="root", run=run) is None  # none named: sbatch's own
 
 

@@ -74,7 +74,7 @@ def fmt_seconds(value: float) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if 0 < value < 0.001:
-        return f"{value:.2g}"
+        return f"{value:.{1 - math.floor(math.log10(value))}f}"  # fixed point: 0.000050, never 5e-05
     return f"{value:.3f}" if value < 10 else f"{value:.2f}"
 
 

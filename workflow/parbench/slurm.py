@@ -45,7 +45,7 @@ class Node:
 
 def sinfo_command() -> list[str]:
     """One line per node and partition: name|CPUs|state|partition."""
-    return ["sinfo", "-h", "-N", "-o", SINFO_FORMAT]
+    return ["sinfo", "-a", "-h", "-N", "-o", SINFO_FORMAT]  # -a: hidden partitions too, which sbatch may take
 
 
 def assoc_command(account: str, user: str) -> list[str]:
@@ -74,7 +74,7 @@ def node_options(host: str | None, exclusive: bool = False) -> str:
 
 
 def parse_sinfo(text: str) -> dict[str, Node]:
-    """Nodes by name from `sinfo -h -N -o '%N|%c|%T|%P'`.
+    """Nodes by name from `sinfo -a -h -N -o '%N|%c|%T|%P'`.
 
     sinfo lists a node once per partition; the lines are merged and the
     default partition's trailing '*' is dropped.
@@ -117,8 +117,8 @@ def run_command(cmd: Sequence[str], timeout: float) -> subprocess.CompletedProce
     return subprocess.run(list(cmd), capture_output=True, text=True, timeout=timeout)
 
 
-# Commands that did not answer within their timeout in this process, by runner: not waited for again.
-_SILENT: set[tuple[Runner, tuple[str, ...]]] = set()
+# Commands that did not answer within their timeout in this process, by runner and timeout: not waited for again.
+_SILENT: set[tuple[Runner, tuple[str, ...], float]] = set()
 
 
 def command_problem(what: str, cmd: Sequence[str], run: Runner, timeout: float) -> tuple[str | None, str]:
@@ -131,14 +131,14 @@ def command_problem(what: str, cmd: Sequence[str], run: Runner, timeout: float) 
     if run is run_command and shutil.which(cmd[0]) is None:
         return f"{what}: `{cmd[0]}` is not installed here; {SLURM_HINT}", ""
     silent = f"{what}: `{shlex.join(cmd)}` did not answer within {timeout:g} s; {SLURM_HINT}"
-    if (run, tuple(cmd)) in _SILENT:
+    if (run, tuple(cmd), timeout) in _SILENT:
         return silent, ""
     try:
         done = run(cmd, timeout)
     except FileNotFoundError:
         return f"{what}: `{cmd[0]}` is not installed here; {SLURM_HINT}", ""
     except subprocess.TimeoutExpired:
-        _SILENT.add((run, tuple(cmd)))
+        _SILENT.add((run, tuple(cmd), timeout))
         return silent, ""
     if done.returncode != 0:
         detail = ((done.stderr or "").strip().splitlines() or ["no message"])[-1]
@@ -179,12 +179,14 @@ def partition_problem(node: str, partition: str | None, nodes: Mapping[str, Node
     sbatch refuses a partition it does not know, or a node outside it, with a
     page of its own output after Snakemake has started: said here first.
     """
-    if not partition or partition in nodes[node].partitions:
+    named = [name.strip() for name in (partition or "").split(",") if name.strip()]  # sbatch takes a list
+    if not named or set(named) & set(nodes[node].partitions):
         return None
     known = sorted({name for found in nodes.values() for name in found.partitions})
     fix = "set the config's cluster.partition (`--config 'cluster={account: A, partition: P}'`)"
-    if partition not in known:
-        return f"SLURM partition '{partition}' does not exist (its partitions: {', '.join(known) or 'none'}); {fix}"
+    if unknown := [name for name in named if name not in known]:
+        listed = ", ".join(known) or "none"
+        return f"SLURM partition '{unknown[0]}' does not exist (its partitions: {listed}); {fix}"
     inside = ", ".join(nodes[node].partitions) or "none"
     return f"SLURM node '{node}' is not in partition '{partition}' (it is in {inside}); {fix}"
 
