@@ -10,6 +10,7 @@ import pytest
 from parbench import hostfiles
 
 SETTINGS, EXPERIMENT = "results/hosts/settings.json", "results/hosts/experiment.json"
+SINCE = 1_200_000  # when the run started
 
 
 class Persistence:
@@ -81,7 +82,7 @@ def test_a_lost_file_comes_back_with_its_date_and_record_and_a_rewritten_one_sta
     made(settings, '{"repeats": 4}', 1_500_000)
     store.records[SETTINGS] = "4"
 
-    back = hostfiles.put_back(kept, store, ["a", "b", "c"])
+    back = hostfiles.put_back(kept, store, ["a", "b", "c"], SINCE)
     assert back == [str(gone), str(redated)]
     assert gone.read_text() == '{"engine": "docker"}' and gone.stat().st_mtime == 1_000_000
     assert redated.stat().st_mtime == 1_000_100
@@ -94,7 +95,7 @@ def test_a_lost_file_comes_back_with_its_date_and_record_and_a_rewritten_one_sta
         SETTINGS: "4",
     }
     assert not store.incomplete
-    assert hostfiles.put_back(kept, store, ["a", "b", "c"]) == []  # nothing lost any more
+    assert hostfiles.put_back(kept, store, ["a", "b", "c"], SINCE) == []  # nothing lost any more
 
 
 def test_settings_no_node_measured_with_come_back_with_their_record(project):
@@ -105,13 +106,19 @@ def test_settings_no_node_measured_with_come_back_with_their_record(project):
     kept = hostfiles.keep(hostfiles.node_files(["a"]), store)
     made(settings, '{"repeats": 4}', 1_500_000)  # the failed run's settings: its node job then failed
     store.records[SETTINGS] = "4"
-    assert hostfiles.put_back(kept, store, ["a"]) == [SETTINGS]
+    assert hostfiles.put_back(kept, store, ["a"], SINCE) == [SETTINGS]
     assert settings.read_text() == '{"repeats": 6}' and settings.stat().st_mtime == 900_000
     assert experiment.stat().st_mtime == 900_000 and store.records[SETTINGS] == "6"
+    # A node whose session started in this run (its journal is that new) may still measure with them.
+    made(settings, '{"repeats": 4}', 1_500_000)
+    journal = made("results/hosts/a/session/journal.jsonl", "{}", 1_400_000)
+    assert hostfiles.put_back(kept, store, ["a"], SINCE) == []
+    os.utime(journal, (1_100_000, 1_100_000))  # an earlier run's unfinished session: not this run's
+    assert hostfiles.put_back(kept, store, ["a"], SINCE) == [SETTINGS]
     # A node that had no manifest before and wrote one now measured with the new settings.
     made(settings, '{"repeats": 4}', 1_500_000)
     made("results/hosts/new/raw.json", "{}", 1_600_000)
-    assert hostfiles.put_back(kept, store, ["a", "new"]) == []
+    assert hostfiles.put_back(kept, store, ["a", "new"], SINCE) == []
 
 
 def test_a_file_without_a_record_comes_back_without_one(project):
@@ -120,5 +127,24 @@ def test_a_file_without_a_record_comes_back_without_one(project):
     kept = hostfiles.keep([path], store)
     path.unlink()
     store.records[str(path)] = "the failed job's"
-    assert hostfiles.put_back(kept, store, ["a"]) == [str(path)]
+    assert hostfiles.put_back(kept, store, ["a"], SINCE) == [str(path)]
     assert path.read_text() == "{}" and store.records == {}
+
+
+def test_a_store_that_cannot_write_records_leaves_none_rather_than_the_failed_jobs(project):
+    class Bare:  # a Snakemake without the private writer: the failed job's record still goes
+        def __init__(self, records):
+            self.records = records
+
+        def metadata(self, f):
+            return self.records.get(str(f))
+
+        def cleanup_metadata(self, f):
+            return self.records.pop(str(f), None) is not None
+
+    path = made("results/hosts/a/images.json", "{}", 1_000_000)
+    store = Bare({str(path): "load, docker"})
+    kept = hostfiles.keep([path], store)
+    path.unlink()
+    store.records[str(path)] = "load, apptainer"
+    assert hostfiles.put_back(kept, store, ["a"], SINCE) == [str(path)] and store.records == {}

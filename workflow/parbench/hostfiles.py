@@ -81,27 +81,39 @@ def changed(kept: Kept) -> bool:
         return True
 
 
-def measured(kept: list[Kept], hosts: Iterable[str]) -> bool:
-    """Whether a node's session wrote its manifest in this run: a raw.json that is new, or holds other bytes."""
+def measured(kept: list[Kept], hosts: Iterable[str], since: float) -> bool:
+    """Whether a node's session measured, or may still measure, with this run's settings.
+
+    It wrote its manifest (a raw.json that is new, or holds other bytes), or it
+    started after `since` (the run's start): its journal or lock is that new. A
+    run that stops without waiting for its node jobs (SLURM's status check
+    failing) may leave such a session measuring.
+    """
     before = {file.path: file.data for file in kept}
-    for path in (Path("results") / "hosts" / host / "raw.json" for host in hosts):
+    for folder in (Path("results") / "hosts" / host for host in hosts):
         try:
-            if path.read_bytes() != before.get(path):
+            if (folder / "raw.json").read_bytes() != before.get(folder / "raw.json"):
                 return True
         except FileNotFoundError:
-            continue
+            pass
+        for started in (folder / "session" / "journal.jsonl", folder / "session" / "measure.lock"):
+            try:
+                if started.stat().st_mtime >= since:
+                    return True
+            except FileNotFoundError:
+                continue
     return False
 
 
-def put_back(kept: list[Kept], persistence: Any, hosts: Iterable[str]) -> list[str]:
+def put_back(kept: list[Kept], persistence: Any, hosts: Iterable[str], since: float) -> list[str]:
     """Put back the lost node files, and the settings no node measured with, as they were; the paths put back.
 
-    Each with its date and Snakemake record.
+    Each with its date and Snakemake record. `since`: when the run started (`measured`).
     """
     from snakemake.io import IOFile
 
     back = []
-    settled = measured(kept, hosts)  # before anything is put back
+    settled = measured(kept, hosts, since)  # before anything is put back
     for file in kept:
         due = (changed(file) and not settled) if file.path in SHARED else lost(file)
         if not due:  # a node file a job rewrote, or settings a node measured with: they stand
@@ -111,7 +123,9 @@ def put_back(kept: list[Kept], persistence: Any, hosts: Iterable[str]) -> list[s
             os.utime(tmp, ns=file.times)  # a rename keeps the date
         target = IOFile(str(file.path))
         persistence.cleanup_metadata(target)  # the failed job's record, and its incomplete mark
-        if file.record is not None:
-            persistence._write_record(persistence._get_key(target), file.record)  # the run's record, as it was
+        # The run's record as it was: Snakemake 9 keeps no public way to write one (requirements.txt pins it).
+        # Without it, no record is as good: the settings rule reruns on its file's text (settings_renewal).
+        if file.record is not None and hasattr(persistence, "_write_record"):
+            persistence._write_record(persistence._get_key(target), file.record)
         back.append(str(file.path))
     return back

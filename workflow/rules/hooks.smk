@@ -3,13 +3,15 @@
 # put back settings nothing was measured with (on a cluster, the nodes' records a failed job lost),
 # and end with parbench's own line.
 
-from parbench.budgetplan import BUDGET, SETTINGS
+import time
+
 from parbench import hostfiles
+from parbench.budgetplan import BUDGET, SETTINGS
 from parbench.control import session_pid
 from parbench.settingsfile import keep_before, put_back
 
 LOCK = Path("results/session/measure.lock")
-NODE_FILES = []  # each node's records as this run found them (parbench.hostfiles), kept by onstart
+KEPT = {"files": [], "since": 0.0}  # the cluster's records as this run found them, and when (parbench.hostfiles)
 
 
 # Entry points keep their one-line error here (errors.main_guard); onerror repeats it last.
@@ -32,7 +34,7 @@ onstart:
     if not HOSTS:  # kept until a session measures with the new texts (parbench.settingsfile)
         keep_before(SETTINGS, PLAN.settings)
         keep_before(BUDGET, PLAN.budget)
-    NODE_FILES[:] = hostfiles.keep(hostfiles.node_files(HOSTS), workflow.persistence)
+    KEPT.update(files=hostfiles.keep(hostfiles.node_files(HOSTS), workflow.persistence), since=time.time())
 
 
 onerror:
@@ -42,7 +44,7 @@ onerror:
     if not HOSTS and session_pid(LOCK) is None and (line := put_back(SETTINGS, workflow.persistence, measured)):
         print(f"parbench: {line}", file=sys.stderr)
     # On a cluster, the nodes' records that failed jobs lost, and settings no node measured with (parbench.hostfiles).
-    if back := hostfiles.put_back(NODE_FILES, workflow.persistence, HOSTS):
+    if back := hostfiles.put_back(KEPT["files"], workflow.persistence, HOSTS, KEPT["since"]):
         said = f"put back as they were, so the nodes' results stand: {', '.join(back)}"
         print(f"parbench: {said}", file=sys.stderr)
     # Snakemake's own account of the failure ends with a pointer to its log;
