@@ -186,15 +186,15 @@ def test_a_new_budget_choice_for_a_node_makes_its_session_due_and_is_named(tmp_p
     (tmp_path / stamp).write_text(json.dumps({"settings": {"repeats": 6}}))  # measured with no budget
     assert choice_change(tmp_path, [manifest], "6 rounds") is None and choice_change(tmp_path, [manifest], None) is None
     assert not session_due(tmp_path, [manifest], '{"repeats": 6}', host="n1")  # a budget that cuts nothing
-    assert choice_change(tmp_path, [manifest], "4 rounds", "30m") == "budget 30m chose 4 rounds (was 6 rounds)"
+    assert choice_change(tmp_path, [manifest], "4 rounds", "30m") == "budget 30m chose 4 rounds, was 6 rounds"
     assert replaced_line(tmp_path, [manifest], '{"repeats": 6}', "n1", choice="4 rounds", limit="30m").startswith(
-        "the settings changed since the last session (budget 30m chose 4 rounds (was 6 rounds)): "
+        "the settings changed since the last session (budget 30m chose 4 rounds, was 6 rounds): "
         "this run measures host n1's cells again"
     )
     # Where `repeats` changed, that is why the rounds did: no budget is named, least of all one not set.
     line = replaced_line(tmp_path, [manifest], '{"repeats": 4}', "n1", choice="4 rounds")
     assert "(repeats)" in line and "budget" not in line
     (tmp_path / stamp).write_text(json.dumps({"settings": {"repeats": 4, "budget": {"limit": "90s"}}}))
-    assert choice_change(tmp_path, [manifest], "6 rounds") == "no budget: 6 rounds (was 4 rounds)"  # budget dropped
+    assert choice_change(tmp_path, [manifest], "6 rounds") == "no budget now: 6 rounds, was 4 rounds"  # budget dropped
     (tmp_path / stamp).write_text("{damaged")  # nothing to compare: the choice renews nothing
     assert choice_change(tmp_path, [manifest], "4 rounds") is None

@@ -230,7 +230,7 @@ def test_a_resumed_session_is_predicted_for_what_its_journal_leaves(tmp_path):
     assert left.containers == 10 and left.before == 2 and left.cells == 2
     # GIL calibrated in its first run: its four left cost a later run each; FREE has all six ahead.
     assert left.seconds == pytest.approx(gil.later * 4 + free.seconds)
-    assert estimate_line(left, 6).startswith("2 cells, 10 cell runs still to measure (2 measured before this resume), ")
+    assert estimate_line(left, 6).startswith("2 cells, 10 of 12 cell runs still to measure after a resume, about ")
     assert found.after({}) == found and not estimate_line(found, 6).count("before")
     assert found.after({GIL.raw_path: 9}).containers == 6  # never fewer than none left
 

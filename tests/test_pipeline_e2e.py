@@ -206,7 +206,9 @@ def test_remeasure_one_runtime_leaves_the_others_alone(measured):
     unforced = snakemake(measured, *TINY, "-n", "--config", "remeasure=[go]")
     planned = job_counts(unforced.stdout) if "Job stats:" in unforced.stdout else {}
     assert unforced.returncode == 0 and "measure" not in planned, unforced.stdout[-3000:]
-    assert "parbench: remeasure=[go] measures nothing without --forcerun measure" in unforced.stderr
+    assert "parbench: remeasure=[go] without --forcerun measure measures none of their cells that are up to date" in (
+        unforced.stderr
+    )
     done = snakemake(measured, *TINY, "--forcerun", "measure", "--config", "remeasure=[go]")
     assert done.returncode == 0, done.stderr[-3000:]
     # Forced, the session is predicted (its outputs all exist): Go's cells alone.

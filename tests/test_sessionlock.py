@@ -45,7 +45,7 @@ def test_without_a_machine_lock_folder_the_project_lock_still_holds(tmp_path, mo
     blocked.write_text("")
     monkeypatch.setattr(sessionlock, "MACHINE_LOCK", blocked / "parbench-measure.lock")  # under a file: no folder
     held = sessionlock.hold_session_lock(tmp_path / "a" / "session")
-    assert not (tmp_path / "file").read_text()
+    assert (tmp_path / "a/session/measure.lock").read_text().startswith(f"pid {os.getpid()}, started ")
     with pytest.raises(ParbenchError, match="already running"):
         sessionlock.hold_session_lock(tmp_path / "a" / "session")
     held.close()

@@ -80,9 +80,9 @@ def manifest_files(root: Path, manifest: str) -> list[str]:
 
 
 def choice_change(root: Path, outputs: Iterable[str], choice: str | None, limit: str | None = None) -> str | None:
-    """`budget 30m chose X (was Y)` where a node's last session (its manifest's stamp) chose otherwise than `choice`.
+    """`budget 30m chose X, was Y` where a node's last session (its manifest's stamp) chose otherwise than `choice`.
 
-    `limit` is the budget now; without one, `no budget: X (was Y)`: the last session's budget had chosen Y.
+    `limit` is the budget now; without one, `no budget now: X, was Y`: the last session's budget had chosen Y.
     """
     if choice is None:
         return None
@@ -90,7 +90,7 @@ def choice_change(root: Path, outputs: Iterable[str], choice: str | None, limit:
         stamp = json_object(root / str(json_object(root / manifest).get("stamp") or ""))
         settings = stamp.get("settings") or {}
         if isinstance(settings.get("repeats"), int) and (was := choice_text(settings)) != choice:
-            return f"{f'budget {limit} chose' if limit else 'no budget:'} {choice} (was {was})"
+            return f"{f'budget {limit} chose {choice}' if limit else f'no budget now: {choice}'}, was {was}"
     return None
 
 

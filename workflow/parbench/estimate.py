@@ -355,8 +355,9 @@ def estimate_line(estimate: Estimate, most_rounds: int) -> str:
     if bound:
         said.append(f"{bound} cell{'' if bound == 1 else 's'} at the most rounds ({most_rounds}), an upper bound")
     runs = f"{estimate.containers} {runs_noun(estimate.per_container)}"
-    if estimate.before:
-        runs += f" still to measure ({estimate.before} measured before this resume)"
+    if estimate.before:  # a session taken up again: what is left of its whole
+        total = estimate.containers + estimate.before
+        runs = f"{estimate.containers} of {total} {runs_noun(estimate.per_container)} still to measure after a resume"
     cells = f"{estimate.cells} cell{'' if estimate.cells == 1 else 's'}"
     return f"{cells}, {runs}, {about(estimate.seconds)} predicted ({'; '.join(said)})"
 

@@ -109,10 +109,11 @@ def say_estimate(wildcards):
     experiment = FOR_NODES if host else None
     choice = estimate.choice if estimate else None  # what the budget chooses on the node (session_renewal)
     due = session_due(Path.cwd(), outputs, PLAN.settings, bool(session_renewal(wildcards)), forced, host, experiment)
-    if workflow.is_main_process and PLAN.remeasure and not (due or forced) and "remeasure" not in SAID:
-        SAID.add("remeasure")  # it narrows a session; only --forcerun measure makes one run for it
+    if workflow.is_main_process and PLAN.remeasure and not forced and "remeasure" not in SAID:
+        SAID.add("remeasure")  # it narrows a session that runs; only --forcerun measure makes one run for it
         named = ",".join(PLAN.remeasure)
-        print(f"parbench: remeasure=[{named}] measures nothing without --forcerun measure", file=sys.stderr)
+        said = f"remeasure=[{named}] without --forcerun measure measures none of their cells that are up to date"
+        print(f"parbench: {said}", file=sys.stderr)
     if workflow.is_main_process and due and line and line not in SAID:
         SAID.add(line)
         # The cells not measured now (remeasure, a repair), which keep their results.
