@@ -421,7 +421,9 @@ def kill_as_it_starts(session: str, timeout: float, engine: str = "docker") -> s
     A container picked from `ps` may be ending already: a kill that reaches it after its process
     exited leaves it exiting 0, not retried, and the engine may still answer with success. Killed as
     it starts, a container has all its measuring (0.3 s at least: a warm-up, calibration, two
-    values) ahead. Both engines' `events` stream only what happens after they start.
+    values) ahead. Both engines' `events` stream only what happens after they start. Podman reports
+    a start late enough that a short container may be gone already ("no such container"): it ended
+    as it should, so the next one to start is killed instead.
     """
     events = subprocess.Popen(
         [engine, "events", "--filter", f"label={LABEL}={session}", "--filter", "event=start"]
@@ -429,13 +431,17 @@ def kill_as_it_starts(session: str, timeout: float, engine: str = "docker") -> s
         stdout=subprocess.PIPE,
         text=True,
     )
+    deadline = time.monotonic() + timeout
     try:
-        if not select.select([events.stdout], [], [], timeout)[0]:
-            pytest.fail(f"waited {timeout:g} s for a container of session {session} to start")
-        name = events.stdout.readline().strip()
-        killed = subprocess.run([engine, "kill", name], capture_output=True, text=True)
-        assert killed.returncode == 0, f"{engine} kill {name}: {killed.stderr}"
-        return name
+        while True:
+            if not select.select([events.stdout], [], [], max(deadline - time.monotonic(), 0))[0]:
+                pytest.fail(f"waited {timeout:g} s for a container of session {session} to start")
+            name = events.stdout.readline().strip()
+            killed = subprocess.run([engine, "kill", name], capture_output=True, text=True)
+            if killed.returncode != 0 and "no such container" in killed.stderr.lower():
+                continue  # it ended before the kill reached it: not retried, so the next is killed
+            assert killed.returncode == 0, f"{engine} kill {name}: {killed.stderr}"
+            return name
     finally:
         events.kill()
         events.wait()
