@@ -65,20 +65,22 @@ def keep(paths: Iterable[Path], persistence: Any) -> list[Kept]:
     return kept
 
 
+def now_as(kept: Kept) -> tuple[bool, bool] | None:
+    """(same bytes, same date) of the file now against as it was kept; None where it is gone."""
+    try:
+        return kept.path.read_bytes() == kept.data, kept.path.stat().st_mtime_ns == kept.times[1]
+    except FileNotFoundError:
+        return None
+
+
 def lost(kept: Kept) -> bool:
     """Whether a failed job lost the file: it is gone, or holds the same bytes under another date."""
-    try:
-        return kept.path.read_bytes() == kept.data and kept.path.stat().st_mtime_ns != kept.times[1]
-    except FileNotFoundError:
-        return True
+    return now_as(kept) in (None, (True, False))
 
 
 def changed(kept: Kept) -> bool:
     """Whether the file is not as it was: gone, other bytes, or another date."""
-    try:
-        return kept.path.read_bytes() != kept.data or kept.path.stat().st_mtime_ns != kept.times[1]
-    except FileNotFoundError:
-        return True
+    return now_as(kept) != (True, True)
 
 
 def measured(kept: list[Kept], hosts: Iterable[str], since: float) -> bool:
